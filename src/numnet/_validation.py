@@ -1,0 +1,63 @@
+"""Input checks shared by every public entry point.
+
+Each check raises ``ValueError`` or ``TypeError`` naming the argument and what
+was expected, and never copies an array that is already valid.
+"""
+
+import numpy as np
+
+__all__ = ["as_rng", "check_matrix", "check_theta", "check_float_dtype", "FLOAT_DTYPES"]
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_float_dtype(dtype, name="dtype"):
+    """Return ``dtype`` as a NumPy dtype if it is float32 or float64."""
+    dt = np.dtype(dtype)
+    if dt not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must be float32 or float64, got {dt}")
+    return dt
+
+
+def as_rng(seed_or_rng):
+    """Return a ``np.random.Generator`` from a seed, a Generator or None."""
+    if isinstance(seed_or_rng, np.random.Generator):
+        return seed_or_rng
+    if seed_or_rng is None or isinstance(seed_or_rng, (int, np.integer)):
+        return np.random.default_rng(seed_or_rng)
+    raise TypeError(f"seed must be an int, None or np.random.Generator, got {type(seed_or_rng).__name__}")
+
+
+def check_matrix(X, name, n_cols=None, dtype=None, finite=True):
+    """Validate a 2-D float array ``(n_samples, n_cols)``.
+
+    Integer and boolean input is converted to ``dtype`` (float64 when None);
+    a float array of another precision than ``dtype`` raises ``TypeError``
+    (numnet never silently changes a float array's precision).
+    """
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D array of shape (n_samples, {n_cols or 'n_features'}), got shape {X.shape}")
+    if n_cols is not None and X.shape[1] != n_cols:
+        raise ValueError(f"{name} must have shape (n_samples, {n_cols}), got {X.shape}")
+    if X.dtype.kind in "biu":
+        X = X.astype(dtype or np.float64)
+    elif X.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must be a float32 or float64 array, got dtype {X.dtype}")
+    elif dtype is not None and X.dtype != np.dtype(dtype):
+        raise TypeError(f"{name} has dtype {X.dtype} but the parameters are {np.dtype(dtype)}")
+    if finite and not np.isfinite(X).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    return X
+
+
+def check_theta(theta, n_params, name="theta", finite=True):
+    """Validate a flat parameter vector of length ``n_params``."""
+    theta = np.asarray(theta)
+    if theta.ndim != 1 or theta.shape[0] != n_params:
+        raise ValueError(f"{name} must be a 1-D array of shape ({n_params},), got shape {theta.shape}")
+    if theta.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must be float32 or float64, got dtype {theta.dtype}")
+    if finite and not np.isfinite(theta).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    return theta

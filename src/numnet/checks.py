@@ -1,0 +1,211 @@
+"""Derivative check, adjoint test and layer checks (public API).
+
+Notes 000, "Testing": (1) the derivative check of a Jacobian mat-vec is the
+Taylor test ‖f(x + hv) − f(x)‖ = O(h) and ‖f(x + hv) − f(x) − h J v‖ = O(h²);
+(2) the adjoint test uᵀ(J v) = vᵀ(Jᵀ u) for arbitrary u, v.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import as_rng
+
+__all__ = ["DerivativeCheck", "AdjointCheck", "LayerCheck",
+           "derivative_check", "adjoint_check", "check_layer"]
+
+
+@dataclass
+class DerivativeCheck:
+    """Result of :func:`derivative_check`: the notes' table and a verdict."""
+
+    h: np.ndarray
+    E0: np.ndarray
+    E1: np.ndarray
+    order0: np.ndarray
+    order1: np.ndarray
+    passed: bool
+    name: str = "f"
+
+    def __str__(self):
+        rows = [f"derivative check of {self.name}: {'passed' if self.passed else 'FAILED'}",
+                f"{'h':>10} {'|f(x+hv)-f(x)|':>16} {'|f(x+hv)-f(x)-hJv|':>20} {'order0':>7} {'order1':>7}"]
+        for i, h in enumerate(self.h):
+            o0 = f"{self.order0[i - 1]:7.2f}" if i else " " * 7
+            o1 = f"{self.order1[i - 1]:7.2f}" if i else " " * 7
+            rows.append(f"{h:10.3e} {self.E0[i]:16.6e} {self.E1[i]:20.6e} {o0} {o1}")
+        return "\n".join(rows)
+
+
+@dataclass
+class AdjointCheck:
+    """Result of :func:`adjoint_check`: uᵀ(J v), vᵀ(Jᵀ u) and their relative gap."""
+
+    uJv: float
+    vJtu: float
+    rel_error: float
+    tol: float
+    passed: bool
+    name: str = "J"
+
+    def __str__(self):
+        verdict = "passed" if self.passed else "FAILED"
+        return (f"adjoint check of {self.name}: {verdict}  u'Jv={self.uJv:.15e}  "
+                f"v'J'u={self.vJtu:.15e}  rel.err={self.rel_error:.2e} (tol {self.tol:.0e})")
+
+
+@dataclass
+class LayerCheck:
+    """All checks of :func:`check_layer`; ``passed`` when every one passed."""
+
+    results: list = field(default_factory=list)
+
+    @property
+    def passed(self):
+        return all(r.passed for r in self.results)
+
+    def __str__(self):
+        return "\n\n".join(str(r) for r in self.results)
+
+
+def _orders(E, floor):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = E[:-1] / E[1:]
+        orders = np.log2(ratio)
+    valid = (E[:-1] > floor) & (E[1:] > floor)
+    return np.where(valid, orders, np.nan)
+
+
+def derivative_check(f, x, jvp, v=None, *, n_steps=14, h0=1.0, smooth=True, seed=0, name="f"):
+    """Taylor test of a Jacobian-vector product (notes 000).
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> array`` (or scalar), x a flat or shaped array.
+    x : ndarray
+        The point.
+    jvp : callable
+        ``jvp(v) -> J(x) v``, same shape as ``f(x)``.
+    v : ndarray, optional
+        Direction; a random normal direction of norm ‖x‖ (or 1) when None.
+    n_steps : int, default=14
+        Rows of the table: h = h0 · 2⁻ᵏ, k = 0 … n_steps − 1.
+    h0 : float, default=1.0
+    smooth : bool, default=True
+        When False (kinks: relu, hinge, L1) only the first-order error is
+        required to be small: E1 must be O(h²) or exact, E0 is not judged.
+    seed : int, default=0
+        Seed of the random direction.
+
+    Returns
+    -------
+    DerivativeCheck
+        ``passed`` when the observed orders are ≈1 for E0 and ≈2 for E1
+        (median over rows above the rounding floor); rows where E1 is at the
+        rounding floor count as exact (f linear along v).
+    """
+    x = np.asarray(x)
+    if v is None:
+        v = as_rng(seed).standard_normal(x.shape).astype(x.dtype)
+        v *= max(np.linalg.norm(x), 1.0) / np.linalg.norm(v)
+    f0, Jv = np.asarray(f(x)), np.asarray(jvp(v))
+    h = h0 * 0.5 ** np.arange(n_steps)
+    E0, E1 = np.empty(n_steps), np.empty(n_steps)
+    for i, hi in enumerate(h):
+        diff = np.asarray(f(x + hi * v)) - f0
+        E0[i], E1[i] = np.linalg.norm(diff), np.linalg.norm(diff - hi * Jv)
+    eps = np.finfo(x.dtype if x.dtype.kind == "f" else np.float64).eps
+    floor = 100 * eps * (np.linalg.norm(f0) + np.linalg.norm(Jv) + 1.0)
+    order0, order1 = _orders(E0, floor), _orders(E1, floor)
+    passed = _judge(order0, order1, E0, E1, floor, smooth)
+    return DerivativeCheck(h, E0, E1, order0, order1, passed, name)
+
+
+def _judge(order0, order1, E0, E1, floor, smooth):
+    o1 = order1[np.isfinite(order1)]
+    o0 = order0[np.isfinite(order0)]
+    first_ok = o1.size == 0 or np.median(o1[-5:]) >= 1.7
+    if not smooth:
+        # kinks may spoil the large-h rows; require the small-h tail to be O(h^2) or exact
+        first_ok = E1[-1] <= floor or (o1.size > 0 and np.median(o1[-3:]) >= 1.7)
+        return bool(first_ok)
+    zeroth_ok = o0.size == 0 or abs(np.median(o0) - 1) < 0.2 or E1.max() <= floor
+    return bool(first_ok and zeroth_ok and (o1.size > 0 or E1.max() <= floor))
+
+
+def adjoint_check(jvp, vjp, v_shape, u_shape, *, dtype=np.float64, tol=None, seed=0, name="J"):
+    """Adjoint test uᵀ(J v) = vᵀ(Jᵀ u) for random u, v (notes 000).
+
+    ``jvp(v)`` and ``vjp(u)`` return arrays; ``v_shape``/``u_shape`` are the
+    shapes of v and u. The default tolerance is 1e3 · eps of ``dtype``.
+    """
+    rng = as_rng(seed)
+    v = rng.standard_normal(v_shape).astype(dtype)
+    u = rng.standard_normal(u_shape).astype(dtype)
+    lhs = float(np.vdot(u, jvp(v)))
+    rhs = float(np.vdot(v, vjp(u)))
+    tol = 1e3 * np.finfo(dtype).eps if tol is None else tol
+    rel = abs(lhs - rhs) / max(abs(lhs), abs(rhs), np.finfo(dtype).tiny)
+    return AdjointCheck(lhs, rhs, rel, tol, bool(rel <= tol or (lhs == rhs == 0.0)), name)
+
+
+def _join(a, b):
+    return np.concatenate([a.ravel(), b.ravel()])
+
+
+def check_layer(layer, X, theta=None, *, seed=0, n_steps=14):
+    """Run every check on a layer (or network) at parameters ``theta`` and input ``X``.
+
+    Checks, along random joint directions (dtheta, dX):
+
+    1. derivative check of ``forward`` with ``jvp``;
+    2. adjoint test of ``jvp`` against ``vjp``;
+    3. derivative check of the map (θ, X, gZ) ↦ vjp(θ, X, gZ) with ``rop`` as
+       its Jacobian-vector product (the R-operator is the derivative of vjp);
+    4. symmetry of the second-order part: the adjoint test of
+       (dθ, dX) ↦ rop(dθ, dX, gZ, 0) against itself (a Hessian of uᵀ f).
+    """
+    rng = as_rng(seed)
+    X = np.asarray(X)
+    if theta is None:
+        theta = layer.init(rng, X.dtype if X.dtype.kind == "f" else np.float64)
+    X = X.astype(theta.dtype)
+    p, shape_X = layer.n_params, X.shape
+    smooth = getattr(layer, "smooth", True)
+    split = lambda w: (w[:p], w[p:].reshape(shape_X))  # noqa: E731
+    x0 = _join(theta, X)
+    Z, cache = layer.forward(theta, X)
+    gZ = rng.standard_normal(Z.shape).astype(Z.dtype)
+
+    def fwd(w):
+        return layer.forward(*split(w))[0]
+
+    def jvp(w):
+        return layer.jvp(theta, cache, *split(w))
+
+    def vjp(u):
+        return _join(*layer.vjp(theta, cache, u))
+
+    def grad_map(wg):
+        th, Xw = split(wg[: x0.size])
+        _, c = layer.forward(th, Xw)
+        return _join(*layer.vjp(th, c, wg[x0.size:].reshape(Z.shape)))
+
+    def rop(wg):
+        w, dg = wg[: x0.size], wg[x0.size:].reshape(Z.shape)
+        return _join(*layer.rop(theta, cache, *split(w), gZ, dg))
+
+    def hess(w):
+        return _join(*layer.rop(theta, cache, *split(w), gZ, None))
+
+    res = LayerCheck()
+    res.results.append(derivative_check(fwd, x0, jvp, n_steps=n_steps, smooth=smooth, seed=seed,
+                                        name=f"{layer!r}.jvp"))
+    res.results.append(adjoint_check(jvp, vjp, x0.shape, Z.shape, dtype=theta.dtype, seed=seed,
+                                     name=f"{layer!r}.vjp"))
+    res.results.append(derivative_check(grad_map, _join(x0, gZ), rop, n_steps=n_steps, smooth=smooth,
+                                        seed=seed + 1, name=f"{layer!r}.rop"))
+    res.results.append(adjoint_check(hess, hess, x0.shape, x0.shape, dtype=theta.dtype, seed=seed + 2,
+                                     name=f"{layer!r}.rop symmetry"))
+    return res

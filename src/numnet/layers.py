@@ -1,0 +1,246 @@
+"""Layers with explicit forward, Jacobian-vector, adjoint and R-operator products.
+
+A layer owns no parameters: it reads them as views of a slice of the flat
+parameter vector ``theta`` (DESIGN.md, "the layer contract"). Every product is
+a few matrix products, never a Kronecker product (notes 000, "efficient
+mat-vec").
+"""
+
+from functools import cached_property
+
+import numpy as np
+
+from ._validation import check_float_dtype, check_matrix, check_theta
+from .activations import get_activation
+
+__all__ = ["Dense", "Residual", "INIT_SCHEMES"]
+
+INIT_SCHEMES = ("normal", "xavier", "he")
+
+
+class _DenseCache:
+    """What the forward pass of a :class:`Dense` layer keeps: X, A, Z, σ′(A), σ″(A)."""
+
+    def __init__(self, X, A, Z, act):
+        self.X, self.A, self.Z, self.act = X, A, Z, act
+
+    @cached_property
+    def s1(self):
+        act = self.act
+        return act.dfz(self.Z) if act.dfz is not None else act.df(self.A)
+
+    @cached_property
+    def s2(self):
+        act = self.act
+        return act.d2fz(self.Z) if act.d2fz is not None else act.d2f(self.A)
+
+
+def _positive_int(value, name):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Dense:
+    """Fully connected layer Z = σ(X W + b).
+
+    Parameters
+    ----------
+    d_in, d_out : int
+        Input and output widths.
+    activation : str or Activation, default="identity"
+        σ, by name (see :mod:`numnet.activations`); "identity" gives the
+        linear output layer S = Z W of the notes.
+    bias : bool, default=True
+        Whether the layer has the bias b.
+
+    Notes
+    -----
+    Notes 000: Z = σ(KY + b); here, samples as rows, Z = σ(A), A = X W + b with
+    W = Kᵀ of shape (d_in, d_out). ``theta`` holds W (row-major) then b.
+
+    - jvp: dA = dX W + X dW + db,  dZ = σ′(A) ⊙ dA
+    - vjp: gA = σ′(A) ⊙ gZ,  gW = Xᵀ gA,  gb = Σ_rows gA,  gX = gA Wᵀ
+    - rop (R-operator of the vjp, note 004): R{gA} = σ″(A) ⊙ dA ⊙ gZ + σ′(A) ⊙ dgZ,
+      R{gW} = dXᵀ gA + Xᵀ R{gA},  R{gb} = Σ_rows R{gA},  R{gX} = R{gA} Wᵀ + gA dWᵀ
+    """
+
+    def __init__(self, d_in, d_out, activation="identity", bias=True):
+        self.d_in = _positive_int(d_in, "d_in")
+        self.d_out = _positive_int(d_out, "d_out")
+        self.activation = get_activation(activation)
+        self.bias = bool(bias)
+        self._n_W = self.d_in * self.d_out
+        self._linear = self.activation.name == "identity"
+
+    def __repr__(self):
+        return f"Dense({self.d_in}, {self.d_out}, activation={self.activation.name!r}, bias={self.bias})"
+
+    @property
+    def n_params(self):
+        return self._n_W + (self.d_out if self.bias else 0)
+
+    @property
+    def smooth(self):
+        """True when the layer is twice continuously differentiable."""
+        return self.activation.smooth
+
+    def init(self, rng, dtype=np.float64, scheme="xavier"):
+        """Draw parameters: "normal" (randn, as in the notes), "xavier" or "he" (zero bias)."""
+        dtype = check_float_dtype(dtype)
+        std = {"normal": 1.0,
+               "xavier": np.sqrt(2.0 / (self.d_in + self.d_out)),
+               "he": np.sqrt(2.0 / self.d_in)}.get(scheme)
+        if std is None:
+            raise ValueError(f"scheme must be one of {INIT_SCHEMES}, got {scheme!r}")
+        theta = np.zeros(self.n_params, dtype=dtype)
+        theta[: self._n_W] = std * rng.standard_normal(self._n_W)
+        if scheme == "normal" and self.bias:
+            theta[self._n_W:] = rng.standard_normal(self.d_out)
+        return theta
+
+    def unpack(self, theta):
+        """Views ``{"W": (d_in, d_out), "b": (d_out,) or None}`` into ``theta``."""
+        W = theta[: self._n_W].reshape(self.d_in, self.d_out)
+        return {"W": W, "b": theta[self._n_W:] if self.bias else None}
+
+    def bias_mask(self):
+        """Boolean mask of the entries of ``theta`` that are biases."""
+        mask = np.zeros(self.n_params, dtype=bool)
+        mask[self._n_W:] = True
+        return mask
+
+    def forward(self, theta, X):
+        """Return ``(Z, cache)`` with Z = σ(X W + b)."""
+        theta = check_theta(theta, self.n_params)
+        X = check_matrix(X, "X", self.d_in, dtype=theta.dtype)
+        p = self.unpack(theta)
+        A = X @ p["W"]
+        if self.bias:
+            A += p["b"]
+        Z = A if self._linear else self.activation.f(A)
+        return Z, _DenseCache(X, A, Z, self.activation)
+
+    def tangent(self, theta, cache, dtheta, dX):
+        """Return ``(dZ, dA)``: the jvp and the tangent of A that :meth:`rop` reuses."""
+        W = self.unpack(theta)["W"]
+        dA = np.zeros_like(cache.A) if dX is None else dX @ W
+        if dtheta is not None:
+            d = self.unpack(dtheta)
+            dA += cache.X @ d["W"]
+            if self.bias:
+                dA += d["b"]
+        return (dA if self._linear else cache.s1 * dA), dA
+
+    def jvp(self, theta, cache, dtheta, dX):
+        """J v for a parameter direction ``dtheta`` and an input direction ``dX`` (either may be None)."""
+        return self.tangent(theta, cache, dtheta, dX)[0]
+
+    def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):
+        """Jᵀ u: return ``(gtheta, gX)``; ``gtheta`` is written into ``out`` when given."""
+        gA = gZ if self._linear else cache.s1 * gZ
+        gtheta = self._param_grad(cache.X, gA, out) if need_gtheta else None
+        gX = gA @ self.unpack(theta)["W"].T if need_gX else None
+        return gtheta, gX
+
+    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None):
+        """R{vjp}: derivative of ``vjp(gZ)`` along (dtheta, dX) with gZ moving along dgZ."""
+        dA = self.tangent(theta, cache, dtheta, dX)[1] if tcache is None else tcache
+        gA = gZ if self._linear else cache.s1 * gZ
+        if self._linear:
+            RgA = np.zeros_like(gZ) if dgZ is None else dgZ
+        else:
+            RgA = cache.s2 * dA * gZ
+            if dgZ is not None:
+                RgA += cache.s1 * dgZ
+        Rg = self._param_grad(cache.X, RgA, out)
+        if dX is not None:
+            Rg[: self._n_W].reshape(self.d_in, self.d_out)[...] += dX.T @ gA
+        if not need_gX:
+            return Rg, None
+        RgX = RgA @ self.unpack(theta)["W"].T
+        if dtheta is not None:
+            RgX += gA @ self.unpack(dtheta)["W"].T
+        return Rg, RgX
+
+    def _param_grad(self, X, gA, out):
+        """Write gW = Xᵀ gA and gb = Σ_rows gA into ``out`` (a new array when None)."""
+        g = np.empty(self.n_params, dtype=gA.dtype) if out is None else out
+        np.matmul(X.T, gA, out=g[: self._n_W].reshape(self.d_in, self.d_out))
+        if self.bias:
+            np.sum(gA, axis=0, out=g[self._n_W:])
+        return g
+
+
+class Residual:
+    """Residual block Z = X + h σ(X W + b) (notes 002, "DAG structures").
+
+    Parameters
+    ----------
+    width : int
+        Input and output width.
+    activation : str or Activation, default="tanh"
+    step : float, default=1.0
+        The step h.
+
+    Notes
+    -----
+    Composed from a :class:`Dense` layer D(X) = σ(X W + b):
+
+    - jvp: dZ = dX + h dD,   vjp: (gθ, gX_D) = D.vjp(h gZ),  gX = gZ + gX_D
+    - rop: (R gθ, R gX_D) = D.rop(h gZ, h dgZ),  R gX = R gX_D + dgZ
+    """
+
+    def __init__(self, width, activation="tanh", step=1.0):
+        self.inner = Dense(width, width, activation, bias=True)
+        self.d_in = self.d_out = self.inner.d_in
+        self.step = float(step)
+        if not np.isfinite(self.step):
+            raise ValueError(f"step must be finite, got {step!r}")
+
+    def __repr__(self):
+        return f"Residual({self.d_in}, activation={self.inner.activation.name!r}, step={self.step})"
+
+    @property
+    def n_params(self):
+        return self.inner.n_params
+
+    @property
+    def smooth(self):
+        return self.inner.smooth
+
+    def init(self, rng, dtype=np.float64, scheme="xavier"):
+        return self.inner.init(rng, dtype, scheme)
+
+    def unpack(self, theta):
+        return self.inner.unpack(theta)
+
+    def bias_mask(self):
+        return self.inner.bias_mask()
+
+    def forward(self, theta, X):
+        D, cache = self.inner.forward(theta, X)
+        return cache.X + self.step * D, cache
+
+    def tangent(self, theta, cache, dtheta, dX):
+        dD, dA = self.inner.tangent(theta, cache, dtheta, dX)
+        dZ = self.step * dD
+        if dX is not None:
+            dZ += dX
+        return dZ, dA
+
+    def jvp(self, theta, cache, dtheta, dX):
+        return self.tangent(theta, cache, dtheta, dX)[0]
+
+    def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):
+        g, gX = self.inner.vjp(theta, cache, self.step * gZ, need_gtheta=need_gtheta,
+                               need_gX=need_gX, out=out)
+        return g, (gX + gZ if need_gX else None)
+
+    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None):
+        h = self.step
+        Rg, RgX = self.inner.rop(theta, cache, dtheta, dX, h * gZ, None if dgZ is None else h * dgZ,
+                                 tcache=tcache, need_gX=need_gX, out=out)
+        if need_gX and dgZ is not None:
+            RgX += dgZ
+        return Rg, RgX

@@ -1,0 +1,123 @@
+"""Sequential composition of layers over one flat parameter vector."""
+
+import numpy as np
+
+from ._validation import as_rng, check_float_dtype, check_theta
+from .layers import INIT_SCHEMES
+
+__all__ = ["Sequential"]
+
+
+class Sequential:
+    """A feed-forward network F = f_L(… f_2(f_1(X))) that is itself a layer.
+
+    Parameters
+    ----------
+    layers : sequence of layers
+        Each satisfies the layer contract (DESIGN.md); widths must chain.
+
+    Notes
+    -----
+    Notes 003, multi-layer forward/backward: the forward pass keeps each
+    layer's cache; backpropagation runs the layer ``vjp``s in reverse,
+    writing each layer's gradient into its slice of one flat vector, so the
+    cost is O(V + E) (notes 001). ``rop`` is Pearlmutter's R-operator (note
+    004, "fast multiplication by the Hessian"): one forward tangent pass
+    (``tangent``), then one backward pass of the layer ``rop``s, each fed
+    the cotangent gZ of the ordinary backward pass and its R-derivative dgZ.
+    """
+
+    def __init__(self, layers):
+        layers = list(layers)
+        if not layers:
+            raise ValueError("layers must be a non-empty sequence of layers")
+        for i, (a, b) in enumerate(zip(layers, layers[1:])):
+            if a.d_out != b.d_in:
+                raise ValueError(f"layers[{i}] has d_out={a.d_out} but layers[{i + 1}] has d_in={b.d_in}")
+        self.layers = layers
+        self.d_in, self.d_out = layers[0].d_in, layers[-1].d_out
+        bounds = np.cumsum([0] + [layer.n_params for layer in layers])
+        self.slices = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def __repr__(self):
+        inner = ",\n    ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([\n    {inner},\n])"
+
+    @property
+    def n_params(self):
+        return self.slices[-1].stop
+
+    @property
+    def smooth(self):
+        """True when every layer is twice continuously differentiable."""
+        return all(layer.smooth for layer in self.layers)
+
+    def init(self, seed_or_rng=None, dtype=np.float64, scheme="xavier"):
+        """Return a new parameter vector drawn by ``scheme`` in {"normal", "xavier", "he"}."""
+        if scheme not in INIT_SCHEMES:
+            raise ValueError(f"scheme must be one of {INIT_SCHEMES}, got {scheme!r}")
+        rng, dtype = as_rng(seed_or_rng), check_float_dtype(dtype)
+        theta = np.empty(self.n_params, dtype=dtype)
+        for layer, s in zip(self.layers, self.slices):
+            theta[s] = layer.init(rng, dtype, scheme)
+        return theta
+
+    def unpack(self, theta):
+        """Per-layer named views (e.g. ``{"W": ..., "b": ...}``) into ``theta``."""
+        theta = check_theta(theta, self.n_params, finite=False)
+        return [layer.unpack(theta[s]) for layer, s in zip(self.layers, self.slices)]
+
+    def bias_mask(self):
+        """Boolean mask of the bias entries of ``theta`` (weight decay may leave them out)."""
+        return np.concatenate([layer.bias_mask() for layer in self.layers])
+
+    def forward(self, theta, X):
+        """Return ``(F, cache)``; the cache is the list of layer caches."""
+        theta = check_theta(theta, self.n_params)
+        caches = []
+        for layer, s in zip(self.layers, self.slices):
+            X, cache = layer.forward(theta[s], X)
+            caches.append(cache)
+        return X, caches
+
+    def predict(self, theta, X):
+        """Network output F for inputs X (integer X is converted to theta's dtype)."""
+        return self.forward(theta, X)[0]
+
+    def tangent(self, theta, cache, dtheta, dX):
+        """Forward tangent pass: ``(dF, tcache)``, tcache keeping each layer's input tangent."""
+        tcache = []
+        for layer, s, c in zip(self.layers, self.slices, cache):
+            dZ, tc = layer.tangent(theta[s], c, None if dtheta is None else dtheta[s], dX)
+            tcache.append((dX, tc))
+            dX = dZ
+        return dX, tcache
+
+    def jvp(self, theta, cache, dtheta, dX):
+        """J v along a parameter direction ``dtheta`` and/or an input direction ``dX``."""
+        return self.tangent(theta, cache, dtheta, dX)[0]
+
+    def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):
+        """Backpropagation Jᵀ u: return ``(gtheta, gX)``."""
+        g = None
+        if need_gtheta:
+            g = np.empty(self.n_params, dtype=gZ.dtype) if out is None else out
+        for i in reversed(range(len(self.layers))):
+            s = self.slices[i]
+            _, gZ = self.layers[i].vjp(theta[s], cache[i], gZ, need_gtheta=need_gtheta,
+                                       need_gX=need_gX or i > 0, out=None if g is None else g[s])
+        return g, gZ
+
+    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None):
+        """R-operator of :meth:`vjp` along (dtheta, dX), with gZ moving along dgZ."""
+        if tcache is None:
+            tcache = self.tangent(theta, cache, dtheta, dX)[1]
+        Rg = np.empty(self.n_params, dtype=gZ.dtype) if out is None else out
+        for i in reversed(range(len(self.layers))):
+            layer, s, (dXi, tc) = self.layers[i], self.slices[i], tcache[i]
+            want_gX = need_gX or i > 0
+            _, dgZ = layer.rop(theta[s], cache[i], None if dtheta is None else dtheta[s], dXi, gZ, dgZ,
+                               tcache=tc, need_gX=want_gX, out=Rg[s])
+            if want_gX:
+                gZ = layer.vjp(theta[s], cache[i], gZ, need_gtheta=False)[1]
+        return Rg, dgZ
