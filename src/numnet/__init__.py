@@ -3,7 +3,10 @@
 from .activations import ACTIVATIONS, Activation, get_activation
 from .checks import adjoint_check, check_layer, derivative_check
 from .layers import Dense, Residual
+from .losses import LOSSES, get_loss
 from .network import Sequential
+from .objective import Linearization, Objective
+from .regularizers import GeneralizedTikhonov, L1Penalty, Tikhonov
 
 __version__ = "0.1.0"
 
@@ -11,4 +14,6 @@ __all__ = [
     "ACTIVATIONS", "Activation", "get_activation",
     "adjoint_check", "check_layer", "derivative_check",
     "Dense", "Residual", "Sequential",
+    "LOSSES", "get_loss", "Objective", "Linearization",
+    "Tikhonov", "GeneralizedTikhonov", "L1Penalty",
 ]

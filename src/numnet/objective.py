@@ -1,0 +1,198 @@
+"""The training objective J(θ) = E(net(θ, X), Y) + λR(θ) with exact second-order products."""
+
+from functools import cached_property
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator
+
+from ._validation import check_matrix, check_theta
+from .losses import get_loss
+from .regularizers import get_regularizer
+
+__all__ = ["Objective", "Linearization"]
+
+
+class Objective:
+    """J(θ) = E(F(θ, X), Y) + λR(θ), a mean over samples; pure (never mutates itself).
+
+    Parameters
+    ----------
+    net : Sequential or layer
+        The network F(θ, X).
+    loss : str or Loss
+        See :mod:`numnet.losses`.
+    X : array of shape (n_samples, net.d_in)
+        Inputs (the notes' Y). Its float dtype (float32 or float64) is the
+        dtype of the whole computation; integer input becomes float64.
+    Y : array
+        Targets (the notes' C), validated by ``loss.targets``.
+    regularizer : None, float or regularizer, default=None
+        A float λ means ``Tikhonov(λ)``.
+
+    Notes
+    -----
+    Notes 000: ∇_K E = J_Kᵀ ∇_Z E by backpropagation through the layer vjps.
+    Note 004: the exact Hessian-vector product is Pearlmutter's R-operator
+    (one tangent pass, one R-backward pass); the Gauss-Newton product is
+    Jᵀ ∇²E J v, composed from the same ``jvp`` and ``vjp`` (never a second
+    formula). ``at(θ)`` linearizes once and keeps the forward pass.
+    """
+
+    def __init__(self, net, loss, X, Y, regularizer=None):
+        self.net, self.loss = net, get_loss(loss)
+        self.regularizer = get_regularizer(regularizer)
+        if self.regularizer is not None and hasattr(self.regularizer, "check"):
+            self.regularizer.check(net.n_params)
+        X = check_matrix(X, "X", net.d_in)
+        if X.shape[0] == 0:
+            raise ValueError("X must contain at least one sample, got 0 rows")
+        Y = self.loss.targets(Y, net.d_out, X.dtype)
+        if Y.shape[0] != X.shape[0]:
+            raise ValueError(f"Y must have {X.shape[0]} rows like X, got {Y.shape[0]}")
+        self.X, self.Y = X, Y
+
+    def __repr__(self):
+        return (f"Objective(loss={self.loss!r}, regularizer={self.regularizer!r}, "
+                f"n_samples={self.n_samples}, n_params={self.n_params})")
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    @property
+    def n_params(self):
+        return self.net.n_params
+
+    @property
+    def dtype(self):
+        return self.X.dtype
+
+    def batch(self, rows):
+        """The same objective on a subset of samples (a slice gives views, no copy)."""
+        new = object.__new__(Objective)
+        new.__dict__.update(self.__dict__)
+        new.X, new.Y = self.X[rows], self.Y[rows]
+        if new.X.shape[0] == 0:
+            raise ValueError("rows selects no samples")
+        return new
+
+    def at(self, theta):
+        """Linearize at θ: run the forward pass once and keep it (see :class:`Linearization`)."""
+        return Linearization(self, theta)
+
+    def value(self, theta):
+        """J(θ) (a forward pass only)."""
+        F = self.net.predict(self._theta(theta), self.X)
+        return self.loss.value(F, self.Y) + self._reg("value", theta)
+
+    def grad(self, theta):
+        return self.at(theta).grad
+
+    def value_and_grad(self, theta):
+        lin = self.at(theta)
+        return lin.value, lin.grad
+
+    def hvp(self, theta, v):
+        """Exact Hessian-vector product ∇²J(θ) v by the R-operator."""
+        return self.at(theta).hvp(v)
+
+    def gnvp(self, theta, v):
+        """Gauss-Newton product (Jᵀ ∇²E J + λ∇²R) v."""
+        return self.at(theta).gnvp(v)
+
+    def hessian(self, theta):
+        """∇²J(θ) as a ``scipy.sparse.linalg.LinearOperator``."""
+        return self.at(theta).H
+
+    def gauss_newton(self, theta):
+        """The Gauss-Newton matrix as a ``LinearOperator``."""
+        return self.at(theta).G
+
+    def predict(self, theta, X=None):
+        """Network output F for X (the objective's X when None)."""
+        theta = self._theta(theta)
+        X = self.X if X is None else check_matrix(X, "X", self.net.d_in, dtype=self.dtype)
+        return self.net.predict(theta, X)
+
+    def _theta(self, theta):
+        theta = check_theta(theta, self.n_params)
+        if theta.dtype != self.dtype:
+            raise TypeError(f"theta has dtype {theta.dtype} but X is {self.dtype}")
+        return theta
+
+    def _reg(self, what, theta, *args):
+        if self.regularizer is None:
+            return 0.0
+        return getattr(self.regularizer, what)(theta, *args)
+
+
+class Linearization:
+    """The objective at a fixed θ, with its forward pass kept.
+
+    ``value`` and ``grad`` are computed once; each ``hvp(v)`` costs one
+    tangent pass and one R-backward pass, each ``gnvp(v)`` one ``jvp`` and
+    one ``vjp``, never a fresh forward pass. ``H`` and ``G`` are the same
+    products as ``scipy.sparse.linalg.LinearOperator`` s, so ``cg``,
+    ``minres`` and ``eigsh`` work on them directly.
+    """
+
+    def __init__(self, objective, theta):
+        self.objective = objective
+        self.theta = objective._theta(theta)
+        self.F, self.cache = objective.net.forward(self.theta, objective.X)
+        self.loss_value, self.gF = objective.loss.value_and_grad(self.F, objective.Y)
+
+    @cached_property
+    def value(self):
+        return self.loss_value + self.objective._reg("value", self.theta)
+
+    @cached_property
+    def grad(self):
+        obj = self.objective
+        g = obj.net.vjp(self.theta, self.cache, self.gF, need_gX=False)[0]
+        if obj.regularizer is not None:
+            g += obj.regularizer.grad(self.theta)
+        return g
+
+    def hvp(self, v):
+        """∇²J(θ) v: tangent pass dF = J v, dgF = ∇²E dF, then the R-backward pass."""
+        obj, v = self.objective, self._vector(v)
+        dF, tcache = obj.net.tangent(self.theta, self.cache, v, None)
+        dgF = obj.loss.hvp(self.F, obj.Y, dF)
+        Hv = obj.net.rop(self.theta, self.cache, v, None, self.gF, dgF, tcache=tcache, need_gX=False)[0]
+        return self._add_reg_hvp(Hv, v)
+
+    def gnvp(self, v):
+        """(Jᵀ ∇²E J + λ∇²R) v."""
+        obj, v = self.objective, self._vector(v)
+        dF = obj.net.jvp(self.theta, self.cache, v, None)
+        Gv = obj.net.vjp(self.theta, self.cache, obj.loss.hvp(self.F, obj.Y, dF), need_gX=False)[0]
+        return self._add_reg_hvp(Gv, v)
+
+    @property
+    def H(self):
+        return self._operator(self.hvp)
+
+    @property
+    def G(self):
+        return self._operator(self.gnvp)
+
+    def _operator(self, product):
+        n, dtype = self.objective.n_params, self.objective.dtype
+
+        def mv(v):
+            return product(np.asarray(v, dtype=dtype).reshape(n))
+
+        return LinearOperator((n, n), matvec=mv, rmatvec=mv, dtype=dtype)
+
+    def _vector(self, v):
+        v = np.asarray(v)
+        if v.shape != (self.objective.n_params,):
+            raise ValueError(f"v must have shape ({self.objective.n_params},), got {v.shape}")
+        return v.astype(self.objective.dtype, copy=False)
+
+    def _add_reg_hvp(self, Hv, v):
+        reg = self.objective.regularizer
+        if reg is not None:
+            Hv += reg.hvp(self.theta, v)
+        return Hv
