@@ -1,0 +1,699 @@
+"""Data sets of the notes, synthetic benchmarks, file loaders and splits.
+
+Every generator takes keyword options with named defaults and a
+``random_state`` (an int seed, a ``np.random.Generator`` or None; an int ``s``
+gives the same data as ``np.random.default_rng(s)``). Samples are rows;
+features are float64 unless ``dtype`` says otherwise; class labels are int64.
+Files are read with NumPy only, never with pickle.
+"""
+
+import csv
+import inspect
+import math
+import os
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+import numpy as np
+from sklearn import datasets as _skd
+from sklearn.model_selection import train_test_split as _sk_split
+from sklearn.utils.multiclass import type_of_target
+
+__all__ = [
+    "DATASETS", "PlantedSoftmax", "peaks_surface", "peaks", "xor", "inverse_crime",
+    "planted_perceptron", "spirals", "moons", "circles", "digits", "load_csv",
+    "load_npz", "load", "train_val_test_split",
+]
+
+_PEAKS_GRID = 401  # grid points per axis for the class quantiles of peaks
+_XOR_X = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
+_XOR_Y = np.array([-1, 1, 1, -1])
+_READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
+# --------------------------------------------------------------- validation
+
+def _as_rng(random_state):
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    if random_state is None or isinstance(random_state, (int, np.integer)):
+        return np.random.default_rng(random_state)
+    raise TypeError("random_state must be an int, None or np.random.Generator, "
+                    f"got {type(random_state).__name__}")
+
+
+def _sk_seed(rng):
+    """An int seed for scikit-learn, drawn from ``rng``."""
+    return int(rng.integers(2**31 - 1))
+
+
+def _check_int(value, name, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def _check_real(value, name, nonneg=True):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not np.isfinite(value) or (nonneg and value < 0):
+        raise ValueError(f"{name} must be finite{' and >= 0' if nonneg else ''}, got {value}")
+    return float(value)
+
+
+def _check_dtype(dtype):
+    dt = np.dtype(dtype)
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(f"dtype must be float32 or float64, got {dt}")
+    return dt
+
+
+def _sigmoid(a):
+    """Stable logistic function, 0.5 (1 + tanh(a/2)) (notes 001)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * a))
+
+
+def _softmax(F):
+    """Row-wise softmax, shifted by the row maximum so exp never overflows."""
+    E = np.exp(F - F.max(axis=1, keepdims=True))
+    return E / E.sum(axis=1, keepdims=True)
+
+
+# --------------------------------------------------------- synthetic data
+
+def peaks_surface(x, y):
+    """MATLAB's ``peaks`` function, evaluated element-wise.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Coordinates (broadcast together); the classic domain is [-3, 3]^2.
+
+    Returns
+    -------
+    z : ndarray
+        3(1-x)^2 e^{-x^2-(y+1)^2} - 10(x/5 - x^3 - y^5) e^{-x^2-y^2}
+        - 1/3 e^{-(x+1)^2-y^2}.
+    """
+    x, y = np.asarray(x), np.asarray(y)
+    return (3 * (1 - x) ** 2 * np.exp(-x**2 - (y + 1) ** 2)
+            - 10 * (x / 5 - x**3 - y**5) * np.exp(-x**2 - y**2)
+            - np.exp(-(x + 1) ** 2 - y**2) / 3)
+
+
+def _peaks_thresholds(n_classes):
+    """Quantiles of z over a dense grid, splitting [-3, 3]^2 into equal areas."""
+    t = np.linspace(-3.0, 3.0, _PEAKS_GRID)
+    z = peaks_surface(*np.meshgrid(t, t))
+    return np.quantile(z, np.linspace(0.0, 1.0, n_classes + 1)[1:-1])
+
+
+def _peaks_label(P, thresholds):
+    return np.digitize(peaks_surface(P[:, 0], P[:, 1]), thresholds)
+
+
+def _fill_classes(rng, thresholds, n_per):
+    """Rejection-sample uniform points until every class holds ``n_per``."""
+    n_classes = len(thresholds) + 1
+    chunks, counts = [[] for _ in range(n_classes)], np.zeros(n_classes, int)
+    while counts.min() < n_per:
+        P = rng.uniform(-3.0, 3.0, size=(2 * n_per * n_classes, 2))
+        labels = _peaks_label(P, thresholds)
+        for c in range(n_classes):
+            take = P[labels == c][: n_per - counts[c]]
+            chunks[c].append(take)
+            counts[c] += len(take)
+    return np.concatenate([np.concatenate(ch) for ch in chunks])
+
+
+def peaks(n_samples=1000, n_classes=5, *, random_state=None, dtype=np.float64):
+    """Points in [-3, 3]^2 labelled by level sets of the peaks surface (notes 000).
+
+    The range of z = :func:`peaks_surface` over a dense grid is cut at its
+    quantiles into ``n_classes`` bands of equal area; uniform points are
+    drawn by rejection until every class holds ``n_samples // n_classes``.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Requested number of points; ``n_classes * (n_samples // n_classes)``
+        are returned, so that all classes have the same size.
+    n_classes : int, default=5
+        Number of classes, at least 2 and at most ``n_samples``.
+    random_state : int, np.random.Generator or None
+        Seed or generator.
+    dtype : float32 or float64, default=float64
+        Dtype of ``X``.
+
+    Returns
+    -------
+    X : ndarray of shape (n, 2)
+        Shuffled points.
+    y : ndarray of shape (n,), int64
+        Labels 0..n_classes-1, increasing with z; each occurs n // n_classes times.
+    """
+    n_classes = _check_int(n_classes, "n_classes", minimum=2)
+    n_samples = _check_int(n_samples, "n_samples")
+    if n_samples < n_classes:
+        raise ValueError(f"n_samples={n_samples} must be >= n_classes={n_classes}")
+    dt, rng = _check_dtype(dtype), _as_rng(random_state)
+    n_per = n_samples // n_classes
+    X = _fill_classes(rng, _peaks_thresholds(n_classes), n_per)
+    y = np.repeat(np.arange(n_classes, dtype=np.int64), n_per)
+    order = rng.permutation(len(y))
+    return X[order].astype(dt), y[order]
+
+
+def xor(noise=0.0, n_samples=4, *, random_state=None, dtype=np.float64):
+    """The XOR problem of notes 002.
+
+    Parameters
+    ----------
+    noise : float, default=0.0
+        Standard deviation of the Gaussian jitter added to every point.
+    n_samples : int, default=4
+        Number of points, at least 4; the four corners are repeated cyclically.
+    random_state : int, np.random.Generator or None
+        Seed or generator (only used when ``noise > 0``).
+    dtype : float32 or float64, default=float64
+        Dtype of ``X``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+        Rows cycle through (-1,-1), (-1,1), (1,-1), (1,1), plus noise.
+    y : ndarray of shape (n_samples,), int64
+        Labels -1, 1, 1, -1 (repeated).
+    """
+    noise = _check_real(noise, "noise")
+    n_samples = _check_int(n_samples, "n_samples", minimum=4)
+    dt, rng = _check_dtype(dtype), _as_rng(random_state)
+    idx = np.arange(n_samples) % 4
+    X = _XOR_X[idx]
+    if noise > 0:
+        X = X + noise * rng.standard_normal(X.shape)
+    return X.astype(dt), _XOR_Y[idx].astype(np.int64)
+
+
+class PlantedSoftmax(NamedTuple):
+    """Data and planted parameters of the inverse-crime problem (notes 000).
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Inputs (the notes' Y, transposed).
+    Y : ndarray of shape (n_samples, n_classes)
+        Class probabilities softmax(tanh(X @ W1 + b) @ W2), rows sum to 1
+        (the notes' C_obs, transposed).
+    K : ndarray of shape (n_hidden, n_features)
+        The notes' K_true; ``W1 = K.T`` is the (d_in, d_out) layer weight.
+    b : ndarray of shape (n_hidden,)
+        Planted bias (the notes' b_true, every entry equal).
+    W : ndarray of shape (n_classes, n_hidden)
+        The notes' W_true; ``W2 = W.T`` is the (d_in, d_out) output weight.
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    K: np.ndarray
+    b: np.ndarray
+    W: np.ndarray
+
+    @property
+    def W1(self):
+        """Hidden-layer weight ``K.T``, shape (n_features, n_hidden)."""
+        return self.K.T
+
+    @property
+    def W2(self):
+        """Output weight ``W.T``, shape (n_hidden, n_classes)."""
+        return self.W.T
+
+
+def inverse_crime(n_samples=500, n_features=50, n_classes=10, n_hidden=40, *,
+                  activation=np.tanh, bias=0.1, random_state=None, dtype=np.float64):
+    """Softmax data generated by a planted single-layer model (notes 000).
+
+    The notes' test problem with samples as rows: W_true ~ randn(n_c, m),
+    K_true ~ randn(m, n_f), b_true = bias, X ~ randn(n, n_f), and
+    Y = softmax(σ(X @ K.T + b) @ W.T) row-wise.
+
+    Parameters
+    ----------
+    n_samples, n_features, n_classes, n_hidden : int
+        The notes' n = 500, n_f = 50, n_c = 10, m = 40.
+    activation : callable, default=np.tanh
+        Element-wise σ (e.g. ``np.tanh`` or a ``numnet.activations`` record).
+    bias : float, default=0.1
+        Value of every entry of b_true.
+    random_state : int, np.random.Generator or None
+        Seed or generator.
+    dtype : float32 or float64, default=float64
+        Dtype of every array; Y is computed in this dtype.
+
+    Returns
+    -------
+    PlantedSoftmax
+        Named tuple ``(X, Y, K, b, W)`` with properties ``W1 = K.T``, ``W2 = W.T``.
+    """
+    n, n_f, n_c, m = (_check_int(v, name) for v, name in [
+        (n_samples, "n_samples"), (n_features, "n_features"),
+        (n_classes, "n_classes"), (n_hidden, "n_hidden")])
+    if not callable(activation):
+        raise TypeError(f"activation must be callable, got {type(activation).__name__}")
+    dt, rng = _check_dtype(dtype), _as_rng(random_state)
+    W = rng.standard_normal((n_c, m)).astype(dt)
+    K = rng.standard_normal((m, n_f)).astype(dt)
+    b = np.full(m, _check_real(bias, "bias", nonneg=False), dtype=dt)
+    X = rng.standard_normal((n, n_f)).astype(dt)
+    Y = _softmax(activation(X @ K.T + b) @ W.T)
+    return PlantedSoftmax(X, Y.astype(dt, copy=False), K, b, W)
+
+
+def planted_perceptron(n_samples=200, n_features=10, *, task="regression",
+                       random_state=None, dtype=np.float64):
+    """Planted-truth perceptron data (notes 001).
+
+    x ~ N(0, I), w* ~ N(0, I)/sqrt(n_features) (so x·w* ~ N(0, 1)), and
+    y = σ(x·w*) for regression or y ~ Bernoulli(σ(x·w*)) for classification,
+    with σ the logistic sigmoid.
+
+    Parameters
+    ----------
+    n_samples, n_features : int
+        Sizes n and d.
+    task : {"regression", "classification"}, default="regression"
+        Which label model to draw.
+    random_state : int, np.random.Generator or None
+        Seed or generator.
+    dtype : float32 or float64, default=float64
+        Dtype of ``X``, ``w_true`` and regression targets.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        σ(X @ w_true) (dtype) or labels in {0, 1} (int64).
+    w_true : ndarray of shape (n_features,)
+    """
+    n, d = _check_int(n_samples, "n_samples"), _check_int(n_features, "n_features")
+    if task not in ("regression", "classification"):
+        raise ValueError(f"task must be 'regression' or 'classification', got {task!r}")
+    dt, rng = _check_dtype(dtype), _as_rng(random_state)
+    X = rng.standard_normal((n, d))
+    w = rng.standard_normal(d) / np.sqrt(d)
+    p = _sigmoid(X @ w)
+    y = p.astype(dt) if task == "regression" else (rng.uniform(size=n) < p).astype(np.int64)
+    return X.astype(dt), y, w.astype(dt)
+
+
+def spirals(n_samples=200, noise=0.05, *, random_state=None, dtype=np.float64):
+    """Two interleaved spirals of 1.5 turns in the unit disc.
+
+    Parameters
+    ----------
+    n_samples : int, default=200
+        Number of points (classes alternate, so they differ in size by at most 1).
+    noise : float, default=0.05
+        Standard deviation of the Gaussian noise added to the points.
+    random_state : int, np.random.Generator or None
+        Seed or generator.
+    dtype : float32 or float64, default=float64
+        Dtype of ``X``.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of shape (n_samples,), int64
+        Labels 0 and 1; class 1 is class 0 rotated by 180 degrees.
+    """
+    n, noise = _check_int(n_samples, "n_samples"), _check_real(noise, "noise")
+    dt, rng = _check_dtype(dtype), _as_rng(random_state)
+    y = np.arange(n, dtype=np.int64) % 2
+    r = np.sqrt(rng.uniform(size=n))
+    angle = 3 * np.pi * r
+    X = r[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
+    X[y == 1] *= -1
+    return (X + noise * rng.standard_normal(X.shape)).astype(dt), y
+
+
+def moons(n_samples=200, noise=0.1, *, random_state=None, dtype=np.float64):
+    """Two interleaving half circles (``sklearn.datasets.make_moons``).
+
+    Parameters
+    ----------
+    n_samples : int, default=200
+    noise : float, default=0.1
+        Standard deviation of the Gaussian noise.
+    random_state : int, np.random.Generator or None
+    dtype : float32 or float64, default=float64
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of shape (n_samples,), int64, labels 0 and 1
+    """
+    n, noise = _check_int(n_samples, "n_samples", minimum=2), _check_real(noise, "noise")
+    dt, seed = _check_dtype(dtype), _sk_seed(_as_rng(random_state))
+    X, y = _skd.make_moons(n_samples=n, noise=noise, random_state=seed)
+    return X.astype(dt), y.astype(np.int64)
+
+
+def circles(n_samples=200, noise=0.05, *, factor=0.5, random_state=None, dtype=np.float64):
+    """A small circle inside a large one (``sklearn.datasets.make_circles``).
+
+    Parameters
+    ----------
+    n_samples : int, default=200
+    noise : float, default=0.05
+        Standard deviation of the Gaussian noise.
+    factor : float, default=0.5
+        Radius of the inner circle relative to the outer, in (0, 1).
+    random_state : int, np.random.Generator or None
+    dtype : float32 or float64, default=float64
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of shape (n_samples,), int64, 1 for the inner circle
+    """
+    n, noise = _check_int(n_samples, "n_samples", minimum=2), _check_real(noise, "noise")
+    if not 0 < factor < 1:
+        raise ValueError(f"factor must be in (0, 1), got {factor}")
+    dt, seed = _check_dtype(dtype), _sk_seed(_as_rng(random_state))
+    X, y = _skd.make_circles(n_samples=n, noise=noise, factor=factor, random_state=seed)
+    return X.astype(dt), y.astype(np.int64)
+
+
+def digits(*, dtype=np.float64):
+    """The 8x8 handwritten digits shipped with scikit-learn, scaled to [0, 1].
+
+    Parameters
+    ----------
+    dtype : float32 or float64, default=float64
+
+    Returns
+    -------
+    X : ndarray of shape (1797, 64)
+        Pixel intensities divided by 16.
+    y : ndarray of shape (1797,), int64, digits 0..9
+    """
+    dt = _check_dtype(dtype)
+    X, y = _skd.load_digits(return_X_y=True)
+    return (X / 16.0).astype(dt), y.astype(np.int64)
+
+
+# ------------------------------------------------------------------- files
+
+def _existing_file(path):
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    if not Path(path).is_file():
+        raise ValueError(f"path {str(path)!r}: no such file")
+    return Path(path)
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_rows(path, delimiter):
+    """Non-blank rows of a CSV file as ``(line_number, cells)``; checks raggedness."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, delimiter=delimiter)
+            rows = [(reader.line_num, [c.strip() for c in r]) for r in reader if any(c.strip() for c in r)]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"path {str(path)!r} is not a readable CSV file: {exc}") from exc
+    if not rows:
+        raise ValueError(f"path {str(path)!r} is empty")
+    width = len(rows[0][1])
+    for line, cells in rows:
+        if len(cells) != width:
+            raise ValueError(f"path {str(path)!r}: line {line} has {len(cells)} fields, expected {width}")
+    if width < 2:
+        raise ValueError(f"path {str(path)!r} needs at least 2 columns (features and target), got {width}")
+    return rows
+
+
+def _target_index(target, header, width, path):
+    if target is None:
+        return width - 1
+    if isinstance(target, str):
+        if header is None:
+            raise ValueError(f"target={target!r} is a column name but {str(path)!r} has no header row")
+        if target not in header:
+            raise ValueError(f"target={target!r} is not a column of {str(path)!r}; available: {header}")
+        return header.index(target)
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        if not -width <= target < width:
+            raise ValueError(f"target={target} is out of range for {width} columns in {str(path)!r}")
+        return int(target) % width
+    raise TypeError(f"target must be None, a column name or an int, got {type(target).__name__}")
+
+
+def _parse_features(cells, lines, names, dtype, path):
+    """Convert a table of strings to floats, naming the first bad cell."""
+    try:
+        X = np.array(cells, dtype=np.float64)
+    except ValueError:
+        i, j = next((i, j) for i, row in enumerate(cells) for j, t in enumerate(row) if not _is_number(t))
+        raise ValueError(f"path {str(path)!r}: non-numeric feature value {cells[i][j]!r} "
+                         f"at line {lines[i]}, column {names[j]!r}") from None
+    bad = np.argwhere(~np.isfinite(X))
+    if len(bad):
+        i, j = bad[0]
+        raise ValueError(f"path {str(path)!r}: feature value {cells[i][j]!r} (NaN or inf) "
+                         f"at line {lines[i]}, column {names[j]!r}")
+    return X.astype(dtype)
+
+
+def _parse_labels(texts, dtype, path):
+    """Integral numbers -> int64, other numbers -> dtype, otherwise strings."""
+    if any(t == "" for t in texts):
+        raise ValueError(f"path {str(path)!r}: missing value in the target column")
+    if not all(_is_number(t) for t in texts):
+        return np.array(texts, dtype=str)
+    y = np.array(texts, dtype=np.float64)
+    if not np.isfinite(y).all():
+        raise ValueError(f"path {str(path)!r}: NaN or inf in the target column")
+    integral = np.all((y == np.round(y)) & (np.abs(y) < 2**53))
+    return y.astype(np.int64) if integral else y.astype(dtype)
+
+
+def load_csv(path, *, target=None, delimiter=",", dtype=np.float64):
+    """Load a table of numeric features and one target column from a CSV file.
+
+    The first row is a header when none of its cells is a number. Blank lines
+    are skipped.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file.
+    target : None, str or int, default=None
+        The target column: None for the last one, a header name, or an index
+        (negative counts from the end).
+    delimiter : str, default=","
+        Field separator.
+    dtype : float32 or float64, default=float64
+        Dtype of ``X`` (and of non-integral numeric targets).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_columns - 1)
+        All other columns; they must be finite numbers.
+    y : ndarray of shape (n_samples,)
+        int64 when every target is integral, ``dtype`` when numeric otherwise,
+        and a str array when any target is not a number.
+
+    Raises
+    ------
+    ValueError
+        Missing, empty or ragged file, no data rows, non-numeric or non-finite
+        features (with line and column), unknown target column.
+    """
+    dt, path = _check_dtype(dtype), _existing_file(path)
+    rows = _read_rows(path, delimiter)
+    width = len(rows[0][1])
+    header = rows[0][1] if not any(_is_number(c) for c in rows[0][1]) else None
+    rows = rows[1:] if header is not None else rows
+    if not rows:
+        raise ValueError(f"path {str(path)!r} has a header but no data rows")
+    t = _target_index(target, header, width, path)
+    names = [c for k, c in enumerate(header or range(width)) if k != t]
+    lines = [line for line, _ in rows]
+    X = _parse_features([r[:t] + r[t + 1:] for _, r in rows], lines, names, dt, path)
+    return X, _parse_labels([r[t] for _, r in rows], dt, path)
+
+
+def _open_npz(path):
+    with open(path, "rb") as f:
+        if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # not a zip: never let np.load try more
+            raise ValueError(f"path {str(path)!r} is not an .npz archive (no zip signature)")
+    try:
+        return np.load(path, allow_pickle=False)
+    except _READ_ERRORS as exc:
+        raise ValueError(f"path {str(path)!r} is not a readable .npz archive: {exc}") from exc
+
+
+def _npz_member(data, key, name, path):
+    if key not in data.files:
+        raise ValueError(f"{name}={key!r} is not in {str(path)!r}; available keys: {sorted(data.files)}")
+    try:
+        return data[key]
+    except _READ_ERRORS as exc:
+        raise ValueError(f"cannot read {name}={key!r} from {str(path)!r} "
+                         f"(object arrays are refused, pickle is never used): {exc}") from exc
+
+
+def _check_npz_arrays(X, y, path, dtype):
+    if X.ndim != 2 or X.dtype.kind not in "biuf":
+        raise ValueError(f"X in {str(path)!r} must be a 2-D numeric array, got shape {X.shape}, dtype {X.dtype}")
+    if y.ndim not in (1, 2) or len(y) != len(X) or y.dtype.kind not in "biufU":
+        raise ValueError(f"y in {str(path)!r} must be numeric or str with {len(X)} rows like X, "
+                         f"got shape {y.shape}, dtype {y.dtype}")
+    if dtype is not None:
+        X = X.astype(_check_dtype(dtype))
+    elif X.dtype.kind != "f" or X.dtype.itemsize < 4:
+        X = X.astype(np.float64)
+    if not np.isfinite(X).all():
+        raise ValueError(f"X in {str(path)!r} contains NaN or inf")
+    return X, y
+
+
+def load_npz(path, *, x_key="X", y_key="y", dtype=None):
+    """Load ``(X, y)`` from a NumPy ``.npz`` archive, never unpickling.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The archive (``np.savez`` / ``np.savez_compressed``).
+    x_key, y_key : str, default="X", "y"
+        Names of the feature and target arrays in the archive.
+    dtype : float32, float64 or None, default=None
+        Dtype of ``X``; None keeps a stored float32/float64 and turns integers
+        into float64.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+
+    Raises
+    ------
+    ValueError
+        Missing or corrupt file, missing keys (available ones listed), object
+        arrays, X not 2-D numeric, len(y) != len(X), non-finite X.
+    """
+    with _open_npz(_existing_file(path)) as data:
+        X = _npz_member(data, x_key, "x_key", path)
+        y = _npz_member(data, y_key, "y_key", path)
+    return _check_npz_arrays(X, y, path, dtype)
+
+
+# ---------------------------------------------------------- registry, split
+
+DATASETS: dict[str, Callable] = {
+    "peaks": peaks, "xor": xor, "spirals": spirals, "moons": moons,
+    "circles": circles, "digits": digits, "perceptron": planted_perceptron,
+}
+
+
+def load(name_or_path, *, random_state=None, **kwargs):
+    """Load a built-in data set by name, or a ``.csv`` / ``.npz`` file.
+
+    Parameters
+    ----------
+    name_or_path : str or os.PathLike
+        A key of :data:`DATASETS` or a path ending in ``.csv`` or ``.npz``.
+    random_state : int, np.random.Generator or None
+        Passed to generators; ignored by digits and files.
+    **kwargs
+        Options of the chosen function (unknown ones raise ``TypeError``).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        (``planted_perceptron``'s ``w_true`` is dropped; call it directly to get it.)
+    """
+    if isinstance(name_or_path, str) and name_or_path in DATASETS:
+        fn = DATASETS[name_or_path]
+        if "random_state" in inspect.signature(fn).parameters:
+            kwargs["random_state"] = random_state
+        return tuple(fn(**kwargs)[:2])
+    if isinstance(name_or_path, (str, os.PathLike)):
+        suffix = Path(name_or_path).suffix.lower()
+        if suffix in (".csv", ".npz"):
+            return (load_csv if suffix == ".csv" else load_npz)(name_or_path, **kwargs)
+    raise ValueError(f"name_or_path={name_or_path!r} is neither a built-in data set "
+                     f"(choices: {sorted(DATASETS)}) nor a path ending in .csv or .npz")
+
+
+def _check_fractions(val_fraction, test_fraction):
+    for f, name in [(val_fraction, "val_fraction"), (test_fraction, "test_fraction")]:
+        if isinstance(f, bool) or not isinstance(f, (int, float, np.integer, np.floating)):
+            raise TypeError(f"{name} must be a real number, got {type(f).__name__}")
+        if not 0 <= f < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {f}")
+    if val_fraction + test_fraction >= 1:
+        raise ValueError(f"val_fraction + test_fraction must be < 1, got {val_fraction} + {test_fraction}")
+
+
+def _split_off(X, y, n_out, stratify, rng):
+    """Split ``n_out`` rows off ``(X, y)``: returns (X_keep, y_keep, X_out, y_out)."""
+    if n_out == 0:
+        return X, y, X[:0], y[:0]
+    strat = y if stratify else None
+    try:
+        Xk, Xo, yk, yo = _sk_split(X, y, test_size=n_out, stratify=strat, random_state=_sk_seed(rng))
+    except ValueError as exc:
+        raise ValueError(f"cannot split with stratify=True ({exc}); pass stratify=False") from exc
+    return Xk, yk, Xo, yo
+
+
+def train_val_test_split(X, y, *, val_fraction=0.2, test_fraction=0.2, stratify=True,
+                         random_state=None):
+    """Split samples into training, validation and test sets.
+
+    Each set with a positive fraction f gets ceil(f * n_samples) >= 1 rows, so
+    the validation set is never empty by accident (the course's peaks example
+    built an empty one). Built on ``sklearn.model_selection.train_test_split``.
+
+    Parameters
+    ----------
+    X : array_like of shape (n_samples, ...)
+    y : array_like of shape (n_samples, ...)
+    val_fraction, test_fraction : float, default=0.2
+        Fractions in [0, 1) with sum < 1; 0 gives empty sets with 0 rows.
+    stratify : bool, default=True
+        Keep class proportions in every set; only applied when ``y`` holds
+        class labels (binary or multiclass), never to continuous targets.
+    random_state : int, np.random.Generator or None
+
+    Returns
+    -------
+    X_train, y_train, X_val, y_val, X_test, y_test : ndarray
+    """
+    _check_fractions(val_fraction, test_fraction)
+    X, y = np.asarray(X), np.asarray(y)
+    n = len(X)
+    if len(y) != n:
+        raise ValueError(f"X and y must have the same number of rows, got {n} and {len(y)}")
+    n_test, n_val = (math.ceil(f * n) for f in (test_fraction, val_fraction))
+    if n - n_test - n_val < 1:
+        raise ValueError(f"no training rows left: n_samples={n}, {n_val} validation, {n_test} test")
+    stratify = bool(stratify) and type_of_target(y) in ("binary", "multiclass")
+    rng = _as_rng(random_state)
+    X_rest, y_rest, X_te, y_te = _split_off(X, y, n_test, stratify, rng)
+    X_tr, y_tr, X_val, y_val = _split_off(X_rest, y_rest, n_val, stratify, rng)
+    return X_tr, y_tr, X_val, y_val, X_te, y_te
