@@ -1,0 +1,143 @@
+"""What optimizers see: an objective with counted evaluations.
+
+:class:`Problem` wraps an :class:`~numnet.Objective` (or any object with the
+same methods) and counts function, gradient and Hessian-vector evaluations
+for the result. :class:`FunctionObjective` turns plain functions (Rosenbrock,
+a quadratic) into such an object, so every method also runs on classic test
+problems.
+"""
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator
+
+__all__ = ["Problem", "FunctionObjective"]
+
+
+class _FunctionLinearization:
+    def __init__(self, obj, theta):
+        self.objective, self.theta = obj, theta
+        self.value, self.grad = obj.value_and_grad(theta)
+
+    def hvp(self, v):
+        return self.objective.hvp(self.theta, v)
+
+    def gnvp(self, v):
+        return self.objective.gnvp(self.theta, v)
+
+    @property
+    def H(self):
+        n = self.theta.size
+        return LinearOperator((n, n), matvec=lambda v: self.hvp(np.ravel(v)), dtype=self.theta.dtype)
+
+    @property
+    def G(self):
+        n = self.theta.size
+        return LinearOperator((n, n), matvec=lambda v: self.gnvp(np.ravel(v)), dtype=self.theta.dtype)
+
+
+class FunctionObjective:
+    """An objective from functions: ``fun(x)``, ``grad(x)``, optional ``hvp(x, v)``.
+
+    Parameters
+    ----------
+    fun, grad : callable
+    hvp : callable, optional
+        Exact Hessian-vector product; needed by Newton-type methods.
+    residual, jac : callable, optional
+        For least-squares problems f = ½‖r(x)‖²: ``residual(x)`` and
+        ``jac(x)`` (dense Jacobian) give the Gauss-Newton product JᵀJ v.
+        Without them, ``gnvp`` falls back to ``hvp``.
+    """
+
+    def __init__(self, fun, grad, hvp=None, *, residual=None, jac=None):
+        self.fun, self._grad, self._hvp = fun, grad, hvp
+        self.residual, self.jac = residual, jac
+        self.n_samples = 1
+
+    def value(self, x):
+        return float(self.fun(x))
+
+    def grad(self, x):
+        return np.asarray(self._grad(x), dtype=x.dtype)
+
+    def value_and_grad(self, x):
+        return self.value(x), self.grad(x)
+
+    def hvp(self, x, v):
+        if self._hvp is None:
+            raise TypeError("this FunctionObjective has no hvp; pass hvp= to use second-order methods")
+        return np.asarray(self._hvp(x, v), dtype=x.dtype)
+
+    def gnvp(self, x, v):
+        if self.jac is None:
+            return self.hvp(x, v)
+        J = self.jac(x)
+        return J.T @ (J @ v)
+
+    def at(self, x):
+        return _FunctionLinearization(self, x)
+
+
+class Counts:
+    """Evaluation counters shared by a problem and its mini-batches."""
+
+    def __init__(self):
+        self.nfev = self.ngev = self.nhvp = 0
+
+
+class _CountedLinearization:
+    def __init__(self, counts, lin):
+        self._counts, self._lin = counts, lin
+        self.theta, self.value = lin.theta, lin.value
+        self._grad = None
+
+    @property
+    def grad(self):
+        if self._grad is None:
+            self._counts.ngev += 1
+            self._grad = self._lin.grad
+        return self._grad
+
+    def hvp(self, v):
+        self._counts.nhvp += 1
+        return self._lin.hvp(v)
+
+    def gnvp(self, v):
+        self._counts.nhvp += 1
+        return self._lin.gnvp(v)
+
+    def __getattr__(self, name):
+        return getattr(self._lin, name)
+
+
+class Problem:
+    """An objective whose evaluations are counted in ``counts`` (nfev, ngev, nhvp).
+
+    Mini-batches from :meth:`batch` share the counters of their parent.
+    """
+
+    def __init__(self, objective, counts=None):
+        self.objective = objective
+        self.counts = Counts() if counts is None else counts
+
+    @property
+    def n_samples(self):
+        return self.objective.n_samples
+
+    def value(self, x):
+        self.counts.nfev += 1
+        return self.objective.value(x)
+
+    def value_and_grad(self, x):
+        self.counts.nfev += 1
+        self.counts.ngev += 1
+        return self.objective.value_and_grad(x)
+
+    def at(self, x):
+        """Linearize at x (one forward pass); ``grad``, ``hvp``, ``gnvp`` are counted."""
+        self.counts.nfev += 1
+        return _CountedLinearization(self.counts, self.objective.at(x))
+
+    def batch(self, rows):
+        """The objective on a subset of samples, counted into the same totals."""
+        return Problem(self.objective.batch(rows), self.counts)
