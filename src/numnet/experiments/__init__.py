@@ -18,7 +18,7 @@ import numpy as np
 
 from .._files import atomic_path
 
-__all__ = ["ExperimentResult", "EXPERIMENTS", "discover"]
+__all__ = ["ExperimentResult", "discover"]
 
 
 @dataclass
@@ -71,5 +71,3 @@ def discover():
             found[module.NAME] = module
     return dict(sorted(found.items()))
 
-
-EXPERIMENTS = None  # filled lazily by the CLI through discover()
