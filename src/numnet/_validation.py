@@ -19,13 +19,13 @@ def check_float_dtype(dtype, name="dtype"):
     return dt
 
 
-def as_rng(seed_or_rng):
+def as_rng(seed_or_rng, name="seed"):
     """Return a ``np.random.Generator`` from a seed, a Generator or None."""
     if isinstance(seed_or_rng, np.random.Generator):
         return seed_or_rng
-    if seed_or_rng is None or isinstance(seed_or_rng, (int, np.integer)):
+    if seed_or_rng is None or (isinstance(seed_or_rng, (int, np.integer)) and not isinstance(seed_or_rng, bool)):
         return np.random.default_rng(seed_or_rng)
-    raise TypeError(f"seed must be an int, None or np.random.Generator, got {type(seed_or_rng).__name__}")
+    raise TypeError(f"{name} must be an int, None or np.random.Generator, got {type(seed_or_rng).__name__}")
 
 
 def check_matrix(X, name, n_cols=None, dtype=None, finite=True):

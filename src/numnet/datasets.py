@@ -7,12 +7,9 @@ features are float64 unless ``dtype`` says otherwise; class labels are int64.
 Files are read with NumPy only, never with pickle.
 """
 
-import csv
 import inspect
 import math
 import os
-import zipfile
-import zlib
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -20,6 +17,13 @@ import numpy as np
 from sklearn import datasets as _skd
 from sklearn.model_selection import train_test_split as _sk_split
 from sklearn.utils.multiclass import type_of_target
+
+from ._validation import as_rng, check_float_dtype as _check_dtype
+from .activations import ACTIVATIONS
+from .data_files import load_csv, load_npz
+from .losses import softmax as _softmax
+
+_sigmoid = ACTIVATIONS["sigmoid"].f
 
 __all__ = [
     "DATASETS", "PlantedSoftmax", "peaks_surface", "peaks", "xor", "inverse_crime",
@@ -30,19 +34,9 @@ __all__ = [
 _PEAKS_GRID = 401  # grid points per axis for the class quantiles of peaks
 _XOR_X = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
 _XOR_Y = np.array([-1, 1, 1, -1])
-_READ_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error)
 
 
 # --------------------------------------------------------------- validation
-
-def _as_rng(random_state):
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        return np.random.default_rng(random_state)
-    raise TypeError("random_state must be an int, None or np.random.Generator, "
-                    f"got {type(random_state).__name__}")
-
 
 def _sk_seed(rng):
     """An int seed for scikit-learn, drawn from ``rng``."""
@@ -63,24 +57,6 @@ def _check_real(value, name, nonneg=True):
     if not np.isfinite(value) or (nonneg and value < 0):
         raise ValueError(f"{name} must be finite{' and >= 0' if nonneg else ''}, got {value}")
     return float(value)
-
-
-def _check_dtype(dtype):
-    dt = np.dtype(dtype)
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"dtype must be float32 or float64, got {dt}")
-    return dt
-
-
-def _sigmoid(a):
-    """Stable logistic function, 0.5 (1 + tanh(a/2)) (notes 001)."""
-    return 0.5 * (1.0 + np.tanh(0.5 * a))
-
-
-def _softmax(F):
-    """Row-wise softmax, shifted by the row maximum so exp never overflows."""
-    E = np.exp(F - F.max(axis=1, keepdims=True))
-    return E / E.sum(axis=1, keepdims=True)
 
 
 # --------------------------------------------------------- synthetic data
@@ -160,7 +136,7 @@ def peaks(n_samples=1000, n_classes=5, *, random_state=None, dtype=np.float64):
     n_samples = _check_int(n_samples, "n_samples")
     if n_samples < n_classes:
         raise ValueError(f"n_samples={n_samples} must be >= n_classes={n_classes}")
-    dt, rng = _check_dtype(dtype), _as_rng(random_state)
+    dt, rng = _check_dtype(dtype), as_rng(random_state, "random_state")
     n_per = n_samples // n_classes
     X = _fill_classes(rng, _peaks_thresholds(n_classes), n_per)
     y = np.repeat(np.arange(n_classes, dtype=np.int64), n_per)
@@ -191,7 +167,7 @@ def xor(noise=0.0, n_samples=4, *, random_state=None, dtype=np.float64):
     """
     noise = _check_real(noise, "noise")
     n_samples = _check_int(n_samples, "n_samples", minimum=4)
-    dt, rng = _check_dtype(dtype), _as_rng(random_state)
+    dt, rng = _check_dtype(dtype), as_rng(random_state, "random_state")
     idx = np.arange(n_samples) % 4
     X = _XOR_X[idx]
     if noise > 0:
@@ -265,7 +241,7 @@ def inverse_crime(n_samples=500, n_features=50, n_classes=10, n_hidden=40, *,
         (n_classes, "n_classes"), (n_hidden, "n_hidden")])
     if not callable(activation):
         raise TypeError(f"activation must be callable, got {type(activation).__name__}")
-    dt, rng = _check_dtype(dtype), _as_rng(random_state)
+    dt, rng = _check_dtype(dtype), as_rng(random_state, "random_state")
     W = rng.standard_normal((n_c, m)).astype(dt)
     K = rng.standard_normal((m, n_f)).astype(dt)
     b = np.full(m, _check_real(bias, "bias", nonneg=False), dtype=dt)
@@ -303,7 +279,7 @@ def planted_perceptron(n_samples=200, n_features=10, *, task="regression",
     n, d = _check_int(n_samples, "n_samples"), _check_int(n_features, "n_features")
     if task not in ("regression", "classification"):
         raise ValueError(f"task must be 'regression' or 'classification', got {task!r}")
-    dt, rng = _check_dtype(dtype), _as_rng(random_state)
+    dt, rng = _check_dtype(dtype), as_rng(random_state, "random_state")
     X = rng.standard_normal((n, d))
     w = rng.standard_normal(d) / np.sqrt(d)
     p = _sigmoid(X @ w)
@@ -332,7 +308,7 @@ def spirals(n_samples=200, noise=0.05, *, random_state=None, dtype=np.float64):
         Labels 0 and 1; class 1 is class 0 rotated by 180 degrees.
     """
     n, noise = _check_int(n_samples, "n_samples"), _check_real(noise, "noise")
-    dt, rng = _check_dtype(dtype), _as_rng(random_state)
+    dt, rng = _check_dtype(dtype), as_rng(random_state, "random_state")
     y = np.arange(n, dtype=np.int64) % 2
     r = np.sqrt(rng.uniform(size=n))
     angle = 3 * np.pi * r
@@ -358,7 +334,7 @@ def moons(n_samples=200, noise=0.1, *, random_state=None, dtype=np.float64):
     y : ndarray of shape (n_samples,), int64, labels 0 and 1
     """
     n, noise = _check_int(n_samples, "n_samples", minimum=2), _check_real(noise, "noise")
-    dt, seed = _check_dtype(dtype), _sk_seed(_as_rng(random_state))
+    dt, seed = _check_dtype(dtype), _sk_seed(as_rng(random_state, "random_state"))
     X, y = _skd.make_moons(n_samples=n, noise=noise, random_state=seed)
     return X.astype(dt), y.astype(np.int64)
 
@@ -384,7 +360,7 @@ def circles(n_samples=200, noise=0.05, *, factor=0.5, random_state=None, dtype=n
     n, noise = _check_int(n_samples, "n_samples", minimum=2), _check_real(noise, "noise")
     if not 0 < factor < 1:
         raise ValueError(f"factor must be in (0, 1), got {factor}")
-    dt, seed = _check_dtype(dtype), _sk_seed(_as_rng(random_state))
+    dt, seed = _check_dtype(dtype), _sk_seed(as_rng(random_state, "random_state"))
     X, y = _skd.make_circles(n_samples=n, noise=noise, factor=factor, random_state=seed)
     return X.astype(dt), y.astype(np.int64)
 
@@ -406,201 +382,6 @@ def digits(*, dtype=np.float64):
     X, y = _skd.load_digits(return_X_y=True)
     return (X / 16.0).astype(dt), y.astype(np.int64)
 
-
-# ------------------------------------------------------------------- files
-
-def _existing_file(path):
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
-    if not Path(path).is_file():
-        raise ValueError(f"path {str(path)!r}: no such file")
-    return Path(path)
-
-
-def _is_number(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _read_rows(path, delimiter):
-    """Non-blank rows of a CSV file as ``(line_number, cells)``; checks raggedness."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, delimiter=delimiter)
-            rows = [(reader.line_num, [c.strip() for c in r]) for r in reader if any(c.strip() for c in r)]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise ValueError(f"path {str(path)!r} is not a readable CSV file: {exc}") from exc
-    if not rows:
-        raise ValueError(f"path {str(path)!r} is empty")
-    width = len(rows[0][1])
-    for line, cells in rows:
-        if len(cells) != width:
-            raise ValueError(f"path {str(path)!r}: line {line} has {len(cells)} fields, expected {width}")
-    if width < 2:
-        raise ValueError(f"path {str(path)!r} needs at least 2 columns (features and target), got {width}")
-    return rows
-
-
-def _target_index(target, header, width, path):
-    if target is None:
-        return width - 1
-    if isinstance(target, str):
-        if header is None:
-            raise ValueError(f"target={target!r} is a column name but {str(path)!r} has no header row")
-        if target not in header:
-            raise ValueError(f"target={target!r} is not a column of {str(path)!r}; available: {header}")
-        return header.index(target)
-    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
-        if not -width <= target < width:
-            raise ValueError(f"target={target} is out of range for {width} columns in {str(path)!r}")
-        return int(target) % width
-    raise TypeError(f"target must be None, a column name or an int, got {type(target).__name__}")
-
-
-def _parse_features(cells, lines, names, dtype, path):
-    """Convert a table of strings to floats, naming the first bad cell."""
-    try:
-        X = np.array(cells, dtype=np.float64)
-    except ValueError:
-        i, j = next((i, j) for i, row in enumerate(cells) for j, t in enumerate(row) if not _is_number(t))
-        raise ValueError(f"path {str(path)!r}: non-numeric feature value {cells[i][j]!r} "
-                         f"at line {lines[i]}, column {names[j]!r}") from None
-    bad = np.argwhere(~np.isfinite(X))
-    if len(bad):
-        i, j = bad[0]
-        raise ValueError(f"path {str(path)!r}: feature value {cells[i][j]!r} (NaN or inf) "
-                         f"at line {lines[i]}, column {names[j]!r}")
-    return X.astype(dtype)
-
-
-def _parse_labels(texts, dtype, path):
-    """Integral numbers -> int64, other numbers -> dtype, otherwise strings."""
-    if any(t == "" for t in texts):
-        raise ValueError(f"path {str(path)!r}: missing value in the target column")
-    if not all(_is_number(t) for t in texts):
-        return np.array(texts, dtype=str)
-    y = np.array(texts, dtype=np.float64)
-    if not np.isfinite(y).all():
-        raise ValueError(f"path {str(path)!r}: NaN or inf in the target column")
-    integral = np.all((y == np.round(y)) & (np.abs(y) < 2**53))
-    return y.astype(np.int64) if integral else y.astype(dtype)
-
-
-def load_csv(path, *, target=None, delimiter=",", dtype=np.float64):
-    """Load a table of numeric features and one target column from a CSV file.
-
-    The first row is a header when none of its cells is a number. Blank lines
-    are skipped.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The CSV file.
-    target : None, str or int, default=None
-        The target column: None for the last one, a header name, or an index
-        (negative counts from the end).
-    delimiter : str, default=","
-        Field separator.
-    dtype : float32 or float64, default=float64
-        Dtype of ``X`` (and of non-integral numeric targets).
-
-    Returns
-    -------
-    X : ndarray of shape (n_samples, n_columns - 1)
-        All other columns; they must be finite numbers.
-    y : ndarray of shape (n_samples,)
-        int64 when every target is integral, ``dtype`` when numeric otherwise,
-        and a str array when any target is not a number.
-
-    Raises
-    ------
-    ValueError
-        Missing, empty or ragged file, no data rows, non-numeric or non-finite
-        features (with line and column), unknown target column.
-    """
-    dt, path = _check_dtype(dtype), _existing_file(path)
-    rows = _read_rows(path, delimiter)
-    width = len(rows[0][1])
-    header = rows[0][1] if not any(_is_number(c) for c in rows[0][1]) else None
-    rows = rows[1:] if header is not None else rows
-    if not rows:
-        raise ValueError(f"path {str(path)!r} has a header but no data rows")
-    t = _target_index(target, header, width, path)
-    names = [c for k, c in enumerate(header or range(width)) if k != t]
-    lines = [line for line, _ in rows]
-    X = _parse_features([r[:t] + r[t + 1:] for _, r in rows], lines, names, dt, path)
-    return X, _parse_labels([r[t] for _, r in rows], dt, path)
-
-
-def _open_npz(path):
-    with open(path, "rb") as f:
-        if f.read(4) not in (b"PK\x03\x04", b"PK\x05\x06"):  # not a zip: never let np.load try more
-            raise ValueError(f"path {str(path)!r} is not an .npz archive (no zip signature)")
-    try:
-        return np.load(path, allow_pickle=False)
-    except _READ_ERRORS as exc:
-        raise ValueError(f"path {str(path)!r} is not a readable .npz archive: {exc}") from exc
-
-
-def _npz_member(data, key, name, path):
-    if key not in data.files:
-        raise ValueError(f"{name}={key!r} is not in {str(path)!r}; available keys: {sorted(data.files)}")
-    try:
-        return data[key]
-    except _READ_ERRORS as exc:
-        raise ValueError(f"cannot read {name}={key!r} from {str(path)!r} "
-                         f"(object arrays are refused, pickle is never used): {exc}") from exc
-
-
-def _check_npz_arrays(X, y, path, dtype):
-    if X.ndim != 2 or X.dtype.kind not in "biuf":
-        raise ValueError(f"X in {str(path)!r} must be a 2-D numeric array, got shape {X.shape}, dtype {X.dtype}")
-    if y.ndim not in (1, 2) or len(y) != len(X) or y.dtype.kind not in "biufU":
-        raise ValueError(f"y in {str(path)!r} must be numeric or str with {len(X)} rows like X, "
-                         f"got shape {y.shape}, dtype {y.dtype}")
-    if dtype is not None:
-        X = X.astype(_check_dtype(dtype))
-    elif X.dtype.kind != "f" or X.dtype.itemsize < 4:
-        X = X.astype(np.float64)
-    if not np.isfinite(X).all():
-        raise ValueError(f"X in {str(path)!r} contains NaN or inf")
-    return X, y
-
-
-def load_npz(path, *, x_key="X", y_key="y", dtype=None):
-    """Load ``(X, y)`` from a NumPy ``.npz`` archive, never unpickling.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The archive (``np.savez`` / ``np.savez_compressed``).
-    x_key, y_key : str, default="X", "y"
-        Names of the feature and target arrays in the archive.
-    dtype : float32, float64 or None, default=None
-        Dtype of ``X``; None keeps a stored float32/float64 and turns integers
-        into float64.
-
-    Returns
-    -------
-    X : ndarray of shape (n_samples, n_features)
-    y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-
-    Raises
-    ------
-    ValueError
-        Missing or corrupt file, missing keys (available ones listed), object
-        arrays, X not 2-D numeric, len(y) != len(X), non-finite X.
-    """
-    with _open_npz(_existing_file(path)) as data:
-        X = _npz_member(data, x_key, "x_key", path)
-        y = _npz_member(data, y_key, "y_key", path)
-    return _check_npz_arrays(X, y, path, dtype)
-
-
-# ---------------------------------------------------------- registry, split
 
 DATASETS: dict[str, Callable] = {
     "peaks": peaks, "xor": xor, "spirals": spirals, "moons": moons,
@@ -693,7 +474,7 @@ def train_val_test_split(X, y, *, val_fraction=0.2, test_fraction=0.2, stratify=
     if n - n_test - n_val < 1:
         raise ValueError(f"no training rows left: n_samples={n}, {n_val} validation, {n_test} test")
     stratify = bool(stratify) and type_of_target(y) in ("binary", "multiclass")
-    rng = _as_rng(random_state)
+    rng = as_rng(random_state, "random_state")
     X_rest, y_rest, X_te, y_te = _split_off(X, y, n_test, stratify, rng)
     X_tr, y_tr, X_val, y_val = _split_off(X_rest, y_rest, n_val, stratify, rng)
     return X_tr, y_tr, X_val, y_val, X_te, y_te
