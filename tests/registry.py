@@ -1,0 +1,142 @@
+"""The property matrix of the core: LAYERS × ACTIVATIONS × DTYPES, LOSSES, REGULARIZERS.
+
+Every derivative test ranges over these tables, so a new entry here joins
+every test without touching them (STYLE.md, "Tests mirror modules;
+derivatives are a property matrix"). Entries are factories: layers take an
+activation name and a :class:`Shape` drawn by hypothesis; losses and
+regularizers take what they need to build valid targets or parameters.
+"""
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from numnet.activations import ACTIVATIONS
+from numnet.layers import Dense, Residual
+from numnet.losses import (L1, BinaryCrossEntropy, Binomial, Hinge, Huber, LeastSquares,
+                           SoftmaxCrossEntropy)
+from numnet.network import Sequential
+from numnet.regularizers import GeneralizedTikhonov, L1Penalty, Tikhonov
+
+DTYPES = (np.float64, np.float32)
+
+#: Hypothesis settings of every property: few, fixed, reproducible examples.
+PROPERTY = settings(max_examples=10, deadline=None, derandomize=True, database=None)
+
+
+class Shape(NamedTuple):
+    """Sizes and seed of one example: n_samples rows, widths d_in → hidden → d_out."""
+
+    n_samples: int
+    d_in: int
+    hidden: int
+    d_out: int
+    seed: int
+
+
+@st.composite
+def shapes(draw, max_samples=7, max_width=6):
+    """Hypothesis strategy of :class:`Shape`: n_samples 1–7, widths 1–6, any seed."""
+    width = st.integers(1, max_width)
+    return Shape(draw(st.integers(1, max_samples)), draw(width), draw(width), draw(width),
+                 draw(st.integers(0, 2**31 - 1)))
+
+
+# ------------------------------------------------------------------ layers
+
+def _dense(act, s):
+    return Dense(s.d_in, s.d_out, act)
+
+
+def _dense_nobias(act, s):
+    return Dense(s.d_in, s.d_out, act, bias=False)
+
+
+def _residual(act, s):
+    return Residual(s.d_in, act, step=0.7)
+
+
+def _mlp3(act, s):
+    return Sequential([Dense(s.d_in, s.hidden, act), Residual(s.hidden, act, step=0.5),
+                       Dense(s.hidden, s.d_out, act)])
+
+
+def _nested(act, s):
+    inner = Sequential([Dense(s.d_in, s.hidden, act), Dense(s.hidden, s.hidden, act, bias=False)])
+    return Sequential([inner, Dense(s.hidden, s.d_out, "identity")])
+
+
+#: name -> factory(activation_name, Shape) -> layer (or network)
+LAYERS: dict[str, Callable] = {
+    "dense": _dense,
+    "dense_nobias": _dense_nobias,
+    "residual": _residual,
+    "mlp3": _mlp3,
+    "nested": _nested,
+}
+
+
+def data(layer, s, dtype=np.float64):
+    """(rng, theta, X): "normal" init (random biases keep relu off its kink), normal X."""
+    rng = np.random.default_rng(s.seed)
+    theta = layer.init(rng, dtype, "normal")
+    X = rng.standard_normal((s.n_samples, layer.d_in)).astype(dtype)
+    return rng, theta, X
+
+
+# ------------------------------------------------------------------ losses
+
+def _pm1(rng, n, k):
+    return rng.choice([-1.0, 1.0], size=(n, k))
+
+
+def _probabilities(rng, n, k):
+    P = rng.random((n, k)) + 0.05
+    return P / P.sum(axis=1, keepdims=True)
+
+
+class LossCase(NamedTuple):
+    """A loss factory and a generator of valid targets ``targets(rng, n_samples, n_outputs)``."""
+
+    make: Callable
+    targets: Callable
+
+
+#: name -> LossCase. Keys that are loss names cover numnet.losses.LOSSES one to one.
+LOSSES: dict[str, LossCase] = {
+    "squared_error": LossCase(LeastSquares, lambda rng, n, k: rng.standard_normal((n, k))),
+    "absolute_error": LossCase(L1, lambda rng, n, k: rng.standard_normal((n, k))),
+    "huber": LossCase(lambda: Huber(delta=0.5), lambda rng, n, k: rng.standard_normal((n, k))),
+    "hinge": LossCase(Hinge, _pm1),
+    "binomial": LossCase(Binomial, _pm1),
+    "binary_cross_entropy": LossCase(BinaryCrossEntropy, lambda rng, n, k: rng.random((n, k))),
+    "cross_entropy": LossCase(SoftmaxCrossEntropy, lambda rng, n, k: rng.integers(0, k, size=n)),
+    "cross_entropy_probs": LossCase(SoftmaxCrossEntropy, _probabilities),
+}
+
+
+# ------------------------------------------------------------------ regularizers
+
+#: name -> factory(net, rng) -> regularizer or None
+REGULARIZERS: dict[str, Callable] = {
+    "none": lambda net, rng: None,
+    "tikhonov": lambda net, rng: Tikhonov(0.3),
+    "tikhonov_no_bias": lambda net, rng: Tikhonov(0.3, mask=~net.bias_mask()),
+    "generalized_tikhonov": lambda net, rng: GeneralizedTikhonov(
+        0.2, rng.standard_normal((3, net.n_params))),
+    "l1": lambda net, rng: L1Penalty(0.1, mask=~net.bias_mask()),
+}
+
+
+def smooth(*parts):
+    """Capability flag of a composite: smooth when every part is (None counts as smooth)."""
+    return all(getattr(p, "smooth", True) for p in parts if p is not None)
+
+
+def rel_err(a, b):
+    """‖a − b‖ / ‖b‖ over whole arrays (0 when both vanish), in float64."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    den = np.linalg.norm(b)
+    return float(np.linalg.norm(a - b) / den) if den > 0 else float(np.linalg.norm(a))

@@ -1,0 +1,107 @@
+"""numnet.activations: σ, σ′, σ″ of every registered activation.
+
+Properties over ACTIVATIONS × DTYPES: σ′ and σ″ match finite differences,
+the cheaper output forms σ′(Z), σ″(Z) equal σ′(A), σ″(A), values are
+stable (no overflow warning) for |a| up to 1e4, dtypes are preserved, and
+the capability flags (smooth, odd) tell the truth.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from numnet.activations import ACTIVATIONS, Activation, get_activation
+from numnet.checks import derivative_check
+from registry import DTYPES, PROPERTY
+
+NAMES = sorted(ACTIVATIONS)
+KINK_FREE = 1e-2  # central differences below stay this far from a = 0
+
+
+def _points(seed, n=40):
+    A = np.random.default_rng(seed).normal(scale=2.0, size=n)
+    return A[np.abs(A) > KINK_FREE]
+
+
+def _central(f, A, h=1e-6):
+    return (f(A + h) - f(A - h)) / (2 * h)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@PROPERTY
+@given(seed=st.integers(0, 2**31 - 1))
+def test_first_derivative_matches_central_differences(name, seed):
+    act, A = ACTIVATIONS[name], _points(seed)
+    np.testing.assert_allclose(act.df(A), _central(act.f, A), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@PROPERTY
+@given(seed=st.integers(0, 2**31 - 1))
+def test_second_derivative_matches_central_differences_of_first(name, seed):
+    act, A = ACTIVATIONS[name], _points(seed)
+    np.testing.assert_allclose(act.d2f(A), _central(act.df, A), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_taylor_test_of_sigma_and_sigma_prime(name):
+    act = ACTIVATIONS[name]
+    A = _points(3)
+    first = derivative_check(act.f, A, lambda v: act.df(A) * v, smooth=act.smooth, h0=0.5)
+    second = derivative_check(act.df, A, lambda v: act.d2f(A) * v, smooth=act.smooth, h0=0.5)
+    assert first.passed, str(first)
+    assert second.passed, str(second)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if ACTIVATIONS[n].dfz is not None])
+def test_output_forms_equal_pre_activation_forms(name):
+    act = ACTIVATIONS[name]
+    A = np.linspace(-30, 30, 121)
+    Z = act.f(A)
+    np.testing.assert_allclose(act.dfz(Z), act.df(A), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(act.d2fz(Z), act.d2f(A), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", NAMES)
+def test_stable_and_finite_for_large_arguments(name, dtype):
+    act = ACTIVATIONS[name]
+    A = np.array([-1e4, -800.0, -50.0, 0.0, 50.0, 800.0, 1e4], dtype=dtype)
+    with np.errstate(all="raise", under="ignore"):  # exp(-1e4) -> 0 is exact enough
+        out = [fn(A) for fn in (act.f, act.df, act.d2f)]
+    for y in out:
+        assert np.isfinite(y).all() and y.dtype == dtype
+
+
+def test_large_argument_limits_are_exact():
+    A = np.array([-1e4, 1e4])
+    sig, sp = ACTIVATIONS["sigmoid"], ACTIVATIONS["softplus"]
+    np.testing.assert_array_equal(sig.f(A), [0.0, 1.0])
+    np.testing.assert_array_equal(sp.f(A), [0.0, 1e4])
+    np.testing.assert_array_equal(sp.df(A), [0.0, 1.0])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_odd_flag_matches_symmetry(name):
+    act, A = ACTIVATIONS[name], _points(5)
+    assert np.allclose(act.f(-A), -act.f(A)) == act.odd
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_smooth_flag_is_false_exactly_when_sigma_or_sigma_prime_jumps_at_zero(name):
+    act, h = ACTIVATIONS[name], np.array([1e-9, -1e-9])
+    jumps = [abs(np.diff(fn(h))[0]) for fn in (act.f, act.df)]
+    assert (max(jumps) < 1e-6) == act.smooth, jumps
+
+
+def test_get_activation_by_name_and_passthrough():
+    act = get_activation("tanh")
+    assert isinstance(act, Activation) and get_activation(act) is act
+    np.testing.assert_allclose(act(np.array([0.5])), np.tanh([0.5]))
+
+
+@pytest.mark.parametrize("bad", ["tanhh", "", None, 3])
+def test_unknown_activation_raises_naming_argument(bad):
+    with pytest.raises(ValueError, match="activation must be one of"):
+        get_activation(bad)

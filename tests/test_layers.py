@@ -1,0 +1,201 @@
+"""numnet.layers (and every registered layer or network): the derivative matrix.
+
+LAYERS × ACTIVATIONS in float64: the public :func:`numnet.checks.check_layer`
+(Taylor test of forward/jvp, adjoint test of jvp/vjp, Taylor test of rop as
+the derivative of vjp, symmetry of the second-order part). Non-smooth
+activations are handled by the layer's ``smooth`` capability flag, never by
+name. LAYERS × ACTIVATIONS in float32: every product stays float32 and agrees
+with float64 to 1e-4. Then the contract details: linearity in the
+directions, ``need_*`` flags, ``out=``, no mutation, views, init schemes.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+from numnet.activations import ACTIVATIONS
+from numnet.checks import AdjointCheck, check_layer
+from numnet.layers import INIT_SCHEMES, Dense, Residual
+from registry import LAYERS, PROPERTY, Shape, data, rel_err, shapes
+
+ACTS = sorted(ACTIVATIONS)
+
+
+def n_steps(layer):
+    """Rows of the Taylor table, by capability: a kinked layer is judged on its
+    small-h tail, which must get below the distance to the nearest kink."""
+    return 14 if layer.smooth else 24
+
+
+def verdict(res):
+    """check_layer's verdict, reading its adjoint tests at rel. error 1e-10.
+
+    The default 1e3·eps is relative to u'Jv itself and fails on correct code
+    when u'Jv cancels (pinned by an xfail in test_checks.py); a wrong product
+    gives errors of 1e-3 and more.
+    """
+    return all(r.passed or (isinstance(r, AdjointCheck) and r.rel_error < 1e-10) for r in res.results)
+
+
+def _products(layer, theta, X, dtheta, dX, gZ, dgZ):
+    Z, cache = layer.forward(theta, X)
+    dZ = layer.jvp(theta, cache, dtheta, dX)
+    gtheta, gX = layer.vjp(theta, cache, gZ)
+    Rg, RgX = layer.rop(theta, cache, dtheta, dX, gZ, dgZ)
+    return {"Z": Z, "dZ": dZ, "gtheta": gtheta, "gX": gX, "Rgtheta": Rg, "RgX": RgX}
+
+
+def _directions(rng, layer, theta, X):
+    Z = layer.forward(theta, X)[0]
+    return (rng.standard_normal(theta.shape), rng.standard_normal(X.shape),
+            rng.standard_normal(Z.shape), rng.standard_normal(Z.shape))
+
+
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("layer_name", LAYERS)
+@PROPERTY
+@given(s=shapes())
+def test_check_layer_float64(layer_name, act, s):
+    layer = LAYERS[layer_name](act, s)
+    _, theta, X = data(layer, s)
+    res = check_layer(layer, X, theta, seed=s.seed, n_steps=n_steps(layer))
+    assert verdict(res), str(res)
+
+
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("layer_name", LAYERS)
+@PROPERTY
+@given(s=shapes())
+def test_float32_keeps_dtype_and_agrees_with_float64(layer_name, act, s):
+    layer = LAYERS[layer_name](act, s)
+    rng, theta, X = data(layer, s)
+    dirs = _directions(rng, layer, theta, X)
+    ref = _products(layer, theta, X, *dirs)
+    single = _products(layer, theta.astype(np.float32), X.astype(np.float32),
+                       *(d.astype(np.float32) for d in dirs))
+    for key, value in single.items():
+        assert value.dtype == np.float32, key
+        assert rel_err(value, ref[key]) < 1e-4, key
+
+
+@pytest.mark.parametrize("layer_name", LAYERS)
+@PROPERTY
+@given(s=shapes())
+def test_jvp_and_rop_are_linear_in_the_directions(layer_name, s):
+    layer = LAYERS[layer_name]("tanh", s)
+    rng, theta, X = data(layer, s)
+    dtheta, dX, gZ, dgZ = _directions(rng, layer, theta, X)
+    Z, c = layer.forward(theta, X)
+    both = layer.jvp(theta, c, dtheta, dX)
+    np.testing.assert_allclose(both, layer.jvp(theta, c, dtheta, None) + layer.jvp(theta, c, None, dX),
+                               rtol=1e-12, atol=1e-12)
+    R = np.concatenate([r.ravel() for r in layer.rop(theta, c, dtheta, dX, gZ, dgZ)])
+    parts = [layer.rop(theta, c, dtheta, None, gZ, None), layer.rop(theta, c, None, dX, gZ, None),
+             layer.rop(theta, c, None, None, gZ, dgZ)]
+    summed = sum(np.concatenate([r.ravel() for r in p]) for p in parts)
+    np.testing.assert_allclose(R, summed, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("layer_name", LAYERS)
+@PROPERTY
+@given(s=shapes())
+def test_need_flags_out_and_no_mutation(layer_name, s):
+    layer = LAYERS[layer_name]("sigmoid", s)
+    rng, theta, X = data(layer, s)
+    dtheta, dX, gZ, dgZ = _directions(rng, layer, theta, X)
+    inputs = [a.copy() for a in (theta, X, dtheta, dX, gZ, dgZ)]
+    Z, c = layer.forward(theta, X)
+    gtheta, gX = layer.vjp(theta, c, gZ)
+    out = np.full(layer.n_params, np.nan)
+    g_only, none = layer.vjp(theta, c, gZ, need_gX=False, out=out)
+    assert none is None and g_only is out and np.array_equal(out, gtheta)
+    assert layer.vjp(theta, c, gZ, need_gtheta=False)[0] is None
+    np.testing.assert_array_equal(layer.vjp(theta, c, gZ, need_gtheta=False)[1], gX)
+    Rg, RgX = layer.rop(theta, c, dtheta, dX, gZ, dgZ)
+    out2 = np.full(layer.n_params, np.nan)
+    Rg2, none2 = layer.rop(theta, c, dtheta, dX, gZ, dgZ, need_gX=False, out=out2)
+    assert none2 is None and Rg2 is out2 and np.allclose(out2, Rg, rtol=1e-14, atol=1e-14)
+    for before, after in zip(inputs, (theta, X, dtheta, dX, gZ, dgZ)):
+        np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.parametrize("layer_name", LAYERS)
+def test_output_shape_and_parameter_views(layer_name):
+    s = Shape(n_samples=5, d_in=3, hidden=4, d_out=2, seed=1)
+    layer = LAYERS[layer_name]("tanh", s)
+    _, theta, X = data(layer, s)
+    Z, _ = layer.forward(theta, X)
+    assert Z.shape == (5, layer.d_out)
+    assert layer.bias_mask().shape == (layer.n_params,) and layer.bias_mask().dtype == bool
+    params = layer.unpack(theta)
+    leaves = params if isinstance(params, list) else [params]
+    while any(isinstance(p, list) for p in leaves):
+        leaves = [q for p in leaves for q in (p if isinstance(p, list) else [p])]
+    arrays = [a for p in leaves for a in p.values() if a is not None]
+    assert sum(a.size for a in arrays) == layer.n_params
+    assert all(np.shares_memory(a, theta) for a in arrays)
+
+
+def test_dense_formula_and_bias_layout():
+    layer = Dense(2, 3, "tanh")
+    theta = np.arange(9.0) / 10
+    X = np.array([[1.0, -2.0]])
+    W, b = theta[:6].reshape(2, 3), theta[6:]
+    np.testing.assert_allclose(layer.forward(theta, X)[0], np.tanh(X @ W + b), rtol=1e-15)
+    np.testing.assert_array_equal(layer.bias_mask(), [False] * 6 + [True] * 3)
+    assert Dense(2, 3, bias=False).n_params == 6 and not Dense(2, 3, bias=False).bias_mask().any()
+
+
+def test_residual_formula():
+    layer = Residual(3, "sin", step=0.25)
+    rng = np.random.default_rng(2)
+    theta, X = layer.init(rng, scheme="normal"), rng.standard_normal((4, 3))
+    W, b = theta[:9].reshape(3, 3), theta[9:]
+    np.testing.assert_allclose(layer.forward(theta, X)[0], X + 0.25 * np.sin(X @ W + b), rtol=1e-14)
+
+
+@pytest.mark.parametrize("scheme", INIT_SCHEMES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_init_schemes_scale_and_dtype(scheme, dtype):
+    layer = Dense(200, 100)
+    theta = layer.init(np.random.default_rng(0), dtype, scheme)
+    W, b = layer.unpack(theta)["W"], layer.unpack(theta)["b"]
+    expected = {"normal": 1.0, "xavier": np.sqrt(2 / 300), "he": np.sqrt(2 / 200)}[scheme]
+    assert theta.dtype == dtype and W.std() == pytest.approx(expected, rel=0.02)
+    assert (b.std() == pytest.approx(1.0, rel=0.3)) if scheme == "normal" else not b.any()
+
+
+def test_smooth_flag_follows_activation_flag():
+    for name, act in ACTIVATIONS.items():
+        assert Dense(2, 2, name).smooth == act.smooth == Residual(2, name).smooth
+
+
+@pytest.mark.parametrize("args, match", [((0, 2), "d_in"), ((2, -1), "d_out"), ((2.5, 2), "d_in"),
+                                         ((True, 2), "d_in"), ((2, 2, "tanhh"), "activation")])
+def test_dense_constructor_errors_name_the_argument(args, match):
+    with pytest.raises(ValueError, match=match):
+        Dense(*args)
+
+
+def test_residual_and_init_errors_name_the_argument():
+    with pytest.raises(ValueError, match="step"):
+        Residual(3, step=np.inf)
+    with pytest.raises(ValueError, match="scheme"):
+        Dense(2, 2).init(np.random.default_rng(0), scheme="glorot")
+    with pytest.raises(TypeError, match="dtype"):
+        Dense(2, 2).init(np.random.default_rng(0), np.float16)
+
+
+@pytest.mark.parametrize("theta, X, exc, match", [
+    (np.zeros(5), np.zeros((2, 2)), ValueError, "theta"),
+    (np.zeros((6, 1)), np.zeros((2, 2)), ValueError, "theta"),
+    (np.zeros(6), np.zeros((2, 3)), ValueError, "X"),
+    (np.zeros(6), np.zeros(2), ValueError, "X"),
+    (np.zeros(6, np.float32), np.zeros((2, 2)), TypeError, "X has dtype float64"),
+    (np.zeros(6), np.full((2, 2), np.nan), ValueError, "X contains NaN"),
+    (np.full(6, np.inf), np.zeros((2, 2)), ValueError, "theta contains NaN or inf"),
+    (np.zeros(6, np.int64), np.zeros((2, 2)), TypeError, "theta"),
+])
+def test_forward_errors_name_the_argument(theta, X, exc, match):
+    with pytest.raises(exc, match=match):
+        Dense(2, 2, "tanh").forward(theta, X)
