@@ -1,0 +1,69 @@
+"""Helpers shared by the curvature tools: linearize, walk the layers, regularizer curvature."""
+
+import numpy as np
+
+from ..layers import Dense
+from ..objective import Linearization, Objective
+from ..regularizers import Tikhonov
+
+__all__ = ["linearize", "objective_and_theta", "flat_layers", "check_dense", "unit",
+           "regularizer_diagonal", "regularizer_matrix"]
+
+
+def linearize(obj, theta):
+    """Return ``obj.at(theta)``, or ``obj`` itself when it is already a Linearization (theta None)."""
+    if isinstance(obj, Linearization):
+        if theta is not None:
+            raise ValueError("theta must be None when obj is a Linearization (it already fixes theta)")
+        return obj
+    if not isinstance(obj, Objective):
+        raise TypeError(f"obj must be an Objective or a Linearization, got {type(obj).__name__}")
+    return obj.at(theta)
+
+
+def objective_and_theta(obj, theta):
+    """``(objective, theta)`` from an Objective and θ, or from a Linearization alone."""
+    lin = linearize(obj, theta)
+    return lin.objective, lin.theta
+
+
+def flat_layers(net, cache, offset=0):
+    """List of ``(layer, slice of theta, layer cache)``, nested Sequentials flattened, input to output."""
+    if not hasattr(net, "layers"):
+        return [(net, slice(offset, offset + net.n_params), cache)]
+    out = []
+    for layer, s, c in zip(net.layers, net.slices, cache):
+        out.extend(flat_layers(layer, c, offset + s.start))
+    return out
+
+
+def check_dense(layers, what):
+    """Raise TypeError naming the first layer that is not a :class:`Dense` layer."""
+    for i, (layer, _, _) in enumerate(layers):
+        if not isinstance(layer, Dense):
+            raise TypeError(f"{what} needs a network of Dense layers; layer {i} is {layer!r}")
+
+
+def unit(n, j, dtype):
+    """The j-th unit vector of length n."""
+    e = np.zeros(n, dtype=dtype)
+    e[j] = 1
+    return e
+
+
+def regularizer_diagonal(reg, theta):
+    """diag(λ∇²R(θ)): λ·mask for Tikhonov, else from ``reg.hvp`` with unit vectors."""
+    p, dtype = theta.shape[0], theta.dtype
+    if reg is None:
+        return np.zeros(p, dtype=dtype)
+    if isinstance(reg, Tikhonov):
+        return reg.hvp(theta, np.ones(p, dtype=dtype)).astype(dtype, copy=False)
+    return np.array([reg.hvp(theta, unit(p, j, dtype))[j] for j in range(p)], dtype=dtype)
+
+
+def regularizer_matrix(reg, theta):
+    """The dense p × p matrix λ∇²R(θ) (zeros when there is no regularizer)."""
+    p, dtype = theta.shape[0], theta.dtype
+    if reg is None or isinstance(reg, Tikhonov):
+        return np.diag(regularizer_diagonal(reg, theta))
+    return np.stack([reg.hvp(theta, unit(p, j, dtype)) for j in range(p)], axis=1).astype(dtype, copy=False)
