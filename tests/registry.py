@@ -135,8 +135,12 @@ def smooth(*parts):
     return all(getattr(p, "smooth", True) for p in parts if p is not None)
 
 
-def rel_err(a, b):
-    """‖a − b‖ / ‖b‖ over whole arrays (0 when both vanish), in float64."""
+def rel_err(a, b, scale=0.0):
+    """‖a − b‖ / max(‖b‖, scale) over whole arrays (‖a‖ when both vanish), in float64.
+
+    ``scale`` is the natural size of the quantity, so that an array whose
+    entries all happen to be tiny is not judged by their relative rounding.
+    """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    den = np.linalg.norm(b)
+    den = max(np.linalg.norm(b), scale)
     return float(np.linalg.norm(a - b) / den) if den > 0 else float(np.linalg.norm(a))

@@ -121,3 +121,17 @@ def test_adjoint_check_is_not_fooled_by_cancellation_in_u_Jv():
     layer = LAYERS["mlp3"]("sigmoid", s)
     _, theta, X = data(layer, s)
     assert check_layer(layer, X, theta, seed=s.seed).passed
+
+
+@pytest.mark.xfail(strict=True, reason="checks.py _judge requires the median of order0 over *all* rows to be "
+                   "1 ± 0.2; for a scalar f near a stationary point the h² term dominates the large-h rows "
+                   "(order0 ≈ 2 there) and the correct gradient of ½‖x‖² is rejected; judge order0 on the "
+                   "small-h tail as order1 is")
+def test_correct_gradient_near_a_minimum_passes_with_default_steps():
+    x = np.full(4, 1e-3)
+    assert derivative_check(lambda y: 0.5 * y @ y, x, lambda v: x @ v).passed
+
+
+def test_correct_gradient_near_a_minimum_passes_from_a_small_first_step():
+    x = np.full(4, 1e-3)
+    assert derivative_check(lambda y: 0.5 * y @ y, x, lambda v: x @ v, h0=1e-4).passed
