@@ -15,16 +15,16 @@ import numpy as np
 
 from .base import NoProgress
 
-__all__ = ["armijo", "wolfe"]
+__all__ = ["armijo", "wolfe", "get_line_search", "LINE_SEARCHES"]
 
 
 class _Point:
     """φ(t) = f(x + t p) at one trial step, with φ'(t) = ∇f(x + t p)ᵀp on demand."""
 
     def __init__(self, problem, x, p, t):
-        self.t, self.lin, self.p, self.known_dphi = t, None, p, None
+        self.t, self.lin, self.p, self.known_dphi = float(t), None, p, None
         self.phi = np.inf
-        xt = x + t * p
+        xt = x + self.t * p
         if np.isfinite(xt).all():
             with np.errstate(over="ignore", invalid="ignore"):
                 self.lin = problem.at(xt)
@@ -217,7 +217,7 @@ def _interpolate(lo, hi):
     with np.errstate(all="ignore"):
         t = _cubic(lo, hi) if hi.known_dphi is not None else _quadratic(lo, hi)
     margin = 0.1 * (b - a)
-    return t if np.isfinite(t) and a + margin <= t <= b - margin else 0.5 * (a + b)
+    return float(t) if np.isfinite(t) and a + margin <= t <= b - margin else 0.5 * (a + b)
 
 
 def _cubic(lo, hi):
@@ -231,3 +231,22 @@ def _quadratic(lo, hi):
     """Minimizer of the quadratic matching φ(lo), φ'(lo) and φ(hi)."""
     dt = hi.t - lo.t
     return lo.t - lo.dphi * dt * dt / (2 * (hi.phi - lo.phi - lo.dphi * dt))
+
+
+#: Names accepted by the ``line_search`` option of the methods.
+LINE_SEARCHES = ("armijo", "wolfe")
+
+
+def get_line_search(name, *, c1=1e-4, c2=0.9, max_evals=30):
+    """``search(problem, x, f, g, p, t0) -> (t, lin)`` for ``line_search=name``.
+
+    ``max_evals`` bounds the trial points of either search (Armijo:
+    ``max_backtracks = max_evals - 1``); ``c2`` is only used by ``"wolfe"``.
+    """
+    if name == "armijo":
+        return lambda problem, x, f, g, p, t0: armijo(problem, x, f, g, p, t0=t0, c1=c1,
+                                                      max_backtracks=max_evals - 1)
+    if name == "wolfe":
+        return lambda problem, x, f, g, p, t0: wolfe(problem, x, f, g, p, t0=t0, c1=c1, c2=c2,
+                                                     max_evals=max_evals)
+    raise ValueError(f"line_search must be one of {LINE_SEARCHES}, got {name!r}")
