@@ -1,0 +1,8 @@
+"""``python -m numnet``: the same as the ``numnet`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""The ``numnet`` command: every experiment of the notes, ``train``, ``check`` and ``demo``.
+
+Subcommands are modules with the experiment protocol of
+:mod:`numnet.experiments` (``NAME``, ``HELP``, ``add_arguments(parser)``,
+``run(args)``). Experiments are found by :func:`numnet.experiments.discover`,
+so a new experiment module becomes a subcommand without touching this file.
+``run`` returns an :class:`~numnet.experiments.ExperimentResult` (printed and
+saved under ``--out``) or an exit code.
+
+Errors the user can fix (bad arguments, invalid data, missing files) print one
+line ``numnet: error: ...`` to stderr and exit with status 2; set
+``NUMNET_DEBUG=1`` to see the traceback instead.
+"""
+
+import os
+import sys
+
+from ._parser import CommandError, build_parser
+
+__all__ = ["main", "build_parser", "EXIT_USAGE"]
+
+EXIT_USAGE = 2
+_USER_ERRORS = (ValueError, TypeError, OSError, CommandError)
+
+
+def _commands():
+    """``{name: module}`` of the built-in commands and every discovered experiment."""
+    from ..experiments import discover
+    from . import check, train
+
+    return {**discover(), train.NAME: train, check.NAME: check}
+
+
+def _report(result, args):
+    """Print an experiment result, save it under ``args.out`` and list the files."""
+    print(result)
+    paths = result.save(args.out)
+    print("wrote: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _dispatch(args):
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=args.threads):
+        result = args.command_module.run(args)
+    if isinstance(result, int):
+        return result
+    return _report(result, args)
+
+
+def main(argv=None):
+    """Run the ``numnet`` command with ``argv`` (``sys.argv[1:]`` when None); return the exit status."""
+    try:
+        args = build_parser(_commands()).parse_args(argv)
+        return _dispatch(args)
+    except _USER_ERRORS as exc:
+        if os.environ.get("NUMNET_DEBUG"):
+            raise
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"numnet: error: {message}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("numnet: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,145 @@
+"""Random features (extreme learning machines) on peaks (notes 000, "first experiment").
+
+K and b are drawn at random and kept; only the output weights W of
+W σ(KY + b) = C are fitted, by least squares on the one-hot classes
+(:func:`numnet.random_features.fit_least_squares`). The experiment reports
+
+- training and validation error for σ = sin, tanh, relu at m = 200 features;
+- the error against the width m;
+- the singular values of the feature matrix Z = σ(X Kᵀ + b) per activation,
+  and the rank with the identity, which cannot exceed n_features + 1 (notes
+  000: "what happens to rank(σ(KY)) when σ(x) = x?").
+
+The decay of the singular values follows the smoothness of σ: relu has a
+kink and its spectrum decays slowly (algebraically); tanh is analytic in a
+strip and decays exponentially; sin is entire and, with Gaussian K, decays
+fastest, so its feature matrix has the lowest numerical rank. The
+``effective rank`` counts singular values above 10⁻⁶ · s_max.
+"""
+
+import numpy as np
+
+from ..datasets import peaks, train_val_test_split
+from ..plots import new_figure
+from ..random_features import feature_spectrum, fit_least_squares, random_features
+from . import ExperimentResult
+
+__all__ = ["NAME", "HELP", "add_arguments", "run", "random_features_peaks", "fit_and_score",
+           "effective_rank"]
+
+NAME = "random-features"
+HELP = "extreme learning machines on peaks: error for sin/tanh/relu, error against width, singular values"
+
+ACTIVATIONS = ("sin", "tanh", "relu")
+WIDTHS = (5, 10, 20, 50, 100, 200, 400, 800)
+
+
+def add_arguments(parser):
+    from ..cli._parser import int_list, nonneg_float, positive_int
+
+    parser.add_argument("--n-samples", type=positive_int, default=1000, help="peaks points (default: 1000)")
+    parser.add_argument("--n-hidden", type=positive_int, default=200, help="features m (default: 200)")
+    parser.add_argument("--widths", type=int_list, default=list(WIDTHS),
+                        help="widths m of the sweep (default: 5,10,20,50,100,200,400,800)")
+    parser.add_argument("--alpha", type=nonneg_float, default=0.0,
+                        help="ridge weight λ on W (default: 0, the notes' plain least squares)")
+
+
+def run(args):
+    return random_features_peaks(n_samples=args.n_samples, n_hidden=args.n_hidden, widths=args.widths,
+                                 alpha=args.alpha, seed=args.seed)
+
+
+def effective_rank(s, rel=1e-6):
+    """Number of singular values above ``rel`` times the largest."""
+    return int((s > rel * s[0]).sum()) if s.size and s[0] > 0 else 0
+
+
+def fit_and_score(features, data, alpha=0.0):
+    """Fit W by least squares on one-hot classes; return (training error, validation error)."""
+    Xtr, ytr, Xva, yva = data
+    n_classes = int(ytr.max()) + 1
+    theta = fit_least_squares(features, Xtr, np.eye(n_classes)[ytr], alpha=alpha)
+    m = features.n_hidden
+    W, c = theta[: m * n_classes].reshape(m, n_classes), theta[m * n_classes:]
+    err = lambda X, y: float(np.mean((features.transform(X) @ W + c).argmax(axis=1) != y))  # noqa: E731
+    return err(Xtr, ytr), err(Xva, yva)
+
+
+def _spectra(Xtr, m, seed):
+    out = {}
+    for act in ACTIVATIONS + ("identity",):
+        spec = feature_spectrum(random_features(2, m, act, random_state=seed), Xtr)
+        out[act] = spec
+    return out
+
+
+def _width_sweep(data, widths, alpha, seed):
+    return {act: np.array([fit_and_score(random_features(2, m, act, random_state=seed), data, alpha)
+                           for m in widths]) for act in ACTIVATIONS}
+
+
+def random_features_peaks(*, n_samples=1000, n_hidden=200, widths=WIDTHS, alpha=0.0, seed=0):
+    """Random-feature classifiers on peaks (5 classes, 20 % validation).
+
+    Parameters
+    ----------
+    n_samples : int
+    n_hidden : int
+        m of the main comparison and of the spectra.
+    widths : sequence of int
+        Widths of the error-against-m sweep.
+    alpha : float
+        Ridge weight on W (0: plain minimum-norm least squares).
+    seed : int
+        Seed of the data and of K, b (the same K, b for every activation).
+
+    Returns
+    -------
+    ExperimentResult
+        numbers per activation ``<act>_train_error``, ``<act>_val_error``,
+        ``<act>_rank`` (numerical rank), ``<act>_effective_rank``; ``identity_rank``
+        and ``identity_rank_bound``; the sweep and the singular values;
+        figure ``random_features.png``.
+    """
+    X, y = peaks(n_samples, 5, random_state=seed)
+    Xtr, ytr, Xva, yva, _, _ = train_val_test_split(X, y, val_fraction=0.2, test_fraction=0.0,
+                                                    random_state=seed)
+    data, widths = (Xtr, ytr, Xva, yva), [int(m) for m in widths]
+    spectra, sweep = _spectra(Xtr, n_hidden, seed), _width_sweep(data, widths, alpha, seed)
+    numbers = {"n_hidden": n_hidden}
+    for act in ACTIVATIONS:
+        tr, va = fit_and_score(random_features(2, n_hidden, act, random_state=seed), data, alpha)
+        s = spectra[act].singular_values
+        numbers.update({f"{act}_train_error": tr, f"{act}_val_error": va, f"{act}_rank": spectra[act].rank,
+                        f"{act}_effective_rank": effective_rank(s)})
+    numbers.update({"identity_rank": spectra["identity"].rank,
+                    "identity_rank_bound": spectra["identity"].rank_bound, "widths": widths,
+                    **{f"{a}_sweep_train_val": sweep[a] for a in ACTIVATIONS},
+                    **{f"{a}_singular_values": spectra[a].singular_values for a in spectra}})
+    return ExperimentResult(NAME.replace("-", "_"), numbers, {"random_features.png": _figure(spectra, sweep, widths)},
+                            _table(numbers))
+
+
+def _table(nb):
+    lines = [f"{'sigma':>8} {'train err':>10} {'val err':>8} {'rank':>5} {'eff. rank':>9}"]
+    lines += [f"{a:>8} {nb[f'{a}_train_error']:10.3f} {nb[f'{a}_val_error']:8.3f} {nb[f'{a}_rank']:5d} "
+              f"{nb[f'{a}_effective_rank']:9d}" for a in ACTIVATIONS]
+    lines.append(f"{'identity':>8} {'':>10} {'':>8} {nb['identity_rank']:5d}   (bound n_features + 1 = "
+                 f"{nb['identity_rank_bound']})")
+    return "\n".join(lines)
+
+
+def _figure(spectra, sweep, widths):
+    fig, axes = new_figure(2, width=4.2, height=3.3)
+    for act, spec in spectra.items():
+        s = spec.singular_values
+        axes[0, 0].semilogy(np.arange(1, s.size + 1), np.maximum(s / s[0], 1e-18), label=act)
+    axes[0, 0].set(xlabel="index", ylabel="s_i / s_1", title="singular values of σ(X Kᵀ + b)", ylim=(1e-18, 2))
+    axes[0, 0].legend(fontsize=8)
+    for act, line in zip(ACTIVATIONS, ("C0", "C1", "C2")):
+        axes[0, 1].semilogx(widths, sweep[act][:, 1], "o-", color=line, ms=3, label=f"{act} validation")
+        axes[0, 1].semilogx(widths, sweep[act][:, 0], ":", color=line, label=f"{act} training")
+    axes[0, 1].set(xlabel="width m", ylabel="classification error", title="error against width")
+    axes[0, 1].legend(fontsize=7)
+    return fig
