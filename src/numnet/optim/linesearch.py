@@ -15,7 +15,10 @@ import numpy as np
 
 from .base import NoProgress
 
-__all__ = ["armijo", "wolfe", "get_line_search", "LINE_SEARCHES"]
+__all__ = ["armijo", "wolfe", "get_line_search", "LINE_SEARCHES", "NOISE"]
+
+#: Values within NOISE · eps · |f| of f count as equal (approximate Armijo test).
+NOISE = 10.0
 
 
 class _Point:
@@ -40,6 +43,20 @@ class _Point:
                     g = self.lin.grad
                 self.known_dphi = float(np.dot(g, self.p)) if np.isfinite(g).all() else np.nan
         return self.known_dphi
+
+    def flat(self, f, noise):
+        """φ(t) equals φ(0) up to rounding: values cannot tell the points apart."""
+        return abs(self.phi - f) <= noise
+
+    def sufficient(self, f, slope, c1, noise):
+        """Armijo φ(t) ≤ φ(0) + c1 t φ'(0), or in the rounding band its derivative form."""
+        return self.phi <= f + c1 * self.t * slope or (
+            self.flat(f, noise) and self.dphi <= (2 * c1 - 1) * slope)
+
+
+def _noise(f, x):
+    """Rounding level of objective values: ``NOISE * eps(dtype) * |f|``."""
+    return NOISE * float(np.finfo(x.dtype).eps) * abs(f)
 
 
 def _slope(g, p):
@@ -86,15 +103,19 @@ def armijo(problem, x, f, g, p, *, t0=1.0, c1=1e-4, shrink=0.5, max_backtracks=3
     Nocedal & Wright, Algorithm 3.1 (backtracking); notes 004, descent
     method w⁽ᵏ⁺¹⁾ = w⁽ᵏ⁾ + t⁽ᵏ⁾ Δw⁽ᵏ⁾. Accept the first t = t0·shrinkʲ with
     ``f(x + t p) <= f + c1 * t * (g @ p)``; a non-finite f(x + t p) fails
-    the test.
+    the test. Near a minimizer the decrease c1 t gᵀp falls below the
+    rounding of f; a trial whose value is within ``NOISE * eps * |f|`` of f
+    then passes if its slope does, ``∇f(x+tp) @ p <= (2*c1 - 1) * (g @ p)``
+    (the Armijo condition for the quadratic interpolant; Hager & Zhang's
+    approximate Wolfe condition, 2005).
     """
     _check(t0, c1)
     if not 0 < shrink < 1:
         raise ValueError(f"shrink must be in (0, 1), got {shrink!r}")
-    slope, t = _slope(g, p), float(t0)
+    slope, t, noise = _slope(g, p), float(t0), _noise(f, x)
     for _ in range(max_backtracks + 1):
         trial = _Point(problem, x, p, t)
-        if trial.phi <= f + c1 * t * slope:
+        if trial.sufficient(f, slope, c1, noise):
             return t, trial.lin
         t *= shrink
     raise NoProgress(f"Armijo backtracking found no sufficient decrease in {max_backtracks} steps")
@@ -129,7 +150,8 @@ def wolfe(problem, x, f, g, p, *, t0=1.0, c1=1e-4, c2=0.9, max_evals=30):
     φ(t) = f(x + t p) and φ'(t) = ∇f(x + t p)ᵀp the conditions are
     ``phi(t) <= f + c1 * t * phi'(0)`` and ``abs(phi'(t)) <= c2 * abs(phi'(0))``.
     A non-finite φ(t) or φ'(t) counts as a failed sufficient decrease (the
-    step is too long). If the budget runs out inside zoom after some point
+    step is too long). Sufficient decrease is tested as in :func:`armijo`,
+    including its approximate form where φ(t) is within rounding of φ(0). If the budget runs out inside zoom after some point
     with sufficient decrease was seen, that point is returned (Armijo only;
     quasi-Newton memories skip its update if the curvature yᵀs ≤ 0 fails).
     """
@@ -157,6 +179,7 @@ class _Wolfe:
 
     def __init__(self, problem, x, p, f, slope, c1, c2, max_evals):
         self.problem, self.x, self.p, self.origin = problem, x, p, _Origin(f, slope)
+        self.noise = _noise(f, x)
         self.c1, self.c2, self.evals, self.max_evals = c1, c2, 0, max_evals
 
     def trial(self, t):
@@ -168,7 +191,8 @@ class _Wolfe:
     def too_long(self, pt, lo):
         """Sufficient decrease fails, φ rose above the low end, or φ' is non-finite."""
         o = self.origin
-        return (not pt.phi <= o.phi + self.c1 * pt.t * o.dphi or (lo.t > 0 and pt.phi >= lo.phi)
+        return (not pt.sufficient(o.phi, o.dphi, self.c1, self.noise)
+                or (lo.t > 0 and pt.phi >= lo.phi and not pt.flat(o.phi, self.noise))
                 or not np.isfinite(pt.dphi))
 
     def curvature_ok(self, pt):

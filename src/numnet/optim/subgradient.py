@@ -67,3 +67,6 @@ def subgradient(problem, x, f, g, *, learning_rate=1.0, step="square-summable", 
     if prox:
         return (yield from _proximal(problem, x, g, rate, _l1_regularizer(problem)))
     return (yield from fixed_steps(problem, x, g, rate))
+
+
+subgradient.nonsmooth = True
