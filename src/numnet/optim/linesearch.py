@@ -66,10 +66,12 @@ def _slope(g, p):
     return slope
 
 
-def _check(t0, c1, c2=0.5):
+def _check(t0, c1, c2=None):
     if not (np.isfinite(t0) and t0 > 0):
         raise ValueError(f"t0 must be a positive finite number, got {t0!r}")
-    if not 0 < c1 < c2 < 1:
+    if c2 is None and not 0 < c1 < 1:
+        raise ValueError(f"c1 must be in (0, 1), got {c1!r}")
+    if c2 is not None and not 0 < c1 < c2 < 1:
         raise ValueError(f"need 0 < c1 < c2 < 1, got c1={c1!r}, c2={c2!r}")
 
 
