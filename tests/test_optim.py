@@ -271,3 +271,17 @@ def test_logistic_regression_matches_scipy(method):
     res = minimize(obj, theta0, method, max_iter=500, gtol=1e-10)
     assert res.success, res
     np.testing.assert_allclose(res.x, ref.x, atol=1e-6)
+
+
+# ------------------------------------------------------------------ float32
+
+@pytest.mark.parametrize("method", [m for m in sorted(METHODS) if applies(m, True)])
+def test_float32_end_to_end(problems, method):
+    """On float32 data every method keeps float32 iterates and decreases J."""
+    prob = problems["inverse_crime"]
+    obj = prob.objective
+    obj32 = Objective(obj.net, obj.loss, obj.X.astype(np.float32), obj.Y.astype(np.float32))
+    theta0 = prob.theta0.astype(np.float32)
+    res = minimize(obj32, theta0, method, max_iter=10, **budget("inverse_crime", method).options)
+    assert res.x.dtype == np.float32 and res.nit >= 1
+    assert res.fun < 0.95 * obj32.value(theta0)
