@@ -272,3 +272,17 @@ def test_stochastic_option_errors(crime):
         minimize(FunctionObjective(lambda x: x @ x, lambda x: 2 * x), np.ones(2), "adam")
     with pytest.raises(TypeError):
         minimize(obj, theta0, "adam", beta1=0.5)
+
+
+@pytest.mark.parametrize("method,learning_rate", [("sgd", 1e3), ("adam", 1e100)])
+def test_diverging_minibatch_steps_are_rejected(rng, method, learning_rate):
+    """A linear net with squared error and a huge step overflows to inf/NaN (Adam's steps have
+    length ≈ α, hence α = 1e100): those steps are
+    rejected, the learning-rate multiplier halves, and every yielded iterate is finite."""
+    X = rng.standard_normal((64, 4))
+    net = Sequential([Dense(4, 4), Dense(4, 1)])
+    obj = Objective(net, "squared_error", X, X.sum(axis=1, keepdims=True))
+    res = minimize(obj, net.init(0), method, learning_rate=learning_rate, max_iter=40, batch_size=8)
+    mult = [h["step"] for h in res.history]
+    assert mult[-1] < 1.0 and all(np.isfinite(h["fun"]) for h in res.history)
+    assert np.isfinite(res.x).all() and res.fun <= obj.value(net.init(0))

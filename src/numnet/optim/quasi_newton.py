@@ -215,7 +215,7 @@ def _direction(memory, g, fallback):
 
 
 def _first_step(memory, g):
-    """N&W §6.1: before any curvature pair, scale the first step to t = min(1, 1/‖g‖)."""
+    """Before any accepted pair H is a multiple of I: the first trial step is t = min(1, 1/‖g‖)."""
     return min(1.0, 1.0 / float(np.linalg.norm(g))) if memory.n_updates == 0 else 1.0
 
 
@@ -234,8 +234,9 @@ def quasi_newton_steps(problem, x, f, g, memory, search, *, fallback=False):
     """x_{k+1} = x_k + t_k p_k, p_k = −H_k g_k, then ``memory.update(s_k, y_k)``.
 
     ``search`` is a line search from :func:`~numnet.optim.linesearch.get_line_search`.
-    If it fails along p_k, the memory is reset and steepest descent is tried
-    once before :class:`NoProgress` propagates. ``fallback=True`` replaces a
+    If it fails along p_k, the memory is reset (``reset()`` forgets the
+    pairs and zeroes ``n_updates``) and steepest descent is tried once
+    before :class:`NoProgress` propagates. ``fallback=True`` replaces a
     non-descent p_k by −g_k (SR1, whose H may be indefinite).
     """
     while True:
