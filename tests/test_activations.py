@@ -82,10 +82,6 @@ def test_large_argument_limits_are_exact():
     np.testing.assert_array_equal(sp.df(A), [0.0, 1.0])
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "activations.py _sigmoid computes (1 + tanh(a/2))/2, which cancels for a << 0: "
-    "float64 sigmoid(-40) = 0.0 (true 4.25e-18), float32 sigmoid(-16) is 6% off, "
-    "sigmoid(-20) = 0.0; exp(a)/(1 + exp(a)) for a < 0 keeps full relative accuracy"))
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sigmoid_has_relative_accuracy_in_the_negative_tail(dtype):
     A = np.array([-7.4, -16.0, -20.0, -40.0])

@@ -18,9 +18,6 @@ from numnet.losses import Hinge, Huber, Loss, SoftmaxCrossEntropy, get_loss, sof
 from registry import LOSSES, PROPERTY, rel_err
 
 H0 = 1e-3  # scalar Taylor tables start where the linear term dominates (see test_checks.py)
-HUBER_FLAG = pytest.mark.xfail(strict=True, reason=(
-    "losses.py Huber.smooth is True, but ∇E = clip(r, -δ, δ)/n has kinks at |r| = δ, so ∇²E "
-    "jumps and the smooth Taylor test of grad fails whenever a residual crosses ±δ"))
 
 
 def _case(name, seed, n, k, dtype=np.float64):
@@ -43,8 +40,7 @@ def test_grad_is_derivative_of_value(name, draw):
     assert res.passed, str(res)
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=HUBER_FLAG) if n == "huber" else n
-                                  for n in LOSSES])
+@pytest.mark.parametrize("name", LOSSES)
 @PROPERTY
 @given(draw=sizes)
 def test_hvp_is_derivative_of_grad(name, draw):

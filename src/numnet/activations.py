@@ -54,10 +54,11 @@ class Activation:
 
 
 def _sigmoid(A):
-    # 1/(1+e^{-a}) = (1 + tanh(a/2))/2: no overflow for any |a|.
-    S = np.tanh(A * 0.5)
-    S += 1
-    S *= 0.5
+    # e = exp(-|a|) never overflows; 1/(1+e) for a ≥ 0 and e/(1+e) for a < 0
+    # keep full relative accuracy in both tails (no 1 - tiny cancellation).
+    E = np.exp(-np.abs(A))
+    S = np.where(A >= 0, 1, E)
+    S /= 1 + E
     return S
 
 

@@ -101,9 +101,11 @@ def derivative_check(f, x, jvp, v=None, *, n_steps=14, h0=1.0, smooth=True, seed
     Returns
     -------
     DerivativeCheck
-        ``passed`` when the observed orders are ≈1 for E0 and ≈2 for E1
-        (median over rows above the rounding floor); rows where E1 is at the
-        rounding floor count as exact (f linear along v).
+        ``passed`` when, over the small-h rows above the rounding floor, the
+        observed order of E1 is ≈2 (median ≥ 1.7) and that of E0 is ≈1
+        (between 0.8 and 2.2: near a stationary point the quadratic term
+        dominates E0 down to small h); rows where E1 is at the rounding floor
+        count as exact (f linear along v).
     """
     x = np.asarray(x)
     if v is None:
@@ -130,7 +132,10 @@ def _judge(order0, order1, E0, E1, floor, smooth):
         # kinks may spoil the large-h rows; require the small-h tail to be O(h^2) or exact
         first_ok = E1[-1] <= floor or (o1.size > 0 and np.median(o1[-3:]) >= 1.7)
         return bool(first_ok)
-    zeroth_ok = o0.size == 0 or abs(np.median(o0) - 1) < 0.2 or E1.max() <= floor
+    # E0 must vanish like h (order ≈ 1, f continuous). Near a stationary point the
+    # h² term dominates E0 until h is tiny (order0 between 1 and 2 there), so the
+    # small-h tail is judged with that allowance; E1's order ≈ 2 is the real test.
+    zeroth_ok = o0.size == 0 or 0.8 <= np.median(o0[-5:]) <= 2.2 or E1.max() <= floor
     return bool(first_ok and zeroth_ok and (o1.size > 0 or E1.max() <= floor))
 
 
@@ -138,15 +143,20 @@ def adjoint_check(jvp, vjp, v_shape, u_shape, *, dtype=np.float64, tol=None, see
     """Adjoint test uᵀ(J v) = vᵀ(Jᵀ u) for random u, v (notes 000).
 
     ``jvp(v)`` and ``vjp(u)`` return arrays; ``v_shape``/``u_shape`` are the
-    shapes of v and u. The default tolerance is 1e3 · eps of ``dtype``.
+    shapes of v and u. The gap |uᵀJv − vᵀJᵀu| is measured relative to
+    ‖u‖‖Jv‖ + ‖v‖‖Jᵀu‖ (the rounding scale of the two inner products); the
+    default tolerance is 1e3 · eps of ``dtype``.
     """
     rng = as_rng(seed)
     v = rng.standard_normal(v_shape).astype(dtype)
     u = rng.standard_normal(u_shape).astype(dtype)
-    lhs = float(np.vdot(u, jvp(v)))
-    rhs = float(np.vdot(v, vjp(u)))
+    Jv, Jtu = np.asarray(jvp(v)), np.asarray(vjp(u))
+    lhs, rhs = float(np.vdot(u, Jv)), float(np.vdot(v, Jtu))
     tol = 1e3 * np.finfo(dtype).eps if tol is None else tol
-    rel = abs(lhs - rhs) / max(abs(lhs), abs(rhs), np.finfo(dtype).tiny)
+    # scale by ‖u‖‖Jv‖ + ‖v‖‖Jᵀu‖, the size of the rounding in either inner product,
+    # so a cancelling uᵀJv does not turn a rounding gap into a failure
+    scale = np.linalg.norm(u) * np.linalg.norm(Jv) + np.linalg.norm(v) * np.linalg.norm(Jtu)
+    rel = abs(lhs - rhs) / max(scale, np.finfo(dtype).tiny)
     return AdjointCheck(lhs, rhs, rel, tol, bool(rel <= tol or (lhs == rhs == 0.0)), name)
 
 

@@ -93,6 +93,7 @@ class Huber(Loss):
     """
 
     name = "huber"
+    smooth = False  # C¹ only: ∇²E jumps where |r| crosses δ
 
     def __init__(self, delta=1.0):
         if not (np.isfinite(delta) and delta > 0):
