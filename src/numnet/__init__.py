@@ -6,6 +6,7 @@ from .layers import Dense, Residual
 from .losses import LOSSES, get_loss
 from .network import Sequential
 from .objective import Linearization, Objective
+from .optim import METHODS, OptimizeResult, minimize
 from .regularizers import GeneralizedTikhonov, L1Penalty, Tikhonov
 
 __version__ = "0.1.0"
@@ -16,4 +17,5 @@ __all__ = [
     "Dense", "Residual", "Sequential",
     "LOSSES", "get_loss", "Objective", "Linearization",
     "Tikhonov", "GeneralizedTikhonov", "L1Penalty",
+    "minimize", "METHODS", "OptimizeResult",
 ]
