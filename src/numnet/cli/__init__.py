@@ -54,6 +54,9 @@ def main(argv=None):
     try:
         args = build_parser(_commands()).parse_args(argv)
         return _dispatch(args)
+    except BrokenPipeError:  # output piped into e.g. `head`, which closed early
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except _USER_ERRORS as exc:
         if os.environ.get("NUMNET_DEBUG"):
             raise

@@ -1,11 +1,205 @@
-"""``numnet train`` (placeholder until written)."""
+"""``numnet train``: fit a network to a built-in data set or a CSV/NPZ file.
+
+Loads the data (:func:`numnet.datasets.load`), splits off a validation set,
+standardizes the features, trains with any :func:`numnet.optim.minimize`
+method under a tqdm progress bar (one tick per iteration, from the
+callback), then saves the network with :func:`numnet.io.save` (npz + JSON,
+never pickle; the standardization folded into the first layer), the metrics
+and history as JSON, and figures: the loss curve, and the decision regions
+for two-feature classification data.
+"""
+
+import inspect
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .._files import atomic_path
+from ..activations import ACTIVATIONS
+from ..datasets import DATASETS, load, train_val_test_split
+from ..losses import LOSSES
+from ..objective import Objective
+from ..regularizers import Tikhonov
+from ._parser import CommandError, fraction, int_list, nonneg_float, positive_float, positive_int
+from ._training import (build_network, default_loss, encode_targets, fold_standardization, infer_task,
+                        metrics)
+
+__all__ = ["NAME", "HELP", "add_arguments", "run"]
+
 NAME = "train"
-HELP = "train a network on a built-in data set or a CSV/NPZ file"
+HELP = "train a network on a built-in data set or a CSV/NPZ file; save the model and figures"
+_METHOD_FLAGS = {"batch_size": "--batch-size", "learning_rate": "--learning-rate"}
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("data", help=f"a built-in data set ({', '.join(sorted(DATASETS))}) or a .csv/.npz file")
+    parser.add_argument("--target", default=None,
+                        help="CSV target column: a header name or an index (default: the last column)")
+    parser.add_argument("--n-samples", type=positive_int, default=None,
+                        help="points to draw from a synthetic data set (default: its own)")
+    parser.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
+                        help="auto: classification for integer or string labels (default: auto)")
+    parser.add_argument("--hidden", type=int_list, default=[50], metavar="N[,N...]",
+                        help="hidden widths, e.g. 50,50 (default: 50)")
+    parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="tanh",
+                        help="hidden activation (default: %(default)s)")
+    parser.add_argument("--loss", choices=sorted(LOSSES), default=None,
+                        help="loss (default: cross_entropy for classification, squared_error for regression)")
+    parser.add_argument("--method", default="lbfgs", help="a numnet.optim.minimize method (default: lbfgs)")
+    parser.add_argument("--max-iter", type=positive_int, default=200,
+                        help="iterations (epochs for sgd/adam) (default: %(default)s)")
+    parser.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch rows (sgd, adam)")
+    parser.add_argument("--learning-rate", type=positive_float, default=None, help="step size (sgd, adam, gd)")
+    parser.add_argument("--alpha", type=nonneg_float, default=1e-4,
+                        help="weight decay ½α‖W‖² on the weights, not the biases (default: %(default)s)")
+    parser.add_argument("--val-fraction", type=fraction, default=0.2,
+                        help="fraction of rows held out for validation (default: %(default)s)")
+    parser.add_argument("--no-standardize", action="store_true", help="train on the raw features")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _load(args):
+    kwargs = {}
+    if args.target is not None:
+        if args.data in DATASETS or not str(args.data).lower().endswith(".csv"):
+            raise CommandError("--target is only used with a .csv file")
+        kwargs["target"] = int(args.target) if args.target.lstrip("-").isdigit() else args.target
+    if args.n_samples is not None:
+        if args.data not in DATASETS or "n_samples" not in inspect.signature(DATASETS[args.data]).parameters:
+            raise CommandError(f"--n-samples is only used with a synthetic data set, not {args.data!r}")
+        kwargs["n_samples"] = args.n_samples
+    if args.data not in DATASETS and not Path(args.data).is_file():
+        raise CommandError(f"{args.data!r} is neither a built-in data set ({', '.join(sorted(DATASETS))}) "
+                           "nor an existing file")
+    return load(args.data, random_state=args.seed, **kwargs)
+
+
+def _method_options(args):
+    """The method's options given on the command line; refuse those the method does not take."""
+    from ..optim import METHODS
+
+    if args.method not in METHODS:
+        raise CommandError(f"--method must be one of {', '.join(sorted(METHODS))}, got {args.method!r}")
+    accepted = inspect.signature(METHODS[args.method]).parameters
+    options = {}
+    for name, flag in _METHOD_FLAGS.items():
+        value = getattr(args, name)
+        if value is not None:
+            if name not in accepted:
+                raise CommandError(f"{flag} is not an option of --method {args.method}")
+            options[name] = value
+    if "seed" in accepted:
+        options["seed"] = args.seed
+    return options
+
+
+class _Setup:
+    """Split, standardized and encoded data with the network and objectives."""
+
+    def __init__(self, X, y, args):
+        self.task = infer_task(y) if args.task == "auto" else args.task
+        self.loss = args.loss or default_loss(self.task)
+        parts = train_val_test_split(X, y, val_fraction=args.val_fraction, test_fraction=0.0,
+                                     stratify=self.task == "classification", random_state=args.seed)
+        self.Xtr, self.ytr, self.Xva, self.yva = parts[:4]
+        self.mean, self.scale = self.Xtr.mean(axis=0), self.Xtr.std(axis=0)
+        if args.no_standardize:
+            self.mean, self.scale = np.zeros_like(self.mean), np.ones_like(self.scale)
+        self.scale[self.scale == 0] = 1.0
+        tr = encode_targets(self.ytr, self.loss, self.task)
+        self.classes, self.n_outputs = tr.classes, tr.n_outputs
+        self.net = build_network(X.shape[1], args.hidden, tr.n_outputs, args.activation)
+        reg = Tikhonov(args.alpha, mask=~self.net.bias_mask()) if args.alpha > 0 else None
+        self.train = Objective(self.net, self.loss, self._std(self.Xtr), tr.Y, reg)
+        self.val = None
+        if len(self.yva):
+            va = encode_targets(self.yva, self.loss, self.task, self.classes)
+            self.val = Objective(self.net, self.loss, self._std(self.Xva), va.Y)
+
+    def _std(self, X):
+        return (X - self.mean) / self.scale
+
+    def scores(self, theta):
+        out = {"train": metrics(self.train, theta, self.ytr, self.task, self.classes)}
+        if self.val is not None:
+            out["validation"] = metrics(self.val, theta, self.yva, self.task, self.classes)
+        return out
+
+
+def _fit(setup, args, options):
+    from tqdm import tqdm
+
+    from ..optim import minimize
+
+    bar = tqdm(total=args.max_iter, desc=args.method, unit="it", leave=False,
+               disable=args.quiet or not sys.stderr.isatty())
+
+    def callback(res):
+        info = {}
+        if setup.val is not None:
+            info = {f"val_{k}": v for k, v in
+                    metrics(setup.val, res.x, setup.yva, setup.task, setup.classes).items()}
+        bar.update(1)
+        bar.set_postfix({"loss": f"{res.fun:.4g}", **{k: f"{v:.3g}" for k, v in info.items()
+                                                       if k in ("val_loss", "val_accuracy")}})
+        return info
+
+    try:
+        return minimize(setup.train, setup.net.init(args.seed), args.method, callback=callback,
+                        max_iter=args.max_iter, **options)
+    finally:
+        bar.close()
 
 
 def run(args):
+    """Train, save model, metrics and figures under ``args.out``, print the metrics; return 0."""
+    options = _method_options(args)
+    X, y = _load(args)
+    setup = _Setup(X, y, args)
+    t0 = time.perf_counter()
+    res = _fit(setup, args, options)
+    seconds = time.perf_counter() - t0
+    scores = setup.scores(res.x)
+    paths = _save(setup, res, scores, args, seconds)
+    print(_summary(setup, res, scores, args, seconds))
+    print("wrote: " + ", ".join(str(p) for p in paths))
     return 0
+
+
+def _save(setup, res, scores, args, seconds):
+    from .. import io
+    from ._train_figures import decision_figure, loss_figure
+    from ..plots import save_figure
+
+    out = Path(args.out)
+    theta = fold_standardization(setup.net, res.x, setup.mean, setup.scale)
+    paths = [io.save((setup.net, theta), out / "model.npz")]
+    paths.append(save_figure(loss_figure(res.history, args.method), out / "loss.png"))
+    if setup.task == "classification" and setup.Xtr.shape[1] == 2:
+        fig = decision_figure(setup.net, theta, setup.Xtr, setup.ytr, setup.classes, setup.loss)
+        paths.append(save_figure(fig, out / "decision_boundary.png"))
+    report = {"data": str(args.data), "task": setup.task, "loss": setup.loss, "method": args.method,
+              "hidden": args.hidden, "activation": args.activation, "alpha": args.alpha,
+              "classes": None if setup.classes is None else setup.classes.tolist(),
+              "nit": res.nit, "status": res.status.name, "seconds": seconds, "scores": scores,
+              "history": res.history}
+    with atomic_path(out / "train.json") as tmp:
+        tmp.write_text(json.dumps(report, indent=2, default=float))
+    return paths + [out / "train.json"]
+
+
+def _summary(setup, res, scores, args, seconds):
+    n_va = 0 if setup.val is None else len(setup.yva)
+    what = f"{len(setup.classes)} classes" if setup.classes is not None else "regression"
+    arch = " → ".join(str(w) for w in [setup.Xtr.shape[1], *args.hidden, setup.n_outputs])
+    keys = list(scores["train"])
+    lines = [f"data: {args.data}: {len(setup.ytr)} training rows, {n_va} validation rows, "
+             f"{setup.Xtr.shape[1]} features, {what}",
+             f"network: {arch} ({args.activation}), loss {setup.loss}, method {args.method}",
+             f"stopped after {res.nit} iterations in {seconds:.2f} s: {res.message}",
+             f"{'':12}" + "".join(f"{k:>10}" for k in keys)]
+    lines += [f"{name:12}" + "".join(f"{s[k]:10.4f}" for k in keys) for name, s in scores.items()]
+    return "\n".join(lines)

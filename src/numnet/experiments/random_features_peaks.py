@@ -25,7 +25,7 @@ from ..random_features import feature_spectrum, fit_least_squares, random_featur
 from . import ExperimentResult
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "random_features_peaks", "fit_and_score",
-           "effective_rank"]
+           "effective_rank", "activation_spectra", "peaks_split"]
 
 NAME = "random-features"
 HELP = "extreme learning machines on peaks: error for sin/tanh/relu, error against width, singular values"
@@ -55,6 +55,12 @@ def effective_rank(s, rel=1e-6):
     return int((s > rel * s[0]).sum()) if s.size and s[0] > 0 else 0
 
 
+def peaks_split(n_samples=1000, seed=0):
+    """Peaks with 5 classes split 80/20: ``(X_train, y_train, X_val, y_val)``."""
+    X, y = peaks(n_samples, 5, random_state=seed)
+    return train_val_test_split(X, y, val_fraction=0.2, test_fraction=0.0, random_state=seed)[:4]
+
+
 def fit_and_score(features, data, alpha=0.0):
     """Fit W by least squares on one-hot classes; return (training error, validation error)."""
     Xtr, ytr, Xva, yva = data
@@ -66,12 +72,10 @@ def fit_and_score(features, data, alpha=0.0):
     return err(Xtr, ytr), err(Xva, yva)
 
 
-def _spectra(Xtr, m, seed):
-    out = {}
-    for act in ACTIVATIONS + ("identity",):
-        spec = feature_spectrum(random_features(2, m, act, random_state=seed), Xtr)
-        out[act] = spec
-    return out
+def activation_spectra(X, n_hidden, seed=0, activations=ACTIVATIONS + ("identity",)):
+    """``{activation: FeatureSpectrum}`` of σ(X Kᵀ + b) for the same random K, b (seed)."""
+    return {act: feature_spectrum(random_features(X.shape[1], n_hidden, act, random_state=seed), X)
+            for act in activations}
 
 
 def _width_sweep(data, widths, alpha, seed):
@@ -102,11 +106,9 @@ def random_features_peaks(*, n_samples=1000, n_hidden=200, widths=WIDTHS, alpha=
         and ``identity_rank_bound``; the sweep and the singular values;
         figure ``random_features.png``.
     """
-    X, y = peaks(n_samples, 5, random_state=seed)
-    Xtr, ytr, Xva, yva, _, _ = train_val_test_split(X, y, val_fraction=0.2, test_fraction=0.0,
-                                                    random_state=seed)
-    data, widths = (Xtr, ytr, Xva, yva), [int(m) for m in widths]
-    spectra, sweep = _spectra(Xtr, n_hidden, seed), _width_sweep(data, widths, alpha, seed)
+    data, widths = peaks_split(n_samples, seed), [int(m) for m in widths]
+    Xtr = data[0]
+    spectra, sweep = activation_spectra(Xtr, n_hidden, seed), _width_sweep(data, widths, alpha, seed)
     numbers = {"n_hidden": n_hidden}
     for act in ACTIVATIONS:
         tr, va = fit_and_score(random_features(2, n_hidden, act, random_state=seed), data, alpha)

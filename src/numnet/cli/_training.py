@@ -1,0 +1,112 @@
+"""What ``numnet train`` does between parsing and printing: data, targets, network, metrics.
+
+Targets are encoded for the chosen loss (:func:`encode_targets`); features
+are standardized with the training statistics, and the scaling is folded
+into the first layer afterwards (:func:`fold_standardization`), so the saved
+network takes raw features.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from ..layers import Dense
+from ..losses import get_loss
+from ..network import Sequential
+
+__all__ = ["Targets", "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES", "infer_task", "default_loss",
+           "encode_targets", "build_network", "fold_standardization", "predict_labels", "metrics"]
+
+#: Losses of a single output that need exactly two classes, and their label encoding.
+_BINARY = {"binary_cross_entropy": (0.0, 1.0), "hinge": (-1.0, 1.0), "binomial": (-1.0, 1.0)}
+CLASSIFICATION_LOSSES = ("cross_entropy", "squared_error", *_BINARY)
+REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber")
+
+
+class Targets(NamedTuple):
+    """Targets encoded for a loss: the array ``Y``, the output width, and the class labels (or None)."""
+
+    Y: np.ndarray
+    n_outputs: int
+    classes: np.ndarray | None
+
+
+def infer_task(y):
+    """"classification" for integer, boolean or string labels, "regression" for float targets."""
+    return "regression" if np.asarray(y).dtype.kind == "f" else "classification"
+
+
+def default_loss(task):
+    return "cross_entropy" if task == "classification" else "squared_error"
+
+
+def _check_loss_for_task(loss, task):
+    allowed = CLASSIFICATION_LOSSES if task == "classification" else REGRESSION_LOSSES
+    if loss not in allowed:
+        raise ValueError(f"loss {loss!r} does not fit a {task} task; choose one of {list(allowed)}")
+
+
+def encode_targets(y, loss, task, classes=None):
+    """Encode ``y`` for ``loss``: class indices, one-hot rows, 0/1 or ±1 columns, or real values.
+
+    ``classes`` fixes the label set (from the training rows) when encoding validation rows.
+    """
+    _check_loss_for_task(loss, task)
+    if task == "regression":
+        Y = np.asarray(y, dtype=np.float64)
+        return Targets(Y.reshape(len(Y), -1), 1 if Y.ndim == 1 else Y.shape[1], None)
+    classes = np.unique(y) if classes is None else classes
+    idx = np.searchsorted(classes, y)
+    if np.any(idx >= len(classes)) or np.any(classes[np.minimum(idx, len(classes) - 1)] != y):
+        raise ValueError("the validation rows contain a class that no training row has")
+    if loss in _BINARY:
+        if len(classes) != 2:
+            raise ValueError(f"loss {loss!r} needs exactly 2 classes, got {len(classes)}")
+        lo, hi = _BINARY[loss]
+        return Targets(np.where(idx == 1, hi, lo)[:, None], 1, classes)
+    if loss == "squared_error":
+        return Targets(np.eye(len(classes))[idx], len(classes), classes)
+    return Targets(idx, len(classes), classes)
+
+
+def build_network(n_features, hidden, n_outputs, activation):
+    """Dense layers ``n_features → hidden… → n_outputs`` with σ on the hidden ones, a linear output."""
+    widths = [n_features, *hidden, n_outputs]
+    acts = [activation] * len(hidden) + ["identity"]
+    return Sequential([Dense(a, b, act) for a, b, act in zip(widths[:-1], widths[1:], acts)])
+
+
+def fold_standardization(net, theta, mean, scale):
+    """Parameters for raw inputs x of a network trained on (x − mean)/scale.
+
+    The first layer computes ((x − μ)/s) W + b = x (W/s) + (b − (μ/s) W), so
+    W ← diag(1/s) W and b ← b − (μ/s) W; the other layers are unchanged.
+    """
+    theta = theta.copy()
+    p = net.layers[0].unpack(theta[net.slices[0]])
+    W = p["W"].copy()
+    p["W"][...] = W / scale[:, None]
+    if p["b"] is not None:
+        p["b"][...] -= (mean / scale) @ W
+    return theta
+
+
+def predict_labels(F, loss, classes):
+    """Class labels from network outputs F for a classification loss."""
+    if F.shape[1] == 1:
+        return classes[(F[:, 0] > 0).astype(int)]
+    return classes[F.argmax(axis=1)]
+
+
+def metrics(obj, theta, y, task, classes):
+    """``{"loss": …, "accuracy": …}`` (classification) or ``{"loss", "rmse", "r2"}`` (regression)."""
+    F = obj.predict(theta)
+    out = {"loss": float(obj.loss.value(F, obj.Y))}
+    if task == "classification":
+        out["accuracy"] = float(np.mean(predict_labels(F, get_loss(obj.loss).name, classes) == y))
+    else:
+        from sklearn.metrics import r2_score
+
+        out["rmse"] = float(np.sqrt(np.mean((F - obj.Y) ** 2)))
+        out["r2"] = float(r2_score(obj.Y, F)) if len(obj.Y) > 1 else float("nan")
+    return out
