@@ -113,7 +113,10 @@ class Dense:
     def forward(self, theta, X):
         """Return ``(Z, cache)`` with Z = σ(X W + b)."""
         theta = check_theta(theta, self.n_params)
-        X = check_matrix(X, "X", self.d_in, dtype=theta.dtype)
+        return self._forward(theta, check_matrix(X, "X", self.d_in, dtype=theta.dtype))
+
+    def _forward(self, theta, X):
+        """:meth:`forward` without the input checks (a network checks theta and X once)."""
         p = self.unpack(theta)
         A = X @ p["W"]
         if self.bias:
@@ -220,6 +223,10 @@ class Residual:
 
     def forward(self, theta, X):
         D, cache = self.inner.forward(theta, X)
+        return cache.X + self.step * D, cache
+
+    def _forward(self, theta, X):
+        D, cache = self.inner._forward(theta, X)
         return cache.X + self.step * D, cache
 
     def tangent(self, theta, cache, dtheta, dX):

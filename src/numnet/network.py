@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._validation import as_rng, check_float_dtype, check_theta
+from ._validation import as_rng, check_float_dtype, check_matrix, check_theta
 from .layers import INIT_SCHEMES
 
 __all__ = ["Sequential"]
@@ -38,6 +38,8 @@ class Sequential:
         self.d_in, self.d_out = layers[0].d_in, layers[-1].d_out
         bounds = np.cumsum([0] + [layer.n_params for layer in layers])
         self.slices = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+        # theta and X are checked once by forward; layers that offer an unchecked _forward skip re-checking
+        self._forwards = [getattr(layer, "_forward", layer.forward) for layer in layers]
 
     def __repr__(self):
         inner = ",\n    ".join(repr(layer) for layer in self.layers)
@@ -74,9 +76,13 @@ class Sequential:
     def forward(self, theta, X):
         """Return ``(F, cache)``; the cache is the list of layer caches."""
         theta = check_theta(theta, self.n_params)
+        return self._forward(theta, check_matrix(X, "X", self.d_in, dtype=theta.dtype))
+
+    def _forward(self, theta, X):
+        """:meth:`forward` without the input checks."""
         caches = []
-        for layer, s in zip(self.layers, self.slices):
-            X, cache = layer.forward(theta[s], X)
+        for forward, s in zip(self._forwards, self.slices):
+            X, cache = forward(theta[s], X)
             caches.append(cache)
         return X, caches
 

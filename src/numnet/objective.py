@@ -115,7 +115,8 @@ class Objective:
         return self.net.predict(theta, X)
 
     def _theta(self, theta):
-        theta = check_theta(theta, self.n_params)
+        # finiteness is checked once, by the network's forward pass
+        theta = check_theta(theta, self.n_params, finite=False)
         if theta.dtype != self.dtype:
             raise TypeError(f"theta has dtype {theta.dtype} but X is {self.dtype}")
         return theta
