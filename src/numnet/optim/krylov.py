@@ -123,7 +123,7 @@ def _to_boundary(cg, Ad, dAd, radius):
     """The root τ of ‖p + τ d‖ = radius with the lower model value (N&W Alg. 7.2)."""
     p, d = cg.p, cg.d
     a, b, c = float(np.dot(d, d)), 2 * float(np.dot(p, d)), float(np.dot(p, p)) - radius ** 2
-    disc = np.sqrt(max(b * b - 4 * a * c, 0.0))
+    disc = float(np.sqrt(max(b * b - 4 * a * c, 0.0)))
     rd = float(np.dot(cg.r, d))
     taus = [(-b - disc) / (2 * a), (-b + disc) / (2 * a)]
     tau = min(taus, key=lambda t: t * rd + 0.5 * t * t * dAd)

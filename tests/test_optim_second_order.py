@@ -1,0 +1,338 @@
+"""Second-order methods: Krylov solvers, Newton-CG, trust-NCG, Gauss-Newton, LM, block GN, varpro.
+
+The shared table in ``test_optim.py`` runs these methods on its problems
+too; this module checks what is specific to them: the CG building blocks,
+superlinear convergence, agreement with SciPy, the notes' inverse crime at
+full size, rejection of non-finite trial points, the block structure of
+block Gauss-Newton and the variable-projection identities.
+"""
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+from scipy.optimize import minimize as scipy_minimize
+from scipy.optimize import rosen, rosen_der, rosen_hess_prod
+
+from numnet.datasets import inverse_crime
+from numnet.layers import Dense
+from numnet.network import Sequential
+from numnet.objective import Objective
+from numnet.optim import METHODS, FunctionObjective, Status, minimize
+from numnet.optim.krylov import model_decrease, steihaug_cg, truncated_cg
+from numnet.optim.varpro import OutputLayerSolver, project_output_layer
+from numnet.regularizers import Tikhonov
+
+SECOND_ORDER = ["newton-cg", "trust-ncg", "gauss-newton", "levenberg-marquardt", "block-gauss-newton",
+                "varpro"]
+
+
+# ------------------------------------------------------------------ Krylov solvers
+
+def _spd(n, cond, seed=0, shift=0.0):
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    return Q @ np.diag(np.geomspace(1, cond, n) + shift) @ Q.T, rng.standard_normal(n)
+
+
+def test_truncated_cg_solves_spd_system():
+    A, g = _spd(30, 100.0)
+    sol = truncated_cg(lambda v: A @ v, g, rtol=1e-10, max_iter=200)
+    assert sol.status == "converged"
+    np.testing.assert_allclose(sol.p, np.linalg.solve(A, -g), rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(sol.Ap, A @ sol.p, atol=1e-8)
+
+
+def test_truncated_cg_stops_at_forcing_tolerance():
+    A, g = _spd(30, 1e4)
+    sol = truncated_cg(lambda v: A @ v, g, rtol=0.1, max_iter=200)
+    tight = truncated_cg(lambda v: A @ v, g, rtol=1e-10, max_iter=200)
+    residual = np.linalg.norm(A @ sol.p + g)
+    assert sol.status == "converged" and residual <= 0.1 * np.linalg.norm(g)
+    assert sol.n_iter < tight.n_iter
+
+
+def test_truncated_cg_negative_curvature_first_iteration_gives_minus_g():
+    g = np.array([1.0, 2.0])
+    sol = truncated_cg(lambda v: -v, g)
+    assert sol.status == "negative_curvature" and sol.n_iter == 1
+    np.testing.assert_array_equal(sol.p, -g)
+
+
+def test_truncated_cg_negative_curvature_later_returns_descent_iterate():
+    A = np.diag([1.0, 2.0, -1.0])
+    g = np.array([1.0, 1.0, 1e-3])
+    sol = truncated_cg(lambda v: A @ v, g, rtol=1e-12)
+    assert sol.status == "negative_curvature" and sol.n_iter > 1
+    assert g @ sol.p < 0 and np.linalg.norm(sol.p + g) > 1e-3
+
+
+def test_steihaug_interior_equals_newton_step():
+    A, g = _spd(10, 10.0)
+    p_newton = np.linalg.solve(A, -g)
+    sol = steihaug_cg(lambda v: A @ v, g, 2 * np.linalg.norm(p_newton), rtol=1e-12)
+    assert sol.status == "converged"
+    np.testing.assert_allclose(sol.p, p_newton, rtol=1e-8)
+
+
+@pytest.mark.parametrize("shift", [0.0, -3.0])
+def test_steihaug_stops_on_boundary_with_model_decrease(shift):
+    """Small radius (convex) or an indefinite matrix: ‖p‖ = Δ and the model decreases."""
+    A, g = _spd(10, 10.0, shift=shift)
+    sol = steihaug_cg(lambda v: A @ v, g, 0.1, rtol=1e-12)
+    assert sol.status == "boundary"
+    assert np.linalg.norm(sol.p) == pytest.approx(0.1, rel=1e-10)
+    np.testing.assert_allclose(sol.Ap, A @ sol.p, atol=1e-10)
+    assert model_decrease(g, sol) > 0
+
+
+def test_krylov_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="radius"):
+        steihaug_cg(lambda v: v, np.ones(2), 0.0)
+    with pytest.raises(ValueError, match="max_iter"):
+        truncated_cg(lambda v: v, np.ones(2), max_iter=0)
+
+
+# ------------------------------------------------------------------ Rosenbrock
+
+def rosenbrock():
+    return FunctionObjective(rosen, rosen_der, rosen_hess_prod)
+
+
+def _residual(x):
+    return np.array([10 * (x[1] - x[0] ** 2), 1 - x[0]])
+
+
+def _jac(x):
+    return np.array([[-20 * x[0], 10.0], [-1.0, 0.0]])
+
+
+def rosenbrock_least_squares():
+    """f = ½‖r‖², r(x) = (10(x₂ − x₁²), 1 − x₁): half the Rosenbrock function, GN from the Jacobian."""
+    return FunctionObjective(lambda x: 0.5 * _residual(x) @ _residual(x), lambda x: _jac(x).T @ _residual(x),
+                             residual=_residual, jac=_jac)
+
+
+X0 = np.array([-1.2, 1.0])
+
+
+@pytest.mark.parametrize("method", ["newton-cg", "trust-ncg"])
+def test_newton_methods_converge_superlinearly_on_rosenbrock(method):
+    """‖∇f‖ < 1e-6 is reached, and the last ratios ‖g_{k+1}‖/‖g_k‖ are below 0.1 (superlinear)."""
+    res = minimize(rosenbrock(), X0, method, max_iter=200, gtol=1e-10)
+    assert res.status is Status.GTOL and res.grad_norm < 1e-10, res
+    np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-8)
+    norms = np.array([h["grad_norm"] for h in res.history])
+    assert (norms[-2:] / norms[-3:-1] < 0.1).all(), norms[-6:]
+    assert minimize(rosenbrock(), X0, method, max_iter=200, gtol=1e-6).grad_norm < 1e-6
+
+
+@pytest.mark.parametrize("method", ["gauss-newton", "levenberg-marquardt"])
+def test_gauss_newton_methods_solve_rosenbrock_least_squares(method):
+    res = minimize(rosenbrock_least_squares(), X0, method, max_iter=200, gtol=1e-6)
+    assert res.status is Status.GTOL and res.grad_norm < 1e-6, res
+    np.testing.assert_allclose(res.x, [1.0, 1.0], atol=1e-5)
+    assert res.nhvp > 0 and res.nit < 60
+
+
+# ------------------------------------------------------------------ against SciPy
+
+def multinomial_logistic():
+    """Strongly convex: Dense(5, 3) + softmax cross-entropy + Tikhonov(0.01) on every parameter."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((150, 5))
+    y = np.argmax(X @ rng.standard_normal((5, 3)) + rng.gumbel(size=(150, 3)), axis=1)
+    net = Sequential([Dense(5, 3)])
+    return Objective(net, "cross_entropy", X, y, regularizer=Tikhonov(0.01)), net
+
+
+@pytest.mark.parametrize("method", ["newton-cg", "trust-ncg", "gauss-newton", "levenberg-marquardt"])
+def test_regularized_logistic_regression_matches_scipy(method):
+    obj, net = multinomial_logistic()
+    theta0 = net.init(2)
+    ref = scipy_minimize(obj.value, theta0, jac=obj.grad, hessp=obj.hvp, method="trust-krylov",
+                         options={"gtol": 1e-12})
+    res = minimize(obj, theta0, method, max_iter=100, gtol=1e-10)
+    assert res.success, res
+    np.testing.assert_allclose(res.x, ref.x, atol=1e-6)
+
+
+# ------------------------------------------------------------------ non-finite regions
+
+class Barrier:
+    """f(x) = ½‖x − c‖² − log(1 − ‖x‖²): NaN outside the unit ball; counts NaN evaluations."""
+
+    def __init__(self):
+        self.c, self.n_nan, self.n_samples = np.array([3.0, -2.0]), 0, 1
+
+    def _s(self, x):
+        s = 1.0 - x @ x
+        self.n_nan += not s > 0
+        return s
+
+    def value(self, x):
+        with np.errstate(invalid="ignore"):
+            return float(0.5 * (x - self.c) @ (x - self.c) - np.log(self._s(x)))
+
+    def grad(self, x):
+        s = self._s(x)
+        return (x - self.c) + 2 * x / s if s > 0 else np.full_like(x, np.nan)
+
+    def hvp(self, x, v):
+        s = self._s(x)
+        return v + 2 * v / s + 4 * x * (x @ v) / s ** 2
+
+    def minimizer(self):
+        """x* = ρ c/‖c‖ with ρ − ‖c‖ + 2ρ/(1 − ρ²) = 0 (f is symmetric about the ray along c)."""
+        nc = np.linalg.norm(self.c)
+        rho = brentq(lambda r: r - nc + 2 * r / (1 - r * r), 0.0, 1 - 1e-12, xtol=1e-15)
+        return rho * self.c / nc
+
+    def objective(self):
+        return FunctionObjective(self.value, self.grad, self.hvp, residual=None,
+                                 jac=lambda x: np.linalg.cholesky(self._hess(x)).T)
+
+    def _hess(self, x):
+        s = 1.0 - x @ x
+        return np.eye(2) * (1 + 2 / s) + 4 * np.outer(x, x) / s ** 2
+
+
+@pytest.mark.parametrize("method", ["newton-cg", "trust-ncg", "gauss-newton", "levenberg-marquardt"])
+def test_nan_region_is_never_accepted(method):
+    """Newton steps from near the boundary overshoot into the NaN region; they are rejected."""
+    b = Barrier()
+    opts = {"initial_radius": 10.0} if method == "trust-ncg" else {"mu0": 1e-8} if "marq" in method else {}
+    res = minimize(b.objective(), np.array([0.0, 0.0]), method, max_iter=100, gtol=1e-9, **opts)
+    assert b.n_nan > 0, "the test must reach the NaN region"
+    assert res.status is Status.GTOL and np.isfinite(res.x).all() and res.x @ res.x < 1
+    assert all(np.isfinite(h["fun"]) for h in res.history)
+    np.testing.assert_allclose(res.x, b.minimizer(), atol=1e-8)
+
+
+# ------------------------------------------------------------------ block Gauss-Newton
+
+def small_network_problem(loss="cross_entropy", regularizer=None, n_hidden=4):
+    d = inverse_crime(n_samples=60, n_features=5, n_classes=3, n_hidden=n_hidden, random_state=1)
+    net = Sequential([Dense(5, n_hidden, "tanh"), Dense(n_hidden, 3)])
+    Y = d.Y if loss == "cross_entropy" else d.Y * 2 - 0.5
+    return Objective(net, loss, d.X, Y, regularizer=regularizer), net
+
+
+def _dense(product, n):
+    return np.column_stack([product(e) for e in np.eye(n)])
+
+
+def test_block_gauss_newton_step_solves_the_block_diagonal_system():
+    """First direction = −[G₁₁⁻¹ g₁; H₂₂⁻¹ g₂] from dense blocks of G and H."""
+    obj, net = small_network_problem(regularizer=Tikhonov(1e-3))
+    theta0 = net.init(0)
+    lin, (s1, s2) = obj.at(theta0), net.slices
+    G, H, g = _dense(lin.gnvp, net.n_params), _dense(lin.hvp, net.n_params), lin.grad
+    p = np.concatenate([np.linalg.solve(G[s1, s1], -g[s1]), np.linalg.solve(H[s2, s2], -g[s2])])
+    res = minimize(obj, theta0, "block-gauss-newton", max_iter=1, max_cg=200, max_forcing=1e-12,
+                   forcing_power=10.0)
+    t = res.history[0]["step"]
+    assert 0 < t <= 1 and res.fun < obj.value(theta0)
+    np.testing.assert_allclose((res.x - theta0) / t, p, rtol=1e-6, atol=1e-9)
+
+
+def test_block_gauss_newton_needs_a_single_hidden_layer_network():
+    with pytest.raises(TypeError, match="Sequential"):
+        minimize(rosenbrock(), X0, "block-gauss-newton")
+    d = inverse_crime(n_samples=20, n_features=3, n_classes=2, n_hidden=2, random_state=0)
+    deep = Sequential([Dense(3, 2, "tanh"), Dense(2, 2, "tanh"), Dense(2, 2)])
+    with pytest.raises(TypeError, match="block-gauss-newton"):
+        minimize(Objective(deep, "cross_entropy", d.X, d.Y), deep.init(0), "block-gauss-newton")
+    assert METHODS["block-gauss-newton"].needs_network and METHODS["varpro"].needs_network
+
+
+# ------------------------------------------------------------------ variable projection
+
+def _features(net, theta, X):
+    return Sequential(net.layers[:-1]).predict(theta[: net.slices[-1].start], X)
+
+
+def test_varpro_least_squares_inner_solve_equals_lstsq():
+    obj, net = small_network_problem("squared_error")
+    theta = net.init(3)
+    Z = _features(net, theta, obj.X)
+    Wb = np.linalg.lstsq(np.hstack([Z, np.ones((Z.shape[0], 1))]), obj.Y, rcond=None)[0]
+    out = net.unpack(project_output_layer(obj, theta))[-1]
+    np.testing.assert_allclose(out["W"], Wb[:-1], atol=1e-10)
+    np.testing.assert_allclose(out["b"], Wb[-1], atol=1e-10)
+
+
+def test_varpro_tikhonov_inner_solve_solves_normal_equations():
+    """With Tikhonov λ on the weights only: (Z₁ᵀZ₁/n + λ D) w = Z₁ᵀY/n, D = diag(1, …, 1, 0)."""
+    lam = 0.05
+    obj, net = small_network_problem("squared_error", Tikhonov(lam, mask=~Sequential(
+        [Dense(5, 4, "tanh"), Dense(4, 3)]).bias_mask()))
+    theta = net.init(3)
+    Z = _features(net, theta, obj.X)
+    Z1, n = np.hstack([Z, np.ones((Z.shape[0], 1))]), Z.shape[0]
+    Wb = np.linalg.solve(Z1.T @ Z1 / n + lam * np.diag([1.0] * Z.shape[1] + [0.0]), Z1.T @ obj.Y / n)
+    theta_star = project_output_layer(obj, theta)
+    np.testing.assert_allclose(theta_star[net.slices[-1]], np.concatenate([Wb[:-1].ravel(), Wb[-1]]),
+                               atol=1e-10)
+    assert np.linalg.norm(obj.grad(theta_star)[net.slices[-1]]) < 1e-12
+
+
+def test_varpro_cross_entropy_inner_solve_is_stationary():
+    obj, net = small_network_problem("cross_entropy", Tikhonov(1e-3))
+    theta = net.init(3)
+    theta_star = project_output_layer(obj, theta)
+    assert np.linalg.norm(obj.grad(theta_star)[net.slices[-1]]) < 1e-10
+    assert obj.value(theta_star) < obj.value(theta) - 0.01
+
+
+def test_varpro_gradient_is_the_hidden_block_of_the_gradient():
+    """Central differences of Φ(θ_h) = min_w J(θ_h, w) along v equal ∂J/∂θ_h(θ_h, w*) · v."""
+    obj, net = small_network_problem("squared_error", Tikhonov(1e-2))
+    theta, n_h = net.init(5), net.slices[-1].start
+    v = np.random.default_rng(0).standard_normal(n_h)
+
+    def phi(theta_h):
+        return obj.value(project_output_layer(obj, np.concatenate([theta_h, theta[n_h:]])))
+
+    h = 1e-5
+    fd = (phi(theta[:n_h] + h * v) - phi(theta[:n_h] - h * v)) / (2 * h)
+    grad = obj.grad(project_output_layer(obj, theta))[:n_h]
+    assert fd == pytest.approx(grad @ v, rel=1e-7)
+
+
+def test_varpro_rejects_unsupported_networks_and_options():
+    obj, net = small_network_problem()
+    with pytest.raises(ValueError, match="outer"):
+        minimize(obj, net.init(0), "varpro", outer="newton")
+    tanh_out = Sequential([Dense(5, 4, "tanh"), Dense(4, 3, "tanh")])
+    with pytest.raises(TypeError, match="identity"):
+        OutputLayerSolver(Objective(tanh_out, "squared_error", obj.X, obj.Y))
+    with pytest.raises(TypeError, match="smooth loss"):
+        OutputLayerSolver(Objective(net, "absolute_error", obj.X, obj.Y))
+
+
+@pytest.mark.parametrize("outer", ["gauss-newton", "lbfgs"])
+def test_varpro_iterates_keep_the_output_layer_optimal(outer):
+    obj, net = small_network_problem("squared_error")
+    res = minimize(obj, net.init(0), "varpro", outer=outer, max_iter=15)
+    first = res.history[0]["fun"]
+    assert res.fun < 0.5 * first and first < obj.value(net.init(0))
+    assert np.linalg.norm(obj.grad(res.x)[net.slices[-1]]) < 1e-10
+
+
+# ------------------------------------------------------------------ options
+
+@pytest.mark.parametrize("method,option", [("newton-cg", {"max_cg": 0}), ("trust-ncg", {"eta": 0.3}),
+                                           ("trust-ncg", {"initial_radius": -1.0}),
+                                           ("gauss-newton", {"damping": -1.0}),
+                                           ("levenberg-marquardt", {"mu0": 0.0}),
+                                           ("newton-cg", {"max_forcing": 1.5})])
+def test_bad_option_values_raise_value_error_naming_them(method, option):
+    with pytest.raises(ValueError, match=next(iter(option))):
+        minimize(rosenbrock(), X0, method, **option)
+
+
+@pytest.mark.parametrize("method", SECOND_ORDER)
+def test_unknown_option_raises_type_error(method):
+    obj, net = small_network_problem()
+    with pytest.raises(TypeError):
+        minimize(obj, net.init(0), method, max_cgg=3)
