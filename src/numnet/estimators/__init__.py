@@ -1,0 +1,16 @@
+"""scikit-learn estimators built on numnet: MLPs trained by any numnet optimizer, and ELMs.
+
+All four follow scikit-learn's conventions (``__init__`` only stores its
+arguments; parameters are checked at the top of ``fit`` against a
+declarative table; fitted attributes end in ``_``) and pass
+``sklearn.utils.estimator_checks.check_estimator``. Fitted estimators are
+saved and loaded safely with :func:`numnet.io.save` / :func:`numnet.io.load`.
+"""
+
+from ._elm import ELMClassifier, ELMRegressor
+from ._mlp import MLPClassifier, MLPRegressor
+
+__all__ = ["MLPClassifier", "MLPRegressor", "ELMClassifier", "ELMRegressor", "ESTIMATORS"]
+
+ESTIMATORS = {cls.__name__: cls for cls in (MLPClassifier, MLPRegressor, ELMClassifier, ELMRegressor)}
+"""The estimator classes :func:`numnet.io.load` may rebuild (a whitelist, by class name)."""
