@@ -60,22 +60,31 @@ def _network(widths, activation):
     return Sequential([Dense(a, b, act) for a, b, act in zip(widths[:-1], widths[1:], acts)])
 
 
+def _renamed(results, old, new):
+    for r in results:
+        r.name = r.name.replace(old, new)
+    return results
+
+
 def _layer_checks(net, theta, X, n_steps):
     """``check_layer`` on each layer at its own input, then on the whole network."""
     results, Z = [], X
-    for layer, s in zip(net.layers, net.slices):
-        results += check_layer(layer, Z, theta[s], n_steps=n_steps).results
+    for i, (layer, s) in enumerate(zip(net.layers, net.slices)):
+        results += _renamed(check_layer(layer, Z, theta[s], n_steps=n_steps).results, repr(layer),
+                            f"layer {i + 1} {layer!r}")
         Z = layer.forward(theta[s], Z)[0]
-    return results + check_layer(net, X, theta, n_steps=n_steps).results
+    return results + _renamed(check_layer(net, X, theta, n_steps=n_steps).results, repr(net), "network")
 
 
 def _objective_checks(obj, theta, n_steps, smooth):
     """Taylor tests value/grad and grad/hvp, and symmetry of H and of the Gauss-Newton matrix."""
     lin, p, dt = obj.at(theta), obj.n_params, obj.dtype
+    value = lambda th: obj.value(th.astype(dt, copy=False))  # noqa: E731  (x + h v may be float64)
+    grad = lambda th: obj.grad(th.astype(dt, copy=False))  # noqa: E731
     return [
-        derivative_check(obj.value, theta, lambda v: float(np.vdot(lin.grad, v)), n_steps=n_steps,
+        derivative_check(value, theta, lambda v: float(np.vdot(lin.grad, v)), n_steps=n_steps,
                          smooth=smooth, name="objective value, gradient"),
-        derivative_check(obj.grad, theta, lin.hvp, n_steps=n_steps, smooth=smooth, seed=1,
+        derivative_check(grad, theta, lin.hvp, n_steps=n_steps, smooth=smooth, seed=1,
                          name="objective gradient, Hessian-vector product (R-operator)"),
         adjoint_check(lin.hvp, lin.hvp, (p,), (p,), dtype=dt, seed=2, name="Hessian symmetry"),
         adjoint_check(lin.gnvp, lin.gnvp, (p,), (p,), dtype=dt, seed=3, name="Gauss-Newton symmetry"),

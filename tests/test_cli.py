@@ -1,0 +1,207 @@
+"""The ``numnet`` command: subcommands in a subprocess on tiny settings, errors, and its helpers.
+
+Subprocess runs (``python -m numnet``) check exit codes, printed numbers and
+written files; argument handling and the helpers of ``numnet train`` are
+also tested in-process, which is much faster.
+"""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from numnet import io as numnet_io
+from numnet.cli import main
+from numnet.cli._training import build_network, encode_targets, fold_standardization, predict_labels
+from numnet.experiments import discover
+
+
+def numnet(*args, cwd=None):
+    """Run ``python -m numnet args…`` and return the completed process (text output)."""
+    return subprocess.run([sys.executable, "-m", "numnet", *map(str, args)], capture_output=True,
+                          text=True, timeout=240, cwd=cwd)
+
+
+def assert_one_line_error(stderr):
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("numnet: error: ")
+    assert "Traceback" not in stderr
+
+
+# ------------------------------------------------------------------ the parser, in-process
+
+def test_every_experiment_is_a_subcommand_with_seed_and_out(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    listing = capsys.readouterr().out
+    names = set(discover()) | {"train", "check", "demo"}
+    assert {"random-features", "single-layer", "inverse-crime", "landscape", "adversarial"} <= names
+    for name in names:
+        assert name in listing
+        with pytest.raises(SystemExit) as exc:
+            main([name, "--help"])
+        assert exc.value.code == 0
+        help_text = capsys.readouterr().out
+        assert "--seed" in help_text and "--out" in help_text
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "peaks", "--hidden", "5,x"],
+    ["check", "--activation", "nope"],
+    ["landscape", "--radius", "-1"],
+    ["no-such-command"],
+    [],
+])
+def test_argparse_errors_are_one_line_and_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert_one_line_error(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["train", "missing.csv"], "missing.csv"),
+    (["train", "nothing.npz"], "nothing.npz"),
+    (["train", "peaks", "--method", "no-such-method"], "--method"),
+    (["train", "peaks", "--method", "lbfgs", "--learning-rate", "0.1"], "--learning-rate"),
+    (["train", "peaks", "--target", "y"], "--target"),
+    (["train", "peaks", "--loss", "absolute_error", "--max-iter", "1"], "absolute_error"),
+])
+def test_library_and_usage_errors_are_one_line_and_exit_2(argv, fragment, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert_one_line_error(err)
+    assert fragment in err
+
+
+def test_check_exits_1_when_a_derivative_is_wrong(monkeypatch, tmp_path, capsys):
+    from numnet.layers import Dense
+
+    right = Dense.vjp
+
+    def wrong(self, *args, **kwargs):
+        g, gX = right(self, *args, **kwargs)
+        return (None if g is None else 1.01 * g), gX
+
+    monkeypatch.setattr(Dense, "vjp", wrong)
+    assert main(["check", "--hidden", "3", "--out", str(tmp_path)]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ helpers of train
+
+def test_folded_standardization_gives_the_same_outputs_on_raw_inputs():
+    rng = np.random.default_rng(0)
+    net = build_network(3, [4, 5], 2, "tanh")
+    theta = net.init(0)
+    X = rng.normal(5.0, 3.0, (20, 3))
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    folded = fold_standardization(net, theta, mean, scale)
+    np.testing.assert_allclose(net.predict(folded, X), net.predict(theta, (X - mean) / scale), rtol=1e-12)
+
+
+@pytest.mark.parametrize("loss, shape, values", [
+    ("cross_entropy", (4,), {0, 1}),
+    ("binary_cross_entropy", (4, 1), {0.0, 1.0}),
+    ("hinge", (4, 1), {-1.0, 1.0}),
+    ("squared_error", (4, 2), {0.0, 1.0}),
+])
+def test_string_labels_are_encoded_for_each_loss(loss, shape, values):
+    enc = encode_targets(np.array(["b", "a", "b", "a"]), loss, "classification")
+    assert enc.Y.shape == shape and set(np.unique(enc.Y)) == values
+    assert list(enc.classes) == ["a", "b"]
+    F = np.where(enc.Y.reshape(4, -1) > 0, 1.0, -1.0) if enc.Y.ndim == 2 else np.eye(2)[enc.Y]
+    assert list(predict_labels(F, loss, enc.classes)) == ["b", "a", "b", "a"]
+
+
+def test_binary_losses_refuse_three_classes():
+    with pytest.raises(ValueError, match="exactly 2 classes"):
+        encode_targets(np.array([0, 1, 2]), "hinge", "classification")
+
+
+# ------------------------------------------------------------------ subprocess runs
+
+def test_train_peaks_saves_a_loadable_model_and_figures(tmp_path):
+    out = tmp_path / "run"
+    proc = numnet("train", "peaks", "--n-samples", 200, "--hidden", "8,8", "--max-iter", 30, "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    val = next(line for line in lines if line.startswith("validation")).split()
+    assert 0.5 < float(val[2]) <= 1.0  # validation accuracy
+    for name in ("model.npz", "loss.png", "decision_boundary.png", "train.json"):
+        assert (out / name).stat().st_size > 0
+    report = json.loads((out / "train.json").read_text())
+    assert report["nit"] == len(report["history"]) == 30
+    assert report["scores"]["validation"]["accuracy"] == pytest.approx(float(val[2]), abs=1e-4)
+    net, theta = numnet_io.load(out / "model.npz")
+    assert [layer.d_out for layer in net.layers] == [8, 8, 5]
+
+
+def test_train_csv_regression_with_named_target(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 3))
+    y = np.sin(X[:, 0]) + 0.5 * X[:, 1]
+    rows = "\n".join(f"{a:.6f},{t:.6f},{b:.6f},{c:.6f}" for (a, b, c), t in zip(X, y))
+    (tmp_path / "d.csv").write_text("a,target,b,c\n" + rows + "\n")
+    proc = numnet("train", tmp_path / "d.csv", "--target", "target", "--hidden", 10, "--max-iter", 60,
+                  "--out", tmp_path / "out")
+    assert proc.returncode == 0, proc.stderr
+    assert "regression" in proc.stdout and "rmse" in proc.stdout
+    train_row = next(line for line in proc.stdout.splitlines() if line.startswith("train")).split()
+    assert float(train_row[3]) > 0.8  # R² on the training rows
+    assert not (tmp_path / "out" / "decision_boundary.png").exists()
+
+
+def test_bad_argument_in_a_subprocess_is_one_line_exit_2(tmp_path):
+    proc = numnet("train", "peaks", "--hidden", "5,x", "--out", tmp_path)
+    assert proc.returncode == 2
+    assert_one_line_error(proc.stderr)
+    assert "--hidden" in proc.stderr
+
+
+def test_check_prints_tables_and_passes(tmp_path):
+    proc = numnet("check", "--hidden", "4,3", "--activation", "sigmoid", "--loss", "binary_cross_entropy",
+                  "--n-outputs", 1, "--dtype", "float32", "--out", tmp_path)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    assert "20/20 checks passed" in proc.stdout
+    assert "order0" in proc.stdout and "rel.err" in proc.stdout
+    assert (tmp_path / "check.txt").read_text().strip().endswith("20/20 checks passed")
+
+
+def test_experiment_subcommand_prints_numbers_and_writes_files(tmp_path):
+    proc = numnet("landscape", "--n-samples", 100, "--n-hidden", 4, "--n-grid", 5, "--train-iter", 5,
+                  "--filter-normalize", "--out", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    frac = next(line for line in proc.stdout.splitlines() if line.startswith("nonconvex_fraction:"))
+    assert 0.0 <= float(frac.split(":")[1]) <= 1.0
+    numbers = json.loads((tmp_path / "landscape.json").read_text())
+    assert numbers["filter_normalize"] is True and len(numbers["surface"]) == 5
+    assert (tmp_path / "landscape.png").stat().st_size > 0
+
+
+def test_demo_tour_writes_report_and_figure(tmp_path):
+    proc = numnet("demo", "--n-samples", 200, "--passes", 40, "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "numnet-out"  # the default --out, relative to the working directory
+    for part in ("random features", "gauss-newton", "sgd", "derivative check", "Hessian spectrum"):
+        assert part in proc.stdout
+    assert proc.stdout.count("passed") == 2
+    report = (out / "report.md").read_text()
+    assert "![demo](demo.png)" in report and "| part | quantity | result |" in report
+    assert 0 < (out / "demo.png").stat().st_size < 150_000
+    numbers = json.loads((out / "demo.json").read_text())
+    assert numbers["rf_identity_rank"] <= 3 and numbers["gauss_newton_min"] > -1e-8
+
+
+def test_console_script_and_version():
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("numnet")
+    if not script.exists():
+        pytest.skip("the numnet console script is not installed next to this interpreter")
+    proc = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.startswith("numnet ")
