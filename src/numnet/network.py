@@ -105,25 +105,38 @@ class Sequential:
 
     def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):
         """Backpropagation Jᵀ u: return ``(gtheta, gX)``."""
+        g, gX, _ = self.backward(theta, cache, gZ, need_gtheta=need_gtheta, need_gX=need_gX, out=out)
+        return g, gX
+
+    def backward(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):
+        """:meth:`vjp` that also returns the cotangents it passed: ``(gtheta, gX, gZs)``.
+
+        ``gZs[i]`` is the cotangent at the output of layer i. Given to
+        :meth:`rop` with the same ``gZ``, they spare it one backward pass.
+        """
         g = None
         if need_gtheta:
             g = np.empty(self.n_params, dtype=gZ.dtype) if out is None else out
+        gZs = [None] * len(self.layers)
         for i in reversed(range(len(self.layers))):
-            s = self.slices[i]
+            s, gZs[i] = self.slices[i], gZ
             _, gZ = self.layers[i].vjp(theta[s], cache[i], gZ, need_gtheta=need_gtheta,
                                        need_gX=need_gX or i > 0, out=None if g is None else g[s])
-        return g, gZ
+        return g, gZ, gZs
 
-    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None):
-        """R-operator of :meth:`vjp` along (dtheta, dX), with gZ moving along dgZ."""
+    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None, gZs=None):
+        """R-operator of :meth:`vjp` along (dtheta, dX), with gZ moving along dgZ.
+
+        ``gZs``, the cotangents of :meth:`backward` for this ``gZ``, replace
+        the backward pass that the R-pass otherwise runs alongside.
+        """
         if tcache is None:
             tcache = self.tangent(theta, cache, dtheta, dX)[1]
         Rg = np.empty(self.n_params, dtype=gZ.dtype) if out is None else out
         for i in reversed(range(len(self.layers))):
             layer, s, (dXi, tc) = self.layers[i], self.slices[i], tcache[i]
-            want_gX = need_gX or i > 0
             _, dgZ = layer.rop(theta[s], cache[i], None if dtheta is None else dtheta[s], dXi, gZ, dgZ,
-                               tcache=tc, need_gX=want_gX, out=Rg[s])
-            if want_gX:
-                gZ = layer.vjp(theta[s], cache[i], gZ, need_gtheta=False)[1]
+                               tcache=tc, need_gX=need_gX or i > 0, out=Rg[s])
+            if i > 0:
+                gZ = gZs[i - 1] if gZs is not None else layer.vjp(theta[s], cache[i], gZ, need_gtheta=False)[1]
         return Rg, dgZ

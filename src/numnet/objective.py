@@ -132,7 +132,9 @@ class Linearization:
 
     ``value`` and ``grad`` are computed once; each ``hvp(v)`` costs one
     tangent pass and one R-backward pass, each ``gnvp(v)`` one ``jvp`` and
-    one ``vjp``, never a fresh forward pass. ``H`` and ``G`` are the same
+    one ``vjp``, never a fresh forward pass. Once ``grad`` has run, ``hvp``
+    reuses the cotangents of its backward pass (for networks with
+    ``backward``, such as :class:`~numnet.network.Sequential`). ``H`` and ``G`` are the same
     products as ``scipy.sparse.linalg.LinearOperator`` s, so ``cg``,
     ``minres`` and ``eigsh`` work on them directly.
     """
@@ -142,6 +144,7 @@ class Linearization:
         self.theta = objective._theta(theta)
         self.F, self.cache = objective.net.forward(self.theta, objective.X)
         self.loss_value, self.gF = objective.loss.value_and_grad(self.F, objective.Y)
+        self._gZs = None  # each layer's output cotangent, kept by ``grad`` when the network offers them
 
     @cached_property
     def value(self):
@@ -150,7 +153,10 @@ class Linearization:
     @cached_property
     def grad(self):
         obj = self.objective
-        g = obj.net.vjp(self.theta, self.cache, self.gF, need_gX=False)[0]
+        if hasattr(obj.net, "backward"):  # keep the cotangents: later hvps skip a backward pass
+            g, _, self._gZs = obj.net.backward(self.theta, self.cache, self.gF, need_gX=False)
+        else:
+            g = obj.net.vjp(self.theta, self.cache, self.gF, need_gX=False)[0]
         if obj.regularizer is not None:
             g += obj.regularizer.grad(self.theta)
         return g
@@ -160,7 +166,8 @@ class Linearization:
         obj, v = self.objective, self._vector(v)
         dF, tcache = obj.net.tangent(self.theta, self.cache, v, None)
         dgF = obj.loss.hvp(self.F, obj.Y, dF)
-        Hv = obj.net.rop(self.theta, self.cache, v, None, self.gF, dgF, tcache=tcache, need_gX=False)[0]
+        kept = {} if self._gZs is None else {"gZs": self._gZs}
+        Hv = obj.net.rop(self.theta, self.cache, v, None, self.gF, dgF, tcache=tcache, need_gX=False, **kept)[0]
         return self._add_reg_hvp(Hv, v)
 
     def gnvp(self, v):
