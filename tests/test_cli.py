@@ -104,23 +104,27 @@ def test_folded_standardization_gives_the_same_outputs_on_raw_inputs():
     np.testing.assert_allclose(net.predict(folded, X), net.predict(theta, (X - mean) / scale), rtol=1e-12)
 
 
-@pytest.mark.parametrize("loss, shape, values", [
-    ("cross_entropy", (4,), {0, 1}),
-    ("binary_cross_entropy", (4, 1), {0.0, 1.0}),
-    ("hinge", (4, 1), {-1.0, 1.0}),
-    ("squared_error", (4, 2), {0.0, 1.0}),
+@pytest.mark.parametrize("loss, n_classes, shape, values", [
+    ("cross_entropy", 2, (4,), {0.0, 1.0}),  # two classes: one logit, binary cross-entropy
+    ("hinge", 2, (4,), {-1.0, 1.0}),
+    ("cross_entropy", 3, (4,), {0, 1, 2}),
+    ("squared_error", 3, (4, 3), {0.0, 1.0}),
 ])
-def test_string_labels_are_encoded_for_each_loss(loss, shape, values):
-    enc = encode_targets(np.array(["b", "a", "b", "a"]), loss, "classification")
+def test_string_labels_are_encoded_for_each_loss(loss, n_classes, shape, values):
+    y = np.array(["b", "a", "c", "a"]) if n_classes == 3 else np.array(["b", "a", "b", "a"])
+    enc = encode_targets(y, loss, "classification")
     assert enc.Y.shape == shape and set(np.unique(enc.Y)) == values
-    assert list(enc.classes) == ["a", "b"]
-    F = np.where(enc.Y.reshape(4, -1) > 0, 1.0, -1.0) if enc.Y.ndim == 2 else np.eye(2)[enc.Y]
-    assert list(predict_labels(F, loss, enc.classes)) == ["b", "a", "b", "a"]
+    assert list(enc.classes) == sorted(set(y))
+    F = 2.0 * enc.Y - 1 if enc.n_outputs == 1 else np.eye(n_classes)[np.searchsorted(enc.classes, y)]
+    assert list(predict_labels(F.reshape(4, -1), enc.classes)) == list(y)
 
 
-def test_binary_losses_refuse_three_classes():
-    with pytest.raises(ValueError, match="exactly 2 classes"):
-        encode_targets(np.array([0, 1, 2]), "hinge", "classification")
+def test_encoding_refuses_losses_of_the_other_task_and_unseen_classes():
+    with pytest.raises(ValueError, match="does not fit a regression task"):
+        encode_targets(np.array([0.5, 1.5]), "hinge", "regression")
+    enc = encode_targets(np.array([0, 1, 2]), "cross_entropy", "classification")
+    with pytest.raises(ValueError, match="no training row"):
+        encode_targets(np.array([3]), "cross_entropy", "classification", enc.classes)
 
 
 # ------------------------------------------------------------------ subprocess runs

@@ -26,13 +26,13 @@ def loss_figure(history, method):
     return fig
 
 
-def decision_figure(net, theta, X, y, classes, loss, n_grid=200):
+def decision_figure(net, theta, X, y, classes, n_grid=200):
     """Predicted class over the bounding box of X, with the training points on top."""
     lo, hi = X.min(axis=0), X.max(axis=0)
     pad = 0.05 * (hi - lo)
     t0, t1 = (np.linspace(lo[i] - pad[i], hi[i] + pad[i], n_grid) for i in (0, 1))
     P = np.stack(np.meshgrid(t0, t1), axis=-1).reshape(-1, 2)
-    labels = predict_labels(net.predict(theta, P), loss, classes)
+    labels = predict_labels(net.predict(theta, P), classes)
     Z = np.searchsorted(classes, labels).reshape(n_grid, n_grid)
     fig, axes = new_figure(1, width=4.2, height=3.8)
     ax = axes[0, 0]

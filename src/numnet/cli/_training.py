@@ -1,6 +1,7 @@
 """What ``numnet train`` does between parsing and printing: data, targets, network, metrics.
 
-Targets are encoded for the chosen loss (:func:`encode_targets`); features
+Targets are encoded for the chosen loss as the estimators encode them
+(:func:`encode_targets`); features
 are standardized with the training statistics, and the scaling is folded
 into the first layer afterwards (:func:`fold_standardization`), so the saved
 network takes raw features.
@@ -11,24 +12,22 @@ from typing import NamedTuple
 import numpy as np
 
 from ..layers import Dense
-from ..losses import get_loss
 from ..network import Sequential
 
 __all__ = ["Targets", "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES", "infer_task", "default_loss",
            "encode_targets", "build_network", "fold_standardization", "predict_labels", "metrics"]
 
-#: Losses of a single output that need exactly two classes, and their label encoding.
-_BINARY = {"binary_cross_entropy": (0.0, 1.0), "hinge": (-1.0, 1.0), "binomial": (-1.0, 1.0)}
-CLASSIFICATION_LOSSES = ("cross_entropy", "squared_error", *_BINARY)
+CLASSIFICATION_LOSSES = ("cross_entropy", "squared_error", "binomial", "hinge")
 REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber")
 
 
 class Targets(NamedTuple):
-    """Targets encoded for a loss: the array ``Y``, the output width, and the class labels (or None)."""
+    """Targets encoded for a loss: ``Y``, the output width, the class labels (or None), the network loss."""
 
     Y: np.ndarray
     n_outputs: int
     classes: np.ndarray | None
+    loss: str
 
 
 def infer_task(y):
@@ -46,27 +45,29 @@ def _check_loss_for_task(loss, task):
         raise ValueError(f"loss {loss!r} does not fit a {task} task; choose one of {list(allowed)}")
 
 
-def encode_targets(y, loss, task, classes=None):
-    """Encode ``y`` for ``loss``: class indices, one-hot rows, 0/1 or ±1 columns, or real values.
+def _codes(y, classes):
+    idx = np.minimum(np.searchsorted(classes, y), len(classes) - 1)
+    if np.any(classes[idx] != y):
+        raise ValueError("the validation rows contain a class that no training row has")
+    return idx
 
-    ``classes`` fixes the label set (from the training rows) when encoding validation rows.
+
+def encode_targets(y, loss, task, classes=None):
+    """Encode ``y`` for ``loss`` as the estimators do (:func:`numnet.estimators._base.classifier_targets`).
+
+    Two classes get one output (logits for "cross_entropy", ±1 otherwise),
+    more classes one output per class. ``classes`` fixes the label set (from
+    the training rows) when encoding validation rows.
     """
+    from ..estimators._base import classifier_targets, encode_labels
+
     _check_loss_for_task(loss, task)
     if task == "regression":
         Y = np.asarray(y, dtype=np.float64)
-        return Targets(Y.reshape(len(Y), -1), 1 if Y.ndim == 1 else Y.shape[1], None)
-    classes = np.unique(y) if classes is None else classes
-    idx = np.searchsorted(classes, y)
-    if np.any(idx >= len(classes)) or np.any(classes[np.minimum(idx, len(classes) - 1)] != y):
-        raise ValueError("the validation rows contain a class that no training row has")
-    if loss in _BINARY:
-        if len(classes) != 2:
-            raise ValueError(f"loss {loss!r} needs exactly 2 classes, got {len(classes)}")
-        lo, hi = _BINARY[loss]
-        return Targets(np.where(idx == 1, hi, lo)[:, None], 1, classes)
-    if loss == "squared_error":
-        return Targets(np.eye(len(classes))[idx], len(classes), classes)
-    return Targets(idx, len(classes), classes)
+        return Targets(Y.reshape(len(Y), -1), 1 if Y.ndim == 1 else Y.shape[1], None, loss)
+    classes, codes = encode_labels(y) if classes is None else (classes, _codes(y, classes))
+    Y, n_outputs, net_loss = classifier_targets(codes, len(classes), loss)
+    return Targets(Y, n_outputs, classes, net_loss)
 
 
 def build_network(n_features, hidden, n_outputs, activation):
@@ -91,8 +92,8 @@ def fold_standardization(net, theta, mean, scale):
     return theta
 
 
-def predict_labels(F, loss, classes):
-    """Class labels from network outputs F for a classification loss."""
+def predict_labels(F, classes):
+    """Class labels: ``classes[F > 0]`` for one output, else ``classes[argmax F]``."""
     if F.shape[1] == 1:
         return classes[(F[:, 0] > 0).astype(int)]
     return classes[F.argmax(axis=1)]
@@ -103,7 +104,7 @@ def metrics(obj, theta, y, task, classes):
     F = obj.predict(theta)
     out = {"loss": float(obj.loss.value(F, obj.Y))}
     if task == "classification":
-        out["accuracy"] = float(np.mean(predict_labels(F, get_loss(obj.loss).name, classes) == y))
+        out["accuracy"] = float(np.mean(predict_labels(F, classes) == y))
     else:
         from sklearn.metrics import r2_score
 

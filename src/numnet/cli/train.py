@@ -20,12 +20,11 @@ import numpy as np
 from .._files import atomic_path
 from ..activations import ACTIVATIONS
 from ..datasets import DATASETS, load, train_val_test_split
-from ..losses import LOSSES
 from ..objective import Objective
 from ..regularizers import Tikhonov
 from ._parser import CommandError, fraction, int_list, nonneg_float, positive_float, positive_int
-from ._training import (build_network, default_loss, encode_targets, fold_standardization, infer_task,
-                        metrics)
+from ._training import (CLASSIFICATION_LOSSES, REGRESSION_LOSSES, build_network, default_loss,
+                        encode_targets, fold_standardization, infer_task, metrics)
 
 __all__ = ["NAME", "HELP", "add_arguments", "run"]
 
@@ -46,8 +45,9 @@ def add_arguments(parser):
                         help="hidden widths, e.g. 50,50 (default: 50)")
     parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="tanh",
                         help="hidden activation (default: %(default)s)")
-    parser.add_argument("--loss", choices=sorted(LOSSES), default=None,
-                        help="loss (default: cross_entropy for classification, squared_error for regression)")
+    parser.add_argument("--loss", choices=sorted(set(CLASSIFICATION_LOSSES + REGRESSION_LOSSES)), default=None,
+                        help="loss (default: cross_entropy for classification, squared_error for regression; "
+                             "two classes get one output, binary cross-entropy for cross_entropy)")
     parser.add_argument("--method", default="lbfgs", help="a numnet.optim.minimize method (default: lbfgs)")
     parser.add_argument("--max-iter", type=positive_int, default=200,
                         help="iterations (epochs for sgd/adam) (default: %(default)s)")
@@ -110,14 +110,14 @@ class _Setup:
             self.mean, self.scale = np.zeros_like(self.mean), np.ones_like(self.scale)
         self.scale[self.scale == 0] = 1.0
         tr = encode_targets(self.ytr, self.loss, self.task)
-        self.classes, self.n_outputs = tr.classes, tr.n_outputs
+        self.classes, self.n_outputs, self.net_loss = tr.classes, tr.n_outputs, tr.loss
         self.net = build_network(X.shape[1], args.hidden, tr.n_outputs, args.activation)
         reg = Tikhonov(args.alpha, mask=~self.net.bias_mask()) if args.alpha > 0 else None
-        self.train = Objective(self.net, self.loss, self._std(self.Xtr), tr.Y, reg)
+        self.train = Objective(self.net, tr.loss, self._std(self.Xtr), tr.Y, reg)
         self.val = None
         if len(self.yva):
             va = encode_targets(self.yva, self.loss, self.task, self.classes)
-            self.val = Objective(self.net, self.loss, self._std(self.Xva), va.Y)
+            self.val = Objective(self.net, va.loss, self._std(self.Xva), va.Y)
 
     def _std(self, X):
         return (X - self.mean) / self.scale
@@ -179,9 +179,10 @@ def _save(setup, res, scores, args, seconds):
     paths = [io.save((setup.net, theta), out / "model.npz")]
     paths.append(save_figure(loss_figure(res.history, args.method), out / "loss.png"))
     if setup.task == "classification" and setup.Xtr.shape[1] == 2:
-        fig = decision_figure(setup.net, theta, setup.Xtr, setup.ytr, setup.classes, setup.loss)
+        fig = decision_figure(setup.net, theta, setup.Xtr, setup.ytr, setup.classes)
         paths.append(save_figure(fig, out / "decision_boundary.png"))
-    report = {"data": str(args.data), "task": setup.task, "loss": setup.loss, "method": args.method,
+    report = {"data": str(args.data), "task": setup.task, "loss": setup.loss, "network_loss": setup.net_loss,
+              "method": args.method,
               "hidden": args.hidden, "activation": args.activation, "alpha": args.alpha,
               "classes": None if setup.classes is None else setup.classes.tolist(),
               "nit": res.nit, "status": res.status.name, "seconds": seconds, "scores": scores,
@@ -198,7 +199,7 @@ def _summary(setup, res, scores, args, seconds):
     keys = list(scores["train"])
     lines = [f"data: {args.data}: {len(setup.ytr)} training rows, {n_va} validation rows, "
              f"{setup.Xtr.shape[1]} features, {what}",
-             f"network: {arch} ({args.activation}), loss {setup.loss}, method {args.method}",
+             f"network: {arch} ({args.activation}), loss {setup.net_loss}, method {args.method}",
              f"stopped after {res.nit} iterations in {seconds:.2f} s: {res.message}",
              f"{'':12}" + "".join(f"{k:>10}" for k in keys)]
     lines += [f"{name:12}" + "".join(f"{s[k]:10.4f}" for k in keys) for name, s in scores.items()]

@@ -177,27 +177,19 @@ def tikhonov_attack(obj, *, method="newton-cg", max_iter=20):
     return minimize(obj, d0, method, max_iter=max_iter, gtol=1e-8).x.reshape(obj.X.shape)
 
 
-def _fit(obj, theta0, max_iter):
-    from ..optim import METHODS, minimize
-
-    if "lbfgs" in METHODS:
-        return minimize(obj, theta0, "lbfgs", max_iter=max_iter).x
-    from scipy.optimize import minimize as sp_minimize  # until numnet.optim has L-BFGS
-
-    return sp_minimize(obj.value, theta0, jac=obj.grad, method="L-BFGS-B", options={"maxiter": max_iter}).x
-
-
 def train_digits(*, n_hidden=32, activation="tanh", alpha=1e-4, train_iter=150, seed=0):
-    """Train a single-hidden-layer classifier on scikit-learn's digits.
+    """Train a single-hidden-layer classifier on scikit-learn's digits by L-BFGS.
 
     Returns ``(net, theta, X_test, y_test, test_accuracy)`` (a 25 % test split).
     """
+    from ..optim import minimize
+
     X, y = digits()
     Xtr, ytr, _, _, Xte, yte = train_val_test_split(X, y, val_fraction=0.0, test_fraction=0.25,
                                                     random_state=seed)
     net = Sequential([Dense(64, n_hidden, activation), Dense(n_hidden, 10)])
     obj = Objective(net, "cross_entropy", Xtr, ytr, Tikhonov(alpha, mask=~net.bias_mask()))
-    theta = _fit(obj, net.init(seed), train_iter)
+    theta = minimize(obj, net.init(seed), "lbfgs", max_iter=train_iter).x
     acc = float(np.mean(net.predict(theta, Xte).argmax(axis=1) == yte))
     return net, theta, Xte, yte, acc
 

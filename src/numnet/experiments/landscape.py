@@ -14,7 +14,8 @@ eigenvalue (0 for a convex function).
 
 import numpy as np
 
-from ..plots import new_figure, plt
+from ..activations import ACTIVATIONS
+from ..plots import new_figure
 from . import ExperimentResult
 from .single_layer_peaks import peaks_problem
 
@@ -30,7 +31,8 @@ def add_arguments(parser):
 
     parser.add_argument("--n-samples", type=positive_int, default=500, help="peaks points (default: 500)")
     parser.add_argument("--n-hidden", type=positive_int, default=32, help="hidden width m (default: 32)")
-    parser.add_argument("--activation", default="tanh", help="hidden activation (default: tanh)")
+    parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="tanh",
+                        help="hidden activation (default: tanh)")
     parser.add_argument("--train-iter", type=int, default=100,
                         help="L-BFGS iterations before plotting; 0 plots at the random start (default: 100)")
     parser.add_argument("--radius", type=positive_float, default=1.0, help="grid half-width (default: 1)")
@@ -91,14 +93,9 @@ def nonconvex_fraction(S, h1, h2):
 def _train(obj, theta0, max_iter):
     if max_iter <= 0:
         return theta0
-    from ..optim import METHODS, minimize
+    from ..optim import minimize
 
-    if "lbfgs" in METHODS:
-        return minimize(obj, theta0, "lbfgs", max_iter=max_iter).x
-    from scipy.optimize import minimize as sp_minimize  # until numnet.optim has L-BFGS
-
-    return sp_minimize(obj.value, theta0, jac=obj.grad, method="L-BFGS-B",
-                       options={"maxiter": max_iter}).x
+    return minimize(obj, theta0, "lbfgs", max_iter=max_iter).x
 
 
 def landscape(*, n_samples=500, n_hidden=32, activation="tanh", train_iter=100, radius=1.0, n_grid=31,

@@ -33,10 +33,12 @@ HELP = "train a single layer on peaks: SGD, Newton-CG, Gauss-Newton, block GN, V
 DEFAULT_METHODS = ("sgd", "newton-cg", "gauss-newton", "block-gauss-newton", "varpro", "lbfgs")
 #: Options of each method in this experiment. SGD: mini-batches of 32, a fixed step with momentum,
 #: the full objective value (not the gradient) after each epoch.
-#: Newton-type methods: truncated CG of at most 10 products per step (cheap, inexact steps).
+#: Newton-type methods: truncated CG of at most 10 products per step (cheap, inexact steps);
+#: VarPro: at most 5 Newton steps for the output layer per outer step.
 METHOD_OPTIONS = {"sgd": {"learning_rate": 0.05, "batch_size": 32, "momentum": 0.9, "full_eval": False},
                   "newton-cg": {"max_cg": 10}, "gauss-newton": {"max_cg": 10},
-                  "block-gauss-newton": {"max_cg": 10}}
+                  "block-gauss-newton": {"max_cg": 10},
+                  "varpro": {"max_cg": 10, "max_inner": 5, "inner_gtol": 1e-6}}
 
 
 def add_arguments(parser):
