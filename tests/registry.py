@@ -18,6 +18,7 @@ from numnet.layers import Dense, Residual
 from numnet.losses import (L1, BinaryCrossEntropy, Binomial, Hinge, Huber, LeastSquares,
                            SoftmaxCrossEntropy)
 from numnet.network import Sequential
+from numnet.objective import Objective
 from numnet.regularizers import GeneralizedTikhonov, L1Penalty, Tikhonov
 
 DTYPES = (np.float64, np.float32)
@@ -128,6 +129,17 @@ REGULARIZERS: dict[str, Callable] = {
         0.2, rng.standard_normal((3, net.n_params))),
     "l1": lambda net, rng: L1Penalty(0.1, mask=~net.bias_mask()),
 }
+
+
+def make_objective(loss_name, reg_name, act, s, dtype=np.float64, layer="mlp3"):
+    """An objective on a registry network with valid targets; returns (rng, obj, theta)."""
+    rng = np.random.default_rng(s.seed)
+    net = LAYERS[layer](act, s)
+    theta = net.init(rng, dtype, "normal")
+    X = rng.standard_normal((s.n_samples, net.d_in)).astype(dtype)
+    Y = LOSSES[loss_name].targets(rng, s.n_samples, net.d_out)
+    obj = Objective(net, LOSSES[loss_name].make(), X, Y, REGULARIZERS[reg_name](net, rng))
+    return rng, obj, theta
 
 
 def smooth(*parts):

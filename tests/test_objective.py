@@ -20,21 +20,10 @@ from numnet.layers import Dense
 from numnet.network import Sequential
 from numnet.objective import Linearization, Objective
 from numnet.regularizers import Tikhonov
-from registry import LAYERS, LOSSES, PROPERTY, REGULARIZERS, Shape, rel_err, shapes, smooth
+from registry import LOSSES, PROPERTY, REGULARIZERS, Shape, make_objective, rel_err, shapes, smooth
 
 H0 = 1e-3  # scalar Taylor tables start where the linear term dominates (see test_checks.py)
 acts = st.sampled_from(sorted(ACTIVATIONS))
-
-
-def make_objective(loss_name, reg_name, act, s, dtype=np.float64, layer="mlp3"):
-    """An objective on a registry network with valid targets; returns (rng, obj, theta)."""
-    rng = np.random.default_rng(s.seed)
-    net = LAYERS[layer](act, s)
-    theta = net.init(rng, dtype, "normal")
-    X = rng.standard_normal((s.n_samples, net.d_in)).astype(dtype)
-    Y = LOSSES[loss_name].targets(rng, s.n_samples, net.d_out)
-    obj = Objective(net, LOSSES[loss_name].make(), X, Y, REGULARIZERS[reg_name](net, rng))
-    return rng, obj, theta
 
 
 def is_smooth(obj):
