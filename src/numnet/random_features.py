@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.blas
 
 from ._validation import as_rng, check_float_dtype, check_matrix
 from .layers import Dense
@@ -139,31 +140,41 @@ class NormalEquations:
     def __init__(self, n_hidden, n_outputs, *, fit_intercept=True):
         self.n_hidden, self.n_outputs = int(n_hidden), int(n_outputs)
         self.fit_intercept = bool(fit_intercept)
-        k = self.n_hidden + self.fit_intercept
-        self.gram = np.zeros((k, k))
-        self.cross = np.zeros((k, self.n_outputs))
-        self.n_samples = 0
+        m = self.n_hidden
+        self._ZtZ = np.zeros((m, m), order="F")  # lower triangle of Σ ZᵀZ (BLAS syrk)
+        self._ZtY, self._zsum = np.zeros((m, self.n_outputs)), np.zeros(m)
+        self._ysum, self.n_samples = np.zeros(self.n_outputs), 0
 
     def update(self, Z, Y):
         """Add a batch of features Z (rows) and targets Y; return self."""
-        Z = check_matrix(Z, "Z", self.n_hidden)
-        Y = _as_2d_targets(Y, Z.shape[0])
+        Z = check_matrix(Z, "Z", self.n_hidden).astype(np.float64, copy=False)
+        Y = _as_2d_targets(Y, Z.shape[0]).astype(np.float64, copy=False)
         if Y.shape[1] != self.n_outputs:
             raise ValueError(f"Y must have {self.n_outputs} columns, got {Y.shape[1]}")
-        Zt = np.hstack([Z, np.ones((Z.shape[0], 1), Z.dtype)]) if self.fit_intercept else Z
-        Zt = Zt.astype(np.float64, copy=False)
-        self.gram += Zt.T @ Zt
-        self.cross += Zt.T @ Y.astype(np.float64, copy=False)
+        # ZᵀZ by the symmetric rank-k update: half the flops of a product, written in place
+        self._ZtZ = scipy.linalg.blas.dsyrk(1.0, np.asfortranarray(Z.T), beta=1.0, c=self._ZtZ,
+                                            lower=1, overwrite_c=1)
+        self._ZtY += Z.T @ Y
+        self._zsum += Z.sum(axis=0)
+        self._ysum += Y.sum(axis=0)
         self.n_samples += Z.shape[0]
         return self
+
+    def normal_matrix(self, alpha=0.0):
+        """(Z̃ᵀZ̃ + nλD, Z̃ᵀY): the normal-equation matrix and right-hand side, float64."""
+        m, L = self.n_hidden, self._ZtZ
+        G = np.tril(L) + np.tril(L, -1).T
+        G[np.diag_indices(m)] += self.n_samples * _check_alpha(alpha)
+        if not self.fit_intercept:
+            return G, self._ZtY.copy()
+        G = np.block([[G, self._zsum[:, None]], [self._zsum[None, :], np.full((1, 1), self.n_samples)]])
+        return G, np.vstack([self._ZtY, self._ysum])
 
     def solve(self, alpha=0.0):
         """Return W̃ of shape (n_hidden + fit_intercept, n_outputs), float64."""
         if self.n_samples == 0:
             raise ValueError("no batches were added; call update(Z, Y) first")
-        G = self.gram.copy()
-        G[np.diag_indices(self.n_hidden)] += self.n_samples * _check_alpha(alpha)
-        return _spd_solve(G, self.cross)
+        return _spd_solve(*self.normal_matrix(alpha))
 
 
 def _spd_solve(G, B):

@@ -1,0 +1,325 @@
+"""Safe persistence: round trips bit for bit, corrupt files raise ValueError, writes are atomic."""
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+import numnet.io as nio
+from numnet.activations import Activation
+from numnet.datasets import peaks
+from numnet.estimators import ELMClassifier, ELMRegressor, MLPClassifier, MLPRegressor
+from numnet.io import FORMAT_VERSION, load, save
+from numnet.layers import Dense, Residual
+from numnet.network import Sequential
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = peaks(200, 3, random_state=0)
+    return X, y
+
+
+def _fit(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+def _members(path):
+    with np.load(path, allow_pickle=False) as z:
+        members = {k: z[k] for k in z.files}
+    return json.loads(members.pop("__meta__").tobytes()), members
+
+
+def _rewrite(path, meta, members):
+    """Write a file by hand (bypassing save), to tamper with it."""
+    blob = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    with open(path, "wb") as f:
+        np.savez(f, __meta__=blob, **members)
+
+
+# ------------------------------------------------------------ round trips
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_parameter_vector_round_trip(tmp_path, dtype):
+    theta = np.random.default_rng(0).standard_normal(17).astype(dtype)
+    out = load(save(theta, tmp_path / "theta.npz"))
+    assert out.dtype == dtype and np.array_equal(out, theta)
+
+
+def test_network_round_trip_predicts_bit_for_bit(tmp_path, data):
+    net = Sequential([Dense(2, 5, "softplus"), Residual(5, "sin", step=0.25),
+                      Dense(5, 4, "leaky_relu", bias=False), Dense(4, 3)])
+    theta = net.init(3)
+    net2, theta2 = load(save((net, theta), tmp_path / "net.npz"))
+    assert repr(net2) == repr(net) and np.array_equal(theta2, theta)
+    assert np.array_equal(net2.predict(theta2, data[0]), net.predict(theta, data[0]))
+
+
+def test_single_layer_round_trip(tmp_path):
+    layer = Dense(3, 2, "sigmoid")
+    theta = layer.init(np.random.default_rng(1), np.float32)
+    layer2, theta2 = load(save((layer, theta), tmp_path / "layer.npz"))
+    assert isinstance(layer2, Dense) and repr(layer2) == repr(layer)
+    assert theta2.dtype == np.float32 and np.array_equal(theta2, theta)
+
+
+ESTIMATORS = [
+    lambda: MLPClassifier((6,), max_iter=30, random_state=0),
+    lambda: MLPClassifier((6, 4), loss="binomial", max_iter=30, random_state=0),
+    lambda: MLPClassifier((6,), solver="adam", early_stopping=True, max_iter=10, random_state=0),
+    lambda: MLPRegressor((6,), loss="huber", huber_delta=0.5, max_iter=30, random_state=0),
+    lambda: ELMClassifier(n_hidden=20, random_state=0),
+    lambda: ELMClassifier(n_hidden=20, loss="cross_entropy", max_iter=10, random_state=0),
+    lambda: ELMRegressor(n_hidden=20, activation="relu", distribution="uniform", random_state=0),
+]
+
+
+CASES = [(make, labels) for make in ESTIMATORS
+         for labels in (["int", "str"] if "Classifier" in type(make()).__name__ else ["float"])]
+
+
+@pytest.mark.parametrize("make, labels", CASES)
+def test_estimator_round_trip(make, labels, tmp_path, data):
+    X, y = data
+    est = make()
+    if labels == "float":
+        y = np.column_stack([X[:, 0] * X[:, 1], X[:, 0]])
+    elif labels == "str":
+        y = np.array(["a", "bb", "c"])[y]
+    _fit(est, X, y)
+    back = load(save(est, tmp_path / "est.npz"))
+    assert type(back) is type(est) and back.get_params() == est.get_params()
+    assert np.array_equal(back.predict(X), est.predict(X))
+    for method in ("predict_proba", "decision_function"):
+        if hasattr(est, method):
+            assert np.array_equal(getattr(back, method)(X), getattr(est, method)(X))
+    for key, value in vars(est).items():
+        if key.endswith("_") and not key.startswith("_"):
+            assert np.array_equal(getattr(back, key), value), key
+
+
+def test_loaded_estimator_keeps_training(tmp_path, data):
+    X, y = data
+    clf = MLPClassifier((6,), solver="sgd", random_state=0)
+    clf.partial_fit(X, y, classes=[0, 1, 2])
+    back = load(save(clf, tmp_path / "clf.npz"))
+    back.partial_fit(X, y)
+    clf.partial_fit(X, y)
+    assert back.n_iter_ == 2 and np.array_equal(back.theta_, clf.theta_)
+
+
+def test_float32_estimator_round_trip(tmp_path, data):
+    X, y = data
+    est = ELMRegressor(n_hidden=10, random_state=0).fit(X.astype(np.float32), y)
+    back = load(save(est, tmp_path / "e.npz"))
+    assert back.theta_.dtype == np.float32 and np.array_equal(back.predict(X), est.predict(X))
+
+
+# ------------------------------------------------------------ what save refuses
+
+def test_save_refuses_what_it_cannot_rebuild(tmp_path, data):
+    X, y = data
+    with pytest.raises(ValueError, match="not fitted"):
+        save(MLPClassifier(), tmp_path / "a.npz")
+    with pytest.raises(ValueError, match="random_state"):
+        save(_fit(ELMRegressor(n_hidden=4, random_state=np.random.RandomState(0)), X, y), tmp_path / "a.npz")
+    odd = Activation("cube", lambda A: A**3, lambda A: 3 * A**2, lambda A: 6 * A)
+    with pytest.raises(ValueError, match="cube"):
+        save((Dense(2, 2, odd), np.zeros(6)), tmp_path / "a.npz")
+    with pytest.raises(ValueError, match="entries"):
+        save((Dense(2, 2), np.zeros(5)), tmp_path / "a.npz")
+    with pytest.raises(ValueError, match="1-D"):
+        save(np.zeros((2, 2)), tmp_path / "a.npz")
+    with pytest.raises(TypeError, match="model"):
+        save({"theta": np.zeros(3)}, tmp_path / "a.npz")
+    assert not list(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------ corrupt files
+
+@pytest.fixture
+def saved(tmp_path, data):
+    est = ELMClassifier(n_hidden=5, random_state=0).fit(*data)
+    return save(est, tmp_path / "model.npz"), est
+
+
+def test_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "nothing.npz")
+
+
+def test_truncated_files_raise_value_error(saved):
+    path, _ = saved
+    raw = path.read_bytes()
+    for n in sorted({0, 1, 10, 100, len(raw) // 3, len(raw) // 2, len(raw) - 100, len(raw) - 1}):
+        path.write_bytes(raw[:n])
+        with pytest.raises(ValueError):
+            load(path)
+
+
+def test_flipped_bytes_never_load_a_different_model(saved, data):
+    """Every flipped byte (sampled) either raises ValueError or leaves the model unchanged."""
+    path, est = saved
+    raw, changed = path.read_bytes(), 0
+    for i in np.random.default_rng(0).choice(len(raw), size=120, replace=False):
+        bad = bytearray(raw)
+        bad[i] ^= 0xFF
+        path.write_bytes(bytes(bad))
+        try:
+            back = load(path)
+        except ValueError:
+            changed += 1
+            continue
+        assert np.array_equal(back.theta_, est.theta_) and np.array_equal(back.predict(data[0]), est.predict(data[0]))
+    assert changed > 60
+
+
+def test_flipped_byte_in_parameters_is_caught(tmp_path):
+    theta = np.arange(1.0, 51.0)
+    path = save(theta, tmp_path / "t.npz")
+    raw = bytearray(path.read_bytes())
+    at = bytes(raw).index(theta.tobytes()) + 8 * 20 + 3
+    raw[at] ^= 0x01
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match="corrupt|CRC|checksum"):
+        load(path)
+
+
+def test_checksum_catches_consistent_tampering(saved):
+    """A file rewritten with a valid zip but altered parameters fails the SHA-256 check."""
+    path, _ = saved
+    meta, members = _members(path)
+    members["theta_"] = members["theta_"] + 1e-12
+    _rewrite(path, meta, members)
+    with pytest.raises(ValueError, match="SHA-256"):
+        load(path)
+
+
+@pytest.mark.parametrize("version", [0, FORMAT_VERSION + 1, "1", None])
+def test_wrong_version_raises(saved, version):
+    path, _ = saved
+    meta, members = _members(path)
+    meta["format_version"] = version
+    _rewrite(path, meta, members)
+    with pytest.raises(ValueError, match="format version"):
+        load(path)
+
+
+def test_extra_and_missing_arrays_raise(saved):
+    path, _ = saved
+    meta, members = _members(path)
+    _rewrite(path, meta, {**members, "payload": np.zeros(3)})
+    with pytest.raises(ValueError, match=r"unexpected \['payload'\]"):
+        load(path)
+    _rewrite(path, meta, {k: v for k, v in members.items() if k != "classes_"})
+    with pytest.raises(ValueError, match=r"missing \['classes_'\]"):
+        load(path)
+    meta2 = {**meta, "arrays": {**meta["arrays"], "payload": nio._describe(np.zeros(3))}}
+    _rewrite(path, meta2, {**members, "payload": np.zeros(3)})
+    with pytest.raises(ValueError, match=r"fitted attributes.*unexpected \['payload'\]"):
+        load(path)
+
+
+def test_extra_metadata_key_raises(saved):
+    path, _ = saved
+    meta, members = _members(path)
+    _rewrite(path, {**meta, "hook": "os.system"}, members)
+    with pytest.raises(ValueError, match=r"metadata.*unexpected \['hook'\]"):
+        load(path)
+
+
+def test_mismatched_shapes_raise(tmp_path, saved):
+    path, _ = saved
+    meta, members = _members(path)
+    short = members["theta_"][:-1]
+    meta2 = {**meta, "arrays": {**meta["arrays"], "theta_": nio._describe(short)}}
+    _rewrite(path, meta2, {**members, "theta_": short})
+    with pytest.raises(ValueError, match="theta_"):
+        load(path)
+    meta3 = {**meta, "arrays": {**meta["arrays"], "theta_": {**meta["arrays"]["theta_"], "shape": [3]}}}
+    _rewrite(path, meta3, members)
+    with pytest.raises(ValueError, match="shape"):
+        load(path)
+    net_path = save((Dense(2, 3), np.zeros(9)), tmp_path / "net.npz")
+    meta, members = _members(net_path)
+    meta["architecture"]["d_out"] = 4
+    _rewrite(net_path, meta, members)
+    with pytest.raises(ValueError, match="architecture needs 12"):
+        load(net_path)
+
+
+@pytest.mark.parametrize("edit, match", [
+    (lambda m: m["estimator"].update({"class": "Pipeline"}), "unknown estimator class"),
+    (lambda m: m["estimator"]["params"].update({"solver": "eval"}), "solver"),
+    (lambda m: m["estimator"]["params"].update({"exec": 1}), r"unexpected \['exec'\]"),
+    (lambda m: m["estimator"]["attributes"].update({"n_outputs_": 7}), "theta_"),
+    (lambda m: m.update({"kind": "pickle"}), "kind"),
+    (lambda m: m.update({"format": "other"}), "not a numnet file"),
+])
+def test_tampered_estimator_metadata_raises(saved, edit, match):
+    path, _ = saved
+    meta, members = _members(path)
+    edit(meta)
+    _rewrite(path, meta, members)
+    with pytest.raises(ValueError, match=match):
+        load(path)
+
+
+def test_unknown_layer_or_activation_raises(tmp_path):
+    path = save((Sequential([Dense(2, 2, "tanh")]), np.zeros(6)), tmp_path / "n.npz")
+    meta, members = _members(path)
+    for layer, match in (({**meta["architecture"]["layers"][0], "activation": "__import__"}, "activation"),
+                         ({**meta["architecture"]["layers"][0], "type": "Lambda"}, "layer")):
+        meta["architecture"]["layers"][0] = layer
+        _rewrite(path, meta, members)
+        with pytest.raises(ValueError, match=match):
+            load(path)
+
+
+def test_other_files_raise_value_error(tmp_path):
+    np.save(tmp_path / "a.npy", np.zeros(3))
+    (tmp_path / "b.npz").write_text("theta = [1, 2, 3]\n")
+    for name in ("a.npy", "b.npz"):
+        with pytest.raises(ValueError):
+            load(tmp_path / name)
+
+
+def test_pickled_members_are_never_unpickled(tmp_path):
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    path = tmp_path / "evil.npz"
+    blob = np.frombuffer(json.dumps({"format": "numnet", "format_version": 1, "kind": "parameters",
+                                     "arrays": {}}).encode(), dtype=np.uint8)
+    np.savez(path, __meta__=blob, theta=np.array([Evil()], dtype=object))
+    with pytest.raises(ValueError, match="pickle"):
+        load(path)
+    assert not marker.exists()
+
+
+# ------------------------------------------------------------ atomic writes
+
+def test_interrupted_save_leaves_previous_file_intact(tmp_path, monkeypatch):
+    path = save(np.arange(4.0), tmp_path / "model.npz")
+    before = path.read_bytes()
+    real_savez = np.savez
+
+    def crash(file, *args, **kwargs):
+        real_savez(file, *args, **kwargs)
+        with open(file, "r+b") as f:  # half-written, then the process dies
+            f.truncate(50)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save(np.arange(100.0), path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before and np.array_equal(load(path), np.arange(4.0))
+    assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
