@@ -362,8 +362,7 @@ def test_hutchinson_trace_within_four_standard_errors(operator):
 
 
 def test_hutchinson_trace_exact_for_a_diagonal_hessian():
-    obj, theta = make_objective("squared_error", net=Dense(D_IN, 1, bias=False))
-    obj = Objective(obj.net, "squared_error", np.eye(3), np.zeros(3))
+    obj = Objective(Dense(3, 1, bias=False), "squared_error", np.eye(3), np.zeros(3))  # H = I/3
     est = hutchinson_trace(obj, np.zeros(3), n_probes=5)
     assert est.estimate == pytest.approx(1.0) and est.stderr == pytest.approx(0.0, abs=1e-15)
     with pytest.raises(ValueError, match="n_probes"):
@@ -384,3 +383,12 @@ def test_condition_estimate_rejects_indefinite_operator():
     assert np.linalg.eigvalsh(hessian_dense(obj, theta))[0] < 0
     with pytest.raises(ValueError, match="not positive definite"):
         condition_estimate(obj, theta, operator="hessian")
+
+
+def test_condition_estimate_resolves_the_softmax_null_space_cluster():
+    """Softmax CE: GN has a null space (shifting all logits), so GN + λI has λ many times at the bottom."""
+    lam = 1e-3
+    obj, theta = make_objective("cross_entropy", regularizer=lam, n=30)
+    w = np.linalg.eigvalsh(dense_gauss_newton(obj, theta))
+    assert np.sum(np.isclose(w, lam, rtol=1e-9)) >= 5
+    assert condition_estimate(obj, theta) == pytest.approx(w[-1] / w[0], rel=1e-7)

@@ -30,12 +30,18 @@ def _operator(lin, operator, shift=0.0):
     return LinearOperator(op.shape, matvec=mv, rmatvec=mv, dtype=op.dtype)
 
 
+def _default_ncv(p, dtype, budget=1 << 27):
+    """Lanczos vectors fitting in ``budget`` bytes, clipped to [20, 128] and to p."""
+    fit = budget // (p * np.dtype(dtype).itemsize)
+    return int(min(p, max(20, min(128, fit))))
+
+
 def _v0(p, dtype, seed):
     return as_rng(seed).standard_normal(p).astype(dtype)
 
 
-def extreme_eigenvalues(obj, theta=None, k=6, which="LA", operator="hessian", *,
-                        shift=0.0, seed=0, tol=0.0, return_eigenvectors=False):
+def extreme_eigenvalues(obj, theta=None, k=6, which="LA", operator="hessian", *, shift=0.0,
+                        seed=0, tol=0.0, ncv=None, maxiter=None, return_eigenvectors=False):
     """k extreme eigenvalues of ∇²J(θ) or of the Gauss–Newton matrix, by Lanczos (ARPACK).
 
     Parameters
@@ -55,12 +61,23 @@ def extreme_eigenvalues(obj, theta=None, k=6, which="LA", operator="hessian", *,
         Seed of the starting vector v0, so results are deterministic.
     tol : float, default=0.0
         eigsh's relative tolerance (0: machine precision).
+    ncv, maxiter : int, optional
+        eigsh's number of Lanczos vectors (memory ncv · p; default
+        min(p, max(2k + 1, 20))) and restart limit (default 10 p).
     return_eigenvectors : bool, default=False
 
     Returns
     -------
     w : ndarray of shape (k,), ascending
     V : ndarray of shape (p, k), only when ``return_eigenvectors``
+
+    Raises
+    ------
+    scipy.sparse.linalg.ArpackNoConvergence
+        When Lanczos does not converge: eigenvalues in a tight cluster (e.g.
+        the zero eigenvalues of the Gauss–Newton matrix of softmax
+        cross-entropy, whose output-bias shift is a symmetry) converge
+        slowly; raise ``ncv`` or ``maxiter`` or loosen ``tol``.
 
     Notes
     -----
@@ -76,8 +93,8 @@ def extreme_eigenvalues(obj, theta=None, k=6, which="LA", operator="hessian", *,
     if which not in WHICH:
         raise ValueError(f"which must be one of {WHICH}, got {which!r}")
     op = _operator(lin, operator, shift)
-    out = eigsh(op, k=int(k), which=which, v0=_v0(p, op.dtype, seed), tol=tol,
-                return_eigenvectors=return_eigenvectors)
+    out = eigsh(op, k=int(k), which=which, v0=_v0(p, op.dtype, seed), tol=tol, ncv=ncv,
+                maxiter=maxiter, return_eigenvectors=return_eigenvectors)
     if not return_eigenvectors:
         return np.sort(out)
     order = np.argsort(out[0])
@@ -130,7 +147,8 @@ def hutchinson_trace(obj, theta=None, n_probes=100, seed=0, operator="hessian"):
     return TraceEstimate(float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(n_probes)), int(n_probes))
 
 
-def condition_estimate(obj, theta=None, operator="gauss_newton", *, shift=0.0, seed=0, tol=0.0):
+def condition_estimate(obj, theta=None, operator="gauss_newton", *, shift=0.0, seed=0, tol=1e-8,
+                       ncv=None, maxiter=None):
     """Condition number λ_max/λ_min of a symmetric positive definite curvature operator.
 
     Parameters
@@ -141,8 +159,15 @@ def condition_estimate(obj, theta=None, operator="gauss_newton", *, shift=0.0, s
     shift : float, default=0.0
         Estimate the condition of operator + shift·I (e.g. GN + λI without
         rebuilding the objective with a Tikhonov regularizer).
-    seed, tol
+    seed, maxiter
         As in :func:`extreme_eigenvalues`.
+    ncv : int, optional
+        Lanczos vectors; default as many as fit in 128 MB, between 20 and
+        128, at most p (so a small problem gets an exact Krylov space).
+    tol : float, default=1e-8
+        eigsh's relative tolerance for both ends; the ratio is accurate to
+        about ``tol`` (an eigenvalue lies within ‖r‖ ≤ tol·|λ| of each Ritz
+        value).
 
     Returns
     -------
@@ -154,19 +179,27 @@ def condition_estimate(obj, theta=None, operator="gauss_newton", *, shift=0.0, s
     ValueError
         If the smallest eigenvalue is not positive (the operator is not
         SPD at θ; the Hessian away from a minimum rarely is).
+    scipy.sparse.linalg.ArpackNoConvergence
+        As in :func:`extreme_eigenvalues`.
 
     Notes
     -----
-    Both ends of the spectrum come from one Lanczos run (``eigsh`` with
-    which="BE", k=2). For an SPD matrix the extreme eigenvalues are the
-    extreme magnitudes, so the ratio equals ``np.linalg.cond``. The
-    Gauss–Newton matrix is only positive semi-definite; add a Tikhonov
-    regularizer or a ``shift`` to make it definite.
+    Two Lanczos runs (``eigsh``, which="LA" and which="SA", k=1). For an SPD
+    matrix the extreme eigenvalues are the extreme magnitudes, so the ratio
+    equals ``np.linalg.cond``. The Gauss–Newton matrix is only positive
+    semi-definite; add a Tikhonov regularizer or a ``shift`` to make it
+    definite. The largest eigenvalue converges in a few dozen products; the
+    smallest of an ill-conditioned operator, with the rest of the spectrum
+    close to it relative to λ_max, can take thousands: a larger ``ncv``
+    (up to p, which makes Lanczos exact in about p products) helps most.
     """
     lin = linearize(obj, theta)
-    if lin.objective.n_params < 3:
-        raise ValueError("condition_estimate needs at least 3 parameters (eigsh with k=2)")
-    lo, hi = extreme_eigenvalues(lin, k=2, which="BE", operator=operator, shift=shift, seed=seed, tol=tol)
+    if ncv is None:
+        ncv = _default_ncv(lin.objective.n_params, lin.objective.dtype)
+    opts = {"k": 1, "operator": operator, "shift": shift, "seed": seed, "tol": tol,
+            "ncv": ncv, "maxiter": maxiter}
+    hi = extreme_eigenvalues(lin, which="LA", **opts)[0]
+    lo = extreme_eigenvalues(lin, which="SA", **opts)[0]
     if lo <= 0:
         raise ValueError(f"the {operator} operator (+ shift {shift}) is not positive definite at theta: "
                          f"smallest eigenvalue {lo:.3e}; add a Tikhonov regularizer or a shift")
