@@ -126,13 +126,15 @@ class Dense:
 
     def tangent(self, theta, cache, dtheta, dX):
         """Return ``(dZ, dA)``: the jvp and the tangent of A that :meth:`rop` reuses."""
-        W = self.unpack(theta)["W"]
-        dA = np.zeros_like(cache.A) if dX is None else dX @ W
+        dA = None if dX is None else dX @ self.unpack(theta)["W"]
         if dtheta is not None:
             d = self.unpack(dtheta)
-            dA += cache.X @ d["W"]
+            XdW = cache.X @ d["W"]
+            dA = XdW if dA is None else np.add(dA, XdW, out=dA)
             if self.bias:
                 dA += d["b"]
+        if dA is None:
+            dA = np.zeros_like(cache.Z)
         return (dA if self._linear else cache.s1 * dA), dA
 
     def jvp(self, theta, cache, dtheta, dX):
