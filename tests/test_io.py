@@ -244,6 +244,11 @@ def test_mismatched_shapes_raise(tmp_path, saved):
     _rewrite(path, meta3, members)
     with pytest.raises(ValueError, match="shape"):
         load(path)
+    extra = np.arange(4)
+    meta4 = {**meta, "arrays": {**meta["arrays"], "classes_": nio._describe(extra)}}
+    _rewrite(path, meta4, {**members, "classes_": extra})
+    with pytest.raises(ValueError, match="classes_"):
+        load(path)
     net_path = save((Dense(2, 3), np.zeros(9)), tmp_path / "net.npz")
     meta, members = _members(net_path)
     meta["architecture"]["d_out"] = 4
@@ -257,6 +262,7 @@ def test_mismatched_shapes_raise(tmp_path, saved):
     (lambda m: m["estimator"]["params"].update({"solver": "eval"}), "solver"),
     (lambda m: m["estimator"]["params"].update({"exec": 1}), r"unexpected \['exec'\]"),
     (lambda m: m["estimator"]["attributes"].update({"n_outputs_": 7}), "theta_"),
+    (lambda m: m["estimator"]["attributes"].update({"n_features_in_": 2.0}), "n_features_in_"),
     (lambda m: m.update({"kind": "pickle"}), "kind"),
     (lambda m: m.update({"format": "other"}), "not a numnet file"),
 ])

@@ -325,16 +325,7 @@ def _build_layer(spec):
 
 
 def _decode_estimator(spec, arrays, path):
-    from .estimators import ESTIMATORS
-
-    if not isinstance(spec, dict) or set(spec) != {"class", "params", "attributes"}:
-        raise ValueError(f"{path}: estimator metadata must have the keys class, params, attributes")
-    cls = ESTIMATORS.get(spec["class"]) if isinstance(spec["class"], str) else None
-    if cls is None:
-        raise ValueError(f"{path}: unknown estimator class {spec['class']!r}; known: {sorted(ESTIMATORS)}")
-    params, attrs = spec["params"], spec["attributes"]
-    if not isinstance(params, dict) or not isinstance(attrs, dict):
-        raise ValueError(f"{path}: estimator params and attributes must be JSON objects")
+    cls, params, attrs = _estimator_spec(spec, path)
     _expect(set(params), set(cls().get_params(deep=False)), "estimator parameters", path)
     est = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
     fitted = {**attrs, **arrays}
@@ -344,5 +335,19 @@ def _decode_estimator(spec, arrays, path):
     try:
         est._check_loaded()
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: inconsistent {spec['class']}: {exc}") from exc
+        raise ValueError(f"{path}: inconsistent {cls.__name__}: {exc}") from exc
     return est
+
+
+def _estimator_spec(spec, path):
+    """The whitelisted class, its params and its JSON fitted attributes from the metadata."""
+    from .estimators import ESTIMATORS
+
+    if not isinstance(spec, dict) or set(spec) != {"class", "params", "attributes"}:
+        raise ValueError(f"{path}: estimator metadata must have the keys class, params, attributes")
+    cls = ESTIMATORS.get(spec["class"]) if isinstance(spec["class"], str) else None
+    if cls is None:
+        raise ValueError(f"{path}: unknown estimator class {spec['class']!r}; known: {sorted(ESTIMATORS)}")
+    if not isinstance(spec["params"], dict) or not isinstance(spec["attributes"], dict):
+        raise ValueError(f"{path}: estimator params and attributes must be JSON objects")
+    return cls, spec["params"], spec["attributes"]

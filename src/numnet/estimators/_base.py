@@ -115,6 +115,9 @@ class NetworkEstimatorMixin:
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive int, got {value!r}")
         check_theta(getattr(self, "theta_", None), self._network().n_params, name="theta_")
+        classes = getattr(self, "classes_", None)
+        if classes is not None and self.n_outputs_ != (1 if len(classes) == 2 else len(classes)):
+            raise ValueError(f"{len(classes)} classes_ do not fit n_outputs_={self.n_outputs_}")
 
 
 def encode_labels(y):

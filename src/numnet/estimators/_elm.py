@@ -5,11 +5,25 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from ..activations import ACTIVATIONS
 from ..layers import Dense
-from ..random_features import (DISTRIBUTIONS, LS_SOLVERS, choose_ls_solver, fit_least_squares,
-                               fit_logistic, random_features)
-from ._base import (ClassifierOutputsMixin, NetworkEstimatorMixin, RegressorOutputsMixin,
-                    classifier_targets, encode_labels, forward_rows, noise_precision, rng_from,
-                    validate)
+from ..random_features import (
+    DISTRIBUTIONS,
+    LS_SOLVERS,
+    choose_ls_solver,
+    fit_least_squares,
+    fit_logistic,
+    random_features,
+)
+from ._base import (
+    ClassifierOutputsMixin,
+    NetworkEstimatorMixin,
+    RegressorOutputsMixin,
+    classifier_targets,
+    encode_labels,
+    forward_rows,
+    noise_precision,
+    rng_from,
+    validate,
+)
 from ._params import Interval, Options, RandomState, check_params
 
 __all__ = ["ELMClassifier", "ELMRegressor"]

@@ -1,6 +1,7 @@
 """Multi-layer perceptrons trained by any :func:`numnet.optim.minimize` method."""
 
 import warnings
+from itertools import pairwise
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -17,10 +18,27 @@ from ..losses import Huber
 from ..objective import Objective
 from ..optim import METHODS, minimize
 from ..regularizers import Tikhonov
-from ._base import (ClassifierOutputsMixin, NetworkEstimatorMixin, RegressorOutputsMixin,
-                    classifier_targets, encode_labels, forward_rows, noise_precision, rng_from,
-                    validate)
-from ._params import Boolean, Interval, NoneOr, Options, RandomState, Sizes, check_params
+from ._base import (
+    ClassifierOutputsMixin,
+    NetworkEstimatorMixin,
+    RegressorOutputsMixin,
+    classifier_targets,
+    encode_labels,
+    forward_rows,
+    noise_precision,
+    rng_from,
+    validate,
+)
+from ._monitor import Monitor
+from ._params import (
+    Boolean,
+    Interval,
+    NoneOr,
+    Options,
+    RandomState,
+    Sizes,
+    check_params,
+)
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -58,52 +76,12 @@ def _hidden_sizes(sizes):
     return [int(sizes)] if np.ndim(sizes) == 0 else [int(s) for s in sizes]
 
 
-class _Monitor:
-    """The ``minimize`` callback: progress lines, the no-improvement rule, early stopping.
-
-    With a validation set, the score (accuracy or R²) of each iterate is
-    recorded and the best iterate kept; otherwise, for stochastic solvers,
-    the training objective is watched. Either way, ``n_iter_no_change``
-    iterations without an improvement of more than ``tol`` raise
-    ``StopIteration``, which ``minimize`` treats as a requested stop.
-    """
-
-    def __init__(self, est, score, watch_loss):
-        self.est, self.score, self.watch_loss = est, score, watch_loss
-        self.best_score, self.best_x, self.scores = -np.inf, None, []
-        self.best_loss, self.stall = np.inf, 0
-
-    def __call__(self, r):
-        if self.est.verbose:
-            print(f"Iteration {r.nit}, loss = {r.fun:.8f}")
-        if self.score is not None:
-            return self._watch_score(r.x)
-        if self.watch_loss:
-            self._count(r.fun < self.best_loss - self.est.tol)
-            self.best_loss = min(self.best_loss, r.fun)
-        return None
-
-    def _watch_score(self, x):
-        s = self.score(x)
-        self.scores.append(s)
-        improved = s > self.best_score + self.est.tol
-        if s > self.best_score:
-            self.best_score, self.best_x = s, x.copy()
-        self._count(improved)
-        return {"validation_score": s}
-
-    def _count(self, improved):
-        self.stall = 0 if improved else self.stall + 1
-        if self.stall >= self.est.n_iter_no_change:
-            raise StopIteration
-
-
 class _BaseMLP(NetworkEstimatorMixin, BaseEstimator):
     """Training loop shared by :class:`MLPClassifier` and :class:`MLPRegressor`."""
 
     def _layers(self, d_in, d_out):
         widths = [d_in, *_hidden_sizes(self.hidden_layer_sizes)]
-        hidden = [Dense(a, b, self.activation) for a, b in zip(widths, widths[1:])]
+        hidden = [Dense(a, b, self.activation) for a, b in pairwise(widths)]
         return hidden + [Dense(widths[-1], d_out)]
 
     def fit(self, X, y):
@@ -145,7 +123,7 @@ class _BaseMLP(NetworkEstimatorMixin, BaseEstimator):
 
     def _minimize(self, obj, theta0, score, rng, incremental):
         stochastic = _is_stochastic(self.solver)
-        monitor = _Monitor(self, score, watch_loss=stochastic and not incremental)
+        monitor = Monitor(self, score, watch_loss=stochastic and not incremental)
         options = self._solver_options(int(rng.integers(2**31 - 1))) if stochastic else {}
         result = minimize(obj, theta0, self.solver, callback=monitor,
                           max_iter=1 if incremental else self.max_iter,
@@ -158,13 +136,13 @@ class _BaseMLP(NetworkEstimatorMixin, BaseEstimator):
     def _solver_options(self, seed):
         batch = self.batch_size
         if self.solver == "sgd":
-            return dict(learning_rate=self.learning_rate_init, momentum=self.momentum,
-                        nesterov=self.nesterovs_momentum and self.momentum > 0,
-                        batch_size=batch, seed=seed, full_eval=False)
+            return {"learning_rate": self.learning_rate_init, "momentum": self.momentum,
+                    "nesterov": self.nesterovs_momentum and self.momentum > 0,
+                    "batch_size": batch, "seed": seed, "full_eval": False}
         if self.solver == "adam":
-            return dict(learning_rate=self.learning_rate_init, b1=self.beta_1, b2=self.beta_2,
-                        eps=self.epsilon, batch_size=batch, seed=seed, full_eval=False)
-        return dict(batch_size=batch, seed=seed)
+            return {"learning_rate": self.learning_rate_init, "b1": self.beta_1, "b2": self.beta_2,
+                    "eps": self.epsilon, "batch_size": batch, "seed": seed, "full_eval": False}
+        return {"batch_size": batch, "seed": seed}
 
     def _store(self, obj, result, monitor, resume):
         best = monitor.best_x if monitor.best_x is not None else result.x
