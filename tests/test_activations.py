@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from registry import DTYPES, PROPERTY
 
 from numnet.activations import ACTIVATIONS, Activation, get_activation
 from numnet.checks import derivative_check
-from registry import DTYPES, PROPERTY
 
 NAMES = sorted(ACTIVATIONS)
 KINK_FREE = 1e-2  # central differences below stay this far from a = 0

@@ -6,10 +6,10 @@ A check is only worth having if it fails on wrong derivatives: each
 
 import numpy as np
 import pytest
+from registry import LAYERS, Shape, data
 
 from numnet.checks import DerivativeCheck, adjoint_check, check_layer, derivative_check
 from numnet.layers import Dense
-from registry import LAYERS, Shape, data
 
 M = np.random.default_rng(0).standard_normal((5, 4))
 
@@ -128,3 +128,17 @@ def test_correct_gradient_near_a_minimum_passes_with_default_steps():
 def test_correct_gradient_near_a_minimum_passes_from_a_small_first_step():
     x = np.full(4, 1e-3)
     assert derivative_check(lambda y: 0.5 * y @ y, x, lambda v: x @ v, h0=1e-4).passed
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "checks.py _judge still requires median(order0[-5:]) in [0.8, 2.2]; for a scalar f, "
+    "E0 = |h g'v + h^2 v'Hv/2| passes through 0 at h = -2 g'v / v'Hv, and when that h falls "
+    "in the tail (here ~2e-3) the orders read 2.6, 8.4, -5.4, 0.4, 0.8 and a correct "
+    "gradient is rejected; E1 = O(h^2) already implies E0 -> 0, so the E0 criterion can go"))
+def test_correct_quadratic_gradient_passes_with_default_steps():
+    rng = np.random.default_rng(75)  # the registry's squared_error case with seed 75, n=5, k=2
+    rng.integers(1, 8), rng.integers(1, 7)
+    Y = rng.standard_normal((5, 2))
+    F = 2 * rng.standard_normal((5, 2))
+    f = lambda G: 0.5 * np.sum((G - Y) ** 2) / 5
+    assert derivative_check(f, F, lambda v: np.vdot(F - Y, v) / 5, seed=75).passed

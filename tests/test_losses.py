@@ -11,13 +11,15 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from registry import LOSSES, PROPERTY, rel_err
 
 from numnet.checks import adjoint_check, derivative_check
 from numnet.losses import LOSSES as LIBRARY_LOSSES
 from numnet.losses import Hinge, Huber, Loss, SoftmaxCrossEntropy, get_loss, softmax
-from registry import LOSSES, PROPERTY, rel_err
 
-H0 = 1e-3  # scalar Taylor tables start where the linear term dominates (see test_checks.py)
+# Scalar Taylor tables start where the linear term dominates, so f(x+hv) - f(x) does not
+# pass through 0 in the judged tail (the false negative pinned in test_checks.py).
+H0 = 1e-3
 
 
 def _case(name, seed, n, k, dtype=np.float64):
@@ -70,10 +72,9 @@ def test_float32_keeps_dtype_and_agrees_with_float64(name, draw):
     dF = rng.standard_normal(F.shape)
     F32, Y32, dF32 = F.astype(np.float32), Y.astype(np.float32), dF.astype(np.float32)
     assert loss.value(F32, Y32) == pytest.approx(loss.value(F, Y), rel=1e-4, abs=1e-6)
-    scale = np.sqrt(F.size) / F.shape[0]  # entries of grad and hvp are O(1/n)
     for single, double in [(loss.grad(F32, Y32), loss.grad(F, Y)),
                            (loss.hvp(F32, Y32, dF32), loss.hvp(F, Y, dF))]:
-        assert single.dtype == np.float32 and rel_err(single, double, 1e-2 * scale) < 1e-4
+        assert single.dtype == np.float32 and rel_err(single, double) < 1e-4
 
 
 @pytest.mark.parametrize("name", LOSSES)

@@ -9,10 +9,10 @@ slices and views are right, init is reproducible, and bad input is named.
 import numpy as np
 import pytest
 from hypothesis import given
+from registry import LAYERS, PROPERTY, Shape, data, shapes
 
 from numnet.layers import Dense, Residual
 from numnet.network import Sequential
-from registry import LAYERS, PROPERTY, Shape, data, shapes
 
 NETWORKS = [name for name, make in LAYERS.items()
             if isinstance(make("tanh", Shape(2, 2, 2, 2, 0)), Sequential)]

@@ -14,13 +14,23 @@ import torch
 import torch.nn.functional as tF
 from hypothesis import given
 from hypothesis import strategies as st
+from registry import (
+    LAYERS,
+    LOSSES,
+    PROPERTY,
+    REGULARIZERS,
+    Shape,
+    data,
+    make_objective,
+    rel_err,
+    shapes,
+)
 from torch.func import grad, jvp, vjp
 
 from numnet.activations import ACTIVATIONS, LEAKY_SLOPE
 from numnet.layers import Dense, Residual
 from numnet.network import Sequential
 from numnet.regularizers import GeneralizedTikhonov, L1Penalty, Tikhonov
-from registry import LAYERS, LOSSES, PROPERTY, REGULARIZERS, Shape, data, make_objective, rel_err, shapes
 
 TOL_LAYER, TOL_OBJECTIVE = 1e-10, 1e-9
 # raised inside torch itself on import of some functional ops, not by numnet
@@ -111,12 +121,12 @@ def test_layer_products_match_torch(layer_name, act, s):
     rng, theta, X = data(layer, s)
     Z, cache = layer.forward(theta, X)
     dtheta, dX, gZ, dgZ = (rng.standard_normal(a.shape) for a in (theta, X, Z, Z))
-    f = lambda th, x: t_forward(layer, th, x)  # noqa: E731
+    f = lambda th, x: t_forward(layer, th, x)
     _agree(Z, f(T(theta), T(X)), TOL_LAYER)
     _agree(layer.jvp(theta, cache, dtheta, dX), jvp(f, (T(theta), T(X)), (T(dtheta), T(dX)))[1], TOL_LAYER)
     for ours, theirs in zip(layer.vjp(theta, cache, gZ), vjp(f, T(theta), T(X))[1](T(gZ))):
         _agree(ours, theirs, TOL_LAYER)
-    pullback = lambda th, x, g: vjp(f, th, x)[1](g)  # noqa: E731
+    pullback = lambda th, x, g: vjp(f, th, x)[1](g)
     R = jvp(pullback, (T(theta), T(X), T(gZ)), (T(dtheta), T(dX), T(dgZ)))[1]
     for ours, theirs in zip(layer.rop(theta, cache, dtheta, dX, gZ, dgZ), R):
         _agree(ours, theirs, TOL_LAYER)
@@ -147,7 +157,7 @@ def test_loss_value_grad_hvp_match_torch(name, draw):
     loss = LOSSES[name].make()
     Y = loss.targets(LOSSES[name].targets(rng, n, k), k)
     F, dF = 2 * rng.standard_normal((n, k)), rng.standard_normal((n, k))
-    f = lambda G: t_loss(loss, G, T(Y))  # noqa: E731
+    f = lambda G: t_loss(loss, G, T(Y))
     assert loss.value(F, Y) == pytest.approx(float(f(T(F))), rel=TOL_LAYER, abs=1e-300)
     _agree(loss.grad(F, Y), grad(f)(T(F)), TOL_LAYER)
     _agree(loss.hvp(F, Y, dF), jvp(grad(f), (T(F),), (T(dF),))[1], TOL_LAYER)
@@ -163,8 +173,8 @@ def test_objective_value_grad_hvp_gnvp_match_torch(loss_name, s, act, layer_name
     rng, obj, theta = make_objective(loss_name, reg_name, act, s, layer=layer_name)
     v = rng.standard_normal(obj.n_params)
     X, Y, R = T(obj.X), T(obj.Y), t_regularizer(obj.regularizer, obj.n_params)
-    net = lambda th: t_forward(obj.net, th, X)  # noqa: E731
-    J = lambda th: t_loss(obj.loss, net(th), Y) + R(th)  # noqa: E731
+    net = lambda th: t_forward(obj.net, th, X)
+    J = lambda th: t_loss(obj.loss, net(th), Y) + R(th)
     lin = obj.at(theta)
     assert lin.value == pytest.approx(float(J(T(theta))), rel=TOL_OBJECTIVE)
     _agree(lin.grad, grad(J)(T(theta)), TOL_OBJECTIVE)
