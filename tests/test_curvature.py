@@ -394,3 +394,15 @@ def test_condition_estimate_resolves_the_softmax_null_space_cluster():
     w = np.linalg.eigvalsh(dense_gauss_newton(obj, theta))
     assert np.sum(np.isclose(w, lam, rtol=1e-9)) >= 5
     assert condition_estimate(obj, theta) == pytest.approx(w[-1] / w[0], rel=1e-7)
+
+
+def test_generalized_tikhonov_curvature_is_added_exactly(monkeypatch):
+    """Non-diagonal λ LᵀL: the generic regularizer paths, and the exact diagonal in 1-sample chunks."""
+    L = np.random.default_rng(4).standard_normal((6, 31))
+    obj, theta = make_objective("squared_error", regularizer=GeneralizedTikhonov(0.3, L))
+    H = hessian_dense(obj, theta)
+    assert np.allclose(outer_product_hessian(obj, theta), dense_gauss_newton(obj, theta), atol=1e-13)
+    monkeypatch.setattr("numnet.curvature.diagonal._MAX_BLOCK_ENTRIES", 1)
+    assert np.allclose(hessian_diagonal(obj, theta, method="backprop"), np.diag(H), atol=1e-13)
+    bl = becker_lecun_diagonal(obj, theta)
+    assert np.allclose(bl[obj.net.slices[1]], np.diag(H)[obj.net.slices[1]], atol=1e-13)
