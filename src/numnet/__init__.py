@@ -1,5 +1,6 @@
 """numnet: numerical methods for deep learning with explicit, verified derivatives."""
 
+from . import curvature, datasets
 from .activations import ACTIVATIONS, Activation, get_activation
 from .checks import adjoint_check, check_layer, derivative_check
 from .layers import Dense, Residual
@@ -18,4 +19,5 @@ __all__ = [
     "LOSSES", "get_loss", "Objective", "Linearization",
     "Tikhonov", "GeneralizedTikhonov", "L1Penalty",
     "minimize", "METHODS", "OptimizeResult",
+    "curvature", "datasets",
 ]
