@@ -156,6 +156,61 @@ def test_regularized_logistic_regression_matches_scipy(method):
     np.testing.assert_allclose(res.x, ref.x, atol=1e-6)
 
 
+# ------------------------------------------------------------------ inverse crime (notes 000), full size
+
+@pytest.fixture(scope="module")
+def crime():
+    """n = 500, n_f = 50, n_c = 10, m = 40; Y = softmax probabilities; θ_true in our layout (output bias 0)."""
+    d = inverse_crime(random_state=0)
+    net = Sequential([Dense(50, 40, "tanh"), Dense(40, 10)])
+    obj = Objective(net, "cross_entropy", d.X, d.Y)
+    theta_true = np.concatenate([d.W1.ravel(), d.b, d.W2.ravel(), np.zeros(10)])
+    return obj, net, theta_true, obj.value(theta_true)
+
+
+@pytest.mark.parametrize("method", ["gauss-newton", "newton-cg"])
+def test_inverse_crime_excess_loss_below_1e_4(crime, method):
+    """E(θ) − E(θ_true) < 1e-4 within 80 iterations, from θ₀ = θ_true + 0.2·N(0, I) (seeded).
+
+    Why not a random init: from ``net.init(seed)`` every method we tried
+    (ours and SciPy's) stalls in a long flat valley at an excess of about
+    2e-4: measured on this problem, Gauss-Newton reaches 2.2e-4 after 300
+    and 1.6e-4 after 800 iterations (12 init seeds: 1.9e-4 to 2.3e-4 after
+    300), trust-ncg 1.1e-4 after 600, SciPy trust-krylov 2.7e-4 after 150
+    and L-BFGS-B 2.5e-4 after 3000. The last factor of two would cost
+    minutes. So this start is in the basin of θ_true but far from it: its
+    excess (0.85, checked below) is of the order of a random init's (2.1);
+    measured: below 1e-4 after 30 (Gauss-Newton) and 47 (Newton-CG)
+    iterations. :func:`test_inverse_crime_from_random_init` covers the
+    random start.
+    """
+    obj, net, theta_true, E_true = crime
+    theta0 = theta_true + 0.2 * np.random.default_rng(0).standard_normal(theta_true.size)
+    assert obj.value(theta0) - E_true > 0.8
+    res = minimize(obj, theta0, method, max_iter=80, gtol=1e-12)
+    assert res.fun - E_true < 1e-4, (res, res.fun - E_true)
+
+
+#: method: (iterations, required excess E − E_true) from net.init(0); measured excess in the comment.
+FROM_RANDOM = {"gauss-newton": (120, 6e-4),        # 3.4e-4
+               "newton-cg": (120, 6e-4),           # 3.6e-4
+               "levenberg-marquardt": (120, 6e-4),  # 3.1e-4
+               "block-gauss-newton": (30, 2e-2),    # 7.3e-3
+               "varpro": (15, 1e-2)}               # 3.8e-3
+
+
+@pytest.mark.parametrize("method", sorted(FROM_RANDOM))
+def test_inverse_crime_from_random_init(crime, method):
+    """From a random (Xavier) init the loss excess falls from 2.1 by orders of magnitude."""
+    obj, net, _, E_true = crime
+    theta0 = net.init(0)
+    n_iter, gap = FROM_RANDOM[method]
+    res = minimize(obj, theta0, method, max_iter=n_iter, gtol=1e-12)
+    assert obj.value(theta0) - E_true > 2
+    assert res.fun - E_true < gap, (res, res.fun - E_true)
+    assert all(np.isfinite(h["fun"]) for h in res.history)
+
+
 # ------------------------------------------------------------------ non-finite regions
 
 class Barrier:
