@@ -179,36 +179,52 @@ def _write_report(result, passes, out):
 
 
 def _figure(spectra, traces, prob, checks, eig_H, eig_G):
+    """The six panels of ``demo.png``."""
     fig, axes = new_figure(3, 2, width=3.3, height=2.7)
-    a = axes[0, 0]
+    _spectra_panel(axes[0, 0], spectra)
+    _training_panels(axes[0, 1], axes[0, 2], traces, prob)
+    _boundary_panel(axes[1, 0], prob, traces["gauss-newton"].result.x)
+    _check_panel(axes[1, 1], checks)
+    _eigen_panel(axes[1, 2], eig_H, eig_G)
+    return fig
+
+
+def _spectra_panel(ax, spectra):
     for act, spec in spectra.items():
         s = spec.singular_values
-        a.semilogy(np.arange(1, s.size + 1), np.maximum(s / s[0], 1e-17), label=act)
-    a.set(title="random features: singular values", xlabel="index", ylabel="s_i / s_1", ylim=(1e-17, 2))
-    a.legend(fontsize=7)
-    b, c = axes[0, 1], axes[0, 2]
+        ax.semilogy(np.arange(1, s.size + 1), np.maximum(s / s[0], 1e-17), label=act)
+    ax.set(title="random features: singular values", xlabel="index", ylabel="s_i / s_1", ylim=(1e-17, 2))
+    ax.legend(fontsize=7)
+
+
+def _training_panels(ax_loss, ax_acc, traces, prob):
     for m, tr in traces.items():
-        b.loglog(np.maximum(tr.passes, 0.5), tr.loss, label=m)
-        c.semilogx(np.maximum(tr.time, 1e-3), [accuracy(prob.val, th) for th in tr.thetas], label=m)
-    b.set(title="single layer: loss against work", xlabel="passes over the data", ylabel="training loss")
-    b.legend(fontsize=7)
-    c.set(title="validation accuracy", xlabel="time [s]", ylabel="accuracy")
-    d = axes[1, 0]
-    X, y = prob.train.X, prob.train.Y.argmax(axis=1)
-    d.imshow(decision_map(prob.net, traces["gauss-newton"].result.x), origin="lower", extent=(-3, 3, -3, 3),
-             cmap="viridis", alpha=0.6)
-    d.scatter(X[:, 0], X[:, 1], c=y, s=2, cmap="viridis", edgecolors="k", linewidths=0.1)
-    d.set(title="Gauss-Newton: decision regions", xticks=[], yticks=[])
-    e = axes[1, 1]
+        ax_loss.loglog(np.maximum(tr.passes, 0.5), tr.loss, label=m)
+        ax_acc.semilogx(np.maximum(tr.time, 1e-3), [accuracy(prob.val, th) for th in tr.thetas], label=m)
+    ax_loss.set(title="single layer: loss against work", xlabel="passes over the data", ylabel="training loss")
+    ax_loss.legend(fontsize=7)
+    ax_acc.set(title="validation accuracy", xlabel="time [s]", ylabel="accuracy")
+
+
+def _boundary_panel(ax, prob, theta):
+    X, y = prob.val.X, prob.val.Y.argmax(axis=1)
+    ax.imshow(decision_map(prob.net, theta), origin="lower", extent=(-3, 3, -3, 3), cmap="viridis",
+              alpha=0.6, interpolation="nearest")
+    ax.scatter(X[:, 0], X[:, 1], c=y, s=3, cmap="viridis", edgecolors="k", linewidths=0.1)
+    ax.set(title="Gauss-Newton: decision regions", xticks=[], yticks=[])
+
+
+def _check_panel(ax, checks):
     for chk, label in zip(checks, ("gradient", "Hessian-vector")):
-        e.loglog(chk.h, chk.E1, "o-", ms=3, label=f"{label}: |f(x+hv)−f(x)−hJv|")
-        e.loglog(chk.h, chk.E0, "s:", ms=3, label=f"{label}: |f(x+hv)−f(x)|")
-    e.set(title="derivative check (O(h), O(h²))", xlabel="h", ylabel="error")
-    e.legend(fontsize=6)
-    f = axes[1, 2]
-    f.plot(eig_H[::-1], ".", ms=3, label="Hessian")
-    f.plot(eig_G[::-1], ".", ms=3, label="Gauss-Newton")
-    f.set_yscale("symlog", linthresh=1e-4)
-    f.set(title="spectrum at the GN solution", xlabel="index", ylabel="eigenvalue")
-    f.legend(fontsize=7)
-    return fig
+        ax.loglog(chk.h, chk.E1, "o-", ms=3, label=f"{label}: |f(x+hv)−f(x)−hJv|")
+        ax.loglog(chk.h, chk.E0, "s:", ms=3, label=f"{label}: |f(x+hv)−f(x)|")
+    ax.set(title="derivative check (O(h), O(h²))", xlabel="h", ylabel="error")
+    ax.legend(fontsize=6)
+
+
+def _eigen_panel(ax, eig_H, eig_G):
+    ax.plot(eig_H[::-1], ".", ms=3, label="Hessian")
+    ax.plot(eig_G[::-1], ".", ms=3, label="Gauss-Newton")
+    ax.set_yscale("symlog", linthresh=1e-4)
+    ax.set(title="spectrum at the GN solution", xlabel="index", ylabel="eigenvalue")
+    ax.legend(fontsize=7)

@@ -155,11 +155,12 @@ def _figure(t, S, filter_normalize):
     axes[0, 1].remove()
     ax3 = fig.add_subplot(1, 2, 2, projection="3d")
     A, B = np.meshgrid(t, t)
-    cs = axes[0, 0].contour(A, B, S, levels=25, cmap="viridis")
+    cs = axes[0, 0].contourf(A, B, S, levels=20, cmap="viridis")
+    axes[0, 0].contour(A, B, S, levels=10, colors="k", linewidths=0.4)
     fig.colorbar(cs, ax=axes[0, 0])
     axes[0, 0].plot(0, 0, "r+", ms=10)
     label = " (filter-normalized)" if filter_normalize else ""
     axes[0, 0].set(xlabel="α  (along dK)", ylabel="β  (along dW)", title="cross-entropy" + label)
-    ax3.plot_surface(A, B, S, cmap="viridis", linewidth=0)
+    ax3.plot_surface(A, B, S, cmap="viridis", linewidth=0, rcount=24, ccount=24, antialiased=False)
     ax3.set(xlabel="α", ylabel="β", title="J(θ + α dK + β dW)")
     return fig

@@ -133,7 +133,7 @@ def train_method(obj, theta0, method, *, passes=None, max_iter=100, max_time=Non
     return Trace(method, loss, time, np.array(passes), thetas, res)
 
 
-def decision_map(net, theta, n_grid=150, lim=3.0):
+def decision_map(net, theta, n_grid=120, lim=3.0):
     """Predicted class on an ``n_grid`` × ``n_grid`` grid of [−lim, lim]²."""
     t = np.linspace(-lim, lim, n_grid)
     P = np.stack(np.meshgrid(t, t), axis=-1).reshape(-1, 2).astype(theta.dtype)
@@ -190,7 +190,7 @@ def _table(nb, methods):
 
 
 def _curves_figure(prob, traces):
-    fig, axes = new_figure(2, 2, width=3.8, height=2.9)
+    fig, axes = new_figure(2, 2, width=3.6, height=2.7)
     (a, b), (c, d) = axes
     for tr in traces:
         t = np.maximum(tr.time, 1e-3)
@@ -210,11 +210,11 @@ def _boundaries_figure(prob, traces):
     ncols = min(3, len(traces))
     nrows = -(-len(traces) // ncols)
     fig, axes = new_figure(ncols, nrows, width=2.6, height=2.6)
-    X, y = prob.train.X, prob.train.Y.argmax(axis=1)
+    X, y = prob.val.X, prob.val.Y.argmax(axis=1)
     for ax, tr in zip(axes.flat, traces):
         ax.imshow(decision_map(prob.net, tr.result.x), origin="lower", extent=(-3, 3, -3, 3),
-                  cmap="viridis", alpha=0.6)
-        ax.scatter(X[:, 0], X[:, 1], c=y, s=3, cmap="viridis", edgecolors="k", linewidths=0.2)
+                  cmap="viridis", alpha=0.6, interpolation="nearest")
+        ax.scatter(X[:, 0], X[:, 1], c=y, s=4, cmap="viridis", edgecolors="k", linewidths=0.2)
         ax.set_title(f"{tr.method}: val acc {accuracy(prob.val, tr.result.x):.2f}", fontsize=9)
         ax.set_axis_off()
     for ax in list(axes.flat)[len(traces):]:
