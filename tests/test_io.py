@@ -51,8 +51,8 @@ def test_parameter_vector_round_trip(tmp_path, dtype):
 
 
 def test_network_round_trip_predicts_bit_for_bit(tmp_path, data):
-    net = Sequential([Dense(2, 5, "softplus"), Residual(5, "sin", step=0.25),
-                      Dense(5, 4, "leaky_relu", bias=False), Dense(4, 3)])
+    block = Sequential([Residual(5, "sin", step=0.25), Residual(5, "tanh")])
+    net = Sequential([Dense(2, 5, "softplus"), block, Dense(5, 4, "leaky_relu", bias=False), Dense(4, 3)])
     theta = net.init(3)
     net2, theta2 = load(save((net, theta), tmp_path / "net.npz"))
     assert repr(net2) == repr(net) and np.array_equal(theta2, theta)

@@ -1,5 +1,6 @@
 """Random features / extreme learning machines (notes 000): solvers, streaming, diagnostics."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -204,7 +205,7 @@ _STREAM_CHILD = textwrap.dedent("""
 def test_streaming_fit_has_bounded_memory():
     """Fit 10⁶ × 20 with m = 200 in row batches: peak RSS stays far below n·m·8 bytes (1.6 GB)."""
     out = subprocess.run([sys.executable, "-c", _STREAM_CHILD], capture_output=True, text=True,
-                         check=False, timeout=300, env={"OMP_NUM_THREADS": "1", "PATH": ""})
+                         check=False, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert out.returncode == 0, out.stderr
     before, peak, fit_s, r2, solver = out.stdout.split()
     n_m_8, mib = 10**6 * 200 * 8, 2**20

@@ -119,8 +119,9 @@ def _check_vector(theta, name):
 
 
 def _architecture(net):
-    if isinstance(net, Sequential):
-        return {"type": "Sequential", "layers": [_layer_spec(layer) for layer in net.layers]}
+    """JSON description of a Sequential (nested ones included), Dense or Residual."""
+    if type(net) is Sequential:
+        return {"type": "Sequential", "layers": [_architecture(layer) for layer in net.layers]}
     return _layer_spec(net)
 
 
@@ -299,13 +300,14 @@ def _decode_network(spec, theta, path):
     return net, theta
 
 
-def _build(spec):
-    if not isinstance(spec, dict):
-        raise TypeError("architecture entries must be JSON objects")
+def _build(spec, depth=0):
+    """Rebuild from whitelisted layer types only (nesting limited to 32 levels)."""
+    if not isinstance(spec, dict) or depth > 32:
+        raise ValueError("architecture entries must be JSON objects nested at most 32 deep")
     if spec.get("type") == "Sequential":
         if set(spec) != {"type", "layers"} or not isinstance(spec["layers"], list):
             raise ValueError("a Sequential has exactly the keys 'type' and 'layers' (a list)")
-        return Sequential([_build_layer(s) for s in spec["layers"]])
+        return Sequential([_build(s, depth + 1) for s in spec["layers"]])
     return _build_layer(spec)
 
 
