@@ -165,7 +165,7 @@ def test_landscape_surface_passes_through_the_trained_point():
 @pytest.fixture(scope="module")
 def attack():
     net, theta, Xte, yte, acc = adv.train_digits(n_hidden=16, train_iter=40, seed=0)
-    X, c, c_hat = adv._attack_set(net, theta, Xte, yte, 30)
+    X, c, c_hat = adv.attack_set(net, theta, Xte, yte, 30)
     return net, theta, X, c_hat, acc
 
 
@@ -180,7 +180,7 @@ def test_pgd_success_grows_with_eps_and_respects_the_ball(attack):
     for eps in (0.25, 1.0, 2.0, 3.0):
         D = adv.pgd_attack(obj, eps, steps=25)
         assert np.linalg.norm(D, axis=1).max() <= eps * (1 + 1e-12)
-        rates.append(adv._success(obj, D))
+        rates.append(adv.success_rate(obj, D))
     assert all(a <= b for a, b in zip(rates, rates[1:]))
     assert rates[0] < 0.2 and rates[-1] > 0.8
 
@@ -190,7 +190,7 @@ def test_fgsm_baseline_is_weaker_than_pgd(attack):
     obj = adv.AttackObjective(net, theta, X, c_hat)
     D = adv.fgm_attack(obj, 1.5)
     np.testing.assert_allclose(np.linalg.norm(D, axis=1), 1.5, rtol=1e-12)
-    assert adv._success(obj, D) < adv._success(obj, adv.pgd_attack(obj, 1.5, steps=25))
+    assert adv.success_rate(obj, D) < adv.success_rate(obj, adv.pgd_attack(obj, 1.5, steps=25))
 
 
 def test_tikhonov_attack_hessian_passes_the_derivative_check(attack):
@@ -208,7 +208,7 @@ def test_tikhonov_attack_hessian_passes_the_derivative_check(attack):
 
 def test_tikhonov_attack_trades_norm_for_success(attack):
     net, theta, X, c_hat, _ = attack
-    rows = adv._tikhonov_sweep(net, theta, X, c_hat, [30.0, 3.0])
+    rows = adv.tikhonov_sweep(net, theta, X, c_hat, [30.0, 3.0])
     assert rows[0]["mean_norm"] < rows[1]["mean_norm"]
     assert rows[0]["success"] <= rows[1]["success"] and rows[1]["success"] > 0.8
 

@@ -24,11 +24,15 @@ _USER_ERRORS = (ValueError, TypeError, OSError, CommandError)
 
 
 def _commands():
-    """``{name: module}`` of the built-in commands and every discovered experiment."""
+    """``{name: module}``: ``train``, ``check``, ``demo``, then every other discovered experiment."""
     from ..experiments import discover
     from . import check, train
 
-    return {**discover(), train.NAME: train, check.NAME: check}
+    experiments = discover()
+    first = {train.NAME: train, check.NAME: check}
+    if "demo" in experiments:
+        first["demo"] = experiments.pop("demo")
+    return {**first, **experiments}
 
 
 def _report(result, args):

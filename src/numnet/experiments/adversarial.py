@@ -34,8 +34,9 @@ from ..plots import new_figure
 from ..regularizers import Tikhonov
 from . import ExperimentResult
 
-__all__ = ["NAME", "HELP", "add_arguments", "run", "adversarial", "AttackObjective",
-           "pgd_attack", "fgm_attack", "tikhonov_attack", "train_digits"]
+__all__ = ["NAME", "HELP", "add_arguments", "run", "adversarial", "AttackObjective", "project_ball",
+           "pgd_attack", "fgm_attack", "tikhonov_attack", "train_digits", "attack_set", "success_rate",
+           "tikhonov_sweep"]
 
 NAME = "adversarial"
 HELP = "adversarial digits: projected gradient (‖d‖ ≤ ε), FGSM baseline and the Tikhonov variant"
@@ -194,13 +195,14 @@ def train_digits(*, n_hidden=32, activation="tanh", alpha=1e-4, train_iter=150, 
     return net, theta, Xte, yte, acc
 
 
-def _attack_set(net, theta, X, y, n_attack):
+def attack_set(net, theta, X, y, n_attack):
     """The first ``n_attack`` correctly classified examples and their targets ĉ = (c + 1) mod 10."""
     ok = np.flatnonzero(net.predict(theta, X).argmax(axis=1) == y)[:n_attack]
     return X[ok], y[ok], (y[ok] + 1) % 10
 
 
-def _success(obj, D):
+def success_rate(obj, D):
+    """Fraction of the perturbed examples X + D classified as their target ĉ."""
     return float(np.mean(obj.predict(D.ravel()) == obj.T.argmax(axis=1)))
 
 
@@ -208,17 +210,18 @@ def _ball_sweep(obj, eps, steps):
     rows = []
     for e in eps:
         D_pgd, D_fgm = pgd_attack(obj, e, steps), fgm_attack(obj, e)
-        rows.append({"eps": e, "pgd": _success(obj, D_pgd), "fgm": _success(obj, D_fgm),
+        rows.append({"eps": e, "pgd": success_rate(obj, D_pgd), "fgm": success_rate(obj, D_fgm),
                      "max_norm": float(np.linalg.norm(D_pgd, axis=1).max()), "D": D_pgd})
     return rows
 
 
-def _tikhonov_sweep(net, theta, X, c_hat, lams):
+def tikhonov_sweep(net, theta, X, c_hat, lams):
+    """For each λ: the Tikhonov attack's success rate and mean ‖d‖."""
     rows = []
     for lam in lams:
         obj = AttackObjective(net, theta, X, c_hat, lam=lam)
         D = tikhonov_attack(obj)
-        rows.append({"lam": lam, "success": _success(obj, D),
+        rows.append({"lam": lam, "success": success_rate(obj, D),
                      "mean_norm": float(np.linalg.norm(D, axis=1).mean())})
     return rows
 
@@ -250,9 +253,9 @@ def adversarial(*, n_hidden=32, train_iter=150, n_attack=100, eps=(0.25, 0.5, 1.
         (success against ε) and ``adversarial_digits.png`` (perturbed digits).
     """
     net, theta, Xte, yte, acc = train_digits(n_hidden=n_hidden, train_iter=train_iter, seed=seed)
-    X, c, c_hat = _attack_set(net, theta, Xte, yte, n_attack)
+    X, c, c_hat = attack_set(net, theta, Xte, yte, n_attack)
     obj = AttackObjective(net, theta, X, c_hat)
-    ball, tik = _ball_sweep(obj, list(eps), steps), _tikhonov_sweep(net, theta, X, c_hat, list(lams))
+    ball, tik = _ball_sweep(obj, list(eps), steps), tikhonov_sweep(net, theta, X, c_hat, list(lams))
     numbers = {"test_accuracy": acc, "n_attack": len(X), "eps": list(eps),
                "pgd_success": [r["pgd"] for r in ball], "fgm_success": [r["fgm"] for r in ball],
                "pgd_max_norm": [r["max_norm"] for r in ball], "lams": list(lams),
