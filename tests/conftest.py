@@ -19,3 +19,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "numnet"))
 def rng():
     """A fresh seeded generator per test."""
     return np.random.default_rng(20240601)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_blas_thread():
+    """Tests use small matrices: one BLAS thread avoids thread start-up and oversubscription."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield

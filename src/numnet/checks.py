@@ -114,7 +114,9 @@ def derivative_check(f, x, jvp, v=None, *, n_steps=14, h0=1.0, smooth=True, seed
     f0, Jv = np.asarray(f(x)), np.asarray(jvp(v))
     h = h0 * 0.5 ** np.arange(n_steps)
     E0, E1 = np.empty(n_steps), np.empty(n_steps)
+    step_type = x.dtype.type if x.dtype.kind == "f" else float
     for i, hi in enumerate(h):
+        hi = step_type(hi)  # a float64 step would upcast a float32 x
         diff = np.asarray(f(x + hi * v)) - f0
         E0[i], E1[i] = np.linalg.norm(diff), np.linalg.norm(diff - hi * Jv)
     eps = np.finfo(x.dtype if x.dtype.kind == "f" else np.float64).eps
