@@ -279,6 +279,26 @@ def test_warm_start_continues_from_theta(blobs):
     np.testing.assert_allclose(cold.loss_, first)
 
 
+def test_warm_start_refuses_a_changed_architecture(blobs):
+    X, y = blobs
+    clf = MLPClassifier((4,), max_iter=3, warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+        clf.set_params(hidden_layer_sizes=(5,))
+        with pytest.raises(ValueError, match="architecture"):
+            clf.fit(X, y)
+
+
+def test_verbose_prints_every_iteration(blobs, capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = MLPClassifier((4,), max_iter=3, verbose=True, random_state=0).fit(*blobs)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("Iteration 1, loss = ")
+    assert float(lines[-1].split("=")[1]) == pytest.approx(clf.loss_curve_[-1], rel=1e-7)
+
+
 def test_float32_training_stays_float32(blobs):
     X, y = blobs
     for est in (MLPClassifier((8,), max_iter=30, random_state=0), ELMRegressor(random_state=0)):

@@ -26,6 +26,8 @@ import scipy.linalg.blas
 from ._validation import as_rng, check_float_dtype, check_matrix
 from .layers import Dense
 from .network import Sequential
+from .objective import Objective
+from .optim import minimize
 from .regularizers import Tikhonov
 
 __all__ = ["RandomFeatures", "random_features", "NormalEquations", "fit_least_squares",
@@ -298,9 +300,6 @@ def fit_logistic(features, X, y, n_outputs, *, alpha=0.0, theta0=None, max_iter=
     cross-entropy; J is convex in (W, c) since Z is fixed, so Newton-CG
     converges from any start.
     """
-    from .objective import Objective
-    from .optim import minimize
-
     Z = features.transform(check_matrix(X, "X", features.n_features))
     net = Sequential([Dense(features.n_hidden, n_outputs)])
     loss = "binary_cross_entropy" if n_outputs == 1 else "cross_entropy"

@@ -101,6 +101,9 @@ class _BaseMLP(NetworkEstimatorMixin, BaseEstimator):
         rng = rng_from(self.random_state)
         if resume:  # a new shuffling seed for every epoch of partial_fit / warm start
             rng = np.random.default_rng([int(rng.integers(2**31 - 1)), self.n_iter_])
+        if resume and self.theta_.shape[0] != net.n_params:
+            raise ValueError(f"warm_start/partial_fit needs the architecture of the previous fit "
+                             f"({self.theta_.shape[0]} parameters), but the parameters now give {net.n_params}")
         theta0 = self.theta_ if resume else net.init(rng, X.dtype, self._init_scheme())
         obj, score = self._objective(net, loss, X, Y, codes, rng, use_val=not incremental)
         result, monitor = self._minimize(obj, theta0, score, rng, incremental)
