@@ -132,9 +132,10 @@ class Linearization:
 
     ``value`` and ``grad`` are computed once; each ``hvp(v)`` costs one
     tangent pass and one R-backward pass, each ``gnvp(v)`` one ``jvp`` and
-    one ``vjp``, never a fresh forward pass. Once ``grad`` has run, ``hvp``
-    reuses the cotangents of its backward pass (for networks with
-    ``backward``, such as :class:`~numnet.network.Sequential`). ``H`` and ``G`` are the same
+    one ``vjp``, never a fresh forward pass. The cotangents of the backward
+    pass (from ``grad``, or from the first ``hvp``) are kept, so further
+    ``hvp`` calls skip that pass (for networks with ``backward``, such as
+    :class:`~numnet.network.Sequential`). ``H`` and ``G`` are the same
     products as ``scipy.sparse.linalg.LinearOperator`` s, so ``cg``,
     ``minres`` and ``eigsh`` work on them directly.
     """
@@ -144,7 +145,7 @@ class Linearization:
         self.theta = objective._theta(theta)
         self.F, self.cache = objective.net.forward(self.theta, objective.X)
         self.loss_value, self.gF = objective.loss.value_and_grad(self.F, objective.Y)
-        self._gZs = None  # each layer's output cotangent, kept by ``grad`` when the network offers them
+        self._gZs = None  # each layer's output cotangent, kept by the first backward pass
 
     @cached_property
     def value(self):
@@ -153,12 +154,17 @@ class Linearization:
     @cached_property
     def grad(self):
         obj = self.objective
-        if hasattr(obj.net, "backward"):  # keep the cotangents: later hvps skip a backward pass
-            g, _, self._gZs = obj.net.backward(self.theta, self.cache, self.gF, need_gX=False)
-        else:
-            g = obj.net.vjp(self.theta, self.cache, self.gF, need_gX=False)[0]
+        g = self._backward(need_gtheta=True)
         if obj.regularizer is not None:
             g += obj.regularizer.grad(self.theta)
+        return g
+
+    def _backward(self, need_gtheta):
+        """Backpropagate gF, keeping each layer's output cotangent when the network offers them."""
+        net = self.objective.net
+        if not hasattr(net, "backward"):
+            return net.vjp(self.theta, self.cache, self.gF, need_gX=False)[0] if need_gtheta else None
+        g, _, self._gZs = net.backward(self.theta, self.cache, self.gF, need_gtheta=need_gtheta, need_gX=False)
         return g
 
     def hvp(self, v):
@@ -166,6 +172,8 @@ class Linearization:
         obj, v = self.objective, self._vector(v)
         dF, tcache = obj.net.tangent(self.theta, self.cache, v, None)
         dgF = obj.loss.hvp(self.F, obj.Y, dF)
+        if self._gZs is None:
+            self._backward(need_gtheta=False)
         kept = {} if self._gZs is None else {"gZs": self._gZs}
         Hv = obj.net.rop(self.theta, self.cache, v, None, self.gF, dgF, tcache=tcache, need_gX=False, **kept)[0]
         return self._add_reg_hvp(Hv, v)
