@@ -3,6 +3,8 @@
 from . import curvature, datasets
 from .activations import ACTIVATIONS, Activation, get_activation
 from .checks import adjoint_check, check_layer, derivative_check
+from .estimators import ELMClassifier, ELMRegressor, MLPClassifier, MLPRegressor
+from .io import load, save
 from .layers import Dense, Residual
 from .losses import LOSSES, get_loss
 from .network import Sequential
@@ -20,4 +22,5 @@ __all__ = [
     "Tikhonov", "GeneralizedTikhonov", "L1Penalty",
     "minimize", "METHODS", "OptimizeResult",
     "curvature", "datasets",
+    "MLPClassifier", "MLPRegressor", "ELMClassifier", "ELMRegressor", "save", "load",
 ]
