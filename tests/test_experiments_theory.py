@@ -8,8 +8,17 @@ import pytest
 from scipy import stats
 
 from numnet import Dense, Objective, Sequential
-from numnet.experiments import ExperimentResult, discover
-from numnet.experiments import hessian_study, linear_pca, mle_noise, perceptron, symmetries, universal, xor
+from numnet.experiments import (
+    ExperimentResult,
+    discover,
+    hessian_study,
+    linear_pca,
+    mle_noise,
+    perceptron,
+    symmetries,
+    universal,
+    xor,
+)
 
 THEORY = {"xor": xor, "perceptron": perceptron, "linear-pca": linear_pca, "symmetries": symmetries,
           "universal": universal, "mle-noise": mle_noise, "hessian-study": hessian_study}

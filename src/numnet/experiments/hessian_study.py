@@ -18,12 +18,20 @@ n · (number of weights) multiply-adds, which gives an exact operation count.
 
 import time
 from functools import cached_property
+from itertools import pairwise
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from ..curvature import (becker_lecun_diagonal, extreme_eigenvalues, hessian_dense, hessian_diagonal,
-                         hessian_fd_grads, hessian_fd_values, outer_product_hessian)
+from ..curvature import (
+    becker_lecun_diagonal,
+    extreme_eigenvalues,
+    hessian_dense,
+    hessian_diagonal,
+    hessian_fd_grads,
+    hessian_fd_values,
+    outer_product_hessian,
+)
 from ..datasets import peaks_surface
 from ..layers import Dense
 from ..network import Sequential
@@ -106,7 +114,7 @@ def peaks_objective(n_samples, hidden, rng):
     """Least squares on the peaks surface (scaled by 1/8) with a tanh network 2 → hidden → 1."""
     X = rng.uniform(-3, 3, size=(n_samples, 2))
     widths = (2,) + tuple(hidden)
-    layers = [Dense(a, b, "tanh") for a, b in zip(widths, widths[1:])] + [Dense(widths[-1], 1)]
+    layers = [Dense(a, b, "tanh") for a, b in pairwise(widths)] + [Dense(widths[-1], 1)]
     return Objective(Sequential(layers), "squared_error", X, peaks_surface(X[:, 0], X[:, 1]) / 8)
 
 

@@ -209,8 +209,8 @@ def delta_rule(X, y, w_true, *, epochs=20, learning_rate=0.2, batch_size=1, seed
 
 
 def _table(numbers):
-    lines = [f"Auer construction: {numbers['auer_samples']} samples, "
-             f"{numbers['auer_local_minima']} local minima ({numbers['auer_bad_minima']} worse than the best)"]
+    lines = [(f"Auer construction: {numbers['auer_samples']} samples, "
+              f"{numbers['auer_local_minima']} local minima ({numbers['auer_bad_minima']} worse than the best)")]
     lines += [f"  w = {w:10.4g}   loss = {v:.6f}"
               for w, v in zip(numbers["auer_minimizers"], numbers["auer_minimum_values"])]
     lines.append(f"delta rule: relative recovery error {numbers['final_recovery_error']:.3g} "

@@ -191,10 +191,10 @@ def _table(numbers):
     return "\n".join([
         f"M = {numbers['n_hidden']} tanh units: 2^M M! = {numbers['n_symmetries']} equivalent parameter vectors",
         f"checked {numbers['n_checked']} transforms ({numbers['n_distinct']} distinct θ)",
-        f"  tanh: max |F(Tθ) − F(θ)| = {numbers['max_output_change']:.2e}, "
-        f"max |∇J(Tθ) − T∇J(θ)| = {numbers['max_grad_change']:.2e}",
-        f"  relu: sign flips change F by up to {numbers['relu_max_output_change']:.3g}; "
-        f"permutations alone by {numbers['relu_perm_output_change']:.2e}",
+        (f"  tanh: max |F(Tθ) − F(θ)| = {numbers['max_output_change']:.2e}, "
+         f"max |∇J(Tθ) − T∇J(θ)| = {numbers['max_grad_change']:.2e}"),
+        (f"  relu: sign flips change F by up to {numbers['relu_max_output_change']:.3g}; "
+         f"permutations alone by {numbers['relu_perm_output_change']:.2e}"),
         f"loss barrier between θ* and Tθ*: {numbers['path_barrier']:.3g}",
     ])
 
