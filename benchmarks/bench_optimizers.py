@@ -39,7 +39,7 @@ def parse_args(argv=None):
     p.add_argument("--n-samples", type=int, default=1000, help="peaks points (default: 1000)")
     p.add_argument("--n-hidden", type=int, default=32, help="hidden width m (default: 32)")
     p.add_argument("--alpha", type=float, default=1e-4, help="weight decay (default: 1e-4)")
-    p.add_argument("--max-iter", type=int, default=1000, help="iterations/epochs per method (default: 1000)")
+    p.add_argument("--max-iter", type=int, default=100_000, help="iterations/epochs per method (default: 100000)")
     p.add_argument("--max-time", type=float, default=10.0, help="seconds per method (default: 10)")
     p.add_argument("--target", type=float, default=None,
                    help="loss target for the time-to-target column (default: 1.05 × best final loss)")

@@ -19,7 +19,7 @@ from numnet.network import Sequential
 from numnet.objective import Objective
 from numnet.optim import METHODS, FunctionObjective, Status, minimize
 from numnet.optim.krylov import model_decrease, steihaug_cg, truncated_cg
-from numnet.optim.varpro import OutputLayerSolver, project_output_layer
+from numnet.optim.varpro import OutputLayerSolver, output_hessian, project_output_layer
 from numnet.regularizers import Tikhonov
 
 SECOND_ORDER = ["newton-cg", "trust-ncg", "gauss-newton", "levenberg-marquardt", "block-gauss-newton",
@@ -337,6 +337,17 @@ def test_varpro_cross_entropy_inner_solve_is_stationary():
     theta_star = project_output_layer(obj, theta)
     assert np.linalg.norm(obj.grad(theta_star)[net.slices[-1]]) < 1e-10
     assert obj.value(theta_star) < obj.value(theta) - 0.01
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "squared_error"])
+def test_output_hessian_equals_dense_hessian_of_the_output_layer(loss):
+    obj, net = small_network_problem(loss)
+    theta = net.init(1)
+    Z, out = _features(net, theta, obj.X), net.layers[-1]
+    inner = Objective(Sequential([out]), obj.loss, Z, obj.Y)
+    lin = inner.at(theta[net.slices[-1]])
+    H = output_hessian(obj.loss, lin.F, obj.Y, np.hstack([Z, np.ones((Z.shape[0], 1))]))
+    np.testing.assert_allclose(H, _dense(lin.hvp, out.n_params), atol=1e-14)
 
 
 def test_varpro_gradient_is_the_hidden_block_of_the_gradient():

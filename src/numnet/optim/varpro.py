@@ -11,13 +11,15 @@ from ..regularizers import GeneralizedTikhonov, Tikhonov
 from .base import Iterate, NoProgress, register
 from .krylov import forcing_term, truncated_cg
 from .linesearch import get_line_search
-from .newton_cg import check_cg_options, check_positive, descent_step, newton_cg
+from .newton_cg import check_cg_options, check_positive, descent_step
 from .problem import Problem
 from .quasi_newton import LBFGS, quasi_newton_steps
 
-__all__ = ["varpro", "OutputLayerSolver", "project_output_layer"]
+__all__ = ["varpro", "OutputLayerSolver", "project_output_layer", "output_hessian"]
 
 OUTER = ("gauss-newton", "lbfgs")
+#: Output layers with at most this many parameters get dense Newton steps in the inner solve.
+DENSE_LIMIT = 2000
 
 
 def _split(objective):
@@ -52,7 +54,7 @@ class OutputLayerSolver:
     inner_reg : float, default=0.0
         Extra ridge ½·inner_reg·‖W_out‖² (weights only) in the inner problem.
     max_inner, inner_gtol : int, float, default=20, 1e-10
-        Newton-CG iterations and gradient tolerance (losses other than least squares).
+        Newton iterations and gradient tolerance (losses other than least squares).
     counts : Counts, optional
         Counters of the inner evaluations (a parent Problem's ``counts``).
 
@@ -65,7 +67,10 @@ class OutputLayerSolver:
     min ‖[Z₁/√n; √D] w − [Y/√n; 0]‖², solved by ``np.linalg.lstsq`` (one
     call for all outputs when D is the same for every output column, else
     column by column). Other smooth convex losses (softmax cross-entropy,
-    binomial, …) take Newton-CG steps warm-started at ``w0``.
+    binomial, …) take Newton steps warm-started at ``w0`` with an Armijo
+    search: the dense Hessian (:func:`output_hessian`, solved by lstsq so
+    the softmax shift null space does no harm) while the output layer has at
+    most :data:`DENSE_LIMIT` parameters, truncated CG on ``hvp`` beyond.
     """
 
     def __init__(self, objective, *, inner_reg=0.0, max_inner=20, inner_gtol=1e-10, counts=None):
@@ -102,19 +107,42 @@ class OutputLayerSolver:
         reg = None if not self.D.any() else GeneralizedTikhonov(1.0, scipy.sparse.diags(np.sqrt(self.D)))
         inner = Problem(Objective(Sequential([self.out]), self.objective.loss, Z, self.objective.Y, reg),
                         self.counts)
-        f, g = inner.value_and_grad(w0)
-        steps, w = newton_cg(inner, w0, f, g), w0
-        try:
-            for _ in range(self.max_inner):
-                if not np.linalg.norm(g) > self.inner_gtol:
-                    break
-                it = next(steps)
-                w, g = it.x, it.grad
-        except NoProgress:
-            pass
-        finally:
-            steps.close()
-        return w
+        Z1 = np.hstack([Z, np.ones((Z.shape[0], 1), Z.dtype)]) if self.out.bias else Z
+        lin = inner.at(w0)
+        for _ in range(self.max_inner):
+            g = lin.grad
+            if not np.linalg.norm(g) > self.inner_gtol:
+                break
+            try:
+                _, lin = descent_step(inner, lin.theta, float(lin.value), g, self._direction(lin, Z1, g))
+            except NoProgress:
+                break
+        return lin.theta
+
+    def _direction(self, lin, Z1, g):
+        """Newton direction: dense solve for small output layers, truncated CG otherwise."""
+        if g.size > DENSE_LIMIT:
+            return truncated_cg(lin.hvp, g, rtol=forcing_term(np.linalg.norm(g)), max_iter=50).p
+        H = output_hessian(self.objective.loss, lin.F, self.objective.Y, Z1) + np.diag(self.D)
+        return -np.linalg.lstsq(H, g, rcond=None)[0].astype(g.dtype, copy=False)
+
+
+def output_hessian(loss, F, Y, Z1):
+    """Dense Hessian of E(Z₁ w, Y) in w = [W; b] (row-major), E a mean of per-sample losses.
+
+    The loss Hessian is block diagonal over samples, with n_out × n_out
+    blocks h_i; column d of every block is ``loss.hvp`` of dF = 1 in output
+    column d. Then H[(j, c), (k, d)] = Σ_i Z₁[i, j] h_i[c, d] Z₁[i, k].
+    """
+    cols = []
+    for d in range(F.shape[1]):
+        dF = np.zeros_like(F)
+        dF[:, d] = 1
+        cols.append(loss.hvp(F, Y, dF))
+    h = np.stack(cols, axis=2)
+    (n, J), C = Z1.shape, F.shape[1]
+    ZH = (Z1[:, :, None, None] * h[:, None, :, :]).reshape(n, J * C * C)
+    return (Z1.T @ ZH).reshape(J, J, C, C).transpose(1, 2, 0, 3).reshape(J * C, J * C)
 
 
 def _ridge_lstsq(A, B, d):
