@@ -236,7 +236,21 @@ class SoftmaxCrossEntropy(Loss):
         return float(lse.sum() - np.vdot(Y, F)) / F.shape[0]
 
     def grad(self, F, Y):
-        return (softmax(F) - Y) / F.shape[0]
+        G = softmax(F)
+        G -= Y
+        G /= F.shape[0]
+        return G
+
+    def value_and_grad(self, F, Y):
+        """Both from one pass of exponentials: E = exp(F − m), s = Σ_k E, lse = ln s + m, P = E / s."""
+        m = F.max(axis=1, keepdims=True)
+        E = np.exp(F - m)
+        s = E.sum(axis=1, keepdims=True)
+        value = float((np.log(s) + m).sum() - np.vdot(Y, F)) / F.shape[0]
+        E /= s
+        E -= Y
+        E /= F.shape[0]
+        return value, E
 
     def hvp(self, F, Y, dF):
         P = softmax(F)
