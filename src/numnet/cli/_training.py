@@ -11,6 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..estimators import class_index, classifier_targets, encode_labels
 from ..layers import Dense
 from ..network import Sequential
 
@@ -45,27 +46,18 @@ def _check_loss_for_task(loss, task):
         raise ValueError(f"loss {loss!r} does not fit a {task} task; choose one of {list(allowed)}")
 
 
-def _codes(y, classes):
-    idx = np.minimum(np.searchsorted(classes, y), len(classes) - 1)
-    if np.any(classes[idx] != y):
-        raise ValueError("the validation rows contain a class that no training row has")
-    return idx
-
-
 def encode_targets(y, loss, task, classes=None):
-    """Encode ``y`` for ``loss`` as the estimators do (:func:`numnet.estimators._base.classifier_targets`).
+    """Encode ``y`` for ``loss`` as the estimators do (:func:`numnet.estimators.classifier_targets`).
 
     Two classes get one output (logits for "cross_entropy", ±1 otherwise),
     more classes one output per class. ``classes`` fixes the label set (from
     the training rows) when encoding validation rows.
     """
-    from ..estimators._base import classifier_targets, encode_labels
-
     _check_loss_for_task(loss, task)
     if task == "regression":
         Y = np.asarray(y, dtype=np.float64)
         return Targets(Y.reshape(len(Y), -1), 1 if Y.ndim == 1 else Y.shape[1], None, loss)
-    classes, codes = encode_labels(y) if classes is None else (classes, _codes(y, classes))
+    classes, codes = encode_labels(y, classes)
     Y, n_outputs, net_loss = classifier_targets(codes, len(classes), loss)
     return Targets(Y, n_outputs, classes, net_loss)
 
@@ -93,10 +85,8 @@ def fold_standardization(net, theta, mean, scale):
 
 
 def predict_labels(F, classes):
-    """Class labels: ``classes[F > 0]`` for one output, else ``classes[argmax F]``."""
-    if F.shape[1] == 1:
-        return classes[(F[:, 0] > 0).astype(int)]
-    return classes[F.argmax(axis=1)]
+    """Class labels: ``classes[F > 0]`` for one output, else ``classes[argmax F]`` (as the estimators)."""
+    return classes[class_index(F)]
 
 
 def metrics(obj, theta, y, task, classes):

@@ -5,12 +5,17 @@ arguments; parameters are checked at the top of ``fit`` against a
 declarative table; fitted attributes end in ``_``) and pass
 ``sklearn.utils.estimator_checks.check_estimator``. Fitted estimators are
 saved and loaded safely with :func:`numnet.io.save` / :func:`numnet.io.load`.
+The target encoding they use (:func:`encode_labels`, :func:`classifier_targets`,
+:func:`class_index`) is public, so other front ends (``numnet train``) encode
+and decode classes exactly as the estimators do.
 """
 
+from ._base import class_index, classifier_targets, encode_labels
 from ._elm import ELMClassifier, ELMRegressor
 from ._mlp import MLPClassifier, MLPRegressor
 
-__all__ = ["MLPClassifier", "MLPRegressor", "ELMClassifier", "ELMRegressor", "ESTIMATORS"]
+__all__ = ["MLPClassifier", "MLPRegressor", "ELMClassifier", "ELMRegressor", "ESTIMATORS",
+           "encode_labels", "classifier_targets", "class_index"]
 
 ESTIMATORS = {cls.__name__: cls for cls in (MLPClassifier, MLPRegressor, ELMClassifier, ELMRegressor)}
 """The estimator classes :func:`numnet.io.load` may rebuild (a whitelist, by class name)."""

@@ -22,7 +22,7 @@ except ImportError:  # scikit-learn < 1.6
     validate_data = None
 
 __all__ = ["NetworkEstimatorMixin", "ClassifierOutputsMixin", "RegressorOutputsMixin",
-           "validate", "encode_labels", "classifier_targets", "rng_from", "forward_rows",
+           "validate", "encode_labels", "class_index", "classifier_targets", "rng_from", "forward_rows",
            "noise_precision", "FLOAT_DTYPES",
            "PREDICT_CHUNK"]
 
@@ -120,14 +120,46 @@ class NetworkEstimatorMixin:
             raise ValueError(f"{len(classes)} classes_ do not fit n_outputs_={self.n_outputs_}")
 
 
-def encode_labels(y):
-    """Class labels → (classes, integer codes 0…n_classes−1); at least two classes."""
+def encode_labels(y, classes=None):
+    """Class labels → ``(classes, codes)``, integer codes 0…n_classes−1 into ``classes``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Class labels (ints, strings, …).
+    classes : array-like, optional
+        The label set, e.g. ``classes_`` of an earlier fit or the labels of
+        the training rows when encoding validation rows; by default the
+        sorted unique labels of ``y``.
+
+    Returns
+    -------
+    classes : ndarray of shape (n_classes,), sorted
+    codes : ndarray of shape (n_samples,)
+        ``classes[codes] == y``.
+
+    Raises
+    ------
+    ValueError
+        If there are fewer than 2 classes, or ``y`` holds a label that is
+        not in ``classes``.
+    """
     y = column_or_1d(y, warn=True)
     check_classification_targets(y)
-    classes, codes = np.unique(y, return_inverse=True)
+    source, classes = ("y", np.unique(y)) if classes is None else ("classes", np.unique(classes))
     if classes.shape[0] < 2:
-        raise ValueError(f"y contains 1 class ({classes[0]!r}); a classifier needs at least 2 classes")
-    return classes, codes
+        raise ValueError(f"{source} contains {classes.shape[0]} class(es) {classes.tolist()}; "
+                         "a classifier needs at least 2 classes")
+    unknown = np.setdiff1d(y, classes)
+    if unknown.size:
+        raise ValueError(f"y contains labels {unknown.tolist()} not in classes_ {classes.tolist()}: "
+                         "no training row has them")
+    return classes, np.searchsorted(classes, y)
+
+
+def class_index(F):
+    """Index into ``classes_`` per row of the network output F: ``F > 0`` for one output, else argmax F."""
+    return (F[:, 0] > 0).astype(np.intp) if F.shape[1] == 1 else F.argmax(axis=1)
 
 
 def classifier_targets(codes, n_classes, loss):
@@ -165,9 +197,8 @@ class ClassifierOutputsMixin:
 
     def predict(self, X):
         """Class labels: ``classes_[F > 0]`` (binary) or ``classes_[argmax F]``."""
-        F = self._forward(X)
-        idx = (F[:, 0] > 0).astype(np.intp) if F.shape[1] == 1 else F.argmax(axis=1)
-        return self.classes_[idx]
+        F = self._forward(X)  # first: it raises NotFittedError before classes_ is read
+        return self.classes_[class_index(F)]
 
     @available_if(_has_proba)
     def predict_proba(self, X):

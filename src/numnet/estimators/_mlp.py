@@ -9,8 +9,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d
 
 from ..activations import ACTIVATIONS
 from ..layers import Dense
@@ -22,6 +20,7 @@ from ._base import (
     ClassifierOutputsMixin,
     NetworkEstimatorMixin,
     RegressorOutputsMixin,
+    class_index,
     classifier_targets,
     encode_labels,
     forward_rows,
@@ -70,6 +69,10 @@ _FITTED = ("theta_", "n_features_in_", "feature_names_in_", "n_outputs_", "n_ite
 
 def _is_stochastic(solver):
     return bool(getattr(METHODS[solver], "stochastic", False))
+
+
+def _has_partial_fit(est):
+    return est.solver in METHODS and _is_stochastic(est.solver)
 
 
 def _hidden_sizes(sizes):
@@ -257,32 +260,16 @@ class MLPClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseMLP):
         self.warm_start, self.verbose = warm_start, verbose
 
     def _targets(self, y, resume, classes):
-        if resume or classes is not None:
-            codes = self._codes(y, self.classes_ if resume else np.unique(classes))
-        else:
-            self.classes_, codes = encode_labels(y)
+        self.classes_, codes = encode_labels(y, self.classes_ if resume else classes)
         Y, self.n_outputs_, loss = classifier_targets(codes, len(self.classes_), self.loss)
         return Y, loss, codes
 
-    def _codes(self, y, classes):
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        if len(classes) < 2:
-            raise ValueError(f"classes must hold at least 2 classes, got {list(classes)}")
-        unknown = np.setdiff1d(y, classes)
-        if unknown.size:
-            raise ValueError(f"y contains labels {unknown.tolist()} not in classes_ {classes.tolist()}")
-        self.classes_ = classes
-        return np.searchsorted(classes, y)
-
     def _scorer(self, net, Xv, Yv, cv):
         def accuracy(theta):
-            F = net.predict(theta, Xv)
-            pred = (F[:, 0] > 0).astype(np.intp) if F.shape[1] == 1 else F.argmax(axis=1)
-            return float(np.mean(pred == cv))
+            return float(np.mean(class_index(net.predict(theta, Xv)) == cv))
         return accuracy
 
-    @available_if(lambda est: _is_stochastic(est.solver) if est.solver in METHODS else False)
+    @available_if(_has_partial_fit)
     def partial_fit(self, X, y, classes=None):
         """One epoch of solver='sgd' or 'adam' on (X, y); returns self.
 
@@ -345,7 +332,7 @@ class MLPRegressor(RegressorOutputsMixin, RegressorMixin, _BaseMLP):
         """beta_: MLE noise precision on the training data (note 004)."""
         self.beta_ = noise_precision(forward_rows(self._network(), self.theta_, X), y)
 
-    @available_if(lambda est: _is_stochastic(est.solver) if est.solver in METHODS else False)
+    @available_if(_has_partial_fit)
     def partial_fit(self, X, y):
         """One epoch of solver='sgd' or 'adam' on (X, y); returns self.
 
