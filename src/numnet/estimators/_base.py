@@ -12,8 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ..activations import ACTIVATIONS
-from ..losses import softmax
+from ..losses import get_loss
 from ..network import Sequential
 
 try:
@@ -22,12 +21,10 @@ except ImportError:  # scikit-learn < 1.6
     validate_data = None
 
 __all__ = ["NetworkEstimatorMixin", "ClassifierOutputsMixin", "RegressorOutputsMixin",
-           "validate", "encode_labels", "class_index", "classifier_targets", "rng_from", "forward_rows",
-           "noise_precision", "FLOAT_DTYPES",
-           "PREDICT_CHUNK"]
+           "validate", "encode_labels", "class_index", "classifier_targets", "network_loss",
+           "rng_from", "forward_rows", "noise_precision", "FLOAT_DTYPES", "PREDICT_CHUNK"]
 
 FLOAT_DTYPES = (np.float64, np.float32)
-_sigmoid = ACTIVATIONS["sigmoid"].f
 PREDICT_CHUNK = 8192
 """Rows per forward pass in ``predict``: memory O(chunk · width), whatever n_samples is."""
 
@@ -162,6 +159,12 @@ def class_index(F):
     return (F[:, 0] > 0).astype(np.intp) if F.shape[1] == 1 else F.argmax(axis=1)
 
 
+def network_loss(loss, n_classes):
+    """Name of the loss on the network output: "binary_cross_entropy" for two classes
+    and ``loss="cross_entropy"`` (one logit output), else ``loss`` itself."""
+    return "binary_cross_entropy" if n_classes == 2 and loss == "cross_entropy" else loss
+
+
 def classifier_targets(codes, n_classes, loss):
     """Targets and network loss for a classification ``loss`` (notes 003, output encoding).
 
@@ -170,12 +173,12 @@ def classifier_targets(codes, n_classes, loss):
     Multiclass problems have one output per class: integer labels for the
     softmax "cross_entropy", one-hot rows for "squared_error", and
     one-vs-rest ±1 rows for "binomial" and "hinge".
-    Returns ``(Y, n_outputs, network_loss_name)``.
+    Returns ``(Y, n_outputs, network_loss(loss, n_classes))``.
     """
+    net_loss = network_loss(loss, n_classes)
     if n_classes == 2:
-        if loss == "cross_entropy":
-            return codes.astype(np.float64), 1, "binary_cross_entropy"
-        return 2.0 * codes - 1.0, 1, loss
+        Y = codes.astype(np.float64) if net_loss == "binary_cross_entropy" else 2.0 * codes - 1.0
+        return Y, 1, net_loss
     if loss == "cross_entropy":
         return codes, n_classes, "cross_entropy"
     onehot = np.eye(n_classes)[codes]
@@ -208,12 +211,8 @@ class ClassifierOutputsMixin:
         loss="binomial" (P(y = 1) = σ(2F), one-vs-rest rows normalized).
         """
         F = self._forward(X)
-        P = _sigmoid(F if self.loss == "cross_entropy" else 2 * F)
-        if F.shape[1] == 1:
-            return np.hstack([1 - P, P])
-        if self.loss == "cross_entropy":
-            return softmax(F)
-        return P / P.sum(axis=1, keepdims=True)
+        P = get_loss(network_loss(self.loss, len(self.classes_))).link(F)
+        return np.hstack([1 - P, P]) if F.shape[1] == 1 else P / P.sum(axis=1, keepdims=True)
 
 
 class RegressorOutputsMixin:
