@@ -27,6 +27,36 @@ def _finite(*values):
     return all(np.isfinite(v).all() for v in values)
 
 
+_EPOCH_OPTIONS = """batch_size : int or None, default=None
+        Rows per mini-batch; None means min(200, n_samples). The last batch
+        of an epoch may be smaller.
+    seed : int, default=0
+        Seed of the generator that reshuffles the rows every epoch (same
+        seed, same run).
+    full_eval : bool, default=True
+        After each epoch evaluate the full objective value and gradient
+        (one extra pass over the data, about the cost of one epoch) so
+        ``fun`` and ``grad_norm`` are exact. With False only the value is
+        evaluated (a forward pass) and ``grad_norm`` is the norm of the mean
+        mini-batch gradient of the epoch, an estimate."""
+
+_EPOCH_NOTES = """One iteration of :func:`~numnet.optim.minimize` is one epoch; ``inner``
+    counts its mini-batch steps and ``step`` is the learning-rate multiplier
+    m (1 unless a step was rejected). A mini-batch whose value or gradient
+    is non-finite, or a step to a non-finite point, is rejected: the epoch
+    goes back to its first point (the last yielded iterate) with m halved
+    for the rest of the run; an epoch that ends at a non-finite full
+    objective is replaced by its first point, so a non-finite iterate is
+    never yielded."""
+
+
+def _epoch_docs(method):
+    """Fill the options and notes that :func:`sgd` and :func:`adam` share into ``method``'s docstring."""
+    doc = method.__doc__.replace("{epoch_options}", _EPOCH_OPTIONS)
+    method.__doc__ = doc.replace("{epoch_notes}", _EPOCH_NOTES)
+    return method
+
+
 class _Epochs:
     """The epoch loop shared by SGD and Adam: x ← x + m · update(∇J_B(x))."""
 
@@ -86,6 +116,7 @@ class _Epochs:
 
 
 @register("sgd")
+@_epoch_docs
 def sgd(problem, x, f, g, *, learning_rate=0.01, momentum=0.0, nesterov=False, batch_size=None,
         seed=0, full_eval=True):
     """Mini-batch stochastic gradient descent, with optional (Nesterov) momentum.
@@ -99,18 +130,7 @@ def sgd(problem, x, f, g, *, learning_rate=0.01, momentum=0.0, nesterov=False, b
         Heavy-ball coefficient μ in [0, 1).
     nesterov : bool, default=False
         Nesterov momentum (needs ``momentum > 0``).
-    batch_size : int or None, default=None
-        Rows per mini-batch; None means min(200, n_samples). The last batch
-        of an epoch may be smaller.
-    seed : int, default=0
-        Seed of the generator that reshuffles the rows every epoch (same
-        seed, same run).
-    full_eval : bool, default=True
-        After each epoch evaluate the full objective value and gradient
-        (one extra pass over the data, about the cost of one epoch) so
-        ``fun`` and ``grad_norm`` are exact. With False only the value is
-        evaluated (a forward pass) and ``grad_norm`` is the norm of the mean
-        mini-batch gradient of the epoch, an estimate.
+    {epoch_options}
 
     Notes
     -----
@@ -119,14 +139,7 @@ def sgd(problem, x, f, g, *, learning_rate=0.01, momentum=0.0, nesterov=False, b
     m_k = ∇E_B + μ m_{k−1} and the step is −t m_k, or −t(∇E_B + μ m_k) with
     Nesterov (:func:`~numnet.optim.transforms.trace`).
 
-    One iteration of :func:`~numnet.optim.minimize` is one epoch; ``inner``
-    counts its mini-batch steps and ``step`` is the learning-rate multiplier
-    m (1 unless a step was rejected). A mini-batch whose value or gradient
-    is non-finite, or a step to a non-finite point, is rejected: the epoch
-    goes back to its first point (the last yielded iterate) with m halved
-    for the rest of the run; an epoch that ends at a non-finite full
-    objective is replaced by its first point, so a non-finite iterate is
-    never yielded.
+    {epoch_notes}
     """
     if nesterov and momentum == 0:
         raise ValueError("nesterov=True needs momentum > 0")
@@ -135,6 +148,7 @@ def sgd(problem, x, f, g, *, learning_rate=0.01, momentum=0.0, nesterov=False, b
 
 
 @register("adam")
+@_epoch_docs
 def adam(problem, x, f, g, *, learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, batch_size=None,
          seed=0, full_eval=True):
     """Adam on mini-batches (Kingma & Ba 2015).
@@ -147,18 +161,7 @@ def adam(problem, x, f, g, *, learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, ba
         Decay rates of the first and second moment estimates.
     eps : float, default=1e-8
         Added to √ν̂ in the denominator.
-    batch_size : int or None, default=None
-        Rows per mini-batch; None means min(200, n_samples). The last batch
-        of an epoch may be smaller.
-    seed : int, default=0
-        Seed of the generator that reshuffles the rows every epoch (same
-        seed, same run).
-    full_eval : bool, default=True
-        After each epoch evaluate the full objective value and gradient
-        (one extra pass over the data, about the cost of one epoch) so
-        ``fun`` and ``grad_norm`` are exact. With False only the value is
-        evaluated (a forward pass) and ``grad_norm`` is the norm of the mean
-        mini-batch gradient of the epoch, an estimate.
+    {epoch_options}
 
     Notes
     -----
@@ -167,14 +170,7 @@ def adam(problem, x, f, g, *, learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, ba
     ``mu = b1*mu + (1-b1)*g``, ``nu = b2*nu + (1-b2)*g**2``,
     ``x -= α * mu_hat / (sqrt(nu_hat) + eps)`` with bias-corrected moments.
 
-    One iteration of :func:`~numnet.optim.minimize` is one epoch; ``inner``
-    counts its mini-batch steps and ``step`` is the learning-rate multiplier
-    m (1 unless a step was rejected). A mini-batch whose value or gradient
-    is non-finite, or a step to a non-finite point, is rejected: the epoch
-    goes back to its first point (the last yielded iterate) with m halved
-    for the rest of the run; an epoch that ends at a non-finite full
-    objective is replaced by its first point, so a non-finite iterate is
-    never yielded.
+    {epoch_notes}
     """
     tx = transforms.adam(as_schedule(learning_rate), b1, b2, eps)
     return (yield from _Epochs(problem, x, tx, batch_size, seed, full_eval).start(f, g))
