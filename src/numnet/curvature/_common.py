@@ -6,8 +6,8 @@ from ..layers import Dense
 from ..objective import Linearization, Objective
 from ..regularizers import Tikhonov
 
-__all__ = ["linearize", "objective_and_theta", "flat_layers", "check_dense", "unit",
-           "regularizer_diagonal", "regularizer_matrix"]
+__all__ = ["linearize", "objective_and_theta", "flat_layers", "all_dense", "check_dense", "unit",
+           "matrix_of", "diagonal_of", "regularizer_diagonal", "regularizer_matrix"]
 
 
 def linearize(obj, theta):
@@ -37,6 +37,11 @@ def flat_layers(net, cache, offset=0):
     return out
 
 
+def all_dense(layers):
+    """Whether every ``(layer, slice, cache)`` of :func:`flat_layers` is a :class:`Dense` layer."""
+    return all(isinstance(layer, Dense) for layer, _, _ in layers)
+
+
 def check_dense(layers, what):
     """Raise TypeError naming the first layer that is not a :class:`Dense` layer."""
     for i, (layer, _, _) in enumerate(layers):
@@ -51,6 +56,19 @@ def unit(n, j, dtype):
     return e
 
 
+def matrix_of(matvec, p, dtype):
+    """The dense (p, p) matrix of a linear map, column j = ``matvec(e_j)`` (p products)."""
+    M = np.empty((p, p), dtype=dtype)
+    for j in range(p):
+        M[:, j] = matvec(unit(p, j, dtype))
+    return M
+
+
+def diagonal_of(matvec, p, dtype):
+    """The diagonal of a linear map, d_j = ``matvec(e_j)[j]`` (p products)."""
+    return np.array([matvec(unit(p, j, dtype))[j] for j in range(p)], dtype=dtype)
+
+
 def regularizer_diagonal(reg, theta):
     """diag(λ∇²R(θ)): λ·mask for Tikhonov, else from ``reg.hvp`` with unit vectors."""
     p, dtype = theta.shape[0], theta.dtype
@@ -58,7 +76,7 @@ def regularizer_diagonal(reg, theta):
         return np.zeros(p, dtype=dtype)
     if isinstance(reg, Tikhonov):
         return reg.hvp(theta, np.ones(p, dtype=dtype)).astype(dtype, copy=False)
-    return np.array([reg.hvp(theta, unit(p, j, dtype))[j] for j in range(p)], dtype=dtype)
+    return diagonal_of(lambda v: reg.hvp(theta, v), p, dtype)
 
 
 def regularizer_matrix(reg, theta):
@@ -66,4 +84,4 @@ def regularizer_matrix(reg, theta):
     p, dtype = theta.shape[0], theta.dtype
     if reg is None or isinstance(reg, Tikhonov):
         return np.diag(regularizer_diagonal(reg, theta))
-    return np.stack([reg.hvp(theta, unit(p, j, dtype)) for j in range(p)], axis=1).astype(dtype, copy=False)
+    return matrix_of(lambda v: reg.hvp(theta, v), p, dtype)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._common import linearize, objective_and_theta, unit
+from ._common import linearize, matrix_of, objective_and_theta, unit
 
 __all__ = ["hessian_dense", "hessian_fd_values", "hessian_fd_grads", "default_fd_step"]
 
@@ -33,11 +33,7 @@ def hessian_dense(obj, theta=None):
     finite-difference values formula.
     """
     lin = linearize(obj, theta)
-    p, dtype = lin.objective.n_params, lin.objective.dtype
-    H = np.empty((p, p), dtype=dtype)
-    for j in range(p):
-        H[:, j] = lin.hvp(unit(p, j, dtype))
-    return H
+    return matrix_of(lin.hvp, lin.objective.n_params, lin.objective.dtype)
 
 
 def default_fd_step(theta, order):

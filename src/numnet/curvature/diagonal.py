@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._common import check_dense, flat_layers, linearize, regularizer_diagonal, unit
+from ._common import all_dense, check_dense, diagonal_of, flat_layers, linearize, regularizer_diagonal
 from .outer import loss_hessian_blocks
 
 __all__ = ["hessian_diagonal", "becker_lecun_diagonal"]
@@ -44,8 +44,8 @@ def hessian_diagonal(obj, theta=None, method="auto"):
     if method not in ("auto", "backprop", "hvp"):
         raise ValueError(f"method must be 'auto', 'backprop' or 'hvp', got {method!r}")
     layers = flat_layers(lin.objective.net, lin.cache)
-    if method == "hvp" or (method == "auto" and not _all_dense(layers)):
-        return _diagonal_by_hvp(lin)
+    if method == "hvp" or (method == "auto" and not all_dense(layers)):
+        return diagonal_of(lin.hvp, lin.objective.n_params, lin.objective.dtype)
     check_dense(layers, "hessian_diagonal(method='backprop')")
     return _backward_diagonal(lin, layers, exact=True)
 
@@ -87,19 +87,6 @@ def becker_lecun_diagonal(obj, theta=None):
     layers = flat_layers(lin.objective.net, lin.cache)
     check_dense(layers, "becker_lecun_diagonal")
     return _backward_diagonal(lin, layers, exact=False)
-
-
-def _all_dense(layers):
-    try:
-        check_dense(layers, "")
-    except TypeError:
-        return False
-    return True
-
-
-def _diagonal_by_hvp(lin):
-    p, dtype = lin.objective.n_params, lin.objective.dtype
-    return np.array([lin.hvp(unit(p, j, dtype))[j] for j in range(p)], dtype=dtype)
 
 
 def _backward_diagonal(lin, layers, exact):
