@@ -164,6 +164,53 @@ def _join(a, b):
     return np.concatenate([a.ravel(), b.ravel()])
 
 
+class _LayerMaps:
+    """The maps :func:`check_layer` tests, on flat vectors w = [θ; vec X] and [w; vec gZ].
+
+    Linearized once at (θ, X): ``cache`` from one forward pass, ``gZ`` a
+    random output cotangent drawn from ``rng``.
+    """
+
+    def __init__(self, layer, theta, X, rng):
+        self.layer, self.theta, self.shape_X = layer, theta, X.shape
+        self.x0 = _join(theta, X)
+        Z, self.cache = layer.forward(theta, X)
+        self.gZ = rng.standard_normal(Z.shape).astype(Z.dtype)
+
+    def split(self, w):
+        """w = [θ; vec X] → (θ, X)."""
+        p = self.layer.n_params
+        return w[:p], w[p:].reshape(self.shape_X)
+
+    def split_g(self, wg):
+        """[w; vec gZ] → (w, gZ)."""
+        return wg[:self.x0.size], wg[self.x0.size:].reshape(self.gZ.shape)
+
+    def forward(self, w):
+        return self.layer.forward(*self.split(w))[0]
+
+    def jvp(self, w):
+        return self.layer.jvp(self.theta, self.cache, *self.split(w))
+
+    def vjp(self, u):
+        return _join(*self.layer.vjp(self.theta, self.cache, u))
+
+    def grad_map(self, wg):
+        """(θ, X, gZ) ↦ vjp(θ, X, gZ), with a fresh forward pass at (θ, X)."""
+        w, g = self.split_g(wg)
+        theta, X = self.split(w)
+        return _join(*self.layer.vjp(theta, self.layer.forward(theta, X)[1], g))
+
+    def rop(self, wg):
+        """The Jacobian-vector product of :meth:`grad_map` at (θ, X, gZ)."""
+        w, dg = self.split_g(wg)
+        return _join(*self.layer.rop(self.theta, self.cache, *self.split(w), self.gZ, dg))
+
+    def hess(self, w):
+        """(dθ, dX) ↦ rop(dθ, dX, gZ, 0): the Hessian of gZᵀ f, symmetric."""
+        return _join(*self.layer.rop(self.theta, self.cache, *self.split(w), self.gZ, None))
+
+
 def check_layer(layer, X, theta=None, *, seed=0, n_steps=None):
     """Run every check on a layer (or network) at parameters ``theta`` and input ``X``.
 
@@ -184,43 +231,14 @@ def check_layer(layer, X, theta=None, *, seed=0, n_steps=None):
     X = np.asarray(X)
     if theta is None:
         theta = layer.init(rng, X.dtype if X.dtype.kind == "f" else np.float64)
-    X = X.astype(theta.dtype)
-    p, shape_X = layer.n_params, X.shape
     smooth = getattr(layer, "smooth", True)
-    n_steps = n_steps or (14 if smooth else 24)
-    split = lambda w: (w[:p], w[p:].reshape(shape_X))  # noqa: E731
-    x0 = _join(theta, X)
-    Z, cache = layer.forward(theta, X)
-    gZ = rng.standard_normal(Z.shape).astype(Z.dtype)
-
-    def fwd(w):
-        return layer.forward(*split(w))[0]
-
-    def jvp(w):
-        return layer.jvp(theta, cache, *split(w))
-
-    def vjp(u):
-        return _join(*layer.vjp(theta, cache, u))
-
-    def grad_map(wg):
-        th, Xw = split(wg[: x0.size])
-        _, c = layer.forward(th, Xw)
-        return _join(*layer.vjp(th, c, wg[x0.size:].reshape(Z.shape)))
-
-    def rop(wg):
-        w, dg = wg[: x0.size], wg[x0.size:].reshape(Z.shape)
-        return _join(*layer.rop(theta, cache, *split(w), gZ, dg))
-
-    def hess(w):
-        return _join(*layer.rop(theta, cache, *split(w), gZ, None))
-
-    res = LayerCheck()
-    res.results.append(derivative_check(fwd, x0, jvp, n_steps=n_steps, smooth=smooth, seed=seed,
-                                        name=f"{layer!r}.jvp"))
-    res.results.append(adjoint_check(jvp, vjp, x0.shape, Z.shape, dtype=theta.dtype, seed=seed,
-                                     name=f"{layer!r}.vjp"))
-    res.results.append(derivative_check(grad_map, _join(x0, gZ), rop, n_steps=n_steps, smooth=smooth,
-                                        seed=seed + 1, name=f"{layer!r}.rop"))
-    res.results.append(adjoint_check(hess, hess, x0.shape, x0.shape, dtype=theta.dtype, seed=seed + 2,
-                                     name=f"{layer!r}.rop symmetry"))
-    return res
+    n_steps, dtype, name = n_steps or (14 if smooth else 24), theta.dtype, repr(layer)
+    m = _LayerMaps(layer, theta, X.astype(dtype), rng)
+    return LayerCheck([
+        derivative_check(m.forward, m.x0, m.jvp, n_steps=n_steps, smooth=smooth, seed=seed, name=f"{name}.jvp"),
+        adjoint_check(m.jvp, m.vjp, m.x0.shape, m.gZ.shape, dtype=dtype, seed=seed, name=f"{name}.vjp"),
+        derivative_check(m.grad_map, _join(m.x0, m.gZ), m.rop, n_steps=n_steps, smooth=smooth,
+                         seed=seed + 1, name=f"{name}.rop"),
+        adjoint_check(m.hess, m.hess, m.x0.shape, m.x0.shape, dtype=dtype, seed=seed + 2,
+                      name=f"{name}.rop symmetry"),
+    ])
