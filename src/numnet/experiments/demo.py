@@ -110,22 +110,43 @@ def demo(*, n_samples=1000, passes=1000, seed=0):
     theta = traces["gauss-newton"].result.x
     checks = _checks(prob.train, traces["gauss-newton"].thetas[0])
     eig_H, eig_G, lanczos, asym = _spectrum(prob.train, theta)
+    nb = {**_random_feature_numbers(rf_errors, spectra), **_training_numbers(traces, prob),
+          **_check_numbers(checks), **_spectrum_numbers(eig_H, eig_G, lanczos, asym),
+          "check_table": f"{checks[0]}\n\n{checks[1]}"}
+    fig = _figure(spectra, traces, prob, checks, eig_H, eig_G)
+    return ExperimentResult(NAME, nb, {"demo.png": fig}, summary_table(nb, passes))
+
+
+def _random_feature_numbers(rf_errors, spectra):
     nb = {f"rf_{a}_val_error": e for a, e in rf_errors.items()}
     nb.update({f"rf_{a}_effective_rank": effective_rank(s.singular_values) for a, s in spectra.items()})
     nb.update({"rf_identity_rank": spectra["identity"].rank, "rf_identity_bound": spectra["identity"].rank_bound})
+    return nb
+
+
+def _training_numbers(traces, prob):
+    nb = {}
     for m, tr in traces.items():
         nb.update({f"{m}_loss": float(tr.result.fun), f"{m}_val_accuracy": accuracy(prob.val, tr.result.x),
                    f"{m}_iterations": int(tr.result.nit), f"{m}_seconds": float(tr.time[-1])})
-    nb.update({"check_gradient_passed": checks[0].passed, "check_hessian_passed": checks[1].passed,
-               "check_gradient_order": float(np.nanmedian(checks[0].order1)),
-               "check_hessian_order": float(np.nanmedian(checks[1].order1)),
-               "hessian_max": float(eig_H[-1]), "hessian_min": float(eig_H[0]),
-               "hessian_n_negative": int((eig_H < -1e-10 * eig_H[-1]).sum()), "n_params": int(theta.size),
-               "lanczos_min_max": lanczos.tolist(), "hessian_asymmetry": asym,
-               "gauss_newton_min": float(eig_G[0]), "gauss_newton_max": float(eig_G[-1]),
-               "check_table": f"{checks[0]}\n\n{checks[1]}"})
-    fig = _figure(spectra, traces, prob, checks, eig_H, eig_G)
-    return ExperimentResult(NAME, nb, {"demo.png": fig}, summary_table(nb, passes))
+    return nb
+
+
+def _check_numbers(checks):
+    return {"check_gradient_passed": checks[0].passed, "check_hessian_passed": checks[1].passed,
+            "check_gradient_order": float(np.nanmedian(checks[0].order1)),
+            "check_hessian_order": float(np.nanmedian(checks[1].order1))}
+
+
+def _spectrum_numbers(eig_H, eig_G, lanczos, asym):
+    return {"hessian_max": float(eig_H[-1]), "hessian_min": float(eig_H[0]),
+            "hessian_n_negative": int((eig_H < -1e-10 * eig_H[-1]).sum()), "n_params": int(eig_H.size),
+            "lanczos_min_max": lanczos.tolist(), "hessian_asymmetry": asym,
+            "gauss_newton_min": float(eig_G[0]), "gauss_newton_max": float(eig_G[-1])}
+
+
+def _verdict(ok):
+    return "passed" if ok else "FAILED"
 
 
 def _rows(nb, passes):
@@ -138,10 +159,9 @@ def _rows(nb, passes):
         rows.append((f"single layer, {passes:g} passes" if m == TOUR_METHODS[0] else "", m,
                      f"loss {nb[f'{m}_loss']:.4f}, val. accuracy {nb[f'{m}_val_accuracy']:.3f}, "
                      f"{nb[f'{m}_iterations']} it., {nb[f'{m}_seconds']:.2f} s"))
-    verdict = lambda ok: "passed" if ok else "FAILED"  # noqa: E731
     rows += [("derivative check at θ₀", "gradient",
-              f"{verdict(nb['check_gradient_passed'])}, order {nb['check_gradient_order']:.2f}"),
-             ("", "Hessian-vector product", f"{verdict(nb['check_hessian_passed'])}, order "
+              f"{_verdict(nb['check_gradient_passed'])}, order {nb['check_gradient_order']:.2f}"),
+             ("", "Hessian-vector product", f"{_verdict(nb['check_hessian_passed'])}, order "
               f"{nb['check_hessian_order']:.2f}"),
              ("Hessian spectrum", f"exact Hessian, p = {nb['n_params']}",
               f"[{nb['hessian_min']:.3g}, {nb['hessian_max']:.3g}], {nb['hessian_n_negative']} negative"),
