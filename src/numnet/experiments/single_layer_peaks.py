@@ -105,7 +105,9 @@ class Trace(NamedTuple):
 
 def _passes(method, res):
     """Work so far in passes over the data (see the module docstring)."""
-    if method in ("sgd", "adam"):
+    from ..optim import METHODS
+
+    if getattr(METHODS[method], "stochastic", False):  # one iteration is one epoch
         return float(res.nit)
     return 0.5 * (res.nfev + res.ngev) + res.nhvp
 
