@@ -6,7 +6,7 @@ was expected, and never copies an array that is already valid.
 
 import numpy as np
 
-__all__ = ["as_rng", "check_matrix", "check_theta", "check_float_dtype", "FLOAT_DTYPES"]
+__all__ = ["as_rng", "check_int", "check_matrix", "check_theta", "check_float_dtype", "FLOAT_DTYPES"]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -17,6 +17,19 @@ def check_float_dtype(dtype, name="dtype"):
     if dt not in FLOAT_DTYPES:
         raise TypeError(f"{name} must be float32 or float64, got {dt}")
     return dt
+
+
+def check_int(value, name, minimum=1):
+    """Return ``value`` as an int ≥ ``minimum``.
+
+    A bool or a non-integer raises ``TypeError``, a smaller int ``ValueError``;
+    both name the argument.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
 
 
 def as_rng(seed_or_rng, name="seed"):

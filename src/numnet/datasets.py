@@ -18,7 +18,8 @@ from sklearn import datasets as _skd
 from sklearn.model_selection import train_test_split as _sk_split
 from sklearn.utils.multiclass import type_of_target
 
-from ._validation import as_rng, check_float_dtype as _check_dtype
+from ._validation import as_rng, check_int
+from ._validation import check_float_dtype as _check_dtype
 from .activations import ACTIVATIONS
 from .data_files import load_csv, load_npz
 from .losses import softmax as _softmax
@@ -41,14 +42,6 @@ _XOR_Y = np.array([-1, 1, 1, -1])
 def _sk_seed(rng):
     """An int seed for scikit-learn, drawn from ``rng``."""
     return int(rng.integers(2**31 - 1))
-
-
-def _check_int(value, name, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
 
 
 def _check_real(value, name, nonneg=True):
@@ -132,8 +125,8 @@ def peaks(n_samples=1000, n_classes=5, *, random_state=None, dtype=np.float64):
     y : ndarray of shape (n,), int64
         Labels 0..n_classes-1, increasing with z; each occurs n // n_classes times.
     """
-    n_classes = _check_int(n_classes, "n_classes", minimum=2)
-    n_samples = _check_int(n_samples, "n_samples")
+    n_classes = check_int(n_classes, "n_classes", minimum=2)
+    n_samples = check_int(n_samples, "n_samples")
     if n_samples < n_classes:
         raise ValueError(f"n_samples={n_samples} must be >= n_classes={n_classes}")
     dt, rng = _check_dtype(dtype), as_rng(random_state, "random_state")
@@ -166,7 +159,7 @@ def xor(noise=0.0, n_samples=4, *, random_state=None, dtype=np.float64):
         Labels -1, 1, 1, -1 (repeated).
     """
     noise = _check_real(noise, "noise")
-    n_samples = _check_int(n_samples, "n_samples", minimum=4)
+    n_samples = check_int(n_samples, "n_samples", minimum=4)
     dt, rng = _check_dtype(dtype), as_rng(random_state, "random_state")
     idx = np.arange(n_samples) % 4
     X = _XOR_X[idx]
@@ -236,7 +229,7 @@ def inverse_crime(n_samples=500, n_features=50, n_classes=10, n_hidden=40, *,
     PlantedSoftmax
         Named tuple ``(X, Y, K, b, W)`` with properties ``W1 = K.T``, ``W2 = W.T``.
     """
-    n, n_f, n_c, m = (_check_int(v, name) for v, name in [
+    n, n_f, n_c, m = (check_int(v, name) for v, name in [
         (n_samples, "n_samples"), (n_features, "n_features"),
         (n_classes, "n_classes"), (n_hidden, "n_hidden")])
     if not callable(activation):
@@ -276,7 +269,7 @@ def planted_perceptron(n_samples=200, n_features=10, *, task="regression",
         σ(X @ w_true) (dtype) or labels in {0, 1} (int64).
     w_true : ndarray of shape (n_features,)
     """
-    n, d = _check_int(n_samples, "n_samples"), _check_int(n_features, "n_features")
+    n, d = check_int(n_samples, "n_samples"), check_int(n_features, "n_features")
     if task not in ("regression", "classification"):
         raise ValueError(f"task must be 'regression' or 'classification', got {task!r}")
     dt, rng = _check_dtype(dtype), as_rng(random_state, "random_state")
@@ -307,7 +300,7 @@ def spirals(n_samples=200, noise=0.05, *, random_state=None, dtype=np.float64):
     y : ndarray of shape (n_samples,), int64
         Labels 0 and 1; class 1 is class 0 rotated by 180 degrees.
     """
-    n, noise = _check_int(n_samples, "n_samples"), _check_real(noise, "noise")
+    n, noise = check_int(n_samples, "n_samples"), _check_real(noise, "noise")
     dt, rng = _check_dtype(dtype), as_rng(random_state, "random_state")
     y = np.arange(n, dtype=np.int64) % 2
     r = np.sqrt(rng.uniform(size=n))
@@ -333,7 +326,7 @@ def moons(n_samples=200, noise=0.1, *, random_state=None, dtype=np.float64):
     X : ndarray of shape (n_samples, 2)
     y : ndarray of shape (n_samples,), int64, labels 0 and 1
     """
-    n, noise = _check_int(n_samples, "n_samples", minimum=2), _check_real(noise, "noise")
+    n, noise = check_int(n_samples, "n_samples", minimum=2), _check_real(noise, "noise")
     dt, seed = _check_dtype(dtype), _sk_seed(as_rng(random_state, "random_state"))
     X, y = _skd.make_moons(n_samples=n, noise=noise, random_state=seed)
     return X.astype(dt), y.astype(np.int64)
@@ -357,7 +350,7 @@ def circles(n_samples=200, noise=0.05, *, factor=0.5, random_state=None, dtype=n
     X : ndarray of shape (n_samples, 2)
     y : ndarray of shape (n_samples,), int64, 1 for the inner circle
     """
-    n, noise = _check_int(n_samples, "n_samples", minimum=2), _check_real(noise, "noise")
+    n, noise = check_int(n_samples, "n_samples", minimum=2), _check_real(noise, "noise")
     if not 0 < factor < 1:
         raise ValueError(f"factor must be in (0, 1), got {factor}")
     dt, seed = _check_dtype(dtype), _sk_seed(as_rng(random_state, "random_state"))

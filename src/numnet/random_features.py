@@ -23,7 +23,7 @@ import numpy as np
 import scipy.linalg
 import scipy.linalg.blas
 
-from ._validation import as_rng, check_float_dtype, check_matrix
+from ._validation import as_rng, check_float_dtype, check_int, check_matrix
 from .layers import Dense
 from .network import Sequential
 from .objective import Objective
@@ -214,12 +214,6 @@ def choose_ls_solver(solver, n_samples, n_hidden):
     return solver
 
 
-def _check_batch_size(batch_size):
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    return int(batch_size)
-
-
 def fit_least_squares(features, X, Y, *, alpha=0.0, solver="auto", batch_size=10_000,
                       fit_intercept=True):
     """Output weights of a least-squares ELM: min (1/2n)‖Z W + c − Y‖² + (λ/2)‖W‖².
@@ -248,7 +242,7 @@ def fit_least_squares(features, X, Y, *, alpha=0.0, solver="auto", batch_size=10
     """
     X = check_matrix(X, "X", features.n_features)
     Y = _as_2d_targets(Y, X.shape[0])
-    alpha, batch_size = _check_alpha(alpha), _check_batch_size(batch_size)
+    alpha, batch_size = _check_alpha(alpha), check_int(batch_size, "batch_size")
     if choose_ls_solver(solver, X.shape[0], features.n_hidden) == "lstsq":
         Wt = _lstsq_solve(features.transform(X), Y.astype(X.dtype, copy=False), alpha, fit_intercept)
     else:

@@ -15,6 +15,7 @@ from collections import deque
 
 import numpy as np
 
+from .._validation import check_int
 from .base import Iterate, NoProgress
 
 __all__ = ["BFGSInverse", "SR1Inverse", "LBFGS", "quasi_newton_steps"]
@@ -171,9 +172,7 @@ class LBFGS(_Memory):
     """
 
     def __init__(self, memory=10, *, eps=1e-8):
-        if isinstance(memory, bool) or not isinstance(memory, (int, np.integer)) or memory < 1:
-            raise ValueError(f"memory must be a positive integer, got {memory!r}")
-        self.memory, self.eps = int(memory), eps
+        self.memory, self.eps = check_int(memory, "memory"), eps
         self.pairs, self.n_updates, self.n_skipped = deque(maxlen=self.memory), 0, 0
 
     def reset(self):

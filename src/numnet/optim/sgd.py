@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._validation import check_int
 from . import transforms
 from .base import Iterate, NoProgress, register
 from .schedules import as_schedule
@@ -18,9 +19,7 @@ def minibatches(rng, n_samples, batch_size):
 def _batch_size(batch_size, n):
     if batch_size is None:
         return min(200, n)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
-    return min(int(batch_size), n)
+    return min(check_int(batch_size, "batch_size"), n)
 
 
 def _finite(*values):
