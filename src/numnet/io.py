@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ._files import atomic_path
+from ._validation import FLOAT_DTYPES
 from .activations import ACTIVATIONS
 from .layers import Dense, Residual
 from .network import Sequential
@@ -112,7 +113,7 @@ def _encode(model):
 
 def _check_vector(theta, name):
     theta = np.asarray(theta)
-    if theta.ndim != 1 or theta.dtype not in (np.float32, np.float64):
+    if theta.ndim != 1 or theta.dtype not in FLOAT_DTYPES:
         raise ValueError(f"{name} must be a 1-D float32 or float64 array, got shape {theta.shape} "
                          f"and dtype {theta.dtype}")
     return theta

@@ -24,7 +24,7 @@ __all__ = ["NetworkEstimatorMixin", "ClassifierOutputsMixin", "RegressorOutputsM
            "validate", "encode_labels", "class_index", "classifier_targets", "network_loss",
            "rng_from", "forward_rows", "noise_precision", "FLOAT_DTYPES", "PREDICT_CHUNK"]
 
-FLOAT_DTYPES = (np.float64, np.float32)
+FLOAT_DTYPES = (np.float64, np.float32)  # float64 first: sklearn converts other input to the first
 PREDICT_CHUNK = 8192
 """Rows per forward pass in ``predict``: memory O(chunk · width), whatever n_samples is."""
 
