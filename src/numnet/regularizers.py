@@ -15,34 +15,32 @@ def _check_lam(lam):
     return float(lam)
 
 
-def _as_mask(mask):
-    return None if mask is None else np.asarray(mask, dtype=bool)
+class _Masked:
+    """λ and the boolean mask M of the regularized entries (all when None), shared by Tikhonov and L1."""
+
+    def __init__(self, lam=1e-4, *, mask=None):
+        self.lam = _check_lam(lam)
+        self.mask = None if mask is None else np.asarray(mask, dtype=bool)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(lam={self.lam})"
+
+    def check(self, n_params):
+        """Raise ValueError unless the mask fits ``n_params`` parameters."""
+        if self.mask is not None and self.mask.shape != (n_params,):
+            raise ValueError(f"mask must have shape ({n_params},), got {self.mask.shape}")
+
+    def _m(self, theta):
+        return theta if self.mask is None else theta * self.mask
 
 
-def _check_mask(mask, n_params):
-    if mask is not None and mask.shape != (n_params,):
-        raise ValueError(f"mask must have shape ({n_params},), got {mask.shape}")
-
-
-class Tikhonov:
+class Tikhonov(_Masked):
     """Weight decay λR(θ) = ½λ‖θ_M‖², M the regularized entries (``mask``, all when None).
 
     ∇ = λ θ ⊙ M, ∇² v = λ v ⊙ M. Leave biases out with ``mask=~net.bias_mask()``.
     """
 
     smooth = True
-
-    def __init__(self, lam=1e-4, *, mask=None):
-        self.lam, self.mask = _check_lam(lam), _as_mask(mask)
-
-    def __repr__(self):
-        return f"Tikhonov(lam={self.lam})"
-
-    def check(self, n_params):
-        _check_mask(self.mask, n_params)
-
-    def _m(self, theta):
-        return theta if self.mask is None else theta * self.mask
 
     def value(self, theta):
         t = self._m(theta)
@@ -85,7 +83,7 @@ class GeneralizedTikhonov:
         return self.grad(v)
 
 
-class L1Penalty:
+class L1Penalty(_Masked):
     """Sparsity λR(θ) = λ‖θ_M‖₁ with subgradient λ sign(θ) ⊙ M and proximal operator.
 
     prox_{tλ‖·‖₁}(θ) = sign(θ) max(|θ| − tλ, 0) (soft thresholding) on the
@@ -93,18 +91,6 @@ class L1Penalty:
     """
 
     smooth = False
-
-    def __init__(self, lam=1e-4, *, mask=None):
-        self.lam, self.mask = _check_lam(lam), _as_mask(mask)
-
-    def __repr__(self):
-        return f"L1Penalty(lam={self.lam})"
-
-    def check(self, n_params):
-        _check_mask(self.mask, n_params)
-
-    def _m(self, theta):
-        return theta if self.mask is None else theta * self.mask
 
     def value(self, theta):
         return self.lam * float(np.abs(self._m(theta)).sum())
