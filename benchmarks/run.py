@@ -1,0 +1,123 @@
+"""numnet against PyTorch, JAX, scikit-learn and np.matmul, in one run (`make bench`).
+
+Workloads (``--only``, by module): ``products`` (1–4: gradient, exact
+Hessian-vector and Gauss-Newton products of a 784-1024-1024-10 tanh network,
+batch 512, and their share of the matmul limit), ``training`` (5: time to
+97% test accuracy on digits), ``random_features`` (6: streaming
+extreme-learning-machine fit at n = 10⁵, 10⁶) and ``hessian`` (7: dense
+exact Hessian of 2,092 parameters). Every library uses the same number of
+threads. A full run prints the table and writes ``benchmarks/results.json``
+and ``BENCHMARKS.md``; ``--quick`` runs tiny sizes as a smoke test and
+writes only what ``--json``/``--md`` ask for.
+
+    python benchmarks/run.py                      # the full run (about 10 minutes)
+    python benchmarks/run.py --quick --only products,hessian
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from workloads import WORKLOADS, load  # noqa: E402
+from workloads._machine import load_average, machine_facts  # noqa: E402
+from workloads._report import add_ratios, console_table, markdown  # noqa: E402
+from workloads._targets import evaluate  # noqa: E402
+from workloads._timing import Settings, limit_threads  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DTYPES = ("float64", "float32")
+
+
+def _names(text, allowed, what):
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in allowed]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"{what} must be a comma-separated subset of {','.join(allowed)}")
+    return names
+
+
+def _default_threads():
+    from threadpoolctl import threadpool_info
+
+    found = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+    return found[0] if found else os.cpu_count()
+
+
+def parse(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="tiny sizes, few repeats: a smoke run, not a measurement")
+    p.add_argument("--only", type=lambda s: _names(s, WORKLOADS, "--only"), default=list(WORKLOADS),
+                   help=f"comma-separated workloads among {','.join(WORKLOADS)}")
+    p.add_argument("--dtypes", type=lambda s: _names(s, DTYPES, "--dtypes"), default=list(DTYPES))
+    p.add_argument("--threads", type=int, default=None, help="threads for every library (default: NumPy's BLAS)")
+    p.add_argument("--repeats", type=int, default=None, help="timed calls per implementation (default 7, quick 2)")
+    p.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3, quick 1)")
+    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                   help="cpu = process CPU time (only meaningful with --threads 1)")
+    p.add_argument("--json", type=Path, default=None, help="results file (full run: benchmarks/results.json)")
+    p.add_argument("--md", type=Path, default=None, help="report file (full run: BENCHMARKS.md)")
+    args = p.parse_args(argv)
+    if args.threads is not None and args.threads < 1:
+        p.error("--threads must be at least 1")
+    if not args.quick:
+        args.json = args.json or ROOT / "benchmarks" / "results.json"
+        args.md = args.md or ROOT / "BENCHMARKS.md"
+    return args
+
+
+def _settings(args):
+    repeats = args.repeats or (2 if args.quick else 7)
+    rounds = args.rounds or (1 if args.quick else 3)
+    return Settings(repeats=repeats, warmup=1 if args.quick else 2, rounds=rounds, clock=args.clock,
+                    quick=args.quick)
+
+
+def run_workloads(names, settings, dtypes, log=print):
+    """Run the named workloads; return their cases (with ratios). Missing numnet features are skipped."""
+    cases = []
+    for name in names:
+        module = load(name)
+        if module is None:
+            log(f"\n{name}: skipped (the numnet module it measures is not installed)")
+            continue
+        t0 = time.perf_counter()
+        new = [add_ratios(c) for c in module.run(settings, dtypes)]
+        log(console_table(new) + f"\n  [{name}: {time.perf_counter() - t0:.0f} s]")
+        cases += new
+    return cases
+
+
+def _write(args, meta, cases, verdicts):
+    if args.json:
+        args.json.write_text(json.dumps({"meta": meta, "cases": cases, "targets": verdicts}, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    if args.md:
+        args.md.write_text(markdown(meta, cases, verdicts))
+        print(f"wrote {args.md}")
+
+
+def main(argv=None):
+    args = parse(argv)
+    threads = args.threads or _default_threads()
+    limiter = limit_threads(threads)  # noqa: F841  (kept alive for the whole run)
+    settings = _settings(args)
+    meta = {"machine": machine_facts(), "threads": threads, "settings": vars(settings).copy(),
+            "workloads": args.only, "dtypes": args.dtypes}
+    t0 = time.perf_counter()
+    cases = run_workloads(args.only, settings, args.dtypes)
+    meta.update(elapsed_s=time.perf_counter() - t0, load_average_end=load_average())
+    verdicts = evaluate(cases)
+    print("\nTargets:")
+    for v in verdicts:
+        print(f"  {v['id']} [{v['dtype']}] {'met' if v['met'] else 'NOT met'}: {v['goal']} — {v['measured']}")
+    _write(args, meta, cases, verdicts)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""Timing: warm-up, interleaved rounds, median of repeats, one thread count for all.
+
+Every library in a run uses the same number of threads: NumPy's BLAS is
+limited with threadpoolctl and PyTorch with ``torch.set_num_threads``; JAX
+uses every core, or one thread when :func:`limit_threads` sets ``XLA_FLAGS``
+before JAX is imported (so the runner's default is all cores). Calls of different libraries are timed in blocks
+separated by a short pause, so that one library's spinning worker threads
+(OpenBLAS and OpenMP both busy-wait after a call) never steal a core from the
+next one; the blocks are repeated in rounds so that a change of machine
+load affects every implementation alike.
+"""
+
+import os
+import time
+
+import numpy as np
+
+__all__ = ["Settings", "limit_threads", "time_calls", "compare", "summary"]
+
+PAUSE_S = 0.15
+
+
+class Settings:
+    """How to time: ``repeats`` timed calls in ``rounds`` rounds after ``warmup`` calls.
+
+    Parameters
+    ----------
+    repeats : int
+        Timed calls per implementation (split over the rounds).
+    warmup : int
+        Untimed calls per implementation before the first round.
+    rounds : int
+        Number of interleaved rounds.
+    clock : {"wall", "cpu"}
+        ``"wall"``: ``time.perf_counter``. ``"cpu"``: process CPU time,
+        robust to other processes on a shared machine but only meaningful
+        with one thread and libraries that compute in the calling thread.
+    quick : bool
+        Smaller problems and fewer repeats (a smoke run, not a measurement).
+    """
+
+    def __init__(self, repeats=7, warmup=2, rounds=1, clock="wall", quick=False):
+        if clock not in ("wall", "cpu"):
+            raise ValueError(f"clock must be 'wall' or 'cpu', got {clock!r}")
+        if min(repeats, rounds) < 1 or warmup < 0:
+            raise ValueError("repeats and rounds must be >= 1 and warmup >= 0")
+        self.repeats, self.warmup, self.rounds = int(repeats), int(warmup), int(rounds)
+        self.clock, self.quick = clock, bool(quick)
+
+    def now(self):
+        return time.perf_counter() if self.clock == "wall" else time.process_time()
+
+
+def limit_threads(n_threads):
+    """Use ``n_threads`` in NumPy's BLAS, PyTorch and (if imported later) JAX; return the limiter."""
+    from threadpoolctl import threadpool_limits
+
+    if n_threads == 1:  # XLA has no thread-count flag: one thread, or all cores
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
+                                   " intra_op_parallelism_threads=1").strip()
+    limiter = threadpool_limits(limits=n_threads, user_api="blas")
+    try:
+        import torch
+        torch.set_num_threads(n_threads)
+    except ImportError:
+        pass
+    return limiter
+
+
+def _block(fn, n, settings):
+    times = []
+    for _ in range(n):
+        t0 = settings.now()
+        fn()
+        times.append(settings.now() - t0)
+    return times
+
+
+def time_calls(fns, settings):
+    """Time each ``fns[name]()``; return ``{name: [seconds, ...]}``.
+
+    Each function is called ``settings.warmup`` times untimed, then
+    ``settings.repeats`` times split over ``settings.rounds`` interleaved
+    rounds of blocks.
+    """
+    times = {name: [] for name in fns}
+    for fn in fns.values():
+        _block(fn, settings.warmup, settings)
+    per_round = max(1, -(-settings.repeats // settings.rounds))
+    for _ in range(settings.rounds):
+        for name, fn in fns.items():
+            time.sleep(PAUSE_S)
+            times[name] += _block(fn, per_round, settings)
+    return times
+
+
+def summary(times):
+    """Median, min and interquartile range (seconds) of a list of timings."""
+    t = np.asarray(times, dtype=float)
+    q1, med, q3 = np.percentile(t, [25, 50, 75])
+    return {"median_s": float(med), "min_s": float(t.min()), "iqr_s": float(q3 - q1), "n": int(t.size)}
+
+
+def compare(fns, settings):
+    """``{name: summary}`` of :func:`time_calls`."""
+    return {name: summary(t) for name, t in time_calls(fns, settings).items()}
