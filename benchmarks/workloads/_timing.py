@@ -37,15 +37,22 @@ class Settings:
         with one thread and libraries that compute in the calling thread.
     quick : bool
         Smaller problems and fewer repeats (a smoke run, not a measurement).
+    pause : float
+        Seconds of sleep before each block of calls (lets other libraries'
+        worker threads go idle).
     """
 
-    def __init__(self, repeats=7, warmup=2, rounds=1, clock="wall", quick=False):
+    def __init__(self, repeats=7, warmup=2, rounds=1, clock="wall", quick=False, pause=PAUSE_S):
         if clock not in ("wall", "cpu"):
             raise ValueError(f"clock must be 'wall' or 'cpu', got {clock!r}")
         if min(repeats, rounds) < 1 or warmup < 0:
             raise ValueError("repeats and rounds must be >= 1 and warmup >= 0")
         self.repeats, self.warmup, self.rounds = int(repeats), int(warmup), int(rounds)
-        self.clock, self.quick = clock, bool(quick)
+        self.clock, self.quick, self.pause = clock, bool(quick), float(pause)
+
+    def replace(self, **changes):
+        """A copy with some fields changed."""
+        return Settings(**{**vars(self), **changes})
 
     def now(self):
         return time.perf_counter() if self.clock == "wall" else time.process_time()
@@ -89,7 +96,7 @@ def time_calls(fns, settings):
     per_round = max(1, -(-settings.repeats // settings.rounds))
     for _ in range(settings.rounds):
         for name, fn in fns.items():
-            time.sleep(PAUSE_S)
+            time.sleep(settings.pause)
             times[name] += _block(fn, per_round, settings)
     return times
 

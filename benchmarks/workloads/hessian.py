@@ -61,8 +61,8 @@ def run(settings, dtypes):
         impls = {"numnet curvature.hessian_dense": lambda: hessian_dense(p.obj, p.theta),
                  "torch.autograd.functional.hessian": _torch_hessian(t, False),
                  "torch.autograd.functional.hessian(vectorize=True)": _torch_hessian(t, True)}
-        stats = compare(impls, settings.__class__(repeats=min(settings.repeats, 5), warmup=1,
-                                                  rounds=1, clock=settings.clock, quick=settings.quick))
+        stats = compare(impls, settings.replace(repeats=min(settings.repeats, 5), warmup=min(settings.warmup, 1),
+                                                rounds=1))
         rows = [dict(impl=k, role="numnet" if k.startswith("numnet") else "peer", **v) for k, v in stats.items()]
         idx = _flat_index(p)
         H, Ht = hessian_dense(p.obj, p.theta), impls["torch.autograd.functional.hessian"]().numpy()
