@@ -365,10 +365,27 @@ def test_varpro_gradient_is_the_hidden_block_of_the_gradient():
     assert fd == pytest.approx(grad @ v, rel=1e-7)
 
 
+@pytest.mark.parametrize("curvature", ["block", "schur"])
+def test_varpro_gauss_newton_direction(curvature):
+    """After the projection θ₁ = (θ_h, w*), the step solves S p = −∇Φ with S = G_hh or G_hh − G_hw G_ww⁻¹ G_wh."""
+    obj, net = small_network_problem("cross_entropy", Tikhonov(1e-3))
+    iterates = []
+    res = minimize(obj, net.init(0), "varpro", curvature=curvature, max_iter=2, max_cg=500, max_forcing=1e-12,
+                   forcing_power=10.0, callback=lambda r: iterates.append(r.x.copy()))
+    n_h, (x1, x2) = net.slices[-1].start, iterates
+    G, g = _dense(obj.at(x1).gnvp, net.n_params), obj.grad(x1)
+    h, w = slice(0, n_h), slice(n_h, None)
+    S = G[h, h] - (G[h, w] @ np.linalg.solve(G[w, w], G[w, h]) if curvature == "schur" else 0)
+    t = res.history[1]["step"]
+    np.testing.assert_allclose((x2[h] - x1[h]) / t, np.linalg.solve(S, -g[h]), rtol=1e-5, atol=1e-8)
+
+
 def test_varpro_rejects_unsupported_networks_and_options():
     obj, net = small_network_problem()
     with pytest.raises(ValueError, match="outer"):
         minimize(obj, net.init(0), "varpro", outer="newton")
+    with pytest.raises(ValueError, match="curvature"):
+        minimize(obj, net.init(0), "varpro", curvature="full")
     tanh_out = Sequential([Dense(5, 4, "tanh"), Dense(4, 3, "tanh")])
     with pytest.raises(TypeError, match="identity"):
         OutputLayerSolver(Objective(tanh_out, "squared_error", obj.X, obj.Y))
@@ -376,10 +393,10 @@ def test_varpro_rejects_unsupported_networks_and_options():
         OutputLayerSolver(Objective(net, "absolute_error", obj.X, obj.Y))
 
 
-@pytest.mark.parametrize("outer", ["gauss-newton", "lbfgs"])
-def test_varpro_iterates_keep_the_output_layer_optimal(outer):
+@pytest.mark.parametrize("options", [{"outer": "gauss-newton"}, {"outer": "lbfgs"}, {"curvature": "schur"}])
+def test_varpro_iterates_keep_the_output_layer_optimal(options):
     obj, net = small_network_problem("squared_error")
-    res = minimize(obj, net.init(0), "varpro", outer=outer, max_iter=15)
+    res = minimize(obj, net.init(0), "varpro", max_iter=15, **options)
     first = res.history[0]["fun"]
     assert res.fun < 0.5 * first and first < obj.value(net.init(0))
     assert np.linalg.norm(obj.grad(res.x)[net.slices[-1]]) < 1e-10

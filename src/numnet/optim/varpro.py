@@ -1,6 +1,9 @@
 """Variable projection: eliminate the linear output layer; method "varpro"."""
 
+from functools import cached_property
+
 import numpy as np
+import scipy.linalg
 import scipy.sparse
 
 from ..layers import Dense
@@ -15,11 +18,11 @@ from .newton_cg import check_cg_options, check_positive, descent_step
 from .problem import Problem
 from .quasi_newton import LBFGS, quasi_newton_steps
 
-__all__ = ["varpro", "OutputLayerSolver", "project_output_layer", "output_hessian"]
+__all__ = ["varpro", "OutputLayerSolver", "project_output_layer", "output_hessian", "psd_factor"]
 
 OUTER = ("gauss-newton", "lbfgs")
 #: Output layers with at most this many parameters get dense Newton steps in the inner solve.
-DENSE_LIMIT = 2000
+DENSE_LIMIT = 1000
 
 
 def _split(objective):
@@ -68,8 +71,9 @@ class OutputLayerSolver:
     call for all outputs when D is the same for every output column, else
     column by column). Other smooth convex losses (softmax cross-entropy,
     binomial, …) take Newton steps warm-started at ``w0`` with an Armijo
-    search: the dense Hessian (:func:`output_hessian`, solved by lstsq so
-    the softmax shift null space does no harm) while the output layer has at
+    search: the dense Hessian (:func:`output_hessian`, by Cholesky with a
+    √ε shift that only moves its null space, the softmax shift of the output
+    columns) while the output layer has at
     most :data:`DENSE_LIMIT` parameters, truncated CG on ``hvp`` beyond.
     """
 
@@ -107,7 +111,7 @@ class OutputLayerSolver:
         reg = None if not self.D.any() else GeneralizedTikhonov(1.0, scipy.sparse.diags(np.sqrt(self.D)))
         inner = Problem(Objective(Sequential([self.out]), self.objective.loss, Z, self.objective.Y, reg),
                         self.counts)
-        Z1 = np.hstack([Z, np.ones((Z.shape[0], 1), Z.dtype)]) if self.out.bias else Z
+        Z1 = self.with_ones(Z)
         lin = inner.at(w0)
         for _ in range(self.max_inner):
             g = lin.grad
@@ -123,8 +127,29 @@ class OutputLayerSolver:
         """Newton direction: dense solve for small output layers, truncated CG otherwise."""
         if g.size > DENSE_LIMIT:
             return truncated_cg(lin.hvp, g, rtol=forcing_term(np.linalg.norm(g)), max_iter=50).p
-        H = output_hessian(self.objective.loss, lin.F, self.objective.Y, Z1) + np.diag(self.D)
-        return -np.linalg.lstsq(H, g, rcond=None)[0].astype(g.dtype, copy=False)
+        return self.output_solver(lin.F, Z1)(-g).astype(g.dtype, copy=False)
+
+    def output_solver(self, F, Z1):
+        """Solver of the dense output-layer Hessian (+ D) at outputs F, features Z₁ (with the ones column)."""
+        return psd_factor(output_hessian(self.objective.loss, F, self.objective.Y, Z1) + np.diag(self.D))
+
+    def with_ones(self, Z):
+        """Z₁ = [Z, 1] when the output layer has a bias, else Z."""
+        return np.hstack([Z, np.ones((Z.shape[0], 1), Z.dtype)]) if self.out.bias else Z
+
+
+def psd_factor(H):
+    """A solver x = solve(b) of H x = b for positive semi-definite H: Cholesky of H + δI, δ = √ε · max diag H.
+
+    The shift only moves the null space of H (e.g. the softmax shift of the
+    output columns), to which a gradient is orthogonal; lstsq if Cholesky fails.
+    """
+    delta = np.sqrt(np.finfo(H.dtype).eps) * max(float(np.max(np.diag(H))), np.finfo(H.dtype).tiny)
+    try:
+        factor = scipy.linalg.cho_factor(H + delta * np.eye(H.shape[0], dtype=H.dtype))
+    except np.linalg.LinAlgError:
+        return lambda b: np.linalg.lstsq(H, b, rcond=None)[0]
+    return lambda b: scipy.linalg.cho_solve(factor, b)
 
 
 def output_hessian(loss, F, Y, Z1):
@@ -167,10 +192,10 @@ def project_output_layer(objective, theta, **solver_options):
 
 
 class _ReducedLinearization:
-    """Φ at θ_h: value, gradient ∂J/∂θ_h at w*, and hidden-block Gauss-Newton products."""
+    """Φ at θ_h: value, gradient ∂J/∂θ_h at w*, and reduced Gauss-Newton products (block or Schur)."""
 
-    def __init__(self, full, n_h, penalty):
-        self.full, self.n_h = full, n_h
+    def __init__(self, full, n_h, penalty, solver=None):
+        self.full, self.n_h, self.solver = full, n_h, solver
         self.theta, self.w = full.theta[:n_h], full.theta[n_h:]
         self.value = float(full.value) + penalty
 
@@ -178,17 +203,26 @@ class _ReducedLinearization:
     def grad(self):
         return self.full.grad[: self.n_h]
 
+    @cached_property
+    def _solve_ww(self):
+        return self.solver.output_solver(self.full.F, self.solver.with_ones(self.full.cache[-1].X))
+
     def gnvp(self, v):
+        """G_hh v ("block"), or the Schur complement (G_hh − G_hw G_ww⁻¹ G_wh) v = P_h G [v; −z] ("schur")."""
         pad = np.zeros(self.full.theta.size, dtype=v.dtype)
         pad[: self.n_h] = v
+        Gv = self.full.gnvp(pad)
+        if self.solver is None:
+            return Gv[: self.n_h]
+        pad[self.n_h:] = -self._solve_ww(Gv[self.n_h:])
         return self.full.gnvp(pad)[: self.n_h]
 
 
 class _Reduced:
     """The reduced problem θ_h ↦ Φ(θ_h) = min_w J(θ_h, w) (+ ½·inner_reg·‖W‖²) for the line searches."""
 
-    def __init__(self, problem, solver, w0):
-        self.problem, self.solver, self.w = problem, solver, w0
+    def __init__(self, problem, solver, w0, schur=False):
+        self.problem, self.solver, self.w, self.schur = problem, solver, w0, schur
         self.n_h = problem.objective.net.slices[-1].start
         self.W_mask = ~solver.out.bias_mask()
         self.trials = {}
@@ -198,7 +232,8 @@ class _Reduced:
         w = self.solver.solve(Z, self.w) if np.isfinite(Z).all() else self.w
         W = w[self.W_mask]
         lin = _ReducedLinearization(self.problem.at(np.concatenate([theta_h, w])), self.n_h,
-                                    0.5 * self.solver.inner_reg * float(np.dot(W, W)))
+                                    0.5 * self.solver.inner_reg * float(np.dot(W, W)),
+                                    self.solver if self.schur else None)
         self.trials[id(lin.theta)] = lin
         return lin
 
@@ -210,7 +245,7 @@ class _Reduced:
 
 
 def _gauss_newton_steps(reduced, lin, max_cg, forcing_power, max_forcing, c1, max_backtracks):
-    """Gauss-Newton on Φ with the hidden block P_h G P_hᵀ of the Gauss-Newton matrix."""
+    """Gauss-Newton on Φ with the reduced Gauss-Newton products of ``lin.gnvp``."""
     while True:
         g = lin.grad
         rtol = forcing_term(np.linalg.norm(g), forcing_power, max_forcing)
@@ -229,14 +264,22 @@ def _lbfgs_steps(reduced, lin, memory):
 
 
 @register("varpro")
-def varpro(problem, x, f, g, *, outer="gauss-newton", inner_reg=0.0, max_inner=20, inner_gtol=1e-10,
-           max_cg=50, forcing_power=0.5, max_forcing=0.5, c1=1e-4, max_backtracks=30, memory=10):
+def varpro(problem, x, f, g, *, outer="gauss-newton", curvature="block", inner_reg=0.0, max_inner=20,
+           inner_gtol=1e-10, max_cg=50, forcing_power=0.5, max_forcing=0.5, c1=1e-4, max_backtracks=30,
+           memory=10):
     """Variable projection: optimize the hidden parameters, solve for the output layer exactly.
 
     **Options**
 
     outer : {"gauss-newton", "lbfgs"}, default="gauss-newton"
         Method on the reduced problem Φ(θ_h).
+    curvature : {"block", "schur"}, default="block"
+        Reduced Gauss-Newton matrix (only used when outer="gauss-newton"):
+        "block" the hidden block G_hh of the Gauss-Newton matrix G at
+        (θ_h, w*); "schur" its Schur complement G_hh − G_hw G_ww⁻¹ G_wh,
+        which accounts for w* following θ_h (two G products per CG
+        iteration plus a dense solve with G_ww; output layers of at most
+        :data:`DENSE_LIMIT` parameters).
     inner_reg : float, default=0.0
         Extra ridge ½·inner_reg·‖W_out‖² on the output weights, added to Φ
         (the objective's own Tikhonov is always included); 0 keeps Φ(θ_h)
@@ -264,19 +307,31 @@ def varpro(problem, x, f, g, *, outer="gauss-newton", inner_reg=0.0, max_inner=2
 
     because ∂J/∂w = 0 at the minimizer w*: the variable-projection gradient
     is the ordinary backpropagation gradient's hidden block at (θ_h, w*);
-    dw*/dθ_h is never formed. Outer "gauss-newton" solves
-    P_h G P_hᵀ p = −∇Φ by CG (the hidden block of the Gauss-Newton matrix at
-    (θ_h, w*), coupling through w* ignored as in notes 000) with an Armijo
-    search on Φ; "lbfgs" runs L-BFGS on Φ. Every trial point costs one
+    dw*/dθ_h is never formed. Outer "gauss-newton" solves S p = −∇Φ by CG
+    with an Armijo search on Φ, where S is either the hidden block
+    P_h G P_hᵀ of the Gauss-Newton matrix at (θ_h, w*) (coupling through w*
+    ignored, as notes 000 ignores the coupling of the blocks), or its Schur
+    complement S = G_hh − G_hw G_ww⁻¹ G_wh: differentiating the inner
+    optimality condition gives dw*/dθ_h ≈ −G_ww⁻¹ G_wh, and S is the
+    Gauss-Newton matrix of the reduced problem built from the total
+    Jacobian J_h + J_w dw*/dθ_h (Kaufman's variant for least squares,
+    where S = J_hᵀ (I − P_w) J_h with P_w the projector onto range J_w).
+    S v = P_h G [v; −z] with z = G_ww⁻¹ P_w G [v; 0], because the output
+    rows of G [v; −z] vanish. "lbfgs" runs L-BFGS on Φ. Every trial point costs one
     inner solve and one linearization. The first iterate is the projection
     of the start (θ_h, w*(θ_h)); each yields the full θ, J(θ) and ∇J(θ).
     """
     if outer not in OUTER:
         raise ValueError(f"outer must be one of {OUTER}, got {outer!r}")
+    if curvature not in ("block", "schur"):
+        raise ValueError(f"curvature must be 'block' or 'schur', got {curvature!r}")
     check_cg_options(max_cg, forcing_power, max_forcing)
     solver = OutputLayerSolver(problem.objective, inner_reg=inner_reg, max_inner=max_inner,
                                inner_gtol=inner_gtol, counts=problem.counts)
-    reduced = _Reduced(problem, solver, x[solver.hidden.n_params:].copy())
+    if curvature == "schur" and solver.out.n_params > DENSE_LIMIT:
+        raise ValueError(f"curvature='schur' needs an output layer of at most {DENSE_LIMIT} parameters, "
+                         f"got {solver.out.n_params}")
+    reduced = _Reduced(problem, solver, x[solver.hidden.n_params:].copy(), schur=curvature == "schur")
     lin = reduced.accepted(reduced.at(x[: reduced.n_h]).theta)
     yield Iterate(lin.full.theta, float(lin.full.value), lin.full.grad, step=0.0)
     steps = (_gauss_newton_steps(reduced, lin, max_cg, forcing_power, max_forcing, c1, max_backtracks)
