@@ -92,9 +92,9 @@ def figure(prob, theta0, runs, path):
         axes[0, 1].semilogy(it, loss, label=m)
         axes[1, 0].plot(np.maximum(t, 1e-3), acc, label=m)
         axes[1, 1].plot(it, acc, label=m)
-    for ax, (x, y) in zip(axes.ravel(), [("time (s)", "training loss"), ("iteration (SGD/Adam: epoch)", "training loss"),
-                                         ("time (s)", "validation accuracy"),
-                                         ("iteration (SGD/Adam: epoch)", "validation accuracy")]):
+    labels = [(x, y) for y in ("training loss", "validation accuracy")
+              for x in ("time (s)", "iteration (SGD/Adam: epoch)")]
+    for ax, (x, y) in zip(axes.ravel(), labels):
         ax.set(xlabel=x, ylabel=y)
         if x.startswith("time"):
             ax.set_xscale("log")

@@ -9,9 +9,8 @@ block Gauss-Newton and the variable-projection identities.
 
 import numpy as np
 import pytest
-from scipy.optimize import brentq
+from scipy.optimize import brentq, rosen, rosen_der, rosen_hess_prod
 from scipy.optimize import minimize as scipy_minimize
-from scipy.optimize import rosen, rosen_der, rosen_hess_prod
 
 from numnet.datasets import inverse_crime
 from numnet.layers import Dense
@@ -184,7 +183,7 @@ def test_inverse_crime_excess_loss_below_1e_4(crime, method):
     iterations. :func:`test_inverse_crime_from_random_init` covers the
     random start.
     """
-    obj, net, theta_true, E_true = crime
+    obj, _, theta_true, E_true = crime
     theta0 = theta_true + 0.2 * np.random.default_rng(0).standard_normal(theta_true.size)
     assert obj.value(theta0) - E_true > 0.8
     res = minimize(obj, theta0, method, max_iter=80, gtol=1e-12)
@@ -367,7 +366,10 @@ def test_varpro_gradient_is_the_hidden_block_of_the_gradient():
 
 @pytest.mark.parametrize("curvature", ["block", "schur"])
 def test_varpro_gauss_newton_direction(curvature):
-    """After the projection θ₁ = (θ_h, w*), the step solves S p = −∇Φ with S = G_hh or G_hh − G_hw G_ww⁻¹ G_wh."""
+    """After the projection θ₁ = (θ_h, w*) the step solves S p = −∇Φ.
+
+    S = G_hh ("block") or G_hh − G_hw G_ww⁻¹ G_wh ("schur"), from the dense Gauss-Newton matrix G.
+    """
     obj, net = small_network_problem("cross_entropy", Tikhonov(1e-3))
     iterates = []
     res = minimize(obj, net.init(0), "varpro", curvature=curvature, max_iter=2, max_cg=500, max_forcing=1e-12,

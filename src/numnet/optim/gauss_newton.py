@@ -6,7 +6,7 @@ from .base import Iterate, register
 from .krylov import forcing_term, truncated_cg
 from .newton_cg import check_cg_options, descent_step
 
-__all__ = ["gauss_newton", "damped"]
+__all__ = ["damped", "gauss_newton"]
 
 
 def damped(product, damping):

@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["CGResult", "truncated_cg", "steihaug_cg", "forcing_term", "model_decrease"]
+__all__ = ["CGResult", "forcing_term", "model_decrease", "steihaug_cg", "truncated_cg"]
 
 
 class CGResult(NamedTuple):

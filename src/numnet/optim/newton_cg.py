@@ -6,7 +6,7 @@ from .base import Iterate, NoProgress, register
 from .krylov import forcing_term, truncated_cg
 from .linesearch import armijo
 
-__all__ = ["newton_cg", "descent_step", "check_positive", "check_cg_options"]
+__all__ = ["check_cg_options", "check_positive", "descent_step", "newton_cg"]
 
 
 def check_positive(value, name, *, integer=False):

@@ -6,7 +6,7 @@ from .base import Iterate, NoProgress, register
 from .krylov import forcing_term, model_decrease, steihaug_cg
 from .newton_cg import check_cg_options, check_positive
 
-__all__ = ["trust_ncg", "try_point", "gain_ratio"]
+__all__ = ["gain_ratio", "trust_ncg", "try_point"]
 
 
 def try_point(problem, x):

@@ -18,7 +18,7 @@ from .newton_cg import check_cg_options, check_positive, descent_step
 from .problem import Problem
 from .quasi_newton import LBFGS, quasi_newton_steps
 
-__all__ = ["varpro", "OutputLayerSolver", "project_output_layer", "output_hessian", "psd_factor"]
+__all__ = ["OutputLayerSolver", "output_hessian", "project_output_layer", "psd_factor", "varpro"]
 
 OUTER = ("gauss-newton", "lbfgs")
 #: Output layers with at most this many parameters get dense Newton steps in the inner solve.
