@@ -73,8 +73,8 @@ class OutputLayerSolver:
     binomial, …) take Newton steps warm-started at ``w0`` with an Armijo
     search: the dense Hessian (:func:`output_hessian`, by Cholesky with a
     √ε shift that only moves its null space, the softmax shift of the output
-    columns) while the output layer has at
-    most :data:`DENSE_LIMIT` parameters, truncated CG on ``hvp`` beyond.
+    columns) while the output layer has at most :data:`DENSE_LIMIT`
+    parameters, truncated CG on ``hvp`` beyond.
     """
 
     def __init__(self, objective, *, inner_reg=0.0, max_inner=20, inner_gtol=1e-10, counts=None):
@@ -98,9 +98,8 @@ class OutputLayerSolver:
         return self._lstsq(Z) if self.least_squares else self._newton(Z, w0)
 
     def _lstsq(self, Z):
-        out, Y, n = self.out, self.objective.Y, Z.shape[0]
-        A = np.hstack([Z, np.ones((n, 1), Z.dtype)]) if out.bias else Z
-        Dm = self.D.reshape(A.shape[1], out.d_out) if out.bias else self.D.reshape(out.d_in, out.d_out)
+        out, Y, A = self.out, self.objective.Y, self.with_ones(Z)
+        Dm = self.D.reshape(A.shape[1], out.d_out)
         if (Dm == Dm[:, :1]).all():
             Wb = _ridge_lstsq(A, Y, Dm[:, 0])
         else:
@@ -285,7 +284,7 @@ def varpro(problem, x, f, g, *, outer="gauss-newton", curvature="block", inner_r
         (the objective's own Tikhonov is always included); 0 keeps Φ(θ_h)
         = min_w J(θ_h, w) exactly.
     max_inner : int, default=20
-        Newton-CG iterations of the inner solve (losses other than least squares).
+        Newton iterations of the inner solve (losses other than least squares).
     inner_gtol : float, default=1e-10
         Gradient tolerance of the inner Newton solve.
     max_cg, forcing_power, max_forcing, c1, max_backtracks
@@ -317,9 +316,10 @@ def varpro(problem, x, f, g, *, outer="gauss-newton", curvature="block", inner_r
     Jacobian J_h + J_w dw*/dθ_h (Kaufman's variant for least squares,
     where S = J_hᵀ (I − P_w) J_h with P_w the projector onto range J_w).
     S v = P_h G [v; −z] with z = G_ww⁻¹ P_w G [v; 0], because the output
-    rows of G [v; −z] vanish. "lbfgs" runs L-BFGS on Φ. Every trial point costs one
-    inner solve and one linearization. The first iterate is the projection
-    of the start (θ_h, w*(θ_h)); each yields the full θ, J(θ) and ∇J(θ).
+    rows of G [v; −z] vanish. "lbfgs" runs L-BFGS on Φ. Every trial point
+    costs one inner solve and one linearization. The first iterate is the
+    projection of the start (θ_h, w*(θ_h)); each yields the full θ, J(θ)
+    and ∇J(θ).
     """
     if outer not in OUTER:
         raise ValueError(f"outer must be one of {OUTER}, got {outer!r}")
