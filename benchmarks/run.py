@@ -112,7 +112,7 @@ def main(argv=None):
     cases = run_workloads(args.only, settings, args.dtypes)
     meta.update(elapsed_s=time.perf_counter() - t0, load_average_end=load_average())
     verdicts = evaluate(cases)
-    print("\nTargets:")
+    print("\nTargets:" if verdicts else "\nTargets: none of their workloads ran")
     for v in verdicts:
         print(f"  {v['id']} [{v['dtype']}] {'met' if v['met'] else 'NOT met'}: {v['goal']} — {v['measured']}")
     _write(args, meta, cases, verdicts)

@@ -10,8 +10,9 @@ n = 10⁵ only: at 10⁶, Z alone would take 16 GB in float64.
 
 Peak memory is the tracemalloc peak (NumPy reports its buffers to
 tracemalloc) of one extra, traced call; the data X and, for the peers, the
-precomputed Z are allocated before tracing starts, so the peak is what the
-fit itself adds. With one repeat (n = 10⁶) the traced call is also the
+precomputed Z are allocated before tracing starts; a peer's peak is then
+reported as Z plus what its fit adds (``fit_peak_mb`` alone), numnet's as
+what its streaming fit adds. With one repeat (n = 10⁶) the traced call is also the
 timed one; otherwise the times come from separate untraced calls. The matmul limit is ``np.matmul`` on the Gram products the
 fit needs, Z_bᵀ Z_b for every batch b (2·n·m² FLOPs in all).
 """
@@ -114,8 +115,8 @@ def _case(n, dtype, settings, with_peers):
         features_s = time.perf_counter() - t0
         rows += [_row("NumPy direct normal equations (whole Z)", "peer", _numpy_direct(Z, y), settings, repeats),
                  _row("sklearn Ridge on precomputed Z", "peer", _ridge(Z, y), settings, repeats)]
-        for r in rows[1:]:
-            r["features_s"] = features_s  # forming Z, not included in median_s
+        for r in rows[1:]:  # forming Z is not in their time, but Z is in their memory
+            r.update(features_s=features_s, fit_peak_mb=r["peak_mb"], peak_mb=r["peak_mb"] + Z.nbytes / 2**20)
         del Z
     parts, rows_per_batch = _batch_parts(feats, X, batch, settings)
     limit = parts["np.matmul gram"] * n / rows_per_batch
