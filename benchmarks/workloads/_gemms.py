@@ -3,7 +3,9 @@
 A product's FLOPs are counted as its matrix multiplications (2·m·k·n each;
 element-wise work is O(n·width) and not counted). The *matmul limit* of a
 product is the time ``np.matmul`` takes for the same list of products, with
-the same shapes and the same transposes, measured in the same run:
+the same shapes and the same transposes, measured in the same run (the
+fastest of the repeated calls of each, so that a spike of machine load
+never inflates the limit):
 ``fraction = limit time / product time`` is the achieved GFLOP/s as a
 fraction of what NumPy's BLAS reaches on those shapes.
 

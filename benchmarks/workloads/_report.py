@@ -98,7 +98,8 @@ def _md_limits(cases):
     if not rows:
         return ""
     return ("### 4. Achieved GFLOP/s as a fraction of the matmul limit\n\nFLOPs are the matrix products "
-            "numnet runs (2·m·k·n each); the limit is np.matmul on the same list of shapes and transposes. "
+            "numnet runs (2·m·k·n each); the limit is np.matmul on the same list of shapes and transposes "
+            "(the fastest of its repeated calls, against numnet's median). "
             "The last column is how much faster torch.matmul runs the same list.\n\n" +
             _md_table(["product", "dtype", "GFLOP", "numnet GFLOP/s", "np.matmul GFLOP/s", "fraction",
                        "torch.matmul speed-up"], rows) + "\n")
