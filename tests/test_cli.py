@@ -14,8 +14,9 @@ import pytest
 
 from numnet import io as numnet_io
 from numnet.cli import main
-from numnet.cli._training import build_network, encode_targets, fold_standardization, predict_labels
+from numnet.cli._training import encode_targets, fold_standardization, predict_labels
 from numnet.experiments import discover
+from numnet.network import mlp
 
 
 def numnet(*args, cwd=None):
@@ -96,7 +97,7 @@ def test_check_exits_1_when_a_derivative_is_wrong(monkeypatch, tmp_path, capsys)
 
 def test_folded_standardization_gives_the_same_outputs_on_raw_inputs():
     rng = np.random.default_rng(0)
-    net = build_network(3, [4, 5], 2, "tanh")
+    net = mlp(3, [4, 5], 2, "tanh")
     theta = net.init(0)
     X = rng.normal(5.0, 3.0, (20, 3))
     mean, scale = X.mean(axis=0), X.std(axis=0)

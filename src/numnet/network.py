@@ -3,9 +3,9 @@
 import numpy as np
 
 from ._validation import as_rng, check_float_dtype, check_matrix, check_theta
-from .layers import INIT_SCHEMES
+from .layers import INIT_SCHEMES, Dense
 
-__all__ = ["Sequential"]
+__all__ = ["Sequential", "mlp"]
 
 
 class Sequential:
@@ -140,3 +140,14 @@ class Sequential:
             if i > 0:
                 gZ = gZs[i - 1] if gZs is not None else layer.vjp(theta[s], cache[i], gZ, need_gtheta=False)[1]
         return Rg, dgZ
+
+
+def mlp(n_features, hidden, n_outputs, activation="tanh"):
+    """The multi-layer perceptron n_features → hidden[0] → … → n_outputs (notes 003).
+
+    Hidden layers are ``Dense(..., activation)``; the output layer is linear
+    (identity), as the losses fuse sigmoid/softmax into themselves.
+    """
+    widths = [n_features, *hidden, n_outputs]
+    acts = [activation] * len(hidden) + ["identity"]
+    return Sequential([Dense(a, b, act) for a, b, act in zip(widths[:-1], widths[1:], acts)])

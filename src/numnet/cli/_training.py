@@ -12,11 +12,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ..estimators import class_index, classifier_targets, encode_labels
-from ..layers import Dense
-from ..network import Sequential
 
 __all__ = ["Targets", "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES", "infer_task", "default_loss",
-           "encode_targets", "build_network", "fold_standardization", "predict_labels", "metrics"]
+           "encode_targets", "fold_standardization", "predict_labels", "metrics"]
 
 CLASSIFICATION_LOSSES = ("cross_entropy", "squared_error", "binomial", "hinge")
 REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber")
@@ -60,13 +58,6 @@ def encode_targets(y, loss, task, classes=None):
     classes, codes = encode_labels(y, classes)
     Y, n_outputs, net_loss = classifier_targets(codes, len(classes), loss)
     return Targets(Y, n_outputs, classes, net_loss)
-
-
-def build_network(n_features, hidden, n_outputs, activation):
-    """Dense layers ``n_features → hidden… → n_outputs`` with σ on the hidden ones, a linear output."""
-    widths = [n_features, *hidden, n_outputs]
-    acts = [activation] * len(hidden) + ["identity"]
-    return Sequential([Dense(a, b, act) for a, b, act in zip(widths[:-1], widths[1:], acts)])
 
 
 def fold_standardization(net, theta, mean, scale):

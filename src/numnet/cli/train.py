@@ -20,11 +20,26 @@ import numpy as np
 from .._files import atomic_path
 from ..activations import ACTIVATIONS
 from ..datasets import DATASETS, load, train_val_test_split
+from ..network import mlp
 from ..objective import Objective
 from ..regularizers import Tikhonov
-from ._parser import CommandError, fraction, int_list, nonneg_float, positive_float, positive_int
-from ._training import (CLASSIFICATION_LOSSES, REGRESSION_LOSSES, build_network, default_loss,
-                        encode_targets, fold_standardization, infer_task, metrics)
+from ._parser import (
+    CommandError,
+    fraction,
+    int_list,
+    nonneg_float,
+    positive_float,
+    positive_int,
+)
+from ._training import (
+    CLASSIFICATION_LOSSES,
+    REGRESSION_LOSSES,
+    default_loss,
+    encode_targets,
+    fold_standardization,
+    infer_task,
+    metrics,
+)
 
 __all__ = ["NAME", "HELP", "add_arguments", "run"]
 
@@ -111,7 +126,7 @@ class _Setup:
         self.scale[self.scale == 0] = 1.0
         tr = encode_targets(self.ytr, self.loss, self.task)
         self.classes, self.n_outputs, self.net_loss = tr.classes, tr.n_outputs, tr.loss
-        self.net = build_network(X.shape[1], args.hidden, tr.n_outputs, args.activation)
+        self.net = mlp(X.shape[1], args.hidden, tr.n_outputs, args.activation)
         reg = Tikhonov(args.alpha, mask=~self.net.bias_mask()) if args.alpha > 0 else None
         self.train = Objective(self.net, tr.loss, self._std(self.Xtr), tr.Y, reg)
         self.val = None
@@ -171,8 +186,8 @@ def run(args):
 
 def _save(setup, res, scores, args, seconds):
     from .. import io
-    from ._train_figures import decision_figure, loss_figure
     from ..plots import save_figure
+    from ._train_figures import decision_figure, loss_figure
 
     out = Path(args.out)
     theta = fold_standardization(setup.net, res.x, setup.mean, setup.scale)

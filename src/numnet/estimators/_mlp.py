@@ -1,7 +1,6 @@
 """Multi-layer perceptrons trained by any :func:`numnet.optim.minimize` method."""
 
 import warnings
-from itertools import pairwise
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -11,8 +10,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.metaestimators import available_if
 
 from ..activations import ACTIVATIONS
-from ..layers import Dense
 from ..losses import Huber
+from ..network import mlp
 from ..objective import Objective
 from ..optim import METHODS, minimize
 from ..regularizers import Tikhonov
@@ -83,9 +82,7 @@ class _BaseMLP(NetworkEstimatorMixin, BaseEstimator):
     """Training loop shared by :class:`MLPClassifier` and :class:`MLPRegressor`."""
 
     def _layers(self, d_in, d_out):
-        widths = [d_in, *_hidden_sizes(self.hidden_layer_sizes)]
-        hidden = [Dense(a, b, self.activation) for a, b in pairwise(widths)]
-        return hidden + [Dense(widths[-1], d_out)]
+        return mlp(d_in, _hidden_sizes(self.hidden_layer_sizes), d_out, self.activation).layers
 
     def fit(self, X, y):
         """Fit the network to (X, y) with ``solver``; returns self."""
