@@ -16,7 +16,6 @@ writes only what ``--json``/``--md`` ask for.
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ from workloads import WORKLOADS, load  # noqa: E402
 from workloads._machine import load_average, machine_facts  # noqa: E402
 from workloads._report import add_ratios, console_table, markdown  # noqa: E402
 from workloads._targets import evaluate  # noqa: E402
-from workloads._timing import Settings, limit_threads  # noqa: E402
+from workloads._timing import Settings, current_threads, limit_threads  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DTYPES = ("float64", "float32")
@@ -39,13 +38,6 @@ def _names(text, allowed, what):
     if bad or not names:
         raise argparse.ArgumentTypeError(f"{what} must be a comma-separated subset of {','.join(allowed)}")
     return names
-
-
-def _default_threads():
-    from threadpoolctl import threadpool_info
-
-    found = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
-    return found[0] if found else os.cpu_count()
 
 
 def parse(argv=None):
@@ -103,7 +95,7 @@ def _write(args, meta, cases, verdicts):
 
 def main(argv=None):
     args = parse(argv)
-    threads = args.threads or _default_threads()
+    threads = args.threads or current_threads()
     limiter = limit_threads(threads)  # noqa: F841  (kept alive for the whole run)
     settings = _settings(args)
     meta = {"machine": machine_facts(), "threads": threads, "settings": vars(settings).copy(),

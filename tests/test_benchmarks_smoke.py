@@ -91,10 +91,20 @@ def test_first_hit_finds_the_smallest_budget_reaching_the_target():
 
 
 def test_training_contenders_fit_and_score():
-    for impl, (role, fit) in training._contenders("float64", quick=True).items():
-        seconds, acc = fit(2)
+    for impl, (role, fits) in training._contenders("float64", quick=True, seeds=(0,)).items():
+        seconds, acc = fits[0](2)
         assert seconds > 0 and 0.0 <= acc <= 1.0, impl
         assert role == ("numnet" if impl.startswith("numnet") else "peer")
+
+
+def test_training_row_takes_the_median_over_seeds_that_reach_the_target():
+    def fit_reaching_at(k_hit, seconds_per_k):
+        return lambda k: (seconds_per_k * k, 0.99 if k >= k_hit else 0.5)
+
+    fits = [fit_reaching_at(4, 0.01), fit_reaching_at(10, 0.01), lambda k: (0.01, 0.5)]
+    row = training._row("x", "peer", fits, quick=False)
+    assert row["seeds_reached"] == "2/3" and row["median_s"] == pytest.approx(0.07)
+    assert row["iterations"] == 7
 
 
 def test_random_features_memory_does_not_grow_with_n():

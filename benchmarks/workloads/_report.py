@@ -33,7 +33,7 @@ def _extra(case, r):
     if case["workload"] in ("grad", "hvp", "gnvp"):
         return f"{r['gflops_per_s']:.1f} GFLOP/s"
     if case["workload"] == "training":
-        return (f"k={r['iterations']}, acc {r['accuracy']:.3f}" if r.get("reached")
+        return (f"k={r['iterations']}, acc {r['accuracy']:.3f}, seeds {r['seeds_reached']}" if r.get("reached")
                 else f"not reached (best acc {r['best_accuracy']:.3f})")
     if case["workload"] == "random_features":
         return f"peak {r['peak_mb']:,.0f} MiB"

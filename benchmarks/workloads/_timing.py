@@ -12,10 +12,12 @@ load affects every implementation alike.
 
 import os
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["Settings", "limit_threads", "time_calls", "compare", "summary"]
+__all__ = ["Settings", "limit_threads", "threads_limited", "current_threads", "time_calls", "compare",
+           "summary"]
 
 PAUSE_S = 0.15
 
@@ -58,20 +60,63 @@ class Settings:
         return time.perf_counter() if self.clock == "wall" else time.process_time()
 
 
+def _load_thread_pools():
+    """Import what brings its own thread pool (SciPy's OpenBLAS, scikit-learn's OpenMP, torch)."""
+    import scipy.linalg  # noqa: F401
+    import sklearn.utils  # noqa: F401
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        pass
+
+
 def limit_threads(n_threads):
-    """Use ``n_threads`` in NumPy's BLAS, PyTorch and (if imported later) JAX; return the limiter."""
+    """Use ``n_threads`` in every BLAS and OpenMP pool, PyTorch and (if imported later) JAX; return the limiter.
+
+    The pools are loaded first: threadpoolctl only limits libraries already
+    loaded, and SciPy ships its own OpenBLAS, apart from NumPy's.
+    """
     from threadpoolctl import threadpool_limits
 
     if n_threads == 1:  # XLA has no thread-count flag: one thread, or all cores
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
                                    " intra_op_parallelism_threads=1").strip()
-    limiter = threadpool_limits(limits=n_threads, user_api="blas")
+    _load_thread_pools()
+    limiter = threadpool_limits(limits=n_threads)
+    _torch_threads(n_threads)
+    return limiter
+
+
+def _torch_threads(n):
     try:
         import torch
-        torch.set_num_threads(n_threads)
     except ImportError:
-        pass
-    return limiter
+        return None
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    return before
+
+
+def current_threads():
+    """Threads of NumPy's BLAS right now."""
+    from threadpoolctl import threadpool_info
+
+    found = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+    return found[0] if found else 1
+
+
+@contextmanager
+def threads_limited(n_threads):
+    """Every BLAS/OpenMP pool and torch on ``n_threads`` inside the block (JAX keeps its own)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=n_threads):
+        before = _torch_threads(n_threads)
+        try:
+            yield
+        finally:
+            if before is not None:
+                _torch_threads(before)
 
 
 def _block(fn, n, settings):
