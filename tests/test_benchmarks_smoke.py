@@ -63,6 +63,9 @@ def test_products_time_every_implementation(product_cases):
         jax_rows += sum(i.startswith("jax") for i in impls)
         assert all(r["median_s"] > 0 and r["gflops_per_s"] > 0 for r in case["rows"])
         assert all(lim["np_matmul_s"] > 0 for lim in case["matmul_limit"].values())
+        if case["workload"] == "hvp":  # the linearized HVP runs a subset of the fresh one's products
+            lims = case["matmul_limit"]
+            assert lims["numnet lin.hvp (linearized)"]["np_matmul_s"] < lims["numnet obj.hvp"]["np_matmul_s"]
     assert jax_rows == (3 if _jax.available() else 0)
 
 

@@ -122,7 +122,7 @@ def _md_machine(meta):
     v = m["versions"]
     return "\n".join([
         f"- CPU: {m['cpu']}, {m['cores']} cores; threads per library in this run: {meta['threads']}",
-        f"- NumPy BLAS: {blas}",
+        f"- BLAS libraries loaded (NumPy's first, then SciPy's): {blas}",
         f"- Python {m['python']}; " + ", ".join(f"{k} {v[k]}" for k in v if v[k]),
         f"- Load average (1, 5, 15 min) at start: {m['load_average_start']}, at end: {meta['load_average_end']} "
         "(the machine is shared; see the IQR column for the spread)",
