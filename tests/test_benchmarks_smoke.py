@@ -24,6 +24,7 @@ _spec.loader.exec_module(bench_run)
 
 from workloads import _jax, hessian, products, random_features, training  # noqa: E402
 from workloads._gemms import flops, gemms  # noqa: E402
+from workloads._targets import evaluate  # noqa: E402
 from workloads._timing import Settings, limit_threads  # noqa: E402
 
 SMOKE = Settings(repeats=1, warmup=0, rounds=1, quick=True, pause=0.0)
@@ -108,6 +109,20 @@ def test_training_row_takes_the_median_over_seeds_that_reach_the_target():
     row = training._row("x", "peer", fits, quick=False)
     assert row["seeds_reached"] == "2/3" and row["median_s"] == pytest.approx(0.07)
     assert row["iterations"] == 7
+
+
+def test_training_target_is_judged_only_when_both_sides_reach_it():
+    def case(sklearn_reached):
+        rows = [{"impl": "numnet A", "reached": True, "median_s": 0.02, "iterations": 10, "seeds_reached": "3/3"},
+                {"impl": "sklearn B", "reached": sklearn_reached, "median_s": 0.1 if sklearn_reached else None,
+                 "iterations": 20, "seeds_reached": "1/3"}]
+        return {"workload": "training", "dtype": "float64", "threads": 1, "rows": rows, "main": "numnet A",
+                "best_sklearn": "sklearn B" if sklearn_reached else None}
+
+    (met,) = evaluate([case(True)])
+    assert met["met"] and met["value"] == pytest.approx(0.2) and "10 iterations" in met["limit"]
+    (missing,) = evaluate([case(False)])
+    assert not missing["met"] and missing["value"] is None and "scikit-learn" in missing["limit"]
 
 
 def test_random_features_memory_does_not_grow_with_n():
