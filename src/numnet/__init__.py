@@ -7,6 +7,7 @@ from .estimators import ELMClassifier, ELMRegressor, MLPClassifier, MLPRegressor
 from .io import load, save
 from .layers import Dense, Residual
 from .losses import LOSSES, get_loss
+from .malloc import tune_malloc
 from .network import Sequential
 from .objective import Linearization, Objective
 from .optim import METHODS, OptimizeResult, minimize
@@ -23,4 +24,5 @@ __all__ = [
     "minimize", "METHODS", "OptimizeResult",
     "curvature", "datasets",
     "MLPClassifier", "MLPRegressor", "ELMClassifier", "ELMRegressor", "save", "load",
+    "tune_malloc",
 ]

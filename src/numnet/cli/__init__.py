@@ -46,6 +46,9 @@ def _report(result, args):
 def _dispatch(args):
     from threadpoolctl import threadpool_limits
 
+    from ..malloc import tune_malloc
+
+    tune_malloc()  # this process is ours: keep freed arrays mapped (see numnet.malloc)
     with threadpool_limits(limits=args.threads):
         result = args.command_module.run(args)
     if isinstance(result, int):
