@@ -22,14 +22,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from numnet._files import atomic_path  # noqa: E402
+from numnet.malloc import tune_malloc  # noqa: E402
 from workloads import WORKLOADS, load  # noqa: E402
 from workloads._machine import load_average, machine_facts  # noqa: E402
-from workloads._report import add_ratios, console_table, markdown  # noqa: E402
+from workloads._report import add_ratios, console_table, markdown, readme_summary  # noqa: E402
 from workloads._targets import evaluate  # noqa: E402
 from workloads._timing import Settings, current_threads, limit_threads  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DTYPES = ("float64", "float32")
+README_MARKERS = ("<!-- bench-summary: written by benchmarks/run.py -->", "<!-- /bench-summary -->")
 
 
 def _names(text, allowed, what):
@@ -53,12 +56,19 @@ def parse(argv=None):
                    help="cpu = process CPU time (only meaningful with --threads 1)")
     p.add_argument("--json", type=Path, default=None, help="results file (full run: benchmarks/results.json)")
     p.add_argument("--md", type=Path, default=None, help="report file (full run: BENCHMARKS.md)")
+    p.add_argument("--readme", type=Path, default=None,
+                   help="README whose summary table to refresh between its bench-summary markers "
+                        "(full run: README.md)")
+    p.add_argument("--no-tune-malloc", dest="tune_malloc", action="store_false",
+                   help="keep glibc's default allocator thresholds (by default the run calls "
+                        "numnet.tune_malloc(), for every library alike)")
     args = p.parse_args(argv)
     if args.threads is not None and args.threads < 1:
         p.error("--threads must be at least 1")
     if not args.quick:
         args.json = args.json or ROOT / "benchmarks" / "results.json"
         args.md = args.md or ROOT / "BENCHMARKS.md"
+        args.readme = args.readme or ROOT / "README.md"
     return args
 
 
@@ -84,13 +94,30 @@ def run_workloads(names, settings, dtypes, log=print):
     return cases
 
 
+def _write_text(path, text):
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    print(f"wrote {path}")
+
+
+def refresh_readme(text, summary):
+    """``text`` with the part between :data:`README_MARKERS` replaced by ``summary``."""
+    start, end = README_MARKERS
+    head, sep, rest = text.partition(start)
+    _, sep2, tail = rest.partition(end)
+    if not (sep and sep2):
+        raise ValueError(f"README has no {start} ... {end} markers")
+    return f"{head}{start}\n{summary}\n{end}{tail}"
+
+
 def _write(args, meta, cases, verdicts):
     if args.json:
-        args.json.write_text(json.dumps({"meta": meta, "cases": cases, "targets": verdicts}, indent=1) + "\n")
-        print(f"wrote {args.json}")
+        _write_text(args.json, json.dumps({"meta": meta, "cases": cases, "targets": verdicts}, indent=1) + "\n")
     if args.md:
-        args.md.write_text(markdown(meta, cases, verdicts))
-        print(f"wrote {args.md}")
+        _write_text(args.md, markdown(meta, cases, verdicts))
+    if args.readme:  # last: the results above are on disk even if the README lacks its markers
+        _write_text(args.readme, refresh_readme(args.readme.read_text(encoding="utf-8"),
+                                                readme_summary(meta, verdicts)))
 
 
 def main(argv=None):
@@ -98,8 +125,9 @@ def main(argv=None):
     threads = args.threads or current_threads()
     limiter = limit_threads(threads)  # noqa: F841  (kept alive for the whole run)
     settings = _settings(args)
+    malloc_tuned = tune_malloc() if args.tune_malloc else False
     meta = {"machine": machine_facts(), "threads": threads, "settings": vars(settings).copy(),
-            "workloads": args.only, "dtypes": args.dtypes}
+            "workloads": args.only, "dtypes": args.dtypes, "malloc_tuned": malloc_tuned}
     t0 = time.perf_counter()
     cases = run_workloads(args.only, settings, args.dtypes)
     meta.update(elapsed_s=time.perf_counter() - t0, load_average_end=load_average())

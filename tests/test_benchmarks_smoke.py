@@ -142,16 +142,29 @@ def test_hessian_matches_torch():
                                                    "torch.autograd.functional.hessian"}
 
 
-def test_runner_writes_json_and_markdown(tmp_path):
-    out_json, out_md = tmp_path / "r.json", tmp_path / "B.md"
+def test_runner_writes_json_markdown_and_readme_summary(tmp_path):
+    out_json, out_md, readme = tmp_path / "r.json", tmp_path / "B.md", tmp_path / "README.md"
+    start, end = bench_run.README_MARKERS
+    readme.write_text(f"# top\n\n{start}\nold table\n{end}\n\nrest\n")
     code = bench_run.main(["--quick", "--only", "hessian", "--dtypes", "float64", "--threads", "1",
-                           "--repeats", "1", "--json", str(out_json), "--md", str(out_md)])
+                           "--repeats", "1", "--json", str(out_json), "--md", str(out_md),
+                           "--readme", str(readme), "--no-tune-malloc"])
     assert code == 0
     data = json.loads(out_json.read_text())
     assert data["meta"]["threads"] == 1 and data["cases"][0]["workload"] == "hessian"
+    assert data["meta"]["malloc_tuned"] is False
     text = out_md.read_text()
     assert "## Machine" in text and "## Optimization log" in text and "hessian_dense" in text
+    assert "glibc allocator: default thresholds" in text
     assert np.isfinite(data["cases"][0]["rows"][1]["numnet_over_this"])
+    new = readme.read_text()
+    assert "old table" not in new and "Last full run:" in new
+    assert new.startswith("# top\n") and new.endswith(f"{end}\n\nrest\n")
+
+
+def test_readme_refresh_needs_its_markers():
+    with pytest.raises(ValueError, match="markers"):
+        bench_run.refresh_readme("# no markers here\n", "table")
 
 
 def test_runner_rejects_unknown_workloads():

@@ -2,7 +2,7 @@
 
 from ._optlog import OPTIMIZATIONS, OPTLOG_SETUP
 
-__all__ = ["add_ratios", "console_table", "markdown"]
+__all__ = ["readme_summary", "add_ratios", "console_table", "markdown"]
 
 TITLES = {
     "grad": "1. Gradient (value and gradient)",
@@ -111,6 +111,17 @@ def _md_targets(verdicts):
     return _md_table(["#", "target", "dtype", "status", "measured", "what limits it"], rows)
 
 
+def readme_summary(meta, verdicts):
+    """The README's summary of a full run: where and how it ran, then each target's verdict."""
+    rows = [[v["id"], v["goal"], v["dtype"], v["measured"], "**met**" if v["met"] else "not met"]
+            for v in verdicts]
+    m = meta["machine"]
+    return (f"Last full run: {m['cpu']}, {m['cores']} cores, {meta['threads']} thread(s) per library, "
+            f"load average {m['load_average_start'][0]} at the start and {meta['load_average_end'][0]} "
+            f"at the end, {meta['elapsed_s'] / 60:.0f} minutes; numnet time / peer time:\n\n"
+            + _md_table(["#", "target", "dtype", "measured", "status"], rows))
+
+
 def _md_optlog():
     rows = [[o["commit"], o["change"], o["measured"]] for o in OPTIMIZATIONS]
     return OPTLOG_SETUP + "\n\n" + _md_table(["commit", "change", "measured before → after"], rows)
@@ -127,6 +138,8 @@ def _md_machine(meta):
         f"- Load average (1, 5, 15 min) at start: {m['load_average_start']}, at end: {meta['load_average_end']} "
         "(the machine is shared; see the IQR column for the spread)",
         f"- Settings: {meta['settings']}; wall time of the whole run {meta['elapsed_s']:.0f} s",
+        "- glibc allocator: " + ("`numnet.tune_malloc()` (freed memory kept mapped, for every library in "
+                                 "the run)" if meta.get("malloc_tuned") else "default thresholds"),
     ])
 
 
