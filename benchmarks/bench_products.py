@@ -15,6 +15,7 @@ import time
 import numpy as np
 
 from numnet.layers import Dense
+from numnet.malloc import tune_malloc
 from numnet.network import Sequential
 from numnet.objective import Objective
 
@@ -86,9 +87,13 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5, help="timed calls per product (median)")
     parser.add_argument("--batch", type=int, default=512)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-tune-malloc", dest="tune_malloc", action="store_false",
+                        help="keep glibc's default allocator thresholds (see numnet.tune_malloc)")
     args = parser.parse_args(argv)
     if args.repeats < 1 or args.batch < 1:
         parser.error("--repeats and --batch must be positive")
+    if args.tune_malloc:
+        tune_malloc()
     dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
     for dtype in dtypes:
         run(dtype, args.batch, args.repeats, args.seed)
