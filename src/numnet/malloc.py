@@ -5,8 +5,8 @@ temporaries (pre-activations, σ′, cotangents, the gradient itself) on every
 call. With glibc's default, dynamic thresholds the top of the heap is given
 back to the operating system after such a call, and the next call touches
 fresh pages again: thousands of page faults per gradient of a 784-1024-1024-10
-network (measured 7,700), which cost 10–20% of its time on the benchmark
-machine, and more inside virtual machines, where a page fault is expensive.
+network (measured 7,700), which cost 10–20% of its CPU time on the
+benchmark machine (a 2-core virtual machine).
 
 :func:`tune_malloc` fixes both thresholds, as the environment variables
 ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` would, so that
