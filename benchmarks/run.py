@@ -10,7 +10,7 @@ threads. A full run prints the table and writes ``benchmarks/results.json``
 and ``BENCHMARKS.md``; ``--quick`` runs tiny sizes as a smoke test and
 writes only what ``--json``/``--md`` ask for.
 
-    python benchmarks/run.py                      # the full run (about 10 minutes)
+    python benchmarks/run.py                      # the full run (7–18 minutes on 2 cores, by load)
     python benchmarks/run.py --quick --only products,hessian
 """
 
