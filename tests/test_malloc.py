@@ -9,14 +9,13 @@ import pytest
 
 from numnet.malloc import _glibc, tune_malloc
 
-# A child process (the allocator setting is process-wide): page faults per
+# A tuned child process (the allocator setting is process-wide): page faults per
 # value_and_grad of a 256-512-512-10 tanh network after two warm-up calls.
 _CHILD = textwrap.dedent("""
-    import resource, sys
+    import resource
     import numpy as np
     from numnet import Dense, Objective, Sequential, tune_malloc
-    if sys.argv[1] == "tuned":
-        assert tune_malloc() is True
+    assert tune_malloc() is True
     rng = np.random.default_rng(0)
     net = Sequential([Dense(256, 512, "tanh"), Dense(512, 512, "tanh"), Dense(512, 10)])
     obj = Objective(net, "cross_entropy", rng.standard_normal((1024, 256)), rng.integers(0, 10, 1024))
@@ -32,8 +31,8 @@ _CHILD = textwrap.dedent("""
 _ENV = {**{k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}, "OMP_NUM_THREADS": "1"}
 
 
-def _faults(mode):
-    out = subprocess.run([sys.executable, "-c", _CHILD, mode], capture_output=True, text=True,
+def _tuned_faults():
+    out = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True,
                          check=True, timeout=120, env=_ENV)
     return float(out.stdout.strip())
 
@@ -41,7 +40,7 @@ def _faults(mode):
 @pytest.mark.skipif(_glibc() is None, reason="mallopt is glibc's")
 def test_tuned_process_reuses_memory_instead_of_faulting():
     # Each call allocates ~20 MB of temporaries; a fresh page costs one fault per 4 KiB.
-    assert _faults("tuned") < 100
+    assert _tuned_faults() < 100
 
 
 @pytest.mark.parametrize("kwargs, error", [
