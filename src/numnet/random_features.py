@@ -16,6 +16,7 @@ diagnostics of notes 000 (singular values and numerical rank of σ(XKᵀ + b),
 and the rank bound of the identity activation) are :func:`feature_spectrum`.
 """
 
+import contextlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -182,13 +183,11 @@ class NormalEquations:
 def _spd_solve(G, B):
     """Cholesky solve of G X = B, or the minimum-norm eigen-solution when G is (nearly) singular."""
     eps_m = G.shape[0] * np.finfo(np.float64).eps
-    try:
+    with contextlib.suppress(np.linalg.LinAlgError):  # not positive definite: eigen-solution below
         c, low = scipy.linalg.cho_factor(G, check_finite=False)
         r = np.abs(np.diag(c))
         if r.min() ** 2 > eps_m * r.max() ** 2:
             return scipy.linalg.cho_solve((c, low), B, check_finite=False)
-    except np.linalg.LinAlgError:
-        pass
     lam, V = scipy.linalg.eigh(G, check_finite=False)
     keep = lam > eps_m * max(lam.max(), 0.0)
     return V[:, keep] @ ((V[:, keep].T @ B) / lam[keep, None])
