@@ -83,6 +83,9 @@ LAYERS: dict[str, Callable] = {
     "residual": _residual,
     "mlp3": _mlp3,
     "nested": _nested,
+    # --- graph entries go here
+    # --- convolution and pooling entries go here
+    # --- dropout and recurrent entries go here
 }
 
 

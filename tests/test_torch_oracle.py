@@ -50,19 +50,35 @@ T_ACTIVATIONS = {
 
 def t_forward(layer, theta, X):
     """Torch twin of ``layer.forward(theta, X)[0]``, slicing theta by the documented layout."""
-    if isinstance(layer, Sequential):
-        offsets = np.cumsum([0] + [sub.n_params for sub in layer.layers])
-        for sub, a, b in zip(layer.layers, offsets[:-1], offsets[1:]):
-            X = t_forward(sub, theta[int(a):int(b)], X)
-        return X
-    if isinstance(layer, Residual):
-        return X + layer.step * t_forward(layer.inner, theta, X)
-    if isinstance(layer, Dense):
-        n_W = layer.d_in * layer.d_out
-        A = X @ theta[:n_W].reshape(layer.d_in, layer.d_out)
-        A = A + theta[n_W:] if layer.bias else A
-        return T_ACTIVATIONS[layer.activation.name](A)
-    raise TypeError(f"no torch twin for {type(layer).__name__}: add one to t_forward")
+    twin = T_LAYERS.get(type(layer))
+    if twin is None:
+        raise TypeError(f"no torch twin for {type(layer).__name__}: add one to T_LAYERS")
+    return twin(layer, theta, X)
+
+
+def _t_sequential(layer, theta, X):
+    offsets = np.cumsum([0] + [sub.n_params for sub in layer.layers])
+    for sub, a, b in zip(layer.layers, offsets[:-1], offsets[1:]):
+        X = t_forward(sub, theta[int(a):int(b)], X)
+    return X
+
+
+def _t_dense(layer, theta, X):
+    n_W = layer.d_in * layer.d_out
+    A = X @ theta[:n_W].reshape(layer.d_in, layer.d_out)
+    A = A + theta[n_W:] if layer.bias else A
+    return T_ACTIVATIONS[layer.activation.name](A)
+
+
+#: layer type -> twin(layer, theta, X); each written from the layer's documented formula and layout
+T_LAYERS = {
+    Sequential: _t_sequential,
+    Dense: _t_dense,
+    Residual: lambda layer, theta, X: X + layer.step * t_forward(layer.inner, theta, X),
+    # --- graph twins (Graph, Add, Concat) go here
+    # --- convolution and pooling twins go here
+    # --- dropout and recurrent twins go here
+}
 
 
 def _huber(F, Y, delta):

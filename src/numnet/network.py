@@ -3,7 +3,7 @@
 import numpy as np
 
 from ._validation import as_rng, check_float_dtype, check_matrix, check_theta
-from .layers import INIT_SCHEMES, Dense
+from .layers import INIT_SCHEMES, Dense, Layer
 
 __all__ = ["Sequential", "mlp"]
 
@@ -31,6 +31,9 @@ class Sequential:
         layers = list(layers)
         if not layers:
             raise ValueError("layers must be a non-empty sequence of layers")
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layers[{i}] must be a layer (see numnet.layers.Layer), got {type(layer).__name__}")
         for i, (a, b) in enumerate(zip(layers, layers[1:])):
             if a.d_out != b.d_in:
                 raise ValueError(f"layers[{i}] has d_out={a.d_out} but layers[{i + 1}] has d_in={b.d_in}")
@@ -44,6 +47,15 @@ class Sequential:
     def __repr__(self):
         inner = ",\n    ".join(repr(layer) for layer in self.layers)
         return f"Sequential([\n    {inner},\n])"
+
+    def get_config(self):
+        """``{"layers": [...]}``: the layers themselves (:mod:`numnet.io` turns them into JSON)."""
+        return {"layers": list(self.layers)}
+
+    def map_layers(self, fn):
+        """A new ``Sequential`` with every leaf layer replaced by ``fn(layer)`` (containers recurse)."""
+        return Sequential([layer.map_layers(fn) if hasattr(layer, "map_layers") else fn(layer)
+                           for layer in self.layers])
 
     @property
     def n_params(self):

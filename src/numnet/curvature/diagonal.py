@@ -106,7 +106,7 @@ def _backward_diagonal(lin, layers, exact):
 def _accumulate(d, lin, layers, rows, g, M, exact):
     """Add one sample chunk's diagonal: M is (c, k, k) when exact, its diagonal (c, k) when not."""
     for layer, s, cache in reversed(layers):
-        s1, s2 = cache.s1[rows], cache.s2[rows]
+        s1, s2 = cache.dsigma[rows], cache.d2sigma[rows]
         M = _through_activation(M, s1, s2, g, exact)
         hA = np.einsum("nii->ni", M) if exact else M
         X = cache.X[rows]

@@ -66,7 +66,7 @@ def _layer_jacobian(i, layer, theta, cache, G, out):
 
 
 def _dense_jacobian(layer, theta, cache, G, out):
-    GA = cache.s1 * G
+    GA = cache.dsigma * G
     n, k = out.shape[:2]
     n_W = layer.d_in * layer.d_out
     out[:, :, :n_W] = np.einsum("nj,kni->nkji", cache.X, GA).reshape(n, k, n_W)

@@ -1,4 +1,4 @@
-"""Layers with explicit forward, Jacobian-vector, adjoint and R-operator products.
+"""Dense and residual layers with explicit forward, Jacobian-vector, adjoint and R-operator products.
 
 A layer owns no parameters: it reads them as views of a slice of the flat
 parameter vector ``theta`` (DESIGN.md, "the layer contract"). Every product is
@@ -10,35 +10,42 @@ from functools import cached_property
 
 import numpy as np
 
-from ._validation import check_float_dtype, check_matrix, check_theta
-from .activations import get_activation
+from .._validation import check_matrix, check_theta
+from ..activations import get_activation
+from ._contract import init_weights, positive_int
 
-__all__ = ["Dense", "Residual", "INIT_SCHEMES"]
-
-INIT_SCHEMES = ("normal", "xavier", "he")
+__all__ = ["Dense", "DenseCache", "Residual"]
 
 
-class _DenseCache:
-    """What the forward pass of a :class:`Dense` layer keeps: X, A, Z, σ′(A), σ″(A)."""
+class DenseCache:
+    """What the forward pass of a :class:`Dense` layer keeps.
 
-    def __init__(self, X, A, Z, act):
-        self.X, self.A, self.Z, self.act = X, A, Z, act
+    Attributes
+    ----------
+    X : ndarray (n_samples, d_in)
+        The layer input.
+    A : ndarray (n_samples, d_out)
+        The pre-activation A = X W + b.
+    Z : ndarray (n_samples, d_out)
+        The output σ(A).
+    activation : Activation
+        σ.
+    dsigma, d2sigma : ndarray (n_samples, d_out)
+        σ′(A) and σ″(A), computed on first use and kept.
+    """
+
+    def __init__(self, X, A, Z, activation):
+        self.X, self.A, self.Z, self.activation = X, A, Z, activation
 
     @cached_property
-    def s1(self):
-        act = self.act
+    def dsigma(self):
+        act = self.activation
         return act.dfz(self.Z) if act.dfz is not None else act.df(self.A)
 
     @cached_property
-    def s2(self):
-        act = self.act
+    def d2sigma(self):
+        act = self.activation
         return act.d2fz(self.Z) if act.d2fz is not None else act.d2f(self.A)
-
-
-def _positive_int(value, name):
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 class Dense:
@@ -66,15 +73,20 @@ class Dense:
     """
 
     def __init__(self, d_in, d_out, activation="identity", bias=True):
-        self.d_in = _positive_int(d_in, "d_in")
-        self.d_out = _positive_int(d_out, "d_out")
+        self.d_in = positive_int(d_in, "d_in")
+        self.d_out = positive_int(d_out, "d_out")
         self.activation = get_activation(activation)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"bias must be True or False, got {bias!r}")
         self.bias = bool(bias)
         self._n_W = self.d_in * self.d_out
         self._linear = self.activation.name == "identity"
 
     def __repr__(self):
         return f"Dense({self.d_in}, {self.d_out}, activation={self.activation.name!r}, bias={self.bias})"
+
+    def get_config(self):
+        return {"d_in": self.d_in, "d_out": self.d_out, "activation": self.activation.name, "bias": self.bias}
 
     @property
     def n_params(self):
@@ -87,17 +99,7 @@ class Dense:
 
     def init(self, rng, dtype=np.float64, scheme="xavier"):
         """Draw parameters: "normal" (randn, as in the notes), "xavier" or "he" (zero bias)."""
-        dtype = check_float_dtype(dtype)
-        std = {"normal": 1.0,
-               "xavier": np.sqrt(2.0 / (self.d_in + self.d_out)),
-               "he": np.sqrt(2.0 / self.d_in)}.get(scheme)
-        if std is None:
-            raise ValueError(f"scheme must be one of {INIT_SCHEMES}, got {scheme!r}")
-        theta = np.zeros(self.n_params, dtype=dtype)
-        theta[: self._n_W] = std * rng.standard_normal(self._n_W)
-        if scheme == "normal" and self.bias:
-            theta[self._n_W:] = rng.standard_normal(self.d_out)
-        return theta
+        return init_weights(rng, dtype, scheme, self._n_W, self.n_params - self._n_W, self.d_in, self.d_out)
 
     def unpack(self, theta):
         """Views ``{"W": (d_in, d_out), "b": (d_out,) or None}`` into ``theta``."""
@@ -122,7 +124,7 @@ class Dense:
         if self.bias:
             A += p["b"]
         Z = A if self._linear else self.activation.f(A)
-        return Z, _DenseCache(X, A, Z, self.activation)
+        return Z, DenseCache(X, A, Z, self.activation)
 
     def tangent(self, theta, cache, dtheta, dX):
         """Return ``(dZ, dA)``: the jvp and the tangent of A that :meth:`rop` reuses."""
@@ -135,7 +137,7 @@ class Dense:
                 dA += d["b"]
         if dA is None:
             dA = np.zeros_like(cache.Z)
-        return (dA if self._linear else cache.s1 * dA), dA
+        return (dA if self._linear else cache.dsigma * dA), dA
 
     def jvp(self, theta, cache, dtheta, dX):
         """J v for a parameter direction ``dtheta`` and an input direction ``dX`` (either may be None)."""
@@ -143,7 +145,7 @@ class Dense:
 
     def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):
         """Jᵀ u: return ``(gtheta, gX)``; ``gtheta`` is written into ``out`` when given."""
-        gA = gZ if self._linear else cache.s1 * gZ
+        gA = gZ if self._linear else cache.dsigma * gZ
         gtheta = self._param_grad(cache.X, gA, out) if need_gtheta else None
         gX = gA @ self.unpack(theta)["W"].T if need_gX else None
         return gtheta, gX
@@ -151,13 +153,13 @@ class Dense:
     def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None):
         """R{vjp}: derivative of ``vjp(gZ)`` along (dtheta, dX) with gZ moving along dgZ."""
         dA = self.tangent(theta, cache, dtheta, dX)[1] if tcache is None else tcache
-        gA = gZ if self._linear else cache.s1 * gZ
+        gA = gZ if self._linear else cache.dsigma * gZ
         if self._linear:
             RgA = np.zeros_like(gZ) if dgZ is None else dgZ
         else:
-            RgA = cache.s2 * dA * gZ
+            RgA = cache.d2sigma * dA * gZ
             if dgZ is not None:
-                RgA += cache.s1 * dgZ
+                RgA += cache.dsigma * dgZ
         Rg = self._param_grad(cache.X, RgA, out)
         if dX is not None:
             Rg[: self._n_W].reshape(self.d_in, self.d_out)[...] += dX.T @ gA
@@ -190,6 +192,7 @@ class Residual:
 
     Notes
     -----
+    The cache is the inner layer's :class:`DenseCache`.
     Composed from a :class:`Dense` layer D(X) = σ(X W + b):
 
     - jvp: dZ = dX + h dD,   vjp: (gθ, gX_D) = D.vjp(h gZ),  gX = gZ + gX_D
@@ -205,6 +208,9 @@ class Residual:
 
     def __repr__(self):
         return f"Residual({self.d_in}, activation={self.inner.activation.name!r}, step={self.step})"
+
+    def get_config(self):
+        return {"width": self.d_in, "activation": self.inner.activation.name, "step": self.step}
 
     @property
     def n_params(self):

@@ -1,0 +1,12 @@
+"""Layers: the :class:`Layer` contract and every layer numnet ships.
+
+Each layer has explicit forward, Jacobian-vector (``jvp``), adjoint
+(``vjp``) and R-operator (``rop``) products over its slice of the one flat
+parameter vector; see :class:`Layer` for the contract and the README's "How
+to add a layer" for a walk-through.
+"""
+
+from ._contract import INIT_SCHEMES, Layer
+from .dense import Dense, DenseCache, Residual
+
+__all__ = ["Layer", "INIT_SCHEMES", "Dense", "DenseCache", "Residual"]
