@@ -118,10 +118,14 @@ def test_output_shape_and_parameter_views(layer_name):
     assert Z.shape == (5, layer.d_out)
     assert layer.bias_mask().shape == (layer.n_params,) and layer.bias_mask().dtype == bool
     params = layer.unpack(theta)
-    leaves = params if isinstance(params, list) else [params]
-    while any(isinstance(p, list) for p in leaves):
-        leaves = [q for p in leaves for q in (p if isinstance(p, list) else [p])]
-    arrays = [a for p in leaves for a in p.values() if a is not None]
+    arrays, stack = [], [params]
+    while stack:  # nested lists (Sequential) and dicts (layers, Graph) down to the arrays
+        p = stack.pop()
+        children = p if isinstance(p, list) else p.values() if isinstance(p, dict) else None
+        if children is None:
+            arrays.append(p)
+        else:
+            stack.extend(c for c in children if c is not None)
     assert sum(a.size for a in arrays) == layer.n_params
     assert all(np.shares_memory(a, theta) for a in arrays)
 

@@ -3,20 +3,22 @@
 Three kinds of model round-trip through :func:`save` and :func:`load`:
 
 - ``"parameters"``: a bare 1-D parameter vector ``theta`` (``load`` returns the array);
-- ``"network"``: a pair ``(net, theta)`` of a :class:`~numnet.network.Sequential`
-  (or a single :class:`~numnet.layers.Dense` / :class:`~numnet.layers.Residual`)
-  and its flat parameters (``load`` returns the pair, the network rebuilt);
+- ``"network"``: a pair ``(net, theta)`` of any network built from numnet's
+  layers (a layer, a ``Sequential``, a ``Graph``, nested in any way) and its
+  flat parameters (``load`` returns the pair, the network rebuilt);
 - ``"estimator"``: a fitted numnet estimator (``load`` returns a fitted copy).
 
 File layout: every array is one ``.npy`` member of the ``.npz``; the member
 ``__meta__`` is the UTF-8 JSON metadata as a ``uint8`` array, holding the
 format name and version, the kind, the numnet version, each array's dtype,
-shape and SHA-256, and the architecture (layer types, sizes, activation
-names, bias, step) or the estimator's class, parameters and scalar fitted
-attributes. Loading uses ``np.load(allow_pickle=False)`` and rebuilds
-networks only from the whitelisted layer types and registered activation
-names, and estimators only from the whitelisted classes: no code in a file is
-ever executed. Writes are atomic (temporary file, then ``os.replace``).
+shape and SHA-256, and the architecture (:func:`numnet.architecture.to_json`:
+layer types and their constructor arguments) or the estimator's class,
+parameters and scalar fitted attributes. Loading uses
+``np.load(allow_pickle=False)`` and rebuilds networks only from the
+whitelisted layer types and registered activation names
+(:func:`numnet.architecture.from_json`), and estimators only from the
+whitelisted classes: no code in a file is ever executed. Format version 2
+added graphs and every layer type; version 1 files still load. Writes are atomic (temporary file, then ``os.replace``).
 """
 
 import hashlib
@@ -30,21 +32,18 @@ import numpy as np
 
 from ._files import atomic_path
 from ._validation import FLOAT_DTYPES
-from .activations import ACTIVATIONS
-from .layers import Dense, Residual
-from .network import Sequential
+from .architecture import from_json, to_json
 
 __all__ = ["save", "load", "FORMAT", "FORMAT_VERSION", "KINDS"]
 
 FORMAT = "numnet"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 KINDS = ("parameters", "network", "estimator")
 _META = "__meta__"
 _ARRAY_KINDS = "biufU"  # bool, integers, floats, unicode strings: never object arrays
 _READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, struct.error, zlib.error,
                 zipfile.BadZipFile, NotImplementedError, RuntimeError, UnicodeDecodeError)
-_LAYER_KEYS = {"Dense": {"type", "d_in", "d_out", "activation", "bias"},
-               "Residual": {"type", "width", "activation", "step"}}
+_READABLE_VERSIONS = (1, 2)  # version 2 adds graphs and every layer type; version 1 files read unchanged
 
 
 # ------------------------------------------------------------------- save
@@ -55,8 +54,8 @@ def save(model, path):
     Parameters
     ----------
     model : ndarray, (network, theta) tuple, or fitted estimator
-        A 1-D float parameter vector; a pair of a ``Sequential`` (or ``Dense``
-        / ``Residual``) and its parameter vector; or a fitted
+        A 1-D float parameter vector; a pair of a network built from numnet's
+        layers and its parameter vector; or a fitted
         ``MLPClassifier``, ``MLPRegressor``, ``ELMClassifier`` or ``ELMRegressor``.
     path : str or Path
         Target file (written as given; ``.npz`` is the customary suffix).
@@ -104,7 +103,7 @@ def _encode(model):
         theta = _check_vector(theta, "theta")
         if theta.shape[0] != net.n_params:
             raise ValueError(f"theta has {theta.shape[0]} entries but the network has {net.n_params} parameters")
-        return {"kind": "network", "architecture": _architecture(net)}, {"theta": theta}
+        return {"kind": "network", "architecture": to_json(net)}, {"theta": theta}
     if hasattr(model, "get_params") and hasattr(model, "fit"):
         return _encode_estimator(model)
     raise TypeError("model must be a parameter vector, a (network, theta) pair or a fitted numnet "
@@ -117,29 +116,6 @@ def _check_vector(theta, name):
         raise ValueError(f"{name} must be a 1-D float32 or float64 array, got shape {theta.shape} "
                          f"and dtype {theta.dtype}")
     return theta
-
-
-def _architecture(net):
-    """JSON description of a Sequential (nested ones included), Dense or Residual."""
-    if type(net) is Sequential:
-        return {"type": "Sequential", "layers": [_architecture(layer) for layer in net.layers]}
-    return _layer_spec(net)
-
-
-def _activation_name(act):
-    if ACTIVATIONS.get(act.name) is not act:
-        raise ValueError(f"activation {act.name!r} is not in numnet.ACTIVATIONS and cannot be saved")
-    return act.name
-
-
-def _layer_spec(layer):
-    if type(layer) is Dense:
-        return {"type": "Dense", "d_in": layer.d_in, "d_out": layer.d_out,
-                "activation": _activation_name(layer.activation), "bias": layer.bias}
-    if type(layer) is Residual:
-        return {"type": "Residual", "width": layer.d_in,
-                "activation": _activation_name(layer.inner.activation), "step": layer.step}
-    raise TypeError(f"net must be a Sequential, Dense or Residual, got {type(layer).__name__}")
 
 
 def _encode_estimator(est):
@@ -261,8 +237,8 @@ def _parse_meta(blob, path):
     if not isinstance(meta, dict) or meta.pop("format", None) != FORMAT:
         raise ValueError(f"{path} is not a numnet file (no format tag)")
     version = meta.pop("format_version", None)
-    if version != FORMAT_VERSION:
-        raise ValueError(f"{path} has format version {version!r}; this numnet reads version {FORMAT_VERSION}")
+    if type(version) is not int or version not in _READABLE_VERSIONS:
+        raise ValueError(f"{path} has format version {version!r}; this numnet reads versions {_READABLE_VERSIONS}")
     meta.pop("numnet_version", None)
     if meta.get("kind") not in KINDS or not isinstance(meta.get("arrays"), dict):
         raise ValueError(f"{path}: metadata kind must be one of {KINDS}, got {meta.get('kind')!r}")
@@ -293,38 +269,12 @@ def _decode_vector(arrays, keys, path):
 
 def _decode_network(spec, theta, path):
     try:
-        net = _build(spec)
-    except (TypeError, ValueError, KeyError) as exc:
+        net = from_json(spec)
+    except (TypeError, ValueError, KeyError, RecursionError) as exc:
         raise ValueError(f"{path}: invalid architecture: {exc}") from exc
     if theta.shape[0] != net.n_params:
         raise ValueError(f"{path}: theta has {theta.shape[0]} entries, the architecture needs {net.n_params}")
     return net, theta
-
-
-def _build(spec, depth=0):
-    """Rebuild from whitelisted layer types only (nesting limited to 32 levels)."""
-    if not isinstance(spec, dict) or depth > 32:
-        raise ValueError("architecture entries must be JSON objects nested at most 32 deep")
-    if spec.get("type") == "Sequential":
-        if set(spec) != {"type", "layers"} or not isinstance(spec["layers"], list):
-            raise ValueError("a Sequential has exactly the keys 'type' and 'layers' (a list)")
-        return Sequential([_build(s, depth + 1) for s in spec["layers"]])
-    return _build_layer(spec)
-
-
-def _build_layer(spec):
-    kind = spec.get("type") if isinstance(spec, dict) else None
-    if kind not in _LAYER_KEYS or set(spec) != _LAYER_KEYS[kind]:
-        raise ValueError(f"unknown or malformed layer {spec!r}")
-    if spec["activation"] not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {spec['activation']!r}")
-    if kind == "Dense":
-        if not isinstance(spec["bias"], bool):
-            raise ValueError("Dense bias must be true or false")
-        return Dense(spec["d_in"], spec["d_out"], spec["activation"], spec["bias"])
-    if not isinstance(spec["step"], (int, float)) or isinstance(spec["step"], bool):
-        raise ValueError("Residual step must be a number")
-    return Residual(spec["width"], spec["activation"], spec["step"])
 
 
 def _decode_estimator(spec, arrays, path):

@@ -16,9 +16,8 @@ def per_sample_output_gradients(net, theta, X):
 
     Parameters
     ----------
-    net : Sequential, Dense or Residual
-        Networks of :class:`~numnet.layers.Dense` and
-        :class:`~numnet.layers.Residual` layers (nested Sequentials allowed).
+    net : layer or network
+        Any network (chains and graphs of any layers).
     theta : ndarray of shape (p,)
     X : ndarray of shape (n_samples, net.d_in)
 
@@ -26,20 +25,16 @@ def per_sample_output_gradients(net, theta, X):
     -------
     J : ndarray of shape (n_samples, net.d_out, p)
 
-    Raises
-    ------
-    TypeError
-        If a layer is neither Dense nor Residual (the message names it).
-
     Notes
     -----
-    Backpropagation of the unit cotangents e_k of every output k at once,
+    For chains of Dense and Residual layers: backpropagation of the unit cotangents e_k of every output k at once,
     without summing over samples. For a Dense layer A = X W + b, Z = σ(A),
     carrying G[k, n, :] = ∂F_nk/∂Z_n: G_A = σ′(A) ⊙ G, then per sample
     ∂F_nk/∂W = X_nᵀ G_A[k, n] (an outer product, ``einsum('nj,kni->nkji')``),
     ∂F_nk/∂b = G_A[k, n], and G ← G_A Wᵀ. A Residual Z = X + h D(X) passes
     h G through its Dense part and adds G to the input cotangent. Memory
-    O(n k p).
+    O(n k p). Any other network: column j is the tangent pass J e_j
+    (p ``jvp`` products, each one forward-mode pass over the whole network).
     """
     theta = check_theta(theta, net.n_params)
     X = check_matrix(X, "X", net.d_in, dtype=theta.dtype)
@@ -48,6 +43,8 @@ def per_sample_output_gradients(net, theta, X):
 
 def _jacobians(net, theta, cache):
     layers = flat_layers(net, cache)
+    if not all(isinstance(layer, (Dense, Residual)) for layer, _, _ in layers):
+        return _jacobians_by_tangents(net, theta, cache)
     n, k = layers[-1][2].X.shape[0], net.d_out
     J = np.empty((n, k, net.n_params), dtype=theta.dtype)
     G = np.broadcast_to(np.eye(k, dtype=theta.dtype)[:, None, :], (k, n, k))
@@ -56,13 +53,23 @@ def _jacobians(net, theta, cache):
     return J
 
 
+def _jacobians_by_tangents(net, theta, cache):
+    """J[:, :, j] = J e_j, one tangent pass per parameter."""
+    p = net.n_params
+    e = np.zeros(p, dtype=theta.dtype)
+    columns = []
+    for j in range(p):
+        e[j] = 1
+        columns.append(net.jvp(theta, cache, e, None))
+        e[j] = 0
+    return np.stack(columns, axis=-1)
+
+
 def _layer_jacobian(i, layer, theta, cache, G, out):
     """Write one layer's per-sample parameter Jacobians into ``out``; return the input cotangents."""
     if isinstance(layer, Residual):
         return G + _dense_jacobian(layer.inner, theta, cache, layer.step * G, out)
-    if isinstance(layer, Dense):
-        return _dense_jacobian(layer, theta, cache, G, out)
-    raise TypeError(f"per-sample gradients need Dense or Residual layers; layer {i} is {layer!r}")
+    return _dense_jacobian(layer, theta, cache, G, out)
 
 
 def _dense_jacobian(layer, theta, cache, G, out):

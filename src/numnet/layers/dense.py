@@ -86,7 +86,7 @@ class Dense:
         return f"Dense({self.d_in}, {self.d_out}, activation={self.activation.name!r}, bias={self.bias})"
 
     def get_config(self):
-        return {"d_in": self.d_in, "d_out": self.d_out, "activation": self.activation.name, "bias": self.bias}
+        return {"d_in": self.d_in, "d_out": self.d_out, "activation": self.activation, "bias": self.bias}
 
     @property
     def n_params(self):
@@ -202,6 +202,8 @@ class Residual:
     def __init__(self, width, activation="tanh", step=1.0):
         self.inner = Dense(width, width, activation, bias=True)
         self.d_in = self.d_out = self.inner.d_in
+        if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, float, np.integer, np.floating)):
+            raise TypeError(f"step must be a number, got {step!r}")
         self.step = float(step)
         if not np.isfinite(self.step):
             raise ValueError(f"step must be finite, got {step!r}")
@@ -210,7 +212,7 @@ class Residual:
         return f"Residual({self.d_in}, activation={self.inner.activation.name!r}, step={self.step})"
 
     def get_config(self):
-        return {"width": self.d_in, "activation": self.inner.activation.name, "step": self.step}
+        return {"width": self.d_in, "activation": self.inner.activation, "step": self.step}
 
     @property
     def n_params(self):
