@@ -27,6 +27,7 @@ from .losses import softmax as _softmax
 _sigmoid = ACTIVATIONS["sigmoid"].f
 
 __all__ = [
+    "IMAGE_SHAPES",
     "DATASETS", "PlantedSoftmax", "peaks_surface", "peaks", "xor", "inverse_crime",
     "planted_perceptron", "spirals", "moons", "circles", "digits", "load_csv",
     "load_npz", "load", "train_val_test_split",
@@ -375,6 +376,9 @@ def digits(*, dtype=np.float64):
     X, y = _skd.load_digits(return_X_y=True)
     return (X / 16.0).astype(dt), y.astype(np.int64)
 
+
+#: Shape of one input row of the built-in image data sets (channels last), for convolutional networks.
+IMAGE_SHAPES = {"digits": (8, 8, 1)}
 
 DATASETS: dict[str, Callable] = {
     "peaks": peaks, "xor": xor, "spirals": spirals, "moons": moons,

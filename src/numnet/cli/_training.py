@@ -14,7 +14,7 @@ import numpy as np
 from ..estimators import class_index, classifier_targets, encode_labels
 
 __all__ = ["Targets", "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES", "infer_task", "default_loss",
-           "encode_targets", "fold_standardization", "predict_labels", "metrics"]
+           "encode_targets", "fold_standardization", "input_scale", "fold_input_scale", "predict_labels", "metrics"]
 
 CLASSIFICATION_LOSSES = ("cross_entropy", "squared_error", "binomial", "hinge")
 REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber")
@@ -72,6 +72,35 @@ def fold_standardization(net, theta, mean, scale):
     p["W"][...] = W / scale[:, None]
     if p["b"] is not None:
         p["b"][...] -= (mean / scale) @ W
+    return theta
+
+
+def input_scale(net, X):
+    """One scale s for all features (their root mean square), foldable into the first layer with
+    weights: the layers before it (pooling, reshaping, dropout) commute with x ↦ x/s. 1 when
+    the first layer with parameters has no input weight matrix to fold into (a residual block)."""
+    first = next((layer for layer in net.layers if layer.n_params), None)
+    if first is None or _input_weights(first, np.zeros(first.n_params)) is None:
+        return 1.0
+    rms = float(np.sqrt(np.mean(np.square(X))))
+    return rms if rms > 0 else 1.0
+
+
+def _input_weights(layer, theta):
+    """The view of the weights that multiply the layer's input (W, or W_x of a recurrent layer), or None."""
+    if type(layer).__name__ == "Residual":
+        return None
+    views = layer.unpack(theta)
+    return views.get("W", views.get("W_x")) if isinstance(views, dict) else None
+
+
+def fold_input_scale(net, theta, scale):
+    """Parameters for raw inputs x of a network trained on x/scale: the first input weights ← W/scale."""
+    theta = theta.copy()
+    for layer, s in zip(net.layers, net.slices):
+        if layer.n_params:
+            _input_weights(layer, theta[s])[...] /= scale
+            return theta
     return theta
 
 

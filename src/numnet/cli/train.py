@@ -13,14 +13,16 @@ import inspect
 import json
 import sys
 import time
+from math import prod
 from pathlib import Path
 
 import numpy as np
 
 from .._files import atomic_path
 from ..activations import ACTIVATIONS
-from ..datasets import DATASETS, load, train_val_test_split
+from ..datasets import DATASETS, IMAGE_SHAPES, load, train_val_test_split
 from ..network import mlp
+from ..spec import parse_spec
 from ..objective import Objective
 from ..regularizers import Tikhonov
 from ._parser import (
@@ -36,8 +38,10 @@ from ._training import (
     REGRESSION_LOSSES,
     default_loss,
     encode_targets,
+    fold_input_scale,
     fold_standardization,
     infer_task,
+    input_scale,
     metrics,
 )
 
@@ -56,10 +60,18 @@ def add_arguments(parser):
                         help="points to draw from a synthetic data set (default: its own)")
     parser.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
                         help="auto: classification for integer or string labels (default: auto)")
-    parser.add_argument("--hidden", type=int_list, default=[50], metavar="N[,N...]",
-                        help="hidden widths, e.g. 50,50 (default: 50)")
-    parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="tanh",
-                        help="hidden activation (default: %(default)s)")
+    parser.add_argument("--hidden", type=int_list, default=None, metavar="N[,N...]",
+                        help="hidden widths of a multi-layer perceptron, e.g. 50,50 (default: 50)")
+    parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default=None,
+                        help="hidden activation of the perceptron (default: tanh)")
+    parser.add_argument("--arch", default=None, metavar="SPEC",
+                        help="any architecture instead of --hidden/--activation, e.g. "
+                             "conv:8x3p1,relu,pool:2,dense:32,relu (tokens: dense:N, conv:FxK[sS][pP], "
+                             "pool:K, avgpool:K, flatten, dropout:P, residual[:ACT], rnn:H[:seq], "
+                             "activation names; the output layer is added; see numnet.spec)")
+    parser.add_argument("--input-shape", type=int_list, default=None, metavar="H,W,C",
+                        help="shape of one input row for --arch, channels last: H,W,C for images, "
+                             "L,C for sequences (default: 8,8,1 for digits, else the feature count)")
     parser.add_argument("--loss", choices=sorted(set(CLASSIFICATION_LOSSES + REGRESSION_LOSSES)), default=None,
                         help="loss (default: cross_entropy for classification, squared_error for regression; "
                              "two classes get one output, binary cross-entropy for cross_entropy)")
@@ -111,6 +123,20 @@ def _method_options(args):
     return options
 
 
+def _network(args, n_features, n_outputs):
+    """The perceptron of --hidden/--activation, or the network of --arch."""
+    if args.arch is None:
+        return mlp(n_features, args.hidden, n_outputs, args.activation)
+    shape = args.input_shape or list(IMAGE_SHAPES.get(args.data, (n_features,)))
+    if prod(shape) != n_features:
+        raise CommandError(f"--input-shape {','.join(map(str, shape))} has {prod(shape)} entries "
+                           f"but the data have {n_features} features")
+    try:
+        return parse_spec(args.arch, shape, n_outputs, name="--arch")
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+
+
 class _Setup:
     """Split, standardized and encoded data with the network and objectives."""
 
@@ -126,7 +152,10 @@ class _Setup:
         self.scale[self.scale == 0] = 1.0
         tr = encode_targets(self.ytr, self.loss, self.task)
         self.classes, self.n_outputs, self.net_loss = tr.classes, tr.n_outputs, tr.loss
-        self.net = mlp(X.shape[1], args.hidden, tr.n_outputs, args.activation)
+        self.net = _network(args, X.shape[1], tr.n_outputs)
+        if args.arch is not None:  # one scale for all features: foldable into any first layer
+            self.mean[...] = 0
+            self.scale[...] = input_scale(self.net, self.Xtr) if not args.no_standardize else 1.0
         reg = Tikhonov(args.alpha, mask=~self.net.bias_mask()) if args.alpha > 0 else None
         self.train = Objective(self.net, tr.loss, self._std(self.Xtr), tr.Y, reg)
         self.val = None
@@ -169,8 +198,20 @@ def _fit(setup, args, options):
         bar.close()
 
 
+def _resolve_network_flags(args):
+    """--arch excludes --hidden/--activation; without it they default to 50 and tanh."""
+    if args.arch is not None and (args.hidden is not None or args.activation is not None):
+        raise CommandError("--arch describes the whole network: leave out --hidden and --activation")
+    if args.arch is None:
+        if args.input_shape is not None:
+            raise CommandError("--input-shape is only used with --arch")
+        args.hidden = [50] if args.hidden is None else args.hidden
+        args.activation = args.activation or "tanh"
+
+
 def run(args):
     """Train, save model, metrics and figures under ``args.out``, print the metrics; return 0."""
+    _resolve_network_flags(args)
     options = _method_options(args)
     X, y = _load(args)
     setup = _Setup(X, y, args)
@@ -190,7 +231,8 @@ def _save(setup, res, scores, args, seconds):
     from ._train_figures import decision_figure, loss_figure
 
     out = Path(args.out)
-    theta = fold_standardization(setup.net, res.x, setup.mean, setup.scale)
+    theta = (fold_standardization(setup.net, res.x, setup.mean, setup.scale) if args.arch is None
+             else fold_input_scale(setup.net, res.x, float(setup.scale[0])))
     paths = [io.save((setup.net, theta), out / "model.npz")]
     paths.append(save_figure(loss_figure(res.history, args.method), out / "loss.png"))
     if setup.task == "classification" and setup.Xtr.shape[1] == 2:
@@ -198,7 +240,7 @@ def _save(setup, res, scores, args, seconds):
         paths.append(save_figure(fig, out / "decision_boundary.png"))
     report = {"data": str(args.data), "task": setup.task, "loss": setup.loss, "network_loss": setup.net_loss,
               "method": args.method,
-              "hidden": args.hidden, "activation": args.activation, "alpha": args.alpha,
+              "hidden": args.hidden, "activation": args.activation, "arch": args.arch, "alpha": args.alpha,
               "classes": None if setup.classes is None else setup.classes.tolist(),
               "nit": res.nit, "status": res.status.name, "seconds": seconds, "scores": scores,
               "history": res.history}
@@ -210,11 +252,11 @@ def _save(setup, res, scores, args, seconds):
 def _summary(setup, res, scores, args, seconds):
     n_va = 0 if setup.val is None else len(setup.yva)
     what = f"{len(setup.classes)} classes" if setup.classes is not None else "regression"
-    arch = " → ".join(str(w) for w in [setup.Xtr.shape[1], *args.hidden, setup.n_outputs])
+    arch = args.arch or " → ".join(str(w) for w in [setup.Xtr.shape[1], *args.hidden, setup.n_outputs])
     keys = list(scores["train"])
     lines = [f"data: {args.data}: {len(setup.ytr)} training rows, {n_va} validation rows, "
              f"{setup.Xtr.shape[1]} features, {what}",
-             f"network: {arch} ({args.activation}), loss {setup.net_loss}, method {args.method}",
+             f"network: {arch}{'' if args.arch else f' ({args.activation})'}, loss {setup.net_loss}, method {args.method}",
              f"stopped after {res.nit} iterations in {seconds:.2f} s: {res.message}",
              f"{'':12}" + "".join(f"{k:>10}" for k in keys)]
     lines += [f"{name:12}" + "".join(f"{s[k]:10.4f}" for k in keys) for name, s in scores.items()]
