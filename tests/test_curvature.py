@@ -191,11 +191,42 @@ def test_becker_lecun_deep_network_error_is_finite_and_only_in_hidden_layers():
     assert 0 < rel < 1
 
 
-def test_becker_lecun_rejects_residual_layers_by_name():
-    net = Sequential([Dense(D_IN, D_HID, "tanh"), Residual(D_HID), Dense(D_HID, 2)])
+def test_becker_lecun_rejects_layers_without_diag_backward_by_name():
+    class Scaled(Dense):
+        diag_backward = property(lambda self: (_ for _ in ()).throw(AttributeError("diag_backward")))
+
+    net = Sequential([Dense(D_IN, D_HID, "tanh"), Scaled(D_HID, D_HID), Dense(D_HID, 2)])
     obj, theta = make_objective("squared_error", net=net)
-    with pytest.raises(TypeError, match="layer 1 is Residual"):
+    with pytest.raises(TypeError, match="layer 1 is Dense"):
         becker_lecun_diagonal(obj, theta)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sin", "identity"])
+def test_becker_lecun_exact_for_a_single_residual_block(activation):
+    """Least squares on one residual block: the output curvature is diagonal (I/n), so nothing
+    is dropped and the step through Z = X + h σ(XW + b) must give the exact diagonal."""
+    net = Residual(D_IN, activation, step=0.7)
+    obj, theta = make_objective("squared_error", net=net)
+    assert np.allclose(becker_lecun_diagonal(obj, theta), np.diag(hessian_dense(obj, theta)),
+                       rtol=1e-12, atol=1e-15)
+
+
+def test_residual_diag_backward_input_curvature_is_exact_for_diagonal_output_curvature():
+    """hX of a residual block equals diag(Jᵀ diag(hZ) J) + the σ″ term, per sample, by brute force."""
+    rng = np.random.default_rng(3)
+    layer = Residual(3, "tanh", step=0.6)
+    theta, X = layer.init(rng, scheme="normal"), rng.standard_normal((1, 3))
+    gZ, hZ = rng.standard_normal((1, 3)), rng.random((1, 3))
+    _, cache = layer.forward(theta, X)
+    hX = layer.diag_backward(theta, cache, gZ, hZ)[1]
+    J = np.column_stack([layer.jvp(theta, cache, None, e[None]) [0] for e in np.eye(3)])
+    f = lambda x: gZ[0] @ layer.forward(theta, x[None])[0][0]   # gZ-weighted second derivative
+    eps, second = 1e-4, np.empty(3)
+    for i in range(3):
+        e = np.eye(3)[i] * eps
+        second[i] = (f(X[0] + e) - 2 * f(X[0]) + f(X[0] - e)) / eps ** 2
+    expected = np.einsum("ki,k,ki->i", J, hZ[0], J) + second
+    np.testing.assert_allclose(hX[0], expected, rtol=1e-6)
 
 
 # ------------------------------------------------------------- outer product
@@ -211,7 +242,7 @@ def test_per_sample_output_gradients_match_jvp_and_sum_to_gradient():
     assert np.allclose(np.einsum("nk,nkp->p", lin.gF, J), lin.grad, atol=1e-14)
 
 
-def test_per_sample_output_gradients_rejects_unknown_layers():
+def test_sequential_rejects_objects_that_are_not_layers():
     class Scale:
         d_in = d_out = 2
         n_params = 0
@@ -219,7 +250,7 @@ def test_per_sample_output_gradients_rejects_unknown_layers():
         def forward(self, theta, X):
             return 2 * X, None
 
-    with pytest.raises(TypeError, match="layer 0 is"):
+    with pytest.raises(TypeError, match=r"layers\[0\] must be a layer"):
         per_sample_output_gradients(Sequential([Scale(), Dense(2, 1)]), np.zeros(3), np.ones((2, 2)))
 
 

@@ -168,3 +168,25 @@ def test_every_registered_network_saves_and_loads(layer_name, tmp_path):
     np.testing.assert_array_equal(theta2, theta)
     np.testing.assert_array_equal(net2.forward(theta2, X)[0], net.forward(theta, X)[0])
     assert to_json(from_json(to_json(net))) == to_json(net)
+
+
+def test_becker_lecun_on_graphs():
+    """Exact where nothing is dropped (parallel branches concatenated, least squares: diagonal
+    output curvature); on a deeper graph, exact on the output node's parameters and finite."""
+    from numnet.curvature import becker_lecun_diagonal
+
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((6, 3))
+    wide = Graph(3, [Node("a", Dense(3, 2, "tanh")), Node("b", Dense(3, 1, "sin")),
+                     Node("c", Residual(3, "tanh"), "input"), Node("cat", Concat(), ["a", "b", "c"])])
+    obj = Objective(wide, "squared_error", X, rng.standard_normal((6, 6)))
+    theta = wide.init(rng, scheme="normal")
+    np.testing.assert_allclose(becker_lecun_diagonal(obj, theta), np.diag(hessian_dense(obj, theta)),
+                               rtol=1e-11, atol=1e-14)
+    g = inception()
+    obj = Objective(g, "cross_entropy", X, rng.integers(0, 2, 6))
+    theta = g.init(rng, scheme="normal")
+    bl, exact = becker_lecun_diagonal(obj, theta), np.diag(hessian_dense(obj, theta))
+    out = g.slices["out"]
+    assert np.isfinite(bl).all()
+    np.testing.assert_allclose(bl[out], exact[out], rtol=1e-11, atol=1e-14)

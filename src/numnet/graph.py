@@ -368,6 +368,35 @@ class Graph:
         return Rg, RgX
 
 
+    def diag_backward(self, theta, cache, gZ, hZ, *, need_hX=True, out=None, gZs=None):
+        """Becker–LeCun's backward recursion (note 004) through the DAG: ``(diag curvature of θ, hX)``.
+
+        Like :meth:`backward` with the diagonal curvature hZ in place of the
+        cotangent: a node read by several others gets the sum of their hX (the
+        cross terms between consumers are dropped, as all off-diagonal terms
+        are); a shared slice adds the diagonals of its uses; Add passes hZ to
+        every input and Concat splits it.
+        """
+        from .network import require_diag_backward
+
+        if gZs is None:
+            gZs = self.backward(theta, cache, gZ, need_gtheta=False, need_gX=False)[2]
+        d = _Gradient(out, self.n_params, gZ.dtype)
+        hvals = {self.output: hZ}
+        for name in reversed(self.order):
+            node, h = self.nodes[name], hvals.pop(name)
+            if isinstance(node.op, _MERGES):
+                _accumulate(hvals, node.inputs, node.op.vjp(h, [self.widths[i] for i in node.inputs]))
+                continue
+            s, wants_hX = self.slices[name], need_hX or node.inputs[0] != INPUT
+            hX = require_diag_backward(node.op, repr(name)).diag_backward(
+                theta[s], cache.caches[name], gZs[name], h, need_hX=wants_hX, out=d.target(s))[1]
+            d.written(s)
+            if wants_hX:
+                _accumulate(hvals, node.inputs, [hX])
+        return d.finish(self.slices.values()), (hvals.get(INPUT) if need_hX else None)
+
+
 # ------------------------------------------------------------ helpers
 
 def _as_node(spec):

@@ -153,6 +153,29 @@ class Sequential:
                 gZ = gZs[i - 1] if gZs is not None else layer.vjp(theta[s], cache[i], gZ, need_gtheta=False)[1]
         return Rg, dgZ
 
+    def diag_backward(self, theta, cache, gZ, hZ, *, need_hX=True, out=None, gZs=None):
+        """Becker–LeCun's backward recursion (note 004) through the layers: ``(diag curvature of θ, hX)``.
+
+        Each layer's ``diag_backward`` maps the diagonal curvature hZ at its output
+        to its parameters' diagonal and hX at its input, given its cotangent gZ
+        (from ``gZs``, or one backward pass).
+        """
+        if gZs is None:
+            gZs = self.backward(theta, cache, gZ, need_gtheta=False, need_gX=False)[2]
+        d = np.empty(self.n_params, dtype=gZ.dtype) if out is None else out
+        for i in reversed(range(len(self.layers))):
+            layer, s = self.layers[i], self.slices[i]
+            hZ = require_diag_backward(layer, i).diag_backward(
+                theta[s], cache[i], gZs[i], hZ, need_hX=need_hX or i > 0, out=d[s])[1]
+        return d, hZ
+
+
+def require_diag_backward(layer, where):
+    """``layer`` if it has ``diag_backward``; else a TypeError naming it (Becker–LeCun needs it)."""
+    if not hasattr(layer, "diag_backward"):
+        raise TypeError(f"becker_lecun_diagonal needs diag_backward on every layer; layer {where} is {layer!r}")
+    return layer
+
 
 def mlp(n_features, hidden, n_outputs, activation="tanh"):
     """The multi-layer perceptron n_features → hidden[0] → … → n_outputs (notes 003).

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ._common import all_dense, check_dense, diagonal_of, flat_layers, linearize, regularizer_diagonal
+from ..network import require_diag_backward
 from .outer import loss_hessian_blocks
 
 __all__ = ["hessian_diagonal", "becker_lecun_diagonal"]
@@ -51,7 +52,7 @@ def hessian_diagonal(obj, theta=None, method="auto"):
 
 
 def becker_lecun_diagonal(obj, theta=None):
-    """Becker–LeCun O(p) approximation of diag ∇²J(θ) for networks of Dense layers.
+    """Becker–LeCun O(p) approximation of diag ∇²J(θ) for any network whose layers have ``diag_backward``.
 
     Parameters
     ----------
@@ -65,7 +66,7 @@ def becker_lecun_diagonal(obj, theta=None):
     Raises
     ------
     TypeError
-        If a layer is not :class:`~numnet.layers.Dense` (the message names it).
+        If a layer has no ``diag_backward`` (the message names it).
 
     Notes
     -----
@@ -81,12 +82,16 @@ def becker_lecun_diagonal(obj, theta=None):
     of the loss Hessian blocks. The losses are means, so h already carries 1/n.
     Exact for the last layer (hence for a single layer); elsewhere it drops
     the cross terms Σ_{k≠k'} M_{kk'} W̃_ik W̃_ik'. The regularizer's diagonal
-    is added exactly.
+    is added exactly. Every layer carries out its own step of this recursion
+    (``diag_backward``: convolutions as Dense on the im2col matrix, pooling and
+    dropout by their linear maps squared, the recurrent layer through time,
+    graphs summing over consumers), so it runs on chains and graphs alike.
     """
     lin = linearize(obj, theta)
-    layers = flat_layers(lin.objective.net, lin.cache)
-    check_dense(layers, "becker_lecun_diagonal")
-    return _backward_diagonal(lin, layers, exact=False)
+    net, blocks = lin.objective.net, loss_hessian_blocks(lin.objective.loss, lin.F, lin.objective.Y)
+    require_diag_backward(net, "0")
+    d = net.diag_backward(lin.theta, lin.cache, lin.gF, np.einsum("nkk->nk", blocks), need_hX=False)[0]
+    return d + regularizer_diagonal(lin.objective.regularizer, lin.theta)
 
 
 def _backward_diagonal(lin, layers, exact):

@@ -170,6 +170,18 @@ class Dense:
             RgX += gA @ self.unpack(dtheta)["W"].T
         return Rg, RgX
 
+    def diag_backward(self, theta, cache, gZ, hZ, *, need_hX=True, out=None):
+        """Becker–LeCun's backward step (note 004): ``(diagonal curvature of θ, hX)``.
+
+        hA = σ′(A)² ⊙ hZ + σ″(A) ⊙ gZ, diag for W: (X ⊙ X)ᵀ hA, for b: Σ_rows hA,
+        hX = hA (W ⊙ W)ᵀ, where hZ holds the diagonal second derivatives at the
+        output (off-diagonal terms dropped) and gZ the cotangent.
+        """
+        hA = hZ if self._linear else cache.dsigma * cache.dsigma * hZ + cache.d2sigma * gZ
+        d = self._param_grad(cache.X * cache.X, hA, out)
+        W = self.unpack(theta)["W"]
+        return d, (hA @ (W * W).T if need_hX else None)
+
     def _param_grad(self, X, gA, out):
         """Write gW = Xᵀ gA and gb = Σ_rows gA into ``out`` (a new array when None)."""
         g = np.empty(self.n_params, dtype=gA.dtype) if out is None else out
@@ -261,3 +273,17 @@ class Residual:
         if need_gX and dgZ is not None:
             RgX += dgZ
         return Rg, RgX
+
+    def diag_backward(self, theta, cache, gZ, hZ, *, need_hX=True, out=None):
+        """Becker–LeCun's step through Z = X + h D(X), exact for a diagonal hZ.
+
+        D gets the cotangent h gZ and the curvature h² hZ; then
+        hX = hZ + 2h (σ′(A) ⊙ diag W) ⊙ hZ + hX_D (the identity's diagonal, the cross
+        term with J_D, and D's own part).
+        """
+        h = self.step
+        d, hXD = self.inner.diag_backward(theta, cache, h * gZ, h * h * hZ, need_hX=need_hX, out=out)
+        if not need_hX:
+            return d, None
+        cross = 2 * h * cache.dsigma * np.diagonal(self.unpack(theta)["W"])
+        return d, hZ + hXD + cross * hZ
