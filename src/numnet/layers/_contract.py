@@ -37,6 +37,16 @@ class Layer(Protocol):
         True when the layer is twice continuously differentiable in
         ``(theta, X)``; kinked layers (relu, max pooling) pass only the
         first-order Taylor test near kinks.
+
+    Notes
+    -----
+    Optional members: ``_forward(theta, X)`` (``forward`` without the input
+    checks, which a network runs once), and ``diag_backward(theta, cache, gZ,
+    hZ, *, need_hX=True, out=None) -> (diagonal curvature of theta, hX)``,
+    the layer's step of the Becker–LeCun recursion (note 004) used by
+    :func:`numnet.curvature.becker_lecun_diagonal`: given the cotangent gZ
+    and the diagonal second derivatives hZ at the output (off-diagonal
+    terms dropped), the diagonal for the parameters and hX at the input.
     """
 
     d_in: int
