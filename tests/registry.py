@@ -15,6 +15,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from numnet.layers import Dense, Residual
+from numnet.layers import Dropout, Recurrent
 from numnet.losses import (
     L1,
     BinaryCrossEntropy,
@@ -86,6 +87,10 @@ LAYERS: dict[str, Callable] = {
     # --- graph entries go here
     # --- convolution and pooling entries go here
     # --- dropout and recurrent entries go here
+    "dropout": lambda act, s: Sequential([Dense(s.d_in, s.hidden, act), Dropout(s.hidden, 0.3, seed=1, key=2),
+                                          Dense(s.hidden, s.d_out, act)]),
+    "rnn_last": lambda act, s: Recurrent(3, s.d_in, s.d_out, activation=act, output="last"),
+    "rnn_sequence": lambda act, s: Recurrent(3, s.d_in, s.hidden, activation=act, output="sequence"),
 }
 
 

@@ -29,6 +29,7 @@ from torch.func import grad, jvp, vjp
 
 from numnet.activations import ACTIVATIONS, LEAKY_SLOPE
 from numnet.layers import Dense, Residual
+from numnet.layers import Dropout, Recurrent
 from numnet.network import Sequential
 from numnet.regularizers import GeneralizedTikhonov, L1Penalty, Tikhonov
 
@@ -70,6 +71,25 @@ def _t_dense(layer, theta, X):
     return T_ACTIVATIONS[layer.activation.name](A)
 
 
+def _t_dropout(layer, theta, X):
+    """X ⊙ M / (1 − p) with the layer's own documented mask (the identity when key is None)."""
+    M = layer.mask(tuple(X.shape))
+    return X if M is None else X * T(M) / (1 - layer.p)
+
+
+def _t_recurrent(layer, theta, X):
+    """h_t = σ(x_t W_x + h_{t−1} W_h + b), h_0 = 0, one W_x, W_h, b for every step."""
+    dx, dh, n_steps = layer.d_x, layer.d_h, layer.n_steps
+    W_x, W_h = theta[:dx * dh].reshape(dx, dh), theta[dx * dh:dx * dh + dh * dh].reshape(dh, dh)
+    b = theta[dx * dh + dh * dh:] if layer.bias else 0
+    sigma, xs = T_ACTIVATIONS[layer.activation.name], X.reshape(X.shape[0], n_steps, dx)
+    h, hs = torch.zeros(X.shape[0], dh, dtype=X.dtype), []
+    for t in range(n_steps):
+        h = sigma(xs[:, t] @ W_x + h @ W_h + b)
+        hs.append(h)
+    return h if layer.output == "last" else torch.cat(hs, dim=1)
+
+
 #: layer type -> twin(layer, theta, X); each written from the layer's documented formula and layout
 T_LAYERS = {
     Sequential: _t_sequential,
@@ -78,6 +98,8 @@ T_LAYERS = {
     # --- graph twins (Graph, Add, Concat) go here
     # --- convolution and pooling twins go here
     # --- dropout and recurrent twins go here
+    Dropout: _t_dropout,
+    Recurrent: _t_recurrent,
 }
 
 

@@ -6,6 +6,7 @@ from .checks import adjoint_check, check_layer, derivative_check
 from .estimators import ELMClassifier, ELMRegressor, MLPClassifier, MLPRegressor
 from .io import load, save
 from .layers import Dense, Residual
+from .layers import Dropout, Recurrent
 from .losses import LOSSES, get_loss
 from .malloc import tune_malloc
 from .network import Sequential
@@ -19,6 +20,7 @@ __all__ = [
     "ACTIVATIONS", "Activation", "get_activation",
     "adjoint_check", "check_layer", "derivative_check",
     "Dense", "Residual", "Sequential",
+    "Dropout", "Recurrent",
     "LOSSES", "get_loss", "Objective", "Linearization",
     "Tikhonov", "GeneralizedTikhonov", "L1Penalty",
     "minimize", "METHODS", "OptimizeResult",

@@ -6,6 +6,7 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
 from ._validation import check_matrix, check_theta
+from .layers.dropout import with_dropout_key
 from .losses import get_loss
 from .regularizers import get_regularizer
 
@@ -67,11 +68,18 @@ class Objective:
     def dtype(self):
         return self.X.dtype
 
-    def batch(self, rows):
-        """The same objective on a subset of samples (a slice gives views, no copy)."""
+    def batch(self, rows, key=None):
+        """The same objective on a subset of samples (a slice gives views, no copy).
+
+        ``key`` (an int), when given, replaces the mask key of every
+        :class:`~numnet.layers.Dropout` in the network (a new mask per
+        mini-batch step; see :func:`~numnet.layers.with_dropout_key`).
+        """
         new = object.__new__(Objective)
         new.__dict__.update(self.__dict__)
         new.X, new.Y = self.X[rows], self.Y[rows]
+        if key is not None:
+            new.net = with_dropout_key(self.net, key)
         if new.X.shape[0] == 0:
             raise ValueError("rows selects no samples")
         return new

@@ -30,6 +30,7 @@ from ._base import (
 from ._monitor import Monitor
 from ._params import (
     Boolean,
+    Function,
     Interval,
     NoneOr,
     Options,
@@ -46,6 +47,7 @@ _COMMON = {
     "solver": Options(lambda: METHODS),
     "alpha": Interval(0, None),
     "batch_size": NoneOr(Interval(1, None, integer=True)),
+    "augment": NoneOr(Function()),
     "learning_rate_init": Interval(0, None, closed="neither"),
     "max_iter": Interval(1, None, integer=True),
     "tol": Interval(0, None),
@@ -137,15 +139,16 @@ class _BaseMLP(NetworkEstimatorMixin, BaseEstimator):
         return result, monitor
 
     def _solver_options(self, seed):
-        batch = self.batch_size
+        common = {"batch_size": self.batch_size, "seed": seed}
+        if self.augment is not None:
+            common["augment"] = self.augment
         if self.solver == "sgd":
             return {"learning_rate": self.learning_rate_init, "momentum": self.momentum,
-                    "nesterov": self.nesterovs_momentum and self.momentum > 0,
-                    "batch_size": batch, "seed": seed, "full_eval": False}
+                    "nesterov": self.nesterovs_momentum and self.momentum > 0, **common, "full_eval": False}
         if self.solver == "adam":
             return {"learning_rate": self.learning_rate_init, "b1": self.beta_1, "b2": self.beta_2,
-                    "eps": self.epsilon, "batch_size": batch, "seed": seed, "full_eval": False}
-        return {"batch_size": batch, "seed": seed}
+                    "eps": self.epsilon, **common, "full_eval": False}
+        return common
 
     def _store(self, obj, result, monitor, resume):
         best = monitor.best_x if monitor.best_x is not None else result.x
@@ -189,6 +192,11 @@ def _mlp_doc(task, losses, default_loss, extra=""):
     batch_size : int or None, default=None
         Mini-batch rows; None means min(200, n_samples). Only used when
         solver='sgd' or 'adam'.
+    augment : callable or None, default=None
+        Label-invariant data augmentation (notes 001) ``augment(X, rng) -> X``
+        of X's shape and dtype, e.g. :class:`numnet.augment.Augment`; applied
+        to the training rows once per epoch, seeded from ``random_state``.
+        Only used when solver is a stochastic method ('sgd' or 'adam').
     learning_rate_init : float, default=1e-3
         Step size. Only used when solver='sgd' or 'adam'.
     max_iter : int, default=200
@@ -243,12 +251,12 @@ class MLPClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseMLP):
     _y_checks = {}
 
     def __init__(self, hidden_layer_sizes=(100,), *, activation="tanh", solver="lbfgs", alpha=1e-4,
-                 loss="cross_entropy", batch_size=None, learning_rate_init=1e-3, max_iter=200,
-                 tol=1e-4, early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
-                 momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 random_state=None, warm_start=False, verbose=False):
+                 loss="cross_entropy", batch_size=None, augment=None, learning_rate_init=1e-3,
+                 max_iter=200, tol=1e-4, early_stopping=False, validation_fraction=0.1,
+                 n_iter_no_change=10, momentum=0.9, nesterovs_momentum=True, beta_1=0.9,
+                 beta_2=0.999, epsilon=1e-8, random_state=None, warm_start=False, verbose=False):
         self.hidden_layer_sizes, self.activation, self.solver = hidden_layer_sizes, activation, solver
-        self.alpha, self.loss, self.batch_size = alpha, loss, batch_size
+        self.alpha, self.loss, self.batch_size, self.augment = alpha, loss, batch_size, augment
         self.learning_rate_init, self.max_iter, self.tol = learning_rate_init, max_iter, tol
         self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
         self.n_iter_no_change, self.momentum = n_iter_no_change, momentum
@@ -299,13 +307,13 @@ class MLPRegressor(RegressorOutputsMixin, RegressorMixin, _BaseMLP):
     _y_checks = {"multi_output": True, "y_numeric": True}
 
     def __init__(self, hidden_layer_sizes=(100,), *, activation="tanh", solver="lbfgs", alpha=1e-4,
-                 loss="squared_error", huber_delta=1.0, batch_size=None, learning_rate_init=1e-3,
-                 max_iter=200, tol=1e-4, early_stopping=False, validation_fraction=0.1,
+                 loss="squared_error", huber_delta=1.0, batch_size=None, augment=None,
+                 learning_rate_init=1e-3, max_iter=200, tol=1e-4, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, momentum=0.9, nesterovs_momentum=True, beta_1=0.9,
                  beta_2=0.999, epsilon=1e-8, random_state=None, warm_start=False, verbose=False):
         self.hidden_layer_sizes, self.activation, self.solver = hidden_layer_sizes, activation, solver
         self.alpha, self.loss, self.huber_delta = alpha, loss, huber_delta
-        self.batch_size, self.learning_rate_init = batch_size, learning_rate_init
+        self.batch_size, self.augment, self.learning_rate_init = batch_size, augment, learning_rate_init
         self.max_iter, self.tol, self.early_stopping = max_iter, tol, early_stopping
         self.validation_fraction, self.n_iter_no_change = validation_fraction, n_iter_no_change
         self.momentum, self.nesterovs_momentum = momentum, nesterovs_momentum

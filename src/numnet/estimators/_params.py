@@ -12,7 +12,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_scalar
 
-__all__ = ["Interval", "Options", "Boolean", "NoneOr", "Sizes", "RandomState", "check_params"]
+__all__ = ["Interval", "Options", "Boolean", "NoneOr", "Sizes", "RandomState", "Function", "check_params"]
 
 
 class Interval:
@@ -85,6 +85,14 @@ class RandomState:
         if value is None or isinstance(value, np.random.RandomState):
             return
         Interval(0, 2**32 - 1, integer=True).check(value, name)
+
+
+class Function:
+    """A callable (e.g. a data augmentation ``augment(X, rng) -> X``)."""
+
+    def check(self, value, name):
+        if not callable(value):
+            raise TypeError(f"{name} must be a callable, got {value!r}")
 
 
 def check_params(estimator):

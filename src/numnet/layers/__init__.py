@@ -8,5 +8,8 @@ to add a layer" for a walk-through.
 
 from ._contract import INIT_SCHEMES, Layer
 from .dense import Dense, DenseCache, Residual
+from .dropout import Dropout, DropoutCache, with_dropout_key
+from .recurrent import Recurrent, RecurrentCache
 
 __all__ = ["Layer", "INIT_SCHEMES", "Dense", "DenseCache", "Residual"]
+__all__ += ["Dropout", "DropoutCache", "with_dropout_key", "Recurrent", "RecurrentCache"]

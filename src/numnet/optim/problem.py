@@ -138,6 +138,7 @@ class Problem:
         self.counts.nfev += 1
         return _CountedLinearization(self.counts, self.objective.at(x))
 
-    def batch(self, rows):
-        """The objective on a subset of samples, counted into the same totals."""
-        return Problem(self.objective.batch(rows), self.counts)
+    def batch(self, rows, key=None):
+        """The objective on a subset of samples, counted into the same totals (``key``: dropout mask key)."""
+        obj = self.objective.batch(rows) if key is None else self.objective.batch(rows, key=key)
+        return Problem(obj, self.counts)

@@ -1,10 +1,15 @@
 """Mini-batch stochastic methods ``"sgd"`` and ``"adam"``, one yield per epoch."""
 
+import copy
+import itertools
+
 import numpy as np
 
 from .._validation import check_int
+from ..layers.dropout import has_dropout
 from . import transforms
 from .base import Iterate, NoProgress, register
+from .problem import Problem
 from .schedules import as_schedule
 
 __all__ = ["sgd", "adam", "minibatches"]
@@ -37,7 +42,14 @@ _EPOCH_OPTIONS = """batch_size : int or None, default=None
         (one extra pass over the data, about the cost of one epoch) so
         ``fun`` and ``grad_norm`` are exact. With False only the value is
         evaluated (a forward pass) and ``grad_norm`` is the norm of the mean
-        mini-batch gradient of the epoch, an estimate."""
+        mini-batch gradient of the epoch, an estimate.
+    augment : callable or None, default=None
+        Label-invariant data augmentation (notes 001), ``augment(X, rng) ->
+        X_aug`` of X's shape and dtype (e.g. :class:`numnet.augment.Augment`).
+        Applied once per epoch to the objective's X (never modified), with a
+        generator spawned from ``seed`` (same seed, same run); the epoch's
+        mini-batches read the augmented rows, the full evaluation after the
+        epoch reads the original X."""
 
 _EPOCH_NOTES = """One iteration of :func:`~numnet.optim.minimize` is one epoch; ``inner``
     counts its mini-batch steps and ``step`` is the learning-rate multiplier
@@ -46,7 +58,14 @@ _EPOCH_NOTES = """One iteration of :func:`~numnet.optim.minimize` is one epoch; 
     goes back to its first point (the last yielded iterate) with m halved
     for the rest of the run; an epoch that ends at a non-finite full
     objective is replaced by its first point, so a non-finite iterate is
-    never yielded."""
+    never yielded.
+
+    Dropout: when the network contains :class:`~numnet.layers.Dropout`,
+    every mini-batch step draws a new mask, through
+    ``objective.batch(rows, key=k)`` with k a step counter offset by a
+    number drawn from ``seed``; the full evaluation uses the objective's
+    own network (key None: inference, the identity). Networks without
+    Dropout see exactly the same run as before."""
 
 
 def _epoch_docs(method):
@@ -56,15 +75,34 @@ def _epoch_docs(method):
     return method
 
 
+def _child_rngs(seed):
+    """Two generators for dropout keys and augmentation, independent of the shuffling stream.
+
+    Spawned from ``seed``, so the shuffling generator ``default_rng(seed)``
+    draws exactly what it drew before these existed.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed.spawn(2)
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)]
+
+
 class _Epochs:
     """The epoch loop shared by SGD and Adam: x ← x + m · update(∇J_B(x))."""
 
-    def __init__(self, problem, x, tx, batch_size, seed, full_eval):
+    def __init__(self, problem, x, tx, batch_size, seed, full_eval, augment=None):
         if not hasattr(problem.objective, "batch"):
             raise TypeError("stochastic methods need an objective with batch(rows) (a numnet Objective)")
+        if augment is not None and not (callable(augment) and hasattr(problem.objective, "X")):
+            raise TypeError(f"augment must be None or a callable (X, rng) -> X on an objective with X, "
+                            f"got {augment!r}")
         self.problem, self.tx, self.full_eval = problem, tx, bool(full_eval)
         self.size = _batch_size(batch_size, problem.n_samples)
         self.rng = np.random.default_rng(seed)
+        key_rng, self.aug_rng = _child_rngs(seed)
+        net = getattr(problem.objective, "net", None)
+        dropout = net is not None and has_dropout(net)
+        self.keys = itertools.count(int(key_rng.integers(2**62))) if dropout else None
+        self.augment = augment
         self.mult, self.anchor = 1.0, (x, tx.init(x))
         self.last = None
 
@@ -78,10 +116,12 @@ class _Epochs:
     def epoch(self):
         """One pass over a fresh permutation; returns the end point and the mean batch gradient."""
         (x, state), grads = self.anchor, []
-        batches = minibatches(self.rng, self.problem.n_samples, self.size)
+        problem = self.augmented()
+        batches = minibatches(self.rng, problem.n_samples, self.size)
         for rows in batches:
+            batch = problem.batch(rows) if self.keys is None else problem.batch(rows, key=next(self.keys))
             with np.errstate(over="ignore", invalid="ignore"):
-                fb, gb = self.problem.batch(rows).value_and_grad(x)
+                fb, gb = batch.value_and_grad(x)
             if not _finite(fb, gb):
                 x, state = self.reject()
                 continue
@@ -90,6 +130,19 @@ class _Epochs:
             x, state = (x_new, state) if _finite(x_new) else self.reject()
             grads.append(gb)
         return x, state, (np.mean(grads, axis=0) if grads else None), len(batches)
+
+    def augmented(self):
+        """The problem of this epoch: the objective on augment(X, rng) (the problem itself without augment)."""
+        if self.augment is None:
+            return self.problem
+        obj = self.problem.objective
+        X = self.augment(obj.X, self.aug_rng)
+        if not isinstance(X, np.ndarray) or X.shape != obj.X.shape or X.dtype != obj.X.dtype:
+            raise ValueError(f"augment must return an array of X's shape {obj.X.shape} and dtype {obj.X.dtype}, "
+                             f"got {getattr(X, 'shape', None)} {getattr(X, 'dtype', type(X).__name__)}")
+        new = copy.copy(obj)
+        new.X = X
+        return Problem(new, self.problem.counts)
 
     def report(self, x, gmean):
         """Full value (and gradient when ``full_eval``) at the epoch's end."""
@@ -117,7 +170,7 @@ class _Epochs:
 @register("sgd")
 @_epoch_docs
 def sgd(problem, x, f, g, *, learning_rate=0.01, momentum=0.0, nesterov=False, batch_size=None,
-        seed=0, full_eval=True):
+        seed=0, full_eval=True, augment=None):
     """Mini-batch stochastic gradient descent, with optional (Nesterov) momentum.
 
     **Options**
@@ -143,13 +196,13 @@ def sgd(problem, x, f, g, *, learning_rate=0.01, momentum=0.0, nesterov=False, b
     if nesterov and momentum == 0:
         raise ValueError("nesterov=True needs momentum > 0")
     tx = transforms.sgd(as_schedule(learning_rate), momentum, nesterov)
-    return (yield from _Epochs(problem, x, tx, batch_size, seed, full_eval).start(f, g))
+    return (yield from _Epochs(problem, x, tx, batch_size, seed, full_eval, augment).start(f, g))
 
 
 @register("adam")
 @_epoch_docs
 def adam(problem, x, f, g, *, learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, batch_size=None,
-         seed=0, full_eval=True):
+         seed=0, full_eval=True, augment=None):
     """Adam on mini-batches (Kingma & Ba 2015).
 
     **Options**
@@ -172,7 +225,7 @@ def adam(problem, x, f, g, *, learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, ba
     {epoch_notes}
     """
     tx = transforms.adam(as_schedule(learning_rate), b1, b2, eps)
-    return (yield from _Epochs(problem, x, tx, batch_size, seed, full_eval).start(f, g))
+    return (yield from _Epochs(problem, x, tx, batch_size, seed, full_eval, augment).start(f, g))
 
 
 sgd.stochastic = adam.stochastic = True
