@@ -16,7 +16,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from numnet.datasets import digits, peaks
-from numnet.estimators import ELMClassifier, ELMRegressor, MLPClassifier, MLPRegressor
+from numnet.estimators import (ELMClassifier, ELMRegressor, MLPClassifier, MLPRegressor, NetworkClassifier,
+                               NetworkRegressor)
 from numnet.estimators._monitor import Monitor
 from numnet.layers import Dense
 from numnet.network import Sequential
@@ -33,6 +34,8 @@ CHECKED = [
     ELMClassifier(loss="cross_entropy", max_iter=20),
     MLPClassifier((10,), solver="adam", learning_rate_init=0.01, max_iter=100),
     MLPRegressor((10,), solver="sgd", learning_rate_init=0.01, max_iter=100),
+    NetworkClassifier("dense:10,tanh,residual:sin", max_iter=100),
+    NetworkRegressor("dense:10,softplus,dropout:0.1", solver="adam", learning_rate_init=0.01, max_iter=50),
 ]
 
 

@@ -329,3 +329,68 @@ def test_interrupted_save_leaves_previous_file_intact(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert path.read_bytes() == before and np.array_equal(load(path), np.arange(4.0))
     assert [p.name for p in tmp_path.iterdir()] == ["model.npz"]
+
+
+# ------------------------------------------------------------ format version 2: any network, new estimators
+
+@pytest.fixture
+def saved_mlp(tmp_path, data):
+    est = _fit(MLPClassifier((3,), max_iter=5, random_state=0), *data)
+    return save(est, tmp_path / "mlp.npz"), est
+
+
+def test_version_1_estimator_file_without_augment_still_loads(saved_mlp, data):
+    """Files written before ``augment`` existed (format version 1) load with its default."""
+    path, est = saved_mlp
+    meta, members = _members(path)
+    meta["format_version"] = 1
+    meta["estimator"]["params"].pop("augment")
+    _rewrite(path, meta, members)
+    loaded = load(path)
+    assert loaded.augment is None
+    np.testing.assert_array_equal(loaded.predict(data[0]), est.predict(data[0]))
+
+
+def test_version_2_file_must_name_every_parameter(saved_mlp):
+    path, _ = saved_mlp
+    meta, members = _members(path)
+    meta["estimator"]["params"].pop("augment")
+    _rewrite(path, meta, members)
+    with pytest.raises(ValueError, match=r"missing \['augment'\]"):
+        load(path)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: __import__("numnet").NetworkClassifier("conv:3x3p1,tanh,pool:2,dense:8,tanh", input_shape=(4, 4, 1),
+                                                   max_iter=20, random_state=0),
+    lambda: __import__("numnet").NetworkClassifier(
+        __import__("numnet").Graph(16, [("a", Dense(16, 4, "tanh")), ("b", Dense(16, 3, "sin")),
+                                        ("c", __import__("numnet").Concat(), ["a", "b"]), ("o", Dense(7, 3), "c")]),
+        max_iter=20, random_state=0),
+    lambda: __import__("numnet").NetworkClassifier(
+        "dense:8,tanh", solver="adam", max_iter=3, random_state=0,
+        augment=__import__("numnet.augment", fromlist=["Augment"]).Augment((4, 4), shift=1, noise=0.01)),
+])
+def test_network_estimators_round_trip(make, tmp_path):
+    rng = np.random.default_rng(0)
+    X, y = rng.random((60, 16)), rng.integers(0, 3, 60)
+    est = _fit(make(), X, y)
+    loaded = load(save(est, tmp_path / "est.npz"))
+    assert type(loaded) is type(est) and repr(loaded) == repr(est)
+    np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+
+
+def test_object_parameters_only_from_the_whitelist(tmp_path):
+    import numnet
+    rng = np.random.default_rng(0)
+    X, y = rng.random((30, 4)), rng.integers(0, 2, 30)
+    path = save(_fit(numnet.NetworkClassifier(Sequential([Dense(4, 1)]), max_iter=5), X, y), tmp_path / "e.npz")
+    meta, members = _members(path)
+    meta["estimator"]["params"]["network"] = {"numnet": {"type": "os.system", "command": "true"}}
+    _rewrite(path, meta, members)
+    with pytest.raises(ValueError, match="unknown layer type 'os.system'"):
+        load(path)
+    meta["estimator"]["params"]["network"] = {"numnet": {"type": "Dense"}, "extra": 1}
+    _rewrite(path, meta, members)
+    with pytest.raises(ValueError, match="must be"):
+        load(path)

@@ -3,7 +3,9 @@
 from . import curvature, datasets
 from .activations import ACTIVATIONS, Activation, get_activation
 from .checks import adjoint_check, check_layer, derivative_check
-from .estimators import ELMClassifier, ELMRegressor, MLPClassifier, MLPRegressor
+from .estimators import (ELMClassifier, ELMRegressor, MLPClassifier, MLPRegressor, NetworkClassifier,
+                         NetworkRegressor)
+from .graph import Add, Concat, Graph, Node
 from .io import load, save
 from .layers import Dense, Residual
 from .layers import Dropout, Recurrent
@@ -21,10 +23,12 @@ __all__ = [
     "adjoint_check", "check_layer", "derivative_check",
     "Dense", "Residual", "Sequential",
     "Dropout", "Recurrent",
+    "Graph", "Node", "Add", "Concat",
     "LOSSES", "get_loss", "Objective", "Linearization",
     "Tikhonov", "GeneralizedTikhonov", "L1Penalty",
     "minimize", "METHODS", "OptimizeResult",
     "curvature", "datasets",
-    "MLPClassifier", "MLPRegressor", "ELMClassifier", "ELMRegressor", "save", "load",
+    "MLPClassifier", "MLPRegressor", "NetworkClassifier", "NetworkRegressor",
+    "ELMClassifier", "ELMRegressor", "save", "load",
     "tune_malloc",
 ]

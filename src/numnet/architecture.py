@@ -1,11 +1,12 @@
-"""Networks as plain JSON data and back, from a whitelist of numnet's own layer types.
+"""Networks (and data augmentations) as plain JSON data and back, from a whitelist of numnet's own types.
 
 :func:`to_json` describes any network built from numnet's layers (chains,
 graphs, nested in any way) as ``{"type": <class name>, <constructor
 arguments>}``; :func:`from_json` rebuilds it, accepting only the classes of
 :mod:`numnet.layers` and the containers (``Sequential``, ``Graph`` and its
 merges), and only the arguments their constructors name. Nothing in the data
-is ever executed or imported. :mod:`numnet.io` stores networks this way.
+is ever executed or imported. :mod:`numnet.io` stores networks this way, and
+the :class:`~numnet.augment.Augment` an estimator trains with.
 """
 
 import inspect
@@ -13,6 +14,7 @@ import inspect
 import numpy as np
 
 from . import layers as _layers
+from .augment import Augment
 from .graph import Add, Concat, Graph, Node
 from .network import Sequential
 
@@ -27,7 +29,7 @@ def layer_types():
     found = {name: getattr(_layers, name) for name in _layers.__all__}
     found = {name: cls for name, cls in found.items()
              if inspect.isclass(cls) and hasattr(cls, "get_config") and hasattr(cls, "forward")}
-    return {**found, "Sequential": Sequential, "Graph": Graph, "Add": Add, "Concat": Concat}
+    return {**found, "Sequential": Sequential, "Graph": Graph, "Add": Add, "Concat": Concat, "Augment": Augment}
 
 
 def to_json(net):

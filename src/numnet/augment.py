@@ -85,6 +85,11 @@ class Augment:
         return (f"Augment({self.image_shape}, shift={self.shift}, rotate={self.rotate}, "
                 f"flip={self.flip}, noise={self.noise})")
 
+    def get_config(self):
+        """Constructor arguments as plain JSON data (so estimators that use it can be saved)."""
+        return {"image_shape": list(self.image_shape), "shift": self.shift, "rotate": self.rotate,
+                "flip": self.flip, "noise": self.noise}
+
     @property
     def n_features(self):
         """Row width h · w · c."""

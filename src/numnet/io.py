@@ -40,10 +40,13 @@ FORMAT = "numnet"
 FORMAT_VERSION = 2
 KINDS = ("parameters", "network", "estimator")
 _META = "__meta__"
+_OBJECT = "numnet"  # key of a parameter stored as numnet.architecture.to_json data
 _ARRAY_KINDS = "biufU"  # bool, integers, floats, unicode strings: never object arrays
 _READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, struct.error, zlib.error,
                 zipfile.BadZipFile, NotImplementedError, RuntimeError, UnicodeDecodeError)
 _READABLE_VERSIONS = (1, 2)  # version 2 adds graphs and every layer type; version 1 files read unchanged
+#: Estimator parameters that files of a version may lack (added later); they take their defaults.
+_LATER_PARAMS = {1: {"augment"}, 2: set()}
 
 
 # ------------------------------------------------------------------- save
@@ -133,7 +136,7 @@ def _encode_estimator(est):
                 arrays[key] = _plain_array(value, key)
             else:
                 attrs[key] = _json_data(value, key)
-    params = {k: _json_data(v, k) for k, v in est.get_params(deep=False).items()}
+    params = {k: _param_data(v, k) for k, v in est.get_params(deep=False).items()}
     return {"kind": "estimator", "estimator": {"class": name, "params": params,
                                                "attributes": attrs}}, arrays
 
@@ -149,6 +152,25 @@ def _plain_array(a, name):
     if a.dtype.kind not in _ARRAY_KINDS:
         raise ValueError(f"{name} has dtype {a.dtype}, which numnet files do not store")
     return a
+
+
+def _param_data(value, name):
+    """An estimator parameter as JSON: plain data, or ``{"numnet": to_json(v)}`` for a network or Augment."""
+    if hasattr(value, "get_config"):
+        try:
+            return {_OBJECT: to_json(value)}
+        except TypeError as exc:
+            raise ValueError(f"{name}={value!r} cannot be saved: {exc}") from exc
+    return _json_data(value, name)
+
+
+def _param_value(value):
+    """Inverse of :func:`_param_data` (lists become tuples, as estimators take them)."""
+    if isinstance(value, dict):
+        if set(value) != {_OBJECT}:
+            raise ValueError(f"an estimator parameter that is an object must be {{{_OBJECT!r}: ...}}")
+        return from_json(value[_OBJECT])
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _json_data(value, name):
@@ -191,6 +213,7 @@ def load(path):
         shape or checksum disagree with the metadata.
     """
     meta, arrays = _read(Path(path))
+    version = meta.pop("format_version")
     kind = meta["kind"]
     if kind == "parameters":
         _expect(set(meta), {"kind", "arrays"}, "metadata", path)
@@ -199,7 +222,7 @@ def load(path):
         _expect(set(meta), {"kind", "arrays", "architecture"}, "metadata", path)
         return _decode_network(meta["architecture"], _decode_vector(arrays, {"theta"}, path), path)
     _expect(set(meta), {"kind", "arrays", "estimator"}, "metadata", path)
-    return _decode_estimator(meta["estimator"], arrays, path)
+    return _decode_estimator(meta["estimator"], arrays, path, version)
 
 
 def _read(path):
@@ -240,6 +263,7 @@ def _parse_meta(blob, path):
     if type(version) is not int or version not in _READABLE_VERSIONS:
         raise ValueError(f"{path} has format version {version!r}; this numnet reads versions {_READABLE_VERSIONS}")
     meta.pop("numnet_version", None)
+    meta["format_version"] = version
     if meta.get("kind") not in KINDS or not isinstance(meta.get("arrays"), dict):
         raise ValueError(f"{path}: metadata kind must be one of {KINDS}, got {meta.get('kind')!r}")
     return meta
@@ -277,10 +301,14 @@ def _decode_network(spec, theta, path):
     return net, theta
 
 
-def _decode_estimator(spec, arrays, path):
+def _decode_estimator(spec, arrays, path, version):
     cls, params, attrs = _estimator_spec(spec, path)
-    _expect(set(params), set(cls().get_params(deep=False)), "estimator parameters", path)
-    est = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+    known = set(cls().get_params(deep=False))
+    _expect(set(params) | (_LATER_PARAMS[version] & known), known, "estimator parameters", path)
+    try:
+        est = cls(**{k: _param_value(v) for k, v in params.items()})
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValueError(f"{path}: invalid estimator parameter: {exc}") from exc
     fitted = {**attrs, **arrays}
     _expect(set(fitted) - set(cls._fitted_attributes), set(), "fitted attributes", path)
     for key, value in fitted.items():

@@ -1,6 +1,6 @@
-"""scikit-learn estimators built on numnet: MLPs trained by any numnet optimizer, and ELMs.
+"""scikit-learn estimators built on numnet: MLPs and user-given networks trained by any numnet optimizer, and ELMs.
 
-All four follow scikit-learn's conventions (``__init__`` only stores its
+All six follow scikit-learn's conventions (``__init__`` only stores its
 arguments; parameters are checked at the top of ``fit`` against a
 declarative table; fitted attributes end in ``_``) and pass
 ``sklearn.utils.estimator_checks.check_estimator``. Fitted estimators are
@@ -13,9 +13,11 @@ and decode classes exactly as the estimators do.
 from ._base import class_index, classifier_targets, encode_labels
 from ._elm import ELMClassifier, ELMRegressor
 from ._mlp import MLPClassifier, MLPRegressor
+from ._network import NetworkClassifier, NetworkRegressor
 
-__all__ = ["MLPClassifier", "MLPRegressor", "ELMClassifier", "ELMRegressor", "ESTIMATORS",
+__all__ = ["MLPClassifier", "MLPRegressor", "NetworkClassifier", "NetworkRegressor", "ELMClassifier", "ELMRegressor", "ESTIMATORS",
            "encode_labels", "classifier_targets", "class_index"]
 
-ESTIMATORS = {cls.__name__: cls for cls in (MLPClassifier, MLPRegressor, ELMClassifier, ELMRegressor)}
+ESTIMATORS = {cls.__name__: cls for cls in (MLPClassifier, MLPRegressor, NetworkClassifier, NetworkRegressor,
+                                            ELMClassifier, ELMRegressor)}
 """The estimator classes :func:`numnet.io.load` may rebuild (a whitelist, by class name)."""
