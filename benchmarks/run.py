@@ -4,11 +4,13 @@ Workloads (``--only``, by module): ``products`` (1–4: gradient, exact
 Hessian-vector and Gauss-Newton products of a 784-1024-1024-10 tanh network,
 batch 512, and their share of the matmul limit), ``training`` (5: time to
 97% test accuracy on digits), ``random_features`` (6: streaming
-extreme-learning-machine fit at n = 10⁵, 10⁶) and ``hessian`` (7: dense
-exact Hessian of 2,092 parameters). Every library uses the same number of
-threads. A full run prints the table and writes ``benchmarks/results.json``
-and ``BENCHMARKS.md``; ``--quick`` runs tiny sizes as a smoke test and
-writes only what ``--json``/``--md`` ask for.
+extreme-learning-machine fit at n = 10⁵, 10⁶), ``hessian`` (7: dense
+exact Hessian of 2,092 parameters) and ``conv`` (8: gradient and exact
+Hessian-vector product of a small CNN on 28×28×1 images, batch 128).
+Every library uses the same number of threads. A full run prints the table
+and writes ``benchmarks/results.json`` and ``BENCHMARKS.md``; ``--quick``
+runs tiny sizes as a smoke test and writes only what ``--json``/``--md`` ask
+for.
 
     python benchmarks/run.py                      # the full run (7–18 minutes on 2 cores, by load)
     python benchmarks/run.py --quick --only products,hessian

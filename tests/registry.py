@@ -15,6 +15,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 from numnet.layers import Dense, Residual
+from numnet.layers import AvgPool1d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool1d, MaxPool2d, Reshape
 from numnet.layers import Dropout, Recurrent
 from numnet.losses import (
     L1,
@@ -86,6 +87,20 @@ LAYERS: dict[str, Callable] = {
     "nested": _nested,
     # --- graph entries go here
     # --- convolution and pooling entries go here
+    "conv2d": lambda act, s: Conv2d((s.d_in + 1, s.hidden + 2, 2), s.d_out, (2, 3), activation=act),
+    "conv2d_stride_pad": lambda act, s: Conv2d((s.d_in + 1, s.hidden, 3), s.d_out, 3, stride=(2, 1),
+                                               padding=(1, 2), activation=act, bias=False),
+    "conv1d": lambda act, s: Conv1d((s.d_in + 2, s.hidden), s.d_out, 3, stride=2, padding=1, activation=act),
+    # a linear output of width >= 2: float32 agrees to 1e-4 even when one sum of many terms cancels
+    "conv_pool_avg": lambda act, s: Sequential([
+        c := Conv2d((s.d_in + 2, s.hidden + 2, 2), 3, (2, 3), padding=(0, 1), activation=act),
+        p := AvgPool2d(c.output_shape, 2), f := Flatten(p.output_shape), Dense(f.d_out, s.d_out + 1)]),
+    "conv_pool_max": lambda act, s: Sequential([  # overlapping windows (stride 1 < pool 2)
+        c := Conv2d((s.d_in + 2, s.hidden + 2, 2), 3, (2, 3), stride=(1, 2), padding=(0, 1), activation=act),
+        p := MaxPool2d(c.output_shape, 2, stride=1), f := Flatten(p.output_shape), Dense(f.d_out, s.d_out + 1)]),
+    "conv1d_pool": lambda act, s: Sequential([
+        c := Conv1d((s.d_in + 4, 2), 3, 2, activation=act), a := AvgPool1d(c.output_shape, 2, stride=1),
+        m := MaxPool1d(a.output_shape, 2), r := Reshape(m.output_shape, (m.d_out,)), Dense(r.d_out, s.d_out + 1)]),
     # --- dropout and recurrent entries go here
     "dropout": lambda act, s: Sequential([Dense(s.d_in, s.hidden, act), Dropout(s.hidden, 0.3, seed=1, key=2),
                                           Dense(s.hidden, s.d_out, act)]),

@@ -23,6 +23,7 @@ bench_run = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench_run)
 
 from workloads import _jax, hessian, products, random_features, training  # noqa: E402
+from workloads import conv  # noqa: E402
 from workloads._gemms import flops, gemms  # noqa: E402
 from workloads._targets import evaluate  # noqa: E402
 from workloads._timing import Settings, limit_threads  # noqa: E402
@@ -79,6 +80,29 @@ def test_gemm_lists_count_the_layer_formulas():
     assert flops(gemms(w, n, "hvp")) - flops(gemms(w, n, "hvp_lin")) == fwd + 2 * n * sum(layer[1:])
     with pytest.raises(ValueError, match="product must be one of"):
         gemms(w, n, "jacobian")
+
+
+def test_conv_workload_agrees_with_torch_and_reports_its_matmul_limit():
+    cases = conv.run(SMOKE, ["float64"])
+    assert [c["workload"] for c in cases] == ["conv_grad", "conv_hvp"]
+    for case in cases:
+        assert case["agreement"] and all(rel < 1e-12 for rel in case["agreement"].values()), case["agreement"]
+        impls = [r["impl"] for r in case["rows"]]
+        assert case["main"] in impls and any(i.startswith("torch") for i in impls)
+        assert all(r["median_s"] > 0 and r["gflops_per_s"] > 0 for r in case["rows"])
+        assert all(lim["np_matmul_s"] > 0 and lim["torch_matmul_s"] > 0 for lim in case["matmul_limit"].values())
+    lims = cases[1]["matmul_limit"]
+    assert lims["numnet lin.hvp (linearized)"]["gflop"] < lims["numnet obj.hvp"]["gflop"]
+
+
+def test_conv_gemm_lists_count_the_layer_formulas():
+    p = conv.ConvProblem(conv.FULL, "float64")
+    conv1, conv2, dense = 2 * 128 * 26 * 26 * 9 * 8, 2 * 128 * 11 * 11 * (9 * 8) * 16, 2 * 128 * 400 * 10
+    fwd = conv1 + conv2 + dense
+    assert flops(conv.gemms(p, "grad")) == 2 * fwd + conv2 + dense  # weights everywhere, inputs after the first
+    assert flops(conv.gemms(p, "hvp")) - flops(conv.gemms(p, "hvp_lin")) == fwd + conv2 + dense
+    with pytest.raises(ValueError, match="product must be one of"):
+        conv.gemms(p, "gnvp")
 
 
 def test_first_hit_finds_the_smallest_budget_reaching_the_target():

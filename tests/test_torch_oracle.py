@@ -29,6 +29,7 @@ from torch.func import grad, jvp, vjp
 
 from numnet.activations import ACTIVATIONS, LEAKY_SLOPE
 from numnet.layers import Dense, Residual
+from numnet.layers import AvgPool1d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool1d, MaxPool2d, Reshape
 from numnet.layers import Dropout, Recurrent
 from numnet.network import Sequential
 from numnet.regularizers import GeneralizedTikhonov, L1Penalty, Tikhonov
@@ -90,6 +91,28 @@ def _t_recurrent(layer, theta, X):
     return h if layer.output == "last" else torch.cat(hs, dim=1)
 
 
+def _t_channels_first(layer, X):
+    """Flat channels-last rows → torch's (n, C, H, W) or (n, C, L)."""
+    return X.reshape(X.shape[0], *layer.input_shape).movedim(-1, 1).contiguous()
+
+
+def _t_conv(layer, theta, X):
+    """σ(conv(X, W) + b), W (kh, kw, c_in, filters) or (k, c_in, filters) row-major, then b (filters,)."""
+    c_in, kernel = layer.input_shape[-1], np.atleast_1d(layer.kernel_size).tolist()
+    n_W = int(np.prod(kernel)) * c_in * layer.filters
+    # torch's weight is (filters, c_in, *kernel)
+    W = theta[:n_W].reshape(*kernel, c_in, layer.filters).movedim((-1, -2), (0, 1)).contiguous()
+    conv = tF.conv1d if isinstance(layer, Conv1d) else tF.conv2d
+    A = conv(_t_channels_first(layer, X), W, theta[n_W:] if layer.bias else None, stride=layer.stride,
+             padding=layer.padding)
+    return T_ACTIVATIONS[layer.activation.name](A.movedim(1, -1).reshape(X.shape[0], -1))
+
+
+def _t_pool(pool):
+    return lambda layer, theta, X: pool(_t_channels_first(layer, X), layer.pool_size, layer.stride).movedim(
+        1, -1).reshape(X.shape[0], -1)
+
+
 #: layer type -> twin(layer, theta, X); each written from the layer's documented formula and layout
 T_LAYERS = {
     Sequential: _t_sequential,
@@ -97,6 +120,14 @@ T_LAYERS = {
     Residual: lambda layer, theta, X: X + layer.step * t_forward(layer.inner, theta, X),
     # --- graph twins (Graph, Add, Concat) go here
     # --- convolution and pooling twins go here
+    Conv2d: _t_conv,
+    Conv1d: _t_conv,
+    MaxPool2d: _t_pool(tF.max_pool2d),
+    AvgPool2d: _t_pool(tF.avg_pool2d),
+    MaxPool1d: _t_pool(tF.max_pool1d),
+    AvgPool1d: _t_pool(tF.avg_pool1d),
+    Reshape: lambda layer, theta, X: X,
+    Flatten: lambda layer, theta, X: X,
     # --- dropout and recurrent twins go here
     Dropout: _t_dropout,
     Recurrent: _t_recurrent,

@@ -12,7 +12,7 @@ import importlib
 
 __all__ = ["WORKLOADS", "load"]
 
-WORKLOADS = ("products", "training", "random_features", "hessian")
+WORKLOADS = ("products", "training", "random_features", "hessian", "conv")
 
 
 def load(name):

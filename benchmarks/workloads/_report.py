@@ -11,6 +11,8 @@ TITLES = {
     "training": "5. Training to 97% test accuracy on digits",
     "random_features": "6. Random-features least squares",
     "hessian": "7. Dense exact Hessian",
+    "conv_grad": "8. CNN gradient (value and gradient)",
+    "conv_hvp": "8. CNN exact Hessian-vector product",
 }
 
 
@@ -30,7 +32,7 @@ def _ms(seconds):
 
 
 def _extra(case, r):
-    if case["workload"] in ("grad", "hvp", "gnvp"):
+    if case["workload"] in ("grad", "hvp", "gnvp", "conv_grad", "conv_hvp"):
         return f"{r['gflops_per_s']:.1f} GFLOP/s"
     if case["workload"] == "training":
         return (f"k={r['iterations']}, acc {r['accuracy']:.3f}, seeds {r['seeds_reached']}" if r.get("reached")

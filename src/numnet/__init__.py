@@ -8,6 +8,7 @@ from .estimators import (ELMClassifier, ELMRegressor, MLPClassifier, MLPRegresso
 from .graph import Add, Concat, Graph, Node
 from .io import load, save
 from .layers import Dense, Residual
+from .layers import AvgPool1d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool1d, MaxPool2d, Reshape
 from .layers import Dropout, Recurrent
 from .losses import LOSSES, get_loss
 from .malloc import tune_malloc
@@ -22,6 +23,7 @@ __all__ = [
     "ACTIVATIONS", "Activation", "get_activation",
     "adjoint_check", "check_layer", "derivative_check",
     "Dense", "Residual", "Sequential",
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "Flatten", "Reshape",
     "Dropout", "Recurrent",
     "Graph", "Node", "Add", "Concat",
     "LOSSES", "get_loss", "Objective", "Linearization",
