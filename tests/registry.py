@@ -14,6 +14,7 @@ import numpy as np
 from hypothesis import settings
 from hypothesis import strategies as st
 
+from numnet.graph import Add, Concat, Graph, Node
 from numnet.layers import Dense, Residual
 from numnet.layers import AvgPool1d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool1d, MaxPool2d, Reshape
 from numnet.layers import Dropout, Recurrent
@@ -78,6 +79,32 @@ def _nested(act, s):
     return Sequential([inner, Dense(s.hidden, s.d_out, "identity")])
 
 
+def _graph_inception(act, s):
+    """Parallel branches of different widths, concatenated (an inception-style block)."""
+    return Graph(s.d_in, [Node("a", Dense(s.d_in, s.hidden, act)),
+                          Node("b", Dense(s.d_in, 2, act)),
+                          Node("c", Sequential([Dense(s.d_in, 3, act), Dense(3, 2, act)])),
+                          Node("cat", Concat(), ["a", "b", "c"]),
+                          Node("out", Dense(s.hidden + 4, s.d_out, act), "cat")])
+
+
+def _graph_shared(act, s):
+    """Fan-out, an Add, and one parameter slice used by two nodes."""
+    return Graph(s.d_in, [Node("h", Dense(s.d_in, s.hidden, act)),
+                          Node("r1", Dense(s.hidden, s.hidden, act), "h"),
+                          Node("r2", Dense(s.hidden, s.hidden, act), "r1", share="r1"),
+                          Node("sum", Add(), ["h", "r2", "r1"]),
+                          Node("out", Dense(s.hidden, s.d_out, act), "sum")])
+
+
+def _graph_nested(act, s):
+    """A graph inside a Sequential, whose input also feeds two nodes directly."""
+    block = Graph(s.hidden, [Node("f", Residual(s.hidden, act, step=0.5)),
+                             Node("g", Dense(s.hidden, s.hidden, act, bias=False)),
+                             Node("sum", Add(), ["f", "g", "input"])])
+    return Sequential([Dense(s.d_in, s.hidden, act), block, Dense(s.hidden, s.d_out, act)])
+
+
 #: name -> factory(activation_name, Shape) -> layer (or network)
 LAYERS: dict[str, Callable] = {
     "dense": _dense,
@@ -85,7 +112,9 @@ LAYERS: dict[str, Callable] = {
     "residual": _residual,
     "mlp3": _mlp3,
     "nested": _nested,
-    # --- graph entries go here
+    "graph_inception": _graph_inception,
+    "graph_shared": _graph_shared,
+    "graph_nested": _graph_nested,
     # --- convolution and pooling entries go here
     "conv2d": lambda act, s: Conv2d((s.d_in + 1, s.hidden + 2, 2), s.d_out, (2, 3), activation=act),
     "conv2d_stride_pad": lambda act, s: Conv2d((s.d_in + 1, s.hidden, 3), s.d_out, 3, stride=(2, 1),
