@@ -90,7 +90,7 @@ class Objective:
 
     def value(self, theta):
         """J(θ) (a forward pass only)."""
-        F = self.net.predict(self._theta(theta), self.X)
+        F = self.net.forward(self._theta(theta), self.X)[0]
         return self.loss.value(F, self.Y) + self._reg("value", theta)
 
     def grad(self, theta):
@@ -120,7 +120,7 @@ class Objective:
         """Network output F for X (the objective's X when None)."""
         theta = self._theta(theta)
         X = self.X if X is None else check_matrix(X, "X", self.net.d_in, dtype=self.dtype)
-        return self.net.predict(theta, X)
+        return self.net.forward(theta, X)[0]
 
     def _theta(self, theta):
         # finiteness is checked once, by the network's forward pass
