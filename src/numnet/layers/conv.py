@@ -87,6 +87,8 @@ class Conv2d:
     - rop: R{gA} = σ″(A) ⊙ dA ⊙ gZ + σ′(A) ⊙ dgZ,
       R{gW} = cols(dX)ᵀ gA + cols(X)ᵀ R{gA},  R{gb} = Σ R{gA},
       R{gX} = col2im(R{gA} Wᵀ + gA dWᵀ)
+    - diag_backward (Becker–LeCun, note 004): hA = σ′(A)² ⊙ hZ + σ″(A) ⊙ gZ,
+      diag W = cols(X ⊙ X)ᵀ hA,  diag b = Σ_{rows, pixels} hA,  hX = col2im(hA (W ⊙ W)ᵀ)
 
     im2col and col2im are one slice copy (addition) per kernel offset; the
     forward pass keeps cols(X) in the :class:`ConvCache` for the weight
@@ -209,6 +211,19 @@ class Conv2d:
             return Rg, None
         pairs = [(RgA, theta)] if dtheta is None else [(RgA, theta), (gA, dtheta)]
         return Rg, self._backproject(pairs)
+
+    def diag_backward(self, theta, cache, gZ, hZ, *, need_hX=True, out=None):
+        """Becker–LeCun's backward step (note 004), :class:`Dense`'s on the im2col matrix: ``(diag, hX)``.
+
+        hA = σ′(A)² ⊙ hZ + σ″(A) ⊙ gZ, diag for W: cols(X ⊙ X)ᵀ hA (cols(X) ⊙ cols(X),
+        im2col being a selection), for b: Σ_{rows, pixels} hA, hX = col2im(hA (W ⊙ W)ᵀ);
+        hZ holds the diagonal second derivatives at the output (off-diagonal terms
+        dropped), gZ the cotangent; the diagonal is written into ``out`` when given.
+        """
+        hA = self._by_pixel(hZ if self._linear else cache.dsigma * cache.dsigma * hZ + cache.d2sigma * gZ)
+        d = self._param_grad(cache.cols * cache.cols, hA, out)
+        W = theta[: self._n_W]
+        return d, (self._backproject([(hA, W * W)]) if need_hX else None)
 
     def _matrix(self, theta):
         """W as the (kh·kw·c_in, filters) matrix that multiplies im2col rows (a view)."""

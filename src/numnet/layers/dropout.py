@@ -93,6 +93,7 @@ class Dropout:
     - jvp: dZ = dX ⊙ D
     - vjp: gX = gZ ⊙ D  (gθ is empty)
     - rop: R{gX} = dgZ ⊙ D  (the second derivative vanishes)
+    - diag_backward (Becker–LeCun, note 004): hX = hZ ⊙ D ⊙ D
 
     With ``key=None``, D = 1.
     """
@@ -163,6 +164,17 @@ class Dropout:
         if not need_gX:
             return Rg, None
         return Rg, (np.zeros_like(gZ) if dgZ is None else cache.apply(dgZ))
+
+    def diag_backward(self, theta, cache, gZ, hZ, *, need_hX=True, out=None):
+        """Becker–LeCun's step (note 004): ``(empty, hX)`` with hX = (M / (1 − p))² ⊙ hZ.
+
+        Linear, so gZ is unused; hX = hZ (a copy) in inference; the empty
+        diagonal is ``out`` itself when given.
+        """
+        d = np.empty(0, dtype=hZ.dtype) if out is None else out
+        if not need_hX:
+            return d, None
+        return d, (hZ.copy() if cache.factor is None else hZ * cache.factor * cache.factor)
 
     def mask(self, shape, dtype=np.float64):
         """The mask M (0/1 entries of ``dtype``) for inputs of ``shape``; None when ``key`` is None."""

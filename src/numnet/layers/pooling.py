@@ -70,6 +70,18 @@ class _NoParams:
             return Rg, None
         return Rg, (np.zeros_like(cache.X) if dgZ is None else self._adjoint(cache, dgZ))
 
+    def diag_backward(self, theta, cache, gZ, hZ, *, need_hX=True, out=None):
+        """Becker–LeCun's step (note 004) through Z = P X: ``(empty, hX)``, hX_i = Σ_k P_ki² hZ_k.
+
+        Piecewise linear, so the gZ-weighted second derivative is 0 and gZ is
+        unused; the empty diagonal is ``out`` itself when given.
+        """
+        return self._empty(hZ, True, out), (self._adjoint_squared(cache, hZ) if need_hX else None)
+
+    def _adjoint_squared(self, cache, hZ):
+        """(P ⊙ P)ᵀ hZ; P ⊙ P = P for the 0/1 maps (max pooling, reshaping)."""
+        return self._adjoint(cache, hZ)
+
     @staticmethod
     def _empty(gZ, need, out):
         if not need:
@@ -145,6 +157,8 @@ class MaxPool2d(_NoParams, _Pool):
     - vjp: gX = Pᵀ gZ (gZ scattered to the argmax, summed where overlapping
       windows share it)
     - rop: second derivative 0 (piecewise linear), R gX = Pᵀ dgZ
+    - diag_backward (Becker–LeCun, note 004): hX = (P ⊙ P)ᵀ hZ = Pᵀ hZ (hZ
+      scattered to the argmax, summed where overlapping windows share it)
 
     Kinked (``smooth`` False) where two entries of a window tie.
     """
@@ -219,6 +233,8 @@ class AvgPool2d(_NoParams, _Pool):
     - jvp: dZ = P dX
     - vjp: gX = Pᵀ gZ (gZ / (ph·pw) added to every entry of its window)
     - rop: R gX = Pᵀ dgZ (second derivative 0)
+    - diag_backward (Becker–LeCun, note 004): hX = (P ⊙ P)ᵀ hZ (hZ / (ph·pw)²
+      added to every entry of its window)
     """
 
     smooth = True
@@ -241,6 +257,10 @@ class AvgPool2d(_NoParams, _Pool):
     def _adjoint(self, cache, gZ):
         G = gZ.reshape(-1, *self._grid.out_hw, self._grid.image[2]) * gZ.dtype.type(1.0 / len(self._grid.offsets))
         return self._grid.scatter([G] * len(self._grid.offsets), G.shape[0], G.dtype)
+
+    def _adjoint_squared(self, cache, hZ):
+        """(P ⊙ P)ᵀ hZ = Pᵀ (hZ / (ph·pw)): each coefficient of P is 1 / (ph·pw)."""
+        return self._adjoint(cache, hZ * hZ.dtype.type(1.0 / len(self._grid.offsets)))
 
 
 class MaxPool1d(MaxPool2d):
@@ -289,8 +309,9 @@ class Reshape(_NoParams):
 
     Notes
     -----
-    Z = X; jvp dZ = dX, vjp gX = gZ, rop R gX = dgZ. Returns its input
-    arrays themselves, no copy.
+    Z = X; jvp dZ = dX, vjp gX = gZ, rop R gX = dgZ, diag_backward
+    (Becker–LeCun, note 004) hX = hZ. Returns its input arrays themselves,
+    no copy.
     """
 
     smooth = True

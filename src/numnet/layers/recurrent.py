@@ -89,6 +89,11 @@ class Recurrent:
       R{gW_x} = Σ_t dx_tᵀ gA_t + x_tᵀ R{gA_t},
       R{gW_h} = Σ_t dh_{t−1}ᵀ gA_t + h_{t−1}ᵀ R{gA_t},  R{gb} = Σ_t Σ_rows R{gA_t},
       R{gx_t} = R{gA_t} W_xᵀ + gA_t dW_xᵀ
+    - diag_backward (Becker–LeCun through time, note 004; off-diagonal terms
+      dropped): hh_t = hZ_t + hA_{t+1} (W_h ⊙ W_h)ᵀ,
+      hA_t = σ′(A_t)² ⊙ hh_t + σ″(A_t) ⊙ gh_t,  diag W_x = Σ_t (x_t ⊙ x_t)ᵀ hA_t,
+      diag W_h = Σ_t (h_{t−1} ⊙ h_{t−1})ᵀ hA_t,  diag b = Σ_t Σ_rows hA_t,
+      hx_t = hA_t (W_x ⊙ W_x)ᵀ
     """
 
     def __init__(self, n_steps, d_x, d_h, *, activation="tanh", output="last", bias=True):
@@ -204,6 +209,33 @@ class Recurrent:
         if dp is not None:
             RgX += self._input_grad(GA, dp["W_x"])
         return Rg, RgX
+
+    def diag_backward(self, theta, cache, gZ, hZ, *, need_hX=True, out=None):
+        """Becker–LeCun's recursion through time (note 004): ``(diagonal curvature of θ, hX)``.
+
+        Backward in t, with gh_t the BPTT cotangent and hh_T = hZ_T:
+        hA_t = σ′(A_t)² ⊙ hh_t + σ″(A_t) ⊙ gh_t,  hh_{t−1} = hZ_{t−1} + hA_t (W_h ⊙ W_h)ᵀ
+        (hZ_t = 0 for t < T when output="last"); diag W_x = Σ_t (x_t ⊙ x_t)ᵀ hA_t,
+        diag W_h = Σ_t (h_{t−1} ⊙ h_{t−1})ᵀ hA_t,  diag b = Σ_t Σ_rows hA_t,
+        hx_t = hA_t (W_x ⊙ W_x)ᵀ. Off-diagonal terms (within a step and across
+        steps) are dropped; the diagonal is written into ``out`` when given.
+        """
+        p = self.unpack(theta)
+        HA = self._diag_through_time(p["W_h"], cache, gZ, hZ)
+        d = self._param_grad(cache.X * cache.X, cache.H * cache.H, HA, out)
+        return d, (self._input_grad(HA, p["W_x"] * p["W_x"]) if need_hX else None)
+
+    def _diag_through_time(self, W_h, cache, gZ, hZ):
+        """hA_t for every t, (n, T, d_h): BPTT of gZ alongside the diagonal recursion of hZ."""
+        S, S2, W_h2 = cache.dsigma, cache.d2sigma, W_h * W_h
+        G, Hh = self._step_cotangents(gZ, cache.A.shape), self._step_cotangents(hZ, cache.A.shape)
+        HA = np.empty_like(Hh)
+        carry = hcarry = None
+        for t in reversed(range(self.n_steps)):
+            gh, hh = _add(G[:, t], carry), _add(Hh[:, t], hcarry)
+            HA[:, t] = S[:, t] * S[:, t] * hh + S2[:, t] * gh
+            carry, hcarry = (S[:, t] * gh) @ W_h.T, HA[:, t] @ W_h2.T
+        return HA
 
     def _r_backward(self, p, dp, cache, dA, gZ, dgZ):
         """The BPTT pass and its R-derivative, backward in t: ``(gA, R{gA})``, each (n, T, d_h)."""
