@@ -78,7 +78,7 @@ HX = {
 
 
 def brute_force_hX(layer, theta, cache, gZ, hZ):
-    """hX_i = Σ_k J_ki² hZ_k + ∂²(gZ · Z)/∂X_i²: J column by column from ``jvp``, the second term from ``rop``."""
+    """hX_i = Σ_k J_ki² hZ_k + ∂²(gZ · Z)/∂X_i²: J column by column by ``jvp``, the second term by ``rop``."""
     n, hX = gZ.shape[0], np.empty((gZ.shape[0], layer.d_in))
     for i in range(layer.d_in):
         E = np.zeros((n, layer.d_in))
