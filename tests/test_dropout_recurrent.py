@@ -8,12 +8,16 @@ parameters over time (against torch.nn.RNN and an unshared unrolled copy),
 and every validation error.
 """
 
+import json
+
 import numpy as np
 import pytest
 import torch
 from registry import rel_err
 
 from numnet import Dropout, Recurrent
+from numnet.activations import Activation
+from numnet.architecture import to_json
 from numnet.checks import check_layer
 from numnet.layers import Dense, DropoutCache, RecurrentCache, with_dropout_key
 from numnet.layers.dropout import has_dropout
@@ -218,7 +222,8 @@ def test_get_config_rebuilds_the_layers():
         config = layer.get_config()
         again = type(layer)(**config)
         assert again.get_config() == config and repr(again) == repr(layer)
-        assert all(v is None or isinstance(v, (int, float, str, bool)) for v in config.values())
+        assert all(v is None or isinstance(v, (int, float, str, bool, Activation)) for v in config.values())
+        assert json.loads(json.dumps(to_json(layer))) == to_json(layer)
 
 
 # ------------------------------------------------------------------ errors

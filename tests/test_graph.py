@@ -190,3 +190,18 @@ def test_becker_lecun_on_graphs():
     out = g.slices["out"]
     assert np.isfinite(bl).all()
     np.testing.assert_allclose(bl[out], exact[out], rtol=1e-11, atol=1e-14)
+
+
+def test_custom_activations_are_refused_at_save_for_every_layer_type(tmp_path):
+    """A layer with an unregistered activation would load with a different function: refuse it."""
+    from numnet.activations import ACTIVATIONS, Activation
+    from numnet.layers import Conv1d, Conv2d, Recurrent
+
+    tanh = ACTIVATIONS["tanh"]
+    custom = Activation("tanh", tanh.f, tanh.df, tanh.d2f)  # same name, not the registered record
+    for layer in (Dense(2, 2, custom), Residual(2, custom), Conv2d((3, 3, 1), 2, 2, activation=custom),
+                  Conv1d((4, 1), 2, 2, activation=custom), Recurrent(2, 1, 2, activation=custom)):
+        with pytest.raises(ValueError, match="not in numnet.ACTIVATIONS"):
+            numnet.save((layer, layer.init(np.random.default_rng(0))), tmp_path / "x.npz")
+        rebuilt = type(layer)(**layer.get_config())
+        assert (rebuilt.inner if isinstance(rebuilt, Residual) else rebuilt).activation is custom

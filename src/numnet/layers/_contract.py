@@ -83,7 +83,12 @@ class Layer(Protocol):
         """``(R gtheta, R gX)``: the derivative of ``vjp(gZ)`` along ``(dtheta, dX)`` with gZ moving along ``dgZ``."""
 
     def get_config(self) -> dict:
-        """Constructor arguments as plain JSON data: ``type(self)(**get_config())`` rebuilds the layer."""
+        """Constructor arguments: ``type(self)(**get_config())`` rebuilds the layer.
+
+        Values are plain data, layers (for containers) or an ``Activation``;
+        :func:`numnet.architecture.to_json` stores an activation by its
+        registered name and refuses one that is not registered.
+        """
 
 
 def positive_int(value, name):

@@ -127,7 +127,7 @@ class Conv2d:
     def get_config(self):
         return {"input_shape": list(self.input_shape), "filters": self.filters,
                 "kernel_size": list(self.kernel_size), "stride": list(self.stride),
-                "padding": list(self.padding), "activation": self.activation.name, "bias": self.bias}
+                "padding": list(self.padding), "activation": self.activation, "bias": self.bias}
 
     @property
     def n_params(self):
@@ -308,7 +308,7 @@ class Conv1d(Conv2d):
 
     def get_config(self):
         return {"input_shape": list(self.input_shape), "filters": self.filters, "kernel_size": self.kernel_size,
-                "stride": self.stride, "padding": self.padding, "activation": self.activation.name,
+                "stride": self.stride, "padding": self.padding, "activation": self.activation,
                 "bias": self.bias}
 
     def unpack(self, theta):

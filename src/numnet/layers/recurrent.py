@@ -115,7 +115,7 @@ class Recurrent:
 
     def get_config(self):
         return {"n_steps": self.n_steps, "d_x": self.d_x, "d_h": self.d_h,
-                "activation": self.activation.name, "output": self.output, "bias": self.bias}
+                "activation": self.activation, "output": self.output, "bias": self.bias}
 
     @property
     def n_params(self):
