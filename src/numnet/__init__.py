@@ -1,10 +1,15 @@
-"""numnet: numerical methods for deep learning with explicit, verified derivatives."""
+"""numnet: numerical methods for deep learning with explicit, verified derivatives.
+
+scikit-learn is imported on first use of an estimator class
+(``numnet.MLPClassifier``, ``from numnet import NetworkClassifier``, …),
+not by ``import numnet``; see :func:`__getattr__`.
+"""
+
+import importlib
 
 from . import curvature, datasets
 from .activations import ACTIVATIONS, Activation, get_activation
 from .checks import adjoint_check, check_layer, derivative_check
-from .estimators import (ELMClassifier, ELMRegressor, MLPClassifier, MLPRegressor, NetworkClassifier,
-                         NetworkRegressor)
 from .graph import Add, Concat, Graph, Node
 from .io import load, save
 from .layers import Dense, Residual
@@ -34,3 +39,23 @@ __all__ = [
     "ELMClassifier", "ELMRegressor", "save", "load",
     "tune_malloc",
 ]
+
+_LAZY = {name: ".estimators" for name in ("MLPClassifier", "MLPRegressor", "NetworkClassifier",
+                                          "NetworkRegressor", "ELMClassifier", "ELMRegressor")}
+_LAZY["estimators"] = None
+
+
+def __getattr__(name):
+    """The estimator classes and the submodules that need scikit-learn or matplotlib, on first use."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _LAZY[name]
+    value = importlib.import_module(module or f".{name}", __name__)
+    if module is not None:
+        value = getattr(value, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -11,7 +11,6 @@ their ``augment`` parameter.
 from numbers import Real
 
 import numpy as np
-from scipy import ndimage
 
 from ._validation import as_rng, check_matrix
 
@@ -142,4 +141,6 @@ def rotate_images(images, degrees):
     N, I, J, C = np.meshgrid(np.arange(n), np.arange(h) - cy, np.arange(w) - cx, np.arange(c), indexing="ij")
     cos, sin = np.cos(a), np.sin(a)
     coords = np.stack([N, cos * I + sin * J + cy, cos * J - sin * I + cx, C])
+    from scipy import ndimage  # imported on first use: `import numnet` stays light
+
     return ndimage.map_coordinates(images, coords, order=1, mode="constant", cval=0.0)

@@ -14,9 +14,6 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 import numpy as np
-from sklearn import datasets as _skd
-from sklearn.model_selection import train_test_split as _sk_split
-from sklearn.utils.multiclass import type_of_target
 
 from ._validation import as_rng, check_int
 from ._validation import check_float_dtype as _check_dtype
@@ -329,7 +326,9 @@ def moons(n_samples=200, noise=0.1, *, random_state=None, dtype=np.float64):
     """
     n, noise = check_int(n_samples, "n_samples", minimum=2), _check_real(noise, "noise")
     dt, seed = _check_dtype(dtype), _sk_seed(as_rng(random_state, "random_state"))
-    X, y = _skd.make_moons(n_samples=n, noise=noise, random_state=seed)
+    from sklearn.datasets import make_moons  # scikit-learn is imported on first use only
+
+    X, y = make_moons(n_samples=n, noise=noise, random_state=seed)
     return X.astype(dt), y.astype(np.int64)
 
 
@@ -355,7 +354,9 @@ def circles(n_samples=200, noise=0.05, *, factor=0.5, random_state=None, dtype=n
     if not 0 < factor < 1:
         raise ValueError(f"factor must be in (0, 1), got {factor}")
     dt, seed = _check_dtype(dtype), _sk_seed(as_rng(random_state, "random_state"))
-    X, y = _skd.make_circles(n_samples=n, noise=noise, factor=factor, random_state=seed)
+    from sklearn.datasets import make_circles
+
+    X, y = make_circles(n_samples=n, noise=noise, factor=factor, random_state=seed)
     return X.astype(dt), y.astype(np.int64)
 
 
@@ -373,7 +374,9 @@ def digits(*, dtype=np.float64):
     y : ndarray of shape (1797,), int64, digits 0..9
     """
     dt = _check_dtype(dtype)
-    X, y = _skd.load_digits(return_X_y=True)
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
     return (X / 16.0).astype(dt), y.astype(np.int64)
 
 
@@ -431,9 +434,11 @@ def _split_off(X, y, n_out, stratify, rng):
     """Split ``n_out`` rows off ``(X, y)``: returns (X_keep, y_keep, X_out, y_out)."""
     if n_out == 0:
         return X, y, X[:0], y[:0]
+    from sklearn.model_selection import train_test_split
+
     strat = y if stratify else None
     try:
-        Xk, Xo, yk, yo = _sk_split(X, y, test_size=n_out, stratify=strat, random_state=_sk_seed(rng))
+        Xk, Xo, yk, yo = train_test_split(X, y, test_size=n_out, stratify=strat, random_state=_sk_seed(rng))
     except ValueError as exc:
         raise ValueError(f"cannot split with stratify=True ({exc}); pass stratify=False") from exc
     return Xk, yk, Xo, yo
@@ -470,6 +475,8 @@ def train_val_test_split(X, y, *, val_fraction=0.2, test_fraction=0.2, stratify=
     n_test, n_val = (math.ceil(f * n) for f in (test_fraction, val_fraction))
     if n - n_test - n_val < 1:
         raise ValueError(f"no training rows left: n_samples={n}, {n_val} validation, {n_test} test")
+    from sklearn.utils.multiclass import type_of_target
+
     stratify = bool(stratify) and type_of_target(y) in ("binary", "multiclass")
     rng = as_rng(random_state, "random_state")
     X_rest, y_rest, X_te, y_te = _split_off(X, y, n_test, stratify, rng)
