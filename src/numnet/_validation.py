@@ -6,7 +6,8 @@ was expected, and never copies an array that is already valid.
 
 import numpy as np
 
-__all__ = ["as_rng", "check_int", "check_matrix", "check_theta", "check_float_dtype", "FLOAT_DTYPES"]
+__all__ = ["as_rng", "check_int", "check_positive", "check_matrix", "check_theta", "check_direction",
+           "check_float_dtype", "FLOAT_DTYPES"]
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -32,6 +33,15 @@ def check_int(value, name, minimum=1):
     return int(value)
 
 
+def check_positive(value, name):
+    """Return ``value`` as a float > 0 and finite; a non-number raises ``TypeError``, else ``ValueError``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a positive number, got {value!r}")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
 def as_rng(seed_or_rng, name="seed"):
     """Return a ``np.random.Generator`` from a seed, a Generator or None."""
     if isinstance(seed_or_rng, np.random.Generator):
@@ -50,7 +60,8 @@ def check_matrix(X, name, n_cols=None, dtype=None, finite=True):
     """
     X = np.asarray(X)
     if X.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array of shape (n_samples, {n_cols or 'n_features'}), got shape {X.shape}")
+        raise ValueError(f"{name} must be a 2-D array of shape (n_samples, {n_cols or 'n_features'}), "
+                         f"got shape {X.shape}")
     if n_cols is not None and X.shape[1] != n_cols:
         raise ValueError(f"{name} must have shape (n_samples, {n_cols}), got {X.shape}")
     if X.dtype.kind in "biu":
@@ -74,3 +85,26 @@ def check_theta(theta, n_params, name="theta", finite=True):
     if finite and not np.isfinite(theta).all():
         raise ValueError(f"{name} contains NaN or inf")
     return theta
+
+
+def check_direction(d, shape, dtype, name):
+    """Validate a direction (a tangent such as ``v``, ``dtheta``, ``dX``) and return it in ``dtype``.
+
+    ``d`` must be a real numeric array of ``shape`` (an entry None matches
+    any length) with finite entries. Complex input raises ``TypeError``
+    (its imaginary part would be dropped), as do strings and objects;
+    integers, booleans and the other float precision are converted to
+    ``dtype`` (the dtype of the parameters the direction perturbs).
+    """
+    d = np.asarray(d)
+    if d.dtype.kind == "c":
+        raise TypeError(f"{name} must be real, got complex dtype {d.dtype} (the imaginary part would be lost)")
+    if d.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real numeric array, got dtype {d.dtype}")
+    if d.ndim != len(shape) or any(n is not None and n != m for n, m in zip(shape, d.shape)):
+        expected = ", ".join("n" if n is None else str(n) for n in shape)
+        raise ValueError(f"{name} must have shape ({expected}{',' if len(shape) == 1 else ''}), got {d.shape}")
+    d = d.astype(dtype, copy=False)
+    if not np.isfinite(d).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    return d

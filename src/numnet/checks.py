@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import as_rng
+from ._validation import as_rng, check_direction, check_float_dtype, check_int, check_positive
 
 __all__ = ["DerivativeCheck", "AdjointCheck", "LayerCheck",
            "derivative_check", "adjoint_check", "check_layer"]
@@ -107,10 +107,7 @@ def derivative_check(f, x, jvp, v=None, *, n_steps=14, h0=1.0, smooth=True, seed
         quadratic term dominates) is reported in the table, not judged. Rows
         where E1 is at the rounding floor count as exact (f linear along v).
     """
-    x = np.asarray(x)
-    if v is None:
-        v = as_rng(seed).standard_normal(x.shape).astype(x.dtype)
-        v *= max(np.linalg.norm(x), 1.0) / np.linalg.norm(v)
+    x, v, n_steps, h0 = _check_taylor_args(x, v, n_steps, h0, seed)
     f0, Jv = np.asarray(f(x)), np.asarray(jvp(v))
     h = h0 * 0.5 ** np.arange(n_steps)
     E0, E1 = np.empty(n_steps), np.empty(n_steps)
@@ -124,6 +121,21 @@ def derivative_check(f, x, jvp, v=None, *, n_steps=14, h0=1.0, smooth=True, seed
     order0, order1 = _orders(E0, floor), _orders(E1, floor)
     passed = _judge(order1, E1, floor, smooth)
     return DerivativeCheck(h, E0, E1, order0, order1, passed, name)
+
+
+def _check_taylor_args(x, v, n_steps, h0, seed):
+    """Checked ``(x, v, n_steps, h0)`` of :func:`derivative_check`; v drawn when None.
+
+    At least two steps are needed for one observed order.
+    """
+    x = np.asarray(x)
+    x = check_direction(x, x.shape, x.dtype if x.dtype.kind == "f" else np.float64, "x")
+    n_steps = check_int(n_steps, "n_steps", minimum=2)
+    h0 = check_positive(h0, "h0")
+    if v is None:
+        v = as_rng(seed).standard_normal(x.shape).astype(x.dtype)
+        v *= max(np.linalg.norm(x), 1.0) / np.linalg.norm(v)
+    return x, check_direction(v, x.shape, x.dtype, "v"), n_steps, h0
 
 
 def _judge(order1, E1, floor, smooth):
@@ -147,12 +159,12 @@ def adjoint_check(jvp, vjp, v_shape, u_shape, *, dtype=np.float64, tol=None, see
     ‖u‖‖Jv‖ + ‖v‖‖Jᵀu‖ (the rounding scale of the two inner products); the
     default tolerance is 1e3 · eps of ``dtype``.
     """
-    rng = as_rng(seed)
+    rng, dtype = as_rng(seed), check_float_dtype(dtype)
+    tol = 1e3 * np.finfo(dtype).eps if tol is None else check_positive(tol, "tol")
     v = rng.standard_normal(v_shape).astype(dtype)
     u = rng.standard_normal(u_shape).astype(dtype)
     Jv, Jtu = np.asarray(jvp(v)), np.asarray(vjp(u))
     lhs, rhs = float(np.vdot(u, Jv)), float(np.vdot(v, Jtu))
-    tol = 1e3 * np.finfo(dtype).eps if tol is None else tol
     # scale by ‖u‖‖Jv‖ + ‖v‖‖Jᵀu‖, the size of the rounding in either inner product,
     # so a cancelling uᵀJv does not turn a rounding gap into a failure
     scale = np.linalg.norm(u) * np.linalg.norm(Jv) + np.linalg.norm(v) * np.linalg.norm(Jtu)
@@ -229,6 +241,11 @@ def check_layer(layer, X, theta=None, *, seed=0, n_steps=None):
     """
     rng = as_rng(seed)
     X = np.asarray(X)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"X must be a 2-D array with at least one row (a 0-row batch tests nothing), "
+                         f"got shape {X.shape}")
+    if n_steps is not None:
+        check_int(n_steps, "n_steps", minimum=2)
     if theta is None:
         theta = layer.init(rng, X.dtype if X.dtype.kind == "f" else np.float64)
     smooth = getattr(layer, "smooth", True)

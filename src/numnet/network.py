@@ -4,6 +4,7 @@ import numpy as np
 
 from ._validation import as_rng, check_float_dtype, check_matrix, check_theta
 from .layers import INIT_SCHEMES, Dense, Layer
+from .layers._contract import check_tangents
 
 __all__ = ["Sequential", "mlp"]
 
@@ -113,6 +114,7 @@ class Sequential:
 
     def jvp(self, theta, cache, dtheta, dX):
         """J v along a parameter direction ``dtheta`` and/or an input direction ``dX``."""
+        dtheta, dX = check_tangents(self, theta, dtheta, dX)
         return self.tangent(theta, cache, dtheta, dX)[0]
 
     def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):

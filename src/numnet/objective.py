@@ -5,7 +5,7 @@ from functools import cached_property
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from ._validation import check_matrix, check_theta
+from ._validation import check_direction, check_matrix, check_theta
 from .layers.dropout import with_dropout_key
 from .losses import get_loss
 from .regularizers import get_regularizer
@@ -40,6 +40,7 @@ class Objective:
     """
 
     def __init__(self, net, loss, X, Y, regularizer=None):
+        _check_net(net)
         self.net, self.loss = net, get_loss(loss)
         self.regularizer = get_regularizer(regularizer)
         if self.regularizer is not None and hasattr(self.regularizer, "check"):
@@ -205,18 +206,24 @@ class Linearization:
         n, dtype = self.objective.n_params, self.objective.dtype
 
         def mv(v):
-            return product(np.asarray(v, dtype=dtype).reshape(n))
+            return product(np.asarray(v).reshape(n))  # product checks v (real, finite) and casts it
 
         return LinearOperator((n, n), matvec=mv, rmatvec=mv, dtype=dtype)
 
     def _vector(self, v):
-        v = np.asarray(v)
-        if v.shape != (self.objective.n_params,):
-            raise ValueError(f"v must have shape ({self.objective.n_params},), got {v.shape}")
-        return v.astype(self.objective.dtype, copy=False)
+        """``v`` checked (real, finite, shape (n_params,)) and in the objective's dtype."""
+        return check_direction(v, (self.objective.n_params,), self.objective.dtype, "v")
 
     def _add_reg_hvp(self, Hv, v):
         reg = self.objective.regularizer
         if reg is not None:
             Hv += reg.hvp(self.theta, v)
         return Hv
+
+
+def _check_net(net):
+    """TypeError naming ``net`` unless it has what an objective calls (a layer or network)."""
+    missing = [a for a in ("d_in", "d_out", "n_params", "forward", "jvp", "vjp") if not hasattr(net, a)]
+    if missing:
+        raise TypeError(f"net must be a layer or network (numnet.layers.Layer), got {type(net).__name__} "
+                        f"without {', '.join(missing)}")

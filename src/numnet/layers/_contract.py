@@ -11,9 +11,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .._validation import check_float_dtype
+from .._validation import as_rng, check_direction, check_float_dtype
 
-__all__ = ["Layer", "INIT_SCHEMES", "positive_int", "init_std", "init_weights"]
+__all__ = ["Layer", "INIT_SCHEMES", "positive_int", "init_std", "init_weights", "check_tangents"]
 
 INIT_SCHEMES = ("normal", "xavier", "he")
 
@@ -109,11 +109,32 @@ def init_std(scheme, fan_in, fan_out):
 
 
 def init_weights(rng, dtype, scheme, n_weights, n_bias, fan_in, fan_out):
-    """``n_weights`` weights of scale :func:`init_std`, then ``n_bias`` biases (standard normal for "normal", else zero)."""
-    dtype = check_float_dtype(dtype)
+    """``n_weights`` weights of scale :func:`init_std`, then ``n_bias`` biases (standard normal for "normal", else zero).
+
+    ``rng`` is a ``np.random.Generator``, or an int seed or None for a new one
+    (as ``Sequential.init`` takes).
+    """
+    rng, dtype = as_rng(rng, "rng"), check_float_dtype(dtype)
     std = init_std(scheme, fan_in, fan_out)
     theta = np.zeros(n_weights + n_bias, dtype=dtype)
     theta[:n_weights] = std * rng.standard_normal(n_weights)
     if scheme == "normal" and n_bias:
         theta[n_weights:] = rng.standard_normal(n_bias)
     return theta
+
+
+def check_tangents(layer, theta, dtheta, dX, n_samples=None):
+    """``(dtheta, dX)`` checked for a layer's public ``jvp``: real, finite, in theta's dtype.
+
+    ``dtheta`` must have shape ``(layer.n_params,)`` and ``dX`` shape
+    ``(n_samples, layer.d_in)`` (any number of rows when ``n_samples`` is
+    None); either may be None. Errors name the argument (see
+    :func:`numnet._validation.check_direction`). Networks check once in
+    their ``jvp`` and call the unchecked ``tangent`` of their layers.
+    """
+    dtype = np.asarray(theta).dtype
+    if dtheta is not None:
+        dtheta = check_direction(dtheta, (layer.n_params,), dtype, "dtheta")
+    if dX is not None:
+        dX = check_direction(dX, (n_samples, layer.d_in), dtype, "dX")
+    return dtheta, dX

@@ -16,7 +16,7 @@ from numbers import Real
 import numpy as np
 
 from .._validation import check_float_dtype, check_matrix, check_theta
-from ._contract import INIT_SCHEMES, positive_int
+from ._contract import INIT_SCHEMES, check_tangents, positive_int
 
 __all__ = ["Dropout", "DropoutCache", "with_dropout_key", "has_dropout"]
 
@@ -151,6 +151,7 @@ class Dropout:
 
     def jvp(self, theta, cache, dtheta, dX):
         """J v: dZ = dX ⊙ M / (1 − p) (``dtheta`` has length 0 and is ignored)."""
+        dtheta, dX = check_tangents(self, theta, dtheta, dX, cache.shape[0])
         return self.tangent(theta, cache, dtheta, dX)[0]
 
     def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):

@@ -11,6 +11,7 @@ from math import prod
 import numpy as np
 
 from .._validation import check_float_dtype, check_int, check_matrix, check_theta
+from ._contract import check_tangents
 from ._image import Windows, check_shape, int_pair
 
 __all__ = ["MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "Reshape", "Flatten", "PoolCache"]
@@ -57,6 +58,7 @@ class _NoParams:
 
     def jvp(self, theta, cache, dtheta, dX):
         """J v along the input direction ``dX`` (``dtheta`` is empty)."""
+        dtheta, dX = check_tangents(self, theta, dtheta, dX, cache.X.shape[0])
         return self.tangent(theta, cache, dtheta, dX)[0]
 
     def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):

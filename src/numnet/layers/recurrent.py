@@ -13,7 +13,7 @@ import numpy as np
 
 from .._validation import check_matrix, check_theta
 from ..activations import get_activation
-from ._contract import init_weights, positive_int
+from ._contract import check_tangents, init_weights, positive_int
 
 __all__ = ["Recurrent", "RecurrentCache"]
 
@@ -177,6 +177,7 @@ class Recurrent:
 
     def jvp(self, theta, cache, dtheta, dX):
         """J v for a parameter direction ``dtheta`` and an input direction ``dX`` (either may be None)."""
+        dtheta, dX = check_tangents(self, theta, dtheta, dX, cache.X.shape[0])
         return self.tangent(theta, cache, dtheta, dX)[0]
 
     def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):
