@@ -181,3 +181,91 @@ def test_targets_accept_1d_labels_and_one_column():
     assert T.dtype == np.float32
     np.testing.assert_array_equal(T, [[0, 0, 1], [1, 0, 0]])
     assert get_loss("hinge").targets(np.array([1, -1]), 1).shape == (2, 1)
+
+
+# ------------------------------------------------ precision of values (issue 18, item 10)
+
+def _mp_cross_entropy(F, labels):
+    """Mean softmax cross-entropy of float64 logits F at integer labels, in 50-digit arithmetic."""
+    import mpmath as mp
+
+    with mp.workdps(50):
+        rows = [mp.log(mp.fsum(mp.exp(mp.mpf(float(f))) for f in row)) - mp.mpf(float(row[k]))
+                for row, k in zip(F, labels)]
+        return float(mp.fsum(rows) / len(rows))
+
+
+@pytest.mark.parametrize("k", [2, 3, 10])
+@pytest.mark.parametrize("level", [1e16, -1e16, 1e300])
+def test_cross_entropy_of_equal_huge_logits_is_ln_k(k, level):
+    loss = SoftmaxCrossEntropy()
+    F = np.full((3, k), level)
+    for Y in (loss.targets(np.arange(3) % k, k), np.eye(k)[np.arange(3) % k]):
+        assert loss.value(F, Y) == pytest.approx(np.log(k), rel=1e-15)
+        assert loss.value_and_grad(F, Y)[0] == pytest.approx(np.log(k), rel=1e-15)
+
+
+@pytest.mark.parametrize("level", [1e4, -1e4, 1e8])
+@pytest.mark.parametrize("margin", [None, 8.0, 25.0])
+def test_cross_entropy_near_large_logits_matches_mpmath(level, margin):
+    """Random labels, or labels at the row maximum raised by a margin (a loss of 1e-3 … 1e-10)."""
+    rng = np.random.default_rng(18)
+    F = level + rng.standard_normal((7, 4))
+    labels = rng.integers(0, 4, 7)
+    if margin is not None:
+        labels = F.argmax(axis=1)
+        F[np.arange(7), labels] += margin
+    expected = _mp_cross_entropy(F, labels)
+    loss = SoftmaxCrossEntropy()
+    assert abs(loss.value(F, loss.targets(labels, 4)) - expected) <= 1e-12 * expected
+
+
+def test_cross_entropy_float32_near_1e4_stays_float32_accurate():
+    rng = np.random.default_rng(3)
+    F = (1e4 + rng.standard_normal((5, 3))).astype(np.float32)
+    labels = rng.integers(0, 3, 5)
+    loss = SoftmaxCrossEntropy()
+    Y = loss.targets(labels, 3, np.float32)
+    expected = _mp_cross_entropy(F.astype(np.float64), labels)
+    assert abs(loss.value(F, Y) - expected) <= 1e-5 * expected
+    assert loss.grad(F, Y).dtype == np.float32
+
+
+def test_cross_entropy_with_probability_rows_keeps_value_consistent():
+    """Rows summing to 1 up to 1e-7 are accepted; the value stays ln s − Σ T F exactly as the gradient assumes."""
+    loss = SoftmaxCrossEntropy()
+    F = np.array([[3.0, 1.0, -2.0]])
+    T = np.array([[0.5, 0.3, 0.2 - 1e-7]])
+    lse = np.log(np.exp(F).sum())
+    assert loss.value(F, loss.targets(T, 3)) == pytest.approx(lse - float(T[0] @ F[0]), rel=1e-14)
+
+
+@pytest.mark.parametrize("F, Y, expected", [
+    ([[1e308], [-1e308]], [[0.0], [1.0]], 1e308),  # each term 1e308: the sum overflows, the mean does not
+    ([[1.5e308], [1.5e308]], [[0.0], [0.0]], 1.5e308),
+    ([[1e308], [-1e308]], [[1.0], [0.0]], 0.0),
+    ([[-1e308]], [[0.5]], 0.5e308),
+])
+def test_binary_cross_entropy_on_extreme_logits_is_finite(F, Y, expected):
+    loss = get_loss("binary_cross_entropy")
+    F = np.array(F)
+    with np.errstate(all="raise", under="ignore"):
+        value = loss.value(F, loss.targets(Y, 1))
+    assert value == pytest.approx(expected, rel=1e-15, abs=0)
+
+
+@pytest.mark.parametrize("f", [40.0, 700.0, -40.0])
+def test_binary_cross_entropy_keeps_relative_accuracy_of_tiny_losses(f):
+    """softplus(F) − F cancels to 0 for F = 40, y = 1; the value is log1p(e^−F) = 4.25e-18."""
+    import mpmath as mp
+
+    loss = get_loss("binary_cross_entropy")
+    y = 1.0 if f > 0 else 0.0
+    expected = float(mp.log1p(mp.exp(-abs(mp.mpf(f)))))
+    assert loss.value(np.array([[f]]), np.array([[y]])) == pytest.approx(expected, rel=1e-14)
+
+
+def test_binomial_on_extreme_logits_is_finite():
+    loss = get_loss("binomial")
+    F, Y = np.array([[-4e307], [-4e307]]), np.array([[1.0], [1.0]])
+    assert loss.value(F, Y) == pytest.approx(8e307, rel=1e-15)

@@ -7,6 +7,12 @@ Losses that are not twice differentiable (L1, hinge) return the generalized
 Hessian that is zero almost everywhere; they say so with ``smooth = False``.
 Sigmoid and softmax outputs are fused into their losses: F are logits and
 :meth:`Loss.link` maps them to probabilities.
+
+Values are computed in forms that keep full relative accuracy for any finite
+logits: log-sum-exp with each row's maximum subtracted *before* the target
+term (so equal logits 1e16 give ln k, not a rounding of 1e16 + ln k − 1e16),
+softplus terms that never cancel, and a mean that is finite whenever it is
+representable (the sum is rescaled when it overflows).
 """
 
 import numpy as np
@@ -18,6 +24,14 @@ __all__ = ["Loss", "LeastSquares", "L1", "Huber", "Hinge", "Binomial",
 
 _sigmoid = ACTIVATIONS["sigmoid"].f
 _softplus = ACTIVATIONS["softplus"].f
+
+
+def _mean(terms):
+    """Σ terms / n_rows as a float, finite whenever the mean is (the sum is rescaled if it overflows)."""
+    n = terms.shape[0]
+    with np.errstate(over="ignore"):
+        total = float(terms.sum())
+    return total / n if np.isfinite(total) else float((terms / n).sum())
 
 
 class Loss:
@@ -154,7 +168,7 @@ class Binomial(Loss):
         return _check_pm1(super().targets(Y, n_outputs, dtype), self)
 
     def value(self, F, Y):
-        return float(_softplus(-2 * Y * F).sum()) / F.shape[0]
+        return _mean(_softplus(-2 * Y * F))
 
     def grad(self, F, Y):
         return -2 * Y * _sigmoid(-2 * Y * F) / F.shape[0]
@@ -171,7 +185,9 @@ class BinaryCrossEntropy(Loss):
     """Cross-entropy of a sigmoid output on logits F (notes 002/004), t ∈ [0, 1].
 
     E = −(1/n) Σ t ln σ(F) + (1 − t) ln(1 − σ(F)) = (1/n) Σ softplus(F) − tF;
-    ∇E = (σ(F) − t)/n; ∇²E dF = σ(F)(1 − σ(F)) dF / n.
+    ∇E = (σ(F) − t)/n; ∇²E dF = σ(F)(1 − σ(F)) dF / n. The value is computed
+    as (1/n) Σ (1 − t) softplus(F) + t softplus(−F), the same sum of
+    non-negative terms without the cancellation of softplus(F) − tF.
     """
 
     name = "binary_cross_entropy"
@@ -183,7 +199,7 @@ class BinaryCrossEntropy(Loss):
         return Y
 
     def value(self, F, Y):
-        return float((_softplus(F) - Y * F).sum()) / F.shape[0]
+        return _mean((1 - Y) * _softplus(F) + Y * _softplus(-F))
 
     def grad(self, F, Y):
         return (_sigmoid(F) - Y) / F.shape[0]
@@ -194,6 +210,31 @@ class BinaryCrossEntropy(Loss):
 
     def link(self, F):
         return _sigmoid(F)
+
+
+def _shifted_logsumexp(F):
+    """``(m, D, E, L)``: row maxima m (n, 1), D = F − m, E = exp(D) and L = ln Σ_k E.
+
+    With j_i the column of the maximum, E_ij = 1 and L_i = log1p(Σ_{k≠j_i} E_ik):
+    full relative accuracy even when one logit dominates and L_i is tiny.
+    """
+    rows, j = np.arange(F.shape[0]), F.argmax(axis=1)
+    m = F[rows, j][:, None]
+    D = F - m
+    E = np.exp(D)
+    E[rows, j] = 0
+    L = np.log1p(E.sum(axis=1))
+    E[rows, j] = 1
+    return m, D, E, L
+
+
+def _cross_entropy(m, D, L, Y):
+    """Mean over rows of L_i − Σ_k T_ik D_ik + m_i (1 − Σ_k T_ik) (see :func:`_shifted_logsumexp`)."""
+    rows = L - np.einsum("ik,ik->i", Y, D)
+    slack = 1 - Y.sum(axis=1)
+    if slack.any():
+        rows += m[:, 0] * slack
+    return _mean(rows)
 
 
 def softmax(F):
@@ -211,6 +252,12 @@ class SoftmaxCrossEntropy(Loss):
     row is diag(p) − p pᵀ, so ∇²E dF = (P ⊙ dF − P ⊙ (P ⊙ dF) 1 1ᵀ)/n.
     Targets may be integer labels 0 … n_outputs−1, one-hot rows, or class
     probabilities (the notes' inverse-crime data).
+
+    The value of row i is computed with m_i = max_k F_ik subtracted first:
+    ln Σ_k exp(F_ik − m_i) − Σ_k T_ik (F_ik − m_i) + m_i (1 − Σ_k T_ik), the
+    last term zero for labels and one-hot rows, so the large m_i never meets
+    the small logsumexp in one rounding; the logarithm is a ``log1p`` of
+    the terms other than the maximum (exact for a confident row).
     """
 
     name = "cross_entropy"
@@ -231,9 +278,8 @@ class SoftmaxCrossEntropy(Loss):
         return T
 
     def value(self, F, Y):
-        m = F.max(axis=1, keepdims=True)
-        lse = np.log(np.exp(F - m).sum(axis=1)) + m[:, 0]
-        return float(lse.sum() - np.vdot(Y, F)) / F.shape[0]
+        m, D, _, L = _shifted_logsumexp(F)
+        return _cross_entropy(m, D, L, Y)
 
     def grad(self, F, Y):
         G = softmax(F)
@@ -242,11 +288,10 @@ class SoftmaxCrossEntropy(Loss):
         return G
 
     def value_and_grad(self, F, Y):
-        """Both from one pass of exponentials: E = exp(F − m), s = Σ_k E, lse = ln s + m, P = E / s."""
-        m = F.max(axis=1, keepdims=True)
-        E = np.exp(F - m)
+        """Both from one pass of exponentials: D = F − m, E = exp(D), P = E / Σ_k E."""
+        m, D, E, L = _shifted_logsumexp(F)
+        value = _cross_entropy(m, D, L, Y)
         s = E.sum(axis=1, keepdims=True)
-        value = float((np.log(s) + m).sum() - np.vdot(Y, F)) / F.shape[0]
         E /= s
         E -= Y
         E /= F.shape[0]

@@ -278,7 +278,8 @@ class MLPClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseMLP):
     def partial_fit(self, X, y, classes=None):
         """One epoch of solver='sgd' or 'adam' on (X, y); returns self.
 
-        ``classes`` (all labels) is required on the first call. Kept between
+        ``classes`` (all labels) is required on the first call; a later call
+        may repeat it but not change it (``ValueError``, as in scikit-learn). Kept between
         calls: ``theta_``, ``classes_``, ``n_iter_`` (which also changes the
         shuffling seed every epoch) and ``loss_curve_``. Not kept: Adam's moment
         estimates and the SGD momentum buffer, which restart with every call
@@ -286,6 +287,10 @@ class MLPClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseMLP):
         """
         if not hasattr(self, "theta_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
+        if hasattr(self, "theta_") and classes is not None and not np.array_equal(
+                np.unique(classes), self.classes_):
+            raise ValueError(f"classes={np.unique(classes).tolist()} is not the same as on the first call to "
+                             f"partial_fit, was {self.classes_.tolist()}")
         return self._partial_fit(X, y, classes)
 
 
