@@ -1,6 +1,11 @@
 """Safe persistence: round trips bit for bit, corrupt files raise ValueError, writes are atomic."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import warnings
 
 import numpy as np
@@ -8,8 +13,10 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import numnet.io as nio
+from numnet._files import STALE_AFTER, STALE_UNKNOWN
 from numnet.activations import Activation
 from numnet.datasets import peaks
+from numnet.estimators import ESTIMATORS as ESTIMATOR_CLASSES
 from numnet.estimators import ELMClassifier, ELMRegressor, MLPClassifier, MLPRegressor
 from numnet.io import FORMAT_VERSION, load, save
 from numnet.layers import Dense, Residual
@@ -394,3 +401,329 @@ def test_object_parameters_only_from_the_whitelist(tmp_path):
     _rewrite(path, meta, members)
     with pytest.raises(ValueError, match="must be"):
         load(path)
+
+
+# ------------------------------------------------------------ issue 18: fitted attributes against a schema
+
+def _fitted(make, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return make().fit(X, y)
+
+
+@pytest.fixture(scope="module")
+def fitted_files(tmp_path_factory, data):
+    """A saved fit of every estimator class (regressors with early stopping where they have it)."""
+    import numnet
+
+    X, y = data
+    Y = np.column_stack([X[:, 0] * X[:, 1], X[:, 0]])
+    makes = {
+        "MLPClassifier": lambda: MLPClassifier((4,), max_iter=10, random_state=0),
+        "MLPRegressor": lambda: MLPRegressor((4,), early_stopping=True, max_iter=10, random_state=0),
+        "NetworkClassifier": lambda: numnet.NetworkClassifier("dense:4,tanh", max_iter=10, random_state=0),
+        "NetworkRegressor": lambda: numnet.NetworkRegressor("dense:4,tanh", early_stopping=True, max_iter=10,
+                                                            random_state=0),
+        "ELMClassifier": lambda: ELMClassifier(n_hidden=6, loss="cross_entropy", max_iter=5, random_state=0),
+        "ELMRegressor": lambda: ELMRegressor(n_hidden=6, random_state=0),
+    }
+    assert set(makes) == set(ESTIMATOR_CLASSES)
+    folder = tmp_path_factory.mktemp("fitted")
+    return {name: save(_fitted(make, X, y if "Classifier" in name else Y), folder / f"{name}.npz")
+            for name, make in makes.items()}
+
+
+def _required(cls):
+    from numnet.estimators._schema import OPTIONAL
+    return [name for name in cls._fitted_attributes if name not in OPTIONAL]
+
+
+def _drop(meta, members, key):
+    meta["estimator"]["attributes"].pop(key, None)
+    if key in members:
+        del members[key]
+        del meta["arrays"][key]
+
+
+REQUIRED = [(cls_name, key) for cls_name, cls in sorted(ESTIMATOR_CLASSES.items()) for key in _required(cls)]
+
+
+def test_every_fitted_attribute_has_a_schema():
+    from numnet.estimators._schema import FITTED, OPTIONAL
+
+    for cls in ESTIMATOR_CLASSES.values():
+        assert set(cls._fitted_attributes) <= set(FITTED), cls.__name__
+    assert OPTIONAL <= set(FITTED)
+
+
+@pytest.mark.parametrize("cls_name, key", REQUIRED)
+def test_missing_fitted_attribute_is_named(fitted_files, tmp_path, cls_name, key):
+    """Every estimator class, every required fitted attribute: removed → ValueError naming it."""
+    meta, members = _members(fitted_files[cls_name])
+    _drop(meta, members, key)
+    path = tmp_path / "e.npz"
+    _rewrite(path, meta, members)
+    with pytest.raises(ValueError, match=rf"{key} is missing"):
+        load(path)
+
+
+def _set_attr(key, value):
+    def edit(meta, members):
+        _drop(meta, members, key)
+        meta["estimator"]["attributes"][key] = value
+    return edit
+
+
+def _set_array(key, value):
+    def edit(meta, members):
+        meta["estimator"]["attributes"].pop(key, None)
+        members[key] = np.asarray(value)
+        meta["arrays"][key] = nio._describe(members[key])
+    return edit
+
+
+@pytest.mark.parametrize("cls_name, edit, match", [
+    ("MLPClassifier", _set_attr("n_iter_", -1), "n_iter_ must be >= 0"),
+    ("MLPClassifier", _set_attr("n_iter_", 2.5), "n_iter_ must be an int"),
+    ("MLPClassifier", _set_attr("n_iter_", True), "n_iter_ must be an int"),
+    ("MLPClassifier", _set_attr("n_outputs_", True), "n_outputs_ must be an int"),
+    ("MLPClassifier", _set_attr("loss_curve_", True), "loss_curve_ must be a non-empty list"),
+    ("MLPClassifier", _set_attr("loss_curve_", []), "loss_curve_ must be a non-empty list"),
+    ("MLPClassifier", _set_attr("loss_curve_", [1.0, float("nan")]), r"loss_curve_\[1\] must be finite"),
+    ("MLPClassifier", _set_attr("loss_curve_", [1.0, "x"]), r"loss_curve_\[1\] must be a float"),
+    ("MLPClassifier", _set_attr("loss_", float("inf")), "loss_ must be finite"),
+    ("MLPClassifier", _set_attr("loss_", None), "loss_ must be a float"),
+    ("MLPClassifier", _set_array("classes_", [2, 0, 1]), "classes_ must hold at least 2 sorted unique"),
+    ("MLPClassifier", _set_array("classes_", [0, 0, 1]), "classes_ must hold at least 2 sorted unique"),
+    ("MLPClassifier", _set_array("classes_", [[0, 1, 2]]), "classes_ must be a 1-D array"),
+    ("MLPClassifier", _set_attr("classes_", [0, 1, 2]), "classes_ must be a 1-D array"),
+    ("MLPClassifier", _set_attr("theta_", [0.0] * 10), "theta_ must be a 1-D array"),
+    ("MLPClassifier", _set_array("feature_names_in_", ["a"]), "feature_names_in_ has 1 names"),
+    ("MLPClassifier", _set_array("feature_names_in_", [1, 2]), "feature_names_in_ must be a 1-D array"),
+    ("MLPRegressor", _set_attr("beta_", "x"), "beta_ must be a float"),
+    ("MLPRegressor", _set_attr("beta_", -1.0), "beta_ must be > 0"),
+    ("MLPRegressor", _set_attr("beta_", float("nan")), "beta_ must be > 0"),
+    ("MLPRegressor", _set_attr("best_validation_score_", 2.0), "not the best of validation_scores_"),
+    ("MLPRegressor", _set_attr("validation_scores_", None), "validation_scores_ must be a non-empty list"),
+    ("MLPRegressor", _set_attr("validation_scores_", [0.5, 1e400]), r"validation_scores_\[1\] must be finite"),
+    ("NetworkRegressor", lambda meta, members: _drop(meta, members, "best_validation_score_"), "come together"),
+    ("ELMClassifier", _set_attr("solver_", "magic"), "solver_ must be one of"),
+    ("ELMClassifier", _set_attr("n_features_in_", 0), "n_features_in_ must be >= 1"),
+    ("ELMRegressor", _set_attr("coefs_", [1.0]), r"fitted attributes.*unexpected \['coefs_'\]"),
+])
+def test_fitted_attribute_outside_the_schema_is_named(fitted_files, tmp_path, cls_name, edit, match):
+    meta, members = _members(fitted_files[cls_name])
+    edit(meta, members)
+    path = tmp_path / "e.npz"
+    _rewrite(path, meta, members)
+    with pytest.raises(ValueError, match=match):
+        load(path)
+
+
+def test_format_version_true_is_not_version_1(saved):
+    path, _ = saved
+    meta, members = _members(path)
+    meta["format_version"] = True
+    _rewrite(path, meta, members)
+    with pytest.raises(ValueError, match="format version True"):
+        load(path)
+
+
+def test_infinite_noise_precision_of_a_perfect_fit_round_trips(fitted_files, tmp_path):
+    """beta_ = +inf is what a perfect fit gives (zero residual); it saves and loads."""
+    est = load(fitted_files["ELMRegressor"])
+    est.beta_ = float("inf")
+    assert load(save(est, tmp_path / "e.npz")).beta_ == float("inf")
+
+
+def test_both_arrays_and_attributes_with_one_name_raise(fitted_files, tmp_path):
+    meta, members = _members(fitted_files["MLPClassifier"])
+    meta["estimator"]["attributes"]["theta_"] = [0.0]
+    path = tmp_path / "e.npz"
+    _rewrite(path, meta, members)
+    with pytest.raises(ValueError, match=r"\['theta_'\] are both arrays and JSON"):
+        load(path)
+
+
+# ------------------------------------------------------------ issue 18: archive structure and metadata limits
+
+def test_unknown_member_is_refused_before_it_is_read(saved):
+    """The extra member is corrupt (a reader would fail its CRC): the refusal names it instead."""
+    path, _ = saved
+    meta, members = _members(path)
+    _rewrite(path, meta, {**members, "payload": np.arange(1000.0)})
+    raw = bytearray(path.read_bytes())
+    at = bytes(raw).index(np.arange(1000.0).tobytes()) + 4000
+    raw[at] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"unexpected \['payload'\]"):
+        load(path)
+
+
+def test_appended_second_file_is_refused(tmp_path):
+    first, second = save(np.arange(3.0), tmp_path / "a.npz"), save(np.arange(5.0), tmp_path / "b.npz")
+    both = tmp_path / "both.npz"
+    both.write_bytes(first.read_bytes() + second.read_bytes())
+    assert np.load(both)["theta"].shape == (5,)  # what a zip reader sees: the appended model
+    with pytest.raises(ValueError, match="another archive appended"):
+        load(both)
+    both.write_bytes(b"\0" * 10 + first.read_bytes())
+    with pytest.raises(ValueError, match="prepended"):
+        load(both)
+
+
+def test_compressed_archive_is_refused(tmp_path):
+    path = save(np.arange(5.0), tmp_path / "a.npz")
+    meta, members = _members(path)
+    blob = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez_compressed(path, __meta__=blob, **members)
+    with pytest.raises(ValueError, match="compressed"):
+        load(path)
+
+
+@pytest.mark.parametrize("depth", [201, 10_000, 1_000_000])
+def test_deeply_nested_metadata_is_a_value_error(saved, depth):
+    path, _ = saved
+    meta, members = _members(path)
+    text = json.dumps(meta)[:-1] + ', "x": ' + "[" * depth + "]" * depth + "}"
+    blob = np.frombuffer(text.encode(), dtype=np.uint8)
+    with open(path, "wb") as f:
+        np.savez(f, __meta__=blob, **members)
+    with pytest.raises(ValueError, match=f"nested {depth + 1} deep"):  # inside the outer object
+        load(path)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting():
+    assert nio._json_depth('{"a": "[[[[{{{{\\"]]", "b": [[1], {"c": []}]}') == 4
+
+
+def _nested(depth, graph):
+    import numnet
+    net = Dense(3, 3, "tanh")
+    for _ in range(depth):
+        net = numnet.Graph(3, [("a", net)]) if graph else Sequential([net])
+    return net
+
+
+@pytest.mark.parametrize("graph", [False, True])
+def test_deepest_architecture_round_trips_and_deeper_is_refused_at_save(tmp_path, graph):
+    from numnet.architecture import MAX_DEPTH
+
+    net = _nested(MAX_DEPTH, graph)
+    net2, theta2 = load(save((net, net.init(0)), tmp_path / "deep.npz"))
+    assert repr(net2) == repr(net)
+    deeper = _nested(MAX_DEPTH + 1, graph)
+    with pytest.raises(ValueError, match="nested at most"):
+        save((deeper, deeper.init(0)), tmp_path / "deeper.npz")
+    assert not (tmp_path / "deeper.npz").exists()
+
+
+# ------------------------------------------------------------ issue 18: save refuses what load refuses
+
+def test_save_refuses_non_finite_parameters(tmp_path, fitted_files):
+    est = load(fitted_files["MLPClassifier"])
+    est.theta_ = est.theta_.copy()
+    est.theta_[3] = np.nan
+    with pytest.raises(ValueError, match="cannot be saved: theta_ contains NaN or inf"):
+        save(est, tmp_path / "e.npz")
+    net = Dense(2, 3)
+    theta = net.init(0)
+    theta[0] = np.inf
+    with pytest.raises(ValueError, match="theta contains NaN or inf"):
+        save((net, theta), tmp_path / "n.npz")
+    with pytest.raises(ValueError, match="model contains NaN or inf"):
+        save(np.array([1.0, np.nan]), tmp_path / "v.npz")
+    assert not list(tmp_path.iterdir())
+
+
+def test_save_refuses_fitted_attributes_outside_the_schema(tmp_path, fitted_files):
+    est = load(fitted_files["MLPRegressor"])
+    est.loss_ = float("nan")
+    with pytest.raises(ValueError, match="cannot be saved: loss_ must be finite"):
+        save(est, tmp_path / "e.npz")
+    est = load(fitted_files["MLPRegressor"])
+    est.n_iter_ = -1
+    with pytest.raises(ValueError, match="n_iter_ must be >= 0"):
+        save(est, tmp_path / "e.npz")
+    est = load(fitted_files["ELMClassifier"])
+    del est.classes_
+    with pytest.raises(ValueError, match="classes_ is missing"):
+        save(est, tmp_path / "e.npz")
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("kind", ["vector", "network"])
+def test_load_refuses_non_finite_parameters_written_by_hand(tmp_path, kind):
+    net = Dense(2, 2)
+    path = save(net.init(0) if kind == "vector" else (net, net.init(0)), tmp_path / "a.npz")
+    meta, members = _members(path)
+    members["theta"][1] = np.nan
+    meta["arrays"]["theta"] = nio._describe(members["theta"])
+    _rewrite(path, meta, members)
+    with pytest.raises(ValueError, match="theta contains NaN or inf"):
+        load(path)
+
+
+# ------------------------------------------------------------ issue 18: stale temporaries of killed saves
+
+def _temporaries(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") and ".tmp" in p.name)
+
+
+def _dead_pid():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _temp(folder, target, pid, age, tag):
+    """A temporary named as atomic_path names them (``tag``: its 8 random characters), ``age`` s old."""
+    name = f".{target}.{pid}.{tag}.tmp.npz" if pid is not None else f".{target}.{tag}.tmp.npz"
+    path = folder / name
+    path.write_bytes(b"partial")
+    os.utime(path, (time.time() - age, time.time() - age))
+    return name
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process liveness by os.kill(pid, 0)")
+def test_next_save_removes_only_stale_temporaries_of_its_target(tmp_path):
+    dead, alive = _dead_pid(), os.getpid()
+    stale = [_temp(tmp_path, "model.npz", dead, STALE_AFTER + 1, "stale_01"),
+             _temp(tmp_path, "model.npz", None, STALE_UNKNOWN + 1, "stale_02"),
+             _temp(tmp_path, "model.npz", None, STALE_UNKNOWN + 1, "12345678")]
+    kept = [_temp(tmp_path, "model.npz", dead, 0, "fresh_01"),  # a dead writer's, but just written: left for now
+            _temp(tmp_path, "model.npz", alive, 10 * STALE_UNKNOWN, "alive_01"),  # a live writer's: never removed
+            _temp(tmp_path, "model.npz", None, 60, "fresh_02"),
+            _temp(tmp_path, "other.npz", dead, STALE_UNKNOWN + 1, "other_01"),  # another target's
+            _temp(tmp_path, "model.npz.1", dead, STALE_UNKNOWN + 1, "other_02")]
+    save(np.arange(3.0), tmp_path / "model.npz")
+    assert _temporaries(tmp_path) == sorted(kept)
+    assert not set(stale) & set(os.listdir(tmp_path))
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_temporary_left_by_a_killed_save_is_removed_by_the_next_save(tmp_path):
+    """A child saving in a loop is SIGKILLed mid-write; its temporary is removed once stale."""
+    target = tmp_path / "model.npz"
+    code = ("import sys, numpy as np, numnet\ntheta = np.random.default_rng(0).standard_normal(2**21)\n"
+            "while True:\n    numnet.save(theta, sys.argv[1])\n")
+    for _ in range(5):
+        child = subprocess.Popen([sys.executable, "-c", code, str(target)])
+        try:
+            while not target.exists() or not _temporaries(tmp_path):
+                assert child.poll() is None, "the saving child ended"
+                time.sleep(0.001)
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+        left = _temporaries(tmp_path)
+        if left:
+            break
+    assert left and all(f".{child.pid}." in name for name in left)
+    assert load(target).shape == (2**21,)  # the last complete save, intact
+    save(np.arange(3.0), tmp_path / "model.npz")
+    assert _temporaries(tmp_path) == left  # too fresh to be called stale yet
+    for name in left:
+        os.utime(tmp_path / name, (time.time() - STALE_AFTER - 1,) * 2)
+    save(np.arange(3.0), tmp_path / "model.npz")
+    assert _temporaries(tmp_path) == [] and np.array_equal(load(target), np.arange(3.0))

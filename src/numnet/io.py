@@ -8,33 +8,45 @@ Three kinds of model round-trip through :func:`save` and :func:`load`:
   flat parameters (``load`` returns the pair, the network rebuilt);
 - ``"estimator"``: a fitted numnet estimator (``load`` returns a fitted copy).
 
-File layout: every array is one ``.npy`` member of the ``.npz``; the member
-``__meta__`` is the UTF-8 JSON metadata as a ``uint8`` array, holding the
+File layout: every array is one ``.npy`` member of an uncompressed ``.npz``;
+the member ``__meta__`` is the UTF-8 JSON metadata as a ``uint8`` array: the
 format name and version, the kind, the numnet version, each array's dtype,
-shape and SHA-256, and the architecture (:func:`numnet.architecture.to_json`:
-layer types and their constructor arguments) or the estimator's class,
-parameters and scalar fitted attributes. Loading uses
-``np.load(allow_pickle=False)`` and rebuilds networks only from the
-whitelisted layer types and registered activation names
-(:func:`numnet.architecture.from_json`), and estimators only from the
-whitelisted classes: no code in a file is ever executed. Format version 2
-added graphs and every layer type; version 1 files still load. Writes are atomic (temporary file, then ``os.replace``).
+shape and SHA-256, and the architecture (:func:`numnet.architecture.to_json`)
+or the estimator's class, parameters and scalar fitted attributes. Format
+version 2 added graphs and every layer type; version 1 files still load.
+
+:func:`load` trusts nothing before it is checked, and never runs code from a
+file. :class:`numnet._archive.Archive` requires exactly one zip of stored
+``<key>.npy`` members (nothing before, between or after them), reads the
+metadata first (at most :data:`MAX_META` bytes, nested at most
+:data:`MAX_JSON_DEPTH` deep), refuses unread the members the metadata does
+not name, and checks each member's size in the zip directory and its
+``.npy`` header against the dtype and shape in the metadata before reading
+its array, so memory stays within the file's size; object (pickled) arrays
+are refused from their header. Then: every SHA-256; finite parameters;
+networks only from whitelisted layer types and activation names
+(:func:`numnet.architecture.from_json`); estimators only from the
+whitelisted classes, their parameters against the constraint table and their
+fitted attributes against a schema (:mod:`numnet.estimators._schema`: types,
+ranges, required keys). :func:`save` refuses what :func:`load` would refuse,
+so every file it writes loads. Writes are atomic
+(:func:`numnet._files.atomic_path`: temporary file, then ``os.replace``;
+temporaries left by killed writers are removed by the next write).
 """
 
 import hashlib
 import json
-import struct
-import zipfile
-import zlib
+import re
 from pathlib import Path
 
 import numpy as np
 
+from ._archive import Archive
 from ._files import atomic_path
 from ._validation import FLOAT_DTYPES
 from .architecture import from_json, to_json
 
-__all__ = ["save", "load", "FORMAT", "FORMAT_VERSION", "KINDS"]
+__all__ = ["save", "load", "FORMAT", "FORMAT_VERSION", "KINDS", "MAX_META", "MAX_JSON_DEPTH"]
 
 FORMAT = "numnet"
 FORMAT_VERSION = 2
@@ -42,8 +54,15 @@ KINDS = ("parameters", "network", "estimator")
 _META = "__meta__"
 _OBJECT = "numnet"  # key of a parameter stored as numnet.architecture.to_json data
 _ARRAY_KINDS = "biufU"  # bool, integers, floats, unicode strings: never object arrays
-_READ_ERRORS = (OSError, EOFError, ValueError, KeyError, IndexError, struct.error, zlib.error,
-                zipfile.BadZipFile, NotImplementedError, RuntimeError, UnicodeDecodeError)
+_DTYPE = re.compile(r"[<>|][biufU][1-9][0-9]{0,5}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_MAX_NDIM = 32
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+MAX_META = 16 * 2**20
+"""Largest metadata (UTF-8 JSON bytes) :func:`load` reads and :func:`save` writes."""
+MAX_JSON_DEPTH = 200
+"""Deepest nesting of JSON arrays and objects in the metadata (a network nested
+:data:`numnet.architecture.MAX_DEPTH` containers deep needs about 100)."""
 _READABLE_VERSIONS = (1, 2)  # version 2 adds graphs and every layer type; version 1 files read unchanged
 #: Estimator parameters that files of a version may lack (added later); they take their defaults.
 _LATER_PARAMS = {1: {"augment"}, 2: set()}
@@ -73,13 +92,20 @@ def save(model, path):
     TypeError
         If ``model`` is none of the above.
     ValueError
-        If it cannot be stored faithfully (unfitted estimator, custom
-        activation, parameter that is not JSON data, length mismatch).
+        If it cannot be stored faithfully, or :func:`load` would refuse the
+        file: unfitted estimator, custom activation, parameter that is not
+        JSON data, length mismatch, parameters holding NaN or inf (the
+        message names ``model``, ``theta`` or ``theta_``), fitted attributes
+        outside the estimator's schema (named), metadata larger than
+        :data:`MAX_META` or nested deeper than :data:`MAX_JSON_DEPTH`.
+        Nothing is written then.
     """
     meta, arrays = _encode(model)
     meta.update(format=FORMAT, format_version=FORMAT_VERSION, numnet_version=_version(),
                 arrays={k: _describe(a) for k, a in arrays.items()})
-    blob = np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8)
+    text = json.dumps(meta, sort_keys=True)
+    _check_meta_text(text, f"cannot save {path}")
+    blob = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez(tmp, allow_pickle=False, **{_META: blob}, **arrays)
     return Path(path)
@@ -106,7 +132,9 @@ def _encode(model):
         theta = _check_vector(theta, "theta")
         if theta.shape[0] != net.n_params:
             raise ValueError(f"theta has {theta.shape[0]} entries but the network has {net.n_params} parameters")
-        return {"kind": "network", "architecture": to_json(net)}, {"theta": theta}
+        spec = to_json(net)
+        _decode_network(spec, theta, "model")  # what load will do with it
+        return {"kind": "network", "architecture": spec}, {"theta": theta}
     if hasattr(model, "get_params") and hasattr(model, "fit"):
         return _encode_estimator(model)
     raise TypeError("model must be a parameter vector, a (network, theta) pair or a fitted numnet "
@@ -114,10 +142,13 @@ def _encode(model):
 
 
 def _check_vector(theta, name):
+    """A 1-D float32/float64 vector with finite entries (save and load both insist)."""
     theta = np.asarray(theta)
     if theta.ndim != 1 or theta.dtype not in FLOAT_DTYPES:
         raise ValueError(f"{name} must be a 1-D float32 or float64 array, got shape {theta.shape} "
                          f"and dtype {theta.dtype}")
+    if not np.isfinite(theta).all():
+        raise ValueError(f"{name} contains NaN or inf; numnet files hold finite parameters only")
     return theta
 
 
@@ -129,6 +160,10 @@ def _encode_estimator(est):
         raise TypeError(f"model must be one of the numnet estimators {sorted(ESTIMATORS)}, got {name}")
     if "theta_" not in vars(est):
         raise ValueError(f"this {name} is not fitted; fit it before saving")
+    try:
+        est._check_loaded()  # the checks load runs: what fails them is not written
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"this {name} cannot be saved: {exc}") from exc
     arrays, attrs = {}, {}
     for key, value in vars(est).items():
         if key.endswith("_") and not key.startswith("_"):
@@ -208,11 +243,18 @@ def load(path):
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file is truncated or corrupt, has another format version, has
-        extra or missing arrays or metadata keys, or arrays whose dtype,
-        shape or checksum disagree with the metadata.
+        If the file is not exactly one uncompressed ``.npz`` archive of
+        ``.npy`` members (truncated, corrupt, data appended or prepended,
+        compressed or duplicated members), has another format version,
+        malformed, oversized or too deeply nested metadata, members the
+        metadata does not name or arrays it names missing, arrays whose
+        size, dtype, shape or checksum disagree with the metadata,
+        parameters holding NaN or inf, or an architecture or estimator that
+        does not validate (the message names the parameter or attribute).
+        Memory stays within the file's size plus the parsed metadata.
     """
-    meta, arrays = _read(Path(path))
+    path = Path(path)
+    meta, arrays = _read(path)
     version = meta.pop("format_version")
     kind = meta["kind"]
     if kind == "parameters":
@@ -226,37 +268,34 @@ def load(path):
 
 
 def _read(path):
+    """Metadata and arrays; names, sizes and headers checked before any array is read."""
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
-    raw = _read_members(path)
-    if _META not in raw:
-        raise ValueError(f"{path} is not a numnet file (no {_META} member)")
-    meta = _parse_meta(raw.pop(_META), path)
-    _expect(set(raw), set(meta["arrays"]), "arrays", path)
-    for k, a in raw.items():
-        _check_array(k, a, meta["arrays"][k], path)
-    return meta, raw
+    with Archive(path) as archive:
+        if _META not in archive.keys:
+            raise ValueError(f"{path} is not a numnet file (no {_META} member)")
+        meta = _parse_meta(archive.read_bytes(_META, MAX_META), path)
+        _expect(archive.keys - {_META}, set(meta["arrays"]), "arrays", path)
+        specs = {key: _array_spec(key, spec, path) for key, spec in meta["arrays"].items()}
+        for key, (dtype, shape, _) in specs.items():
+            archive.check(key, dtype, shape)
+        arrays = {key: archive.read(key, dtype, shape) for key, (dtype, shape, _) in specs.items()}
+    for key, (_, _, sha256) in specs.items():
+        if _digest(arrays[key]) != sha256:
+            raise ValueError(f"{path}: array {key!r} fails its SHA-256 checksum (corrupt file)")
+    return meta, arrays
 
 
-def _read_members(path):
-    """All members of the .npz as arrays; any read failure becomes ValueError."""
+def _parse_meta(raw, path):
     try:
-        npz = np.load(path, allow_pickle=False)
-        if not isinstance(npz, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not an .npz archive")
-        with npz:
-            return {k: npz[k] for k in npz.files}
-    except _READ_ERRORS as exc:
-        raise ValueError(f"{path} is not a readable numnet file (truncated or corrupt?): {exc}") from exc
-
-
-def _parse_meta(blob, path):
-    if blob.dtype != np.uint8 or blob.ndim != 1:
-        raise ValueError(f"{path}: the {_META} member must be a 1-D uint8 array")
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: the metadata is not valid UTF-8: {exc}") from exc
+    _check_meta_text(text, path)
     try:
-        meta = json.loads(blob.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ValueError(f"{path}: the metadata is not valid UTF-8 JSON: {exc}") from exc
+        meta = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"{path}: the metadata is not valid JSON: {exc}") from exc
     if not isinstance(meta, dict) or meta.pop("format", None) != FORMAT:
         raise ValueError(f"{path} is not a numnet file (no format tag)")
     version = meta.pop("format_version", None)
@@ -269,21 +308,56 @@ def _parse_meta(blob, path):
     return meta
 
 
+def _check_meta_text(text, where):
+    """Size and nesting limits of the metadata, checked before it is parsed (and before it is written)."""
+    size = len(text.encode("utf-8"))
+    if size > MAX_META:
+        raise ValueError(f"{where}: the metadata has {size} bytes; at most {MAX_META} are allowed")
+    depth = _json_depth(text)
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError(f"{where}: the metadata is nested {depth} deep; at most {MAX_JSON_DEPTH} is allowed")
+
+
+def _json_depth(text, chunk=2**20):
+    """Deepest nesting of ``[`` and ``{`` outside JSON strings, without recursion and in bounded memory."""
+    codes = np.frombuffer(_JSON_STRING.sub('""', text).encode("utf-8"), dtype=np.uint8)
+    depth = deepest = 0
+    for start in range(0, codes.size, chunk):
+        part = codes[start:start + chunk]
+        steps = ((part == 91) | (part == 123)).astype(np.int32) - ((part == 93) | (part == 125))
+        levels = depth + np.cumsum(steps, dtype=np.int64)
+        deepest, depth = max(deepest, int(levels.max())), int(levels[-1])
+    return deepest
+
+
 def _expect(found, wanted, what, path):
     extra, missing = sorted(found - wanted), sorted(wanted - found)
     if extra or missing:
         raise ValueError(f"{path}: {what} do not match the format: unexpected {extra}, missing {missing}")
 
 
-def _check_array(key, a, spec, path):
+def _array_spec(key, spec, path):
+    """``(dtype, shape, sha256)`` of one array as the metadata declares it, each checked."""
     if not isinstance(spec, dict) or set(spec) != {"dtype", "shape", "sha256"}:
         raise ValueError(f"{path}: metadata for array {key!r} is malformed")
-    if a.dtype.kind not in _ARRAY_KINDS or a.dtype.str != spec["dtype"]:
-        raise ValueError(f"{path}: array {key!r} has dtype {a.dtype.str}, metadata says {spec['dtype']!r}")
-    if list(a.shape) != spec["shape"]:
-        raise ValueError(f"{path}: array {key!r} has shape {a.shape}, metadata says {spec['shape']}")
-    if _digest(a) != spec["sha256"]:
-        raise ValueError(f"{path}: array {key!r} fails its SHA-256 checksum (corrupt file)")
+    dtype, shape, sha256 = spec["dtype"], spec["shape"], spec["sha256"]
+    if not isinstance(dtype, str) or not _DTYPE.fullmatch(dtype) or _dtype_str(dtype) != dtype:
+        raise ValueError(f"{path}: array {key!r} has dtype {dtype!r} in the metadata; numnet files hold "
+                         "bool, integer, float and string arrays only")
+    if not isinstance(shape, list) or len(shape) > _MAX_NDIM or \
+            not all(type(n) is int and n >= 0 for n in shape):
+        raise ValueError(f"{path}: array {key!r} has shape {shape!r} in the metadata; expected a list "
+                         f"of at most {_MAX_NDIM} non-negative ints")
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+        raise ValueError(f"{path}: array {key!r} has no valid SHA-256 in the metadata")
+    return np.dtype(dtype), tuple(shape), sha256
+
+
+def _dtype_str(text):
+    try:
+        return np.dtype(text).str
+    except TypeError:
+        return None
 
 
 def _decode_vector(arrays, keys, path):
@@ -309,6 +383,9 @@ def _decode_estimator(spec, arrays, path, version):
         est = cls(**{k: _param_value(v) for k, v in params.items()})
     except (TypeError, ValueError, RecursionError) as exc:
         raise ValueError(f"{path}: invalid estimator parameter: {exc}") from exc
+    both = sorted(set(attrs) & set(arrays))
+    if both:
+        raise ValueError(f"{path}: fitted attributes {both} are both arrays and JSON attributes")
     fitted = {**attrs, **arrays}
     _expect(set(fitted) - set(cls._fitted_attributes), set(), "fitted attributes", path)
     for key, value in fitted.items():

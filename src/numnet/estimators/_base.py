@@ -102,19 +102,13 @@ class NetworkEstimatorMixin:
     _predict_rows = PREDICT_CHUNK
 
     def _check_loaded(self):
-        """Consistency of restored fitted attributes (used by :func:`numnet.load`)."""
-        from .._validation import check_theta
+        """Parameters against the constraint table, fitted attributes against the schema
+        (:mod:`numnet.estimators._schema`); run by :func:`numnet.save` and :func:`numnet.load`."""
         from ._params import check_params
+        from ._schema import check_fitted
 
         check_params(self)
-        for name in ("n_features_in_", "n_outputs_"):
-            value = getattr(self, name, None)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        check_theta(getattr(self, "theta_", None), self._network().n_params, name="theta_")
-        classes = getattr(self, "classes_", None)
-        if classes is not None and self.n_outputs_ != (1 if len(classes) == 2 else len(classes)):
-            raise ValueError(f"{len(classes)} classes_ do not fit n_outputs_={self.n_outputs_}")
+        check_fitted(self)
 
 
 def encode_labels(y, classes=None):
