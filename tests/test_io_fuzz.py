@@ -309,6 +309,13 @@ def test_deflated_zero_blocks_decode_to_zeros():
     assert zlib.decompress(data, -15) == b"head" + bytes(3 * MIB)
 
 
+def test_zip64_end_records_are_read(bases, tmp_path):
+    """A numnet file written with zip64 end records (as zipfile writes past 4 GiB) loads unchanged."""
+    for name in ("vector", "mlp_classifier"):
+        path = _write_raw_zip(tmp_path / f"{name}.npz", _stored(_members(bases[name])))
+        assert _fingerprint(load(path)) == _fingerprint(load(bases[name]))
+
+
 def test_appended_file_is_refused_not_loaded_as_the_other_model(crafted, bases):
     paths, results = crafted
     assert np.load(paths["appended_second_numnet_file"])["theta"].shape != load(bases["vector"]).shape

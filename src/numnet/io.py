@@ -15,23 +15,18 @@ shape and SHA-256, and the architecture (:func:`numnet.architecture.to_json`)
 or the estimator's class, parameters and scalar fitted attributes. Format
 version 2 added graphs and every layer type; version 1 files still load.
 
-:func:`load` trusts nothing before it is checked, and never runs code from a
-file. :class:`numnet._archive.Archive` requires exactly one zip of stored
-``<key>.npy`` members (nothing before, between or after them), reads the
-metadata first (at most :data:`MAX_META` bytes, nested at most
-:data:`MAX_JSON_DEPTH` deep), refuses unread the members the metadata does
-not name, and checks each member's size in the zip directory and its
-``.npy`` header against the dtype and shape in the metadata before reading
-its array, so memory stays within the file's size; object (pickled) arrays
-are refused from their header. Then: every SHA-256; finite parameters;
-networks only from whitelisted layer types and activation names
-(:func:`numnet.architecture.from_json`); estimators only from the
-whitelisted classes, their parameters against the constraint table and their
-fitted attributes against a schema (:mod:`numnet.estimators._schema`: types,
-ranges, required keys). :func:`save` refuses what :func:`load` would refuse,
-so every file it writes loads. Writes are atomic
-(:func:`numnet._files.atomic_path`: temporary file, then ``os.replace``;
-temporaries left by killed writers are removed by the next write).
+:func:`load` trusts nothing before it is checked and never runs code from a
+file: :class:`numnet._archive.Archive` checks the archive's structure,
+member names and sizes and each ``.npy`` header against the metadata (at
+most :data:`MAX_META` bytes, nested at most :data:`MAX_JSON_DEPTH` deep)
+before any array is read, so memory stays within the file's size; then come
+the SHA-256 checksums, finite parameters, networks from whitelisted types
+only (:func:`numnet.architecture.from_json`), and estimators from
+whitelisted classes with their parameters and fitted attributes validated
+(:mod:`numnet.estimators._schema`). :func:`save` refuses what :func:`load`
+would refuse, so every file it writes loads. Writes are atomic
+(:func:`numnet._files.atomic_path`, which also removes the temporaries
+killed writers left behind).
 """
 
 import hashlib
@@ -77,8 +72,8 @@ def save(model, path):
     ----------
     model : ndarray, (network, theta) tuple, or fitted estimator
         A 1-D float parameter vector; a pair of a network built from numnet's
-        layers and its parameter vector; or a fitted
-        ``MLPClassifier``, ``MLPRegressor``, ``ELMClassifier`` or ``ELMRegressor``.
+        layers and its parameter vector; or a fitted numnet estimator (a
+        class of :data:`numnet.estimators.ESTIMATORS`).
     path : str or Path
         Target file (written as given; ``.npz`` is the customary suffix).
 
@@ -121,7 +116,7 @@ def _describe(a):
 
 
 def _digest(a):
-    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+    return hashlib.sha256(np.ascontiguousarray(a)).hexdigest()  # the array's buffer, not a copy
 
 
 def _encode(model):
@@ -243,15 +238,12 @@ def load(path):
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file is not exactly one uncompressed ``.npz`` archive of
-        ``.npy`` members (truncated, corrupt, data appended or prepended,
-        compressed or duplicated members), has another format version,
-        malformed, oversized or too deeply nested metadata, members the
-        metadata does not name or arrays it names missing, arrays whose
-        size, dtype, shape or checksum disagree with the metadata,
-        parameters holding NaN or inf, or an architecture or estimator that
-        does not validate (the message names the parameter or attribute).
-        Memory stays within the file's size plus the parsed metadata.
+        If the file is not exactly one uncompressed ``.npz`` of ``.npy``
+        members (truncated, corrupt, data appended or prepended, compressed,
+        unknown or duplicated members), has another format version or
+        malformed, oversized or too deeply nested metadata, or its arrays,
+        architecture or estimator disagree with the metadata or do not
+        validate (the message names the array, parameter or attribute).
     """
     path = Path(path)
     meta, arrays = _read(path)
