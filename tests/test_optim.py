@@ -1,5 +1,9 @@
 """The optimizer table: every registered method × {quadratic, Rosenbrock, inverse crime}.
 
+Also, for every method: options bound and checked before the first
+evaluation (unknown names, bad values), and a gradient whose norm underflows
+never counts as converged.
+
 A method joins every test here by being registered in ``numnet.optim.METHODS``.
 Which problems a method applies to is read from capability attributes on the
 method function, never from a list of names: ``method.needs_network`` (it
@@ -21,7 +25,7 @@ from numnet.datasets import inverse_crime
 from numnet.layers import Dense
 from numnet.network import Sequential
 from numnet.objective import Objective
-from numnet.optim import METHODS, FunctionObjective, Status, minimize
+from numnet.optim import METHODS, FunctionObjective, Status, minimize, robust_norm
 from numnet.regularizers import Tikhonov
 
 # ------------------------------------------------------------------ problems
@@ -128,9 +132,10 @@ def test_table(problems, problem, method):
     """Loss threshold reached; callback count, history length and nit agree; iterates finite."""
     prob, b, calls = problems[problem], budget(problem, method), []
     res = minimize(prob.objective, prob.theta0, method, max_iter=b.max_iter,
-                   callback=lambda r: calls.append(r.fun), **b.options)
+                   callback=lambda r: calls.append(r.status), **b.options)
     assert res.fun - prob.f_star <= b.gap, res
     assert len(calls) == res.nit == len(res.history)
+    assert set(calls) == {Status.RUNNING} and not Status.RUNNING.success  # intermediate results are running
     assert np.isfinite(res.x).all() and all(np.isfinite(h["fun"]) for h in res.history)
     assert res.fun == min([h["fun"] for h in res.history] + [prob.objective.value(prob.theta0)])
 
@@ -285,3 +290,136 @@ def test_float32_end_to_end(problems, method):
     res = minimize(obj32, theta0, method, max_iter=10, **budget("inverse_crime", method).options)
     assert res.x.dtype == np.float32 and res.nit >= 1
     assert res.fun < 0.95 * obj32.value(theta0)
+
+
+# ------------------------------------------------------------------ options, before any work
+
+class Counting:
+    """Wrap an objective and count every evaluation (value, gradient, linearization, product, batch)."""
+
+    def __init__(self, objective):
+        self.inner, self.calls = objective, 0
+
+    def __getattr__(self, name):
+        val = getattr(self.inner, name)
+        if name not in ("value", "grad", "value_and_grad", "at", "hvp", "gnvp", "batch"):
+            return val
+
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return val(*args, **kwargs)
+        return counted
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_a_misspelt_option_is_a_type_error_before_any_evaluation(problems, method):
+    """``memroy=5`` names the typo and lists the method's options; the objective is never evaluated."""
+    prob = problems["inverse_crime"]
+    obj = Counting(prob.objective)
+    with pytest.raises(TypeError, match="'memroy'") as err:
+        minimize(obj, prob.theta0, method, memroy=5)
+    assert all(name in str(err.value) for name in METHODS[method].option_names)
+    assert obj.calls == 0
+
+
+#: (method, options, exception, name the message must contain): one or more bad values per option family.
+BAD_OPTIONS = [
+    ("newton-cg", {"max_cg": 0}, ValueError, "max_cg"), ("newton-cg", {"max_cg": 2.5}, TypeError, "max_cg"),
+    ("newton-cg", {"forcing_power": -1.0}, ValueError, "forcing_power"),
+    ("newton-cg", {"max_forcing": 1.5}, ValueError, "max_forcing"), ("newton-cg", {"c1": 0.0}, ValueError, "c1"),
+    ("newton-cg", {"max_backtracks": -1}, ValueError, "max_backtracks"),
+    ("trust-ncg", {"initial_radius": -1.0}, ValueError, "initial_radius"),
+    ("trust-ncg", {"initial_radius": 2e3}, ValueError, "initial_radius"),
+    ("trust-ncg", {"eta": 0.3}, ValueError, "eta"), ("trust-ncg", {"min_radius": 0.0}, ValueError, "min_radius"),
+    ("gauss-newton", {"damping": -1.0}, ValueError, "damping"),
+    ("gauss-newton", {"damping": "x"}, TypeError, "damping"),
+    ("levenberg-marquardt", {"mu0": 0.0}, ValueError, "mu0"), ("levenberg-marquardt", {"tau": -1.0}, ValueError, "tau"),
+    ("levenberg-marquardt", {"max_mu": np.inf}, ValueError, "max_mu"),
+    ("block-gauss-newton", {"max_cg": 0}, ValueError, "max_cg"), ("block-gauss-newton", {"c1": 1.5}, ValueError, "c1"),
+    ("gd", {"step": "newton"}, ValueError, "step"), ("gd", {"learning_rate": -1.0}, ValueError, "learning_rate"),
+    ("gd", {"step": "constant", "learning_rate": -1.0}, ValueError, "learning_rate"),
+    ("gd", {"step": "wolfe", "c1": 0.5, "c2": 0.1}, ValueError, "c2"),
+    ("gd", {"step": "diminishing", "decay": 0.0}, ValueError, "decay"),
+    ("gd", {"max_evals": 0}, ValueError, "max_evals"), ("subgradient", {"step": "armijo"}, ValueError, "step"),
+    ("subgradient", {"learning_rate": 0.0}, ValueError, "learning_rate"),
+    ("subgradient", {"prox": "yes"}, TypeError, "prox"),
+    ("sgd", {"learning_rate": -1.0}, ValueError, "learning_rate"), ("sgd", {"momentum": 1.0}, ValueError, "momentum"),
+    ("sgd", {"nesterov": True}, ValueError, "nesterov"), ("sgd", {"batch_size": 0}, ValueError, "batch_size"),
+    ("sgd", {"seed": -1}, ValueError, "seed"), ("sgd", {"full_eval": "no"}, TypeError, "full_eval"),
+    ("sgd", {"augment": "shift"}, TypeError, "augment"),
+    ("adam", {"b1": 1.0}, ValueError, "b1"), ("adam", {"b2": -0.1}, ValueError, "b2"),
+    ("adam", {"eps": 0.0}, ValueError, "eps"), ("adam", {"learning_rate": "fast"}, TypeError, "learning_rate"),
+    ("sr1", {"line_search": "exact"}, ValueError, "line_search"), ("sr1", {"r": -1.0}, ValueError, "r"),
+    ("sr1", {"h0": 0.0}, ValueError, "h0"),
+    ("bfgs", {"h0": -1.0}, ValueError, "h0"), ("bfgs", {"c2": 1.5}, ValueError, "c2"),
+    ("bfgs", {"eps": -1.0}, ValueError, "eps"),
+    ("lbfgs", {"memory": 0}, ValueError, "memory"), ("lbfgs", {"memory": 2.5}, TypeError, "memory"),
+    ("lbfgs", {"line_search": "exact"}, ValueError, "line_search"), ("lbfgs", {"c1": 0.0}, ValueError, "c1"),
+    ("varpro", {"outer": "newton"}, ValueError, "outer"), ("varpro", {"curvature": "full"}, ValueError, "curvature"),
+    ("varpro", {"inner_reg": -1.0}, ValueError, "inner_reg"), ("varpro", {"max_inner": 0}, ValueError, "max_inner"),
+    ("varpro", {"memory": 0}, ValueError, "memory"),
+]
+
+
+def test_bad_options_cover_every_method():
+    assert {m for m, *_ in BAD_OPTIONS} == set(METHODS)
+
+
+@pytest.mark.parametrize("method,options,exc,name", BAD_OPTIONS,
+                         ids=[f"{m}-{'-'.join(o)}" for m, o, *_ in BAD_OPTIONS])
+def test_bad_option_values_are_refused_before_any_evaluation(problems, method, options, exc, name):
+    prob = problems["inverse_crime"]
+    obj = Counting(prob.objective)
+    with pytest.raises(exc, match=name):
+        minimize(obj, prob.theta0, method, **options)
+    assert obj.calls == 0
+
+
+@pytest.mark.parametrize("method", [m for m in sorted(METHODS) if not applies(m, False)])
+def test_objectives_a_method_cannot_use_are_refused_before_any_evaluation(problems, method):
+    obj = Counting(problems["rosenbrock"].objective)
+    with pytest.raises(TypeError):
+        minimize(obj, problems["rosenbrock"].theta0, method)
+    assert obj.calls == 0
+
+
+def test_theta0_may_be_a_list():
+    res = minimize(FunctionObjective(rosen, rosen_der), [-1.2, 1.0], "lbfgs", max_iter=3)
+    assert res.nit == 3 and res.x.dtype == np.float64
+
+
+# ------------------------------------------------------------------ gradient norms that underflow
+
+def tiny_quadratic():
+    """J(x) = ½ s‖x‖² with s = 1e-162 from x = 1.1·(1, 1, 1, 1): max |∇J_i| = 1.1e-162, ‖∇J‖ = 2.2e-162,
+    whose square underflows (np.linalg.norm gives 0)."""
+    s = 1e-162
+    return FunctionObjective(lambda x: 0.5 * s * float(x @ x), lambda x: s * x, lambda x, v: s * v), np.full(4, 1.1)
+
+
+@pytest.mark.parametrize("method", [m for m in sorted(METHODS) if applies(m, False)])
+def test_gtol_zero_never_claims_success_from_an_underflowing_norm(method):
+    obj, x0 = tiny_quadratic()
+    assert np.linalg.norm(obj.grad(x0)) == 0  # the trap
+    res = minimize(obj, x0, method, gtol=0.0, max_iter=5)
+    assert not res.success and res.status is not Status.GTOL, res
+    assert res.grad_norm == pytest.approx(2.2e-162, rel=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_robust_norm_is_the_plain_norm_where_that_is_safe(rng, dtype):
+    for scale in (1e-10, 1.0, 1e10):
+        v = (scale * rng.standard_normal(50)).astype(dtype)
+        assert robust_norm(v) == float(np.linalg.norm(v))  # bit for bit: results did not move
+
+
+@pytest.mark.parametrize("v,expected", [
+    (np.full(4, 1.1e-162), 2.2e-162), (np.full(4, 1e200), 2e200), (np.array([3e-170, 4e-170]), 5e-170),
+    (np.full(3, 1e-25, dtype=np.float32), np.sqrt(3) * 1e-25), (np.zeros(3), 0.0), (np.zeros(0), 0.0)])
+def test_robust_norm_scales_tiny_and_huge_vectors(v, expected):
+    assert robust_norm(v) == pytest.approx(expected, rel=1e-6 if v.dtype == np.float32 else 1e-14)
+
+
+def test_robust_norm_of_non_finite_vectors():
+    assert robust_norm(np.array([1.0, np.inf])) == np.inf
+    assert np.isnan(robust_norm(np.array([1.0, np.nan])))

@@ -17,7 +17,9 @@ from numnet.layers import Dense
 from numnet.network import Sequential
 from numnet.objective import Objective
 from numnet.optim import METHODS, FunctionObjective, Status, minimize
-from numnet.optim.krylov import model_decrease, steihaug_cg, truncated_cg
+from numnet.optim import NoProgress
+from numnet.optim.krylov import CGResult, model_decrease, steihaug_cg, truncated_cg
+from numnet.optim.newton import CG, Blocks, Damping, TrustRegion
 from numnet.optim.varpro import OutputLayerSolver, output_hessian, project_output_layer
 from numnet.regularizers import Tikhonov
 
@@ -454,3 +456,56 @@ def test_unknown_option_raises_type_error(method):
     obj, net = small_network_problem()
     with pytest.raises(TypeError):
         minimize(obj, net.init(0), method, max_cgg=3)
+
+
+# ------------------------------------------------------------------ the shared Newton-steps driver
+
+def test_a_block_curvature_is_solved_one_block_at_a_time():
+    """CG on Blocks: p = −[A₁₁⁻¹ g₁; A₂₂⁻¹ g₂] (coupling ignored), products of all blocks counted."""
+    A, g = _spd(6, 30.0)
+    b1, b2 = slice(0, 2), slice(2, 6)
+    solver = CG(lambda lin: Blocks(((b1, lambda v: A @ v), (b2, lambda v: A @ v))), max_cg=50,
+                forcing_power=10.0, max_forcing=1e-12)
+    sol = solver.solve(None, g)
+    expected = np.concatenate([np.linalg.solve(A[b1, b1], -g[b1]), np.linalg.solve(A[b2, b2], -g[b2])])
+    np.testing.assert_allclose(sol.p, expected, rtol=1e-8)
+    assert sol.status == "converged" and 6 <= sol.n_iter <= 8
+
+
+def test_damping_follows_nielsens_rule_and_gives_up_above_max_mu():
+    d = Damping(1.0, 2.0, max_mu=10.0)
+    assert d.update(1.0, None) == (1.0 / 3.0, 2.0, 10.0)          # ρ = 1: μ/3
+    assert d.update(0.5, None).mu == 1.0                          # ρ = ½: 1 − 0³ = 1
+    failures = []
+    for _ in range(3):
+        d = d.update(-np.inf, None)                               # failure: μ ← μν, ν ← 2ν
+        failures.append((d.mu, d.nu))
+    assert failures == [(2.0, 4.0), (8.0, 8.0), (64.0, 16.0)]
+    assert d.accepts(1e-9) and not d.accepts(0.0)
+    with pytest.raises(NoProgress, match="max_mu"):
+        d.check()
+
+
+def test_trust_radius_shrinks_to_a_quarter_of_the_step_and_doubles_on_the_boundary():
+    region = TrustRegion(1.0, max_radius=3.0, eta=0.15, min_radius=0.1)
+    inside = CGResult(np.array([0.3, 0.4]), None, 1, "converged")       # ‖p‖ = 0.5
+    boundary = CGResult(np.array([0.6, 0.8]), None, 1, "boundary")      # ‖p‖ = 1
+    assert region.update(0.1, inside).radius == 0.125
+    assert region.update(0.9, boundary).radius == 2.0 and region.update(0.9, inside).radius == 1.0
+    assert region.update(0.9, boundary).update(0.9, boundary).radius == 3.0
+    assert region.update(0.5, boundary) == region
+    assert region.accepts(0.2) and not region.accepts(0.15)
+    with pytest.raises(NoProgress, match="min_radius"):
+        region.update(0.0, CGResult(np.array([0.1, 0.0]), None, 1, "converged")).check()
+
+
+def test_gauss_newton_with_damping_and_levenberg_marquardt_share_one_step():
+    """Both solve (G + μI) p = −g through the same solver: with a full step accepted, the first iterates
+    are identical bit for bit."""
+    A, b = _spd(5, 20.0, seed=3)
+    obj = FunctionObjective(lambda x: 0.5 * x @ A @ x - b @ x, lambda x: A @ x - b, lambda x, v: A @ v)
+    x0 = np.zeros(5)
+    gn = minimize(obj, x0, "gauss-newton", damping=0.5, max_iter=1, max_forcing=1e-12, forcing_power=10.0)
+    lm = minimize(obj, x0, "levenberg-marquardt", mu0=0.5, max_iter=1, max_forcing=1e-12, forcing_power=10.0)
+    assert gn.history[0]["step"] == 1.0 and gn.history[0]["inner"] == lm.history[0]["inner"] > 0
+    np.testing.assert_array_equal(gn.x, lm.x)

@@ -184,3 +184,20 @@ def test_memory_option_errors():
         BFGSInverse(3, h0=-1.0)
     with pytest.raises(ValueError, match="line_search"):
         minimize(FunctionObjective(lambda x: x @ x, lambda x: 2 * x), np.ones(2), "bfgs", line_search="exact")
+
+
+@pytest.mark.parametrize("make", [lambda: BFGSInverse(5), lambda: SR1Inverse(5, h0=1.0), lambda: LBFGS(3)])
+def test_a_snapshot_restores_the_memory_exactly(make):
+    """snapshot() is plain data (what a checkpoint stores); restore() into a fresh memory gives the same H."""
+    _, S, Y = curvature_pairs(3, 5, 5)
+    memory = make()
+    for s, y in zip(S, Y):
+        memory.update(s, y)
+    memory.update(np.full(5, np.nan), Y[0])  # skipped: counted
+    snap = memory.snapshot()
+    copy = make().restore(snap)
+    v = np.arange(5.0)
+    np.testing.assert_array_equal(copy @ v, memory @ v)
+    assert (copy.n_updates, copy.n_skipped) == (memory.n_updates, memory.n_skipped) and memory.n_skipped >= 1
+    memory.update(S[1], 2 * Y[1])
+    np.testing.assert_array_equal(make().restore(snap) @ v, copy @ v)  # the snapshot did not move

@@ -1,19 +1,14 @@
-"""Optimizers behind one entry point, :func:`minimize` (see ``METHODS``)."""
+"""Optimizers behind one entry point, :func:`minimize` (see ``METHODS``).
 
-from .base import METHODS, Iterate, NoProgress, OptimizeResult, Status, minimize, register
+Each method is a :class:`Method`: options bound and checked before any work,
+``init`` and ``step`` over a state of plain data, so that a run can be
+checkpointed and resumed bit for bit (``minimize(..., checkpoint=, resume=)``).
+"""
+
+from .base import Iterate, Method, NoProgress, OptimizeResult, Status, robust_norm
+from .driver import minimize
+from .methods import METHODS, register
 from .problem import FunctionObjective, Problem
 
-__all__ = ["minimize", "METHODS", "OptimizeResult", "Status", "Iterate", "NoProgress",
-           "register", "FunctionObjective", "Problem"]
-from . import newton_cg  # noqa: F401,E402  (registers "newton-cg")
-from . import trust_ncg  # noqa: F401,E402  (registers "trust-ncg")
-from . import gauss_newton  # noqa: F401,E402  (registers "gauss-newton")
-from . import levenberg_marquardt  # noqa: F401,E402  (registers "levenberg-marquardt")
-from . import block_gauss_newton  # noqa: F401,E402  (registers "block-gauss-newton")
-from . import gd  # noqa: F401,E402  (registers "gd")
-from . import subgradient  # noqa: F401,E402  (registers "subgradient")
-from . import sgd  # noqa: F401,E402  (registers "sgd", "adam")
-from . import sr1  # noqa: F401,E402  (registers "sr1")
-from . import bfgs  # noqa: F401,E402  (registers "bfgs")
-from . import lbfgs  # noqa: F401,E402  (registers "lbfgs")
-from . import varpro  # noqa: F401,E402  (registers "varpro")
+__all__ = ["minimize", "METHODS", "OptimizeResult", "Status", "Iterate", "NoProgress", "Method",
+           "register", "FunctionObjective", "Problem", "robust_norm"]

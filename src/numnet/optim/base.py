@@ -1,39 +1,36 @@
-"""``minimize``: one entry point, one result type, one driver loop for every method.
+"""What every optimizer shares: the :class:`Method` record, :class:`Iterate`, :class:`Status`, the result.
 
-A method is a generator ``method(problem, x0, f0, g0, **options)`` that yields
-an :class:`Iterate` after each accepted step and contains only its algorithm.
-The driver here does the bookkeeping every method shares: counting, history,
-the callback, stopping tests, the best iterate, and the guard against
-non-finite iterates. A method that cannot make progress raises
-:class:`NoProgress` with a message; the driver then returns the best iterate
-seen with ``success=False``.
+A method is an explicit state machine (a :class:`Method`):
+
+- ``options``: a ``NamedTuple`` class whose fields are the method's options
+  with their defaults (its docstring documents the method), and whose
+  ``check()`` raises ``ValueError``/``TypeError`` naming a bad value;
+- ``init(problem, x, f, g, opts) -> state``: the state before the first step;
+- ``step(problem, state, opts) -> (state, Iterate)``: one accepted step.
+
+The state is a ``NamedTuple`` of plain data (arrays, Python or NumPy
+scalars, ``None``, strings, tuples, dicts such as a generator's
+``bit_generator.state``, nested ``NamedTuple``), never mutated in place, so
+it can be written to a checkpoint and read back (:mod:`numnet.optim.checkpoint`).
+A state class may name in its class attribute ``DERIVED`` fields that are
+caches computed from the others (e.g. ``lin``, the linearization at x):
+checkpoints store ``None`` for them and the method's ``restore(problem,
+state, opts) -> state`` rebuilds them after a resume.
 """
 
-import time
+import inspect
 from dataclasses import dataclass, field
 from enum import Enum
 
 import numpy as np
 
-from .._validation import check_theta
-from .problem import Problem
-
-__all__ = ["minimize", "OptimizeResult", "Status", "Iterate", "NoProgress", "METHODS", "register"]
-
-METHODS = {}
-
-
-def register(name):
-    """Decorator adding a method generator to :data:`METHODS` under ``name``."""
-    def deco(fn):
-        METHODS[name] = fn
-        return fn
-    return deco
+__all__ = ["Method", "Iterate", "Status", "NoProgress", "OptimizeResult", "robust_norm"]
 
 
 class Status(Enum):
-    """Why a run stopped."""
+    """Why a run stopped (``RUNNING``: an intermediate result given to the callback)."""
 
+    RUNNING = "the run is in progress"
     GTOL = "gradient norm below gtol"
     FTOL = "relative decrease below ftol"
     MAX_ITER = "maximum number of iterations reached"
@@ -51,9 +48,29 @@ class NoProgress(Exception):
     """Raised by a method that cannot find an acceptable step."""
 
 
+def robust_norm(v):
+    """‖v‖₂ as a float, without underflow or overflow of the squares.
+
+    ``np.linalg.norm`` of a 1-D array is √(vᵀv): with max |vᵢ| = 1.1e-162
+    the squares underflow and it returns 0. Where that plain value is safe
+    (√(n·tiny/eps) ≤ ‖v‖ < ∞, so squares below ``tiny`` change it by less
+    than one rounding) it is returned unchanged; otherwise the scaled form
+    m ‖v/m‖ with m = max |vᵢ|. Non-finite entries give inf or NaN.
+    """
+    v = np.asarray(v)
+    norm = float(np.linalg.norm(v))
+    info = np.finfo(v.dtype if v.dtype.kind == "f" else np.float64)
+    if np.sqrt(v.size * float(info.tiny) / float(info.eps)) <= norm < np.inf:
+        return norm
+    m = float(np.max(np.abs(v))) if v.size else 0.0
+    if m == 0 or not np.isfinite(m):
+        return norm if np.isnan(norm) else m
+    return m * float(np.linalg.norm(v / m))
+
+
 @dataclass
 class Iterate:
-    """What a method yields after an accepted step."""
+    """What a method's step returns: the accepted point, its value and gradient."""
 
     x: np.ndarray
     fun: float
@@ -64,7 +81,7 @@ class Iterate:
 
     def __post_init__(self):
         if self.grad_norm is None:
-            self.grad_norm = float(np.linalg.norm(self.grad)) if self.grad is not None else float("nan")
+            self.grad_norm = robust_norm(self.grad) if self.grad is not None else float("nan")
 
 
 @dataclass
@@ -75,7 +92,8 @@ class OptimizeResult:
     record per iteration: ``nit``, ``fun``, ``grad_norm``, ``step``,
     ``inner`` (CG iterations), ``time`` (seconds since the start) and whatever
     the callback returned (a dict is merged, anything else is stored under
-    ``"callback"``).
+    ``"callback"``). The callback sees ``status=Status.RUNNING`` and the
+    current iterate.
     """
 
     x: np.ndarray
@@ -99,116 +117,76 @@ class OptimizeResult:
                 f"nhvp={self.nhvp}, message={self.message!r})")
 
 
-def minimize(objective, theta0, method="lbfgs", *, callback=None, max_iter=100, gtol=1e-6,
-             ftol=0.0, max_time=None, **options):
-    """Minimize an objective from ``theta0``.
+class Method:
+    """One optimizer of :func:`~numnet.optim.minimize`: options, initial state, step.
 
     Parameters
     ----------
-    objective : Objective or FunctionObjective
-    theta0 : ndarray of shape (n_params,)
-        Start; never modified.
-    method : str, default="lbfgs"
-        A key of :data:`METHODS` (see each method's docstring for its options).
-    callback : callable, optional
-        ``callback(result)`` after every iteration with the intermediate
-        :class:`OptimizeResult`; its return value (e.g. a dict with a
-        validation accuracy) is stored in the history record; raising
-        ``StopIteration`` stops the run (early stopping).
-    max_iter : int, default=100
-        Iterations (epochs for the stochastic methods).
-    gtol : float, default=1e-6
-        Stop when ‖∇J‖ ≤ gtol.
-    ftol : float, default=0.0
-        Stop when J_{k−1} − J_k ≤ ftol · max(1, |J_k|) (0 disables).
-    max_time : float, optional
-        Seconds.
-    **options
-        Keyword-only options of the method.
+    name : str
+        Key in :data:`~numnet.optim.METHODS`.
+    options : NamedTuple class
+        Fields are the options with defaults; ``check()`` validates values;
+        its docstring documents the method.
+    init, step : callable
+        ``init(problem, x, f, g, opts) -> state`` and
+        ``step(problem, state, opts) -> (state, Iterate)``.
+    restore : callable, optional
+        ``restore(problem, state, opts) -> state`` rebuilding the ``DERIVED``
+        fields of a state read from a checkpoint.
+    check_problem : callable, optional
+        ``check_problem(problem, opts)``: checks that need the objective
+        (its type, its network), run before any evaluation.
+    stochastic, needs_network, nonsmooth : bool
+        Capabilities: mini-batches (needs ``objective.batch``), a particular
+        network, no promise to drive ‖∇J‖ to zero.
+    checkpointable : bool, default=True
+        Whether the state is plain data that checkpoints can hold.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {sorted(METHODS)}, got {method!r}")
-    _check_limits(max_iter, gtol, ftol, max_time)
-    problem = Problem(objective)
-    x0 = np.array(check_theta(theta0, theta0.shape[0] if np.ndim(theta0) == 1 else -1, name="theta0"))
-    f0, g0 = problem.value_and_grad(x0)
-    if not (np.isfinite(f0) and np.isfinite(g0).all()):
-        raise ValueError("theta0 gives a non-finite objective value or gradient")
-    run = _Run(problem, Iterate(x0, float(f0), g0), time.perf_counter())
-    if run.best.grad_norm <= gtol:
-        return run.result(Status.GTOL)
-    status = run.drive(METHODS[method](problem, x0.copy(), float(f0), g0, **options),
-                       callback, max_iter, gtol, ftol, max_time)
-    return run.result(status)
+
+    def __init__(self, name, options, init, step, *, restore=None, check_problem=None, stochastic=False,
+                 needs_network=False, nonsmooth=False, checkpointable=True):
+        self.name, self.options, self.init, self.step = name, options, init, step
+        self.checkpointable = checkpointable
+        self.restore = restore or (lambda problem, state, opts: state)
+        self.check_problem = check_problem or (lambda problem, opts: None)
+        self.stochastic, self.needs_network, self.nonsmooth = stochastic, needs_network, nonsmooth
+        self.__doc__ = options.__doc__
+        self.__signature__ = _generator_signature(options)
+
+    @property
+    def option_names(self):
+        """The names of the method's options, in order."""
+        return tuple(inspect.signature(self.options).parameters)
+
+    def bind(self, options):
+        """Options as the method's ``options`` record, validated; unknown names raise ``TypeError``."""
+        names = self.option_names
+        unknown = sorted(set(options) - set(names))
+        if unknown:
+            s = "s" if len(unknown) > 1 else ""
+            raise TypeError(f"unknown option{s} {', '.join(map(repr, unknown))} for method {self.name!r}; "
+                            f"valid options: {', '.join(names) or 'none'}")
+        opts = self.options(**options)
+        check = getattr(opts, "check", None)
+        if check is not None:
+            check()
+        return opts
+
+    def __call__(self, problem, x, f, g, **options):
+        """The method as a generator of :class:`Iterate` (no checkpoints): init, then step forever."""
+        opts = self.bind(options)
+        self.check_problem(problem, opts)
+        state = self.init(problem, x, f, g, opts)
+        while True:
+            state, it = self.step(problem, state, opts)
+            yield it
+
+    def __repr__(self):
+        return f"<numnet.optim method {self.name!r}>"
 
 
-def _check_limits(max_iter, gtol, ftol, max_time):
-    if not isinstance(max_iter, (int, np.integer)) or max_iter < 0:
-        raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
-    for name, val in (("gtol", gtol), ("ftol", ftol)):
-        if not (np.isfinite(val) and val >= 0):
-            raise ValueError(f"{name} must be a non-negative number, got {val!r}")
-    if max_time is not None and not max_time > 0:
-        raise ValueError(f"max_time must be positive, got {max_time!r}")
-
-
-class _Run:
-    """Bookkeeping of one run: history, best iterate, message."""
-
-    def __init__(self, problem, start, t0):
-        self.problem, self.best, self.last, self.t0 = problem, start, start, t0
-        self.history, self.message = [], None
-
-    def drive(self, steps, callback, max_iter, gtol, ftol, max_time):
-        if max_iter == 0:
-            return Status.MAX_ITER
-        try:
-            for it in steps:
-                status = self.accept(it, callback)
-                status = status or self.stop(it, gtol, ftol, max_iter, max_time)
-                if status is not None:
-                    return status
-        except NoProgress as exc:
-            self.message = f"no progress: {exc}"
-            return Status.NO_PROGRESS
-        finally:
-            steps.close()
-        self.message = "the method ended its iterations"
-        return Status.MAX_ITER
-
-    def accept(self, it, callback):
-        if not np.isfinite(it.fun):
-            return Status.NON_FINITE
-        prev, self.last = self.last, it
-        if it.fun <= self.best.fun:
-            self.best = it
-        rec = {"nit": len(self.history) + 1, "fun": it.fun, "grad_norm": it.grad_norm,
-               "step": it.step, "inner": it.inner, "time": time.perf_counter() - self.t0}
-        self.history.append(rec)
-        self._prev_fun = prev.fun
-        if callback is None:
-            return None
-        try:
-            out = callback(self.result(Status.MAX_ITER, current=it))
-        except StopIteration:
-            return Status.CALLBACK
-        rec.update(out if isinstance(out, dict) else ({} if out is None else {"callback": out}))
-        return None
-
-    def stop(self, it, gtol, ftol, max_iter, max_time):
-        if it.grad_norm <= gtol:
-            return Status.GTOL
-        if ftol > 0 and self._prev_fun - it.fun <= ftol * max(1.0, abs(it.fun)):
-            return Status.FTOL
-        if len(self.history) >= max_iter:
-            return Status.MAX_ITER
-        if max_time is not None and time.perf_counter() - self.t0 >= max_time:
-            return Status.MAX_TIME
-        return None
-
-    def result(self, status, current=None):
-        it = self.best if current is None else current
-        c = self.problem.counts
-        return OptimizeResult(x=it.x, fun=it.fun, grad_norm=it.grad_norm, nit=len(self.history),
-                              nfev=c.nfev, ngev=c.ngev, nhvp=c.nhvp, status=status,
-                              message=self.message or status.value, history=self.history)
+def _generator_signature(options):
+    """Signature ``(problem, x, f, g, *, <options>)`` of :meth:`Method.__call__` (for ``inspect``)."""
+    pos = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("problem", "x", "f", "g")]
+    kw = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in inspect.signature(options).parameters.values()]
+    return inspect.Signature(pos + kw)

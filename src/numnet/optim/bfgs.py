@@ -1,15 +1,16 @@
 """BFGS ``"bfgs"``: dense inverse-Hessian quasi-Newton with a strong Wolfe line search."""
 
-from .base import register
+from typing import NamedTuple
+
+from ._checks import check_line_search, check_non_negative, check_positive
+from .base import Method
 from .linesearch import get_line_search
-from .quasi_newton import BFGSInverse, quasi_newton_steps
+from .quasi_newton import BFGSInverse, QuasiNewtonState, quasi_newton_step
 
-__all__ = ["bfgs"]
+__all__ = ["BFGSOptions", "bfgs"]
 
 
-@register("bfgs")
-def bfgs(problem, x, f, g, *, line_search="wolfe", c1=1e-4, c2=0.9, max_evals=30, h0=None,
-         eps=1e-8):
+class BFGSOptions(NamedTuple):
     """BFGS: x_{k+1} = x_k − t_k H_k ∇J(x_k) with H_k the BFGS inverse approximation.
 
     **Options**
@@ -32,8 +33,33 @@ def bfgs(problem, x, f, g, *, line_search="wolfe", c1=1e-4, c2=0.9, max_evals=30
     (:class:`~numnet.optim.quasi_newton.BFGSInverse`); notes 004,
     quasi-Newton methods. Dense: O(n²) memory and work per iteration, meant
     for up to a few thousand parameters (use ``"lbfgs"`` beyond). The trial
-    step is t = 1 (t = min(1, 1/‖g‖) before the first update).
+    step is t = 1 (t = min(1, 1/‖g‖) before the first update). The state is
+    a :class:`~numnet.optim.quasi_newton.QuasiNewtonState` holding H.
     """
-    memory = BFGSInverse(x.size, h0=h0, eps=eps, dtype=x.dtype)
-    search = get_line_search(line_search, c1=c1, c2=c2, max_evals=max_evals)
-    return (yield from quasi_newton_steps(problem, x, f, g, memory, search))
+
+    line_search: str = "wolfe"
+    c1: float = 1e-4
+    c2: float = 0.9
+    max_evals: int = 30
+    h0: float | None = None
+    eps: float = 1e-8
+
+    def check(self):
+        check_line_search(self.line_search, self.c1, self.c2, self.max_evals)
+        if self.h0 is not None:
+            check_positive(self.h0, "h0")
+        check_non_negative(self.eps, "eps")
+
+
+def _init(problem, x, f, g, opts):
+    return QuasiNewtonState(x, f, g)
+
+
+def _step(problem, state, opts):
+    x = state.x
+    memory = BFGSInverse(x.size, h0=opts.h0, eps=opts.eps, dtype=x.dtype).restore(state.memory)
+    search = get_line_search(opts.line_search, c1=opts.c1, c2=opts.c2, max_evals=opts.max_evals)
+    return quasi_newton_step(problem, state, memory, search)
+
+
+bfgs = Method("bfgs", BFGSOptions, _init, _step)

@@ -1,38 +1,17 @@
 """Block-diagonal Gauss-Newton for a single-hidden-layer network: method "block-gauss-newton"."""
 
-import numpy as np
+from typing import NamedTuple
 
 from ..layers import Dense
 from ..network import Sequential
-from .base import Iterate, register
-from .krylov import forcing_term, truncated_cg
-from .newton_cg import check_cg_options, descent_step
+from ._checks import check_cg_options, check_int, check_open_unit
+from .base import Iterate, Method
+from .newton import CG, Blocks, accepted_state, line_search_step, newton_init, newton_restore, restrict
 
-__all__ = ["block_gauss_newton", "restrict"]
-
-
-def _blocks(problem):
-    """Slices (hidden, output) of θ for Sequential([Dense, Dense]); TypeError otherwise."""
-    net = getattr(getattr(problem, "objective", None), "net", None)
-    if not (isinstance(net, Sequential) and len(net.layers) == 2
-            and all(isinstance(layer, Dense) for layer in net.layers)):
-        raise TypeError("block-gauss-newton needs an Objective whose net is "
-                        f"Sequential([Dense(n_f, m, act), Dense(m, n_c)]), got net={net!r}")
-    return net.slices
+__all__ = ["BlockGaussNewtonOptions", "block_gauss_newton", "restrict"]
 
 
-def restrict(product, block, n):
-    """The block P A Pᵀ of an operator A given by ``product``, for the slice ``block`` of length-n vectors."""
-    def matvec(v):
-        full = np.zeros(n, dtype=v.dtype)
-        full[block] = v
-        return product(full)[block]
-    return matvec
-
-
-@register("block-gauss-newton")
-def block_gauss_newton(problem, x, f, g, *, max_cg=20, forcing_power=0.5, max_forcing=0.5, c1=1e-4,
-                       max_backtracks=30):
+class BlockGaussNewtonOptions(NamedTuple):
     """Gauss-Newton on the hidden layer, Newton on the output layer, coupling ignored.
 
     **Options**
@@ -63,21 +42,49 @@ def block_gauss_newton(problem, x, f, g, *, max_cg=20, forcing_power=0.5, max_fo
     products ``P₁ lin.gnvp(P₁ᵀ v)`` and ``P₂ lin.hvp(P₂ᵀ v)`` of one
     linearization per iteration (λ∇²R included in both). The combined step
     gets an Armijo line search from t = 1 that never accepts a non-finite
-    value or gradient. Only for problems whose ``objective.net`` is
-    ``Sequential([Dense, Dense])`` (TypeError otherwise).
+    value or gradient (:func:`~numnet.optim.newton.line_search_step` with a
+    :class:`~numnet.optim.newton.Blocks` curvature). Only for problems whose
+    ``objective.net`` is ``Sequential([Dense, Dense])`` (TypeError otherwise).
     """
-    check_cg_options(max_cg, forcing_power, max_forcing)
-    blocks, n = _blocks(problem), x.size
-    lin = problem.at(x)
-    while True:
-        rtol = forcing_term(np.linalg.norm(g), forcing_power, max_forcing)
-        p, inner = np.empty_like(x), 0
-        for block, product in zip(blocks, (lin.gnvp, lin.hvp)):
-            sol = truncated_cg(restrict(product, block, n), g[block], rtol=rtol, max_iter=max_cg)
-            p[block], inner = sol.p, inner + sol.n_iter
-        t, lin = descent_step(problem, x, f, g, p, c1=c1, max_backtracks=max_backtracks)
-        x, f, g = lin.theta, float(lin.value), lin.grad
-        yield Iterate(x, f, g, step=t, inner=inner)
+
+    max_cg: int = 20
+    forcing_power: float = 0.5
+    max_forcing: float = 0.5
+    c1: float = 1e-4
+    max_backtracks: int = 30
+
+    def check(self):
+        check_cg_options(self.max_cg, self.forcing_power, self.max_forcing)
+        check_open_unit(self.c1, "c1")
+        check_int(self.max_backtracks, "max_backtracks", minimum=0)
 
 
-block_gauss_newton.needs_network = True
+def _blocks(problem):
+    """Slices (hidden, output) of θ for Sequential([Dense, Dense]); TypeError otherwise."""
+    net = getattr(getattr(problem, "objective", None), "net", None)
+    if not (isinstance(net, Sequential) and len(net.layers) == 2
+            and all(isinstance(layer, Dense) for layer in net.layers)):
+        raise TypeError("block-gauss-newton needs an Objective whose net is "
+                        f"Sequential([Dense(n_f, m, act), Dense(m, n_c)]), got net={net!r}")
+    return net.slices
+
+
+def _check_problem(problem, opts):
+    _blocks(problem)
+
+
+def _init(problem, x, f, g, opts):
+    return newton_init(problem, x, f, g)
+
+
+def _step(problem, state, opts):
+    hidden, output = _blocks(problem)
+    solver = CG(lambda lin: Blocks(((hidden, lin.gnvp), (output, lin.hvp))), opts.max_cg, opts.forcing_power,
+                opts.max_forcing)
+    lin, t, inner = line_search_step(problem, state, solver, c1=opts.c1, max_backtracks=opts.max_backtracks)
+    state = accepted_state(lin)
+    return state, Iterate(state.x, state.f, state.g, step=t, inner=inner)
+
+
+block_gauss_newton = Method("block-gauss-newton", BlockGaussNewtonOptions, _init, _step, restore=newton_restore,
+                            check_problem=_check_problem, needs_network=True)

@@ -1,24 +1,15 @@
 """Gauss-Newton-CG with a line search: method "gauss-newton"."""
 
-import numpy as np
+from typing import NamedTuple
 
-from .base import Iterate, register
-from .krylov import forcing_term, truncated_cg
-from .newton_cg import check_cg_options, descent_step
+from ._checks import check_cg_options, check_int, check_non_negative, check_open_unit
+from .base import Iterate, Method
+from .newton import CG, accepted_state, gauss_newton as gn_product, line_search_step, newton_init, newton_restore
 
-__all__ = ["damped", "gauss_newton"]
-
-
-def damped(product, damping):
-    """The product v ↦ product(v) + damping · v (the identity when damping is 0)."""
-    if damping == 0:
-        return product
-    return lambda v: product(v) + damping * v
+__all__ = ["GaussNewtonOptions", "gauss_newton"]
 
 
-@register("gauss-newton")
-def gauss_newton(problem, x, f, g, *, damping=0.0, max_cg=50, forcing_power=0.5, max_forcing=0.5,
-                 c1=1e-4, max_backtracks=30):
+class GaussNewtonOptions(NamedTuple):
     """Gauss-Newton: CG on (G + damping·I) p = −g, then an Armijo line search.
 
     **Options**
@@ -46,15 +37,35 @@ def gauss_newton(problem, x, f, g, *, damping=0.0, max_cg=50, forcing_power=0.5,
     ``vjp`` of a single linearization per iteration; CG
     (:func:`~numnet.optim.krylov.truncated_cg`) solves G p = −g inexactly;
     Nocedal & Wright §10.3 (Gauss-Newton with a line search), Armijo from
-    t = 1 (Algorithm 3.1), rejecting non-finite values and gradients.
+    t = 1 (Algorithm 3.1), rejecting non-finite values and gradients. The
+    step is :func:`~numnet.optim.newton.line_search_step` with the curvature
+    :func:`~numnet.optim.newton.gauss_newton`.
     """
-    check_cg_options(max_cg, forcing_power, max_forcing)
-    if not (np.isfinite(damping) and damping >= 0):
-        raise ValueError(f"damping must be a non-negative number, got {damping!r}")
-    lin = problem.at(x)
-    while True:
-        eta = forcing_term(np.linalg.norm(g), forcing_power, max_forcing)
-        sol = truncated_cg(damped(lin.gnvp, damping), g, rtol=eta, max_iter=max_cg)
-        t, lin = descent_step(problem, x, f, g, sol.p, c1=c1, max_backtracks=max_backtracks)
-        x, f, g = lin.theta, float(lin.value), lin.grad
-        yield Iterate(x, f, g, step=t, inner=sol.n_iter)
+
+    damping: float = 0.0
+    max_cg: int = 50
+    forcing_power: float = 0.5
+    max_forcing: float = 0.5
+    c1: float = 1e-4
+    max_backtracks: int = 30
+
+    def check(self):
+        check_non_negative(self.damping, "damping")
+        check_cg_options(self.max_cg, self.forcing_power, self.max_forcing)
+        check_open_unit(self.c1, "c1")
+        check_int(self.max_backtracks, "max_backtracks", minimum=0)
+
+
+def _init(problem, x, f, g, opts):
+    return newton_init(problem, x, f, g)
+
+
+def _step(problem, state, opts):
+    solver = CG(gn_product, opts.max_cg, opts.forcing_power, opts.max_forcing)
+    lin, t, inner = line_search_step(problem, state, solver, damping=opts.damping, c1=opts.c1,
+                                     max_backtracks=opts.max_backtracks)
+    state = accepted_state(lin)
+    return state, Iterate(state.x, state.f, state.g, step=t, inner=inner)
+
+
+gauss_newton = Method("gauss-newton", GaussNewtonOptions, _init, _step, restore=newton_restore)

@@ -1,59 +1,18 @@
 """Gradient descent ``"gd"`` with a line search or a step-size rule."""
 
+from typing import NamedTuple
+
 import numpy as np
 
-from .base import Iterate, NoProgress, register
+from ._checks import check_choice, check_line_search, check_positive
+from .base import Iterate, Method, NoProgress
 from .linesearch import LINE_SEARCHES, get_line_search
 from .schedules import STEP_RULES, step_rule
 
-__all__ = ["gd", "safe_step", "fixed_steps"]
+__all__ = ["GDOptions", "gd", "safe_step", "FixedStepState", "fixed_step"]
 
 
-def _finite(f, g):
-    return bool(np.isfinite(f) and np.isfinite(g).all())
-
-
-def safe_step(problem, propose, t, mult, max_halvings=30):
-    """Evaluate ``x_new = propose(t * mult)``, halving ``mult`` while f or ∇f is non-finite.
-
-    Returns ``(x_new, f, g, mult)``; the halved multiplier is returned so
-    the caller keeps it for later steps. Raises :class:`NoProgress` after
-    ``max_halvings`` non-finite trials.
-    """
-    for _ in range(max_halvings + 1):
-        x_new = propose(t * mult)
-        if np.isfinite(x_new).all():
-            with np.errstate(over="ignore", invalid="ignore"):
-                f, g = problem.value_and_grad(x_new)
-            if _finite(f, g):
-                return x_new, float(f), g, mult
-        mult *= 0.5
-    raise NoProgress(f"every step up to {t * mult:.3g} gave a non-finite objective or gradient")
-
-
-def _searched(problem, x, f, g, search, t0):
-    """Steepest descent p = −g with a line search; the next trial starts at 2 t_k."""
-    t = t0
-    while True:
-        t, lin = search(problem, x, f, g, -g, t)
-        x, f, g = lin.theta, float(lin.value), lin.grad
-        yield Iterate(x, f, g, step=t)
-        t *= 2.0
-
-
-def fixed_steps(problem, x, g, rate):
-    """x_{k+1} = x_k − α_k g_k with α_k = rate(k), halved for good when non-finite."""
-    mult, k = 1.0, 0
-    while True:
-        t = float(rate(k))
-        x, f, g, mult = safe_step(problem, lambda a, x=x, g=g: x - a * g, t, mult)
-        yield Iterate(x, f, g, step=t * mult)
-        k += 1
-
-
-@register("gd")
-def gd(problem, x, f, g, *, step="armijo", learning_rate=1.0, decay=100.0, c1=1e-4, c2=0.9,
-       max_evals=30):
+class GDOptions(NamedTuple):
     """Gradient descent x_{k+1} = x_k − t_k ∇J(x_k).
 
     **Options**
@@ -80,11 +39,92 @@ def gd(problem, x, f, g, *, step="armijo", learning_rate=1.0, decay=100.0, c1=1e
     (step-size rules). Line searches: Nocedal & Wright, Algorithms 3.1 and
     3.5/3.6. With a fixed rule the objective may increase (no safeguard
     except this one: a step giving a non-finite value or gradient is
-    rejected and the step multiplier halved for the rest of the run).
+    rejected and the step multiplier halved for the rest of the run). The
+    state is a :class:`SearchState` (x, f, g, next trial step) or a
+    :class:`FixedStepState` (x, g, multiplier, step count).
     """
-    if step in LINE_SEARCHES:
-        search = get_line_search(step, c1=c1, c2=c2, max_evals=max_evals)
-        return (yield from _searched(problem, x, f, g, search, float(learning_rate)))
-    if step not in STEP_RULES:
-        raise ValueError(f"step must be one of {LINE_SEARCHES + tuple(STEP_RULES)}, got {step!r}")
-    return (yield from fixed_steps(problem, x, g, step_rule(learning_rate, step, decay)))
+
+    step: str = "armijo"
+    learning_rate: float = 1.0
+    decay: float = 100.0
+    c1: float = 1e-4
+    c2: float = 0.9
+    max_evals: int = 30
+
+    def check(self):
+        check_choice(self.step, "step", LINE_SEARCHES + tuple(STEP_RULES))
+        if self.step in LINE_SEARCHES:
+            check_positive(self.learning_rate, "learning_rate")
+            check_line_search(self.step, self.c1, self.c2, self.max_evals, name="step")
+        else:
+            step_rule(self.learning_rate, self.step, self.decay)
+
+
+class SearchState(NamedTuple):
+    """Line-search gradient descent: x, f, g and the first trial step t of the next search."""
+
+    x: np.ndarray
+    f: float
+    g: np.ndarray
+    t: float
+
+
+class FixedStepState(NamedTuple):
+    """A fixed step rule: x, its (sub)gradient g, the step multiplier m (halved on a non-finite step), k."""
+
+    x: np.ndarray
+    g: np.ndarray
+    mult: float = 1.0
+    k: int = 0
+
+
+def _finite(f, g):
+    return bool(np.isfinite(f) and np.isfinite(g).all())
+
+
+def safe_step(problem, propose, t, mult, max_halvings=30):
+    """Evaluate ``x_new = propose(t * mult)``, halving ``mult`` while f or ∇f is non-finite.
+
+    Returns ``(x_new, f, g, mult)``; the halved multiplier is returned so
+    the caller keeps it for later steps. Raises :class:`NoProgress` after
+    ``max_halvings`` non-finite trials.
+    """
+    for _ in range(max_halvings + 1):
+        x_new = propose(t * mult)
+        if np.isfinite(x_new).all():
+            with np.errstate(over="ignore", invalid="ignore"):
+                f, g = problem.value_and_grad(x_new)
+            if _finite(f, g):
+                return x_new, float(f), g, mult
+        mult *= 0.5
+    raise NoProgress(f"every step up to {t * mult:.3g} gave a non-finite objective or gradient")
+
+
+def fixed_step(problem, state, rate):
+    """x_{k+1} = x_k − α_k g_k with α_k = rate(k), the multiplier halved for good when non-finite."""
+    t, x, g = float(rate(state.k)), state.x, state.g
+    x, f, g, mult = safe_step(problem, lambda a: x - a * g, t, state.mult)
+    return FixedStepState(x, g, mult, state.k + 1), Iterate(x, f, g, step=t * mult)
+
+
+def _searched(problem, state, opts):
+    """Steepest descent p = −g with a line search; the next trial starts at 2 t_k."""
+    search = get_line_search(opts.step, c1=opts.c1, c2=opts.c2, max_evals=opts.max_evals)
+    t, lin = search(problem, state.x, state.f, state.g, -state.g, state.t)
+    x, f, g = lin.theta, float(lin.value), lin.grad
+    return SearchState(x, f, g, t * 2.0), Iterate(x, f, g, step=t)
+
+
+def _init(problem, x, f, g, opts):
+    if opts.step in LINE_SEARCHES:
+        return SearchState(x, f, g, float(opts.learning_rate))
+    return FixedStepState(x, g)
+
+
+def _step(problem, state, opts):
+    if opts.step in LINE_SEARCHES:
+        return _searched(problem, state, opts)
+    return fixed_step(problem, state, step_rule(opts.learning_rate, opts.step, opts.decay))
+
+
+gd = Method("gd", GDOptions, _init, _step)

@@ -1,39 +1,17 @@
 """Levenberg–Marquardt with CG and Nielsen's damping rule: method "levenberg-marquardt"."""
 
+from typing import NamedTuple
+
 import numpy as np
 
-from .base import Iterate, NoProgress, register
-from .gauss_newton import damped
-from .krylov import forcing_term, truncated_cg
-from .newton_cg import check_cg_options, check_positive
-from .trust_ncg import gain_ratio, try_point
+from ._checks import check_cg_options, check_positive
+from .base import Iterate, Method
+from .newton import CG, Damping, accepted_state, gain_ratio_step, gauss_newton, newton_init, newton_restore
 
-__all__ = ["levenberg_marquardt"]
+__all__ = ["LevenbergMarquardtOptions", "levenberg_marquardt"]
 
 
-def _initial_mu(lin, g, tau):
-    """μ₀ = τ · gᵀG g / gᵀg, a Rayleigh quotient standing in for max diag(G) (one product)."""
-    gg = float(np.dot(g, g))
-    scale = float(np.dot(g, lin.gnvp(g))) / gg if gg > 0 else 1.0
-    return tau * (scale if np.isfinite(scale) and scale > 0 else 1.0)
-
-
-def _gn_decrease(g, sol, mu):
-    """Decrease −(gᵀp + ½ pᵀG p) predicted by the undamped Gauss-Newton model."""
-    Gp = sol.Ap - mu * sol.p
-    return -float(np.dot(g, sol.p) + 0.5 * np.dot(sol.p, Gp))
-
-
-def _update_mu(mu, nu, rho):
-    """Nielsen's rule: after success μ ·= max(⅓, 1 − (2ρ − 1)³), ν = 2; after failure μ ·= ν, ν ·= 2."""
-    if rho > 0:
-        return mu * max(1.0 / 3.0, 1.0 - (2.0 * rho - 1.0) ** 3), 2.0
-    return mu * nu, 2.0 * nu
-
-
-@register("levenberg-marquardt")
-def levenberg_marquardt(problem, x, f, g, *, mu0=None, tau=1e-3, max_mu=1e16, max_cg=50,
-                        forcing_power=0.5, max_forcing=0.5):
+class LevenbergMarquardtOptions(NamedTuple):
     """Levenberg–Marquardt: CG on (G + μI) p = −g with μ adapted by the gain ratio.
 
     **Options**
@@ -60,21 +38,44 @@ def levenberg_marquardt(problem, x, f, g, *, mu0=None, tau=1e-3, max_mu=1e16, ma
     Wright §10.3): μ ← μ max(⅓, 1 − (2ρ − 1)³), ν ← 2 on success, μ ← μν,
     ν ← 2ν on failure. A trial with a NaN or ±inf value or gradient is a
     failure. Large μ gives short gradient steps, small μ Gauss-Newton steps.
+    The step is :func:`~numnet.optim.newton.gain_ratio_step` with the region
+    :class:`~numnet.optim.newton.Damping` (μ, ν in the state).
     """
-    check_cg_options(max_cg, forcing_power, max_forcing)
-    check_positive(tau, "tau")
-    check_positive(max_mu, "max_mu")
-    lin, nu = problem.at(x), 2.0
-    mu = _initial_mu(lin, g, tau) if mu0 is None else check_positive(mu0, "mu0")
-    while True:
-        rtol = forcing_term(np.linalg.norm(g), forcing_power, max_forcing)
-        sol = truncated_cg(damped(lin.gnvp, mu), g, rtol=rtol, max_iter=max_cg)
-        trial = try_point(problem, x + sol.p)
-        rho = gain_ratio(f, trial, _gn_decrease(g, sol, mu))
-        mu, nu = _update_mu(mu, nu, rho)
-        if rho > 0:
-            lin, x = trial, trial.theta
-            f, g = float(lin.value), lin.grad
-            yield Iterate(x, f, g, step=float(np.linalg.norm(sol.p)), inner=sol.n_iter)
-        elif mu > max_mu:
-            raise NoProgress(f"damping μ exceeded max_mu={max_mu:g}")
+
+    mu0: float | None = None
+    tau: float = 1e-3
+    max_mu: float = 1e16
+    max_cg: int = 50
+    forcing_power: float = 0.5
+    max_forcing: float = 0.5
+
+    def check(self):
+        check_cg_options(self.max_cg, self.forcing_power, self.max_forcing)
+        check_positive(self.tau, "tau")
+        check_positive(self.max_mu, "max_mu")
+        if self.mu0 is not None:
+            check_positive(self.mu0, "mu0")
+
+
+def _initial_mu(lin, g, tau):
+    """μ₀ = τ · gᵀG g / gᵀg, a Rayleigh quotient standing in for max diag(G) (one product)."""
+    gg = float(np.dot(g, g))
+    scale = float(np.dot(g, lin.gnvp(g))) / gg if gg > 0 else 1.0
+    return tau * (scale if np.isfinite(scale) and scale > 0 else 1.0)
+
+
+def _init(problem, x, f, g, opts):
+    state = newton_init(problem, x, f, g)
+    mu = _initial_mu(state.lin, g, opts.tau) if opts.mu0 is None else opts.mu0
+    return state._replace(region=Damping(mu, 2.0, opts.max_mu))
+
+
+def _step(problem, state, opts):
+    solver = CG(gauss_newton, opts.max_cg, opts.forcing_power, opts.max_forcing)
+    lin, sol, region = gain_ratio_step(problem, state, solver)
+    state = accepted_state(lin, region)
+    return state, Iterate(state.x, state.f, state.g, step=float(np.linalg.norm(sol.p)), inner=sol.n_iter)
+
+
+levenberg_marquardt = Method("levenberg-marquardt", LevenbergMarquardtOptions, _init, _step,
+                             restore=newton_restore)

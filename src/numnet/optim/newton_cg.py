@@ -1,51 +1,15 @@
 """Truncated (line-search) Newton-CG: method "newton-cg"."""
 
-import numpy as np
+from typing import NamedTuple
 
-from .base import Iterate, NoProgress, register
-from .krylov import forcing_term, truncated_cg
-from .linesearch import armijo
+from ._checks import check_cg_options, check_int, check_open_unit
+from .base import Iterate, Method
+from .newton import CG, accepted_state, hessian, line_search_step, newton_init, newton_restore
 
-__all__ = ["check_cg_options", "check_positive", "descent_step", "newton_cg"]
-
-
-def check_positive(value, name, *, integer=False):
-    """Raise ValueError naming ``name`` unless value is a positive finite number (int when asked)."""
-    if integer and (not isinstance(value, (int, np.integer)) or isinstance(value, bool)):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return value
+__all__ = ["NewtonCGOptions", "newton_cg"]
 
 
-def check_cg_options(max_cg, forcing_power, max_forcing):
-    """Validate the options shared by every CG-based method."""
-    check_positive(max_cg, "max_cg", integer=True)
-    check_positive(forcing_power, "forcing_power")
-    if not 0 < max_forcing < 1:
-        raise ValueError(f"max_forcing must be in (0, 1), got {max_forcing!r}")
-
-
-def descent_step(problem, x, f, g, p, *, c1=1e-4, max_backtracks=30):
-    """Armijo backtracking from t = 1 whose accepted point also has a finite gradient.
-
-    Returns ``(t, lin)`` like :func:`~numnet.optim.linesearch.armijo`; a point
-    with finite value but non-finite gradient is rejected and the search
-    continues from half its step. Raises ``NoProgress`` when none is found.
-    """
-    t0 = 1.0
-    for _ in range(max_backtracks + 1):
-        t, lin = armijo(problem, x, f, g, p, t0=t0, c1=c1, max_backtracks=max_backtracks)
-        with np.errstate(over="ignore", invalid="ignore"):
-            if np.isfinite(lin.grad).all():
-                return t, lin
-        t0 = 0.5 * t
-    raise NoProgress("every step with sufficient decrease had a non-finite gradient")
-
-
-@register("newton-cg")
-def newton_cg(problem, x, f, g, *, max_cg=50, forcing_power=0.5, max_forcing=0.5, c1=1e-4,
-              max_backtracks=30):
+class NewtonCGOptions(NamedTuple):
     """Truncated Newton: CG on the exact Hessian, then an Armijo line search.
 
     **Options**
@@ -70,13 +34,33 @@ def newton_cg(problem, x, f, g, *, max_cg=50, forcing_power=0.5, max_forcing=0.5
     repeated. Negative curvature at the first CG iteration gives p = −g,
     later the current CG iterate. The line search starts at t = 1 (the
     Newton step) and never accepts a non-finite value or gradient.
-    ``inner`` in the history is the number of CG products.
+    ``inner`` in the history is the number of CG products. The step is
+    :func:`~numnet.optim.newton.line_search_step` with the curvature
+    :func:`~numnet.optim.newton.hessian`; the state is a
+    :class:`~numnet.optim.newton.NewtonState`.
     """
-    check_cg_options(max_cg, forcing_power, max_forcing)
-    lin = problem.at(x)
-    while True:
-        eta = forcing_term(np.linalg.norm(g), forcing_power, max_forcing)
-        sol = truncated_cg(lin.hvp, g, rtol=eta, max_iter=max_cg)
-        t, lin = descent_step(problem, x, f, g, sol.p, c1=c1, max_backtracks=max_backtracks)
-        x, f, g = lin.theta, float(lin.value), lin.grad
-        yield Iterate(x, f, g, step=t, inner=sol.n_iter)
+
+    max_cg: int = 50
+    forcing_power: float = 0.5
+    max_forcing: float = 0.5
+    c1: float = 1e-4
+    max_backtracks: int = 30
+
+    def check(self):
+        check_cg_options(self.max_cg, self.forcing_power, self.max_forcing)
+        check_open_unit(self.c1, "c1")
+        check_int(self.max_backtracks, "max_backtracks", minimum=0)
+
+
+def _init(problem, x, f, g, opts):
+    return newton_init(problem, x, f, g)
+
+
+def _step(problem, state, opts):
+    solver = CG(hessian, opts.max_cg, opts.forcing_power, opts.max_forcing)
+    lin, t, inner = line_search_step(problem, state, solver, c1=opts.c1, max_backtracks=opts.max_backtracks)
+    state = accepted_state(lin)
+    return state, Iterate(state.x, state.f, state.g, step=t, inner=inner)
+
+
+newton_cg = Method("newton-cg", NewtonCGOptions, _init, _step, restore=newton_restore)

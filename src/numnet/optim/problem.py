@@ -86,15 +86,15 @@ class Counts:
 
 
 class _CountedLinearization:
-    def __init__(self, counts, lin):
-        self._counts, self._lin = counts, lin
+    def __init__(self, counts, lin, count_grad=True):
+        self._counts, self._lin, self._count_grad = counts, lin, count_grad
         self.theta, self.value = lin.theta, lin.value
         self._grad = None
 
     @property
     def grad(self):
         if self._grad is None:
-            self._counts.ngev += 1
+            self._counts.ngev += self._count_grad
             self._grad = self._lin.grad
         return self._grad
 
@@ -137,6 +137,15 @@ class Problem:
         """Linearize at x (one forward pass); ``grad``, ``hvp``, ``gnvp`` are counted."""
         self.counts.nfev += 1
         return _CountedLinearization(self.counts, self.objective.at(x))
+
+    def restore(self, x):
+        """The linearization at x, a point evaluated before a checkpoint: value and gradient not counted again.
+
+        A resumed run rebuilds the linearization its method kept at the last
+        iterate; the counters then equal those of the uninterrupted run
+        (products with it are counted as usual).
+        """
+        return _CountedLinearization(self.counts, self.objective.at(x), count_grad=False)
 
     def batch(self, rows, key=None):
         """The objective on a subset of samples, counted into the same totals (``key``: dropout mask key)."""

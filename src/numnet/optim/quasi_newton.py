@@ -3,6 +3,9 @@
 Every memory has ``update(s, y) -> bool`` (False when its skip rule refused
 the pair), ``dot(v)`` = H v and ``H @ v``, and counts ``n_updates`` and
 ``n_skipped``. ``s = x_{k+1} − x_k`` and ``y = ∇J(x_{k+1}) − ∇J(x_k)``.
+``snapshot()`` returns its contents as plain data (a :class:`MemoryState`)
+and ``restore(snapshot)`` puts them back, so a method's state holds the
+memory as data and a checkpoint can store it.
 
 Note 004: "quasi-Newton algorithms gradually build up an approximation to the
 inverse of the Hessian during training" (BFGS, L-BFGS), and "inverse by
@@ -12,13 +15,33 @@ recursion, Algorithm 7.4, with γ_k of 7.20).
 """
 
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 
 from .._validation import check_int
-from .base import Iterate, NoProgress
+from .base import Iterate, NoProgress, robust_norm
 
-__all__ = ["BFGSInverse", "SR1Inverse", "LBFGS", "quasi_newton_steps"]
+__all__ = ["BFGSInverse", "SR1Inverse", "LBFGS", "MemoryState", "QuasiNewtonState", "quasi_newton_step",
+           "quasi_newton_steps"]
+
+
+class MemoryState(NamedTuple):
+    """A memory's contents: the dense H (None before the first pair) or L-BFGS's (s, y, ρ) pairs, and counts."""
+
+    H: np.ndarray | None = None
+    pairs: tuple = ()
+    n_updates: int = 0
+    n_skipped: int = 0
+
+
+class QuasiNewtonState(NamedTuple):
+    """x, f = J(x), g = ∇J(x) and the memory's :class:`MemoryState`."""
+
+    x: np.ndarray
+    f: float
+    g: np.ndarray
+    memory: MemoryState = MemoryState()
 
 
 def _check_h0(h0):
@@ -42,6 +65,11 @@ class _Memory:
     def __matmul__(self, v):
         return self.dot(v)
 
+    def snapshot(self):
+        """The contents as a :class:`MemoryState` (shares the arrays, which are never changed in place)."""
+        return MemoryState(getattr(self, "H", None), tuple(getattr(self, "pairs", ())), self.n_updates,
+                           self.n_skipped)
+
 
 class _Dense(_Memory):
     """A dense n × n inverse approximation, γ I until the first accepted pair."""
@@ -52,6 +80,11 @@ class _Dense(_Memory):
 
     def reset(self):
         self.H, self.n_updates = None, 0
+
+    def restore(self, snapshot):
+        """Set H and the counts from a :meth:`snapshot`; returns self."""
+        self.H, self.n_updates, self.n_skipped = snapshot.H, snapshot.n_updates, snapshot.n_skipped
+        return self
 
     def dot(self, v):
         """H v (v itself, times h0 when given, before the first update)."""
@@ -179,6 +212,12 @@ class LBFGS(_Memory):
         self.pairs.clear()
         self.n_updates = 0
 
+    def restore(self, snapshot):
+        """Set the pairs and the counts from a :meth:`snapshot`; returns self."""
+        self.pairs = deque(snapshot.pairs, maxlen=self.memory)
+        self.n_updates, self.n_skipped = snapshot.n_updates, snapshot.n_skipped
+        return self
+
     def _accept(self, s, y):
         return float(y @ s) > self.eps * np.linalg.norm(s) * np.linalg.norm(y)
 
@@ -208,14 +247,14 @@ class LBFGS(_Memory):
 def _direction(memory, g, fallback):
     """p = −H g; −g when ``fallback`` and p is not a descent direction."""
     p = -memory.dot(g)
-    if fallback and not (np.isfinite(p).all() and float(g @ p) < -1e-12 * np.linalg.norm(g) * np.linalg.norm(p)):
+    if fallback and not (np.isfinite(p).all() and float(g @ p) < -1e-12 * robust_norm(g) * robust_norm(p)):
         return -g
     return p
 
 
 def _first_step(memory, g):
     """Before any accepted pair H is a multiple of I: the first trial step is t = min(1, 1/‖g‖)."""
-    return min(1.0, 1.0 / float(np.linalg.norm(g))) if memory.n_updates == 0 else 1.0
+    return min(1.0, 1.0 / robust_norm(g)) if memory.n_updates == 0 else 1.0
 
 
 def _search(search, problem, x, f, g, memory, fallback):
@@ -229,18 +268,28 @@ def _search(search, problem, x, f, g, memory, fallback):
         return search(problem, x, f, g, -g, _first_step(memory, g))
 
 
-def quasi_newton_steps(problem, x, f, g, memory, search, *, fallback=False):
-    """x_{k+1} = x_k + t_k p_k, p_k = −H_k g_k, then ``memory.update(s_k, y_k)``.
+def quasi_newton_step(problem, state, memory, search, *, fallback=False):
+    """x_{k+1} = x_k + t_k p_k, p_k = −H_k g_k, then ``memory.update(s_k, y_k)``: returns (state, Iterate).
 
-    ``search`` is a line search from :func:`~numnet.optim.linesearch.get_line_search`.
-    If it fails along p_k, the memory is reset (``reset()`` forgets the
-    pairs and zeroes ``n_updates``) and steepest descent is tried once
-    before :class:`NoProgress` propagates. ``fallback=True`` replaces a
-    non-descent p_k by −g_k (SR1, whose H may be indefinite).
+    ``memory`` holds the contents of ``state.memory`` and is updated in
+    place; the new state carries its :meth:`snapshot`. ``search`` is a line
+    search from :func:`~numnet.optim.linesearch.get_line_search`. If it fails
+    along p_k, the memory is reset (``reset()`` forgets the pairs and zeroes
+    ``n_updates``) and steepest descent is tried once before
+    :class:`NoProgress` propagates. ``fallback=True`` replaces a non-descent
+    p_k by −g_k (SR1, whose H may be indefinite).
     """
+    x, f, g = state.x, state.f, state.g
+    t, lin = _search(search, problem, x, f, g, memory, fallback)
+    x_new, g_new = lin.theta, lin.grad
+    memory.update(x_new - x, g_new - g)
+    state = QuasiNewtonState(x_new, float(lin.value), g_new, memory.snapshot())
+    return state, Iterate(state.x, state.f, state.g, step=t)
+
+
+def quasi_newton_steps(problem, x, f, g, memory, search, *, fallback=False):
+    """The iterates of :func:`quasi_newton_step` from (x, f, g), ``memory`` updated in place."""
+    state = QuasiNewtonState(x, f, g)
     while True:
-        t, lin = _search(search, problem, x, f, g, memory, fallback)
-        x_new, g_new = lin.theta, lin.grad
-        memory.update(x_new - x, g_new - g)
-        x, f, g = x_new, float(lin.value), g_new
-        yield Iterate(x, f, g, step=t)
+        state, it = quasi_newton_step(problem, state, memory, search, fallback=fallback)
+        yield it

@@ -1,37 +1,16 @@
 """Subgradient descent ``"subgradient"``, with an optional proximal L1 step."""
 
-import numpy as np
+from typing import NamedTuple
 
-from .base import Iterate, register
-from .gd import fixed_steps, safe_step
-from .schedules import step_rule
+from ._checks import check_bool, check_choice
+from .base import Iterate, Method, robust_norm
+from .gd import FixedStepState, fixed_step, safe_step
+from .schedules import STEP_RULES, step_rule
 
-__all__ = ["subgradient"]
-
-
-def _l1_regularizer(problem):
-    """The objective's regularizer if it has a proximal operator, else a TypeError."""
-    reg = getattr(problem.objective, "regularizer", None)
-    if reg is None or not hasattr(reg, "prox"):
-        raise TypeError(f"prox=True needs an objective whose regularizer has prox (e.g. L1Penalty), got {reg!r}")
-    return reg
+__all__ = ["SubgradientOptions", "subgradient"]
 
 
-def _proximal(problem, x, g, rate, reg):
-    """x_{k+1} = prox_{α_k λ‖·‖₁}(x_k − α_k ∇S(x_k)), ∇S = g − ∇(λR) the smooth part."""
-    mult, k = 1.0, 0
-    while True:
-        t, gs = float(rate(k)), g - reg.grad(x)
-        x_old = x
-        x, f, g, mult = safe_step(problem, lambda a: reg.prox(x_old - a * gs, a), t, mult)
-        mapping = (x_old - x) / (t * mult)
-        yield Iterate(x, f, g, step=t * mult, grad_norm=float(np.linalg.norm(mapping)))
-        k += 1
-
-
-@register("subgradient")
-def subgradient(problem, x, f, g, *, learning_rate=1.0, step="square-summable", decay=100.0,
-                prox=False):
+class SubgradientOptions(NamedTuple):
     """Subgradient descent x_{k+1} = x_k − α_k g_k, g_k ∈ ∂J(x_k).
 
     **Options**
@@ -47,7 +26,7 @@ def subgradient(problem, x, f, g, *, learning_rate=1.0, step="square-summable", 
         Proximal subgradient step for an objective whose regularizer has a
         ``prox`` (``L1Penalty``): a (sub)gradient step on the loss only, then
         soft thresholding, x_{k+1} = prox_{α_k λ‖·‖₁}(x_k − α_k ∇E(x_k)). The
-        yielded gradient norm is then the gradient mapping
+        reported gradient norm is then the gradient mapping
         ‖x_k − x_{k+1}‖ / α_k, which vanishes exactly at minimizers.
 
     Notes
@@ -59,14 +38,53 @@ def subgradient(problem, x, f, g, *, learning_rate=1.0, step="square-summable", 
     and :func:`~numnet.optim.minimize` returns the best iterate seen, which
     is what the convergence theory bounds (f_best − f* ≤ (R² + G²Σα_k²)/(2Σα_k)).
     A step with a non-finite value or subgradient is rejected and the step
-    multiplier halved for the rest of the run.
+    multiplier halved for the rest of the run. The state is a
+    :class:`~numnet.optim.gd.FixedStepState`.
     """
-    rate = step_rule(learning_rate, step, decay)
-    if not isinstance(prox, bool):
-        raise TypeError(f"prox must be a bool, got {prox!r}")
-    if prox:
-        return (yield from _proximal(problem, x, g, rate, _l1_regularizer(problem)))
-    return (yield from fixed_steps(problem, x, g, rate))
+
+    learning_rate: float = 1.0
+    step: str = "square-summable"
+    decay: float = 100.0
+    prox: bool = False
+
+    def check(self):
+        check_choice(self.step, "step", tuple(STEP_RULES))
+        step_rule(self.learning_rate, self.step, self.decay)
+        check_bool(self.prox, "prox")
 
 
-subgradient.nonsmooth = True
+def _l1_regularizer(problem):
+    """The objective's regularizer if it has a proximal operator, else a TypeError."""
+    reg = getattr(problem.objective, "regularizer", None)
+    if reg is None or not hasattr(reg, "prox"):
+        raise TypeError(f"prox=True needs an objective whose regularizer has prox (e.g. L1Penalty), got {reg!r}")
+    return reg
+
+
+def _check_problem(problem, opts):
+    if opts.prox:
+        _l1_regularizer(problem)
+
+
+def _proximal(problem, state, rate, reg):
+    """x_{k+1} = prox_{α_k λ‖·‖₁}(x_k − α_k ∇S(x_k)), ∇S = g − ∇(λR) the smooth part."""
+    x_old, t = state.x, float(rate(state.k))
+    gs = state.g - reg.grad(x_old)
+    x, f, g, mult = safe_step(problem, lambda a: reg.prox(x_old - a * gs, a), t, state.mult)
+    mapping = (x_old - x) / (t * mult)
+    return FixedStepState(x, g, mult, state.k + 1), Iterate(x, f, g, step=t * mult, grad_norm=robust_norm(mapping))
+
+
+def _init(problem, x, f, g, opts):
+    return FixedStepState(x, g)
+
+
+def _step(problem, state, opts):
+    rate = step_rule(opts.learning_rate, opts.step, opts.decay)
+    if opts.prox:
+        return _proximal(problem, state, rate, _l1_regularizer(problem))
+    return fixed_step(problem, state, rate)
+
+
+subgradient = Method("subgradient", SubgradientOptions, _init, _step, check_problem=_check_problem,
+                     nonsmooth=True)

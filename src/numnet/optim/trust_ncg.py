@@ -1,63 +1,17 @@
 """Trust-region Newton with Steihaug-CG: method "trust-ncg"."""
 
+from typing import NamedTuple
+
 import numpy as np
 
-from .base import Iterate, NoProgress, register
-from .krylov import forcing_term, model_decrease, steihaug_cg
-from .newton_cg import check_cg_options, check_positive
+from ._checks import check_cg_options, check_non_negative, check_positive
+from .base import Iterate, Method
+from .newton import CG, TrustRegion, accepted_state, gain_ratio_step, hessian, newton_init, newton_restore
 
-__all__ = ["gain_ratio", "trust_ncg", "try_point"]
-
-
-def try_point(problem, x):
-    """Linearize at a trial point; None when x, its value or its gradient is not finite.
-
-    Computing the gradient here costs one backward pass that an accepted
-    step needs anyway (the next iteration starts from it).
-    """
-    if not np.isfinite(x).all():
-        return None
-    with np.errstate(over="ignore", invalid="ignore"):
-        lin = problem.at(x)
-        ok = np.isfinite(lin.value) and np.isfinite(lin.grad).all()
-    return lin if ok else None
+__all__ = ["TrustNCGOptions", "trust_ncg"]
 
 
-def gain_ratio(f, trial, predicted):
-    """ρ = actual / predicted decrease, −inf for a rejected (None) trial or a non-positive prediction.
-
-    Both decreases get δ = 10 ε max(1, |f|) added (Conn, Gould & Toint,
-    Trust-Region Methods, §17.4.2) so that steps whose decrease is at the
-    level of rounding near a minimizer are judged by the model, not by noise.
-    """
-    if trial is None or not predicted > 0:
-        return -np.inf
-    delta = 10 * np.finfo(trial.theta.dtype).eps * max(1.0, abs(f))
-    return (f - float(trial.value) + delta) / (predicted + delta)
-
-
-def _check(initial_radius, max_radius, eta, min_radius):
-    check_positive(initial_radius, "initial_radius")
-    check_positive(max_radius, "max_radius")
-    check_positive(min_radius, "min_radius")
-    if initial_radius > max_radius:
-        raise ValueError(f"initial_radius={initial_radius!r} must not exceed max_radius={max_radius!r}")
-    if not 0 <= eta < 0.25:
-        raise ValueError(f"eta must be in [0, 0.25), got {eta!r}")
-
-
-def _new_radius(radius, rho, step_norm, on_boundary, max_radius):
-    """N&W Algorithm 4.1: shrink when ρ < ¼, expand when ρ > ¾ at the boundary."""
-    if rho < 0.25:
-        return 0.25 * min(radius, step_norm)
-    if rho > 0.75 and on_boundary:
-        return min(2.0 * radius, max_radius)
-    return radius
-
-
-@register("trust-ncg")
-def trust_ncg(problem, x, f, g, *, initial_radius=1.0, max_radius=1000.0, eta=0.15, max_cg=50,
-              forcing_power=0.5, max_forcing=0.5, min_radius=1e-12):
+class TrustNCGOptions(NamedTuple):
     """Trust-region Newton-CG: Steihaug-CG on the exact Hessian, ratio test, radius update.
 
     **Options**
@@ -86,20 +40,41 @@ def trust_ncg(problem, x, f, g, *, initial_radius=1.0, max_radius=1000.0, eta=0.
     step is not tried again), Δ ← min(2Δ, Δ_max) if ρ > ¾ and ‖p‖ = Δ. A
     trial whose value or gradient is NaN or ±inf has ρ = −∞: it is
     rejected and the region shrinks. ``step`` in the history is ‖p‖,
-    ``inner`` the number of CG products.
+    ``inner`` the number of CG products. The step is
+    :func:`~numnet.optim.newton.gain_ratio_step` with the region
+    :class:`~numnet.optim.newton.TrustRegion` (Δ in the state).
     """
-    _check(initial_radius, max_radius, eta, min_radius)
-    check_cg_options(max_cg, forcing_power, max_forcing)
-    lin, radius = problem.at(x), float(initial_radius)
-    while True:
-        rtol = forcing_term(np.linalg.norm(g), forcing_power, max_forcing)
-        sol = steihaug_cg(lin.hvp, g, radius, rtol=rtol, max_iter=max_cg)
-        trial = try_point(problem, x + sol.p)
-        rho, step = gain_ratio(f, trial, model_decrease(g, sol)), float(np.linalg.norm(sol.p))
-        radius = _new_radius(radius, rho, step, sol.status == "boundary", max_radius)
-        if rho > eta:
-            lin, x = trial, trial.theta
-            f, g = float(lin.value), lin.grad
-            yield Iterate(x, f, g, step=step, inner=sol.n_iter)
-        elif radius < min_radius:
-            raise NoProgress(f"trust radius fell below min_radius={min_radius:g}")
+
+    initial_radius: float = 1.0
+    max_radius: float = 1000.0
+    eta: float = 0.15
+    max_cg: int = 50
+    forcing_power: float = 0.5
+    max_forcing: float = 0.5
+    min_radius: float = 1e-12
+
+    def check(self):
+        check_positive(self.initial_radius, "initial_radius")
+        check_positive(self.max_radius, "max_radius")
+        check_positive(self.min_radius, "min_radius")
+        if self.initial_radius > self.max_radius:
+            raise ValueError(f"initial_radius={self.initial_radius!r} must not exceed "
+                             f"max_radius={self.max_radius!r}")
+        if not 0 <= check_non_negative(self.eta, "eta") < 0.25:
+            raise ValueError(f"eta must be in [0, 0.25), got {self.eta!r}")
+        check_cg_options(self.max_cg, self.forcing_power, self.max_forcing)
+
+
+def _init(problem, x, f, g, opts):
+    region = TrustRegion(float(opts.initial_radius), opts.max_radius, opts.eta, opts.min_radius)
+    return newton_init(problem, x, f, g, region)
+
+
+def _step(problem, state, opts):
+    solver = CG(hessian, opts.max_cg, opts.forcing_power, opts.max_forcing)
+    lin, sol, region = gain_ratio_step(problem, state, solver)
+    state = accepted_state(lin, region)
+    return state, Iterate(state.x, state.f, state.g, step=float(np.linalg.norm(sol.p)), inner=sol.n_iter)
+
+
+trust_ncg = Method("trust-ncg", TrustNCGOptions, _init, _step, restore=newton_restore)

@@ -1,0 +1,80 @@
+"""Value checks of method options, each raising ``ValueError``/``TypeError`` that names the option."""
+
+import numpy as np
+
+from .._validation import check_int
+from .linesearch import LINE_SEARCHES
+
+__all__ = ["check_positive", "check_non_negative", "check_open_unit", "check_cg_options", "check_line_search",
+           "check_int", "check_bool", "check_choice", "check_unit_interval"]
+
+
+def _number(value, name, what):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be {what}, got {value!r}")
+
+
+def check_positive(value, name, *, integer=False):
+    """Raise unless value is a positive finite number (a positive int when ``integer``); return it."""
+    if integer:
+        return check_int(value, name)
+    _number(value, name, "a positive finite number")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return value
+
+
+def check_non_negative(value, name):
+    """Raise unless value is a finite number ≥ 0."""
+    _number(value, name, "a non-negative number")
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
+    return value
+
+
+def check_open_unit(value, name):
+    """Raise unless 0 < value < 1."""
+    _number(value, name, "a number in (0, 1)")
+    if not 0 < value < 1:
+        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
+    return value
+
+
+def check_unit_interval(value, name):
+    """Raise unless 0 ≤ value < 1 (a decay rate or momentum)."""
+    _number(value, name, "a number in [0, 1)")
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return value
+
+
+def check_bool(value, name):
+    """Raise TypeError unless value is a bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return value
+
+
+def check_choice(value, name, choices):
+    """Raise ValueError unless value is one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def check_cg_options(max_cg, forcing_power, max_forcing):
+    """Validate the options shared by every CG-based method."""
+    check_positive(max_cg, "max_cg", integer=True)
+    check_positive(forcing_power, "forcing_power")
+    check_open_unit(max_forcing, "max_forcing")
+
+
+def check_line_search(line_search, c1, c2, max_evals, name="line_search"):
+    """Validate a line-search choice with its constants: 0 < c1 < 1, and c1 < c2 < 1 for "wolfe"."""
+    check_choice(line_search, name, LINE_SEARCHES)
+    check_open_unit(c1, "c1")
+    if line_search == "wolfe":
+        check_open_unit(c2, "c2")
+        if not c1 < c2:
+            raise ValueError(f"need c1 < c2 for a Wolfe line search, got c1={c1!r}, c2={c2!r}")
+    check_int(max_evals, "max_evals")
