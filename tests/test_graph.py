@@ -205,3 +205,20 @@ def test_custom_activations_are_refused_at_save_for_every_layer_type(tmp_path):
             numnet.save((layer, layer.init(np.random.default_rng(0))), tmp_path / "x.npz")
         rebuilt = type(layer)(**layer.get_config())
         assert (rebuilt.inner if isinstance(rebuilt, Residual) else rebuilt).activation is custom
+
+
+def test_version_1_network_files_still_load(tmp_path):
+    """Format version 2 added graphs and every layer type; a version-1 file (Dense/Residual chains) loads."""
+    import json
+
+    net = Sequential([Dense(2, 3, "tanh"), Residual(3, "sin", step=0.5), Dense(3, 1)])
+    theta = net.init(0)
+    path = numnet.save((net, theta), tmp_path / "v2.npz")
+    with np.load(path, allow_pickle=False) as z:
+        members = {k: z[k] for k in z.files}
+    meta = json.loads(members.pop("__meta__").tobytes())
+    meta["format_version"] = 1
+    with open(tmp_path / "v1.npz", "wb") as f:
+        np.savez(f, __meta__=np.frombuffer(json.dumps(meta).encode(), np.uint8), **members)
+    net1, theta1 = numnet.load(tmp_path / "v1.npz")
+    assert repr(net1) == repr(net) and np.array_equal(theta1, theta)
