@@ -54,6 +54,7 @@ def test_every_experiment_is_a_subcommand_with_seed_and_out(capsys):
     ["train", "peaks", "--hidden", "5,x"],
     ["check", "--activation", "nope"],
     ["landscape", "--radius", "-1"],
+    ["train", "peaks", "--method", "no-such-method"],
     ["no-such-command"],
     [],
 ])
@@ -67,7 +68,6 @@ def test_argparse_errors_are_one_line_and_exit_2(argv, capsys):
 @pytest.mark.parametrize("argv, fragment", [
     (["train", "missing.csv"], "missing.csv"),
     (["train", "nothing.npz"], "nothing.npz"),
-    (["train", "peaks", "--method", "no-such-method"], "--method"),
     (["train", "peaks", "--method", "lbfgs", "--learning-rate", "0.1"], "--learning-rate"),
     (["train", "peaks", "--target", "y"], "--target"),
     (["train", "peaks", "--loss", "absolute_error", "--max-iter", "1"], "absolute_error"),

@@ -7,9 +7,11 @@ so a new experiment module becomes a subcommand without touching this file.
 ``run`` returns an :class:`~numnet.experiments.ExperimentResult` (printed and
 saved under ``--out``) or an exit code.
 
-Errors the user can fix (bad arguments, invalid data, missing files) print one
-line ``numnet: error: ...`` to stderr and exit with status 2; set
-``NUMNET_DEBUG=1`` to see the traceback instead.
+Errors the user can fix (bad arguments, invalid data, missing files, a run
+too large for the memory) print one line ``numnet: error: ...`` naming the
+flag to stderr and exit with status 2. Anything else is a bug: one line
+``numnet: internal error: ...`` and status 1. No traceback is shown unless
+``NUMNET_DEBUG=1`` is set.
 """
 
 import os
@@ -20,7 +22,8 @@ from ._parser import CommandError, build_parser
 __all__ = ["main", "build_parser", "EXIT_USAGE"]
 
 EXIT_USAGE = 2
-_USER_ERRORS = (ValueError, TypeError, OSError, CommandError)
+EXIT_BUG = 1
+_USER_ERRORS = (ValueError, TypeError, OSError, CommandError, MemoryError)
 
 
 def _commands():
@@ -56,6 +59,10 @@ def _dispatch(args):
     return _report(result, args)
 
 
+def _one_line(exc):
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def main(argv=None):
     """Run the ``numnet`` command with ``argv`` (``sys.argv[1:]`` when None); return the exit status."""
     try:
@@ -67,9 +74,15 @@ def main(argv=None):
     except _USER_ERRORS as exc:
         if os.environ.get("NUMNET_DEBUG"):
             raise
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"numnet: error: {message}", file=sys.stderr)
+        memory = "not enough memory: " if isinstance(exc, MemoryError) else ""
+        print(f"numnet: error: {memory}{_one_line(exc)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("numnet: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: still one line; the traceback on request
+        if os.environ.get("NUMNET_DEBUG"):
+            raise
+        print(f"numnet: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(set NUMNET_DEBUG=1 for the traceback)", file=sys.stderr)
+        return EXIT_BUG

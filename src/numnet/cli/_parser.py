@@ -1,9 +1,22 @@
-"""The argument parser of ``numnet`` and the argument types its subcommands share."""
+"""The argument parser of ``numnet`` and the argument types its subcommands share.
+
+Every option of every subcommand is parsed by one of the types below, so a
+bad value is refused while parsing, in one line that names the flag:
+``numnet: error: argument --n-starts: expected an integer >= 1, got '0'``.
+A type states its range in the message, and why when the range is not
+obvious. Constraints *between* options are checked in the subcommand's
+``run`` and raised as a :class:`CommandError` that names both flags.
+"""
 
 import argparse
+import math
+import os
+import tempfile
+from pathlib import Path
 
-__all__ = ["CommandError", "Parser", "build_parser", "int_list", "positive_int",
-           "positive_float", "nonneg_float", "fraction", "float_list"]
+__all__ = ["CommandError", "Parser", "build_parser", "int_range", "float_range", "int_list_of",
+           "float_list_of", "method_name", "method_list", "output_dir", "positive_int", "nonneg_int",
+           "seed_int", "positive_float", "nonneg_float", "fraction", "int_list", "float_list"]
 
 
 class CommandError(Exception):
@@ -19,9 +32,11 @@ class Parser(argparse.ArgumentParser):
 
 
 def _common_arguments(parser):
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    parser.add_argument("--out", default="numnet-out", metavar="DIR",
-                        help="output folder for figures and numbers (default: %(default)s)")
+    parser.add_argument("--seed", type=seed_int, default=0,
+                        help="random seed, 0 to 2**32 - 1 (default: %(default)s)")
+    parser.add_argument("--out", type=output_dir, default="numnet-out", metavar="DIR",
+                        help="output folder for figures and numbers, checked to be writable before any "
+                             "work (default: %(default)s)")
     parser.add_argument("--threads", type=positive_int, default=1,
                         help="BLAS threads; small networks run fastest on one (default: %(default)s)")
 
@@ -43,12 +58,13 @@ def build_parser(commands):
 
 
 def _checked(convert, test, what):
+    """An argparse type: ``convert(text)``, refused unless ``test`` holds ("expected <what>, got ...")."""
     def parse(text):
         try:
             value = convert(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if not test(value):
+        except (ValueError, OverflowError):
+            value = None
+        if value is None or not test(value):
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
         return value
 
@@ -56,20 +72,128 @@ def _checked(convert, test, what):
     return parse
 
 
-positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
-positive_float = _checked(float, lambda v: 0 < v < float("inf"), "a positive number")
-nonneg_float = _checked(float, lambda v: 0 <= v < float("inf"), "a non-negative number")
-fraction = _checked(float, lambda v: 0 <= v < 1, "a fraction in [0, 1)")
+def _because(what, why):
+    return f"{what} ({why})" if why else what
 
 
-def _int_list(text):
-    return [int(t) for t in text.split(",") if t.strip()] if text.strip() else []
+def _int_bounds(minimum, maximum):
+    if maximum is None:
+        return "" if minimum is None else f" >= {minimum}"
+    return f" <= {maximum}" if minimum is None else f" from {minimum} to {maximum}"
 
 
-int_list = _checked(_int_list, lambda v: all(x >= 1 for x in v),
-                    "a comma-separated list of positive integers such as 50,50 (or '' for none)")
+def _inside(minimum, maximum):
+    return lambda v: (minimum is None or v >= minimum) and (maximum is None or v <= maximum)
 
 
-float_list = _checked(lambda t: [float(x) for x in t.split(",")],
-                      lambda v: len(v) > 0 and all(0 < x < float("inf") for x in v),
-                      "a comma-separated list of positive numbers such as 0.5,1,2")
+def int_range(minimum=None, maximum=None, why=None):
+    """An argparse type: an integer in [minimum, maximum] (either bound may be None); ``why`` explains it."""
+    return _checked(int, _inside(minimum, maximum), _because(f"an integer{_int_bounds(minimum, maximum)}", why))
+
+
+def _float_what(minimum, maximum, open_min, open_max):
+    if maximum is None:
+        return "a finite number" if minimum is None else f"a number {'>' if open_min else '>='} {minimum:g}"
+    return f"a number in {'(' if open_min else '['}{minimum:g}, {maximum:g}{')' if open_max else ']'}"
+
+
+def _float_inside(minimum, maximum, open_min, open_max):
+    def inside(v):
+        above = minimum is None or (v > minimum if open_min else v >= minimum)
+        below = maximum is None or (v < maximum if open_max else v <= maximum)
+        return math.isfinite(v) and above and below
+
+    return inside
+
+
+def float_range(minimum=None, maximum=None, *, open_min=False, open_max=False, why=None):
+    """An argparse type: a finite float between the bounds (open or closed; None: unbounded)."""
+    what = _because(_float_what(minimum, maximum, open_min, open_max), why)
+    return _checked(float, _float_inside(minimum, maximum, open_min, open_max), what)
+
+
+def _split(text, convert):
+    return [convert(t) for t in text.split(",") if t.strip()] if text.strip() else []
+
+
+def int_list_of(minimum=1, maximum=None, *, empty=True, example="50,50"):
+    """An argparse type: comma-separated integers in [minimum, maximum]; ``''`` is [] when ``empty``."""
+    what = f"a comma-separated list of integers{_int_bounds(minimum, maximum)} such as {example}"
+    inside = _inside(minimum, maximum)
+    return _checked(lambda t: _split(t, int), lambda v: (empty or len(v) > 0) and all(map(inside, v)),
+                    what + (" (or '' for none)" if empty else ""))
+
+
+def float_list_of(minimum=0.0, maximum=None, *, example="0.5,1,2"):
+    """An argparse type: a non-empty comma-separated list of finite floats in (minimum, maximum]."""
+    inside = _float_inside(minimum, maximum, True, False)
+    bound = _float_what(minimum, maximum, True, False).replace("a number", "numbers")
+    return _checked(lambda t: [float(x) for x in t.split(",")], lambda v: len(v) > 0 and all(map(inside, v)),
+                    f"a comma-separated list of {bound} such as {example}")
+
+
+def _methods():
+    from ..optim import METHODS
+
+    return sorted(METHODS)
+
+
+def method_name(text):
+    """An argparse type: a method of :func:`numnet.optim.minimize`."""
+    if text not in _methods():
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(_methods())}, got {text!r}")
+    return text
+
+
+def method_list(choices=None):
+    """An argparse type: a non-empty comma-separated list of ``choices`` (default: every minimize method)."""
+    def parse(text):
+        allowed = list(choices) if choices is not None else _methods()
+        methods = [m.strip() for m in text.split(",") if m.strip()]
+        if not methods or any(m not in allowed for m in methods):
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(allowed)}, "
+                                             f"got {text!r}")
+        return methods
+
+    parse.__name__ = "a list of methods"
+    return parse
+
+
+def _nearest_existing(path):
+    while not os.path.lexists(path) and path != path.parent:
+        path = path.parent
+    return path
+
+
+def output_dir(text):
+    """An argparse type: a folder that exists or can be created, and can be written, checked before any work.
+
+    A file in the way, a path under a file and a folder without write
+    permission are refused; nothing is created (a probe file in the nearest
+    existing folder is removed at once).
+    """
+    path = Path(text).expanduser()
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder, got ''")
+    if os.path.lexists(path) and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
+    base = _nearest_existing(path.absolute())
+    if not base.is_dir():
+        raise argparse.ArgumentTypeError(f"cannot create {text!r}: {str(base)!r} is a file, not a folder")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".numnet-probe-", dir=base)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: {str(base)!r}: {exc.strerror}") from None
+    return text
+
+
+positive_int = int_range(1)
+nonneg_int = int_range(0)
+seed_int = int_range(0, 2**32 - 1)
+positive_float = float_range(0.0, open_min=True)
+nonneg_float = float_range(0.0)
+fraction = float_range(0.0, 1.0, open_max=True)
+int_list = int_list_of()
+float_list = float_list_of()

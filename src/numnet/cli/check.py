@@ -20,7 +20,8 @@ from ..layers import Dense
 from ..losses import LOSSES, get_loss
 from ..network import Sequential
 from ..objective import Objective
-from ._parser import int_list, positive_int
+from ._memory import require_training_memory
+from ._parser import int_list, int_range, positive_int
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "network_checks", "random_targets"]
 
@@ -40,7 +41,9 @@ def add_arguments(parser):
     parser.add_argument("--n-samples", type=positive_int, default=10, help="rows of random data (default: 10)")
     parser.add_argument("--n-features", type=positive_int, default=3, help="input width (default: 3)")
     parser.add_argument("--n-outputs", type=positive_int, default=3, help="output width (default: 3)")
-    parser.add_argument("--steps", type=positive_int, default=14, help="rows of each Taylor table (default: 14)")
+    parser.add_argument("--steps", type=int_range(6, 64, why="five observed orders; below 2^-63 every row is "
+                                                             "rounding"),
+                        default=14, help="rows of each Taylor table, 6 to 64 (default: 14)")
 
 
 def random_targets(loss, n_samples, n_outputs, rng):
@@ -132,6 +135,10 @@ def summary(results):
 
 def run(args):
     """Print every table and the summary, write ``check.txt``; exit status 0 if all pass, else 1."""
+    require_training_memory(_network([args.n_features, *args.hidden, args.n_outputs], args.activation),
+                            args.n_samples, "newton-cg", f"--hidden {','.join(map(str, args.hidden))} with "
+                            f"--n-samples {args.n_samples}, --n-features {args.n_features}, --n-outputs "
+                            f"{args.n_outputs}")
     results = network_checks(args.hidden, args.activation, args.loss, dtype=np.dtype(args.dtype),
                              n_samples=args.n_samples, n_features=args.n_features,
                              n_outputs=args.n_outputs, n_steps=args.steps, seed=args.seed)

@@ -11,6 +11,7 @@ for two-feature classification data.
 
 import inspect
 import json
+import math
 import sys
 import time
 from math import prod
@@ -25,10 +26,12 @@ from ..network import mlp
 from ..spec import parse_spec
 from ..objective import Objective
 from ..regularizers import Tikhonov
+from ._memory import require_memory, training_bytes
 from ._parser import (
     CommandError,
     fraction,
     int_list,
+    method_name,
     nonneg_float,
     positive_float,
     positive_int,
@@ -75,7 +78,8 @@ def add_arguments(parser):
     parser.add_argument("--loss", choices=sorted(set(CLASSIFICATION_LOSSES + REGRESSION_LOSSES)), default=None,
                         help="loss (default: cross_entropy for classification, squared_error for regression; "
                              "two classes get one output, binary cross-entropy for cross_entropy)")
-    parser.add_argument("--method", default="lbfgs", help="a numnet.optim.minimize method (default: lbfgs)")
+    parser.add_argument("--method", type=method_name, default="lbfgs",
+                        help="a numnet.optim.minimize method (default: lbfgs)")
     parser.add_argument("--max-iter", type=positive_int, default=200,
                         help="iterations (epochs for sgd/adam) (default: %(default)s)")
     parser.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch rows (sgd, adam)")
@@ -101,15 +105,18 @@ def _load(args):
     if args.data not in DATASETS and not Path(args.data).is_file():
         raise CommandError(f"{args.data!r} is neither a built-in data set ({', '.join(sorted(DATASETS))}) "
                            "nor an existing file")
-    return load(args.data, random_state=args.seed, **kwargs)
+    try:
+        return load(args.data, random_state=args.seed, **kwargs)
+    except ValueError as exc:
+        if "n_samples" not in kwargs:
+            raise
+        raise CommandError(f"--n-samples {args.n_samples}: {exc}") from None
 
 
 def _method_options(args):
     """The method's options given on the command line; refuse those the method does not take."""
     from ..optim import METHODS
 
-    if args.method not in METHODS:
-        raise CommandError(f"--method must be one of {', '.join(sorted(METHODS))}, got {args.method!r}")
     accepted = inspect.signature(METHODS[args.method]).parameters
     options = {}
     for name, flag in _METHOD_FLAGS.items():
@@ -143,6 +150,7 @@ class _Setup:
     def __init__(self, X, y, args):
         self.task = infer_task(y) if args.task == "auto" else args.task
         self.loss = args.loss or default_loss(self.task)
+        _check_split(y, self.task, args)
         parts = train_val_test_split(X, y, val_fraction=args.val_fraction, test_fraction=0.0,
                                      stratify=self.task == "classification", random_state=args.seed)
         self.Xtr, self.ytr, self.Xva, self.yva = parts[:4]
@@ -153,6 +161,7 @@ class _Setup:
         tr = encode_targets(self.ytr, self.loss, self.task)
         self.classes, self.n_outputs, self.net_loss = tr.classes, tr.n_outputs, tr.loss
         self.net = _network(args, X.shape[1], tr.n_outputs)
+        _check_memory(self.net, len(self.ytr), args)
         if args.arch is not None:  # one scale for all features: foldable into any first layer
             self.mean[...] = 0
             self.scale[...] = input_scale(self.net, self.Xtr) if not args.no_standardize else 1.0
@@ -171,6 +180,31 @@ class _Setup:
         if self.val is not None:
             out["validation"] = metrics(self.val, theta, self.yva, self.task, self.classes)
         return out
+
+
+def _check_split(y, task, args):
+    """Refuse, naming the flags, a split that leaves no training row or (stratified) misses a class."""
+    n = len(y)
+    n_val = math.ceil(args.val_fraction * n)
+    rows = f"{n} rows" + (" (--n-samples)" if args.n_samples is not None else "")
+    if n - n_val < 1:
+        raise CommandError(f"--val-fraction {args.val_fraction} of {rows} leaves no training row")
+    if task != "classification" or n_val == 0:
+        return
+    counts = np.unique(np.asarray(y), return_counts=True)[1]
+    if min(n_val, n - n_val) < len(counts) or counts.min() < 2:
+        raise CommandError(f"--val-fraction {args.val_fraction} of {rows} gives {n_val} validation and "
+                           f"{n - n_val} training rows for {len(counts)} classes (the smallest has "
+                           f"{counts.min()} rows); a stratified split needs every class on both sides: "
+                           "more rows, another --val-fraction, or --val-fraction 0")
+
+
+def _check_memory(net, n_rows, args):
+    """Refuse a network whose training cannot fit in memory, before its parameters exist."""
+    flag = f"--arch {args.arch}" if args.arch is not None else f"--hidden {','.join(map(str, args.hidden))}"
+    require_memory(training_bytes(net, n_rows, args.method),
+                   f"training the network of {flag} ({net.n_params:,} parameters) with --method {args.method} "
+                   f"on {n_rows} rows")
 
 
 def _fit(setup, args, options):

@@ -7,28 +7,9 @@ had after at most p passes. Spread over seeds is the population standard
 deviation; figures draw the mean and the min–max band.
 """
 
-import argparse
-
 import numpy as np
 
-__all__ = ["int_at_least", "pass_grid", "curve", "stats", "plot_band"]
-
-
-def int_at_least(minimum):
-    """An argparse type: an integer ≥ ``minimum`` (argparse names the flag in its error)."""
-    what = f"an integer >= {minimum}"
-
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
-        return value
-
-    parse.__name__ = what
-    return parse
+__all__ = ["pass_grid", "curve", "stats", "plot_band"]
 
 
 def pass_grid(budget, n_points=60):

@@ -43,21 +43,27 @@ HELP = "adversarial digits: projected gradient (‖d‖ ≤ ε), FGSM baseline a
 
 
 def add_arguments(parser):
-    from ..cli._parser import float_list, positive_int
+    from ..cli._parser import float_list_of, positive_int
+
+    radii = float_list_of(0.0, 1e6, example="0.5,1,2")  # bounded: the attacks' arithmetic stays finite
 
     parser.add_argument("--n-hidden", type=positive_int, default=32, help="hidden width (default: 32)")
     parser.add_argument("--train-iter", type=positive_int, default=150,
                         help="L-BFGS iterations to train the classifier (default: 150)")
     parser.add_argument("--n-attack", type=positive_int, default=100,
                         help="correctly classified test digits to attack (default: 100)")
-    parser.add_argument("--eps", type=float_list, default=[0.25, 0.5, 1.0, 1.5, 2.0, 3.0],
+    parser.add_argument("--eps", type=radii, default=[0.25, 0.5, 1.0, 1.5, 2.0, 3.0],
                         help="radii ε of the ball (default: 0.25,0.5,1,1.5,2,3)")
-    parser.add_argument("--lams", type=float_list, default=[30.0, 10.0, 5.0, 3.0, 1.0],
+    parser.add_argument("--lams", type=radii, default=[30.0, 10.0, 5.0, 3.0, 1.0],
                         help="Tikhonov weights λ (default: 30,10,5,3,1)")
     parser.add_argument("--steps", type=positive_int, default=50, help="PGD steps (default: 50)")
 
 
 def run(args):
+    from ..cli._memory import require_training_memory
+
+    net = Sequential([Dense(64, args.n_hidden), Dense(args.n_hidden, 10)])
+    require_training_memory(net, 1797, "lbfgs", f"--n-hidden {args.n_hidden}")
     return adversarial(n_hidden=args.n_hidden, train_iter=args.train_iter, n_attack=args.n_attack,
                        eps=args.eps, lams=args.lams, steps=args.steps, seed=args.seed)
 

@@ -31,7 +31,7 @@ from ..graph import Add, Concat, Graph, Node
 from ..layers import Dense
 from ..objective import Objective
 from . import ExperimentResult
-from ._runs import curve, int_at_least, pass_grid, plot_band, stats
+from ._runs import curve, pass_grid, plot_band, stats
 from .single_layer_peaks import accuracy, train_method
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "dag_experiment", "dag_networks", "ARCHITECTURES",
@@ -47,11 +47,11 @@ METHOD_OPTIONS = {"lbfgs": {}, "newton-cg": {"max_cg": 20}, "gauss-newton": {"ma
 
 
 def add_arguments(parser):
-    from ..cli._parser import positive_int
+    from ..cli._parser import int_range, positive_int
 
-    parser.add_argument("--n-samples", type=positive_int, default=1000,
-                        help="spiral points (default: %(default)s)")
-    parser.add_argument("--width", type=int_at_least(3), default=16,
+    parser.add_argument("--n-samples", type=int_range(4, why="two of each class, one of each held out"),
+                        default=1000, help="spiral points (default: %(default)s)")
+    parser.add_argument("--width", type=int_range(3, why="three inception branches"), default=16,
                         help="module width w, at least 3 (default: %(default)s)")
     parser.add_argument("--n-modules", type=positive_int, default=4,
                         help="modules per network (default: %(default)s)")
@@ -66,6 +66,10 @@ def add_arguments(parser):
 
 
 def run(args):
+    from ..cli._memory import require_training_memory
+
+    require_training_memory(dag_networks(args.width, args.n_modules)["residual"], args.n_samples, args.method,
+                            f"--n-samples {args.n_samples}, --width {args.width}, --n-modules {args.n_modules}")
     return dag_experiment(n_samples=args.n_samples, width=args.width, n_modules=args.n_modules,
                           method=args.method, passes=args.passes, max_iter=args.max_iter,
                           n_seeds=args.n_seeds, seed=args.seed)

@@ -29,7 +29,8 @@ from ..curvature import extreme_eigenvalues, hessian_dense, outer_product_hessia
 from ..plots import new_figure, save_figure
 from . import ExperimentResult
 from .random_features_peaks import activation_spectra, effective_rank, fit_and_score, peaks_split
-from .single_layer_peaks import accuracy, decision_map, peaks_problem, train_method
+from .single_layer_peaks import (accuracy, check_peaks_memory, decision_map, peaks_problem, peaks_samples,
+                                 train_method)
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "demo"]
 
@@ -39,16 +40,17 @@ TOUR_METHODS = ("gauss-newton", "sgd", "lbfgs")
 
 
 def add_arguments(parser):
-    from ..cli._parser import positive_float, positive_int
+    from ..cli._parser import positive_float
 
-    parser.add_argument("--n-samples", type=positive_int, default=1000, help="peaks points (default: 1000)")
+    parser.add_argument("--n-samples", type=peaks_samples(), default=1000, help="peaks points (default: 1000)")
     parser.add_argument("--passes", type=positive_float, default=1000,
-                        help="budget of passes over the data per training method (default: 300)")
+                        help="budget of passes over the data per training method (default: %(default)s)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary table")
 
 
 def run(args):
     """Print the derivative-check tables (unless ``--quiet``) and the summary; write the files."""
+    check_peaks_memory(args.n_samples, 200, TOUR_METHODS, f"--n-samples {args.n_samples}")
     result = demo(n_samples=args.n_samples, passes=args.passes, seed=args.seed)
     if not args.quiet:
         print(result.numbers["check_table"] + "\n")

@@ -58,7 +58,10 @@ COST_METHODS = {
 
 
 def add_arguments(parser):
-    parser.add_argument("--repeats", type=int, default=3, help="timing repeats, the minimum is kept (default 3)")
+    from ..cli._parser import positive_int
+
+    parser.add_argument("--repeats", type=positive_int, default=3,
+                        help="timing repeats, the minimum is kept (default 3)")
 
 
 def run(args):

@@ -39,17 +39,24 @@ HELP = "fit the planted softmax model of notes 000 and align the parameters up t
 
 
 def add_arguments(parser):
-    from ..cli._parser import positive_int
+    from ..cli._parser import int_range, method_name, positive_int
 
     parser.add_argument("--n-samples", type=positive_int, default=500, help="n (default: 500)")
     parser.add_argument("--n-features", type=positive_int, default=50, help="n_f (default: 50)")
-    parser.add_argument("--n-classes", type=positive_int, default=10, help="n_c (default: 10)")
+    parser.add_argument("--n-classes", type=int_range(2, why="a softmax over two classes at least"), default=10,
+                        help="n_c (default: 10)")
     parser.add_argument("--n-hidden", type=positive_int, default=40, help="m (default: 40)")
-    parser.add_argument("--method", default="gauss-newton", help="minimize method (default: gauss-newton)")
+    parser.add_argument("--method", type=method_name, default="gauss-newton",
+                        help="minimize method (default: gauss-newton)")
     parser.add_argument("--max-iter", type=positive_int, default=100, help="iterations (default: 100)")
 
 
 def run(args):
+    from ..cli._memory import require_training_memory
+
+    net = Sequential([Dense(args.n_features, args.n_hidden), Dense(args.n_hidden, args.n_classes)])
+    require_training_memory(net, args.n_samples, args.method, f"--n-samples {args.n_samples}, --n-features "
+                            f"{args.n_features}, --n-hidden {args.n_hidden}, --n-classes {args.n_classes}")
     return inverse_crime(n_samples=args.n_samples, n_features=args.n_features, n_classes=args.n_classes,
                          n_hidden=args.n_hidden, method=args.method, max_iter=args.max_iter, seed=args.seed)
 

@@ -17,7 +17,7 @@ import numpy as np
 from ..activations import ACTIVATIONS
 from ..plots import new_figure
 from . import ExperimentResult
-from .single_layer_peaks import peaks_problem
+from .single_layer_peaks import check_peaks_memory, peaks_problem, peaks_samples
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "landscape", "random_direction",
            "loss_surface", "nonconvex_fraction"]
@@ -27,21 +27,24 @@ HELP = "loss of a single layer on peaks along two random directions (dK, dW): co
 
 
 def add_arguments(parser):
-    from ..cli._parser import positive_float, positive_int
+    from ..cli._parser import int_range, nonneg_int, positive_float, positive_int
 
-    parser.add_argument("--n-samples", type=positive_int, default=500, help="peaks points (default: 500)")
+    parser.add_argument("--n-samples", type=peaks_samples(), default=500, help="peaks points (default: 500)")
     parser.add_argument("--n-hidden", type=positive_int, default=32, help="hidden width m (default: 32)")
     parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="tanh",
                         help="hidden activation (default: tanh)")
-    parser.add_argument("--train-iter", type=int, default=100,
+    parser.add_argument("--train-iter", type=nonneg_int, default=100,
                         help="L-BFGS iterations before plotting; 0 plots at the random start (default: 100)")
     parser.add_argument("--radius", type=positive_float, default=1.0, help="grid half-width (default: 1)")
-    parser.add_argument("--n-grid", type=positive_int, default=31, help="grid points per axis (default: 31)")
+    parser.add_argument("--n-grid", type=int_range(3, why="a centre and two neighbours per axis"), default=31,
+                        help="grid points per axis (default: 31)")
     parser.add_argument("--filter-normalize", action="store_true",
                         help="rescale each unit's block of a direction to the norm of θ's block")
 
 
 def run(args):
+    check_peaks_memory(args.n_samples, args.n_hidden, ["lbfgs"],
+                       f"--n-samples {args.n_samples} with --n-hidden {args.n_hidden}")
     return landscape(n_samples=args.n_samples, n_hidden=args.n_hidden, activation=args.activation,
                      train_iter=args.train_iter, radius=args.radius, n_grid=args.n_grid,
                      filter_normalize=args.filter_normalize, seed=args.seed)

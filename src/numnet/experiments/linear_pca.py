@@ -27,13 +27,36 @@ HELP = "Linear two-layer autoencoder = PCA: every random start reaches the PCA s
 
 
 def add_arguments(parser):
-    parser.add_argument("--n-features", type=int, default=8, help="input width n_f (default 8)")
-    parser.add_argument("--n-components", type=int, default=3, help="bottleneck width p (default 3)")
-    parser.add_argument("--n-samples", type=int, default=500, help="samples (default 500)")
-    parser.add_argument("--n-starts", type=int, default=8, help="random starts (default 8)")
+    from ..cli._parser import int_range, positive_int
+
+    parser.add_argument("--n-features", type=int_range(2, why="one more than the bottleneck at least"),
+                        default=8, help="input width n_f (default 8)")
+    parser.add_argument("--n-components", type=positive_int, default=3,
+                        help="bottleneck width p, below --n-features (default 3)")
+    parser.add_argument("--n-samples", type=int_range(3), default=500,
+                        help="samples, more than --n-features (default 500)")
+    parser.add_argument("--n-starts", type=positive_int, default=8, help="random starts (default 8)")
+
+
+def _check_sizes(args):
+    """p < n_f (the saddle uses the (p+1)-th eigenvector), n > n_f (full-rank centered data: a unique
+    PCA subspace and W₁ determined), and room for the dense Hessians of the 2 n_f p parameters."""
+    from ..cli._memory import require_memory
+    from ..cli._parser import CommandError
+
+    if args.n_components >= args.n_features:
+        raise CommandError(f"--n-components {args.n_components} must be smaller than --n-features "
+                           f"{args.n_features}: a bottleneck, and the saddle needs the next eigenvector")
+    if args.n_samples <= args.n_features:
+        raise CommandError(f"--n-samples {args.n_samples} must exceed --n-features {args.n_features}: with "
+                           "fewer rows the centered data are rank-deficient and the minimum is not unique")
+    p = 2 * args.n_features * args.n_components
+    require_memory(8 * 3 * p * p, f"--n-features {args.n_features} with --n-components "
+                   f"{args.n_components} (dense Hessians of {p} parameters)")
 
 
 def run(args):
+    _check_sizes(args)
     return linear_pca_experiment(seed=args.seed, n_features=args.n_features, n_components=args.n_components,
                                  n_samples=args.n_samples, n_starts=args.n_starts)
 

@@ -23,13 +23,28 @@ NAME = "mle-noise"
 HELP = "Maximum likelihood noise precision beta for 1-D and K-dimensional regression (notes 004)."
 
 
+#: Parameters of the 1-D network 1 → 8 → 1: with at most this many samples the fit can interpolate the
+#: noise and β_ML is infinite.
+_W_1D = 8 * (1 + 2) + 1
+
+
 def add_arguments(parser):
-    parser.add_argument("--beta", type=float, default=25.0, help="true noise precision β (default 25)")
-    parser.add_argument("--n-samples", type=int, default=1000, help="samples N (default 1000)")
-    parser.add_argument("--n-replicates", type=int, default=10, help="fresh noise draws per case (default 10)")
+    from ..cli._parser import float_range, int_range, positive_int
+
+    parser.add_argument("--beta", type=float_range(1e-100, 1e100, why="noise std β^-1/2 finite in float64"),
+                        default=25.0, help="true noise precision β (default 25)")
+    parser.add_argument("--n-samples", type=int_range(_W_1D + 1, why=f"more than the {_W_1D} parameters of "
+                                                                     "the 1-D fit"),
+                        default=1000, help="samples N (default 1000)")
+    parser.add_argument("--n-replicates", type=positive_int, default=10,
+                        help="fresh noise draws per case (default 10)")
 
 
 def run(args):
+    from ..cli._memory import require_training_memory
+
+    net = Sequential([Dense(2, 8, "tanh"), Dense(8, 3)])
+    require_training_memory(net, args.n_samples, "lbfgs", f"--n-samples {args.n_samples}")
     return mle_noise_experiment(seed=args.seed, beta=args.beta, n_samples=args.n_samples,
                                 n_replicates=args.n_replicates)
 

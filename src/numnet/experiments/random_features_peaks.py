@@ -37,17 +37,24 @@ WIDTHS = (5, 10, 20, 50, 100, 200, 400, 800)
 
 
 def add_arguments(parser):
-    from ..cli._parser import int_list, nonneg_float, positive_int
+    from ..cli._parser import int_list_of, nonneg_float, positive_int
+    from .single_layer_peaks import peaks_samples
 
-    parser.add_argument("--n-samples", type=positive_int, default=1000, help="peaks points (default: 1000)")
+    parser.add_argument("--n-samples", type=peaks_samples(), default=1000, help="peaks points (default: 1000)")
     parser.add_argument("--n-hidden", type=positive_int, default=200, help="features m (default: 200)")
-    parser.add_argument("--widths", type=int_list, default=list(WIDTHS),
+    parser.add_argument("--widths", type=int_list_of(empty=False, example="5,10,20"), default=list(WIDTHS),
                         help="widths m of the sweep (default: 5,10,20,50,100,200,400,800)")
     parser.add_argument("--alpha", type=nonneg_float, default=0.0,
                         help="ridge weight λ on W (default: 0, the notes' plain least squares)")
 
 
 def run(args):
+    from ..cli._memory import require_memory
+
+    m = max(args.n_hidden, *args.widths)
+    # the feature matrix of the widest model and its least-squares and SVD workspaces
+    require_memory(8 * 5 * args.n_samples * m, f"--n-samples {args.n_samples} with {m} features "
+                   "(--n-hidden, --widths)")
     return random_features_peaks(n_samples=args.n_samples, n_hidden=args.n_hidden, widths=args.widths,
                                  alpha=args.alpha, seed=args.seed)
 

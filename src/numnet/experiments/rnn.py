@@ -30,8 +30,6 @@ Schmidhuber's criterion). Final numbers are at each run's best iterate (the
 lowest training loss, what ``minimize`` returns); curves follow the iterates.
 """
 
-import argparse
-
 import numpy as np
 
 from ..layers import Dense
@@ -39,7 +37,7 @@ from ..layers.recurrent import Recurrent
 from ..network import Sequential
 from ..objective import Objective
 from . import ExperimentResult
-from ._runs import curve, int_at_least, pass_grid, plot_band, stats
+from ._runs import curve, pass_grid, plot_band, stats
 from .single_layer_peaks import train_method
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "rnn_experiment", "adding_problem", "rnn_and_mlp", "nmse",
@@ -58,18 +56,10 @@ METHOD_OPTIONS = {"adam": {"learning_rate": 0.01, "batch_size": 50, "full_eval":
                   "newton-cg": {"max_cg": 50}, "lbfgs": {}}
 
 
-def _methods(text):
-    methods = [m.strip() for m in text.split(",") if m.strip()]
-    if not methods or any(m not in METHOD_OPTIONS for m in methods):
-        raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(METHOD_OPTIONS)}, "
-                                         f"got {text!r}")
-    return methods
-
-
 def add_arguments(parser):
-    from ..cli._parser import positive_int
+    from ..cli._parser import int_range, method_list, positive_int
 
-    parser.add_argument("--n-steps", type=int_at_least(2), default=10,
+    parser.add_argument("--n-steps", type=int_range(2, why="a marker in each half"), default=10,
                         help="sequence length T (default: %(default)s)")
     parser.add_argument("--n-hidden", type=positive_int, default=6,
                         help="RNN state width d_h (default: %(default)s)")
@@ -77,7 +67,7 @@ def add_arguments(parser):
                         help="training sequences (default: %(default)s)")
     parser.add_argument("--n-test", type=positive_int, default=2000,
                         help="held-out sequences (default: %(default)s)")
-    parser.add_argument("--methods", type=_methods, default="adam,gauss-newton",
+    parser.add_argument("--methods", type=method_list(METHOD_OPTIONS), default="adam,gauss-newton",
                         help="comma-separated training methods (default: %(default)s)")
     parser.add_argument("--passes", type=positive_int, default=500,
                         help="budget of passes over the data per run (default: %(default)s)")
@@ -88,6 +78,13 @@ def add_arguments(parser):
 
 
 def run(args):
+    from ..cli._memory import require_training_memory
+
+    rows, flags = max(args.n_train, args.n_test), (f"--n-steps {args.n_steps}, --n-hidden {args.n_hidden}, "
+                                                   f"--n-train {args.n_train}, --n-test {args.n_test}")
+    for net in rnn_and_mlp(args.n_steps, args.n_hidden).values():
+        for method in args.methods:
+            require_training_memory(net, rows, method, flags)
     return rnn_experiment(n_steps=args.n_steps, n_hidden=args.n_hidden, n_train=args.n_train,
                           n_test=args.n_test, methods=args.methods, passes=args.passes, max_iter=args.max_iter,
                           n_seeds=args.n_seeds, seed=args.seed)

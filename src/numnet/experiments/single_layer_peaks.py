@@ -25,7 +25,8 @@ from ..regularizers import Tikhonov
 from . import ExperimentResult
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "single_layer_peaks", "PeaksProblem",
-           "peaks_problem", "accuracy", "train_method", "Trace", "decision_map", "METHOD_OPTIONS"]
+           "peaks_problem", "accuracy", "train_method", "Trace", "decision_map", "METHOD_OPTIONS",
+           "MIN_PEAKS_SAMPLES", "peaks_samples", "check_peaks_memory"]
 
 NAME = "single-layer"
 HELP = "train a single layer on peaks: SGD, Newton-CG, Gauss-Newton, block GN, VarPro, L-BFGS"
@@ -41,12 +42,33 @@ METHOD_OPTIONS = {"sgd": {"learning_rate": 0.05, "batch_size": 32, "momentum": 0
                   "varpro": {"max_cg": 10, "max_inner": 5, "inner_gtol": 1e-6}}
 
 
-def add_arguments(parser):
-    from ..cli._parser import positive_float, positive_int
+#: The fewest peaks points the experiments on peaks take: 5 classes of equal size and a stratified
+#: 20 % validation split need 5 validation rows, one of each class.
+MIN_PEAKS_SAMPLES = 25
 
-    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
+
+def peaks_samples():
+    """The argparse type of ``--n-samples`` of the experiments on peaks (at least :data:`MIN_PEAKS_SAMPLES`)."""
+    from ..cli._parser import int_range
+
+    return int_range(MIN_PEAKS_SAMPLES, why="5 classes, a fifth of each held out")
+
+
+def check_peaks_memory(n_samples, n_hidden, methods, flags):
+    """Refuse (``CommandError`` naming ``flags``) a peaks network 2 → n_hidden → 5 too large to train."""
+    from ..cli._memory import require_training_memory
+
+    net = Sequential([Dense(2, n_hidden), Dense(n_hidden, 5)])
+    for method in methods:
+        require_training_memory(net, n_samples, method, flags)
+
+
+def add_arguments(parser):
+    from ..cli._parser import method_list, positive_float, positive_int
+
+    parser.add_argument("--methods", type=method_list(), default=",".join(DEFAULT_METHODS),
                         help="comma-separated minimize methods (default: %(default)s)")
-    parser.add_argument("--n-samples", type=positive_int, default=1000, help="peaks points (default: 1000)")
+    parser.add_argument("--n-samples", type=peaks_samples(), default=1000, help="peaks points (default: 1000)")
     parser.add_argument("--n-hidden", type=positive_int, default=32, help="hidden width m (default: 32)")
     parser.add_argument("--passes", type=positive_float, default=1000,
                         help="budget of passes over the data per method (default: 1000)")
@@ -56,7 +78,9 @@ def add_arguments(parser):
 
 
 def run(args):
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    methods = args.methods
+    check_peaks_memory(args.n_samples, args.n_hidden, methods, f"--n-samples {args.n_samples} with --n-hidden "
+                       f"{args.n_hidden}")
     return single_layer_peaks(methods=methods, n_samples=args.n_samples, n_hidden=args.n_hidden,
                               passes=args.passes, max_iter=args.max_iter, max_time=args.max_time,
                               seed=args.seed)

@@ -28,13 +28,28 @@ NAME = "symmetries"
 HELP = "Weight-space symmetries: the 2^M*M! sign/permutation transforms of a tanh layer keep the outputs (notes 004)."
 
 
+#: The largest M whose count 2^M M! prints (Python prints integers of at most 4300 digits; M = 1424
+#: has 4303).
+MAX_HIDDEN = 1423
+
+
 def add_arguments(parser):
-    parser.add_argument("--n-hidden", type=int, default=6, help="hidden units M (default 6)")
-    parser.add_argument("--n-transforms", type=int, default=1000,
+    from ..cli._parser import int_range
+
+    parser.add_argument("--n-hidden", type=int_range(1, MAX_HIDDEN, why="2^M M! printable in 4300 digits"),
+                        default=6, help=f"hidden units M, at most {MAX_HIDDEN} (default 6)")
+    parser.add_argument("--n-transforms", type=int_range(2, why="the identity and one more"), default=1000,
                         help="transforms sampled; all of them when 2^M*M! is not larger (default 1000)")
 
 
 def run(args):
+    from ..cli._memory import require_memory
+
+    M, n = args.n_hidden, min(args.n_transforms, n_symmetries(args.n_hidden))
+    # per transform: the permutation, the signs and their key (4 floats per unit), a transformed θ of
+    # (3 + 1 + 2) M + 2 floats kept to count the distinct ones, and about 300 bytes of Python objects
+    require_memory(n * (8 * (10 * M + 2) + 300),
+                   f"--n-transforms {args.n_transforms} with --n-hidden {M} ({n:,} transforms)")
     return symmetries_experiment(seed=args.seed, n_hidden=args.n_hidden, n_transforms=args.n_transforms)
 
 

@@ -25,12 +25,19 @@ HELP = "Universal approximation: error of n hidden units against n, next to the 
 
 
 def add_arguments(parser):
-    parser.add_argument("--max-units", type=int, default=64, help="largest n, a power of 2 (default 64)")
-    parser.add_argument("--max-iter", type=int, default=1000, help="optimizer iterations per fit (default 1000)")
+    from ..cli._parser import int_range, positive_int
+
+    parser.add_argument("--max-units", type=int_range(2, why="two widths at least, for a rate"), default=64,
+                        help="largest n: every power of 2 up to it is fitted (default 64)")
+    parser.add_argument("--max-iter", type=positive_int, default=1000,
+                        help="optimizer iterations per fit (default 1000)")
 
 
 def run(args):
-    units = tuple(2 ** k for k in range(int(np.log2(args.max_units)) + 1))
+    from ..cli._memory import require_training_memory
+
+    units = tuple(2 ** k for k in range(args.max_units.bit_length()))
+    require_training_memory(_net(2, units[-1], "tanh"), 4000, "lbfgs", f"--max-units {args.max_units}")
     return universal_experiment(seed=args.seed, units=units, max_iter=args.max_iter)
 
 

@@ -24,11 +24,18 @@ HELP = "XOR: the linear logistic model is stuck at w=0, b=0; one hidden layer se
 
 
 def add_arguments(parser):
-    parser.add_argument("--n-hidden", type=int, default=4, help="hidden units of the nonlinear model (default 4)")
-    parser.add_argument("--n-starts", type=int, default=5, help="random starts of each model (default 5)")
+    from ..cli._parser import positive_int
+
+    parser.add_argument("--n-hidden", type=positive_int, default=4,
+                        help="hidden units of the nonlinear model (default 4)")
+    parser.add_argument("--n-starts", type=positive_int, default=5, help="random starts of each model (default 5)")
 
 
 def run(args):
+    from ..cli._memory import require_training_memory
+
+    net = Sequential([Dense(2, args.n_hidden), Dense(args.n_hidden, 1)])
+    require_training_memory(net, 4, "lbfgs", f"--n-hidden {args.n_hidden}")
     return xor_experiment(seed=args.seed, n_hidden=args.n_hidden, n_starts=args.n_starts)
 
 
