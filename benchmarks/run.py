@@ -5,8 +5,16 @@ Hessian-vector and Gauss-Newton products of a 784-1024-1024-10 tanh network,
 batch 512, and their share of the matmul limit), ``training`` (5: time to
 97% test accuracy on digits), ``random_features`` (6: streaming
 extreme-learning-machine fit at n = 10⁵, 10⁶), ``hessian`` (7: dense
-exact Hessian of 2,092 parameters) and ``conv`` (8: gradient and exact
-Hessian-vector product of a small CNN on 28×28×1 images, batch 128).
+exact Hessian of 2,092 parameters), ``conv`` (8: gradient and exact
+Hessian-vector product of a small CNN on 28×28×1 images, batch 128),
+``fitting`` (9: time to a training loss on 1-D and 2-D function fitting,
+against SciPy's least squares and PyTorch), ``classification`` (10: time
+to a training loss and a validation accuracy on peaks and digits, against
+scikit-learn and PyTorch, 1 and 2 threads), ``product_ratios`` (11:
+gradient, HVP and Gauss-Newton products against a hand-written
+preallocated NumPy gradient, with and without ``tune_malloc``, in fresh
+processes) and ``import_time`` (12: ``import numnet`` in a fresh
+interpreter).
 Every library uses the same number of threads. A full run prints the table
 and writes ``benchmarks/results.json`` and ``BENCHMARKS.md``; ``--quick``
 runs tiny sizes as a smoke test and writes only what ``--json``/``--md`` ask
@@ -29,6 +37,7 @@ from numnet.malloc import tune_malloc  # noqa: E402
 from workloads import WORKLOADS, load  # noqa: E402
 from workloads._machine import load_average, machine_facts  # noqa: E402
 from workloads._report import add_ratios, console_table, markdown, readme_summary  # noqa: E402
+from workloads._more_targets import evaluate as evaluate_more  # noqa: E402
 from workloads._targets import evaluate  # noqa: E402
 from workloads._timing import Settings, current_threads, limit_threads  # noqa: E402
 
@@ -133,7 +142,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     cases = run_workloads(args.only, settings, args.dtypes)
     meta.update(elapsed_s=time.perf_counter() - t0, load_average_end=load_average())
-    verdicts = evaluate(cases)
+    verdicts = evaluate(cases) + evaluate_more(cases)
     print("\nTargets:" if verdicts else "\nTargets: none of their workloads ran")
     for v in verdicts:
         print(f"  {v['id']} [{v['dtype']}] {'met' if v['met'] else 'NOT met'}: {v['goal']} — {v['measured']}")

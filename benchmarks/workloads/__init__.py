@@ -12,7 +12,8 @@ import importlib
 
 __all__ = ["WORKLOADS", "load"]
 
-WORKLOADS = ("products", "training", "random_features", "hessian", "conv")
+WORKLOADS = ("products", "training", "random_features", "hessian", "conv", "fitting", "classification",
+             "product_ratios", "import_time")
 
 
 def load(name):

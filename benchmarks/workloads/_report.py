@@ -13,15 +13,25 @@ TITLES = {
     "hessian": "7. Dense exact Hessian",
     "conv_grad": "8. CNN gradient (value and gradient)",
     "conv_hvp": "8. CNN exact Hessian-vector product",
+    "fitting": "9. Function fitting: time to a training loss",
+    "classification_loss": "10. Classification: time to a training loss",
+    "classification_accuracy": "10. Classification: time to a validation accuracy",
+    "product_ratios": "11. Products against a hand-written NumPy reference",
+    "import": "12. Time of `import numnet`",
 }
 
 
 def add_ratios(case):
-    """Store ``ratio_to_peer`` (numnet main time / peer time) on every peer row of ``case``."""
+    """Store ``numnet_over_this`` (numnet main time / this row's time) on every other row of ``case``.
+
+    A case with ``"ratio": "this / main"`` stores the inverse, this row's time over the main one's.
+    """
     main = next((r for r in case["rows"] if r["impl"] == case["main"]), None)
+    invert = case.get("ratio") == "this / main"
     for r in case["rows"]:
-        ok = main and main.get("median_s") and r.get("median_s")
-        r["numnet_over_this"] = main["median_s"] / r["median_s"] if ok and r is not main else None
+        ok = main and main.get("median_s") and r.get("median_s") and r is not main
+        ratio = (r["median_s"] / main["median_s"] if invert else main["median_s"] / r["median_s"]) if ok else None
+        r["numnet_over_this"] = ratio
     return case
 
 
@@ -32,6 +42,8 @@ def _ms(seconds):
 
 
 def _extra(case, r):
+    if "extra" in r:
+        return r["extra"]
     if case["workload"] in ("grad", "hvp", "gnvp", "conv_grad", "conv_hvp"):
         return f"{r['gflops_per_s']:.1f} GFLOP/s"
     if case["workload"] == "training":
@@ -70,8 +82,9 @@ def _md_table(header, rows):
 
 def _md_case(case):
     head = f"### {TITLES.get(case['workload'], case['workload'])} — {case['dtype']}\n\n{case['problem']}\n"
-    table = _md_table(HEADER, [_cells(case, r) for r in case["rows"]])
-    notes = []
+    last = f"this / {case['main']}" if case.get("ratio") == "this / main" else HEADER[-1]
+    table = _md_table(HEADER[:-1] + [last], [_cells(case, r) for r in case["rows"]])
+    notes = list(case.get("notes", []))
     if case.get("agreement"):
         notes.append("Agreement (relative 2-norm difference): " +
                      ", ".join(f"{k} {v:.1e}" for k, v in case["agreement"].items()))
