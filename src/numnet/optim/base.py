@@ -59,13 +59,19 @@ def robust_norm(v):
     """
     v = np.asarray(v)
     norm = float(np.linalg.norm(v))
-    info = np.finfo(v.dtype if v.dtype.kind == "f" else np.float64)
-    if np.sqrt(v.size * float(info.tiny) / float(info.eps)) <= norm < np.inf:
+    if np.sqrt(v.size * _tiny_over_eps(v.dtype)) <= norm < np.inf:
         return norm
     m = float(np.max(np.abs(v))) if v.size else 0.0
     if m == 0 or not np.isfinite(m):
         return norm if np.isnan(norm) else m
     return m * float(np.linalg.norm(v / m))
+
+
+_TINY_OVER_EPS = {np.dtype(t): float(np.finfo(t).tiny / np.finfo(t).eps) for t in (np.float16, np.float32, np.float64)}
+
+
+def _tiny_over_eps(dtype):
+    return _TINY_OVER_EPS.get(dtype, _TINY_OVER_EPS[np.dtype(np.float64)])
 
 
 @dataclass
@@ -152,11 +158,8 @@ class Method:
         self.stochastic, self.needs_network, self.nonsmooth = stochastic, needs_network, nonsmooth
         self.__doc__ = options.__doc__
         self.__signature__ = _generator_signature(options)
-
-    @property
-    def option_names(self):
-        """The names of the method's options, in order."""
-        return tuple(inspect.signature(self.options).parameters)
+        #: The names of the method's options, in order (from ``inspect.signature(options)``).
+        self.option_names = tuple(inspect.signature(options).parameters)
 
     def bind(self, options):
         """Options as the method's ``options`` record, validated; unknown names raise ``TypeError``."""
