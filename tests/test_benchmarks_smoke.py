@@ -194,3 +194,169 @@ def test_readme_refresh_needs_its_markers():
 def test_runner_rejects_unknown_workloads():
     with pytest.raises(SystemExit):
         bench_run.parse(["--only", "products,nonsense"])
+
+
+# Workloads 9–12 (issue 16): time to a target, products against a hand-written reference, import time.
+
+from workloads import classification, fitting, import_time, product_ratios  # noqa: E402
+from workloads._contenders import numnet_run, torch_adam_run, torch_lbfgs_run  # noqa: E402
+from workloads._mlp import QUICK, make_problem  # noqa: E402
+from workloads._more_targets import evaluate as evaluate_more  # noqa: E402
+from workloads._trace import Goals, Trace, loss_at_median, row  # noqa: E402
+from workloads.reference import ReferenceMLP  # noqa: E402
+
+
+def _trace(points, goals=Goals(0.1, 10.0, 0.9)):
+    tr = Trace(goals)
+    tr.points = list(points)
+    return tr
+
+
+def test_trace_times_the_first_point_reaching_each_goal():
+    tr = _trace([(0.1, 1.0, 0.5), (0.2, 0.5, 0.95), (0.3, 0.05, 0.92), (0.4, 0.2, 0.99)])
+    assert tr.time_to("loss") == 0.3 and tr.steps_to("loss") == 3
+    assert tr.time_to("accuracy") == 0.2 and tr.steps_to("accuracy") == 2
+    assert tr.loss_at(0.25) == 0.5 and tr.loss_at(0.05) is None and tr.best_loss() == 0.05
+    with pytest.raises(ValueError, match="goal must be"):
+        tr.time_to("speed")
+
+
+def test_trace_record_pauses_the_clock_for_the_accuracy_and_stops_at_the_goals():
+    import time
+
+    tr = Trace(Goals(0.1, 60.0, 0.9))
+    assert not tr.record(1.0, lambda: time.sleep(0.2) or 0.95)
+    assert tr.elapsed() < 0.15  # the 0.2 s accuracy measurement is not in the clock
+    assert tr.record(0.05)  # both goals reached
+    assert Trace(Goals(0.1, 1e-9)).record(1.0)  # past the cap
+    assert Trace(Goals(0.1, 60.0)).record(float("nan"))
+
+
+def test_row_counts_a_seed_that_misses_as_infinitely_slow():
+    hit = [_trace([(1.0, 0.05, None)]), _trace([(3.0, 1.0, None), (4.0, 0.05, None)])]
+    miss = _trace([(9.0, 0.5, None)])
+    r = row("x", "peer", hit + [miss], "loss")
+    assert r["median_s"] == 4.0 and r["seeds_reached"] == "2/3" and r["iqr_s"] is None
+    assert r["steps"] == 1.5  # median over the seeds that reached it: 1 and 2 points
+    assert row("x", "peer", hit[:1] + [miss, miss], "loss")["median_s"] is None
+    (rr,) = loss_at_median([r], {"x": hit + [miss]}, 3.5)
+    assert rr["loss_at_s"] == 1.0  # the seeds' best within 3.5 s: 0.05, 1.0 and none yet (counted as ∞)
+
+
+def test_budget_trace_bisects_to_the_smallest_budget_for_each_goal():
+    calls = []
+
+    def fit(k):
+        calls.append(k)
+        return 0.01 * k, 1.0 / k, min(1.0, 0.5 + 0.05 * k)  # loss ≤ 0.1 from k = 10, accuracy ≥ 0.9 from k = 8
+
+    tr = classification.budget_trace(fit, Goals(0.1, 100.0, 0.9))
+    assert tr.steps_to("loss") == 10 and tr.steps_to("accuracy") == 8
+    assert tr.time_to("loss") == pytest.approx(0.1) and tr.steps == sorted(tr.steps)
+    assert max(calls) < 2 * 10
+
+
+def test_fitting_residuals_and_torch_start_from_numnets_loss():
+    from numnet.objective import Objective
+
+    spec = fitting.QUICK_PROBLEMS[0]
+    net, X, Y, _ = fitting.make_problem(spec)
+    theta0 = net.init(0)
+    f0 = Objective(net, "squared_error", X, Y).value(theta0)
+    goals = Goals(1e-30, 0.05)
+    for tr in (fitting.scipy_run(net, X, Y, theta0, "trf", goals),
+               torch_adam_run(net, theta0, "squared_error", X, Y, goals),
+               torch_lbfgs_run(net, theta0, "squared_error", X, Y, goals)):
+        assert tr.points[0][1] == pytest.approx(f0, rel=1e-12)
+
+
+def test_scipy_least_squares_with_numnets_jacobian_reaches_the_target():
+    net, X, Y, _ = fitting.make_problem(fitting.QUICK_PROBLEMS[0])
+    tr = fitting.scipy_run(net, X, Y, net.init(0), "lm", Goals(1e-2, 30.0))
+    assert tr.time_to("loss") is not None and tr.points[-1][1] <= 1e-2
+
+
+def test_fitting_workload_reports_every_contender():
+    cases = fitting.run(SMOKE, ["float64"])
+    assert [c["problem_name"] for c in cases] == ["sin1d", "peaks2d"]
+    for case in cases:
+        impls = [r["impl"] for r in case["rows"]]
+        assert {"scipy least_squares(trf)", "scipy least_squares(lm)", "numnet minimize(gauss-newton)",
+                "numnet minimize(lbfgs)"} <= set(impls) and any(i.startswith("torch Adam") for i in impls)
+        assert case["main"] in impls + [None] and case["cap_s"] > 0 and case["notes"]
+        assert all(r["median_s"] is None or r["median_s"] > 0 for r in case["rows"])
+    assert fitting.run(SMOKE, ["float32"]) == []
+
+
+def test_classification_contenders_start_from_the_same_point_and_measure_accuracy():
+    from numnet.objective import Objective
+
+    spec = classification.QUICK_PROBLEMS[0]
+    net, (Xtr, ytr, Xva, yva), _ = classification.make_problem(spec)
+    theta0, goals = net.init(1), Goals(1e-30, 0.05, 1.1)
+    f0 = Objective(net, "cross_entropy", Xtr, ytr).value(theta0)
+    tr = torch_adam_run(net, theta0, "cross_entropy", Xtr, ytr, goals, classification._torch_accuracy(Xva, yva))
+    assert tr.points[0][1] == pytest.approx(f0, rel=1e-12)
+    acc0 = np.mean(net.predict(theta0, Xva).argmax(axis=1) == yva)
+    assert tr.points[0][2] == pytest.approx(acc0)
+    obj = Objective(net, "cross_entropy", Xtr, ytr)
+    tr = numnet_run(obj, theta0, "lbfgs", goals, lambda th: 0.25)
+    assert tr.points and all(a == 0.25 for _, _, a in tr.points)
+
+
+def test_classification_cases_cover_both_goals():
+    spec = classification.QUICK_PROBLEMS[1]
+    cases = classification._cases(spec, 1, True, (0,))
+    assert [c["workload"] for c in cases] == ["classification_loss", "classification_accuracy"]
+    impls = {r["impl"] for r in cases[0]["rows"]}
+    assert {"sklearn MLPClassifier(lbfgs)", "sklearn MLPClassifier(adam)", "numnet minimize(gauss-newton)",
+            "numnet minimize(levenberg-marquardt)", "torch.optim.LBFGS (strong Wolfe)"} <= impls
+    assert classification.thread_counts()[0] == 1
+
+
+@pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 1e-5)])
+def test_reference_gradient_matches_numnet(dtype, tol):
+    p = make_problem(QUICK, dtype)
+    ref = ReferenceMLP(p.widths, p.X, p.y, dtype)
+    value, grad = p.obj.value_and_grad(p.theta)
+    ref_value, ref_grad = ref.value_and_grad(p.theta)
+    assert ref_grad.dtype == np.dtype(dtype) and ref_value == pytest.approx(value, rel=tol)
+    assert np.linalg.norm(ref_grad - grad) <= tol * np.linalg.norm(grad)
+    again = ref.value_and_grad(p.theta + 0)[1]
+    assert again is ref_grad  # one buffer, reused
+
+
+def test_product_ratios_run_in_fresh_processes_with_and_without_tune_malloc():
+    cases = product_ratios.run(SMOKE, ["float64"])
+    assert [c["malloc_tuned"] for c in cases] == [False, True]
+    for case in cases:
+        assert [r["impl"] for r in case["rows"]] == list(product_ratios.IMPLS)
+        assert case["agreement"]["grad vs reference"] < 1e-12
+        assert case["gflop"]["hvp"] > case["gflop"]["hvp_lin"] > case["gflop"]["grad"]
+    verdicts = evaluate_more(cases)
+    assert [v["id"] for v in verdicts] == ["11"] * 4 and "after tune_malloc" in verdicts[0]["measured"]
+
+
+def test_import_time_runs_in_a_fresh_interpreter():
+    seconds, loaded = import_time.time_import("numnet")
+    assert 0 < seconds < 60 and isinstance(loaded, list)
+    assert import_time.time_import("json")[1] == []
+
+
+def test_more_targets_judge_time_to_target_cases():
+    def r(impl, role, median, steps=10):
+        return {"impl": impl, "role": role, "goal": "loss", "median_s": median, "steps": steps,
+                "unit": "iterations", "seeds_reached": "3/3" if median else "0/3", "best_loss": 1e-3,
+                "best_accuracy": None, "loss_at_s": 0.5}
+    rows = [r("numnet a", "numnet", 0.05), r("scipy b", "peer", 1.0), r("torch Adam c", "peer", None)]
+    case = {"workload": "fitting", "dtype": "float64", "threads": 1, "problem_name": "p", "rows": rows,
+            "main": "numnet a", "best_scipy": "scipy b", "cap_s": 10.0}
+    (v,) = evaluate_more([case])
+    assert v["met"] and v["value"] == pytest.approx(0.05) and "Adam's loss at numnet's time 5.0e-01" in v["measured"]
+    (miss,) = evaluate_more([{**case, "main": None}])
+    assert not miss["met"] and miss["value"] is None and "no numnet method" in miss["measured"]
+
+
+def test_runner_knows_the_new_workloads():
+    args = bench_run.parse(["--quick", "--only", "fitting,classification,product_ratios,import_time"])
+    assert args.only == ["fitting", "classification", "product_ratios", "import_time"]

@@ -20,7 +20,8 @@ def _row(case, impl):
 def _pace(r):
     """"name: 12 iterations, 3.1 ms each" for a row that reached its goal, else its best value at the cap."""
     if r["median_s"] is None:
-        best = f"best accuracy {r['best_accuracy']:.3f}" if r["goal"] == "accuracy" else f"best loss {r['best_loss']:.1e}"
+        best = (f"best accuracy {r['best_accuracy']:.3f}" if r["goal"] == "accuracy"
+                else f"best loss {r['best_loss']:.1e}")
         return f"{r['impl']}: not reached by most seeds ({r['seeds_reached']} did; {best})"
     return (f"{r['impl']}: {r['steps']:.0f} {r['unit']}, {r['median_s'] / r['steps'] * 1e3:.3g} ms each "
             f"({r['median_s']:.3g} s)")
@@ -116,5 +117,6 @@ def evaluate(cases):
             tid, goal, judge = GOALS[case["workload"]]
             out.append({"id": tid, "goal": goal, "dtype": _where(case), **judge(case)})
         elif case["workload"] == "product_ratios" and not case["malloc_tuned"]:
-            out += [{"id": "11", "goal": text, "dtype": _where(case), **v} for text, v in _product_verdicts(case, cases)]
+            out += [{"id": "11", "goal": text, "dtype": _where(case), **v}
+                    for text, v in _product_verdicts(case, cases)]
     return out

@@ -59,11 +59,14 @@ def measure(spec):
     from numnet.malloc import tune_malloc
 
     tuned = tune_malloc() if spec["tune"] else False
+    import scipy.linalg  # noqa: F401  (SciPy's own OpenBLAS, limited below with NumPy's)
+    from threadpoolctl import threadpool_limits
+
     from ._mlp import FULL, QUICK, make_problem
-    from ._timing import Settings, compare, limit_threads
+    from ._timing import Settings, compare
     from .reference import ReferenceMLP
 
-    limiter = limit_threads(spec["threads"])  # noqa: F841  (kept alive while timing)
+    limiter = threadpool_limits(limits=spec["threads"])  # noqa: F841  (kept alive while timing)
     p = make_problem(QUICK if spec["quick"] else FULL, spec["dtype"])
     ref = ReferenceMLP(p.widths, p.X, p.y, p.dtype)
     stats = compare(_impls(p, ref), Settings(**spec["settings"]))
