@@ -15,13 +15,14 @@ import numpy as np
 from ._trace import Stop, Trace
 
 __all__ = ["mlp", "torch_mlp", "numnet_run", "torch_adam_run", "torch_lbfgs_run", "numnet_methods",
-           "NUMNET_METHODS", "ADAM_LR", "MAX_ITER"]
+           "NUMNET_METHODS", "ADAM_LR", "MAX_ITER", "ADAM", "TORCH_LBFGS"]
 
 #: numnet methods timed when ``minimize`` has them (names of ``numnet.METHODS``).
 NUMNET_METHODS = ("levenberg-marquardt", "gauss-newton", "newton-cg", "trust-ncg", "lbfgs")
 #: Full-batch Adam step size (0.01: of 1e-3 and 1e-2, the better on these problems in a 5 s trial).
 ADAM_LR = 1e-2
 MAX_ITER = 10**9
+ADAM, TORCH_LBFGS = f"torch Adam (full batch, lr {ADAM_LR:g})", "torch.optim.LBFGS (strong Wolfe)"
 
 
 def mlp(widths):

@@ -43,7 +43,7 @@ def _race_verdict(case, peer, goal):
 
 def _fitting(case):
     verdict = _race_verdict(case, case["best_scipy"], FIT_GOAL)
-    adam = next((r for r in case["rows"] if r["impl"].startswith("torch Adam")), None)
+    adam = _row(case, case["adam"]) if case.get("adam") else None
     if adam is not None and adam.get("loss_at_s") is not None:
         verdict["measured"] += f"; Adam's loss at numnet's time {adam['loss_at_s']:.1e}"
     return verdict

@@ -11,7 +11,8 @@ stops once every goal is reached, or at its time cap (the contender raises
 returns True). The time to a goal is the time of the first point that
 reaches it; over seeds, :func:`row` takes the median with a seed that never
 reached the goal counting as infinitely slow, so a median of ∞ is "not
-reached".
+reached". Times are wall-clock (``time.perf_counter``) whatever the run's
+``--clock``.
 """
 
 import math

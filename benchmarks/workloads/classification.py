@@ -31,7 +31,7 @@ import warnings
 
 import numpy as np
 
-from ._contenders import numnet_methods, numnet_run, torch_adam_run, torch_lbfgs_run, mlp
+from ._contenders import ADAM, TORCH_LBFGS, mlp, numnet_methods, numnet_run, torch_adam_run, torch_lbfgs_run
 from ._timing import threads_limited
 from ._trace import Goals, Trace, best_row, describe, loss_at_median, row
 
@@ -144,9 +144,9 @@ def _contenders(net, data, hidden):
     acc = lambda theta: np.mean(net.predict(theta, Xva).argmax(axis=1) == yva)  # noqa: E731
     out = {f"numnet minimize({m})": ("numnet", "iterations", lambda s, th, g, m=m: numnet_run(obj, th, m, g, acc))
            for m in numnet_methods(METHODS)}
-    out["torch Adam (full batch, lr 0.01)"] = ("peer", "steps", lambda s, th, g: torch_adam_run(
+    out[ADAM] = ("peer", "steps", lambda s, th, g: torch_adam_run(
         net, th, "cross_entropy", Xtr, ytr, g, _torch_accuracy(Xva, yva)))
-    out["torch.optim.LBFGS (strong Wolfe)"] = ("peer", "evaluations", lambda s, th, g: torch_lbfgs_run(
+    out[TORCH_LBFGS] = ("peer", "evaluations", lambda s, th, g: torch_lbfgs_run(
         net, th, "cross_entropy", Xtr, ytr, g, _torch_accuracy(Xva, yva)))
     for solver, unit in (("lbfgs", "iterations"), ("adam", "epochs")):
         out[f"sklearn MLPClassifier({solver})"] = ("peer", unit, lambda s, th, g, solver=solver: budget_trace(

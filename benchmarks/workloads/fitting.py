@@ -24,8 +24,7 @@ second (measured medians 1.9 s and 1.5 s on one thread of the benchmark
 machine). SciPy runs first; every other contender is then capped at
 :data:`CAP_FACTOR` times the best SciPy median (between :data:`MIN_CAP_S`
 and :data:`MAX_CAP_S`), so "not reached" means slower than that. Every
-run is on one thread: at this size threads only add synchronisation, for
-every library. The report also gives each contender's loss at numnet's
+run is on one thread (the largest matrix is the 400 × 205 Jacobian). The report also gives each contender's loss at numnet's
 best time (Adam's is the issue's "loss at the same wall time").
 """
 
@@ -33,7 +32,7 @@ import math
 
 import numpy as np
 
-from ._contenders import (mlp, numnet_methods, numnet_run, torch_adam_run, torch_lbfgs_run)
+from ._contenders import ADAM, TORCH_LBFGS, mlp, numnet_methods, numnet_run, torch_adam_run, torch_lbfgs_run
 from ._timing import threads_limited
 from ._trace import Goals, Stop, Trace, best_row, describe, loss_at_median, row
 
@@ -110,15 +109,17 @@ def _contenders(net, X, Y):
     obj = Objective(net, "squared_error", X, Y)
     out = {f"numnet minimize({m})": ("numnet", "iterations", lambda th, g, m=m: numnet_run(obj, th, m, g))
            for m in numnet_methods()}
-    out["torch Adam (full batch, lr 0.01)"] = ("peer", "steps", lambda th, g: torch_adam_run(
-        net, th, "squared_error", X, Y, g))
-    out["torch.optim.LBFGS (strong Wolfe)"] = ("peer", "evaluations", lambda th, g: torch_lbfgs_run(
-        net, th, "squared_error", X, Y, g))
+    out[ADAM] = ("peer", "steps", lambda th, g: torch_adam_run(net, th, "squared_error", X, Y, g))
+    out[TORCH_LBFGS] = ("peer", "evaluations", lambda th, g: torch_lbfgs_run(net, th, "squared_error", X, Y, g))
     return out
 
 
+def _scipy_name(method):
+    return f"scipy least_squares({method})"
+
+
 def _scipy(net, X, Y):
-    return {f"scipy least_squares({m})": ("peer", "evaluations", lambda th, g, m=m: scipy_run(net, X, Y, th, m, g))
+    return {_scipy_name(m): ("peer", "evaluations", lambda th, g, m=m: scipy_run(net, X, Y, th, m, g))
             for m in ("trf", "lm")}
 
 
@@ -140,14 +141,14 @@ def _cap(best_scipy_s, quick):
     return MAX_CAP_S if best_scipy_s is None else min(MAX_CAP_S, max(MIN_CAP_S, CAP_FACTOR * best_scipy_s))
 
 
-def _notes(case, traces):
+def _notes(case):
     main = case["main"]
     t = next((r["median_s"] for r in case["rows"] if r["impl"] == main), None)
-    trf = next(r for r in case["rows"] if r["impl"] == "scipy least_squares(trf)")
+    trf = next(r for r in case["rows"] if r["impl"] == _scipy_name("trf"))
     notes = [f"Target training loss {case['target']:.0e}; SciPy trf needs {_secs(trf['median_s'])} "
              f"(median over seeds); the other contenders were capped at {case['cap_s']:.1f} s."]
     if main:
-        adam = next(r for r in case["rows"] if r["impl"].startswith("torch Adam"))
+        adam = next(r for r in case["rows"] if r["impl"] == ADAM)
         notes.append(f"numnet's best: {main} in {t:.2f} s; Adam's loss at that wall time: "
                      f"{adam['loss_at_s']:.1e} (median over seeds).")
     else:
@@ -165,7 +166,8 @@ def _case(spec, quick, seeds):
     scipy = _scipy(net, X, Y)
     traces = _race(scipy, thetas, Goals(spec["target"], QUICK_CAP_S if quick else SCIPY_CAP_S))
     rows = [row(impl, role, traces[impl], "loss", unit) for impl, (role, unit, _) in scipy.items()]
-    cap = _cap(next((r["median_s"] for r in rows if r["impl"] == best_row(rows, "peer")), None), quick)
+    best_scipy = best_row(rows, "peer")
+    cap = _cap(next((r["median_s"] for r in rows if r["impl"] == best_scipy), None), quick)
     others = _contenders(net, X, Y)
     traces.update(_race(others, thetas, Goals(spec["target"], cap)))
     rows += [row(impl, role, traces[impl], "loss", unit) for impl, (role, unit, _) in others.items()]
@@ -175,9 +177,9 @@ def _case(spec, quick, seeds):
         r["extra"] = describe(r)
     case = {"workload": NAME, "dtype": "float64", "threads": THREADS, "problem_name": spec["name"],
             "problem": f"{label}, squared error, {THREADS} thread, seeds {', '.join(map(str, seeds))}",
-            "target": spec["target"], "cap_s": cap, "main": main, "rows": rows,
-            "best_scipy": best_row([r for r in rows if r["impl"].startswith("scipy")], "peer")}
-    case["notes"] = _notes(case, traces)
+            "target": spec["target"], "cap_s": cap, "main": main, "rows": rows, "best_scipy": best_scipy,
+            "adam": ADAM}
+    case["notes"] = _notes(case)
     return case
 
 
