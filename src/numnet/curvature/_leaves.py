@@ -16,7 +16,7 @@ from ..graph import Add, Concat, Graph
 from ..layers import Conv2d, Dense, Residual
 from ..network import Sequential
 
-__all__ = ["Leaf", "leaves", "leaf_names", "pre_activation", "KRONECKER_LAYERS"]
+__all__ = ["Leaf", "leaves", "leaf_names", "pre_activation", "has_bias", "KRONECKER_LAYERS"]
 
 #: Layers whose weights act as one matrix on rows of an input matrix (Kronecker-factorable).
 KRONECKER_LAYERS = (Dense, Conv2d, Residual)
@@ -115,12 +115,7 @@ def pre_activation(leaf):
     return cache.X, gA
 
 
-def n_positions(leaf):
-    """Output pixels P of a convolution leaf (weight sharing), 1 for a dense one."""
-    layer = leaf.layer.inner if isinstance(leaf.layer, Residual) else leaf.layer
-    return layer.d_out // layer.filters if isinstance(layer, Conv2d) else 1
-
-
 def has_bias(leaf):
+    """Whether a Kronecker-factorable leaf has a bias (the last d_out entries of its slice)."""
     layer = leaf.layer.inner if isinstance(leaf.layer, Residual) else leaf.layer
     return layer.bias
