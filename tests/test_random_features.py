@@ -67,6 +67,14 @@ def test_random_features_rejects_bad_arguments(kwargs, match):
         random_features(2, 3, **kwargs)
 
 
+@pytest.mark.parametrize("sizes, error, match", [
+    ((0, 10), ValueError, "^n_features must be >= 1, got 0$"), ((2, 0), ValueError, "^n_hidden must be >= 1"),
+    ((2.5, 3), TypeError, "^n_features must be an int")])
+def test_random_features_names_the_size_the_caller_wrote(sizes, error, match):
+    with pytest.raises(error, match=match):  # not the d_in/d_out of the Dense layer inside
+        random_features(*sizes)
+
+
 def test_peaks_elm_equals_numpy_lstsq(peaks_data):
     """ELM on peaks (5 classes) = np.linalg.lstsq on the same random features, to 1e-8."""
     X, y = peaks_data

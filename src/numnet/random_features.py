@@ -90,6 +90,7 @@ def random_features(n_features, n_hidden, activation="tanh", *, scale=1.0, distr
     -------
     RandomFeatures
     """
+    n_features, n_hidden = check_int(n_features, "n_features"), check_int(n_hidden, "n_hidden")
     if distribution not in DISTRIBUTIONS:
         raise ValueError(f"distribution must be one of {DISTRIBUTIONS}, got {distribution!r}")
     if not (np.isfinite(scale) and scale > 0):

@@ -29,10 +29,10 @@ from ..regularizers import Tikhonov
 from ._memory import require_memory, training_bytes
 from ._parser import (
     CommandError,
+    float_range,
     fraction,
     int_list,
     method_name,
-    nonneg_float,
     positive_float,
     positive_int,
 )
@@ -84,7 +84,8 @@ def add_arguments(parser):
                         help="iterations (epochs for sgd/adam) (default: %(default)s)")
     parser.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch rows (sgd, adam)")
     parser.add_argument("--learning-rate", type=positive_float, default=None, help="step size (sgd, adam, gd)")
-    parser.add_argument("--alpha", type=nonneg_float, default=1e-4,
+    parser.add_argument("--alpha", type=float_range(0.0, 1e100, why="the line search overflows from about 1e200"),
+                        default=1e-4,
                         help="weight decay ½α‖W‖² on the weights, not the biases (default: %(default)s)")
     parser.add_argument("--val-fraction", type=fraction, default=0.2,
                         help="fraction of rows held out for validation (default: %(default)s)")

@@ -27,7 +27,7 @@ HELP = "loss of a single layer on peaks along two random directions (dK, dW): co
 
 
 def add_arguments(parser):
-    from ..cli._parser import int_range, nonneg_int, positive_float, positive_int
+    from ..cli._parser import float_range, int_range, nonneg_int, positive_int
 
     parser.add_argument("--n-samples", type=peaks_samples(), default=500, help="peaks points (default: 500)")
     parser.add_argument("--n-hidden", type=positive_int, default=32, help="hidden width m (default: 32)")
@@ -35,7 +35,9 @@ def add_arguments(parser):
                         help="hidden activation (default: tanh)")
     parser.add_argument("--train-iter", type=nonneg_int, default=100,
                         help="L-BFGS iterations before plotting; 0 plots at the random start (default: 100)")
-    parser.add_argument("--radius", type=positive_float, default=1.0, help="grid half-width (default: 1)")
+    parser.add_argument("--radius", type=float_range(0.0, 1e100, open_min=True, why="finite differences of the "
+                                                     "surface overflow from about 1e150"),
+                        default=1.0, help="grid half-width (default: 1)")
     parser.add_argument("--n-grid", type=int_range(3, why="a centre and two neighbours per axis"), default=31,
                         help="grid points per axis (default: 31)")
     parser.add_argument("--filter-normalize", action="store_true",
