@@ -14,6 +14,7 @@ to zero, so the gtol test leaves it out). Budgets and loss thresholds are
 one table, :data:`BUDGETS` (defaults per problem) with :data:`OVERRIDES`.
 """
 
+import itertools
 from typing import NamedTuple
 
 import numpy as np
@@ -25,7 +26,8 @@ from numnet.datasets import inverse_crime
 from numnet.layers import Dense
 from numnet.network import Sequential
 from numnet.objective import Objective
-from numnet.optim import METHODS, FunctionObjective, Status, minimize, robust_norm
+from numnet.optim import METHODS, FunctionObjective, Method, Status, minimize, robust_norm
+from numnet.optim import Problem as CountedProblem
 from numnet.regularizers import Tikhonov
 
 # ------------------------------------------------------------------ problems
@@ -290,6 +292,31 @@ def test_float32_end_to_end(problems, method):
     res = minimize(obj32, theta0, method, max_iter=10, **budget("inverse_crime", method).options)
     assert res.x.dtype == np.float32 and res.nit >= 1
     assert res.fun < 0.95 * obj32.value(theta0)
+
+
+# ------------------------------------------------------------------ the method table
+
+def test_the_method_table_is_explicit():
+    """Every entry is a Method under its own name, with documented options (no registration by import)."""
+    from numnet.optim import methods
+
+    assert methods.METHODS is METHODS and len(METHODS) >= 13
+    for name, method in METHODS.items():
+        assert isinstance(method, Method) and method.name == name and "**Options**" in method.__doc__
+
+
+@pytest.mark.parametrize("method", ["lbfgs", "newton-cg", "levenberg-marquardt"])
+def test_a_method_called_directly_is_a_generator_of_iterates(problems, method):
+    """``METHODS[name](problem, x, f, g, **options)``, the interface of numnet ≤ 0.1, still yields the iterates."""
+    prob = problems["rosenbrock"]
+    problem = CountedProblem(prob.objective)
+    f, g = problem.value_and_grad(prob.theta0)
+    steps = METHODS[method](problem, prob.theta0, f, g, max_cg=5) if method != "lbfgs" else \
+        METHODS[method](problem, prob.theta0, f, g, memory=5)
+    funs = [it.fun for it in itertools.islice(steps, 4)]
+    options = {"memory": 5} if method == "lbfgs" else {"max_cg": 5}
+    res = minimize(prob.objective, prob.theta0, method, max_iter=4, gtol=0.0, **options)
+    assert funs == [h["fun"] for h in res.history]
 
 
 # ------------------------------------------------------------------ options, before any work

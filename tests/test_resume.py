@@ -126,6 +126,16 @@ def test_resumed_run_equals_the_uninterrupted_run(tmp_path, problem, method, opt
     assert_same_run(straight, rest)
 
 
+def test_a_run_resumed_twice_from_one_file_equals_the_uninterrupted_run(tmp_path):
+    """3 + 3 + 2 iterations, each call resuming from and writing to the same file."""
+    path = tmp_path / "run.npz"
+    run("network", "adam", STOCHASTIC, max_iter=3, checkpoint=path)
+    run("network", "adam", STOCHASTIC, max_iter=6, checkpoint=path, resume=path)
+    assert load_checkpoint(path)["nit"] == 6
+    last = run("network", "adam", STOCHASTIC, max_iter=N, checkpoint=path, resume=path)
+    assert_same_run(run("network", "adam", STOCHASTIC, max_iter=N), last)
+
+
 def test_every_method_is_covered():
     assert {m for _, m, _ in CASES} == set(METHODS)
 

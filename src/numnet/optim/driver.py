@@ -57,7 +57,9 @@ def minimize(objective, theta0, method="lbfgs", *, callback=None, max_iter=100, 
         KeyboardInterrupt — SIGINT, or SIGTERM, which raises
         KeyboardInterrupt while the run has a checkpoint — before the
         interrupt propagates; always the state after the last completed
-        iteration (step, history record and callback).
+        iteration (step, history record and callback). Nothing is written
+        when the run stops before its first iteration (gtol met at the
+        start, ``max_iter=0``).
     checkpoint_every : int, default=1
         Iterations between checkpoints.
     resume : str or Path, optional
