@@ -7,6 +7,9 @@ from ._training import predict_labels
 
 __all__ = ["loss_figure", "decision_figure"]
 
+#: Grid points per forward pass of the decision figure: its activations stay those of a training batch.
+_CHUNK = 1024
+
 
 def loss_figure(history, method):
     """Training loss (and validation loss and accuracy when recorded) against iterations."""
@@ -32,7 +35,8 @@ def decision_figure(net, theta, X, y, classes, n_grid=200):
     pad = 0.05 * (hi - lo)
     t0, t1 = (np.linspace(lo[i] - pad[i], hi[i] + pad[i], n_grid) for i in (0, 1))
     P = np.stack(np.meshgrid(t0, t1), axis=-1).reshape(-1, 2)
-    labels = predict_labels(net.predict(theta, P), classes)
+    labels = np.concatenate([predict_labels(net.predict(theta, P[i:i + _CHUNK]), classes)
+                             for i in range(0, len(P), _CHUNK)])
     Z = np.searchsorted(classes, labels).reshape(n_grid, n_grid)
     fig, axes = new_figure(1, width=4.2, height=3.8)
     ax = axes[0, 0]

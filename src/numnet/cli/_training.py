@@ -41,7 +41,8 @@ def default_loss(task):
 def _check_loss_for_task(loss, task):
     allowed = CLASSIFICATION_LOSSES if task == "classification" else REGRESSION_LOSSES
     if loss not in allowed:
-        raise ValueError(f"loss {loss!r} does not fit a {task} task; choose one of {list(allowed)}")
+        raise ValueError(f"--loss {loss} does not fit a {task} task (--task, or the type of the targets); "
+                         f"choose one of {', '.join(allowed)}")
 
 
 def encode_targets(y, loss, task, classes=None):

@@ -12,6 +12,7 @@ for two-feature classification data.
 import inspect
 import json
 import math
+import re
 import sys
 import time
 from math import prod
@@ -109,9 +110,18 @@ def _load(args):
     try:
         return load(args.data, random_state=args.seed, **kwargs)
     except ValueError as exc:
-        if "n_samples" not in kwargs:
-            raise
-        raise CommandError(f"--n-samples {args.n_samples}: {exc}") from None
+        raise _flagged(exc, kwargs) from None
+
+
+def _flagged(exc, kwargs):
+    """The loader's error with the argument it starts with (``target=…``, ``n_samples …``) written as the
+    flag the user gave; other errors (they name the file) unchanged."""
+    text = str(exc)
+    for key in kwargs:
+        match = re.match(rf"{key}\b=?", text)
+        if match:
+            return CommandError(f"--{key.replace('_', '-')} " + text[match.end():].lstrip())
+    return exc
 
 
 def _method_options(args):
