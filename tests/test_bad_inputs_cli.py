@@ -156,7 +156,10 @@ CATALOGUE = [
     (["rnn", "--methods", "adam,nope"], "--methods"),
     (["rnn", "--n-train", "0"], "--n-train"),
     (["rnn", "--n-hidden", "1000000"], "--n-hidden"),
-    # alexnet-claims (checked only where the subcommand exists)
+    # curvature-study and alexnet-claims (checked only where the subcommand exists)
+    (["curvature-study", "--n-samples", "5"], "--n-samples"),
+    (["curvature-study", "--hidden", ""], "--hidden"),
+    (["curvature-study", "--damping", "0"], "--damping"),
     (["alexnet-claims", "--n-seeds", "0"], "--n-seeds"),
     (["alexnet-claims", "--dropout", "1"], "--dropout"),
     (["alexnet-claims", "--n-train", "5"], "--n-train"),
