@@ -13,8 +13,15 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# The curvature peers of the tests (tests/test_curvature_peers.py), installed without their
+# declared dependencies: they would accept any newer torch (a CUDA build, GBs) and BackPACK asks
+# for torchvision, whose PyPI build does not load with the CPU torch; what they import is in
+# the test extra.
+PEERS := curvlinops-for-pytorch==3.0.1 backpack-for-pytorch==1.7.1
+
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet --no-deps $(PEERS)
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run

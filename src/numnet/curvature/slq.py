@@ -153,11 +153,14 @@ def plot_spectral_densities(densities, *, ax=None, sigma=None, n_grid=400, log=T
     lows, highs = zip(*(d.support() for d in densities.values()))
     grid = np.linspace(min(lows), max(highs), check_int(n_grid, "n_grid", 2))
     sigma = sigma if sigma is not None else 0.01 * float(grid[-1] - grid[0]) or 1e-3
-    for label, d in densities.items():
-        ax.plot(grid, d.density(grid, sigma), label=label)
+    top = 0.0
+    for i, (label, d) in enumerate(densities.items()):
+        rho = d.density(grid, sigma)
+        ax.plot(grid, rho, label=label, linestyle=("-", "--", "-.", ":")[i % 4])  # styles show overlaps
+        top = max(top, float(rho.max()))
     if log:
         ax.set_yscale("log")
-        ax.set_ylim(bottom=1e-6)
+        ax.set_ylim(1e-6 * top, 2 * top)
     ax.set(xlabel="eigenvalue", ylabel="density")
     ax.legend(fontsize=8)
     return ax.figure
