@@ -49,7 +49,7 @@ def test_curvature_tools_agree_on_every_network(layer_name):
 METHOD_OPTIONS = {"sgd": {"learning_rate": 0.05, "batch_size": 2, "seed": 0},
                   "adam": {"learning_rate": 0.01, "batch_size": 2, "seed": 0},
                   "gd": {}, "subgradient": {}}
-GENERAL = sorted(set(METHODS) - {"block-gauss-newton", "varpro"})
+GENERAL = sorted(set(METHODS) - {"block-gauss-newton", "varpro", "kfac"})
 
 
 @pytest.mark.parametrize("method", GENERAL)
@@ -84,3 +84,6 @@ def test_structured_methods_say_which_architectures_they_accept():
     obj, theta = objective("conv2d")
     with pytest.raises(TypeError, match="varpro needs"):
         minimize(obj, theta, "varpro")
+    obj, theta = objective("rnn_last")
+    with pytest.raises(TypeError, match="KFAC supports Dense, Residual, Conv2d and Conv1d layers; layer 0 is Recurrent"):
+        minimize(obj, theta, "kfac")

@@ -385,6 +385,9 @@ BAD_OPTIONS = [
     ("varpro", {"outer": "newton"}, ValueError, "outer"), ("varpro", {"curvature": "full"}, ValueError, "curvature"),
     ("varpro", {"inner_reg": -1.0}, ValueError, "inner_reg"), ("varpro", {"max_inner": 0}, ValueError, "max_inner"),
     ("varpro", {"memory": 0}, ValueError, "memory"),
+    ("kfac", {"kind": "fisher"}, ValueError, "kind"), ("kfac", {"mc_samples": 0}, ValueError, "mc_samples"),
+    ("kfac", {"bias": "shared"}, ValueError, "bias"), ("kfac", {"min_mu": 0.0}, ValueError, "min_mu"),
+    ("kfac", {"rescale": "yes"}, TypeError, "rescale"),
 ]
 
 

@@ -24,7 +24,7 @@ from .factors import (KINDS, OutputFactors, curvature_factors, empirical_factors
 from .ggn import factor_diagonal, factor_matrix, factor_operator, ggn_diagonal
 from .fisher import empirical_fisher, fisher, mc_fisher
 from .kronecker import EigenBlock, KroneckerBlock, KroneckerEigenOperator, KroneckerOperator
-from .kfac import ekfac, kfac
+from .kfac import check_kfac_network, ekfac, kfac
 from .blocks import BlockDiagonal, block_operators, gauss_newton_blocks, hessian_blocks, parameter_groups
 from .jacobian import input_hessian, jacobian_operator, transposed_jacobian_operator
 from .randomized import DiagonalEstimate, diagonal_hutchinson, hutchinson, hutchpp, xdiag, xtrace
@@ -42,7 +42,7 @@ __all__ = [
     "sample_targets", "curvature_factors",
     "factor_operator", "factor_matrix", "factor_diagonal", "ggn_diagonal",
     "empirical_fisher", "mc_fisher", "fisher",
-    "KroneckerBlock", "EigenBlock", "KroneckerOperator", "KroneckerEigenOperator", "kfac", "ekfac",
+    "KroneckerBlock", "EigenBlock", "KroneckerOperator", "KroneckerEigenOperator", "kfac", "ekfac", "check_kfac_network",
     "parameter_groups", "hessian_blocks", "gauss_newton_blocks", "block_operators", "BlockDiagonal",
     "jacobian_operator", "transposed_jacobian_operator", "input_hessian",
     "hutchinson", "hutchpp", "xtrace", "diagonal_hutchinson", "xdiag", "DiagonalEstimate",

@@ -16,7 +16,7 @@ from ..graph import Add, Concat, Graph
 from ..layers import Conv2d, Dense, Residual
 from ..network import Sequential
 
-__all__ = ["Leaf", "leaves", "leaf_names", "pre_activation", "has_bias", "KRONECKER_LAYERS"]
+__all__ = ["Leaf", "leaves", "leaf_names", "static_leaves", "pre_activation", "has_bias", "KRONECKER_LAYERS"]
 
 #: Layers whose weights act as one matrix on rows of an input matrix (Kronecker-factorable).
 KRONECKER_LAYERS = (Dense, Conv2d, Residual)
@@ -76,22 +76,26 @@ def _sequential_cotangents(net, theta, cache, gZ):
 
 
 def leaf_names(net):
-    """``{name: slice of θ}`` of every leaf layer with parameters (no forward pass)."""
-    return {leaf.name: leaf.params for leaf in _static_leaves(net)}
+    """``{name: slice of θ}`` of every leaf layer that owns parameters (no forward pass)."""
+    return {leaf.name: leaf.params for leaf in static_leaves(net)}
 
 
-def _static_leaves(net, prefix="", offset=0):
+def static_leaves(net, *, shared=False, prefix="", offset=0):
+    """The leaves of :func:`leaves` without a forward pass (no cache, no cotangent).
+
+    Graph nodes that use another node's slice are left out unless ``shared``.
+    """
     if isinstance(net, Sequential):
         parts = [(str(i), layer, s) for i, (layer, s) in enumerate(zip(net.layers, net.slices))]
     elif isinstance(net, Graph):
         parts = [(name, net.nodes[name].op, net.slices[name]) for name in net.order
-                 if not isinstance(net.nodes[name].op, (Add, Concat)) and net.nodes[name].share is None]
+                 if not isinstance(net.nodes[name].op, (Add, Concat)) and (shared or net.nodes[name].share is None)]
     else:
         n = net.n_params
         return [Leaf(prefix.rstrip(".") or "0", net, slice(offset, offset + n), None, None)] if n else []
     out = []
     for name, layer, s in parts:
-        out += _static_leaves(layer, f"{prefix}{name}.", offset + s.start)
+        out += static_leaves(layer, shared=shared, prefix=f"{prefix}{name}.", offset=offset + s.start)
     return out
 
 

@@ -26,11 +26,11 @@ from typing import NamedTuple
 import numpy as np
 
 from ._common import linearize
-from ._leaves import KRONECKER_LAYERS, has_bias, leaves, pre_activation
+from ._leaves import KRONECKER_LAYERS, has_bias, leaves, pre_activation, static_leaves
 from .factors import curvature_factors
 from .kronecker import EigenBlock, KroneckerBlock, KroneckerEigenOperator, KroneckerOperator
 
-__all__ = ["kfac", "ekfac", "BIAS_MODES"]
+__all__ = ["kfac", "ekfac", "check_kfac_network", "BIAS_MODES"]
 
 #: How a layer's bias enters: one block for [W; bᵀ] with x̃ = [x; 1], or a block of its own (A = 1).
 BIAS_MODES = ("joint", "separate")
@@ -52,7 +52,9 @@ def kfac(obj, theta=None, *, kind="type-2", mc_samples=1, seed=0, targets=None, 
     Parameters
     ----------
     obj : Objective or Linearization
-        On a network of Dense, Residual, Conv2d and Conv1d layers (any
+        (or an object with a linearization's ``objective``, ``theta``, ``F``,
+        ``cache`` and ``gF``, such as an optimizer's counting wrapper),
+        on a network of Dense, Residual, Conv2d and Conv1d layers (any
         parameter-free layers in between, chains or graphs); another layer
         with parameters raises ``TypeError`` naming it.
     theta : ndarray of shape (p,), optional
@@ -127,7 +129,7 @@ def _blocks(obj, theta, kind, mc_samples, seed, targets, bias):
     """``(blocks, scale, p, dtype)``: every Kronecker block's rows and cotangents (one backward pass per r)."""
     if bias not in BIAS_MODES:
         raise ValueError(f"bias must be one of {BIAS_MODES}, got {bias!r}")
-    lin = linearize(obj, theta)
+    lin = _linearization(obj, theta)
     net, n = lin.objective.net, lin.F.shape[0]
     _check_supported(leaves(net, lin.theta, lin.cache))
     factors = curvature_factors(lin, kind, mc_samples=mc_samples, seed=seed, targets=targets)
@@ -137,6 +139,16 @@ def _blocks(obj, theta, kind, mc_samples, seed, targets, bias):
         parts = [pre_activation(ls[i]) for ls in passes]
         out += _split(passes[0][i], parts[0][0], [g for _, g in parts], n, bias)
     return out, factors.scale, lin.objective.n_params, lin.objective.dtype
+
+
+def _linearization(obj, theta):
+    """``obj.at(theta)``, a Linearization, or an object exposing one's attributes (an optimizer's wrapper)."""
+    if theta is None and all(hasattr(obj, a) for a in _LINEARIZATION_ATTRIBUTES):
+        return obj
+    return linearize(obj, theta)
+
+
+_LINEARIZATION_ATTRIBUTES = ("objective", "theta", "F", "cache", "gF")
 
 
 def _split(leaf, rows, gAs, n, bias):
@@ -150,6 +162,11 @@ def _split(leaf, rows, gAs, n, bias):
     n_W = rows.shape[1] * gAs[0].shape[1]
     return [_Block(f"{leaf.name}.W", slice(s.start, s.start + n_W), rows, gAs, n),
             _Block(f"{leaf.name}.b", slice(s.start + n_W, s.stop), ones, gAs, n)]
+
+
+def check_kfac_network(net):
+    """Raise TypeError naming the first layer KFAC cannot factor (ValueError for shared weights); no forward pass."""
+    _check_supported(static_leaves(net, shared=True))
 
 
 def _check_supported(found):

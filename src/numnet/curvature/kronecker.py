@@ -114,12 +114,16 @@ class KroneckerOperator(_BlockOperator):
         return float(sum(np.trace(b.A) * np.trace(b.G) for b in self.blocks))
 
     def eigen(self):
-        """The same operator in its eigenbasis (:class:`KroneckerEigenOperator`, S = λ_A λ_Gᵀ); cached."""
+        """The same operator in its eigenbasis (:class:`KroneckerEigenOperator`, S = λ_A λ_Gᵀ); cached.
+
+        The factors are positive semi-definite (Gram matrices): eigenvalues below 0 by rounding are set to 0.
+        """
         if not hasattr(self, "_eigen"):
             blocks = []
             for b in self.blocks:
                 (la, QA), (lg, QG) = np.linalg.eigh(b.A), np.linalg.eigh(b.G)
-                blocks.append(EigenBlock(b.name, b.params, QA, QG, np.outer(la, lg)))
+                S = np.outer(np.maximum(la, 0), np.maximum(lg, 0))
+                blocks.append(EigenBlock(b.name, b.params, QA, QG, S))
             self._eigen = KroneckerEigenOperator(blocks, self.n_params, self.dtype)
         return self._eigen
 

@@ -18,6 +18,7 @@ from .bfgs import bfgs
 from .block_gauss_newton import block_gauss_newton
 from .gauss_newton import gauss_newton
 from .gd import gd
+from .kfac import kfac
 from .lbfgs import lbfgs
 from .levenberg_marquardt import levenberg_marquardt
 from .newton_cg import newton_cg
@@ -31,7 +32,7 @@ __all__ = ["METHODS", "register", "generator_method"]
 
 #: Every method of :func:`~numnet.optim.minimize`, by name.
 METHODS = {m.name: m for m in (newton_cg, trust_ncg, gauss_newton, levenberg_marquardt, block_gauss_newton, gd,
-                               subgradient, sgd, adam, sr1, bfgs, lbfgs, varpro)}
+                               subgradient, sgd, adam, sr1, bfgs, lbfgs, varpro, kfac)}
 
 
 def register(name, method=None):
