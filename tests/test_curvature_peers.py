@@ -257,7 +257,8 @@ def test_ekfac_products_match_curvlinops(net_name, kind, bias):
 
 def _backpack_quantities(t):
     """BackPACK's quantities on a copy of the twin (``extend`` hooks the modules it is given)."""
-    model, loss_fn = backpack.extend(copy.deepcopy(t.model)), backpack.extend(type(t.loss_fn)(reduction=t.loss_fn.reduction))
+    model = backpack.extend(copy.deepcopy(t.model))
+    loss_fn = backpack.extend(type(t.loss_fn)(reduction=t.loss_fn.reduction))
     model.zero_grad()
     loss = loss_fn(model(t.X), t.y)
     with backpack.backpack(BatchGrad(), Variance(), SumGradSquared(), BatchL2Grad(), DiagGGNExact()):

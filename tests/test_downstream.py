@@ -85,5 +85,5 @@ def test_structured_methods_say_which_architectures_they_accept():
     with pytest.raises(TypeError, match="varpro needs"):
         minimize(obj, theta, "varpro")
     obj, theta = objective("rnn_last")
-    with pytest.raises(TypeError, match="KFAC supports Dense, Residual, Conv2d and Conv1d layers; layer 0 is Recurrent"):
+    with pytest.raises(TypeError, match="KFAC supports Dense, Residual, Conv2d and Conv1d layers; layer 0 is Recu"):
         minimize(obj, theta, "kfac")

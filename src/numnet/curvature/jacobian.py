@@ -65,7 +65,10 @@ def jacobian_operator(obj, theta=None, X=None):
 
 
 def transposed_jacobian_operator(obj, theta=None, X=None):
-    """Jᵀ, shape (p, n_samples · d_out): ``Jᵀ @ u`` is one ``vjp`` (curvlinops: ``TransposedJacobianLinearOperator``)."""
+    """Jᵀ, shape (p, n_samples · d_out): ``Jᵀ @ u`` is one ``vjp``.
+
+    curvlinops: ``TransposedJacobianLinearOperator``.
+    """
     return jacobian_operator(obj, theta, X).T
 
 

@@ -54,7 +54,7 @@ def _probes(rng, p, m, dtype, distribution):
 
 
 def _budget(n_matvecs, minimum, p, per_vector=None):
-    """``n_matvecs`` checked: at least ``minimum``; at most ``per_vector`` · p when the sketch has m/per_vector columns."""
+    """``n_matvecs`` checked: at least ``minimum``, and a sketch of m/per_vector columns at most p wide."""
     m = check_int(n_matvecs, "n_matvecs", minimum)
     if per_vector is not None and m // per_vector > p:
         raise ValueError(f"n_matvecs={m} sketches more than p = {p} columns; "
