@@ -126,7 +126,10 @@ def iter_per_sample_gradients(obj, theta=None, *, chunk_size=None):
     Each chunk is one forward pass (unless a Linearization covers all
     samples in one chunk: its pass is reused) and one backward pass through
     :func:`per_sample_vjp` with the cotangents u_n = ∇_{F_n} ℓ_n = m · gF_n
-    (gF, of the mean over the chunk's m samples, carries 1/m).
+    (gF, of the mean over the chunk's m samples, carries 1/m). A
+    :class:`~numnet.layers.Dropout` layer draws its mask for the shape of the
+    batch it sees, so with Dropout each chunk has its own mask; a chunk of
+    all samples (``chunk_size`` ≥ n) keeps the mask of the full objective.
     """
     lin = linearize(obj, theta)
     obj, n = lin.objective, lin.objective.n_samples
