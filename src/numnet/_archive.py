@@ -24,7 +24,10 @@ exactly that, checking in this order and stopping at the first failure:
 
 Nothing is ever decompressed or unpickled, and loading allocates no more than
 the file's size plus small constants. Every failure is a ``ValueError``
-saying that the file is not a readable numnet file, and why.
+saying that the file is not a readable numnet file, and why. An archive held
+in memory (bytes, e.g. an estimator's ``optimizer_state_``) is read the same
+way from a binary file object. :func:`json_depth` measures the nesting of
+JSON metadata before it is parsed, so no reader recurses deeper than it allows.
 """
 
 import io
@@ -37,7 +40,7 @@ from math import prod
 
 import numpy as np
 
-__all__ = ["Archive", "MAX_HEADER", "MAX_MEMBERS"]
+__all__ = ["Archive", "json_depth", "MAX_HEADER", "MAX_MEMBERS"]
 
 MAX_HEADER = 10_000
 """Longest ``.npy`` header text read (NumPy's own default limit)."""
@@ -53,6 +56,7 @@ _NPY_LENGTH = {(1, 0): "<H", (2, 0): "<I"}  # .npy version → format of its hea
 _READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 _UNSAFE_FLAGS = 0x1 | 0x8  # encrypted, sizes in a data descriptor after the data
 _CHUNK = 1 << 24
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _ERRORS = (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, SyntaxError, RecursionError,
            OverflowError, struct.error, zlib.error, zipfile.BadZipFile, NotImplementedError,
            RuntimeError, UnicodeDecodeError)
@@ -63,8 +67,12 @@ class Archive:
 
     Parameters
     ----------
-    path : Path
-        The file; every error is a ``ValueError`` naming it.
+    path : Path or binary file object
+        The file, or a seekable binary file object (``io.BytesIO``) holding
+        the archive, which is then closed with the archive.
+    name : str, optional
+        How errors name the archive (default: ``path``); every error is a
+        ``ValueError`` naming it.
 
     Attributes
     ----------
@@ -72,10 +80,10 @@ class Archive:
         Member names without ``.npy``.
     """
 
-    def __init__(self, path):
-        self.path = path
+    def __init__(self, path, name=None):
+        self.path = path if name is None else name
         with self._corrupt():
-            self._file = open(path, "rb")
+            self._file = path if hasattr(path, "seek") else open(path, "rb")
         try:
             with self._corrupt():
                 self._zip, self._members = _open(self._file)
@@ -141,6 +149,18 @@ class Archive:
 def _prefix_limit():
     """Most bytes before an array's data in a member: magic, version, header length, header."""
     return len(np.lib.format.MAGIC_PREFIX) + 2 + 4 + MAX_HEADER
+
+
+def json_depth(text, chunk=2**20):
+    """Deepest nesting of ``[`` and ``{`` outside JSON strings, without recursion and in bounded memory."""
+    codes = np.frombuffer(_JSON_STRING.sub('""', text).encode("utf-8"), dtype=np.uint8)
+    depth = deepest = 0
+    for start in range(0, codes.size, chunk):
+        part = codes[start:start + chunk]
+        steps = ((part == 91) | (part == 123)).astype(np.int32) - ((part == 93) | (part == 125))
+        levels = depth + np.cumsum(steps, dtype=np.int64)
+        deepest, depth = max(deepest, int(levels.max())), int(levels[-1])
+    return deepest
 
 
 # ------------------------------------------------------------------- structure

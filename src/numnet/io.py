@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from ._archive import Archive
+from ._archive import json_depth as _json_depth
 from ._files import atomic_path
 from ._validation import FLOAT_DTYPES
 from .architecture import from_json, to_json
@@ -52,7 +53,6 @@ _ARRAY_KINDS = "biufU"  # bool, integers, floats, unicode strings: never object 
 _DTYPE = re.compile(r"[<>|][biufU][1-9][0-9]{0,5}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _MAX_NDIM = 32
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 MAX_META = 16 * 2**20
 """Largest metadata (UTF-8 JSON bytes) :func:`load` reads and :func:`save` writes."""
 MAX_JSON_DEPTH = 200
@@ -308,18 +308,6 @@ def _check_meta_text(text, where):
     depth = _json_depth(text)
     if depth > MAX_JSON_DEPTH:
         raise ValueError(f"{where}: the metadata is nested {depth} deep; at most {MAX_JSON_DEPTH} is allowed")
-
-
-def _json_depth(text, chunk=2**20):
-    """Deepest nesting of ``[`` and ``{`` outside JSON strings, without recursion and in bounded memory."""
-    codes = np.frombuffer(_JSON_STRING.sub('""', text).encode("utf-8"), dtype=np.uint8)
-    depth = deepest = 0
-    for start in range(0, codes.size, chunk):
-        part = codes[start:start + chunk]
-        steps = ((part == 91) | (part == 123)).astype(np.int32) - ((part == 93) | (part == 125))
-        levels = depth + np.cumsum(steps, dtype=np.int64)
-        deepest, depth = max(deepest, int(levels.max())), int(levels[-1])
-    return deepest
 
 
 def _expect(found, wanted, what, path):

@@ -18,7 +18,14 @@ import numpy as np
 
 from .._validation import check_int, check_theta
 from .base import Iterate, Method, NoProgress, OptimizeResult, Status
-from .checkpoint import RunSnapshot, check_resumable, interrupts_as_keyboard, load_checkpoint, save_checkpoint
+from .checkpoint import (
+    RunSnapshot,
+    check_resumable,
+    checkpoint_record,
+    interrupts_as_keyboard,
+    load_checkpoint,
+    write_checkpoint,
+)
 from .methods import METHODS
 from .problem import Problem
 
@@ -51,19 +58,22 @@ def minimize(objective, theta0, method="lbfgs", *, callback=None, max_iter=100, 
         Stop when J_{k−1} − J_k ≤ ftol · max(1, |J_k|) (0 disables).
     max_time : float, optional
         Seconds, counting those before a ``resume``.
-    checkpoint : str or Path, optional
-        Write the run's full state there (atomically, ``.npz`` + JSON) every
-        ``checkpoint_every`` iterations, when the run ends, and on
-        KeyboardInterrupt — SIGINT, or SIGTERM, which raises
-        KeyboardInterrupt while the run has a checkpoint — before the
-        interrupt propagates; always the state after the last completed
-        iteration (step, history record and callback). Nothing is written
-        when the run stops before its first iteration (gtol met at the
-        start, ``max_iter=0``).
+    checkpoint : str, Path or callable, optional
+        Write the run's full state there (atomically, an archive of arrays +
+        JSON, :mod:`numnet.optim.checkpoint`) every ``checkpoint_every``
+        iterations, when the run ends, and on KeyboardInterrupt — SIGINT,
+        or SIGTERM, which raises KeyboardInterrupt while the run has a
+        checkpoint — before the interrupt propagates; always the state
+        after the last completed iteration (step, history record and
+        callback). A callable is called with the record (the ``dict``
+        :func:`~numnet.optim.checkpoint.read_checkpoint` returns) instead
+        of a file being written. Nothing is written when the run stops
+        before its first iteration (gtol met at the start, ``max_iter=0``).
     checkpoint_every : int, default=1
         Iterations between checkpoints.
-    resume : str or Path, optional
-        Continue the run saved in this checkpoint: method, options, number
+    resume : str, Path or dict, optional
+        Continue the run saved in this checkpoint file, or in a record a
+        ``checkpoint`` callable received: method, options, number
         of parameters, dtype and number of samples must match (ValueError
         otherwise). At a fixed thread count the continued run equals the
         uninterrupted one bit for bit (iterates, history, counters).
@@ -108,18 +118,23 @@ def _check_limits(max_iter, gtol, ftol, max_time):
 
 def _check_checkpointing(method, checkpoint, checkpoint_every, resume):
     """Types of the checkpoint arguments, a checkpointable method, a writable folder: before any work."""
-    for name, path in (("checkpoint", checkpoint), ("resume", resume)):
-        if path is not None and not isinstance(path, (str, os.PathLike)):
-            raise TypeError(f"{name} must be None or a path, got {path!r}")
+    for name, path, also in (("checkpoint", checkpoint, callable), ("resume", resume, _is_record)):
+        if path is not None and not (isinstance(path, (str, os.PathLike)) or also(path)):
+            kind = "a callable" if name == "checkpoint" else "a checkpoint record (dict)"
+            raise TypeError(f"{name} must be None, a path or {kind}, got {path!r}")
         if path is not None and not method.checkpointable:
             raise ValueError(f"{name}: method {method.name!r} keeps its state in a generator; "
                              "only a Method can be checkpointed")
     check_int(checkpoint_every, "checkpoint_every")
-    if checkpoint is not None:
+    if isinstance(checkpoint, (str, os.PathLike)):
         folder = Path(checkpoint).parent
         existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
         if not (existing.is_dir() and os.access(existing, os.W_OK)):
             raise ValueError(f"checkpoint={str(checkpoint)!r}: {str(existing)!r} is not a writable folder")
+
+
+def _is_record(value):
+    return isinstance(value, dict)
 
 
 class _Run:
@@ -145,14 +160,14 @@ class _Run:
         self.commit()
         return None
 
-    def resume(self, path, max_iter, gtol):
-        """Continue from the checkpoint at ``path``; a status when it already stops the run."""
-        meta = load_checkpoint(path)
+    def resume(self, source, max_iter, gtol):
+        """Continue from the checkpoint file or record ``source``; a status when it already stops the run."""
+        meta = source if _is_record(source) else load_checkpoint(source)
         check_resumable(meta, self.method, self.opts, self.problem, self.x0)
         best, last = meta["best"], meta["last"]
         self.best = Iterate(best["x"], best["fun"], None, best["step"], best["inner"], best["grad_norm"])
         self.last = Iterate(None, last["fun"], None, grad_norm=last["grad_norm"])
-        self.history = meta["history"]
+        self.history = list(meta["history"])
         counts = self.problem.counts
         counts.nfev, counts.ngev, counts.nhvp = meta["counts"]
         self.t0 = time.perf_counter() - meta["elapsed"]
@@ -239,7 +254,7 @@ class _Run:
 
 
 class _Saver:
-    """Writes the run's last completed iteration to ``path`` (once per iteration count)."""
+    """Writes the run's last completed iteration to ``path``, or hands it to it (once per iteration count)."""
 
     def __init__(self, path, every, run):
         self.path, self.every, self.run, self.saved = path, every, run, None
@@ -248,5 +263,9 @@ class _Saver:
         snap, run = self.run.committed, self.run
         if snap is None or snap.nit == self.saved:
             return
-        save_checkpoint(self.path, snap, run.method, run.opts, run.problem, run.x0)
+        record = checkpoint_record(snap, run.method, run.opts, run.problem, run.x0)
+        if callable(self.path):
+            self.path(record)
+        else:
+            write_checkpoint(self.path, record)
         self.saved = snap.nit
