@@ -11,7 +11,6 @@ from ..curvature.kfac import BIAS_MODES
 from ._checks import check_bool, check_choice, check_int, check_positive
 from .base import Iterate, Method
 from .krylov import CGResult
-from .levenberg_marquardt import _initial_mu
 from .newton import Damping, gain_ratio_step, newton_restore
 
 __all__ = ["KFACOptions", "KFACState", "kfac"]
@@ -133,6 +132,13 @@ def _network(problem):
         raise TypeError(f"kfac needs an Objective on a network of Dense and convolution layers, "
                         f"got {type(obj).__name__}")
     return net, loss
+
+
+def _initial_mu(lin, g, tau):
+    """μ₀ = τ · gᵀG g / gᵀg (levenberg-marquardt's start), a Rayleigh quotient of G (one product)."""
+    gg = float(np.dot(g, g))
+    scale = float(np.dot(g, lin.gnvp(g))) / gg if gg > 0 else 1.0
+    return tau * (scale if np.isfinite(scale) and scale > 0 else 1.0)
 
 
 def _init(problem, x, f, g, opts):
