@@ -7,7 +7,7 @@ from ..layers import Dense, Residual
 from ..losses import BinaryCrossEntropy
 from ._common import flat_layers, linearize, regularizer_matrix
 
-__all__ = ["per_sample_output_gradients", "loss_hessian_blocks", "outer_product_factor",
+__all__ = ["per_sample_output_gradients", "output_jacobians", "loss_hessian_blocks", "outer_product_factor",
            "outer_product_hessian", "outer_product_hessian_logistic"]
 
 
@@ -39,6 +39,16 @@ def per_sample_output_gradients(net, theta, X):
     theta = check_theta(theta, net.n_params)
     X = check_matrix(X, "X", net.d_in, dtype=theta.dtype)
     return _jacobians(net, theta, net.forward(theta, X)[1])
+
+
+def output_jacobians(lin):
+    """:func:`per_sample_output_gradients` at a linearization, reusing its forward pass.
+
+    ``lin`` is ``obj.at(theta)`` (or any object with its ``objective``,
+    ``theta`` and ``cache``); returns J of shape (n_samples, n_outputs, p)
+    for the objective's network, θ and X.
+    """
+    return _jacobians(lin.objective.net, lin.theta, lin.cache)
 
 
 def _jacobians(net, theta, cache):

@@ -76,7 +76,11 @@ def _tiny_over_eps(dtype):
 
 @dataclass
 class Iterate:
-    """What a method's step returns: the accepted point, its value and gradient."""
+    """What a method's step returns: the accepted point, its value and gradient.
+
+    ``info``, when given, is a dict of further history entries for this
+    iteration (plain data, e.g. ``{"solver": "dense"}``).
+    """
 
     x: np.ndarray
     fun: float
@@ -84,6 +88,7 @@ class Iterate:
     step: float = float("nan")
     inner: int = 0
     grad_norm: float | None = None
+    info: dict | None = None
 
     def __post_init__(self):
         if self.grad_norm is None:
@@ -147,12 +152,17 @@ class Method:
         network, no promise to drive ‖∇J‖ to zero.
     checkpointable : bool, default=True
         Whether the state is plain data that checkpoints can hold.
+    describe : callable, optional
+        ``describe(problem, opts, x0) -> str or None``: a note on how the
+        run proceeds (e.g. which linear solver), appended to the result's
+        message; it evaluates nothing.
     """
 
     def __init__(self, name, options, init, step, *, restore=None, check_problem=None, stochastic=False,
-                 needs_network=False, nonsmooth=False, checkpointable=True):
+                 needs_network=False, nonsmooth=False, checkpointable=True, describe=None):
         self.name, self.options, self.init, self.step = name, options, init, step
         self.checkpointable = checkpointable
+        self.describe = describe or (lambda problem, opts, x0: None)
         self.restore = restore or (lambda problem, state, opts: state)
         self.check_problem = check_problem or (lambda problem, opts: None)
         self.stochastic, self.needs_network, self.nonsmooth = stochastic, needs_network, nonsmooth

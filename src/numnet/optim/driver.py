@@ -143,6 +143,7 @@ class _Run:
     def __init__(self, problem, method, opts, callback, x0):
         self.problem, self.method, self.opts, self.callback, self.x0 = problem, method, opts, callback, x0
         self.history, self.message, self.state, self.committed = [], None, None, None
+        self.note = method.describe(problem, opts, x0)
         self.t0 = time.perf_counter()
 
     def start(self, max_iter, gtol):
@@ -218,6 +219,8 @@ class _Run:
             self.best = it
         rec = {"nit": len(self.history) + 1, "fun": it.fun, "grad_norm": it.grad_norm,
                "step": it.step, "inner": it.inner, "time": time.perf_counter() - self.t0}
+        if it.info:
+            rec.update(it.info)
         self.history.append(rec)
         if self.callback is None:
             return None
@@ -247,10 +250,11 @@ class _Run:
 
     def result(self, status, current=None):
         it = self.best if current is None else current
-        c = self.problem.counts
+        c, message = self.problem.counts, self.message or status.value
         return OptimizeResult(x=it.x, fun=it.fun, grad_norm=it.grad_norm, nit=len(self.history),
                               nfev=c.nfev, ngev=c.ngev, nhvp=c.nhvp, status=status,
-                              message=self.message or status.value, history=self.history)
+                              message=message if self.note is None else f"{message}; {self.note}",
+                              history=self.history)
 
 
 class _Saver:

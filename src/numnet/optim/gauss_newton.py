@@ -1,24 +1,40 @@
-"""Gauss-Newton-CG with a line search: method "gauss-newton"."""
+"""Gauss-Newton with a line search, dense or CG solves: method "gauss-newton"."""
 
 from typing import NamedTuple
 
 from ._checks import check_cg_options, check_int, check_non_negative, check_open_unit
 from .base import Iterate, Method
-from .newton import CG, accepted_state, gauss_newton as gn_product, line_search_step, newton_init, newton_restore
+from .dense import (DENSE_MAX_PARAMS, check_solver_options, check_solver_problem, describe_solver,
+                    gauss_newton_solver, solver_kind)
+from .newton import accepted_state, line_search_step, newton_init, newton_restore
 
 __all__ = ["GaussNewtonOptions", "gauss_newton"]
 
 
 class GaussNewtonOptions(NamedTuple):
-    """Gauss-Newton: CG on (G + damping·I) p = −g, then an Armijo line search.
+    """Gauss-Newton: solve (G + damping·D) p = −g, then an Armijo line search.
 
     **Options**
 
     damping : float, default=0.0
         Constant shift added to the Gauss-Newton matrix (≥ 0); a small
         value regularizes a rank-deficient G.
+    solver : {"auto", "dense", "cg"}, default="auto"
+        "dense" forms G (p × p) once per iteration and factorizes it
+        (:mod:`numnet.optim.dense`); "cg" solves matrix-free by truncated
+        CG; "auto" is "dense" when p ≤ ``dense_max_params`` and the
+        objective has a dense form (an Objective, or a FunctionObjective
+        with ``jac``), else "cg". The history's ``solver`` entry and the
+        result's message say which ran.
+    dense_max_params : int, default=500
+        Largest p for which "auto" picks the dense path (see
+        :class:`~numnet.optim.levenberg_marquardt.LevenbergMarquardtOptions`
+        for the measurement behind the default).
+    scaling : {"identity", "marquardt"}, default="identity"
+        D in the damping term: I, or Marquardt's diag(G) (dense path only;
+        only used when damping > 0).
     max_cg : int, default=50
-        Maximum Gauss-Newton products per iteration.
+        Maximum Gauss-Newton products per iteration (CG path).
     forcing_power, max_forcing : float, default=0.5, 0.5
         CG stops when its relative residual is below
         min(max_forcing, ‖g‖^forcing_power).
@@ -33,16 +49,22 @@ class GaussNewtonOptions(NamedTuple):
     Jᵀ ∇²E J + Σ ∇²F_ij ∇E_ij; the second term can be indefinite and is
     small near a good fit, so it is dropped, leaving the positive
     semi-definite G = Jᵀ ∇²E J (+ λ∇²R) (note 004, outer-product
-    approximation). ``lin.gnvp`` composes G v from one ``jvp`` and one
-    ``vjp`` of a single linearization per iteration; CG
+    approximation). On the CG path ``lin.gnvp`` composes G v from one
+    ``jvp`` and one ``vjp`` of a single linearization per iteration and CG
     (:func:`~numnet.optim.krylov.truncated_cg`) solves G p = −g inexactly;
-    Nocedal & Wright §10.3 (Gauss-Newton with a line search), Armijo from
-    t = 1 (Algorithm 3.1), rejecting non-finite values and gradients. The
-    step is :func:`~numnet.optim.newton.line_search_step` with the curvature
-    :func:`~numnet.optim.newton.gauss_newton`.
+    on the dense path G is formed from the per-sample Jacobians and the
+    system solved by Cholesky, or — when G + damping·D is (nearly)
+    singular — by its eigendecomposition with the minimum-norm solution
+    (the Gauss-Newton step of the linear least-squares problem
+    min ‖R p + r‖). Nocedal & Wright §10.3 (Gauss-Newton with a line
+    search), Armijo from t = 1 (Algorithm 3.1), rejecting non-finite values
+    and gradients. The step is :func:`~numnet.optim.newton.line_search_step`.
     """
 
     damping: float = 0.0
+    solver: str = "auto"
+    dense_max_params: int = DENSE_MAX_PARAMS
+    scaling: str = "identity"
     max_cg: int = 50
     forcing_power: float = 0.5
     max_forcing: float = 0.5
@@ -51,21 +73,35 @@ class GaussNewtonOptions(NamedTuple):
 
     def check(self):
         check_non_negative(self.damping, "damping")
+        check_solver_options(self.solver, self.dense_max_params, self.scaling)
         check_cg_options(self.max_cg, self.forcing_power, self.max_forcing)
         check_open_unit(self.c1, "c1")
         check_int(self.max_backtracks, "max_backtracks", minimum=0)
 
 
+def _check_problem(problem, opts):
+    n_params = getattr(problem.objective, "n_params", None)
+    if n_params is not None:
+        check_solver_problem(problem, n_params, opts)
+
+
 def _init(problem, x, f, g, opts):
-    return newton_init(problem, x, f, g)
+    check_solver_problem(problem, x.size, opts)
+    return newton_init(problem, x, f, g, solver=gauss_newton_solver(problem, x.size, opts))
+
+
+def _restore(problem, state, opts):
+    return newton_restore(problem, state, opts, gauss_newton_solver(problem, state.x.size, opts))
 
 
 def _step(problem, state, opts):
-    solver = CG(gn_product, opts.max_cg, opts.forcing_power, opts.max_forcing)
+    solver = gauss_newton_solver(problem, state.x.size, opts)
     lin, t, inner = line_search_step(problem, state, solver, damping=opts.damping, c1=opts.c1,
                                      max_backtracks=opts.max_backtracks)
     state = accepted_state(lin)
-    return state, Iterate(state.x, state.f, state.g, step=t, inner=inner)
+    return state, Iterate(state.x, state.f, state.g, step=t, inner=inner,
+                          info={"solver": solver_kind(problem, state.x.size, opts)})
 
 
-gauss_newton = Method("gauss-newton", GaussNewtonOptions, _init, _step, restore=newton_restore)
+gauss_newton = Method("gauss-newton", GaussNewtonOptions, _init, _step, restore=_restore,
+                      check_problem=_check_problem, describe=describe_solver)

@@ -1,4 +1,4 @@
-"""Levenberg–Marquardt with CG and Nielsen's damping rule: method "levenberg-marquardt"."""
+"""Levenberg–Marquardt with Nielsen's damping rule, dense or CG solves: method "levenberg-marquardt"."""
 
 from typing import NamedTuple
 
@@ -6,32 +6,49 @@ import numpy as np
 
 from ._checks import check_cg_options, check_positive
 from .base import Iterate, Method
-from .newton import CG, Damping, accepted_state, gain_ratio_step, gauss_newton, newton_init, newton_restore
+from .dense import (DENSE_MAX_PARAMS, check_solver_options, check_solver_problem, describe_solver,
+                    gauss_newton_solver, solver_kind)
+from .newton import Damping, accepted_state, gain_ratio_step, newton_init, newton_restore
 
 __all__ = ["LevenbergMarquardtOptions", "levenberg_marquardt"]
 
 
 class LevenbergMarquardtOptions(NamedTuple):
-    """Levenberg–Marquardt: CG on (G + μI) p = −g with μ adapted by the gain ratio.
+    """Levenberg–Marquardt: solve (G + μD) p = −g with μ adapted by the gain ratio.
 
     **Options**
 
     mu0 : float, optional
-        Initial damping μ₀; by default τ · gᵀG g / gᵀg at the start.
+        Initial damping μ₀; by default τ · gᵀG g / gᵀg at the start (τ with
+        ``scaling="marquardt"``, where D^-½ G D^-½ has a unit diagonal).
     tau : float, default=1e-3
         Scale of the default μ₀ (small: start close to Gauss-Newton).
     max_mu : float, default=1e16
         Give up (``NoProgress``) when μ exceeds this.
+    solver : {"auto", "dense", "cg"}, default="auto"
+        "dense" forms G (p × p) once per iteration and factorizes it
+        (:mod:`numnet.optim.dense`: Cholesky per μ, one eigendecomposition
+        serving a run of rejected steps); "cg" solves matrix-free by
+        truncated CG; "auto" is "dense" when p ≤ ``dense_max_params`` and
+        the objective has a dense form (an Objective, or a
+        FunctionObjective with ``jac``), else "cg". The history's
+        ``solver`` entry and the result's message say which ran.
+    dense_max_params : int, default=500
+        Largest p for which "auto" picks the dense path (see Notes).
+    scaling : {"identity", "marquardt"}, default="identity"
+        D: I (Levenberg), or Marquardt's diag(G) (dense path only), which
+        makes the steps invariant to a rescaling of the parameters.
     max_cg : int, default=50
-        Maximum Gauss-Newton products per iteration.
+        Maximum Gauss-Newton products per iteration (CG path).
     forcing_power, max_forcing : float, default=0.5, 0.5
         CG relative tolerance min(max_forcing, ‖g‖^forcing_power).
 
     Notes
     -----
     Note 004, outer-product ("Levenberg–Marquardt") approximation of the
-    Hessian, G = Jᵀ ∇²E J (+ λ∇²R), via ``lin.gnvp`` of one linearization
-    per iteration. The step solves (G + μI) p = −g by CG; the gain ratio
+    Hessian, G = Jᵀ ∇²E J (+ λ∇²R), of one linearization per iteration.
+    The step solves (G + μD) p = −g, by CG on ``lin.gnvp`` or by a
+    factorization of the formed G; the gain ratio
     ρ = (f(x) − f(x + p)) / (−gᵀp − ½ pᵀG p) accepts the step when ρ > 0
     and updates μ by Nielsen's rule (Madsen, Nielsen & Tingleff, *Methods
     for Non-Linear Least Squares Problems*, 2004, Algorithm 3.16; Nocedal &
@@ -39,17 +56,28 @@ class LevenbergMarquardtOptions(NamedTuple):
     ν ← 2ν on failure. A trial with a NaN or ±inf value or gradient is a
     failure. Large μ gives short gradient steps, small μ Gauss-Newton steps.
     The step is :func:`~numnet.optim.newton.gain_ratio_step` with the region
-    :class:`~numnet.optim.newton.Damping` (μ, ν in the state).
+    :class:`~numnet.optim.newton.Damping` (μ, ν in the state). Geodesic
+    acceleration is not implemented.
+
+    The default ``dense_max_params=500`` is measured (one thread, float64,
+    ``benchmarks/dense_threshold.py``): on 1-h-h-1 tanh networks over n
+    samples, a dense iteration (Jacobian, G, Cholesky) costs less than a
+    CG iteration when p is below about 500 for n between 200 and 5000,
+    and the dense steps are exact, so they also need fewer iterations.
     """
 
     mu0: float | None = None
     tau: float = 1e-3
     max_mu: float = 1e16
+    solver: str = "auto"
+    dense_max_params: int = DENSE_MAX_PARAMS
+    scaling: str = "identity"
     max_cg: int = 50
     forcing_power: float = 0.5
     max_forcing: float = 0.5
 
     def check(self):
+        check_solver_options(self.solver, self.dense_max_params, self.scaling)
         check_cg_options(self.max_cg, self.forcing_power, self.max_forcing)
         check_positive(self.tau, "tau")
         check_positive(self.max_mu, "max_mu")
@@ -57,25 +85,39 @@ class LevenbergMarquardtOptions(NamedTuple):
             check_positive(self.mu0, "mu0")
 
 
-def _initial_mu(lin, g, tau):
-    """μ₀ = τ · gᵀG g / gᵀg, a Rayleigh quotient standing in for max diag(G) (one product)."""
+def _initial_mu(lin, g, tau, scaling="identity"):
+    """μ₀ = τ · gᵀG g / gᵀg, a Rayleigh quotient standing in for max diag(G) (one product); τ when scaled."""
+    if scaling != "identity":
+        return tau
     gg = float(np.dot(g, g))
     scale = float(np.dot(g, lin.gnvp(g))) / gg if gg > 0 else 1.0
     return tau * (scale if np.isfinite(scale) and scale > 0 else 1.0)
 
 
+def _check_problem(problem, opts):
+    n_params = getattr(problem.objective, "n_params", None)
+    if n_params is not None:
+        check_solver_problem(problem, n_params, opts)
+
+
 def _init(problem, x, f, g, opts):
-    state = newton_init(problem, x, f, g)
-    mu = _initial_mu(state.lin, g, opts.tau) if opts.mu0 is None else opts.mu0
+    check_solver_problem(problem, x.size, opts)
+    state = newton_init(problem, x, f, g, solver=gauss_newton_solver(problem, x.size, opts))
+    mu = _initial_mu(state.lin, g, opts.tau, opts.scaling) if opts.mu0 is None else opts.mu0
     return state._replace(region=Damping(mu, 2.0, opts.max_mu))
 
 
+def _restore(problem, state, opts):
+    return newton_restore(problem, state, opts, gauss_newton_solver(problem, state.x.size, opts))
+
+
 def _step(problem, state, opts):
-    solver = CG(gauss_newton, opts.max_cg, opts.forcing_power, opts.max_forcing)
+    solver = gauss_newton_solver(problem, state.x.size, opts)
     lin, sol, region = gain_ratio_step(problem, state, solver)
     state = accepted_state(lin, region)
-    return state, Iterate(state.x, state.f, state.g, step=float(np.linalg.norm(sol.p)), inner=sol.n_iter)
+    return state, Iterate(state.x, state.f, state.g, step=float(np.linalg.norm(sol.p)), inner=sol.n_iter,
+                          info={"solver": solver_kind(problem, state.x.size, opts)})
 
 
-levenberg_marquardt = Method("levenberg-marquardt", LevenbergMarquardtOptions, _init, _step,
-                             restore=newton_restore)
+levenberg_marquardt = Method("levenberg-marquardt", LevenbergMarquardtOptions, _init, _step, restore=_restore,
+                             check_problem=_check_problem, describe=describe_solver)

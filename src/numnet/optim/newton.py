@@ -18,10 +18,15 @@ the R-operator), :func:`gauss_newton` (``lin.gnvp``), or one returning
 
 Solver protocol: ``solver.solve(lin, g, damping=0.0, radius=None)`` returns
 a :class:`~numnet.optim.krylov.CGResult`-like ``(p, Ap, n_iter, status)``
-with ``Ap`` the curvature (+ damping) times p. :class:`CG` is truncated CG
+with ``Ap`` the curvature (+ damping·I) times p. :class:`CG` is truncated CG
 (Steihaug-CG when ``radius`` is given) to the forcing tolerance
-η = min(max_forcing, ‖g‖^forcing_power); a dense factorization can answer
-the same call.
+η = min(max_forcing, ‖g‖^forcing_power); :class:`~numnet.optim.dense.Direct`
+answers the same call by factorizing a dense Gauss-Newton matrix. A solver
+that works on its own kind of linearization also defines
+``wrap(problem, lin, grad)`` (make one from ``problem.at(x)`` with a known
+gradient), ``point(problem, x)`` (one at a trial point, None when not
+finite; default :func:`try_point`) and ``usable(lin)`` (may a trial with
+ρ high enough be accepted; default: yes, :func:`try_point` has checked).
 """
 
 from typing import Callable, NamedTuple
@@ -222,14 +227,19 @@ class TrustRegion(NamedTuple):
             raise NoProgress(f"trust radius fell below min_radius={self.min_radius:g}")
 
 
-def newton_init(problem, x, f, g, region=None):
-    """The first state: one linearization at x (a forward pass)."""
-    return NewtonState(x, f, g, problem.at(x), region)
+def newton_init(problem, x, f, g, region=None, solver=None):
+    """The first state: one linearization at x (a forward pass), in the form ``solver`` works on."""
+    return NewtonState(x, f, g, _wrap(solver, problem, problem.at(x), g), region)
 
 
-def newton_restore(problem, state, opts):
+def newton_restore(problem, state, opts, solver=None):
     """Rebuild the linearization of a state read from a checkpoint (not counted again)."""
-    return state._replace(lin=problem.restore(state.x))
+    return state._replace(lin=_wrap(solver, problem, problem.restore(state.x), state.g))
+
+
+def _wrap(solver, problem, lin, grad):
+    wrap = getattr(solver, "wrap", None)
+    return lin if wrap is None else wrap(problem, lin, grad)
 
 
 def accepted_state(lin, region=None):
@@ -241,7 +251,7 @@ def line_search_step(problem, state, solver, *, damping=0.0, c1=1e-4, max_backtr
     """Solve (C + damping·I) p = −g, then Armijo from t = 1: returns (accepted linearization, t, products)."""
     sol = solver.solve(state.lin, state.g, damping=damping)
     t, lin = descent_step(problem, state.x, state.f, state.g, sol.p, c1=c1, max_backtracks=max_backtracks)
-    return lin, t, sol.n_iter
+    return _wrap(solver, problem, lin, lin.grad), t, sol.n_iter
 
 
 def gain_ratio_step(problem, state, solver):
@@ -249,14 +259,18 @@ def gain_ratio_step(problem, state, solver):
 
     Each trial solves with the region's damping or radius, evaluates
     ρ = :func:`gain_ratio` of the actual and the region's predicted decrease
-    (a non-finite trial has ρ = −∞), updates the region from ρ, and — when
-    rejected — lets the region raise ``NoProgress`` if it is exhausted.
+    (a non-finite trial has ρ = −∞, also one the solver finds unusable when
+    ρ would accept it), updates the region from ρ, and — when rejected —
+    lets the region raise ``NoProgress`` if it is exhausted.
     """
     region = state.region
+    point, usable = getattr(solver, "point", None), getattr(solver, "usable", None)
     while True:
         sol = region.solve(solver, state.lin, state.g)
-        trial = try_point(problem, state.x + sol.p)
+        trial = try_point(problem, state.x + sol.p) if point is None else point(problem, state.x + sol.p)
         rho = gain_ratio(state.f, trial, region.predicted(state.g, sol))
+        if usable is not None and region.accepts(rho) and not usable(trial):
+            rho = -np.inf
         accepted, region = region.accepts(rho), region.update(rho, sol)
         if accepted:
             return trial, sol, region

@@ -1,0 +1,358 @@
+"""Dense Gauss-Newton for small p: the p × p matrix of one linearization, damped solves by factorization.
+
+The matrix-free path (:class:`~numnet.optim.newton.CG`) spends up to
+``max_cg`` Gauss-Newton products per iteration and solves inexactly. For a
+network of a few hundred parameters it is cheaper to form the Gauss-Newton
+matrix once per linearization and solve every damped system exactly
+(Hagan & Menhaj 1994, Levenberg–Marquardt for networks; Madsen, Nielsen &
+Tingleff 2004, §3.2; Nocedal & Wright §10.3). In code notation (samples as
+rows), with J_n = ∂F_n/∂θ (n_outputs × p, from
+:func:`~numnet.curvature.outer.output_jacobians`) and B_n = ∇²_{F_n}E:
+
+- squared error, E = (1/n) Σ ½‖F_n − Y_n‖²: the residual r = (F − Y)/√n
+  has the Jacobian R = J/√n (n·n_outputs rows), G = RᵀR, g = Rᵀr;
+- any other loss: B_n = L_n L_nᵀ (L_n = Q_n Λ_n^½ from B_n = Q_n Λ_n Q_nᵀ,
+  rounding negatives clipped), R stacks the rows L_nᵀ J_n, so
+  G = RᵀR = Σ_n J_nᵀ B_n J_n; g = Σ_n J_nᵀ ∇_{F_n}E from the same J (no
+  backward pass);
+- the regularizer: Tikhonov adds λ·mask to the diagonal of G (the rows
+  √λ e_jᵀ of the stacked factor) and λ θ ⊙ mask to g; any other smooth one
+  its Hessian, column by column from ``hvp``;
+- :class:`~numnet.optim.problem.FunctionObjective` with ``jac=``: R = jac(x),
+  G = RᵀR (its ``gnvp``).
+
+G = RᵀR costs O(n·n_outputs·p²). When J would hold more than
+:data:`CHUNK_ENTRIES` numbers it is built in row chunks, each with its own
+forward pass (not for networks with Dropout, whose masks depend on the
+number of rows).
+
+The damped system (G + μD) p = −g, D = I (``scaling="identity"``) or
+Marquardt's D = diag(G) floored at ε·max diag(G) (``"marquardt"``), is
+solved
+
+- by Cholesky of G + μD (p³/3 flops) for the first
+  :data:`CHOLESKY_SOLVES` solves at one linearization, unless it fails or
+  its pivots show a condition number above 1/(p ε);
+- otherwise by the eigendecomposition D^-½ G D^-½ = V Λ Vᵀ, computed once
+  per linearization, after which every μ costs O(p²):
+  p = −D^-½ V (Λ + μ)⁺ Vᵀ D^-½ g, eigenvalues of Λ + μ below
+  p ε max(Λ + μ) dropped (the minimum-norm solution when G + μD is
+  singular). A run of rejected Levenberg–Marquardt steps thus pays one
+  eigendecomposition, not one factorization per retry.
+
+The result's ``Ap`` is G p + μ p whatever D is: what
+:class:`~numnet.optim.newton.Damping` subtracts μ p from to get the model's
+curvature term.
+"""
+
+from typing import NamedTuple
+
+import numpy as np
+import scipy.linalg
+
+from .._validation import check_int
+from ..curvature.outer import loss_hessian_blocks, output_jacobians, per_sample_output_gradients
+from ..layers.dropout import has_dropout
+from ..losses import LeastSquares
+from ..objective import Objective
+from ..regularizers import Tikhonov
+from ._checks import check_choice
+from .base import NoProgress
+from .krylov import CGResult
+from .newton import CG, gauss_newton
+from .problem import FunctionObjective
+
+__all__ = ["DenseLinearization", "Direct", "solve_damped", "gauss_newton_system", "dense_available",
+           "gauss_newton_solver", "solver_kind", "check_solver_options", "check_solver_problem",
+           "describe_solver", "SOLVERS", "SCALINGS", "DENSE_MAX_PARAMS", "CHUNK_ENTRIES", "CHOLESKY_SOLVES"]
+
+SOLVERS = ("auto", "dense", "cg")
+SCALINGS = ("identity", "marquardt")
+#: Largest p for which ``solver="auto"`` picks the dense path (measured; see the methods' docstrings).
+DENSE_MAX_PARAMS = 500
+#: Largest Jacobian (n_samples · n_outputs · p numbers) built in one piece.
+CHUNK_ENTRIES = 2**22
+#: Cholesky factorizations tried at one linearization before its eigendecomposition serves every μ.
+CHOLESKY_SOLVES = 2
+
+
+class DenseLinearization:
+    """A linearization with its dense Gauss-Newton matrix and gradient, both built on first use.
+
+    Parameters
+    ----------
+    lin : linearization
+        ``problem.at(x)`` of an :class:`~numnet.objective.Objective` or a
+        :class:`~numnet.optim.problem.FunctionObjective` with ``jac``.
+    counts : Counts, optional
+        Where a gradient computed here from the Jacobian is counted.
+    grad : ndarray, optional
+        The gradient at ``lin.theta`` when it is already known.
+
+    Attributes
+    ----------
+    theta, value, grad : the point, J(θ) and ∇J(θ)
+    matrix : ndarray of shape (p, p)
+        G = Σ_n J_nᵀ B_n J_n + λ∇²R (see the module notes).
+    n_solves : int
+        Damped solves made with this linearization so far.
+    """
+
+    def __init__(self, lin, counts=None, grad=None):
+        self.lin, self.theta, self.value = lin, lin.theta, lin.value
+        self._counts, self._grad, self._G = counts, grad, None
+        self._scales, self._eigen, self.n_solves = {}, {}, 0
+
+    @property
+    def grad(self):
+        if self._grad is None:
+            self._build()
+        return self._grad
+
+    @property
+    def matrix(self):
+        if self._G is None:
+            self._build()
+        return self._G
+
+    def gnvp(self, v):
+        """G v with the formed matrix."""
+        return self.matrix @ v
+
+    def usable(self):
+        """Whether the gradient and the matrix are finite (a trial point may be accepted)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return bool(np.isfinite(self.grad).all() and np.isfinite(self.matrix).all())
+
+    def scale(self, scaling):
+        """The diagonal D of the damping term, or None for the identity."""
+        if scaling == "identity":
+            return None
+        if scaling not in self._scales:
+            d = np.diagonal(self.matrix).copy()
+            top = float(d.max()) if d.size else 0.0
+            self._scales[scaling] = np.maximum(d, np.finfo(d.dtype).eps * top) if top > 0 else np.ones_like(d)
+        return self._scales[scaling]
+
+    def eigen(self, scaling):
+        """``(Λ, V)`` of D^-½ G D^-½, computed once per scaling."""
+        if scaling not in self._eigen:
+            d, G = self.scale(scaling), self.matrix
+            if d is not None:
+                s = 1 / np.sqrt(d)
+                G = G * s[:, None] * s[None, :]
+            try:
+                self._eigen[scaling] = np.linalg.eigh(G)
+            except np.linalg.LinAlgError as exc:
+                raise NoProgress(f"the Gauss-Newton matrix has no eigendecomposition: {exc}") from None
+        return self._eigen[scaling]
+
+    def _build(self):
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._G, g = gauss_newton_system(self.lin, need_grad=self._grad is None)
+        if self._grad is None:
+            self._grad = g if g is not None else self.lin.grad
+            if g is not None and self._counts is not None:
+                self._counts.ngev += 1
+
+
+def gauss_newton_system(lin, need_grad=True):
+    """``(G, g)`` at a linearization: the dense Gauss-Newton matrix and, when asked, the gradient.
+
+    ``g`` is None when not asked for, or when the objective computes it
+    itself (a :class:`~numnet.optim.problem.FunctionObjective`).
+    """
+    obj = lin.objective
+    if isinstance(obj, FunctionObjective):
+        R = np.asarray(obj.jac(lin.theta), dtype=lin.theta.dtype)
+        return R.T @ R, None
+    G, g = _network_system(lin, need_grad)
+    if obj.regularizer is not None:
+        _add_regularizer(G, g, obj.regularizer, lin.theta)
+    return G, g
+
+
+def _network_system(lin, need_grad):
+    """Σ over row chunks of RᵀR and Jᵀ∇_F E (module notes), without the regularizer."""
+    obj = lin.objective
+    n, p = obj.n_samples, obj.n_params
+    G, g = None, np.zeros(p, dtype=lin.theta.dtype) if need_grad else None
+    for rows in _row_chunks(n, lin.F.shape[1] * p, obj.net):
+        J = output_jacobians(lin) if rows is None else per_sample_output_gradients(obj.net, lin.theta, obj.X[rows])
+        part = slice(None) if rows is None else rows
+        if need_grad:
+            g += J.reshape(-1, p).T @ lin.gF[part].ravel()
+        piece = _gram(obj.loss, lin.F[part], obj.Y[part], J, n)
+        if G is None:
+            G = piece
+        else:
+            G += piece
+    return G, g
+
+
+def _row_chunks(n, entries_per_row, net):
+    """``[None]`` (all rows, the kept forward pass) or slices of rows holding at most CHUNK_ENTRIES numbers."""
+    size = max(1, CHUNK_ENTRIES // max(entries_per_row, 1))
+    if n <= size or has_dropout(net):  # has_dropout walks the network: only asked when chunks are needed
+        return [None]
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def _gram(loss, F, Y, J, n):
+    """RᵀR for the rows of F (of n in all): J/√n for squared error, L_nᵀ J_n otherwise."""
+    p = J.shape[2]
+    if isinstance(loss, LeastSquares):
+        Jf = J.reshape(-1, p)
+        return (Jf.T @ Jf) * (1.0 / n)
+    B = loss_hessian_blocks(loss, F, Y) * (F.shape[0] / n)  # the blocks of a mean over the chunk, rescaled
+    lam, Q = np.linalg.eigh(B)
+    R = (np.sqrt(np.maximum(lam, 0))[:, :, None] * (Q.transpose(0, 2, 1) @ J)).reshape(-1, p)
+    return R.T @ R
+
+
+def _add_regularizer(G, g, reg, theta):
+    """G += λ∇²R (diagonal for Tikhonov; none for a non-smooth one), g += λ∇R, in place."""
+    p = theta.size
+    if isinstance(reg, Tikhonov):
+        G.flat[:: p + 1] += reg.hvp(theta, np.ones_like(theta))
+    elif getattr(reg, "smooth", True):
+        e = np.zeros_like(theta)
+        for j in range(p):
+            e[j] = 1
+            G[:, j] += reg.hvp(theta, e)
+            e[j] = 0
+    if g is not None:
+        g += reg.grad(theta)
+
+
+def solve_damped(lin, g, mu, scaling="identity"):
+    """Solve (G + μD) p = −g at a :class:`DenseLinearization` (module notes); a ``CGResult`` with Ap = Gp + μp."""
+    G, d = lin.matrix, lin.scale(scaling)
+    lin.n_solves += 1
+    p = _cholesky_solve(G, d, mu, g) if lin.n_solves <= CHOLESKY_SOLVES else None
+    if p is None:
+        p = _eigen_solve(lin.eigen(scaling), d, mu, g)
+    return CGResult(p, G @ p + mu * p, 0, "direct")
+
+
+def _cholesky_solve(G, d, mu, g):
+    """−(G + μD)⁻¹ g by Cholesky; None when it fails or its pivots show cond > 1/(p ε)."""
+    A = G.copy(order="F")
+    A.flat[:: A.shape[0] + 1] += mu if d is None else mu * d
+    potrf, potrs = _lapack(A.dtype)
+    c, info = potrf(A, lower=1, overwrite_a=1, clean=0)
+    pivots = np.abs(np.diagonal(c))
+    if info != 0 or not pivots.min() ** 2 > A.shape[0] * np.finfo(A.dtype).eps * pivots.max() ** 2:
+        return None
+    return -potrs(c, g, lower=1)[0]
+
+
+_LAPACK = {}
+
+
+def _lapack(dtype):
+    """LAPACK's Cholesky factorization and solve for ``dtype`` (looked up once)."""
+    if dtype not in _LAPACK:
+        _LAPACK[dtype] = scipy.linalg.get_lapack_funcs(("potrf", "potrs"), dtype=dtype)
+    return _LAPACK[dtype]
+
+
+def _eigen_solve(eigen, d, mu, g):
+    """−D^-½ V (Λ + μ)⁺ Vᵀ D^-½ g, eigenvalues below p ε max(Λ + μ) dropped."""
+    lam, V = eigen
+    s = None if d is None else 1 / np.sqrt(d)
+    w = lam + mu
+    keep = w > lam.size * np.finfo(lam.dtype).eps * max(float(w.max()), 0.0)
+    coef = np.where(keep, V.T @ (g if s is None else g * s) / np.where(keep, w, 1), 0)
+    p = -(V @ coef)
+    return p if s is None else p * s
+
+
+class Direct(NamedTuple):
+    """The dense solver of the Newton driver: exact solves of (G + damping·D) p = −g.
+
+    Works on :class:`DenseLinearization` s, which it makes itself:
+    :meth:`point` at a trial point (value only; the Jacobian, G and the
+    gradient on first use, i.e. only for an accepted step), :meth:`wrap`
+    around a linearization the driver already has.
+    """
+
+    scaling: str = "identity"
+
+    def solve(self, lin, g, damping=0.0, radius=None):
+        if radius is not None:
+            raise ValueError("the dense solver solves damped systems; radius must be None")
+        return solve_damped(lin, g, damping, self.scaling)
+
+    def point(self, problem, x):
+        """The linearization at a trial x, None when x or its value is not finite."""
+        if not np.isfinite(x).all():
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):
+            lin = problem.at(x)
+            ok = np.isfinite(lin.value)
+        return DenseLinearization(lin, problem.counts) if ok else None
+
+    def wrap(self, problem, lin, grad=None):
+        return DenseLinearization(lin, problem.counts, grad)
+
+    def usable(self, lin):
+        return lin.usable()
+
+
+# ------------------------------------------------------------------ choosing the path
+
+def check_solver_options(solver, dense_max_params, scaling):
+    """Validate the options ``solver``, ``dense_max_params`` and ``scaling`` (errors name them)."""
+    check_choice(solver, "solver", SOLVERS)
+    check_int(dense_max_params, "dense_max_params", minimum=0)
+    check_choice(scaling, "scaling", SCALINGS)
+    if solver == "cg" and scaling != "identity":
+        raise ValueError(f"scaling={scaling!r} needs the dense solver, got solver='cg'")
+
+
+def dense_available(objective):
+    """Whether the dense path can form G: an Objective, or a FunctionObjective with ``jac``."""
+    return isinstance(objective, Objective) or (isinstance(objective, FunctionObjective)
+                                                 and objective.jac is not None)
+
+
+def solver_kind(problem, n_params, opts):
+    """"dense" or "cg": ``opts.solver``, or for "auto" dense when available and p ≤ ``dense_max_params``."""
+    if opts.solver != "auto":
+        return opts.solver
+    return "dense" if n_params <= opts.dense_max_params and dense_available(problem.objective) else "cg"
+
+
+def check_solver_problem(problem, n_params, opts):
+    """ValueError naming ``solver`` or ``scaling`` when the objective or p rules the asked path out."""
+    if opts.solver == "dense" and not dense_available(problem.objective):
+        raise ValueError(f"solver='dense' needs an Objective or a FunctionObjective with jac=, got "
+                         f"{type(problem.objective).__name__}")
+    if opts.scaling != "identity" and solver_kind(problem, n_params, opts) == "cg":
+        raise ValueError(f"scaling={opts.scaling!r} needs the dense solver, but solver='auto' chose CG "
+                         f"({_why(problem, n_params, opts)}); pass solver='dense'")
+
+
+def gauss_newton_solver(problem, n_params, opts, curvature=gauss_newton):
+    """The solver a Gauss-Newton method uses: :class:`Direct` or matrix-free :class:`~numnet.optim.newton.CG`."""
+    if solver_kind(problem, n_params, opts) == "dense":
+        return Direct(opts.scaling)
+    return CG(curvature, opts.max_cg, opts.forcing_power, opts.max_forcing)
+
+
+def describe_solver(problem, opts, x0):
+    """The note in the result's message: which linear solver runs, and why."""
+    p = x0.size
+    if solver_kind(problem, p, opts) == "dense":
+        return f"linear solver: dense ({p} × {p} Gauss-Newton matrix, factorized; {_why(problem, p, opts)})"
+    return f"linear solver: cg (matrix-free, at most max_cg={opts.max_cg} products; {_why(problem, p, opts)})"
+
+
+def _why(problem, p, opts):
+    if opts.solver != "auto":
+        return f"solver={opts.solver!r}"
+    if not dense_available(problem.objective):
+        return f"no dense form for a {type(problem.objective).__name__}"
+    sign = "≤" if p <= opts.dense_max_params else ">"
+    return f"p = {p} {sign} dense_max_params = {opts.dense_max_params}"
