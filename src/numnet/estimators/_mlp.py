@@ -38,6 +38,7 @@ from ._params import (
     Sizes,
     check_params,
 )
+from ._warm import keep_run, previous_run, restore_monitor
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -65,7 +66,7 @@ _COMMON = {
 }
 
 _FITTED = ("theta_", "n_features_in_", "feature_names_in_", "n_outputs_", "n_iter_", "loss_curve_",
-           "loss_", "validation_scores_", "best_validation_score_")
+           "loss_", "validation_scores_", "best_validation_score_", "optimizer_state_")
 
 
 def _is_stochastic(solver):
@@ -99,44 +100,65 @@ class _BaseMLP(NetworkEstimatorMixin, BaseEstimator):
         X, y = validate(self, X, y, reset=not resume, **self._y_checks)
         Y, loss, codes = self._targets(y, resume, classes)
         net = self._network()
-        X = X.astype(self.theta_.dtype, copy=False) if resume else X
-        rng = rng_from(self.random_state)
-        if resume:  # a new shuffling seed for every epoch of partial_fit / warm start
-            rng = np.random.default_rng([int(rng.integers(2**31 - 1)), self.n_iter_])
-        if resume and self.theta_.shape[0] != net.n_params:
-            raise ValueError(f"warm_start/partial_fit needs the architecture of the previous fit "
-                             f"({self.theta_.shape[0]} parameters), but the parameters now give {net.n_params}")
-        theta0 = self.theta_ if resume else net.init(rng, X.dtype, self._init_scheme())
-        obj, score = self._objective(net, loss, X, Y, codes, rng, use_val=not incremental)
-        result, monitor = self._minimize(obj, theta0, score, rng, incremental)
-        self._store(obj, result, monitor, resume)
+        if resume:
+            X = X.astype(self.theta_.dtype, copy=False)
+            if self.theta_.shape[0] != net.n_params:
+                raise ValueError(f"warm_start/partial_fit needs the architecture of the previous fit "
+                                 f"({self.theta_.shape[0]} parameters), but the parameters now give {net.n_params}")
+        previous = previous_run(self, X, Y, incremental, self._options) if resume else None
+        theta0, seeds = self._start(net, X, resume, incremental) if previous is None else (self.theta_, previous.seeds)
+        obj, score = self._objective(net, loss, X, Y, codes, seeds["split"])
+        result, monitor, record = self._minimize(obj, theta0, score, seeds["optimizer"], incremental, previous)
+        self._store(obj, result, monitor, resume, previous, record if incremental else None)
+        if record is not None or previous is None:
+            keep_run(self, record, seeds, monitor, X, Y, incremental)
         self._store_extra(X, y)
         return self
+
+    def _start(self, net, X, resume, incremental):
+        """theta0 and the seeds of a new run, drawn from random_state (resuming: a new seed every call)."""
+        rng = rng_from(self.random_state)
+        if resume:
+            rng = np.random.default_rng([int(rng.integers(2**31 - 1)), self.n_iter_])
+        theta0 = self.theta_ if resume else net.init(rng, X.dtype, self._init_scheme())
+        split = int(rng.integers(2**31 - 1)) if self.early_stopping and not incremental else None
+        optimizer = int(rng.integers(2**31 - 1)) if _is_stochastic(self.solver) else None
+        return theta0, {"split": split, "optimizer": optimizer}
 
     def _init_scheme(self):
         return "he" if self.activation in ("relu", "leaky_relu") else "xavier"
 
-    def _objective(self, net, loss, X, Y, codes, rng, use_val):
-        """Training objective, and the validation scorer when early stopping."""
+    def _objective(self, net, loss, X, Y, codes, split_seed):
+        """Training objective, and the validation scorer when early stopping (a split seed is given)."""
         reg = Tikhonov(self.alpha, mask=~net.bias_mask())
-        if not (use_val and self.early_stopping):
+        if split_seed is None:
             return Objective(net, loss, X, Y, reg), None
         Xt, Xv, Yt, Yv, _, cv = train_test_split(
             X, Y, codes if codes is not None else np.zeros(len(X)), test_size=self.validation_fraction,
-            random_state=int(rng.integers(2**31 - 1)), stratify=codes)
+            random_state=split_seed, stratify=codes)
         return Objective(net, loss, Xt, Yt, reg), self._scorer(net, Xv, Yv, cv)
 
-    def _minimize(self, obj, theta0, score, rng, incremental):
+    def _minimize(self, obj, theta0, score, seed, incremental, previous):
+        """Run (or continue) the solver; the result, the monitor and the run's last checkpoint record."""
         stochastic = _is_stochastic(self.solver)
         monitor = Monitor(self, score, watch_loss=stochastic and not incremental)
-        options = self._solver_options(int(rng.integers(2**31 - 1))) if stochastic else {}
-        result = minimize(obj, theta0, self.solver, callback=monitor,
-                          max_iter=1 if incremental else self.max_iter,
-                          gtol=0.0 if stochastic else self.tol, **options)
+        done = 0 if previous is None else previous.record["nit"]
+        max_iter = done + (1 if incremental else self.max_iter)
+        records, keep = [], {}
+        if METHODS[self.solver].checkpointable:
+            keep = {"checkpoint": records.append, "checkpoint_every": max_iter + 1}
+        if previous is not None:
+            restore_monitor(monitor, previous.monitor, self.theta_)
+            keep["resume"] = previous.record
+        result = minimize(obj, theta0, self.solver, callback=monitor, max_iter=max_iter,
+                          gtol=0.0 if stochastic else self.tol, **keep, **self._options(seed))
         if not result.success and not incremental:
             warnings.warn(f"{type(self).__name__} ({self.solver}) stopped without converging: "
                           f"{result.message}", ConvergenceWarning)
-        return result, monitor
+        return result, monitor, (records[-1] if records else None)
+
+    def _options(self, seed):
+        return self._solver_options(seed) if _is_stochastic(self.solver) else {}
 
     def _solver_options(self, seed):
         common = {"batch_size": self.batch_size, "seed": seed}
@@ -150,11 +172,15 @@ class _BaseMLP(NetworkEstimatorMixin, BaseEstimator):
                     "eps": self.epsilon, **common, "full_eval": False}
         return common
 
-    def _store(self, obj, result, monitor, resume):
+    def _store(self, obj, result, monitor, resume, previous, epoch):
+        """theta_ (the best iterate; after ``partial_fit``, the ``epoch`` record's iterate) and the curves."""
+        done = 0 if previous is None else previous.record["nit"]
         best = monitor.best_x if monitor.best_x is not None else result.x
-        curve = [h["fun"] for h in result.history] or [float(result.fun)]
+        if epoch is not None:
+            best = getattr(epoch["state"], "x", best)
+        curve = [h["fun"] for h in result.history[done:]] or ([] if previous else [float(result.fun)])
         self.theta_ = best
-        self.n_iter_ = result.nit + (self.n_iter_ if resume else 0)
+        self.n_iter_ = result.nit - done + (self.n_iter_ if resume else 0)
         self.loss_curve_ = (self.loss_curve_ if resume else []) + curve
         self.loss_ = float(obj.value(best))
         if monitor.score is not None:
@@ -223,7 +249,11 @@ def _mlp_doc(task, losses, default_loss, extra=""):
         Seeds the initialization ("xavier"; "he" for relu/leaky_relu), the
         validation split and the mini-batch shuffling.
     warm_start : bool, default=False
-        Start ``fit`` from the previous ``theta_`` (same features and outputs).
+        ``fit`` reuses the previous solution (scikit-learn) and optimizer: with
+        the solver, its options, the rows and split of the previous fit and
+        ``theta_`` unchanged, it continues that run for ``max_iter`` more
+        iterations with the method's full state (``optimizer_state_``), bit
+        for bit; otherwise it starts a new run from ``theta_``.
     verbose : bool or int, default=False
         Print the objective after every iteration.
 
@@ -242,6 +272,10 @@ def _mlp_doc(task, losses, default_loss, extra=""):
         J at ``theta_``.
     validation_scores_, best_validation_score_ : list of float, float
         Only with early_stopping=True.
+    optimizer_state_ : ndarray of uint8
+        The last run's checkpoint (L-BFGS pairs, Adam moments, generators,
+        history, the monitor) that ``warm_start`` and ``partial_fit``
+        continue (:mod:`numnet.estimators._warm`); saved by :func:`numnet.save`.
     """
 
 
@@ -279,11 +313,14 @@ class MLPClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseMLP):
         """One epoch of solver='sgd' or 'adam' on (X, y); returns self.
 
         ``classes`` (all labels) is required on the first call; a later call
-        may repeat it but not change it (``ValueError``, as in scikit-learn). Kept between
-        calls: ``theta_``, ``classes_``, ``n_iter_`` (which also changes the
-        shuffling seed every epoch) and ``loss_curve_``. Not kept: Adam's moment
-        estimates and the SGD momentum buffer, which restart with every call
-        (``minimize`` runs one epoch from ``theta_``).
+        may repeat it but not change it (``ValueError``, as in scikit-learn).
+        Kept between calls: ``theta_`` (the iterate after the epoch),
+        ``classes_``, ``n_iter_``, ``loss_curve_`` and the optimizer's state
+        in ``optimizer_state_`` — Adam's moments and step count or the SGD
+        momentum buffer, the shuffling generator, the step multiplier — which
+        goes on over each new batch of rows (of any size) while the solver
+        options stay the same: k calls on the same rows equal
+        ``fit(max_iter=k)`` while the loss does not increase.
         """
         if not hasattr(self, "theta_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
@@ -346,9 +383,9 @@ class MLPRegressor(RegressorOutputsMixin, RegressorMixin, _BaseMLP):
     def partial_fit(self, X, y):
         """One epoch of solver='sgd' or 'adam' on (X, y); returns self.
 
-        Kept between calls: ``theta_``, ``n_iter_`` (which also changes the
-        shuffling seed every epoch) and ``loss_curve_``. Not kept: Adam's moment
-        estimates and the SGD momentum buffer, which restart with every call.
+        Kept between calls, as for :meth:`MLPClassifier.partial_fit`:
+        ``theta_``, ``n_iter_``, ``loss_curve_`` and the optimizer's state
+        (Adam's moments or the momentum buffer, generators) in ``optimizer_state_``.
         """
         return self._partial_fit(X, y)
 

@@ -16,7 +16,12 @@ every name required unless optional:
 - ``solver_`` (ELM*): "lstsq", "normal" or "newton-cg";
 - optional: ``feature_names_in_``, ``n_features_in_`` strings;
   ``validation_scores_`` and ``best_validation_score_`` (early stopping),
-  together: a non-empty list of finite floats and its maximum.
+  together: a non-empty list of finite floats and its maximum;
+  ``optimizer_state_`` (MLP*, Network*; absent when the solver's state
+  cannot be checkpointed or no iteration ran): a 1-D ``uint8`` array
+  holding a checkpoint that :func:`numnet.optim.checkpoint.read_checkpoint`
+  reads (with its hardened reader) of ``theta_``'s size and dtype, with the
+  estimator's part (:mod:`numnet.estimators._warm`).
 
 :func:`check_fitted` raises ``ValueError`` (or ``TypeError`` for a wrong
 type) naming the attribute; :func:`numnet.io.load` turns both into
@@ -81,6 +86,14 @@ class Choice:
             raise ValueError(f"{name} must be one of {list(self.values)}, got {value!r}")
 
 
+class OptimizerState:
+    """A 1-D ``uint8`` array: the bytes of a checkpoint, read with ``theta_`` in :func:`check_fitted`."""
+
+    def check(self, value, name):
+        if not isinstance(value, np.ndarray) or value.dtype != np.uint8 or value.ndim != 1:
+            raise TypeError(f"{name} must be a 1-D uint8 array (the bytes of a checkpoint), got {_describe(value)}")
+
+
 class Vector:
     """A 1-D ndarray whose dtype kind is in ``kinds`` (and, with ``labels``, ≥ 2 sorted unique entries)."""
 
@@ -115,11 +128,12 @@ FITTED = {
     "feature_names_in_": Vector("UO"),
     "validation_scores_": Numbers(),
     "best_validation_score_": Number(),
+    "optimizer_state_": OptimizerState(),
 }
 """The constraint of every fitted attribute any numnet estimator has."""
 
-OPTIONAL = frozenset({"feature_names_in_", "validation_scores_", "best_validation_score_"})
-"""Fitted attributes that only some fits set (feature names given; early stopping)."""
+OPTIONAL = frozenset({"feature_names_in_", "validation_scores_", "best_validation_score_", "optimizer_state_"})
+"""Fitted attributes that only some fits set (feature names given; early stopping; a checkpointed run)."""
 
 
 def check_fitted(est):
@@ -161,3 +175,7 @@ def _check_agreement(est, found):
         raise ValueError("validation_scores_ and best_validation_score_ come together (early stopping)")
     if scores is not None and best != max(scores):
         raise ValueError(f"best_validation_score_={best!r} is not the best of validation_scores_")
+    if "optimizer_state_" in found:
+        from ._warm import check_optimizer_state
+
+        check_optimizer_state(found["optimizer_state_"], found["theta_"])
