@@ -113,3 +113,31 @@ def test_get_activation_by_name_and_passthrough():
 def test_unknown_activation_raises_naming_argument(bad):
     with pytest.raises(ValueError, match="activation must be one of"):
         get_activation(bad)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", NAMES)
+def test_out_forms_write_the_same_values_into_out(name, dtype):
+    act = ACTIVATIONS[name]
+    A = np.random.default_rng(1).normal(scale=3.0, size=(4, 5)).astype(dtype)
+    Z = act.f(A)
+    assert act.writes_out
+    for fn, x in [(act.f, A), (act.df, A), (act.d2f, A), (act.dfz, Z), (act.d2fz, Z)]:
+        if fn is None:
+            continue
+        out = np.full_like(x, np.nan)
+        got = fn(x, out=out)
+        assert got is out
+        np.testing.assert_array_equal(out, fn(x))
+    for method, plain in [(act.sigma, act.f(A)), (act.dsigma, act.df(A)), (act.d2sigma, act.d2f(A))]:
+        args = (A,) if method == act.sigma else (A, Z)
+        np.testing.assert_allclose(method(*args, out=np.empty_like(A)), plain, rtol=1e-5 if dtype == np.float32
+                                   else 1e-12, atol=1e-6)
+
+
+def test_a_custom_activation_without_out_forms_still_evaluates():
+    cube = Activation("cube", lambda A: A**3, lambda A: 3 * A**2, lambda A: 6 * A)
+    A, buf = np.array([1.0, -2.0]), np.zeros(2)
+    np.testing.assert_array_equal(cube.sigma(A, out=buf), [1.0, -8.0])
+    np.testing.assert_array_equal(cube.dsigma(A, None, out=buf), [3.0, 12.0])
+    assert not buf.any()  # never written: the record does not promise out=

@@ -38,6 +38,16 @@ class Activation:
         σ′ and σ″ written in the output Z = σ(A) when that is cheaper
         (tanh: σ′ = 1 − Z², sigmoid: σ′ = Z(1 − Z)); layers use them to
         reuse the forward pass instead of re-evaluating σ.
+    writes_out : bool
+        True when every function above also takes a keyword ``out`` (an
+        array of A's shape and dtype that it writes and returns), so that
+        layers can evaluate σ, σ′, σ″ into reused buffers. Every registered
+        activation does; a custom one need not.
+
+    Notes
+    -----
+    Layers call :meth:`sigma`, :meth:`dsigma` and :meth:`d2sigma`, which pick
+    the output form when there is one and use ``out`` when allowed.
     """
 
     name: str
@@ -48,85 +58,148 @@ class Activation:
     odd: bool = False
     dfz: Callable[[Array], Array] | None = None
     d2fz: Callable[[Array], Array] | None = None
+    writes_out: bool = False
 
     def __call__(self, A):
         return self.f(A)
 
+    def _eval(self, fn, x, out):
+        return fn(x) if out is None or not self.writes_out else fn(x, out=out)
 
-def _sigmoid(A):
+    def sigma(self, A, out=None):
+        """σ(A), written into ``out`` when given and allowed (else a new array)."""
+        return self._eval(self.f, A, out)
+
+    def dsigma(self, A, Z, out=None):
+        """σ′(A), from the output Z = σ(A) when that form exists; into ``out`` as :meth:`sigma`."""
+        return self._eval(self.df, A, out) if self.dfz is None else self._eval(self.dfz, Z, out)
+
+    def d2sigma(self, A, Z, out=None):
+        """σ″(A), from Z when that form exists; into ``out`` as :meth:`sigma`."""
+        return self._eval(self.d2f, A, out) if self.d2fz is None else self._eval(self.d2fz, Z, out)
+
+
+def _into(value, out):
+    """``value``, copied into ``out`` when given (for forms that have no in-place ufunc chain)."""
+    if out is None:
+        return value
+    np.copyto(out, value)
+    return out
+
+
+def _sigmoid(A, out=None):
     # e = exp(-|a|) never overflows; 1/(1+e) for a ≥ 0 and e/(1+e) for a < 0
     # keep full relative accuracy in both tails (no 1 - tiny cancellation).
     E = np.exp(-np.abs(A))
     S = np.where(A >= 0, 1, E)
     S /= 1 + E
-    return S
+    return _into(S, out)
 
 
-def _dsigmoid(A):
-    S = _sigmoid(A)
-    return S * (1 - S)
+def _dsigmoid_z(Z, out=None):
+    out = np.subtract(1, Z, out=out)
+    out *= Z
+    return out
 
 
-def _d2sigmoid(A):
-    S = _sigmoid(A)
-    return S * (1 - S) * (1 - 2 * S)
+def _d2sigmoid_z(Z, out=None):
+    out = _dsigmoid_z(Z, out)
+    out *= 1 - 2 * Z
+    return out
 
 
-def _softplus(A):
+def _dsigmoid(A, out=None):
+    return _dsigmoid_z(_sigmoid(A), out)
+
+
+def _d2sigmoid(A, out=None):
+    return _d2sigmoid_z(_sigmoid(A), out)
+
+
+def _softplus(A, out=None):
     # log(1 + e^a) = max(a, 0) + log1p(e^{-|a|}): stable for large |a|.
-    return np.maximum(A, 0) + np.log1p(np.exp(-np.abs(A)))
+    return _into(np.maximum(A, 0) + np.log1p(np.exp(-np.abs(A))), out)
 
 
-def _dtanh(A):
-    T = np.tanh(A)
-    return 1 - T * T
+def _dtanh_z(Z, out=None):
+    out = np.multiply(Z, Z, out=out)
+    return np.subtract(1, out, out=out)
 
 
-def _d2tanh(A):
-    T = np.tanh(A)
-    return -2 * T * (1 - T * T)
+def _d2tanh_z(Z, out=None):
+    out = _dtanh_z(Z, out)
+    out *= Z
+    out *= -2
+    return out
 
 
-def _ones(A):
-    return np.ones_like(A)
+def _dtanh(A, out=None):
+    T = np.tanh(A, out=out)
+    return _dtanh_z(T, T)
 
 
-def _zeros(A):
-    return np.zeros_like(A)
+def _d2tanh(A, out=None):
+    return _d2tanh_z(np.tanh(A), out)
 
 
-def _step(A):
-    return (A > 0).astype(A.dtype)
+def _identity(A, out=None):
+    return A if out is None else _into(A, out)
+
+
+def _ones(A, out=None):
+    if out is None:
+        return np.ones_like(A)
+    out.fill(1)
+    return out
+
+
+def _zeros(A, out=None):
+    if out is None:
+        return np.zeros_like(A)
+    out.fill(0)
+    return out
+
+
+def _relu(A, out=None):
+    return np.maximum(A, 0, out=out)
+
+
+def _step(A, out=None):
+    return (A > 0).astype(A.dtype) if out is None else np.greater(A, 0, out=out)
 
 
 LEAKY_SLOPE = 0.01
 
 
-def _leaky(A):
-    return np.where(A > 0, A, A * LEAKY_SLOPE)
+def _leaky(A, out=None):
+    return _into(np.where(A > 0, A, A * LEAKY_SLOPE), out)
 
 
-def _dleaky(A):
-    return np.where(A > 0, 1, LEAKY_SLOPE).astype(A.dtype)
+def _dleaky(A, out=None):
+    return _into(np.where(A > 0, 1, LEAKY_SLOPE).astype(A.dtype), out)
 
 
-def _sign(A):
-    return np.sign(A)
+def _sign(A, out=None):
+    return np.sign(A, out=out)
+
+
+def _minus_sin(A, out=None):
+    out = np.sin(A, out=out)
+    return np.negative(out, out=out)
 
 
 ACTIVATIONS = {
     a.name: a
     for a in [
-        Activation("identity", lambda A: A, _ones, _zeros, odd=True),
-        Activation("tanh", np.tanh, _dtanh, _d2tanh, odd=True,
-                   dfz=lambda Z: 1 - Z * Z, d2fz=lambda Z: -2 * Z * (1 - Z * Z)),
-        Activation("sigmoid", _sigmoid, _dsigmoid, _d2sigmoid,
-                   dfz=lambda Z: Z * (1 - Z), d2fz=lambda Z: Z * (1 - Z) * (1 - 2 * Z)),
-        Activation("relu", lambda A: np.maximum(A, 0), _step, _zeros, smooth=False),
-        Activation("leaky_relu", _leaky, _dleaky, _zeros, smooth=False),
-        Activation("softplus", _softplus, _sigmoid, _dsigmoid),
-        Activation("sin", np.sin, np.cos, lambda A: -np.sin(A), odd=True),
-        Activation("sign", _sign, _zeros, _zeros, smooth=False, odd=True),
+        Activation("identity", _identity, _ones, _zeros, odd=True, writes_out=True),
+        Activation("tanh", np.tanh, _dtanh, _d2tanh, odd=True, dfz=_dtanh_z, d2fz=_d2tanh_z, writes_out=True),
+        Activation("sigmoid", _sigmoid, _dsigmoid, _d2sigmoid, dfz=_dsigmoid_z, d2fz=_d2sigmoid_z,
+                   writes_out=True),
+        Activation("relu", _relu, _step, _zeros, smooth=False, writes_out=True),
+        Activation("leaky_relu", _leaky, _dleaky, _zeros, smooth=False, writes_out=True),
+        Activation("softplus", _softplus, _sigmoid, _dsigmoid, writes_out=True),
+        Activation("sin", np.sin, np.cos, _minus_sin, odd=True, writes_out=True),
+        Activation("sign", _sign, _zeros, _zeros, smooth=False, odd=True, writes_out=True),
     ]
 }
 

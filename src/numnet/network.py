@@ -26,7 +26,16 @@ class Sequential:
     004, "fast multiplication by the Hessian"): one forward tangent pass
     (``tangent``), then one backward pass of the layer ``rop``s, each fed
     the cotangent gZ of the ordinary backward pass and its R-derivative dgZ.
+
+    ``forward``, ``tangent``, ``vjp``, ``backward`` and ``rop`` take an
+    optional ``ws`` (a :class:`~numnet.workspace.Workspace`): layer i that
+    takes one gets the scope ``ws.scope(i)`` for its outputs and
+    intermediates, which then stay valid until the next call with the same
+    ``ws``. Gradients and R-products are still written into ``out`` or a
+    new array.
     """
+
+    takes_workspace = True
 
     def __init__(self, layers):
         layers = list(layers)
@@ -44,6 +53,7 @@ class Sequential:
         self.slices = [slice(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
         # theta and X are checked once by forward; layers that offer an unchecked _forward skip re-checking
         self._forwards = [getattr(layer, "_forward", layer.forward) for layer in layers]
+        self._takes_ws = [getattr(layer, "takes_workspace", False) for layer in layers]
 
     def __repr__(self):
         inner = ",\n    ".join(repr(layer) for layer in self.layers)
@@ -86,16 +96,20 @@ class Sequential:
         """Boolean mask of the bias entries of ``theta`` (weight decay may leave them out)."""
         return np.concatenate([layer.bias_mask() for layer in self.layers])
 
-    def forward(self, theta, X):
+    def _ws(self, ws, i):
+        """Keyword arguments giving layer i its scope of ``ws`` (none when either lacks it)."""
+        return {"ws": ws.scope(i)} if ws is not None and self._takes_ws[i] else {}
+
+    def forward(self, theta, X, ws=None):
         """Return ``(F, cache)``; the cache is the list of layer caches."""
         theta = check_theta(theta, self.n_params)
-        return self._forward(theta, check_matrix(X, "X", self.d_in, dtype=theta.dtype))
+        return self._forward(theta, check_matrix(X, "X", self.d_in, dtype=theta.dtype), ws)
 
-    def _forward(self, theta, X):
+    def _forward(self, theta, X, ws=None):
         """:meth:`forward` without the input checks."""
         caches = []
-        for forward, s in zip(self._forwards, self.slices):
-            X, cache = forward(theta[s], X)
+        for i, (forward, s) in enumerate(zip(self._forwards, self.slices)):
+            X, cache = forward(theta[s], X, **self._ws(ws, i))
             caches.append(cache)
         return X, caches
 
@@ -103,11 +117,11 @@ class Sequential:
         """Network output F for inputs X (integer X is converted to theta's dtype)."""
         return self.forward(theta, X)[0]
 
-    def tangent(self, theta, cache, dtheta, dX):
+    def tangent(self, theta, cache, dtheta, dX, *, ws=None):
         """Forward tangent pass: ``(dF, tcache)``, tcache keeping each layer's input tangent."""
         tcache = []
-        for layer, s, c in zip(self.layers, self.slices, cache):
-            dZ, tc = layer.tangent(theta[s], c, None if dtheta is None else dtheta[s], dX)
+        for i, (layer, s, c) in enumerate(zip(self.layers, self.slices, cache)):
+            dZ, tc = layer.tangent(theta[s], c, None if dtheta is None else dtheta[s], dX, **self._ws(ws, i))
             tcache.append((dX, tc))
             dX = dZ
         return dX, tcache
@@ -117,12 +131,12 @@ class Sequential:
         dtheta, dX = check_tangents(self, theta, dtheta, dX)
         return self.tangent(theta, cache, dtheta, dX)[0]
 
-    def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):
+    def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None, ws=None):
         """Backpropagation Jᵀ u: return ``(gtheta, gX)``."""
-        g, gX, _ = self.backward(theta, cache, gZ, need_gtheta=need_gtheta, need_gX=need_gX, out=out)
+        g, gX, _ = self.backward(theta, cache, gZ, need_gtheta=need_gtheta, need_gX=need_gX, out=out, ws=ws)
         return g, gX
 
-    def backward(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):
+    def backward(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None, ws=None):
         """:meth:`vjp` that also returns the cotangents it passed: ``(gtheta, gX, gZs)``.
 
         ``gZs[i]`` is the cotangent at the output of layer i. Given to
@@ -135,24 +149,27 @@ class Sequential:
         for i in reversed(range(len(self.layers))):
             s, gZs[i] = self.slices[i], gZ
             _, gZ = self.layers[i].vjp(theta[s], cache[i], gZ, need_gtheta=need_gtheta,
-                                       need_gX=need_gX or i > 0, out=None if g is None else g[s])
+                                       need_gX=need_gX or i > 0, out=None if g is None else g[s],
+                                       **self._ws(ws, i))
         return g, gZ, gZs
 
-    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None, gZs=None):
+    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None, gZs=None,
+            ws=None):
         """R-operator of :meth:`vjp` along (dtheta, dX), with gZ moving along dgZ.
 
         ``gZs``, the cotangents of :meth:`backward` for this ``gZ``, replace
         the backward pass that the R-pass otherwise runs alongside.
         """
         if tcache is None:
-            tcache = self.tangent(theta, cache, dtheta, dX)[1]
+            tcache = self.tangent(theta, cache, dtheta, dX, ws=ws)[1]
         Rg = np.empty(self.n_params, dtype=gZ.dtype) if out is None else out
         for i in reversed(range(len(self.layers))):
-            layer, s, (dXi, tc) = self.layers[i], self.slices[i], tcache[i]
+            layer, s, (dXi, tc), kw = self.layers[i], self.slices[i], tcache[i], self._ws(ws, i)
             _, dgZ = layer.rop(theta[s], cache[i], None if dtheta is None else dtheta[s], dXi, gZ, dgZ,
-                               tcache=tc, need_gX=need_gX or i > 0, out=Rg[s])
+                               tcache=tc, need_gX=need_gX or i > 0, out=Rg[s], **kw)
             if i > 0:
-                gZ = gZs[i - 1] if gZs is not None else layer.vjp(theta[s], cache[i], gZ, need_gtheta=False)[1]
+                gZ = gZs[i - 1] if gZs is not None else layer.vjp(theta[s], cache[i], gZ, need_gtheta=False,
+                                                                  **kw)[1]
         return Rg, dgZ
 
     def diag_backward(self, theta, cache, gZ, hZ, *, need_hX=True, out=None, gZs=None):

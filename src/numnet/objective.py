@@ -9,6 +9,7 @@ from ._validation import check_direction, check_matrix, check_theta
 from .layers.dropout import with_dropout_key
 from .losses import get_loss
 from .regularizers import get_regularizer
+from .workspace import WorkspacePool
 
 __all__ = ["Objective", "Linearization"]
 
@@ -37,6 +38,17 @@ class Objective:
     (one tangent pass, one R-backward pass); the Gauss-Newton product is
     Jᵀ ∇²E J v, composed from the same ``jvp`` and ``vjp`` (never a second
     formula). ``at(θ)`` linearizes once and keeps the forward pass.
+
+    The objective keeps a small pool of workspaces
+    (:class:`~numnet.workspace.WorkspacePool`): each linearization — and so
+    each ``value``, ``grad``, ``hvp`` and ``gnvp`` — borrows one for its
+    activations, tangents and cotangents, so that repeated products allocate
+    nothing large and pay no page faults for fresh memory (for networks
+    that take a workspace: :class:`~numnet.network.Sequential`,
+    :class:`~numnet.layers.Dense`, :class:`~numnet.layers.Residual`; other
+    layers inside a ``Sequential`` allocate as before). The pool is a cache: it changes no
+    result, and the arrays it returns (gradients, products, predictions)
+    are new arrays the caller owns.
     """
 
     def __init__(self, net, loss, X, Y, regularizer=None):
@@ -52,6 +64,7 @@ class Objective:
         if Y.shape[0] != X.shape[0]:
             raise ValueError(f"Y must have {X.shape[0]} rows like X, got {Y.shape[0]}")
         self.X, self.Y = X, Y
+        self._pool = WorkspacePool()
 
     def __repr__(self):
         return (f"Objective(loss={self.loss!r}, regularizer={self.regularizer!r}, "
@@ -91,8 +104,10 @@ class Objective:
 
     def value(self, theta):
         """J(θ) (a forward pass only)."""
-        F = self.net.forward(self._theta(theta), self.X)[0]
-        return self.loss.value(F, self.Y) + self._reg("value", theta)
+        theta = self._theta(theta)
+        with self._pool.lend() as ws:
+            F = self._forward(theta, ws)[0]
+            return self.loss.value(F, self.Y) + self._reg("value", theta)
 
     def grad(self, theta):
         return self.at(theta).grad
@@ -123,6 +138,12 @@ class Objective:
         X = self.X if X is None else check_matrix(X, "X", self.net.d_in, dtype=self.dtype)
         return self.net.forward(theta, X)[0]
 
+    def _forward(self, theta, ws):
+        """``net.forward`` on X, in ``ws``'s "forward" scope when the network takes a workspace."""
+        if ws is None or not getattr(self.net, "takes_workspace", False):
+            return self.net.forward(theta, self.X)
+        return self.net.forward(theta, self.X, ws.scope("forward"))
+
     def _theta(self, theta):
         # finiteness is checked once, by the network's forward pass
         theta = check_theta(theta, self.n_params, finite=False)
@@ -147,12 +168,21 @@ class Linearization:
     :class:`~numnet.network.Sequential`). ``H`` and ``G`` are the same
     products as ``scipy.sparse.linalg.LinearOperator`` s, so ``cg``,
     ``minres`` and ``eigsh`` work on them directly.
+
+    A linearization borrows a workspace from its objective's pool for its
+    lifetime (see :class:`Objective`): ``F``, ``cache`` and the kept
+    cotangents live there and stay valid while the linearization (or any of
+    those arrays) is referenced; tangents and R-products of each ``hvp`` and
+    ``gnvp`` reuse its scratch buffers. ``grad``, ``hvp(v)`` and ``gnvp(v)``
+    return new arrays that later calls never overwrite.
     """
 
     def __init__(self, objective, theta):
         self.objective = objective
         self.theta = objective._theta(theta)
-        self.F, self.cache = objective.net.forward(self.theta, objective.X)
+        takes = getattr(objective.net, "takes_workspace", False)
+        self._ws = objective._pool.acquire(self) if takes else None
+        self.F, self.cache = objective._forward(self.theta, self._ws)
         self.loss_value, self.gF = objective.loss.value_and_grad(self.F, objective.Y)
         self._gZs = None  # each layer's output cotangent, kept by the first backward pass
 
@@ -168,30 +198,37 @@ class Linearization:
             g += obj.regularizer.grad(self.theta)
         return g
 
+    def _scope(self, name):
+        """Keyword arguments giving a network call the workspace scope ``name`` (none without a workspace)."""
+        return {} if self._ws is None else {"ws": self._ws.scope(name)}
+
     def _backward(self, need_gtheta):
         """Backpropagate gF, keeping each layer's output cotangent when the network offers them."""
         net = self.objective.net
         if not hasattr(net, "backward"):
             return net.vjp(self.theta, self.cache, self.gF, need_gX=False)[0] if need_gtheta else None
-        g, _, self._gZs = net.backward(self.theta, self.cache, self.gF, need_gtheta=need_gtheta, need_gX=False)
+        g, _, self._gZs = net.backward(self.theta, self.cache, self.gF, need_gtheta=need_gtheta, need_gX=False,
+                                       **self._scope("grad"))
         return g
 
     def hvp(self, v):
         """∇²J(θ) v: tangent pass dF = J v, dgF = ∇²E dF, then the R-backward pass."""
-        obj, v = self.objective, self._vector(v)
-        dF, tcache = obj.net.tangent(self.theta, self.cache, v, None)
+        obj, v, ws = self.objective, self._vector(v), self._scope("product")
+        dF, tcache = obj.net.tangent(self.theta, self.cache, v, None, **ws)
         dgF = obj.loss.hvp(self.F, obj.Y, dF)
         if self._gZs is None:
             self._backward(need_gtheta=False)
         kept = {} if self._gZs is None else {"gZs": self._gZs}
-        Hv = obj.net.rop(self.theta, self.cache, v, None, self.gF, dgF, tcache=tcache, need_gX=False, **kept)[0]
+        Hv = obj.net.rop(self.theta, self.cache, v, None, self.gF, dgF, tcache=tcache, need_gX=False, **kept,
+                         **ws)[0]
         return self._add_reg_hvp(Hv, v)
 
     def gnvp(self, v):
         """(Jᵀ ∇²E J + λ∇²R) v."""
-        obj, v = self.objective, self._vector(v)
-        dF = obj.net.jvp(self.theta, self.cache, v, None)
-        Gv = obj.net.vjp(self.theta, self.cache, obj.loss.hvp(self.F, obj.Y, dF), need_gX=False)[0]
+        obj, v, ws = self.objective, self._vector(v), self._scope("product")
+        dF = (obj.net.tangent(self.theta, self.cache, v, None, **ws)[0] if hasattr(obj.net, "tangent")
+              else obj.net.jvp(self.theta, self.cache, v, None))
+        Gv = obj.net.vjp(self.theta, self.cache, obj.loss.hvp(self.F, obj.Y, dF), need_gX=False, **ws)[0]
         return self._add_reg_hvp(Gv, v)
 
     @property

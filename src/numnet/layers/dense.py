@@ -12,6 +12,7 @@ import numpy as np
 
 from .._validation import check_matrix, check_theta
 from ..activations import get_activation
+from ..workspace import buffer
 from ._contract import check_tangents, init_weights, positive_int
 
 __all__ = ["Dense", "DenseCache", "Residual"]
@@ -31,21 +32,20 @@ class DenseCache:
     activation : Activation
         σ.
     dsigma, d2sigma : ndarray (n_samples, d_out)
-        σ′(A) and σ″(A), computed on first use and kept.
+        σ′(A) and σ″(A), computed on first use and kept (in the forward
+        pass's workspace when it had one).
     """
 
-    def __init__(self, X, A, Z, activation):
-        self.X, self.A, self.Z, self.activation = X, A, Z, activation
+    def __init__(self, X, A, Z, activation, ws=None):
+        self.X, self.A, self.Z, self.activation, self._ws = X, A, Z, activation, ws
 
     @cached_property
     def dsigma(self):
-        act = self.activation
-        return act.dfz(self.Z) if act.dfz is not None else act.df(self.A)
+        return self.activation.dsigma(self.A, self.Z, out=buffer(self._ws, "dsigma", self.Z))
 
     @cached_property
     def d2sigma(self):
-        act = self.activation
-        return act.d2fz(self.Z) if act.d2fz is not None else act.d2f(self.A)
+        return self.activation.d2sigma(self.A, self.Z, out=buffer(self._ws, "d2sigma", self.Z))
 
 
 class Dense:
@@ -70,7 +70,15 @@ class Dense:
     - vjp: gA = σ′(A) ⊙ gZ,  gW = Xᵀ gA,  gb = Σ_rows gA,  gX = gA Wᵀ
     - rop (R-operator of the vjp, note 004): R{gA} = σ″(A) ⊙ dA ⊙ gZ + σ′(A) ⊙ dgZ,
       R{gW} = dXᵀ gA + Xᵀ R{gA},  R{gb} = Σ_rows R{gA},  R{gX} = R{gA} Wᵀ + gA dWᵀ
+
+    Every method takes an optional ``ws`` (a :class:`~numnet.workspace.Workspace`
+    scope): the arrays it returns and keeps (A, Z, σ′, σ″, dA, dZ, gX, R{gX})
+    are then written into that scope's buffers, by ``np.matmul(..., out=)`` and
+    in-place element-wise functions, and stay valid until the next call with
+    the same scope. Without it, every result is a new array.
     """
+
+    takes_workspace = True
 
     def __init__(self, d_in, d_out, activation="identity", bias=True):
         self.d_in = positive_int(d_in, "d_in")
@@ -112,64 +120,73 @@ class Dense:
         mask[self._n_W:] = True
         return mask
 
-    def forward(self, theta, X):
+    def forward(self, theta, X, ws=None):
         """Return ``(Z, cache)`` with Z = σ(X W + b)."""
         theta = check_theta(theta, self.n_params)
-        return self._forward(theta, check_matrix(X, "X", self.d_in, dtype=theta.dtype))
+        return self._forward(theta, check_matrix(X, "X", self.d_in, dtype=theta.dtype), ws)
 
-    def _forward(self, theta, X):
+    def _forward(self, theta, X, ws=None):
         """:meth:`forward` without the input checks (a network checks theta and X once)."""
         p = self.unpack(theta)
-        A = X @ p["W"]
+        out = None if ws is None else ws.array("A", (X.shape[0], self.d_out), X.dtype)
+        A = np.matmul(X, p["W"], out=out)
         if self.bias:
             A += p["b"]
-        Z = A if self._linear else self.activation.f(A)
-        return Z, DenseCache(X, A, Z, self.activation)
+        Z = A if self._linear else self.activation.sigma(A, out=buffer(ws, "Z", A))
+        return Z, DenseCache(X, A, Z, self.activation, ws)
 
-    def tangent(self, theta, cache, dtheta, dX):
+    def tangent(self, theta, cache, dtheta, dX, *, ws=None):
         """Return ``(dZ, dA)``: the jvp and the tangent of A that :meth:`rop` reuses."""
-        dA = None if dX is None else dX @ self.unpack(theta)["W"]
+        dA = None if dX is None else np.matmul(dX, self.unpack(theta)["W"], out=buffer(ws, "dA", cache.Z))
         if dtheta is not None:
             d = self.unpack(dtheta)
-            XdW = cache.X @ d["W"]
-            dA = XdW if dA is None else np.add(dA, XdW, out=dA)
+            if dA is None:
+                dA = np.matmul(cache.X, d["W"], out=buffer(ws, "dA", cache.Z))
+            else:
+                dA += np.matmul(cache.X, d["W"], out=buffer(ws, "scratch", cache.Z))
             if self.bias:
                 dA += d["b"]
         if dA is None:
             dA = np.zeros_like(cache.Z)
-        return (dA if self._linear else cache.dsigma * dA), dA
+        return (dA if self._linear else np.multiply(cache.dsigma, dA, out=buffer(ws, "dZ", dA))), dA
 
     def jvp(self, theta, cache, dtheta, dX):
         """J v for a parameter direction ``dtheta`` and an input direction ``dX`` (either may be None)."""
         dtheta, dX = check_tangents(self, theta, dtheta, dX, cache.X.shape[0])
         return self.tangent(theta, cache, dtheta, dX)[0]
 
-    def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):
+    def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None, ws=None):
         """Jᵀ u: return ``(gtheta, gX)``; ``gtheta`` is written into ``out`` when given."""
-        gA = gZ if self._linear else cache.dsigma * gZ
+        gA = gZ if self._linear else np.multiply(cache.dsigma, gZ, out=buffer(ws, "gA", gZ))
         gtheta = self._param_grad(cache.X, gA, out) if need_gtheta else None
-        gX = gA @ self.unpack(theta)["W"].T if need_gX else None
+        gX = np.matmul(gA, self.unpack(theta)["W"].T, out=buffer(ws, "gX", cache.X)) if need_gX else None
         return gtheta, gX
 
-    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None):
+    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None, ws=None):
         """R{vjp}: derivative of ``vjp(gZ)`` along (dtheta, dX) with gZ moving along dgZ."""
-        dA = self.tangent(theta, cache, dtheta, dX)[1] if tcache is None else tcache
-        gA = gZ if self._linear else cache.dsigma * gZ
-        if self._linear:
-            RgA = np.zeros_like(gZ) if dgZ is None else dgZ
-        else:
-            RgA = cache.d2sigma * dA * gZ
-            if dgZ is not None:
-                RgA += cache.dsigma * dgZ
+        dA = self.tangent(theta, cache, dtheta, dX, ws=ws)[1] if tcache is None else tcache
+        gA = gZ if self._linear else np.multiply(cache.dsigma, gZ, out=buffer(ws, "gA", gZ))
+        RgA = self._r_cotangent(cache, dA, gZ, dgZ, ws)
         Rg = self._param_grad(cache.X, RgA, out)
         if dX is not None:
-            Rg[: self._n_W].reshape(self.d_in, self.d_out)[...] += dX.T @ gA
+            Rg[: self._n_W].reshape(self.d_in, self.d_out)[...] += np.matmul(
+                dX.T, gA, out=None if ws is None else ws.array("dXgA", (self.d_in, self.d_out), gA.dtype))
         if not need_gX:
             return Rg, None
-        RgX = RgA @ self.unpack(theta)["W"].T
+        RgX = np.matmul(RgA, self.unpack(theta)["W"].T, out=buffer(ws, "RgX", cache.X))
         if dtheta is not None:
-            RgX += gA @ self.unpack(dtheta)["W"].T
+            RgX += np.matmul(gA, self.unpack(dtheta)["W"].T, out=buffer(ws, "scratchX", cache.X))
         return Rg, RgX
+
+    def _r_cotangent(self, cache, dA, gZ, dgZ, ws):
+        """R{gA} = σ″(A) ⊙ dA ⊙ gZ + σ′(A) ⊙ dgZ (dgZ itself for a linear layer)."""
+        if self._linear:
+            return np.zeros_like(gZ) if dgZ is None else dgZ
+        RgA = np.multiply(cache.d2sigma, dA, out=buffer(ws, "RgA", gZ))
+        RgA *= gZ
+        if dgZ is not None:
+            RgA += np.multiply(cache.dsigma, dgZ, out=buffer(ws, "scratch", gZ))
+        return RgA
 
     def diag_backward(self, theta, cache, gZ, hZ, *, need_hX=True, out=None):
         """Becker–LeCun's backward step (note 004): ``(diagonal curvature of θ, hX)``.
@@ -210,7 +227,11 @@ class Residual:
 
     - jvp: dZ = dX + h dD,   vjp: (gθ, gX_D) = D.vjp(h gZ),  gX = gZ + gX_D
     - rop: (R gθ, R gX_D) = D.rop(h gZ, h dgZ),  R gX = R gX_D + dgZ
+
+    ``ws``, when given, is shared with the inner layer (see :class:`Dense`).
     """
+
+    takes_workspace = True
 
     def __init__(self, width, activation="tanh", step=1.0):
         self.inner = Dense(width, width, activation, bias=True)
@@ -244,17 +265,23 @@ class Residual:
     def bias_mask(self):
         return self.inner.bias_mask()
 
-    def forward(self, theta, X):
-        D, cache = self.inner.forward(theta, X)
-        return cache.X + self.step * D, cache
+    def forward(self, theta, X, ws=None):
+        D, cache = self.inner.forward(theta, X, ws)
+        return self._plus_input(cache.X, D, ws), cache
 
-    def _forward(self, theta, X):
-        D, cache = self.inner._forward(theta, X)
-        return cache.X + self.step * D, cache
+    def _forward(self, theta, X, ws=None):
+        D, cache = self.inner._forward(theta, X, ws)
+        return self._plus_input(cache.X, D, ws), cache
 
-    def tangent(self, theta, cache, dtheta, dX):
-        dD, dA = self.inner.tangent(theta, cache, dtheta, dX)
-        dZ = self.step * dD
+    def _plus_input(self, X, D, ws):
+        """Z = X + h D (into the scope's "out" buffer when there is one)."""
+        Z = np.multiply(D, self.step, out=buffer(ws, "out", D))
+        Z += X
+        return Z
+
+    def tangent(self, theta, cache, dtheta, dX, *, ws=None):
+        dD, dA = self.inner.tangent(theta, cache, dtheta, dX, ws=ws)
+        dZ = np.multiply(dD, self.step, out=buffer(ws, "dout", dD))
         if dX is not None:
             dZ += dX
         return dZ, dA
@@ -263,15 +290,19 @@ class Residual:
         dtheta, dX = check_tangents(self, theta, dtheta, dX, cache.X.shape[0])
         return self.tangent(theta, cache, dtheta, dX)[0]
 
-    def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):
-        g, gX = self.inner.vjp(theta, cache, self.step * gZ, need_gtheta=need_gtheta,
-                               need_gX=need_gX, out=out)
-        return g, (gX + gZ if need_gX else None)
+    def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None, ws=None):
+        hgZ = np.multiply(gZ, self.step, out=buffer(ws, "hgZ", gZ))
+        g, gX = self.inner.vjp(theta, cache, hgZ, need_gtheta=need_gtheta, need_gX=need_gX, out=out, ws=ws)
+        if need_gX:
+            gX += gZ  # gX is the inner layer's new (or workspace) array
+        return g, gX
 
-    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None):
+    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None, ws=None):
         h = self.step
-        Rg, RgX = self.inner.rop(theta, cache, dtheta, dX, h * gZ, None if dgZ is None else h * dgZ,
-                                 tcache=tcache, need_gX=need_gX, out=out)
+        hgZ = np.multiply(gZ, h, out=buffer(ws, "hgZ", gZ))
+        hdgZ = None if dgZ is None else np.multiply(dgZ, h, out=buffer(ws, "hdgZ", dgZ))
+        Rg, RgX = self.inner.rop(theta, cache, dtheta, dX, hgZ, hdgZ, tcache=tcache, need_gX=need_gX, out=out,
+                                 ws=ws)
         if need_gX and dgZ is not None:
             RgX += dgZ
         return Rg, RgX
