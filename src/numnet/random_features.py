@@ -164,6 +164,29 @@ class NormalEquations:
         self.n_samples += Z.shape[0]
         return self
 
+    def sums(self):
+        """(ZᵀZ, ZᵀY, Σ_rows Z, Σ_rows Y, n): the sums :meth:`update` accumulated, float64 copies.
+
+        Sums of accumulators that saw different rows (other processes) add
+        up to those of one that saw them all; :meth:`from_sums` rebuilds it.
+        """
+        L = self._ZtZ
+        return (np.tril(L) + np.tril(L, -1).T, self._ZtY.copy(), self._zsum.copy(), self._ysum.copy(),
+                self.n_samples)
+
+    @classmethod
+    def from_sums(cls, ZtZ, ZtY, zsum, ysum, n_samples, *, fit_intercept=True):
+        """The accumulator holding these sums (as :meth:`sums` returns them, ZᵀZ symmetric)."""
+        ZtY = np.asarray(ZtY, dtype=np.float64)
+        new = cls(ZtY.shape[0], ZtY.shape[1], fit_intercept=fit_intercept)
+        ZtZ = np.asarray(ZtZ, dtype=np.float64)
+        if ZtZ.shape != (new.n_hidden, new.n_hidden):
+            raise ValueError(f"ZtZ must have shape ({new.n_hidden}, {new.n_hidden}), got {ZtZ.shape}")
+        new._ZtZ = np.asfortranarray(np.tril(ZtZ))
+        new._ZtY, new._zsum = ZtY.copy(), np.asarray(zsum, dtype=np.float64).reshape(new.n_hidden)
+        new._ysum, new.n_samples = np.asarray(ysum, dtype=np.float64).reshape(new.n_outputs), int(n_samples)
+        return new
+
     def normal_matrix(self, alpha=0.0):
         """(Z̃ᵀZ̃ + nλD, Z̃ᵀY): the normal-equation matrix and right-hand side, float64."""
         m, L = self.n_hidden, self._ZtZ

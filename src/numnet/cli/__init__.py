@@ -12,6 +12,12 @@ too large for the memory) print one line ``numnet: error: ...`` naming the
 flag to stderr and exit with status 2. Anything else is a bug: one line
 ``numnet: internal error: ...`` and status 1. No traceback is shown unless
 ``NUMNET_DEBUG=1`` is set.
+
+Started by ``mpiexec -n K`` (or ``srun``), the command runs on every rank
+and only rank 0 prints; ``train`` trains on all ranks' shards and rank 0
+writes the outputs, other subcommands run on rank 0 alone. Every rank ends
+with one agreed exit status, and a rank that fails while the others
+compute stops them all (:mod:`numnet.distributed.launch`).
 """
 
 import os
@@ -49,8 +55,12 @@ def _report(result, args):
 def _dispatch(args):
     from threadpoolctl import threadpool_limits
 
+    from ..distributed.launch import current
     from ..malloc import tune_malloc
 
+    session = current()
+    if session is not None and not session.root and not getattr(args.command_module, "DISTRIBUTED", False):
+        return 0  # under mpiexec, a subcommand that does not shard its work runs on rank 0 alone
     tune_malloc()  # this process is ours: keep freed arrays mapped (see numnet.malloc)
     with threadpool_limits(limits=args.threads):
         result = args.command_module.run(args)
@@ -65,24 +75,47 @@ def _one_line(exc):
 
 def main(argv=None):
     """Run the ``numnet`` command with ``argv`` (``sys.argv[1:]`` when None); return the exit status."""
+    session = _session()
+    status, line = _main(argv)
+    if line:
+        print(line, file=sys.stderr)
+    return status if session is None else session.finish(status, line)
+
+
+def _session():
+    """The MPI session when ``mpiexec`` started several ranks (others than rank 0 made quiet), else None."""
+    from ..distributed.comm import launched_size
+
+    if launched_size() <= 1:
+        return None
+    from ..distributed.launch import open_session
+
+    session = open_session()
+    session.quiet()
+    return session
+
+
+def _main(argv):
+    """``(exit status, error line or None)`` of the command."""
+    from ..distributed.comm import DistributedError
+
     try:
         args = build_parser(_commands()).parse_args(argv)
-        return _dispatch(args)
+        return _dispatch(args), None
     except BrokenPipeError:  # output piped into e.g. `head`, which closed early
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return 1, None
     except _USER_ERRORS as exc:
         if os.environ.get("NUMNET_DEBUG"):
             raise
         memory = "not enough memory: " if isinstance(exc, MemoryError) else ""
-        print(f"numnet: error: {memory}{_one_line(exc)}", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_USAGE, f"numnet: error: {memory}{_one_line(exc)}"
+    except DistributedError as exc:  # another rank failed (mpiexec): its error, agreed on by every rank
+        return EXIT_USAGE if exc.user_error else EXIT_BUG, f"numnet: error: {_one_line(exc)}"
     except KeyboardInterrupt:
-        print("numnet: interrupted", file=sys.stderr)
-        return 130
+        return 130, "numnet: interrupted"
     except Exception as exc:  # a bug: still one line; the traceback on request
         if os.environ.get("NUMNET_DEBUG"):
             raise
-        print(f"numnet: internal error: {type(exc).__name__}: {_one_line(exc)} "
-              "(set NUMNET_DEBUG=1 for the traceback)", file=sys.stderr)
-        return EXIT_BUG
+        return EXIT_BUG, (f"numnet: internal error: {type(exc).__name__}: {_one_line(exc)} "
+                          "(set NUMNET_DEBUG=1 for the traceback)")

@@ -1,0 +1,329 @@
+"""numnet.distributed under real MPI: ``mpiexec -n 2`` and ``-n 3`` (uneven shards) in subprocesses.
+
+This file is also the program the ranks run (``python tests/test_distributed.py SCENARIO OUT DATA``):
+each scenario computes on every rank, compares with one process holding all
+rows, and rank 0 writes a JSON report that the tests below read. Every
+launch has a timeout, so a hang fails the test instead of stalling the suite.
+The MPI tests are skipped, with the reason, only when ``mpiexec`` or mpi4py
+is missing (``make test`` installs both: the test extra has mpi4py and mpich).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from numnet import Objective, minimize
+from numnet.distributed import DistributedObjective, fit_least_squares, load_shard, shard_range
+from numnet.network import mlp
+from numnet.random_features import NormalEquations, random_features
+from numnet.random_features import fit_least_squares as fit_one
+from numnet.regularizers import Tikhonov
+
+BIN = Path(sys.executable).parent
+MPIEXEC = shutil.which("mpiexec", path=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+try:
+    import mpi4py  # noqa: F401
+except ImportError:
+    mpi4py = None
+needs_mpi = pytest.mark.skipif(MPIEXEC is None or mpi4py is None,
+                               reason="mpiexec or mpi4py not installed (pip install 'numnet[mpi]')")
+N = 101
+METHODS = ("newton-cg", "lbfgs", "gauss-newton", "levenberg-marquardt")
+
+
+def _problem():
+    """A planted 2-3-1 tanh regression with Tikhonov: every method converges to gtol 1e-10."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((N, 2))
+    net = mlp(2, [3], 1, "tanh")
+    y = net.forward(net.init(5), X)[0][:, 0] + 0.01 * rng.standard_normal(N)
+    return net, X, y, Tikhonov(1e-2)
+
+
+def _classification():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((N, 3))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    net = mlp(3, [4], 3, "tanh")
+    return net, X, y, Tikhonov(1e-3, mask=~net.bias_mask())
+
+
+def _rel(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300))
+
+
+# ------------------------------------------------------------------ what the ranks run
+
+
+def _worker_products(comm, report):
+    """value/grad/hvp/gnvp and block products vs one process; batches; θ drift; an agreed failure."""
+    net, X, y, reg = _classification()
+    lo, hi = shard_range(N, comm.rank, comm.size)
+    full = Objective(net, "cross_entropy", X, y, reg)
+    dist = DistributedObjective(net, "cross_entropy", X[lo:hi], y[lo:hi], reg, comm=comm)
+    theta, rng = net.init(1), np.random.default_rng(2)
+    v, V = rng.standard_normal(net.n_params), rng.standard_normal((net.n_params, 3))
+    lin, one = dist.at(theta), full.at(theta)
+    report["products"] = {
+        "value": _rel(dist.value(theta), full.value(theta)), "grad": _rel(dist.grad(theta), full.grad(theta)),
+        "value_and_grad": _rel(dist.value_and_grad(theta)[1], full.value_and_grad(theta)[1]),
+        "hvp": _rel(dist.hvp(theta, v), full.hvp(theta, v)), "gnvp": _rel(dist.gnvp(theta, v), full.gnvp(theta, v)),
+        "lin.value": _rel(lin.value, one.value), "lin.grad": _rel(lin.grad, one.grad),
+        "hvp_block": _rel(lin.hvp_block(V), np.stack([one.hvp(c) for c in V.T], 1)),
+        "gnvp_block": _rel(lin.G @ V, np.stack([one.gnvp(c) for c in V.T], 1)),
+        "batch": _rel(dist.batch(np.arange(5, N, 3)).grad(theta), full.batch(np.arange(5, N, 3)).grad(theta)),
+        "batch_slice": _rel(dist.batch(slice(10, 60)).value(theta), full.batch(slice(10, 60)).value(theta))}
+    report["n_samples"] = comm.allgather((dist.n_samples, dist.start, dist.n_local))
+    drifted = theta + (1e-12 if comm.rank == 1 else 0.0)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        report["drift"] = {"value": _rel(dist.value(drifted), full.value(theta)), "resyncs": dist.resyncs}
+    report["failure"] = comm.allgather(_failure(dist, theta, comm))
+    report["v_differs"] = comm.allgather(_error_of(lambda: lin.hvp(v + comm.rank)))
+
+
+def _failure(dist, theta, comm):
+    """The error every rank raises when rank 1's forward pass fails (MemoryError)."""
+    if comm.rank == 1:
+        dist.local = _Failing(dist.local)
+    return _error_of(lambda: dist.value_and_grad(theta))
+
+
+class _Failing:
+    def __init__(self, obj):
+        self.obj = obj
+
+    def at(self, theta):
+        raise MemoryError("cannot allocate the activations")
+
+
+def _error_of(fn):
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001
+        return [type(exc).__name__, str(exc)]
+    return None
+
+
+def _worker_minimize(comm, report, methods):
+    """minimize on the distributed objective vs one process; θ hashed after every iteration on every rank."""
+    net, X, y, reg = _problem()
+    lo, hi = shard_range(N, comm.rank, comm.size)
+    full = Objective(net, "squared_error", X, y, reg)
+    dist = DistributedObjective(net, "squared_error", X[lo:hi], y[lo:hi], reg, comm=comm)
+    report["minimize"] = {}
+    for method in methods:
+        opts = {"solver": "cg"} if method in ("gauss-newton", "levenberg-marquardt") else {}
+        seen = []
+        one = minimize(full, net.init(0), method, max_iter=400, gtol=1e-10, **opts)
+        res = minimize(dist, net.init(0), method, max_iter=400, gtol=1e-10,
+                       callback=lambda r: seen.append(r.x.tobytes()), **opts)
+        everyone = comm.allgather(seen)
+        report["minimize"][method] = {"rel": _rel(res.x, one.x), "nit": [res.nit, one.nit],
+                                      "success": bool(res.success and one.success),
+                                      "identical": all(s == everyone[0] for s in everyone),
+                                      "resyncs": dist.resyncs}
+
+
+def _worker_elm(comm, report):
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((N, 2))
+    Y = np.stack([np.sin(3 * X[:, 0]), X[:, 0] * X[:, 1]], axis=1)
+    features = random_features(2, 40, random_state=0)
+    lo, hi = shard_range(N, comm.rank, comm.size)
+    mine = fit_least_squares(features, X[lo:hi], Y[lo:hi], alpha=1e-3, batch_size=9, comm=comm)
+    one = fit_one(features, X, Y, alpha=1e-3, solver="normal")
+    report["elm"] = {"rel": _rel(mine, one), "identical": len(set(comm.allgather(mine.tobytes()))) == 1}
+
+
+def _worker_shards(comm, report, data):
+    """Each rank's shard of every file kind; rank 0 compares their concatenation with the whole table."""
+    report["shards"] = {}
+    for name, kwargs in (("table.npy", {}), ("table.csv", {"target": "label"}), ("parts_npy", {}),
+                         ("parts_csv", {"target": 2}), ("mixed.csv", {})):
+        shard = load_shard(data / name, comm=comm, **kwargs)
+        parts = comm.gather((shard.X, shard.y, shard.start, shard.n_total), root=0)
+        if comm.rank == 0:
+            X, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+            starts = [p[2] for p in parts]
+            report["shards"][name] = {"X": X.tolist(), "y": y.tolist(), "y_kind": [p[1].dtype.kind for p in parts],
+                                      "starts": starts, "n_total": parts[0][3]}
+
+
+def _worker(scenario, out, data):
+    from mpi4py import MPI
+
+    comm, report = MPI.COMM_WORLD, {"size": MPI.COMM_WORLD.size}
+    t0 = time.perf_counter()
+    _worker_products(comm, report)
+    _worker_elm(comm, report)
+    _worker_shards(comm, report, Path(data))
+    _worker_minimize(comm, report, METHODS if scenario == "all" else METHODS[:1])
+    report["seconds"] = time.perf_counter() - t0
+    if comm.rank == 0:
+        Path(out).write_text(json.dumps(report))
+
+
+# ------------------------------------------------------------------ launching
+
+
+def _mpiexec(n, *command, timeout=90, env=None):
+    """Run ``command`` on n ranks; the CompletedProcess (a timeout fails the test: that is a hang)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **(env or {})}
+    try:
+        return subprocess.run([MPIEXEC, "-n", str(n), *command], capture_output=True, text=True,
+                              timeout=timeout, env=env)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"mpiexec -n {n} did not finish within {timeout} s (a hang): {exc.stderr}")
+
+
+def _write_data(folder):
+    """The files the shard scenario reads: .npy, CSV with header, folders of parts, mixed int/float targets."""
+    rng = np.random.default_rng(4)
+    table = np.column_stack([rng.standard_normal((N, 3)), rng.integers(0, 3, N)])
+    np.save(folder / "table.npy", table)
+    rows = table.tolist()  # Python floats: their repr reads back exactly
+    lines = ["a,b,label,c"] + [f"{r[0]!r},{r[1]!r},{int(r[3])},{r[2]!r}" for r in rows]
+    (folder / "table.csv").write_text("\n".join(lines) + "\n")
+    (folder / "parts_npy").mkdir()
+    for i, (lo, hi) in enumerate([(0, 7), (7, 60), (60, N)]):
+        np.save(folder / "parts_npy" / f"part-{i}.npy", table[lo:hi])
+    (folder / "parts_csv").mkdir()
+    for i, (lo, hi) in enumerate([(0, 40), (40, N)]):
+        (folder / "parts_csv" / f"part-{i}.csv").write_text("\n".join(lines[1 + lo:1 + hi]) + "\n")
+    mixed = [f"{r[0]!r},{(k if k < 90 else k + 0.5)!r}" for k, r in enumerate(rows)]
+    (folder / "mixed.csv").write_text("\n".join(mixed) + "\n")
+    return table
+
+
+@pytest.fixture(scope="module", params=[2, 3], ids=["2 ranks", "3 ranks"])
+def report(request, tmp_path_factory):
+    if MPIEXEC is None or mpi4py is None:
+        pytest.skip("mpiexec or mpi4py not installed (pip install 'numnet[mpi]')")
+    folder = tmp_path_factory.mktemp(f"mpi{request.param}")
+    _write_data(folder)
+    out = folder / "report.json"
+    scenario = "all" if request.param == 2 else "products"
+    done = _mpiexec(request.param, sys.executable, __file__, scenario, str(out), str(folder))
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(out.read_text())
+    result["folder"] = folder
+    return result
+
+
+@needs_mpi
+def test_products_equal_one_process(report):
+    for name, rel in report["products"].items():
+        assert rel <= 1e-12, (name, rel)
+    blocks = [shard_range(N, r, report["size"]) for r in range(report["size"])]
+    assert [tuple(r) for r in report["n_samples"]] == [(N, lo, hi - lo) for lo, hi in blocks]
+
+
+@needs_mpi
+def test_theta_drift_is_found_and_rank0s_theta_used(report):
+    assert report["drift"]["resyncs"] == 1
+    assert report["drift"]["value"] <= 1e-12
+
+
+@needs_mpi
+def test_a_rank_failing_inside_a_product_fails_every_rank(report):
+    for kind, text in report["failure"]:
+        assert kind == "DistributedError"
+        assert text == f"rank 1 of {report['size']} failed: MemoryError: cannot allocate the activations"
+    for kind, text in report["v_differs"]:
+        assert (kind, text) == ("ValueError", "the direction differs between ranks; pass the same vectors on "
+                                              "every rank")
+
+
+@needs_mpi
+def test_minimize_reaches_the_one_process_solution_with_identical_theta_on_every_rank(report):
+    for method, r in report["minimize"].items():
+        assert r["success"], (method, r)
+        assert r["rel"] <= 1e-8, (method, r)
+        assert r["identical"] and r["resyncs"] == 0, (method, r)
+        assert abs(r["nit"][0] - r["nit"][1]) <= 2, (method, r)
+    assert set(report["minimize"]) == set(METHODS if report["size"] == 2 else METHODS[:1])
+
+
+@needs_mpi
+def test_distributed_elm_equals_one_process(report):
+    assert report["elm"]["identical"]
+    assert report["elm"]["rel"] <= 1e-10
+
+
+@needs_mpi
+def test_shards_cover_the_file_once_in_order(report):
+    from numnet.data_files import load_csv
+
+    table = np.load(report["folder"] / "table.npy")
+    for name in ("table.npy", "table.csv", "parts_npy", "parts_csv"):
+        s = report["shards"][name]
+        assert s["n_total"] == N and s["starts"][0] == 0, name
+        np.testing.assert_array_equal(np.array(s["X"]), table[:, :3], err_msg=name)
+        np.testing.assert_array_equal(np.array(s["y"]), table[:, 3], err_msg=name)
+    assert set(report["shards"]["table.npy"]["y_kind"]) == {"i"}
+    mixed = report["shards"]["mixed.csv"]  # integral targets on the first ranks, fractional on the last
+    assert set(mixed["y_kind"]) == {"f"}
+    np.testing.assert_array_equal(np.array(mixed["y"]), load_csv(report["folder"] / "mixed.csv")[1])
+
+
+# ------------------------------------------------------------------ one process (no MPI)
+
+
+def test_serial_objective_is_the_objective():
+    net, X, y, reg = _classification()
+    full, dist = Objective(net, "cross_entropy", X, y, reg), DistributedObjective(net, "cross_entropy", X, y, reg)
+    theta, v = net.init(0), np.random.default_rng(0).standard_normal(net.n_params)
+    assert dist.reducer.size == 1 and dist.n_samples == N
+    assert dist.value(theta) == full.value(theta)
+    np.testing.assert_array_equal(dist.grad(theta), full.grad(theta))
+    np.testing.assert_array_equal(dist.hvp(theta, v), full.hvp(theta, v))
+    np.testing.assert_array_equal(dist.gnvp(theta, v), full.gnvp(theta, v))
+
+
+@pytest.mark.parametrize("n, size", [(0, 3), (7, 3), (101, 2), (101, 3), (5, 8)])
+def test_shard_range_splits_into_consecutive_blocks(n, size):
+    blocks = [shard_range(n, r, size) for r in range(size)]
+    assert blocks[0][0] == 0 and blocks[-1][1] == n
+    assert all(a[1] == b[0] for a, b in zip(blocks, blocks[1:]))
+    lengths = [hi - lo for lo, hi in blocks]
+    assert max(lengths) - min(lengths) <= 1 and lengths == sorted(lengths, reverse=True)
+
+
+def test_normal_equations_sums_add_up_over_row_blocks():
+    rng = np.random.default_rng(0)
+    Z, Y = rng.standard_normal((30, 4)), rng.standard_normal((30, 2))
+    whole = NormalEquations(4, 2).update(Z, Y)
+    parts = [NormalEquations(4, 2).update(Z[lo:hi], Y[lo:hi]) for lo, hi in [(0, 11), (11, 30)]]
+    summed = [sum(s) for s in zip(*(p.sums() for p in parts))]
+    rebuilt = NormalEquations.from_sums(*summed)
+    np.testing.assert_allclose(rebuilt.solve(0.1), whole.solve(0.1), rtol=1e-12)
+    with pytest.raises(ValueError, match="ZtZ must have shape"):
+        NormalEquations.from_sums(np.eye(3), *summed[1:])
+
+
+def test_serial_shard_loading_reads_everything(tmp_path):
+    table = _write_data(tmp_path)
+    shard = load_shard(tmp_path / "parts_npy", dtype=np.float32)
+    assert (shard.start, shard.n_total) == (0, N) and shard.X.dtype == np.float32
+    np.testing.assert_array_equal(shard.y, table[:, 3].astype(np.int64))
+    with pytest.raises(ValueError, match="no such file or folder"):
+        load_shard(tmp_path / "missing.npy")
+    (tmp_path / "table.txt").write_text("1,2\n")
+    with pytest.raises(ValueError, match="must end in .npy or .csv"):
+        load_shard(tmp_path / "table.txt")
+    with pytest.raises(ValueError, match="is not a column"):
+        load_shard(tmp_path / "table.csv", target="nope")
+
+
+if __name__ == "__main__":
+    _worker(*sys.argv[1:4])
