@@ -12,10 +12,11 @@ factor set r.
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
-from .._validation import check_direction
+from .._validation import check_direction, check_int
 from ._common import linearize, regularizer_diagonal
+from ._leaves import KRONECKER_LAYERS, has_bias, leaves, pre_activation
 from .factors import curvature_factors
-from .per_sample import _chunk, _rows
+from .per_sample import _CHUNK_BYTES, _chunk, _rows
 
 __all__ = ["factor_operator", "factor_matrix", "factor_diagonal", "ggn_diagonal"]
 
@@ -67,13 +68,69 @@ def factor_matrix(lin, factors, *, chunk_size=None):
 
 
 def factor_diagonal(lin, factors, *, chunk_size=None):
-    """diag M = c Σ_r Σ_n R_r[n] ⊙ R_r[n] (one backward pass per r and chunk, never M itself)."""
+    """diag M = c Σ_r Σ_n R_r[n] ⊙ R_r[n] (one backward pass per r and chunk, never M itself).
+
+    On networks whose layers with parameters are all Dense, Residual or
+    convolutions, each with a slice of its own, the rows R_r are never
+    formed: a Dense layer's part is Σ_r Σ_n (x_n ⊗ g_rn)^⊙2 =
+    (X ⊙ X)ᵀ (Σ_r gA_r ⊙ gA_r), one matrix product per layer for all r; a
+    convolution's is Σ_n (Σ_p cols_npᵀ g_rnp)^⊙2, batched over sample chunks.
+    Other networks take the rows of :func:`~numnet.curvature.per_sample.per_sample_vjp`.
+    """
     p, dtype = lin.objective.n_params, lin.objective.dtype
     d = np.zeros(p, dtype=dtype)
-    for Rs in _chunks(lin, factors, chunk_size):
-        for R in Rs:
-            d += np.einsum("np,np->p", R, R)
+    if _kronecker_only(lin):
+        n = lin.objective.n_samples
+        chunk = n if chunk_size is None else check_int(chunk_size, "chunk_size")
+        for start in range(0, n, chunk):
+            rows = slice(start, min(n, start + chunk))
+            part = lin if chunk >= n else lin.objective.batch(rows).at(lin.theta)
+            _add_leaf_squares(d, part, [np.ascontiguousarray(U[rows]) for U in factors.U])
+    else:
+        for Rs in _chunks(lin, factors, chunk_size):
+            for R in Rs:
+                d += np.einsum("np,np->p", R, R)
     return d * dtype.type(factors.scale)
+
+
+def _kronecker_only(lin):
+    """Whether every leaf with parameters is Dense, Residual or a convolution, none sharing a slice."""
+    found = leaves(lin.objective.net, lin.theta, lin.cache)
+    slices = {(leaf.params.start, leaf.params.stop) for leaf in found}
+    return len(slices) == len(found) and all(isinstance(leaf.layer, KRONECKER_LAYERS) for leaf in found)
+
+
+def _add_leaf_squares(d, lin, Us):
+    """d += Σ_r Σ_n R_r[n]^⊙2 leaf by leaf from the pre-activation rows and cotangents (no per-sample rows)."""
+    net, theta, cache, n = lin.objective.net, lin.theta, lin.cache, lin.F.shape[0]
+    dense = {}  # leaf index -> [leaf, rows, Σ_r gA_r ⊙ gA_r]
+    for U in Us:
+        for i, leaf in enumerate(leaves(net, theta, cache, U)):
+            rows, gA = pre_activation(leaf)
+            if rows.shape[0] != n:
+                _add_conv_squares(d[leaf.params], rows, gA, n, has_bias(leaf))
+            elif i in dense:
+                dense[i][2] += gA * gA
+            else:
+                dense[i] = [leaf, rows, gA * gA]
+    for leaf, rows, H in dense.values():
+        view, n_W = d[leaf.params], rows.shape[1] * H.shape[1]
+        view[:n_W] += ((rows * rows).T @ H).ravel()
+        if has_bias(leaf):
+            view[n_W:] += H.sum(axis=0)
+
+
+def _add_conv_squares(view, rows, gA, n, bias):
+    """Σ_n Γ_n^⊙2 with Γ_n = Σ_p cols_npᵀ g_np (batched over sample chunks of bounded memory), bias Σ_n (Σ_p g_np)²."""
+    a, g = rows.shape[1], gA.shape[1]
+    R3, G3 = rows.reshape(n, -1, a), gA.reshape(n, -1, g)
+    step = max(1, _CHUNK_BYTES // (a * g * gA.itemsize))
+    for s in range(0, n, step):
+        Gamma = np.matmul(R3[s:s + step].transpose(0, 2, 1), G3[s:s + step])
+        view[:a * g] += np.einsum("nag,nag->ag", Gamma, Gamma).ravel()
+    if bias:
+        gb = G3.sum(axis=1)
+        view[a * g:] += np.einsum("ng,ng->g", gb, gb)
 
 
 def ggn_diagonal(obj, theta=None, *, kind="type-2", mc_samples=1, seed=0, targets=None, chunk_size=None):

@@ -78,13 +78,20 @@ def kfac(obj, theta=None, *, kind="type-2", mc_samples=1, seed=0, targets=None, 
 
 
 def _kronecker(data, c, p, dtype):
-    """A = rowsᵀ rows / (n·P) and G = c Σ_r gA_rᵀ gA_r for every block."""
-    out = []
+    """A = rowsᵀ rows / (n·P) and G = c Σ_r gA_rᵀ gA_r for every block (one G per layer: W and b share it)."""
+    out, Gs = [], {}
     for b in data:
         A = b.rows.T @ b.rows / dtype.type(b.rows.shape[0])
-        G = sum(g.T @ g for g in b.gAs) * dtype.type(c)
-        out.append(KroneckerBlock(b.name, b.params, A, G))
+        if id(b.gAs) not in Gs:  # `data` keeps every b.gAs alive, so ids are not reused
+            Gs[id(b.gAs)] = _gram(b.gAs) * dtype.type(c)
+        out.append(KroneckerBlock(b.name, b.params, A, Gs[id(b.gAs)]))
     return KroneckerOperator(out, p, dtype)
+
+
+def _gram(gAs):
+    """Σ_r gA_rᵀ gA_r as one symmetric rank-k update (syrk) of the stacked cotangents."""
+    S = gAs[0] if len(gAs) == 1 else np.concatenate(gAs)
+    return S.T @ S
 
 
 def ekfac(obj, theta=None, *, kind="type-2", mc_samples=1, seed=0, targets=None, bias="joint"):

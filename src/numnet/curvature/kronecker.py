@@ -78,8 +78,10 @@ class _BlockOperator:
 
 
 def _both_sides(L, V, R):
-    """L V R for every column m of V (a, g, m)."""
-    return np.einsum("igm,gh->ihm", np.tensordot(L, V, axes=1), R)
+    """L V R for every column m of V (a, g, m): two matrix products (GEMM) per column."""
+    if V.shape[2] == 1:
+        return (L @ V[:, :, 0] @ R)[:, :, None]
+    return np.matmul(np.matmul(L, V.transpose(2, 0, 1)), R).transpose(1, 2, 0)
 
 
 class KroneckerOperator(_BlockOperator):
@@ -119,9 +121,9 @@ class KroneckerOperator(_BlockOperator):
         The factors are positive semi-definite (Gram matrices): eigenvalues below 0 by rounding are set to 0.
         """
         if not hasattr(self, "_eigen"):
-            blocks = []
+            blocks, done = [], {}
             for b in self.blocks:
-                (la, QA), (lg, QG) = np.linalg.eigh(b.A), np.linalg.eigh(b.G)
+                (la, QA), (lg, QG) = _eigh(b.A, done), _eigh(b.G, done)
                 S = np.outer(np.maximum(la, 0), np.maximum(lg, 0))
                 blocks.append(EigenBlock(b.name, b.params, QA, QG, S))
             self._eigen = KroneckerEigenOperator(blocks, self.n_params, self.dtype)
@@ -157,6 +159,13 @@ class KroneckerOperator(_BlockOperator):
             blocks.append(KroneckerBlock(b.name, b.params, _damped_inverse(b.A, pi * np.sqrt(damping)),
                                          _damped_inverse(b.G, np.sqrt(damping) / pi)))
         return KroneckerOperator(blocks, self.n_params, self.dtype)
+
+
+def _eigh(M, done):
+    """``np.linalg.eigh(M)``, once per factor array: blocks that share one (a layer's W and b) share it."""
+    if id(M) not in done:
+        done[id(M)] = (M, np.linalg.eigh(M))  # M kept alive so that its id stays unique
+    return done[id(M)][1]
 
 
 def _damped_inverse(M, delta):
