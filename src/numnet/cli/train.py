@@ -7,12 +7,20 @@ callback), then saves the network with :func:`numnet.io.save` (npz + JSON,
 never pickle; the standardization folded into the first layer), the metrics
 and history as JSON, and figures: the loss curve, and the decision regions
 for two-feature classification data.
+
+A run is resumable: its arguments are recorded and its optimizer state is
+checkpointed (every ``--checkpoint-every`` iterations, on Ctrl-C or SIGTERM,
+and at the end) in ``OUT.checkpoint/``; ``--resume OUT`` continues it bit
+for bit at the same thread count. The outputs are written as one unit: a
+temporary folder renamed to ``--out`` when complete (the layout is in
+:mod:`numnet.cli._run_folder`, the resume rules in :mod:`numnet.cli._resume`).
 """
 
 import inspect
 import json
 import math
 import re
+import shlex
 import sys
 import time
 from math import prod
@@ -37,6 +45,7 @@ from ._parser import (
     positive_float,
     positive_int,
 )
+from ._resume import open_run, run_record
 from ._training import (
     CLASSIFICATION_LOSSES,
     REGRESSION_LOSSES,
@@ -57,7 +66,9 @@ _METHOD_FLAGS = {"batch_size": "--batch-size", "learning_rate": "--learning-rate
 
 
 def add_arguments(parser):
-    parser.add_argument("data", help=f"a built-in data set ({', '.join(sorted(DATASETS))}) or a .csv/.npz file")
+    parser.add_argument("data", nargs="?", default=None,
+                        help=f"a built-in data set ({', '.join(sorted(DATASETS))}) or a .csv/.npz file "
+                             "(not needed with --resume)")
     parser.add_argument("--target", default=None,
                         help="CSV target column: a header name or an index (default: the last column)")
     parser.add_argument("--n-samples", type=positive_int, default=None,
@@ -92,6 +103,13 @@ def add_arguments(parser):
                         help="fraction of rows held out for validation (default: %(default)s)")
     parser.add_argument("--no-standardize", action="store_true", help="train on the raw features")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="K",
+                        help="also checkpoint the run every K iterations into OUT.checkpoint/ (it is always "
+                             "checkpointed on Ctrl-C, on SIGTERM and at the end)")
+    parser.add_argument("--resume", default=None, metavar="DIR",
+                        help="continue the run whose --out was DIR with its recorded data, split, network and "
+                             "method (other values are refused); --max-iter counts all its iterations")
+    parser.set_defaults(train_parser=parser)
 
 
 def _load(args):
@@ -218,12 +236,14 @@ def _check_memory(net, n_rows, args):
                    f"on {n_rows} rows")
 
 
-def _fit(setup, args, options):
+def _fit(setup, args, options, folder, resume):
+    """Run (or continue, from the checkpoint record ``resume``) the method, checkpointing into ``folder``."""
     from tqdm import tqdm
 
-    from ..optim import minimize
+    from ..optim import METHODS, minimize
 
-    bar = tqdm(total=args.max_iter, desc=args.method, unit="it", leave=False,
+    done = 0 if resume is None else min(resume["nit"], args.max_iter)
+    bar = tqdm(total=args.max_iter, initial=done, desc=args.method, unit="it", leave=False,
                disable=args.quiet or not sys.stderr.isatty())
 
     def callback(res):
@@ -236,9 +256,13 @@ def _fit(setup, args, options):
                                                        if k in ("val_loss", "val_accuracy")}})
         return info
 
+    saving = {}
+    if METHODS[args.method].checkpointable:
+        saving = {"checkpoint": folder.state, "checkpoint_every": args.checkpoint_every or args.max_iter + 1,
+                  "resume": resume}
     try:
         return minimize(setup.train, setup.net.init(args.seed), args.method, callback=callback,
-                        max_iter=args.max_iter, **options)
+                        max_iter=args.max_iter, **saving, **options)
     finally:
         bar.close()
 
@@ -255,27 +279,75 @@ def _resolve_network_flags(args):
 
 
 def run(args):
-    """Train, save model, metrics and figures under ``args.out``, print the metrics; return 0."""
-    _resolve_network_flags(args)
-    options = _method_options(args)
-    X, y = _load(args)
-    setup = _Setup(X, y, args)
+    """Train (with --resume: continue) a run and write its outputs under ``args.out`` as one unit.
+
+    Returns 0, or 128 + the signal number (130 for SIGINT, 143 for SIGTERM)
+    when a signal interrupts the run, after saying how to resume it.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from ..optim.checkpoint import interrupts_as_keyboard
+
+    folder = None
+    try:
+        with interrupts_as_keyboard(True):
+            folder, state = open_run(args)
+            _resolve_network_flags(args)
+            options = _method_options(args)
+            X, y = _load(args)
+            setup = _Setup(X, y, args)
+            with threadpool_limits(limits=args.threads):
+                return _train(setup, args, options, folder, state)
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc, folder, args)
+
+
+def _train(setup, args, options, folder, state):
+    """Record the run, fit, publish the outputs; print the summary; return 0."""
+    from ..optim.checkpoint import read_checkpoint
+
+    if args.resume is None and folder.live.is_dir():
+        print(f"numnet: note: a new run in {folder.out} replaces the interrupted one in {folder.live} "
+              f"(numnet train --resume {shlex.quote(str(folder.out))} would have continued it)", file=sys.stderr)
+    folder.start(run_record(args), state)
+    resume = None if state is None else read_checkpoint(folder.state, name=f"--resume {args.resume}")
     t0 = time.perf_counter()
-    res = _fit(setup, args, options)
+    res = _fit(setup, args, options, folder, resume)
     seconds = time.perf_counter() - t0
     scores = setup.scores(res.x)
-    paths = _save(setup, res, scores, args, seconds)
+    paths = folder.publish(lambda tmp: _save(setup, res, scores, args, seconds, tmp))
+    paths += [folder.out / "checkpoint"] if (folder.out / "checkpoint").is_dir() else []
     print(_summary(setup, res, scores, args, seconds))
     print("wrote: " + ", ".join(str(p) for p in paths))
     return 0
 
 
-def _save(setup, res, scores, args, seconds):
+def _interrupted(exc, folder, args):
+    """One line on stderr saying where the run stands and how to resume it; 128 + the signal number."""
+    from ..optim.checkpoint import interrupt_signal, read_checkpoint
+
+    sig = interrupt_signal(exc)
+    if folder is None or not folder.started:
+        where = "before training started"
+    elif folder.published:
+        where = f"after the run finished; its outputs are in {folder.out}"
+    else:
+        try:
+            nit = read_checkpoint(folder.state)["nit"] if folder.state.is_file() else 0
+        except ValueError:
+            nit = 0
+        where = (f"after {nit} of {args.max_iter} iterations (checkpoint in {folder.live}); "
+                 f"resume with: numnet train --resume {shlex.quote(str(folder.out))}")
+    print(f"numnet: interrupted by {sig.name} {where}", file=sys.stderr)
+    return 128 + int(sig)
+
+
+def _save(setup, res, scores, args, seconds, out):
+    """Write model, figures and report into the folder ``out``; return their paths."""
     from .. import io
     from ..plots import save_figure
     from ._train_figures import decision_figure, loss_figure
 
-    out = Path(args.out)
     theta = (fold_standardization(setup.net, res.x, setup.mean, setup.scale) if args.arch is None
              else fold_input_scale(setup.net, res.x, float(setup.scale[0])))
     paths = [io.save((setup.net, theta), out / "model.npz")]
