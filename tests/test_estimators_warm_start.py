@@ -70,7 +70,9 @@ def test_warm_started_fits_equal_one_fit(data, solver):
 def test_warm_start_with_early_stopping_keeps_split_and_monitor(data, solver):
     """The validation split, the scores and the no-improvement count go on: n_iter_no_change=3 stops the
     split run where it stops the straight one."""
-    make = lambda: classifier(solver, early_stopping=True, n_iter_no_change=3, validation_fraction=0.25)  # noqa: E731
+    def make():
+        return classifier(solver, early_stopping=True, n_iter_no_change=3, validation_fraction=0.25)
+
     straight = fitted(make(), *data, 30)
     assert 2 <= straight.n_iter_ < 30  # early stopping did stop it
     k = straight.n_iter_ // 2  # before that stop (a fit asked for more after a stop runs more)
@@ -82,11 +84,16 @@ def test_warm_start_with_early_stopping_keeps_split_and_monitor(data, solver):
 def test_a_regressor_and_a_network_estimator_continue_too(data):
     X, y = data
     t = np.sin(X[:, 0]) + X[:, 1]
-    reg = lambda: MLPRegressor((5,), solver="adam", tol=0.0, n_iter_no_change=100, random_state=1, **STOCHASTIC)  # noqa: E731
-    assert_same_fit(fitted(reg(), X, t, N), fitted(reg(), X, t, 5, N - 5))
-    net = lambda: NetworkClassifier("dense:5,tanh,dropout:0.2", solver="sgd", tol=0.0, n_iter_no_change=100,  # noqa: E731
-                                    random_state=1, **STOCHASTIC)
-    assert_same_fit(fitted(net(), X, y, N), fitted(net(), X, y, 1, N - 1))
+    common = {"tol": 0.0, "n_iter_no_change": 100, "random_state": 1, **STOCHASTIC}
+
+    def regressor():
+        return MLPRegressor((5,), solver="adam", **common)
+
+    def network():
+        return NetworkClassifier("dense:5,tanh,dropout:0.2", solver="sgd", **common)
+
+    assert_same_fit(fitted(regressor(), X, t, N), fitted(regressor(), X, t, 5, N - 5))
+    assert_same_fit(fitted(network(), X, y, N), fitted(network(), X, y, 1, N - 1))
 
 
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])

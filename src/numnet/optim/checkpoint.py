@@ -31,6 +31,7 @@ atomically (temporary file, then rename).
 import hashlib
 import io
 import json
+import os
 import re
 import signal
 import threading
@@ -196,10 +197,11 @@ def save_checkpoint(path, snapshot, method, opts, problem, x_like):
 def read_checkpoint(source, name=None):
     """The record of the checkpoint in ``source``: a path, or bytes (a ``uint8`` array) holding one.
 
-    Raises ``ValueError`` (naming ``name``, default ``source``) for anything
+    Raises ``ValueError`` (naming ``name``, by default the path) for anything
     that is not a complete, unmodified checkpoint of this version.
     """
-    name = str(source) if name is None else name
+    if name is None:
+        name = str(source) if isinstance(source, (str, os.PathLike)) else "the checkpoint"
     if isinstance(source, np.ndarray):
         if source.dtype != np.uint8 or source.ndim != 1:
             raise ValueError(f"{name} must be a 1-D uint8 array (the bytes of a checkpoint), got "
