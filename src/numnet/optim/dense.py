@@ -58,11 +58,12 @@ from ..objective import Objective
 from ..regularizers import Tikhonov
 from ._checks import check_choice
 from .base import NoProgress
+from .geodesic import geodesic_step
 from .krylov import CGResult
 from .newton import CG, gauss_newton
 from .problem import FunctionObjective
 
-__all__ = ["DenseLinearization", "Direct", "solve_damped", "gauss_newton_system", "dense_available",
+__all__ = ["DenseLinearization", "Direct", "solve_damped", "damped_inverse", "gauss_newton_system", "dense_available",
            "gauss_newton_solver", "solver_kind", "check_solver_options", "check_solver_problem",
            "describe_solver", "SOLVERS", "SCALINGS", "DENSE_MAX_PARAMS", "CHUNK_ENTRIES", "CHOLESKY_SOLVES"]
 
@@ -100,8 +101,8 @@ class DenseLinearization:
 
     def __init__(self, lin, counts=None, grad=None):
         self.lin, self.theta, self.value = lin, lin.theta, lin.value
-        self._counts, self._grad, self._G = counts, grad, None
-        self._scales, self._eigen, self.n_solves = {}, {}, 0
+        self._counts, self._grad, self._G, self._J = counts, grad, None, None
+        self._scales, self._eigen, self.n_solves, self.last_inverse = {}, {}, 0, None
 
     @property
     def grad(self):
@@ -118,6 +119,21 @@ class DenseLinearization:
     def gnvp(self, v):
         """G v with the formed matrix."""
         return self.matrix @ v
+
+    def jvp(self, v):
+        """J v as a flat vector (the kept Jacobian, or a tangent pass when J was built in chunks)."""
+        self.matrix
+        if self._J is not None:
+            return self._J @ v
+        return self.lin.objective.net.jvp(self.theta, self.lin.cache, v, None).ravel()
+
+    def vjp(self, u):
+        """Jᵀ u for a flat u (the kept Jacobian, or a backward pass)."""
+        self.matrix
+        if self._J is not None:
+            return self._J.T @ u
+        F = self.lin.F
+        return self.lin.objective.net.vjp(self.theta, self.lin.cache, u.reshape(F.shape), need_gX=False)[0]
 
     def usable(self):
         """Whether the gradient and the matrix are finite (a trial point may be accepted)."""
@@ -149,7 +165,7 @@ class DenseLinearization:
 
     def _build(self):
         with np.errstate(over="ignore", invalid="ignore"):
-            self._G, g = gauss_newton_system(self.lin, need_grad=self._grad is None)
+            self._G, g, self._J = gauss_newton_system(self.lin, need_grad=self._grad is None)
         if self._grad is None:
             self._grad = g if g is not None else self.lin.grad
             if g is not None and self._counts is not None:
@@ -157,19 +173,21 @@ class DenseLinearization:
 
 
 def gauss_newton_system(lin, need_grad=True):
-    """``(G, g)`` at a linearization: the dense Gauss-Newton matrix and, when asked, the gradient.
+    """``(G, g, J)`` at a linearization: the dense Gauss-Newton matrix, the gradient, the output Jacobian.
 
     ``g`` is None when not asked for, or when the objective computes it
-    itself (a :class:`~numnet.optim.problem.FunctionObjective`).
+    itself (a :class:`~numnet.optim.problem.FunctionObjective`); ``J`` is
+    the Jacobian of the outputs (n_samples·n_outputs × p; the residuals'
+    for a FunctionObjective), None when it was built in chunks.
     """
     obj = lin.objective
     if isinstance(obj, FunctionObjective):
         R = np.asarray(obj.jac(lin.theta), dtype=lin.theta.dtype)
-        return R.T @ R, None
-    G, g = _network_system(lin, need_grad)
+        return R.T @ R, None, R
+    G, g, J = _network_system(lin, need_grad)
     if obj.regularizer is not None:
         _add_regularizer(G, g, obj.regularizer, lin.theta)
-    return G, g
+    return G, g, J
 
 
 def _network_system(lin, need_grad):
@@ -177,7 +195,8 @@ def _network_system(lin, need_grad):
     obj = lin.objective
     n, p = obj.n_samples, obj.n_params
     G, g = None, np.zeros(p, dtype=lin.theta.dtype) if need_grad else None
-    for rows in _row_chunks(n, lin.F.shape[1] * p, obj.net):
+    chunks = _row_chunks(n, lin.F.shape[1] * p, obj.net)
+    for rows in chunks:
         J = output_jacobians(lin) if rows is None else per_sample_output_gradients(obj.net, lin.theta, obj.X[rows])
         part = slice(None) if rows is None else rows
         if need_grad:
@@ -187,7 +206,7 @@ def _network_system(lin, need_grad):
             G = piece
         else:
             G += piece
-    return G, g
+    return G, g, J.reshape(-1, p) if chunks == [None] else None
 
 
 def _row_chunks(n, entries_per_row, net):
@@ -227,16 +246,23 @@ def _add_regularizer(G, g, reg, theta):
 
 def solve_damped(lin, g, mu, scaling="identity"):
     """Solve (G + μD) p = −g at a :class:`DenseLinearization` (module notes); a ``CGResult`` with Ap = Gp + μp."""
+    p = -damped_inverse(lin, mu, scaling)(g)
+    return CGResult(p, lin.matrix @ p + mu * p, 0, "direct")
+
+
+def damped_inverse(lin, mu, scaling="identity"):
+    """b ↦ (G + μD)⁻¹ b (module notes), also kept as ``lin.last_inverse`` for more right-hand sides."""
     G, d = lin.matrix, lin.scale(scaling)
     lin.n_solves += 1
-    p = _cholesky_solve(G, d, mu, g) if lin.n_solves <= CHOLESKY_SOLVES else None
-    if p is None:
-        p = _eigen_solve(lin.eigen(scaling), d, mu, g)
-    return CGResult(p, G @ p + mu * p, 0, "direct")
+    inverse = _cholesky_inverse(G, d, mu) if lin.n_solves <= CHOLESKY_SOLVES else None
+    if inverse is None:
+        inverse = _eigen_inverse(lin.eigen(scaling), d, mu)
+    lin.last_inverse = inverse
+    return inverse
 
 
-def _cholesky_solve(G, d, mu, g):
-    """−(G + μD)⁻¹ g by Cholesky; None when it fails or its pivots show cond > 1/(p ε)."""
+def _cholesky_inverse(G, d, mu):
+    """(G + μD)⁻¹ by Cholesky; None when it fails or its pivots show cond > 1/(p ε)."""
     A = G.copy(order="F")
     A.flat[:: A.shape[0] + 1] += mu if d is None else mu * d
     potrf, potrs = _lapack(A.dtype)
@@ -244,7 +270,7 @@ def _cholesky_solve(G, d, mu, g):
     pivots = np.abs(np.diagonal(c))
     if info != 0 or not pivots.min() ** 2 > A.shape[0] * np.finfo(A.dtype).eps * pivots.max() ** 2:
         return None
-    return -potrs(c, g, lower=1)[0]
+    return lambda b: potrs(c, b, lower=1)[0]
 
 
 _LAPACK = {}
@@ -257,15 +283,19 @@ def _lapack(dtype):
     return _LAPACK[dtype]
 
 
-def _eigen_solve(eigen, d, mu, g):
-    """−D^-½ V (Λ + μ)⁺ Vᵀ D^-½ g, eigenvalues below p ε max(Λ + μ) dropped."""
+def _eigen_inverse(eigen, d, mu):
+    """D^-½ V (Λ + μ)⁺ Vᵀ D^-½, eigenvalues below p ε max(Λ + μ) dropped."""
     lam, V = eigen
     s = None if d is None else 1 / np.sqrt(d)
     w = lam + mu
     keep = w > lam.size * np.finfo(lam.dtype).eps * max(float(w.max()), 0.0)
-    coef = np.where(keep, V.T @ (g if s is None else g * s) / np.where(keep, w, 1), 0)
-    p = -(V @ coef)
-    return p if s is None else p * s
+    winv = np.where(keep, 1 / np.where(keep, w, 1), 0).astype(lam.dtype, copy=False)
+
+    def apply(b):
+        x = V @ (winv * (V.T @ (b if s is None else b * s)))
+        return x if s is None else x * s
+
+    return apply
 
 
 class Direct(NamedTuple):
@@ -274,10 +304,13 @@ class Direct(NamedTuple):
     Works on :class:`DenseLinearization` s, which it makes itself:
     :meth:`point` at a trial point (value only; the Jacobian, G and the
     gradient on first use, i.e. only for an accepted step), :meth:`wrap`
-    around a linearization the driver already has.
+    around a linearization the driver already has. With ``geodesic``,
+    :meth:`accelerate` turns a step v into v + ½a
+    (:func:`~numnet.optim.geodesic.geodesic_step`).
     """
 
     scaling: str = "identity"
+    geodesic: bool = False
 
     def solve(self, lin, g, damping=0.0, radius=None):
         if radius is not None:
@@ -295,6 +328,10 @@ class Direct(NamedTuple):
 
     def wrap(self, problem, lin, grad=None):
         return DenseLinearization(lin, problem.counts, grad)
+
+    def accelerate(self, problem, lin, sol):
+        """The trial step for the solution ``sol`` at ``lin``: v, or v + ½a with geodesic acceleration (None: reject)."""
+        return geodesic_step(problem, lin, sol.p) if self.geodesic else sol.p
 
     def usable(self, lin):
         return lin.usable()
@@ -337,7 +374,7 @@ def check_solver_problem(problem, n_params, opts):
 def gauss_newton_solver(problem, n_params, opts, curvature=gauss_newton):
     """The solver a Gauss-Newton method uses: :class:`Direct` or matrix-free :class:`~numnet.optim.newton.CG`."""
     if solver_kind(problem, n_params, opts) == "dense":
-        return Direct(opts.scaling)
+        return Direct(opts.scaling, getattr(opts, "geodesic", False))
     return CG(curvature, opts.max_cg, opts.forcing_power, opts.max_forcing)
 
 

@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_cg_options, check_positive
+from ._checks import check_bool, check_cg_options, check_positive
 from .base import Iterate, Method
 from .dense import (DENSE_MAX_PARAMS, check_solver_options, check_solver_problem, describe_solver,
                     gauss_newton_solver, solver_kind)
@@ -38,6 +38,11 @@ class LevenbergMarquardtOptions(NamedTuple):
     scaling : {"identity", "marquardt"}, default="identity"
         D: I (Levenberg), or Marquardt's diag(G) (dense path only), which
         makes the steps invariant to a rescaling of the parameters.
+    geodesic : bool, default=True
+        Geodesic acceleration (:mod:`numnet.optim.geodesic`): each trial
+        step v becomes v + ½a, a from the second directional derivative
+        of the outputs (one more forward pass and one more solve with the
+        same factorization). Only used on the dense path.
     max_cg : int, default=50
         Maximum Gauss-Newton products per iteration (CG path).
     forcing_power, max_forcing : float, default=0.5, 0.5
@@ -56,8 +61,9 @@ class LevenbergMarquardtOptions(NamedTuple):
     ν ← 2ν on failure. A trial with a NaN or ±inf value or gradient is a
     failure. Large μ gives short gradient steps, small μ Gauss-Newton steps.
     The step is :func:`~numnet.optim.newton.gain_ratio_step` with the region
-    :class:`~numnet.optim.newton.Damping` (μ, ν in the state). Geodesic
-    acceleration is not implemented.
+    :class:`~numnet.optim.newton.Damping` (μ, ν in the state); with
+    ``geodesic`` the trial step is v + ½a (Transtrum & Sethna 2012) and
+    the gain ratio compares the actual decrease with the one predicted for v.
 
     The default ``dense_max_params=500`` is measured (one thread, float64,
     ``benchmarks/dense_threshold.py``): on 1-h-h-1 tanh networks over n
@@ -72,12 +78,14 @@ class LevenbergMarquardtOptions(NamedTuple):
     solver: str = "auto"
     dense_max_params: int = DENSE_MAX_PARAMS
     scaling: str = "identity"
+    geodesic: bool = True
     max_cg: int = 50
     forcing_power: float = 0.5
     max_forcing: float = 0.5
 
     def check(self):
         check_solver_options(self.solver, self.dense_max_params, self.scaling)
+        check_bool(self.geodesic, "geodesic")
         check_cg_options(self.max_cg, self.forcing_power, self.max_forcing)
         check_positive(self.tau, "tau")
         check_positive(self.max_mu, "max_mu")

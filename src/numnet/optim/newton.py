@@ -26,7 +26,9 @@ that works on its own kind of linearization also defines
 ``wrap(problem, lin, grad)`` (make one from ``problem.at(x)`` with a known
 gradient), ``point(problem, x)`` (one at a trial point, None when not
 finite; default :func:`try_point`) and ``usable(lin)`` (may a trial with
-ρ high enough be accepted; default: yes, :func:`try_point` has checked).
+ρ high enough be accepted; default: yes, :func:`try_point` has checked). A
+solver may also define ``accelerate(problem, lin, sol)``: the trial step
+for a solution (e.g. with a geodesic correction), None to reject it.
 """
 
 from typing import Callable, NamedTuple
@@ -263,15 +265,28 @@ def gain_ratio_step(problem, state, solver):
     ρ would accept it), updates the region from ρ, and — when rejected —
     lets the region raise ``NoProgress`` if it is exhausted.
     """
-    region = state.region
-    point, usable = getattr(solver, "point", None), getattr(solver, "usable", None)
+    region, hooks = state.region, _Hooks.of(solver)
     while True:
         sol = region.solve(solver, state.lin, state.g)
-        trial = try_point(problem, state.x + sol.p) if point is None else point(problem, state.x + sol.p)
+        step = hooks.accelerate(problem, state.lin, sol)
+        trial = None if step is None else hooks.point(problem, state.x + step)
         rho = gain_ratio(state.f, trial, region.predicted(state.g, sol))
-        if usable is not None and region.accepts(rho) and not usable(trial):
+        if region.accepts(rho) and not hooks.usable(trial):
             rho = -np.inf
         accepted, region = region.accepts(rho), region.update(rho, sol)
         if accepted:
-            return trial, sol, region
+            return trial, (sol if step is sol.p else sol._replace(p=step)), region
         region.check()
+
+
+class _Hooks(NamedTuple):
+    """A solver's optional ``accelerate``, ``point`` and ``usable``, or their defaults."""
+
+    accelerate: Callable
+    point: Callable
+    usable: Callable
+
+    @classmethod
+    def of(cls, solver):
+        return cls(getattr(solver, "accelerate", lambda problem, lin, sol: sol.p),
+                   getattr(solver, "point", try_point), getattr(solver, "usable", lambda lin: True))
