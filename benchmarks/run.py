@@ -13,8 +13,10 @@ to a training loss and a validation accuracy on peaks and digits, against
 scikit-learn and PyTorch, 1 and 2 threads), ``product_ratios`` (11:
 gradient, HVP and Gauss-Newton products against a hand-written
 preallocated NumPy gradient, with and without ``tune_malloc``, in fresh
-processes) and ``import_time`` (12: ``import numnet`` in a fresh
-interpreter).
+processes), ``import_time`` (12: ``import numnet`` in a fresh
+interpreter) and ``scaling`` (13: a Newton-CG iteration and an ELM fit on
+n = 10⁶ samples under ``mpiexec -n 1`` and ``-n 2``, the cost of an
+``Allreduce`` and the cost model it gives; needs mpi4py and mpiexec).
 Every library uses the same number of threads. A full run prints the table
 and writes ``benchmarks/results.json`` and ``BENCHMARKS.md``; ``--quick``
 runs tiny sizes as a smoke test and writes only what ``--json``/``--md`` ask

@@ -29,7 +29,7 @@ import zlib
 
 import numpy as np
 
-__all__ = ["mpi", "launched_size", "default_comm", "Reducer", "CommStats", "DistributedError", "ThetaDrift",
+__all__ = ["mpi", "launched_size", "default_comm", "as_reducer", "Reducer", "CommStats", "DistributedError", "ThetaDrift",
            "fingerprint", "USER_ERROR_KINDS"]
 
 _SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
@@ -73,6 +73,11 @@ def default_comm(comm=None):
     if launched_size() > 1 or "mpi4py.MPI" in sys.modules:
         return mpi().COMM_WORLD
     return None
+
+
+def as_reducer(comm=None):
+    """``comm`` itself when it is a :class:`Reducer` (its counters then include the new work), else a new one."""
+    return comm if isinstance(comm, Reducer) else Reducer(default_comm(comm))
 
 
 class DistributedError(RuntimeError):

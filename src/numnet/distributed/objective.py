@@ -10,7 +10,7 @@ from .._validation import check_direction, check_matrix, check_theta
 from ..losses import get_loss
 from ..objective import Objective
 from ..regularizers import get_regularizer
-from .comm import Reducer, ThetaDrift, default_comm
+from .comm import ThetaDrift, as_reducer
 
 __all__ = ["DistributedObjective", "DistributedLinearization"]
 
@@ -30,7 +30,7 @@ class DistributedObjective:
         This rank's targets.
     regularizer : None, float or regularizer, default=None
         Added once (not once per rank).
-    comm : mpi4py communicator, optional
+    comm : mpi4py communicator or Reducer, optional
         Default: ``MPI.COMM_WORLD`` under ``mpiexec``, else serial (one
         process, no MPI).
 
@@ -68,7 +68,7 @@ class DistributedObjective:
     """
 
     def __init__(self, net, loss, X, Y, regularizer=None, *, comm=None):
-        self.reducer = Reducer(default_comm(comm))
+        self.reducer = as_reducer(comm)
         self.net, self.loss = net, get_loss(loss)
         self.regularizer = get_regularizer(regularizer)
         if self.regularizer is not None and hasattr(self.regularizer, "check"):
@@ -85,10 +85,10 @@ class DistributedObjective:
         """This rank's consecutive block of the rows of an :class:`~numnet.Objective` (views, no copy)."""
         from .shards import shard_range
 
-        reducer = Reducer(default_comm(comm))
+        reducer = as_reducer(comm)
         lo, hi = shard_range(objective.n_samples, reducer.rank, reducer.size)
         return cls(objective.net, objective.loss, objective.X[lo:hi], objective.Y[lo:hi], objective.regularizer,
-                   comm=reducer.comm)
+                   comm=reducer)
 
     def _shard(self, net, X, Y):
         """The local objective (None for no rows), the dtype, and every rank's row count, agreed on."""

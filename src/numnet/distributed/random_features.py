@@ -19,7 +19,7 @@ from ..network import Sequential
 from ..optim import minimize
 from ..random_features import NormalEquations, stack_output_weights
 from ..regularizers import Tikhonov
-from .comm import Reducer, ThetaDrift, default_comm
+from .comm import ThetaDrift, as_reducer
 from .objective import DistributedObjective
 
 __all__ = ["fit_least_squares", "fit_logistic"]
@@ -40,8 +40,9 @@ def fit_least_squares(features, X, Y, *, alpha=0.0, batch_size=10_000, fit_inter
     batch_size : int, default=10000
         Rows per batch of the stream.
     fit_intercept : bool, default=True
-    comm : mpi4py communicator, optional
-        Default: ``MPI.COMM_WORLD`` under ``mpiexec``, else serial.
+    comm : mpi4py communicator or Reducer, optional
+        Default: ``MPI.COMM_WORLD`` under ``mpiexec``, else serial. A
+        :class:`~numnet.distributed.Reducer` counts the collectives in its ``stats``.
 
     Returns
     -------
@@ -58,7 +59,7 @@ def fit_least_squares(features, X, Y, *, alpha=0.0, batch_size=10_000, fit_inter
     Cholesky (or minimum-norm eigen-) solve of
     :meth:`~numnet.random_features.NormalEquations.solve`.
     """
-    reducer = Reducer(default_comm(comm))
+    reducer = as_reducer(comm)
     batch_size, m = check_int(batch_size, "batch_size"), features.n_hidden
     X = check_matrix(X, "X", features.n_features)
     Y = np.asarray(Y)
@@ -128,6 +129,6 @@ def fit_logistic(features, X, y, n_outputs, *, alpha=0.0, theta0=None, max_iter=
     net = Sequential([Dense(features.n_hidden, n_outputs)])
     loss = "binary_cross_entropy" if n_outputs == 1 else "cross_entropy"
     obj = DistributedObjective(net, loss, Z, y, Tikhonov(_check_alpha(alpha), mask=~net.bias_mask()),
-                               comm=default_comm(comm))
+                               comm=comm)
     x0 = np.zeros(net.n_params, Z.dtype) if theta0 is None else theta0
     return minimize(obj, x0, "newton-cg", max_iter=max_iter, gtol=tol, callback=callback)

@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._validation import check_float_dtype
-from .comm import Reducer, default_comm
+from .comm import as_reducer
 
 __all__ = ["Shard", "shard_range", "load_shard"]
 
@@ -68,7 +68,7 @@ def load_shard(path, *, target=None, comm=None, dtype=np.float64, delimiter=",")
     target : None, int or str, default=None
         The target column: the last one when None, an index (negative
         counts from the end), or a CSV header name.
-    comm : mpi4py communicator, optional
+    comm : mpi4py communicator or Reducer, optional
         Default: ``MPI.COMM_WORLD`` under ``mpiexec``, else one process
         (which reads every row).
     dtype : float32 or float64, default=float64
@@ -83,7 +83,7 @@ def load_shard(path, *, target=None, comm=None, dtype=np.float64, delimiter=",")
         target on every rank is integral, ``dtype`` when numeric otherwise,
         str when some target is not a number; ``start`` and ``n_total``.
     """
-    reducer, dtype = Reducer(default_comm(comm)), check_float_dtype(dtype)
+    reducer, dtype = as_reducer(comm), check_float_dtype(dtype)
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     box = {}
