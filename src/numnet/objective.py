@@ -183,8 +183,22 @@ class Linearization:
         takes = getattr(objective.net, "takes_workspace", False)
         self._ws = objective._pool.acquire(self) if takes else None
         self.F, self.cache = objective._forward(self.theta, self._ws)
-        self.loss_value, self.gF = objective.loss.value_and_grad(self.F, objective.Y)
         self._gZs = None  # each layer's output cotangent, kept by the first backward pass
+
+    @cached_property
+    def _loss(self):
+        """``(E(F, Y), ∇_F E)``, computed together on first use (a Gauss-Newton product needs neither)."""
+        return self.objective.loss.value_and_grad(self.F, self.objective.Y)
+
+    @property
+    def loss_value(self):
+        """E(F, Y), the loss without the regularizer."""
+        return self._loss[0]
+
+    @property
+    def gF(self):
+        """∇_F E, the cotangent at the network output."""
+        return self._loss[1]
 
     @cached_property
     def value(self):
