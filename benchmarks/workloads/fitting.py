@@ -19,9 +19,10 @@ Xavier draw for seeds 0, 1, 2) by
 
 The time to target is the time of the first evaluated point (SciPy,
 torch L-BFGS), step (Adam) or accepted iterate (numnet) whose loss is at
-most the target; the target was chosen so that "trf" needs more than a
-second (measured medians 1.9 s and 1.5 s on one thread of the benchmark
-machine). SciPy runs first; every other contender is then capped at
+most the target; the targets were chosen so that "trf" needs more than a
+second on one thread of the benchmark machine (medians over the seeds, in
+two runs on the shared machine: 1.9 s and 1.05 s for the 1-D problem, 1.5 s
+and 2.9 s for peaks). SciPy runs first; every other contender is then capped at
 :data:`CAP_FACTOR` times the best SciPy median (between :data:`MIN_CAP_S`
 and :data:`MAX_CAP_S`), so "not reached" means slower than that. Every
 run is on one thread (the largest matrix is the 400 × 205 Jacobian). The report also gives each contender's loss at numnet's
