@@ -57,28 +57,55 @@ def per_sample_vjp(obj, theta=None, *, cotangents):
     return _rows(lin.objective.net, lin.theta, lin.cache, U.astype(lin.F.dtype, copy=False))
 
 
-def _rows(net, theta, cache, U):
-    """(n, p) rows J_nᵀ U_n from one backward pass (see :func:`per_sample_vjp`)."""
-    out = np.zeros((U.shape[0], net.n_params), dtype=U.dtype)
-    for leaf in leaves(net, theta, cache, U):
-        view = out[:, leaf.params]
-        if isinstance(leaf.layer, (Dense, Conv2d, Residual)):
-            view += _kronecker_rows(leaf, U.shape[0])
+def _rows(net, theta, cache, U, out=None):
+    """(n, p) rows J_nᵀ U_n from one backward pass (see :func:`per_sample_vjp`), written into ``out`` if given.
+
+    Each leaf writes its rows straight into its columns of the result; a leaf
+    sharing another's slice adds to them.
+    """
+    found, n = leaves(net, theta, cache, U), U.shape[0]
+    spans = {(leaf.params.start, leaf.params.stop) for leaf in found}  # slices are unhashable before 3.12
+    covered = sum(stop - start for start, stop in spans) == net.n_params
+    if out is None:
+        out = (np.empty if covered else np.zeros)((n, net.n_params), dtype=U.dtype)
+    elif not covered:
+        out[...] = 0
+    written = set()
+    for leaf in found:
+        view, span = out[:, leaf.params], (leaf.params.start, leaf.params.stop)
+        if span in written:
+            view += _leaf_rows(leaf, n, theta, np.empty(view.shape, dtype=view.dtype))
         else:
-            view += _fallback_rows(leaf, theta[leaf.params])
+            _leaf_rows(leaf, n, theta, view)
+        written.add(span)
     return out
 
 
-def _kronecker_rows(leaf, n):
-    """Per-sample gradient rows of a Dense, Residual or convolution leaf."""
+def _leaf_rows(leaf, n, theta, out):
+    """Write the per-sample rows of one leaf into ``out`` (n, its parameters); return ``out``."""
+    if isinstance(leaf.layer, (Dense, Conv2d, Residual)):
+        return _kronecker_rows(leaf, n, out)
+    out[...] = _fallback_rows(leaf, theta[leaf.params])
+    return out
+
+
+def _kronecker_rows(leaf, n, out):
+    """Per-sample gradient rows of a Dense, Residual or convolution leaf, into ``out`` (n, its parameters).
+
+    Dense (one row per sample): the outer products x_n g_nᵀ, written in one
+    pass; a convolution: Σ_p cols_npᵀ g_np, one batched matrix product.
+    """
     rows, gA = pre_activation(leaf)
     P = rows.shape[0] // n
     R3, G3 = rows.reshape(n, P, -1), gA.reshape(n, P, -1)
-    n_W = R3.shape[2] * G3.shape[2]
-    out = np.empty((n, leaf.params.stop - leaf.params.start), dtype=gA.dtype)
-    np.matmul(R3.transpose(0, 2, 1), G3, out=out[:, :n_W].reshape(n, R3.shape[2], G3.shape[2]))
-    if out.shape[1] > n_W:
-        np.sum(G3, axis=1, out=out[:, n_W:])
+    a, g = R3.shape[2], G3.shape[2]
+    W = np.reshape(out[:, :a * g], (n, a, g), copy=False)  # a view: the writes land in ``out``
+    if P == 1:
+        np.einsum("na,ng->nag", rows, gA, out=W)
+    else:
+        np.matmul(R3.transpose(0, 2, 1), G3, out=W)
+    if out.shape[1] > a * g:
+        np.sum(G3, axis=1, out=out[:, a * g:])
     return out
 
 
@@ -131,20 +158,25 @@ def iter_per_sample_gradients(obj, theta=None, *, chunk_size=None):
     batch it sees, so with Dropout each chunk has its own mask; a chunk of
     all samples (``chunk_size`` ≥ n) keeps the mask of the full objective.
     """
-    lin = linearize(obj, theta)
+    for rows, part in _parts(linearize(obj, theta), chunk_size):
+        yield rows, _loss_rows(part)
+
+
+def _parts(lin, chunk_size):
+    """``(rows, linearization of those rows)`` per chunk; one chunk of all rows reuses ``lin``."""
     obj, n = lin.objective, lin.objective.n_samples
     chunk = _chunk(chunk_size, n, obj.n_params, obj.dtype)
     if chunk >= n:
-        yield slice(0, n), _loss_rows(lin)
+        yield slice(0, n), lin
         return
     for start in range(0, n, chunk):
         rows = slice(start, min(n, start + chunk))
-        yield rows, _loss_rows(obj.batch(rows).at(lin.theta))
+        yield rows, obj.batch(rows).at(lin.theta)
 
 
-def _loss_rows(lin):
+def _loss_rows(lin, out=None):
     U = lin.gF * lin.gF.dtype.type(lin.gF.shape[0])
-    return _rows(lin.objective.net, lin.theta, lin.cache, U)
+    return _rows(lin.objective.net, lin.theta, lin.cache, U, out)
 
 
 def per_sample_gradients(obj, theta=None, *, chunk_size=None):
@@ -164,8 +196,8 @@ def per_sample_gradients(obj, theta=None, *, chunk_size=None):
     """
     lin = linearize(obj, theta)
     G = np.empty((lin.objective.n_samples, lin.objective.n_params), dtype=lin.objective.dtype)
-    for rows, part in iter_per_sample_gradients(lin, chunk_size=chunk_size):
-        G[rows] = part
+    for rows, part in _parts(lin, chunk_size):
+        _loss_rows(part, out=G[rows])
     return G
 
 

@@ -28,11 +28,13 @@ def lanczos(matvec, v0, n_steps):
     so m may be less than ``n_steps``.
     """
     v = v0 / np.linalg.norm(v0)
-    V, alpha, beta = [v], [], []
-    for _ in range(n_steps):
-        w = np.asarray(matvec(v), dtype=v.dtype).reshape(-1)
-        alpha.append(float(v @ w))
-        basis = np.array(V)
+    V = np.empty((n_steps, v.size), dtype=v.dtype)  # the Lanczos basis, one row per step, filled in place
+    V[0] = v
+    alpha, beta = [], []
+    for j in range(n_steps):
+        w = np.asarray(matvec(V[j]), dtype=v.dtype).reshape(-1)
+        alpha.append(float(V[j] @ w))
+        basis = V[:j + 1]
         w -= basis.T @ (basis @ w)
         w -= basis.T @ (basis @ w)  # twice is enough (Kahan–Parlett)
         b = float(np.linalg.norm(w))
@@ -40,8 +42,7 @@ def lanczos(matvec, v0, n_steps):
         if b <= 1e-12 * scale or len(alpha) == n_steps:
             break
         beta.append(b)
-        v = w / b
-        V.append(v)
+        np.divide(w, b, out=V[j + 1])
     return np.array(alpha), np.array(beta)
 
 
