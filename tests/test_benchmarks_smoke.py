@@ -285,6 +285,8 @@ def test_fitting_workload_reports_every_contender():
                 "numnet minimize(lbfgs)", case["adam"]} <= set(impls)
         assert case["main"] in impls + [None] and case["cap_s"] > 0 and case["notes"]
         assert all(r["median_s"] is None or r["median_s"] > 0 for r in case["rows"])
+    gn = next(r for r in cases[0]["rows"] if r["impl"] == "numnet minimize(gauss-newton)")
+    assert isinstance(gn["solvers"], list) and all(isinstance(x, str) for x in gn["solvers"])
     assert fitting.run(SMOKE, ["float32"]) == []
 
 

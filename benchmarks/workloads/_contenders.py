@@ -42,7 +42,10 @@ def numnet_methods(candidates=NUMNET_METHODS):
 
 
 def numnet_run(obj, theta0, method, goals, accuracy=None):
-    """``minimize(obj, theta0, method)`` with its default options, recording each accepted iterate."""
+    """``minimize(obj, theta0, method)`` with its default options, recording each accepted iterate.
+
+    The trace's ``solvers`` are the linear solvers the run's history names (e.g. "dense" or "cg").
+    """
     from numnet.optim import minimize
 
     trace = Trace(goals)
@@ -51,7 +54,8 @@ def numnet_run(obj, theta0, method, goals, accuracy=None):
         if trace.record(res.fun, accuracy and (lambda: accuracy(res.x))):
             raise StopIteration
 
-    minimize(obj, theta0, method, callback=callback, max_iter=MAX_ITER, gtol=0.0, max_time=goals.cap_s)
+    res = minimize(obj, theta0, method, callback=callback, max_iter=MAX_ITER, gtol=0.0, max_time=goals.cap_s)
+    trace.solvers = {h["solver"] for h in res.history if "solver" in h}
     return trace
 
 

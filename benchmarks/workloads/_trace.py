@@ -57,6 +57,7 @@ class Trace:
     def __init__(self, goals):
         self.goals, self.points, self._paused = goals, [], 0.0
         self.steps = None  # the count of steps behind each point, when it is not the point's position
+        self.solvers = set()  # linear solvers the run reported (numnet's history "solver" entries)
         self._t0 = time.perf_counter()
 
     def elapsed(self):
@@ -138,6 +139,7 @@ def row(impl, role, traces, goal, unit="steps"):
     steps = [tr.steps_to(goal) for tr in traces if tr.time_to(goal) is not None]
     return {"impl": impl, "role": role, "goal": goal, "median_s": _median(times), "iqr_s": _iqr(times),
             "steps": float(np.median(steps)) if steps else None, "unit": unit,
+            "solvers": sorted(set().union(*(tr.solvers for tr in traces))),
             "times_s": times, "seeds_reached": f"{reached}/{len(traces)}", "reached": reached > 0,
             "n_reached": reached, "n_seeds": len(traces),
             "best_loss": float(np.median([tr.best_loss() for tr in traces])),
@@ -173,4 +175,6 @@ def describe(r):
         text += f" ({best})"
     if r.get("loss_at_s") is not None:
         text += f"; loss {r['loss_at_s']:.1e} at numnet's time"
+    if r.get("solvers"):
+        text += f"; linear solver: {', '.join(r['solvers'])}"
     return text
