@@ -16,7 +16,10 @@ preallocated NumPy gradient, with and without ``tune_malloc``, in fresh
 processes), ``import_time`` (12: ``import numnet`` in a fresh
 interpreter) and ``scaling`` (13: a Newton-CG iteration and an ELM fit on
 n = 10⁶ samples under ``mpiexec -n 1`` and ``-n 2``, the cost of an
-``Allreduce`` and the cost model it gives; needs mpi4py and mpiexec).
+``Allreduce`` and the cost model it gives; needs mpi4py and mpiexec) and
+``curvature`` (14: GGN-vector product, KFAC construction and
+inverse-vector product, GGN diagonal, per-sample gradients and SLQ against
+curvlinops and BackPACK on the networks of 1–3 and 8).
 Every library uses the same number of threads. A full run prints the table
 and writes ``benchmarks/results.json`` and ``BENCHMARKS.md``; ``--quick``
 runs tiny sizes as a smoke test and writes only what ``--json``/``--md`` ask
@@ -40,6 +43,7 @@ from workloads import WORKLOADS, load  # noqa: E402
 from workloads._machine import load_average, machine_facts  # noqa: E402
 from workloads._report import add_ratios, console_table, markdown, readme_summary  # noqa: E402
 from workloads._more_targets import evaluate as evaluate_more  # noqa: E402
+from workloads.curvature import evaluate as evaluate_curvature  # noqa: E402
 from workloads._targets import evaluate  # noqa: E402
 from workloads._timing import Settings, current_threads, limit_threads  # noqa: E402
 
@@ -144,7 +148,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     cases = run_workloads(args.only, settings, args.dtypes)
     meta.update(elapsed_s=time.perf_counter() - t0, load_average_end=load_average())
-    verdicts = evaluate(cases) + evaluate_more(cases)
+    verdicts = evaluate(cases) + evaluate_more(cases) + evaluate_curvature(cases)
     print("\nTargets:" if verdicts else "\nTargets: none of their workloads ran")
     for v in verdicts:
         print(f"  {v['id']} [{v['dtype']}] {'met' if v['met'] else 'NOT met'}: {v['goal']} — {v['measured']}")

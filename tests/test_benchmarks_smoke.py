@@ -362,3 +362,44 @@ def test_more_targets_judge_time_to_target_cases():
 def test_runner_knows_the_new_workloads():
     args = bench_run.parse(["--quick", "--only", "fitting,classification,product_ratios,import_time"])
     assert args.only == ["fitting", "classification", "product_ratios", "import_time"]
+
+
+# Workload 14 (issue 14): curvature against curvlinops and BackPACK.
+
+from workloads import curvature  # noqa: E402
+
+needs_peers = pytest.mark.skipif(not curvature.available(), reason="curvlinops or BackPACK does not import")
+
+
+@needs_peers
+def test_curvature_workload_agrees_with_curvlinops_and_backpack_before_timing():
+    cases = curvature.run(SMOKE, ["float64"])
+    assert [(c["workload"], c["network"]) for c in cases] == [
+        (w, net) for net in ("MLP", "CNN") for w in curvature.QUANTITIES]
+    for case in cases:
+        assert case["agreement"], case["workload"]
+        assert all(rel < curvature.TOL for rel in case["agreement"].values()), (case["workload"], case["agreement"])
+        assert case["main"] in [r["impl"] for r in case["rows"]]
+        assert any(r["role"] == "peer" for r in case["rows"]) and all(r["median_s"] > 0 for r in case["rows"])
+    verdicts = curvature.evaluate(cases)
+    assert len(verdicts) == len(cases) and {v["id"] for v in verdicts} == {"14"}
+    assert all(v["value"] > 0 and "agreement" in v["measured"] for v in verdicts)
+
+
+def test_curvature_verdict_counts_a_disagreement_as_not_met():
+    rows = [{"impl": "numnet kfac", "role": "numnet", "median_s": 0.1},
+            {"impl": "curvlinops KFACLinearOperator", "role": "peer", "median_s": 0.2}]
+    case = {"workload": "curv_kfac", "dtype": "float64", "network": "MLP", "main": "numnet kfac", "rows": rows,
+            "agreement": {"K v vs curvlinops": 1e-15}}
+    (ok,) = curvature.evaluate([case])
+    assert ok["met"] and ok["value"] == pytest.approx(0.5) and ok["dtype"] == "float64, MLP"
+    (bad,) = curvature.evaluate([{**case, "agreement": {"K v vs curvlinops": 1e-6}}])
+    assert not bad["met"] and "differ" in bad["limit"]
+    (f32,) = curvature.evaluate([{**case, "dtype": "float32", "agreement": {"K v vs curvlinops": 1e-6}}])
+    assert f32["met"]  # float32 rounding is reported, not judged
+    (slow,) = curvature.evaluate([{**case, "rows": [{**rows[0], "median_s": 0.3}, rows[1]]}])
+    assert not slow["met"] and slow["limit"] == curvature.LIMITS["curv_kfac"]
+
+
+def test_runner_knows_the_curvature_workload():
+    assert bench_run.parse(["--quick", "--only", "curvature"]).only == ["curvature"]

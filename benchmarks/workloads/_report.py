@@ -18,6 +18,13 @@ TITLES = {
     "classification_accuracy": "10. Classification: time to a validation accuracy",
     "product_ratios": "11. Products against a hand-written NumPy reference",
     "import": "12. Time of `import numnet`",
+    "curv_ggnvp": "14. Curvature: GGN-vector product",
+    "curv_kfac": "14. Curvature: KFAC construction (type-2)",
+    "curv_kfac_inv": "14. Curvature: KFAC-inverse-vector product",
+    "curv_kfac_inv_fresh": "14. Curvature: KFAC inverse (eigendecompositions) + one product",
+    "curv_diag_ggn": "14. Curvature: exact GGN diagonal",
+    "curv_per_sample": "14. Curvature: per-sample gradients",
+    "curv_slq": "14. Curvature: SLQ spectral density of the GGN",
 }
 
 
