@@ -30,9 +30,12 @@ class Packer:
     """Arrays collected per dtype while a tree is encoded: ``{"@array": member, "at": offset, "shape": …}``."""
 
     def __init__(self):
-        self.groups = {}
+        self.groups, self.seen = {}, {}
 
     def add(self, a):
+        """The reference to ``a``'s entries, appended to its dtype's member (once per array object)."""
+        if id(a) in self.seen:  # the same array twice (the best iterate is often the state's x)
+            return self.seen[id(a)][1]
         a = a.astype(a.dtype.newbyteorder("<"), copy=False) if a.dtype.byteorder == ">" else a
         match = DTYPE.fullmatch(a.dtype.str)
         if match is None:
@@ -41,7 +44,9 @@ class Packer:
         parts, size = self.groups.setdefault(name, ([], [0]))
         parts.append(a)
         size[0] += a.size
-        return {"@array": name, "at": size[0] - a.size, "shape": list(a.shape)}
+        ref = {"@array": name, "at": size[0] - a.size, "shape": list(a.shape)}
+        self.seen[id(a)] = (a, ref)  # keeps ``a`` alive, so its id is not reused while encoding
+        return ref
 
 
 def encode(value, packer, path):
