@@ -276,6 +276,103 @@ def test_shards_cover_the_file_once_in_order(report):
     np.testing.assert_array_equal(np.array(mixed["y"]), load_csv(report["folder"] / "mixed.csv")[1])
 
 
+# ------------------------------------------------------------------ numnet train under mpiexec
+
+TRAIN = ["train", "peaks", "--n-samples", "300", "--hidden", "6", "--method", "newton-cg", "--max-iter", "4",
+         "--quiet"]
+_INJECT = ("import sys, numnet.{module} as m\n"
+           "calls = [0]\n"
+           "original = m.{attr}\n"
+           "def failing(*args, **kwargs):\n"
+           "    calls[0] += 1\n"
+           "    if calls[0] == 3:\n"
+           "        raise {error}\n"
+           "    return original(*args, **kwargs)\n"
+           "m.{attr} = failing\n"
+           "from numnet.cli import main\n"
+           "sys.exit(main(sys.argv[1:]))\n")
+
+
+def _train_mpmd(rank1_code, args, timeout=90):
+    """``mpiexec -n 1 numnet ARGS : -n 1 python -c CODE ARGS``: rank 1 runs numnet with a fault injected."""
+    return _mpiexec(1, str(BIN / "numnet"), *args, ":", "-n", "1", sys.executable, "-c", rank1_code, *args,
+                    timeout=timeout)
+
+
+@needs_mpi
+def test_train_under_mpiexec_saves_the_one_process_model(tmp_path):
+    from numnet import io
+    from numnet.cli import main
+
+    assert main([*TRAIN, "--out", str(tmp_path / "one")]) == 0
+    done = _mpiexec(2, str(BIN / "numnet"), *TRAIN, "--out", str(tmp_path / "two"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("wrote: ") == 1 and done.stdout.count("stopped after 4 iterations") == 1
+    assert done.stderr == ""
+    (_, one), (_, two) = io.load(tmp_path / "one" / "model.npz"), io.load(tmp_path / "two" / "model.npz")
+    assert _rel(two, one) <= 1e-10
+    reports = [json.loads((tmp_path / d / "train.json").read_text()) for d in ("one", "two")]
+    assert reports[0]["scores"]["train"]["loss"] == pytest.approx(reports[1]["scores"]["train"]["loss"], rel=1e-9)
+
+
+@needs_mpi
+def test_a_rank_failing_in_a_product_stops_every_rank_with_its_error(tmp_path):
+    code = _INJECT.format(module="objective", attr="Objective.at", error="MemoryError('injected: no memory')")
+    done = _train_mpmd(code, [*TRAIN, "--out", str(tmp_path / "out")])
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("rank 1 of 2 failed: MemoryError: injected: no memory") == 1, done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@needs_mpi
+def test_a_rank_failing_between_collectives_aborts_every_rank(tmp_path):
+    code = _INJECT.format(module="optim.driver", attr="_Run.accept", error="RuntimeError('injected fault')")
+    done = _train_mpmd(code, [*TRAIN, "--out", str(tmp_path / "out")])
+    assert done.returncode != 0
+    assert "numnet: internal error: RuntimeError: injected fault" in done.stderr, done.stderr
+    assert "(rank 1 of 2; the other ranks are still computing: stopping all of them)" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@needs_mpi
+def test_the_same_error_on_every_rank_is_printed_once(tmp_path):
+    done = _mpiexec(2, str(BIN / "numnet"), "train", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o"))
+    assert done.returncode == 2
+    assert done.stderr.count("numnet: error:") == 1 and "missing.csv" in done.stderr, done.stderr
+
+
+def _scaling():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from workloads import scaling
+
+    return scaling
+
+
+@needs_mpi
+def test_scaling_benchmark_smoke():
+    scaling = _scaling()
+    from workloads._timing import Settings
+
+    cases = scaling.run(Settings(repeats=1, warmup=0, rounds=1, quick=True, pause=0.0), ["float64"])
+    assert [c["workload"] for c in cases] == ["scaling_newton", "scaling_elm", "allreduce"]
+    for case in cases[:2]:
+        assert [r["impl"] for r in case["rows"]] == ["1 rank", "2 ranks"]
+        assert 0 < case["efficiency"] and 0 <= case["comm_share"] < 1
+    ar = cases[2]
+    assert ar["alpha_s"] >= 0 and ar["beta_s_per_byte"] >= 0 and set(ar["predictions"]) == {"8", "64", "512"}
+    assert "PREDICTED" in ar["notes"][1]
+
+
+def test_cost_model_and_alpha_beta_fit():
+    scaling = _scaling()
+    nbytes = np.array([8, 800, 8e4, 8e6])
+    alpha, beta = scaling.fit_alpha_beta(nbytes, 2e-6 + 1e-10 * nbytes)
+    assert alpha == pytest.approx(2e-6, rel=1e-6) and beta == pytest.approx(1e-10, rel=1e-6)
+    pred = scaling.predict(10.0, 10**6, 22, 1000, alpha, beta, ranks=(8, 64), n_target=10**9)
+    assert pred[8] == pytest.approx(10.0 * 1000 / 8 + 22 * (2e-6 + 1e-10 * 8000), rel=1e-6)
+    assert pred[64] < pred[8]
+
+
 # ------------------------------------------------------------------ one process (no MPI)
 
 

@@ -14,6 +14,13 @@ and at the end) in ``OUT.checkpoint/``; ``--resume OUT`` continues it bit
 for bit at the same thread count. The outputs are written as one unit: a
 temporary folder renamed to ``--out`` when complete (the layout is in
 :mod:`numnet.cli._run_folder`, the resume rules in :mod:`numnet.cli._resume`).
+
+Under ``mpiexec -n K`` every rank loads the data and makes the same split,
+then trains on its consecutive block of the training rows (a
+:class:`~numnet.distributed.DistributedObjective`: one ``Allreduce`` per
+value, gradient or product); rank 0 alone computes the validation metrics,
+checkpoints, writes the outputs and prints. The saved model equals the
+one-process model up to the order of floating-point summation.
 """
 
 import inspect
@@ -63,6 +70,7 @@ __all__ = ["NAME", "HELP", "add_arguments", "run"]
 NAME = "train"
 HELP = "train a network on a built-in data set or a CSV/NPZ file; save the model and figures"
 _METHOD_FLAGS = {"batch_size": "--batch-size", "learning_rate": "--learning-rate"}
+DISTRIBUTED = True  # under mpiexec every rank runs train (numnet.cli), each on its shard of the rows
 
 
 def add_arguments(parser):
@@ -246,9 +254,11 @@ def _fit(setup, args, options, folder, resume):
     bar = tqdm(total=args.max_iter, initial=done, desc=args.method, unit="it", leave=False,
                disable=args.quiet or not sys.stderr.isatty())
 
+    root = _root()
+
     def callback(res):
         info = {}
-        if setup.val is not None:
+        if setup.val is not None and root:
             info = {f"val_{k}": v for k, v in
                     metrics(setup.val, res.x, setup.yva, setup.task, setup.classes).items()}
         bar.update(1)
@@ -258,13 +268,31 @@ def _fit(setup, args, options, folder, resume):
 
     saving = {}
     if METHODS[args.method].checkpointable:
-        saving = {"checkpoint": folder.state, "checkpoint_every": args.checkpoint_every or args.max_iter + 1,
-                  "resume": resume}
+        saving = {"checkpoint": folder.state if root else None,
+                  "checkpoint_every": args.checkpoint_every or args.max_iter + 1, "resume": resume}
     try:
-        return minimize(setup.train, setup.net.init(args.seed), args.method, callback=callback,
+        return minimize(_training_objective(setup), setup.net.init(args.seed), args.method, callback=callback,
                         max_iter=args.max_iter, **saving, **options)
     finally:
         bar.close()
+
+
+def _root():
+    """Whether this process prints and writes: always, except on ranks other than 0 under mpiexec."""
+    from ..distributed.launch import current
+
+    return current() is None or current().root
+
+
+def _training_objective(setup):
+    """``setup.train``, or under mpiexec this rank's consecutive block of its rows (numnet.distributed)."""
+    from ..distributed.launch import current
+
+    if current() is None:
+        return setup.train
+    from ..distributed import DistributedObjective
+
+    return DistributedObjective.from_objective(setup.train, comm=current().comm)
 
 
 def _resolve_network_flags(args):
@@ -309,11 +337,16 @@ def _train(setup, args, options, folder, state):
     if args.resume is None and folder.live.is_dir():
         print(f"numnet: note: a new run in {folder.out} replaces the interrupted one in {folder.live} "
               f"(numnet train --resume {shlex.quote(str(folder.out))} would have continued it)", file=sys.stderr)
-    folder.start(run_record(args), state)
-    resume = None if state is None else read_checkpoint(folder.state, name=f"--resume {args.resume}")
+    root = _root()
+    if root:
+        folder.start(run_record(args), state)
+    source = folder.state if root else state  # under mpiexec only rank 0 copies it into the live folder
+    resume = None if state is None else read_checkpoint(source, name=f"--resume {args.resume}")
     t0 = time.perf_counter()
     res = _fit(setup, args, options, folder, resume)
     seconds = time.perf_counter() - t0
+    if not root:
+        return 0
     scores = setup.scores(res.x)
     paths = folder.publish(lambda tmp: _save(setup, res, scores, args, seconds, tmp))
     paths += [folder.out / "checkpoint"] if (folder.out / "checkpoint").is_dir() else []
