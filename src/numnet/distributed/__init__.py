@@ -16,9 +16,10 @@ script.py`` (or ``srun`` on a cluster); every rank runs the same program::
 
 :class:`DistributedObjective` has the interface of :class:`~numnet.Objective`,
 so :func:`~numnet.minimize` and its matrix-free methods (Newton-CG,
-Gauss-Newton and Levenberg–Marquardt with ``solver="cg"`` — "auto" picks it —,
-L-BFGS, BFGS, trust-region Newton-CG, the first-order and stochastic ones) run
-on it unchanged; every rank takes bitwise identical steps. ``numnet train``
+trust-region Newton-CG, Gauss-Newton, block Gauss-Newton and
+Levenberg–Marquardt on their CG path — ``solver="auto"`` picks it —, L-BFGS,
+BFGS, SR1, and the first-order and stochastic ones) run on it unchanged;
+every rank takes bitwise identical steps. ``numnet train``
 under ``mpiexec`` uses it (:mod:`numnet.distributed.launch`: only rank 0
 prints and writes).
 

@@ -65,6 +65,14 @@ class DistributedObjective:
     θ ever to differ — different floating-point results on different
     hardware — rank 0's θ is broadcast, used, and counted in ``resyncs``.
     Dropout masks are drawn per rank, for its own rows.
+
+    Every rank must stop where the others stop: ``minimize``'s stopping
+    rules on values and gradients agree (they are the same on every rank),
+    but ``max_time`` reads each rank's clock, and a callback that raises
+    ``StopIteration`` must decide from reduced quantities only. Methods
+    that need the data themselves (``kfac``, ``varpro``) and the dense
+    Gauss-Newton solver need an :class:`~numnet.Objective`; Gauss-Newton
+    and Levenberg–Marquardt take their matrix-free CG path here.
     """
 
     def __init__(self, net, loss, X, Y, regularizer=None, *, comm=None):
@@ -116,6 +124,15 @@ class DistributedObjective:
     @property
     def n_params(self):
         return self.net.n_params
+
+    @property
+    def X(self):
+        raise AttributeError("a DistributedObjective has no X of all samples (this rank's rows are local.X); "
+                             "methods that need the data themselves (kfac, varpro) run on an Objective")
+
+    @property
+    def Y(self):
+        raise AttributeError("a DistributedObjective has no Y of all samples (this rank's rows are local.Y)")
 
     @property
     def dtype(self):
