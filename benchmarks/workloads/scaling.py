@@ -38,7 +38,7 @@ __all__ = ["run", "NAME", "available", "measure", "predict", "fit_alpha_beta", "
 NAME = "scaling"
 BENCH = Path(__file__).resolve().parent.parent
 FULL = {"n": 1_000_000, "widths": (16, 32, 1), "products": 20, "n_hidden": 300, "repeats": 3,
-        "sizes": [8 * 4**k for k in range(12)], "allreduce_reps": 2000, "ranks": (1, 2)}
+        "sizes": [8 * 4**k for k in range(11)], "allreduce_reps": 2000, "ranks": (1, 2)}
 QUICK = {"n": 20_000, "widths": (4, 8, 1), "products": 20, "n_hidden": 30, "repeats": 1,
          "sizes": [8, 8 * 64, 8 * 4096], "allreduce_reps": 20, "ranks": (1, 2)}
 PREDICT_RANKS, PREDICT_N = (8, 64, 512), 10**9
