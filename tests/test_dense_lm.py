@@ -16,6 +16,7 @@ from scipy.optimize import least_squares
 
 import numnet.optim.dense as dense
 import numnet.optim.geodesic as geodesic
+import numnet.optim.linear_solver as linear_solver
 from numnet.curvature import per_sample_output_gradients
 from numnet.datasets import inverse_crime
 from numnet.layers import Dense, Dropout
@@ -185,7 +186,8 @@ def fixed(G, g):
 
 
 @pytest.mark.parametrize("scaling", ["identity", "marquardt"])
-def test_cholesky_and_eigendecomposition_solve_the_same_system(scaling):
+def test_cholesky_and_eigendecomposition_solve_the_same_system(scaling, monkeypatch):
+    monkeypatch.setattr(dense, "CHOLESKY_SOLVES", 2)
     G, g = spd_and_singular()
     D = np.ones(12) if scaling == "identity" else np.diagonal(G)
     lin = fixed(G, g)
@@ -390,16 +392,18 @@ def test_auto_picks_dense_for_small_p_and_says_so(method):
     obj, theta = classification()
     res = minimize(obj, theta, method, max_iter=3)
     assert [h["solver"] for h in res.history] == ["dense"] * 3 and res.nhvp == 0
-    assert "linear solver: dense (39 × 39" in res.message and "p = 39 ≤ dense_max_params = 500" in res.message
+    assert "linear solver: dense (39 × 39" in res.message
+    assert f"p = 39 ≤ dense_max_params = {linear_solver.DENSE_MAX_PARAMS}" in res.message
 
 
 @pytest.mark.parametrize("method", GN_METHODS)
 def test_auto_picks_cg_for_large_p_and_says_so(method):
-    obj, theta = regression(widths=(30, 20, 5))
-    assert obj.n_params == 725 > dense.DENSE_MAX_PARAMS
+    obj, theta = regression(widths=(40, 25, 5))
+    assert obj.n_params == 1155 > linear_solver.DENSE_MAX_PARAMS
     res = minimize(obj, theta, method, max_iter=2)
     assert [h["solver"] for h in res.history] == ["cg"] * 2 and res.nhvp > 0
-    assert "linear solver: cg" in res.message and "p = 725 > dense_max_params = 500" in res.message
+    assert "linear solver: cg" in res.message
+    assert f"p = 1155 > dense_max_params = {linear_solver.DENSE_MAX_PARAMS}" in res.message
     small = minimize(*classification(), method, max_iter=1, dense_max_params=38)
     assert small.history[0]["solver"] == "cg" and "p = 39 > dense_max_params = 38" in small.message
 

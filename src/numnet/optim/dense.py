@@ -50,31 +50,22 @@ from typing import NamedTuple
 import numpy as np
 import scipy.linalg
 
-from .._validation import check_int
 from ..curvature.outer import loss_hessian_blocks, output_jacobians, per_sample_output_gradients
 from ..layers.dropout import has_dropout
 from ..losses import LeastSquares
-from ..objective import Objective
 from ..regularizers import Tikhonov
-from ._checks import check_choice
 from .base import NoProgress
 from .geodesic import geodesic_step
 from .krylov import CGResult
-from .newton import CG, gauss_newton
 from .problem import FunctionObjective
 
-__all__ = ["DenseLinearization", "Direct", "solve_damped", "damped_inverse", "gauss_newton_system", "dense_available",
-           "gauss_newton_solver", "solver_kind", "check_solver_options", "check_solver_problem",
-           "describe_solver", "SOLVERS", "SCALINGS", "DENSE_MAX_PARAMS", "CHUNK_ENTRIES", "CHOLESKY_SOLVES"]
+__all__ = ["DenseLinearization", "Direct", "solve_damped", "damped_inverse", "gauss_newton_system",
+           "CHUNK_ENTRIES", "CHOLESKY_SOLVES"]
 
-SOLVERS = ("auto", "dense", "cg")
-SCALINGS = ("identity", "marquardt")
-#: Largest p for which ``solver="auto"`` picks the dense path (measured; see the methods' docstrings).
-DENSE_MAX_PARAMS = 500
 #: Largest Jacobian (n_samples · n_outputs · p numbers) built in one piece.
 CHUNK_ENTRIES = 2**22
 #: Cholesky factorizations tried at one linearization before its eigendecomposition serves every μ.
-CHOLESKY_SOLVES = 2
+CHOLESKY_SOLVES = 10
 
 
 class DenseLinearization:
@@ -330,66 +321,8 @@ class Direct(NamedTuple):
         return DenseLinearization(lin, problem.counts, grad)
 
     def accelerate(self, problem, lin, sol):
-        """The trial step for the solution ``sol`` at ``lin``: v, or v + ½a with geodesic acceleration (None: reject)."""
+        """The trial step for ``sol`` at ``lin``: v, or v + ½a with geodesic acceleration (None: reject)."""
         return geodesic_step(problem, lin, sol.p) if self.geodesic else sol.p
 
     def usable(self, lin):
         return lin.usable()
-
-
-# ------------------------------------------------------------------ choosing the path
-
-def check_solver_options(solver, dense_max_params, scaling):
-    """Validate the options ``solver``, ``dense_max_params`` and ``scaling`` (errors name them)."""
-    check_choice(solver, "solver", SOLVERS)
-    check_int(dense_max_params, "dense_max_params", minimum=0)
-    check_choice(scaling, "scaling", SCALINGS)
-    if solver == "cg" and scaling != "identity":
-        raise ValueError(f"scaling={scaling!r} needs the dense solver, got solver='cg'")
-
-
-def dense_available(objective):
-    """Whether the dense path can form G: an Objective, or a FunctionObjective with ``jac``."""
-    return isinstance(objective, Objective) or (isinstance(objective, FunctionObjective)
-                                                 and objective.jac is not None)
-
-
-def solver_kind(problem, n_params, opts):
-    """"dense" or "cg": ``opts.solver``, or for "auto" dense when available and p ≤ ``dense_max_params``."""
-    if opts.solver != "auto":
-        return opts.solver
-    return "dense" if n_params <= opts.dense_max_params and dense_available(problem.objective) else "cg"
-
-
-def check_solver_problem(problem, n_params, opts):
-    """ValueError naming ``solver`` or ``scaling`` when the objective or p rules the asked path out."""
-    if opts.solver == "dense" and not dense_available(problem.objective):
-        raise ValueError(f"solver='dense' needs an Objective or a FunctionObjective with jac=, got "
-                         f"{type(problem.objective).__name__}")
-    if opts.scaling != "identity" and solver_kind(problem, n_params, opts) == "cg":
-        raise ValueError(f"scaling={opts.scaling!r} needs the dense solver, but solver='auto' chose CG "
-                         f"({_why(problem, n_params, opts)}); pass solver='dense'")
-
-
-def gauss_newton_solver(problem, n_params, opts, curvature=gauss_newton):
-    """The solver a Gauss-Newton method uses: :class:`Direct` or matrix-free :class:`~numnet.optim.newton.CG`."""
-    if solver_kind(problem, n_params, opts) == "dense":
-        return Direct(opts.scaling, getattr(opts, "geodesic", False))
-    return CG(curvature, opts.max_cg, opts.forcing_power, opts.max_forcing)
-
-
-def describe_solver(problem, opts, x0):
-    """The note in the result's message: which linear solver runs, and why."""
-    p = x0.size
-    if solver_kind(problem, p, opts) == "dense":
-        return f"linear solver: dense ({p} × {p} Gauss-Newton matrix, factorized; {_why(problem, p, opts)})"
-    return f"linear solver: cg (matrix-free, at most max_cg={opts.max_cg} products; {_why(problem, p, opts)})"
-
-
-def _why(problem, p, opts):
-    if opts.solver != "auto":
-        return f"solver={opts.solver!r}"
-    if not dense_available(problem.objective):
-        return f"no dense form for a {type(problem.objective).__name__}"
-    sign = "≤" if p <= opts.dense_max_params else ">"
-    return f"p = {p} {sign} dense_max_params = {opts.dense_max_params}"

@@ -4,9 +4,9 @@ from typing import NamedTuple
 
 from ._checks import check_cg_options, check_int, check_non_negative, check_open_unit
 from .base import Iterate, Method
-from .dense import (DENSE_MAX_PARAMS, check_solver_options, check_solver_problem, describe_solver,
-                    gauss_newton_solver, solver_kind)
-from .newton import accepted_state, line_search_step, newton_init, newton_restore
+from .linear_solver import (DENSE_MAX_PARAMS, check_problem, check_solver_options, describe_solver,
+                            gauss_newton_solver, init_state, restore_state, solver_kind)
+from .newton import accepted_state, line_search_step
 
 __all__ = ["GaussNewtonOptions", "gauss_newton"]
 
@@ -26,10 +26,9 @@ class GaussNewtonOptions(NamedTuple):
         objective has a dense form (an Objective, or a FunctionObjective
         with ``jac``), else "cg". The history's ``solver`` entry and the
         result's message say which ran.
-    dense_max_params : int, default=500
-        Largest p for which "auto" picks the dense path (see
-        :class:`~numnet.optim.levenberg_marquardt.LevenbergMarquardtOptions`
-        for the measurement behind the default).
+    dense_max_params : int, default=1000
+        Largest p for which "auto" picks the dense path (measured, see
+        :mod:`numnet.optim.linear_solver`).
     scaling : {"identity", "marquardt"}, default="identity"
         D in the damping term: I, or Marquardt's diag(G) (dense path only;
         only used when damping > 0).
@@ -79,19 +78,8 @@ class GaussNewtonOptions(NamedTuple):
         check_int(self.max_backtracks, "max_backtracks", minimum=0)
 
 
-def _check_problem(problem, opts):
-    n_params = getattr(problem.objective, "n_params", None)
-    if n_params is not None:
-        check_solver_problem(problem, n_params, opts)
-
-
 def _init(problem, x, f, g, opts):
-    check_solver_problem(problem, x.size, opts)
-    return newton_init(problem, x, f, g, solver=gauss_newton_solver(problem, x.size, opts))
-
-
-def _restore(problem, state, opts):
-    return newton_restore(problem, state, opts, gauss_newton_solver(problem, state.x.size, opts))
+    return init_state(problem, x, f, g, opts)
 
 
 def _step(problem, state, opts):
@@ -103,5 +91,5 @@ def _step(problem, state, opts):
                           info={"solver": solver_kind(problem, state.x.size, opts)})
 
 
-gauss_newton = Method("gauss-newton", GaussNewtonOptions, _init, _step, restore=_restore,
-                      check_problem=_check_problem, describe=describe_solver)
+gauss_newton = Method("gauss-newton", GaussNewtonOptions, _init, _step, restore=restore_state,
+                      check_problem=check_problem, describe=describe_solver)

@@ -6,9 +6,9 @@ import numpy as np
 
 from ._checks import check_bool, check_cg_options, check_positive
 from .base import Iterate, Method
-from .dense import (DENSE_MAX_PARAMS, check_solver_options, check_solver_problem, describe_solver,
-                    gauss_newton_solver, solver_kind)
-from .newton import Damping, accepted_state, gain_ratio_step, newton_init, newton_restore
+from .linear_solver import (DENSE_MAX_PARAMS, check_problem, check_solver_options, describe_solver,
+                            gauss_newton_solver, init_state, restore_state, solver_kind)
+from .newton import Damping, accepted_state, gain_ratio_step
 
 __all__ = ["LevenbergMarquardtOptions", "levenberg_marquardt"]
 
@@ -33,8 +33,9 @@ class LevenbergMarquardtOptions(NamedTuple):
         the objective has a dense form (an Objective, or a
         FunctionObjective with ``jac``), else "cg". The history's
         ``solver`` entry and the result's message say which ran.
-    dense_max_params : int, default=500
-        Largest p for which "auto" picks the dense path (see Notes).
+    dense_max_params : int, default=1000
+        Largest p for which "auto" picks the dense path (measured, see
+        :mod:`numnet.optim.linear_solver`).
     scaling : {"identity", "marquardt"}, default="identity"
         D: I (Levenberg), or Marquardt's diag(G) (dense path only), which
         makes the steps invariant to a rescaling of the parameters.
@@ -64,12 +65,8 @@ class LevenbergMarquardtOptions(NamedTuple):
     :class:`~numnet.optim.newton.Damping` (μ, ν in the state); with
     ``geodesic`` the trial step is v + ½a (Transtrum & Sethna 2012) and
     the gain ratio compares the actual decrease with the one predicted for v.
-
-    The default ``dense_max_params=500`` is measured (one thread, float64,
-    ``benchmarks/dense_threshold.py``): on 1-h-h-1 tanh networks over n
-    samples, a dense iteration (Jacobian, G, Cholesky) costs less than a
-    CG iteration when p is below about 500 for n between 200 and 5000,
-    and the dense steps are exact, so they also need fewer iterations.
+    The default ``dense_max_params`` is measured: see
+    :mod:`numnet.optim.linear_solver`.
     """
 
     mu0: float | None = None
@@ -102,21 +99,10 @@ def _initial_mu(lin, g, tau, scaling="identity"):
     return tau * (scale if np.isfinite(scale) and scale > 0 else 1.0)
 
 
-def _check_problem(problem, opts):
-    n_params = getattr(problem.objective, "n_params", None)
-    if n_params is not None:
-        check_solver_problem(problem, n_params, opts)
-
-
 def _init(problem, x, f, g, opts):
-    check_solver_problem(problem, x.size, opts)
-    state = newton_init(problem, x, f, g, solver=gauss_newton_solver(problem, x.size, opts))
+    state = init_state(problem, x, f, g, opts)
     mu = _initial_mu(state.lin, g, opts.tau, opts.scaling) if opts.mu0 is None else opts.mu0
     return state._replace(region=Damping(mu, 2.0, opts.max_mu))
-
-
-def _restore(problem, state, opts):
-    return newton_restore(problem, state, opts, gauss_newton_solver(problem, state.x.size, opts))
 
 
 def _step(problem, state, opts):
@@ -127,5 +113,5 @@ def _step(problem, state, opts):
                           info={"solver": solver_kind(problem, state.x.size, opts)})
 
 
-levenberg_marquardt = Method("levenberg-marquardt", LevenbergMarquardtOptions, _init, _step, restore=_restore,
-                             check_problem=_check_problem, describe=describe_solver)
+levenberg_marquardt = Method("levenberg-marquardt", LevenbergMarquardtOptions, _init, _step, restore=restore_state,
+                             check_problem=check_problem, describe=describe_solver)
