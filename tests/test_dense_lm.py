@@ -19,7 +19,8 @@ import numnet.optim.geodesic as geodesic
 import numnet.optim.linear_solver as linear_solver
 from numnet.curvature import per_sample_output_gradients
 from numnet.datasets import inverse_crime
-from numnet.layers import Dense, Dropout
+from numnet.graph import Add, Graph, Node
+from numnet.layers import Dense, Dropout, Residual
 from numnet.network import Sequential
 from numnet.objective import Objective
 from numnet.optim import FunctionObjective, Status, minimize
@@ -52,6 +53,21 @@ def binary():
     net = Sequential([Dense(3, 4, "tanh"), Dense(4, 1)])
     X = rng.standard_normal((50, 3))
     return Objective(net, "binary_cross_entropy", X, (X[:, 0] > 0).astype(float)), net.init(1)
+
+
+def graph_network():
+    """Two branches added, then a read-out: the Jacobian comes from tangent passes, not the Dense fast path."""
+    rng = np.random.default_rng(2)
+    net = Graph(2, [Node("a", Dense(2, 3, "tanh")), Node("b", Dense(2, 3, "sin")), Node("s", Add(), ["a", "b"]),
+                    Node("out", Dense(3, 2), "s")])
+    return Objective(net, "squared_error", rng.standard_normal((30, 2)), rng.standard_normal((30, 2))), net.init(2)
+
+
+def residual_network():
+    rng = np.random.default_rng(4)
+    net = Sequential([Dense(2, 4, "tanh"), Residual(4, "tanh"), Dense(4, 3)])
+    X = rng.standard_normal((30, 2))
+    return Objective(net, "cross_entropy", X, rng.integers(0, 3, 30)), net.init(4)
 
 
 def gauss_newton_matrix(lin, p):
@@ -118,6 +134,8 @@ OBJECTIVES = {
     "binary_cross_entropy": binary,
     "squared_error+generalized_tikhonov": lambda: regression(GeneralizedTikhonov(0.3, np.diff(np.eye(39), axis=0))),
     "squared_error+l1": lambda: regression(L1Penalty(0.1)),
+    "graph": graph_network,
+    "residual": residual_network,
 }
 
 
