@@ -237,3 +237,28 @@ def test_crafted_checkpoints_are_refused_in_bounded_memory(saved, tmp_path):
     result = json.loads(proc.stdout)
     assert result["capped"]
     assert set(result["outcomes"].values()) == {"ValueError"}, result["outcomes"]
+
+
+def test_a_signal_during_a_write_takes_effect_when_the_file_is_complete(tmp_path, monkeypatch):
+    """SIGINT sent to this process while the first member is written: the write finishes, the file reads
+    back, then KeyboardInterrupt is raised (before, a half-closed zip raised a masking ValueError)."""
+    import signal
+
+    import numnet.optim.checkpoint as ck
+
+    obj, theta0 = network()
+    got = []
+    minimize(obj, theta0, "adam", gtol=0.0, max_iter=1, checkpoint=got.append, **STOCHASTIC)
+    real, sent = ck._write_member, []
+
+    def write_member(zf, name, dtype, parts, size):
+        if not sent:
+            sent.append(os.kill(os.getpid(), signal.SIGINT))
+        return real(zf, name, dtype, parts, size)
+
+    whole = io.BytesIO()
+    write_checkpoint(whole, got[0])
+    monkeypatch.setattr(ck, "_write_member", write_member)
+    with pytest.raises(KeyboardInterrupt):
+        write_checkpoint(tmp_path / "c.npz", got[0])
+    assert sent and (tmp_path / "c.npz").read_bytes() == whole.getvalue()

@@ -31,12 +31,10 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 
 from .._files import atomic_path
+from ..optim.checkpoint import signals_held
 from ._parser import CommandError
 
 __all__ = ["RunFolder", "OUTPUT_NAMES", "FORMAT"]
@@ -124,7 +122,7 @@ class RunFolder:
         tmp.mkdir()
         try:
             paths = write(tmp)
-            with _signals_held():
+            with signals_held():
                 self._swap(tmp)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -191,26 +189,3 @@ def _running(pid):
     except (PermissionError, OverflowError):
         return True
     return True
-
-
-@contextmanager
-def _signals_held():
-    """SIGINT and SIGTERM wait until the block is done, then take effect as they would have (main thread).
-
-    The handlers are replaced, not the signal mask: in a process with other
-    threads (BLAS, progress bars) the kernel may deliver a signal to any of
-    them, and Python still runs its handler in the main thread.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    caught = []
-    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum))
-                for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, signal.SIG_DFL if handler is None else handler)
-        if caught:
-            signal.raise_signal(caught[0])

@@ -25,7 +25,10 @@ from the zip directory and the ``.npy`` headers against the JSON, the JSON at
 most :data:`MAX_META` bytes and :data:`MAX_JSON_DEPTH` deep; then the
 checksums and every field of the record. Memory stays within about twice the
 file's size. Every failure is a ``ValueError``. Files are written
-atomically (temporary file, then rename).
+atomically (temporary file, then rename), and a SIGINT or SIGTERM that
+arrives during a write takes effect when the write is done
+(:func:`signals_held`), so an interrupt never leaves a half-written archive
+or a masking error.
 """
 
 import hashlib
@@ -47,6 +50,7 @@ from ._tree import DTYPE, Packer, decode, encode, jsonable
 
 __all__ = ["RunSnapshot", "checkpoint_record", "write_checkpoint", "read_checkpoint", "save_checkpoint",
            "load_checkpoint", "check_resumable", "continuation", "interrupts_as_keyboard", "interrupt_signal",
+           "signals_held",
            "FORMAT", "VERSION", "MAX_META", "MAX_JSON_DEPTH"]
 
 FORMAT = "numnet-checkpoint"
@@ -150,11 +154,12 @@ def write_checkpoint(target, record):
                       for name, (parts, size) in packer.groups.items()}
     text = json.dumps(meta, default=jsonable)
     _check_text(text, "cannot write the checkpoint")
-    if hasattr(target, "write"):
-        _write_archive(target, text, packer.groups)
-        return
-    with atomic_path(target, suffix=".npz") as tmp, open(tmp, "wb") as f:
-        _write_archive(f, text, packer.groups)
+    with signals_held():  # a Ctrl-C in the middle of a write takes effect when the file is complete
+        if hasattr(target, "write"):
+            _write_archive(target, text, packer.groups)
+            return
+        with atomic_path(target, suffix=".npz") as tmp, open(tmp, "wb") as f:
+            _write_archive(f, text, packer.groups)
 
 
 def _bytes(a):
@@ -347,3 +352,26 @@ def interrupts_as_keyboard(active):
         yield
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+@contextmanager
+def signals_held():
+    """SIGINT and SIGTERM wait until the block is done, then take effect as they would have (main thread).
+
+    The handlers are replaced, not the signal mask: in a process with other
+    threads (BLAS, progress bars) the kernel may deliver a signal to any of
+    them, and Python still runs its handler in the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught = []
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum))
+                for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, signal.SIG_DFL if handler is None else handler)
+        if caught:
+            signal.raise_signal(caught[0])
