@@ -328,3 +328,24 @@ def test_elm_normal_solver_agrees_with_lstsq(blobs):
     b = ELMClassifier(n_hidden=30, alpha=1e-3, solver="lstsq", random_state=0).fit(X, y)
     np.testing.assert_allclose(a.theta_, b.theta_, rtol=1e-6, atol=1e-8)
     assert a.solver_ == "normal" and b.solver_ == "lstsq"
+
+
+@pytest.mark.parametrize("make", [lambda: MLPRegressor((16,), max_iter=300, random_state=0),
+                                  lambda: ELMRegressor(n_hidden=60, random_state=0)],
+                         ids=["MLPRegressor", "ELMRegressor"])
+def test_beta_of_a_multi_output_regression_divides_by_n_times_k(make):
+    """Note 004, K-dimensional case: 1/β_ML = (1/(N K)) Σ_n ‖y(x_n) − t_n‖². With K = 3 outputs and noise
+    variance 0.01 on each, β_ ≈ 100; the one-output formula N / Σ‖·‖² would give ≈ 33 and fail both
+    checks."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (600, 2))
+    clean = np.column_stack([np.sin(2 * X[:, 0]), X[:, 0] * X[:, 1], np.cos(X[:, 1])])
+    T = clean + 0.1 * rng.standard_normal(clean.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = make().fit(X, T)
+    R = est.predict(X) - T
+    assert R.shape == (600, 3)
+    np.testing.assert_allclose(est.beta_, R.size / np.sum(R**2), rtol=1e-12)
+    np.testing.assert_allclose(est.beta_, 1.0 / np.mean(R**2), rtol=1e-12)
+    assert 75 < est.beta_ < 135, est.beta_  # the true precision is 1 / 0.01 = 100
