@@ -44,7 +44,7 @@ def geodesic_step(problem, lin, v):
     if rhs is None:
         return None
     a = -lin.last_inverse(rhs)
-    if not 2 * np.linalg.norm(a) <= ALPHA * np.linalg.norm(v):
+    if not 4 * float(a @ a) <= ALPHA**2 * float(v @ v):  # 2‖a‖ ≤ α‖v‖, NaN rejected
         return None
     return v + 0.5 * a
 
