@@ -221,6 +221,13 @@ def test_trace_times_the_first_point_reaching_each_goal():
         tr.time_to("speed")
 
 
+def test_trace_runs_on_the_goals_clock():
+    ticks = iter([10.0, 12.5, 13.0])
+    tr = Trace(Goals(0.1, 60.0, clock=lambda: next(ticks)))
+    tr.record(1.0)
+    assert tr.points[0][0] == 2.5 and tr.elapsed() == 3.0
+
+
 def test_trace_record_pauses_the_clock_for_the_accuracy_and_stops_at_the_goals():
     import time
 
@@ -308,12 +315,12 @@ def test_classification_contenders_start_from_the_same_point_and_measure_accurac
 
 def test_classification_cases_cover_both_goals():
     spec = classification.QUICK_PROBLEMS[1]
-    cases = classification._cases(spec, 1, True, (0,))
+    cases = classification._cases(spec, 1, SMOKE.replace(clock="cpu"), (0,))
     assert [c["workload"] for c in cases] == ["classification_loss", "classification_accuracy"]
     impls = {r["impl"] for r in cases[0]["rows"]}
     assert {"sklearn MLPClassifier(lbfgs)", "sklearn MLPClassifier(adam)", "numnet minimize(gauss-newton)",
             "numnet minimize(levenberg-marquardt)", "torch.optim.LBFGS (strong Wolfe)"} <= impls
-    assert classification.thread_counts()[0] == 1
+    assert classification.thread_counts()[0] == 1 and "cpu clock" in cases[0]["problem"]
 
 
 @pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 1e-5)])

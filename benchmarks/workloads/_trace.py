@@ -11,8 +11,8 @@ stops once every goal is reached, or at its time cap (the contender raises
 returns True). The time to a goal is the time of the first point that
 reaches it; over seeds, :func:`row` takes the median with a seed that never
 reached the goal counting as infinitely slow, so a median of ∞ is "not
-reached". Times are wall-clock (``time.perf_counter``) whatever the run's
-``--clock``.
+reached". The clock is the run's ``--clock`` where one thread computes
+(process CPU time with ``--clock cpu``), else wall time.
 """
 
 import math
@@ -38,12 +38,15 @@ class Goals:
         Seconds after which the run stops whatever it reached.
     accuracy : float, optional
         Validation accuracy to reach (≥).
+    clock : callable, default=time.perf_counter
+        The clock of the run's seconds (``time.process_time`` measures the
+        process's CPU time, robust to other processes when one thread computes).
     """
 
-    def __init__(self, loss, cap_s, accuracy=None):
+    def __init__(self, loss, cap_s, accuracy=None, clock=time.perf_counter):
         if not (loss > 0 and cap_s > 0):
             raise ValueError(f"loss and cap_s must be positive, got {loss!r} and {cap_s!r}")
-        self.loss, self.cap_s, self.accuracy = float(loss), float(cap_s), accuracy
+        self.loss, self.cap_s, self.accuracy, self.clock = float(loss), float(cap_s), accuracy, clock
 
 
 class Trace:
@@ -58,20 +61,20 @@ class Trace:
         self.goals, self.points, self._paused = goals, [], 0.0
         self.steps = None  # the count of steps behind each point, when it is not the point's position
         self.solvers = set()  # linear solvers the run reported (numnet's history "solver" entries)
-        self._t0 = time.perf_counter()
+        self._t0 = goals.clock()
 
     def elapsed(self):
         """Seconds since the start, without the time spent measuring accuracies."""
-        return time.perf_counter() - self._t0 - self._paused
+        return self.goals.clock() - self._t0 - self._paused
 
     def record(self, loss, accuracy=None):
         """Append a point; ``accuracy`` is a callable run with the clock paused. Return True to stop."""
         t = self.elapsed()
         acc = None
         if accuracy is not None:
-            start = time.perf_counter()
+            start = self.goals.clock()
             acc = float(accuracy())
-            self._paused += time.perf_counter() - start
+            self._paused += self.goals.clock() - start
         self.points.append((t, float(loss), acc))
         return self.done()
 
