@@ -19,7 +19,7 @@ from ..plots import new_figure
 from . import ExperimentResult
 from .single_layer_peaks import check_peaks_memory, peaks_problem, peaks_samples
 
-__all__ = ["NAME", "HELP", "add_arguments", "run", "landscape", "random_direction",
+__all__ = ["NAME", "HELP", "add_arguments", "run", "landscape", "random_direction", "network_direction",
            "loss_surface", "nonconvex_fraction"]
 
 NAME = "landscape"
@@ -63,6 +63,14 @@ def random_direction(net, theta, layer, rng, *, filter_normalize=False):
     d[s] = rng.standard_normal(s.stop - s.start)
     if filter_normalize:
         _normalize_units(net.layers[layer], theta[s], d[s])
+    return d
+
+
+def network_direction(net, theta, rng, *, filter_normalize=False):
+    """A standard normal direction in every layer's parameters (each layer as :func:`random_direction`)."""
+    d = np.zeros_like(theta)
+    for i in range(len(net.layers)):
+        d += random_direction(net, theta, i, rng, filter_normalize=filter_normalize)
     return d
 
 
