@@ -164,8 +164,10 @@ def _notes(case):
              f"of the same seed, within [{MIN_CAP_S:g}, {MAX_CAP_S:g}] s: {caps} s."]
     if main:
         adam = next(r for r in case["rows"] if r["impl"] == ADAM)
+        # None when Adam had not evaluated a point by then (a loaded machine): said so, not formatted
+        at_t = "none yet" if adam["loss_at_s"] is None else f"{adam['loss_at_s']:.1e}"
         notes.append(f"numnet's best: {main} in {t:.2f} s; Adam's loss at that wall time: "
-                     f"{adam['loss_at_s']:.1e} (median over seeds).")
+                     f"{at_t} (median over seeds).")
     else:
         notes.append("No numnet method reached the target within the cap.")
     return notes
