@@ -165,7 +165,9 @@ class Dense:
     def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None, ws=None):
         """R{vjp}: derivative of ``vjp(gZ)`` along (dtheta, dX) with gZ moving along dgZ."""
         dA = self.tangent(theta, cache, dtheta, dX, ws=ws)[1] if tcache is None else tcache
-        gA = gZ if self._linear else np.multiply(cache.dsigma, gZ, out=buffer(ws, "gA", gZ))
+        gA = gZ if self._linear else None  # σ′(A) ⊙ gZ, needed for the dX and dW terms only
+        if gA is None and (dX is not None or (need_gX and dtheta is not None)):
+            gA = np.multiply(cache.dsigma, gZ, out=buffer(ws, "gA", gZ))
         RgA = self._r_cotangent(cache, dA, gZ, dgZ, ws)
         Rg = self._param_grad(cache.X, RgA, out)
         if dX is not None:
