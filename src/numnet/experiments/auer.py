@@ -52,7 +52,17 @@ def add_arguments(parser):
                         help="samples x = 0 added to the d*k (n = d*k + extra), 0 to 10 (default 1)")
 
 
+#: The most local searches a command line may ask for (about 20 ms each).
+MAX_STARTS = 5000
+
+
 def run(args):
+    from ..cli._parser import CommandError
+
+    for d in args.dims:
+        if len(start_grid(d, args.per_axis)) > MAX_STARTS:
+            raise CommandError(f"--dims {d} with --per-axis {args.per_axis} needs {len(start_grid(d, args.per_axis))} "
+                               f"local searches, more than {MAX_STARTS}: lower --per-axis or --dims")
     return auer_experiment(dims=args.dims, per_axis=args.per_axis, extra=args.extra)
 
 

@@ -47,12 +47,12 @@ def add_arguments(parser):
 
 
 def run(args):
-    from ..cli._parser import CommandError
+    from ..cli._memory import require_training_memory
 
     for depth in args.depths:
-        if equal_width(depth, args.n_params) < 1:
-            raise CommandError(f"--n-params {args.n_params} is too small for --depths {depth}: not one unit per "
-                               "layer")
+        net = deep_network(depth, equal_width(depth, args.n_params))
+        require_training_memory(net, args.n_samples, "lbfgs", f"--n-samples {args.n_samples} with --n-params "
+                                f"{args.n_params}")
     return depth_landscape_experiment(depths=args.depths, n_params=args.n_params, n_samples=args.n_samples,
                                       n_seeds=args.n_seeds, train_iter=args.train_iter, radius=args.radius,
                                       n_grid=args.n_grid, seed=args.seed)
