@@ -75,7 +75,11 @@ def _one_line(exc):
 
 def main(argv=None):
     """Run the ``numnet`` command with ``argv`` (``sys.argv[1:]`` when None); return the exit status."""
-    session = _session()
+    try:
+        session = _session()
+    except ImportError as exc:  # started by mpiexec without mpi4py
+        print(f"numnet: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
     status, line = _main(argv)
     if line:
         print(line, file=sys.stderr)

@@ -40,7 +40,8 @@ class DistributedObjective:
         N, the number of samples of all ranks.
     start, n_local : int
         This rank's rows are the global rows start … start + n_local − 1
-        (ranks hold consecutive blocks, in rank order).
+        (ranks hold consecutive blocks, in rank order); ``start`` is None
+        for a :meth:`batch`.
     reducer : Reducer
         Its communicator; ``reducer.stats`` counts the collectives.
     resyncs : int
