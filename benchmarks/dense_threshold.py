@@ -1,8 +1,8 @@
 """Where the dense Gauss-Newton path stops paying: Levenberg–Marquardt, dense vs CG, per iteration and to a loss.
 
-For 1-h-h-1 tanh networks (p = h² + 4h + 1 parameters) fitted to
-sin(3x) + 0.3x² on n points of [−2, 2] with squared error, from the same
-start:
+For 1-h-h-k tanh networks (p = h² + (3 + k)h + k parameters) fitted to
+sin((j + 3)x) + 0.3x², j < k (k = ``--outputs``, default 1), on n points
+of [−2, 2] with squared error, from the same start:
 
 - ``solver="dense"`` runs ``--iters`` iterations; its seconds per iteration
   and the loss L it reaches are recorded;
@@ -35,10 +35,11 @@ from numnet.objective import Objective
 from numnet.optim import minimize
 
 
-def problem(h, n):
-    net = Sequential([Dense(1, h, "tanh"), Dense(h, h, "tanh"), Dense(h, 1)])
+def problem(h, n, k=1):
+    """1-h-h-k tanh network, targets sin((j + 3) x) + 0.3x² for the outputs j = 0 … k − 1."""
+    net = Sequential([Dense(1, h, "tanh"), Dense(h, h, "tanh"), Dense(h, k)])
     X = np.linspace(-2.0, 2.0, n)[:, None]
-    return Objective(net, "squared_error", X, np.sin(3 * X) + 0.3 * X**2), net.init(0)
+    return Objective(net, "squared_error", X, np.sin((np.arange(k) + 3) * X) + 0.3 * X**2), net.init(0)
 
 
 def dense_run(obj, theta, iters):
@@ -80,21 +81,23 @@ def main(argv=None):
     parser.add_argument("--iters", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--cap", type=float, default=10.0)
+    parser.add_argument("--outputs", type=int, default=1, help="network outputs k (the matrix costs n·k·p²)")
     args = parser.parse_args(argv)
-    print(f"| n | p | dense ms/iter | CG ms/iter | CG products/iter | loss after {args.iters} dense iterations "
+    print(f"| n | p | k·p | dense ms/iter | CG ms/iter | CG products/iter | loss after {args.iters} dense iterations "
           "| dense s | CG s to that loss (iterations) | dense / CG to the loss |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     with threadpool_limits(1):
         for n in args.samples:
             for h in args.widths:
-                obj, theta = problem(h, n)
+                obj, theta = problem(h, n, args.outputs)
                 minimize(obj, theta, "levenberg-marquardt", max_iter=2)  # warm-up
                 m = measure(obj, theta, args.iters, args.repeats, args.cap)
                 reached = np.isfinite(m["cg"])
                 cg = f"{m['cg']:.3f} ({m['cg_nit']})" if reached else f"not in {args.cap:g}× ({m['cg_nit']})"
                 ratio = f"{m['dense'] / m['cg']:.2f}" if reached else f"< {1 / args.cap:.2f}"
-                print(f"| {n} | {obj.n_params} | {1e3 * m['dense_iter']:.2f} | {1e3 * m['cg_iter']:.2f} "
-                      f"| {m['products']:.1f} | {m['loss']:.2e} | {m['dense']:.3f} | {cg} | {ratio} |", flush=True)
+                print(f"| {n} | {obj.n_params} | {args.outputs * obj.n_params} | {1e3 * m['dense_iter']:.2f} "
+                      f"| {1e3 * m['cg_iter']:.2f} | {m['products']:.1f} | {m['loss']:.2e} | {m['dense']:.3f} | {cg} "
+                      f"| {ratio} |", flush=True)
 
 
 if __name__ == "__main__":

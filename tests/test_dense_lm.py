@@ -411,7 +411,7 @@ def test_auto_picks_dense_for_small_p_and_says_so(method):
     res = minimize(obj, theta, method, max_iter=3)
     assert [h["solver"] for h in res.history] == ["dense"] * 3 and res.nhvp == 0
     assert "linear solver: dense (39 × 39" in res.message
-    assert f"p = 39 ≤ dense_max_params = {linear_solver.DENSE_MAX_PARAMS}" in res.message
+    assert f"p·n_outputs = 39·3 = 117 ≤ dense_max_params = {linear_solver.DENSE_MAX_PARAMS}" in res.message
 
 
 @pytest.mark.parametrize("method", GN_METHODS)
@@ -421,9 +421,20 @@ def test_auto_picks_cg_for_large_p_and_says_so(method):
     res = minimize(obj, theta, method, max_iter=2)
     assert [h["solver"] for h in res.history] == ["cg"] * 2 and res.nhvp > 0
     assert "linear solver: cg" in res.message
-    assert f"p = 1155 > dense_max_params = {linear_solver.DENSE_MAX_PARAMS}" in res.message
-    small = minimize(*classification(), method, max_iter=1, dense_max_params=38)
-    assert small.history[0]["solver"] == "cg" and "p = 39 > dense_max_params = 38" in small.message
+    assert f"p·n_outputs = 1155·5 = 5775 > dense_max_params = {linear_solver.DENSE_MAX_PARAMS}" in res.message
+    small = minimize(*classification(), method, max_iter=1, dense_max_params=116)
+    assert small.history[0]["solver"] == "cg" and "p·n_outputs = 39·3 = 117 > dense_max_params = 116" in small.message
+
+
+@pytest.mark.parametrize("outputs,solver", [(1, "dense"), (3, "cg")])
+def test_auto_counts_the_outputs(outputs, solver):
+    """G costs n·n_outputs·p², a Gauss-Newton product about n·p: p ≈ 370 is dense with 1 output, CG with 3."""
+    obj, theta = regression(widths=(2, 19, 15, 1) if outputs == 1 else (2, 18, 14, 3))
+    assert (obj.n_params, outputs * obj.n_params) == ((373, 373) if outputs == 1 else (365, 1095))
+    res = minimize(obj, theta, "levenberg-marquardt", max_iter=1)
+    assert res.history[0]["solver"] == solver
+    rosen = least_squares_objective(rosenbrock_residual, rosenbrock_jac)
+    assert minimize(rosen, np.zeros(2), "levenberg-marquardt", max_iter=1).history[0]["solver"] == "dense"
 
 
 def test_auto_uses_cg_for_an_objective_without_a_dense_form():

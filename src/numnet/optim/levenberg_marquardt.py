@@ -29,12 +29,14 @@ class LevenbergMarquardtOptions(NamedTuple):
         "dense" forms G (p × p) once per iteration and factorizes it
         (:mod:`numnet.optim.dense`: Cholesky per μ, one eigendecomposition
         serving a run of rejected steps); "cg" solves matrix-free by
-        truncated CG; "auto" is "dense" when p ≤ ``dense_max_params`` and
-        the objective has a dense form (an Objective, or a
-        FunctionObjective with ``jac``), else "cg". The history's
+        truncated CG; "auto" is "dense" when p · n_outputs ≤
+        ``dense_max_params`` and the objective has a dense form (an
+        Objective, or a FunctionObjective with ``jac``), else "cg". The history's
         ``solver`` entry and the result's message say which ran.
     dense_max_params : int, default=1000
-        Largest p for which "auto" picks the dense path (measured, see
+        Largest p · n_outputs (the network's outputs; 1 for a
+        FunctionObjective) for which "auto" picks the dense path: forming
+        G costs n·n_outputs·p², a CG product about n·p (measured, see
         :mod:`numnet.optim.linear_solver`).
     scaling : {"identity", "marquardt"}, default="identity"
         D: I (Levenberg), or Marquardt's diag(G) (dense path only), which

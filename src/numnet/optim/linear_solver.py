@@ -26,12 +26,12 @@ from .dense import Direct
 from .newton import CG, gauss_newton, newton_init, newton_restore
 from .problem import FunctionObjective
 
-__all__ = ["SOLVERS", "SCALINGS", "DENSE_MAX_PARAMS", "check_solver_options", "dense_available", "solver_kind",
-           "gauss_newton_solver", "describe_solver", "check_problem", "init_state", "restore_state"]
+__all__ = ["SOLVERS", "SCALINGS", "DENSE_MAX_PARAMS", "check_solver_options", "dense_available", "dense_size",
+           "solver_kind", "gauss_newton_solver", "describe_solver", "check_problem", "init_state", "restore_state"]
 
 SOLVERS = ("auto", "dense", "cg")
 SCALINGS = ("identity", "marquardt")
-#: Largest p for which ``solver="auto"`` picks the dense path (see the module notes).
+#: Largest p · n_outputs for which ``solver="auto"`` picks the dense path (see the module notes).
 DENSE_MAX_PARAMS = 1000
 
 
@@ -50,11 +50,17 @@ def dense_available(objective):
                                                  and objective.jac is not None)
 
 
+def dense_size(objective, n_params):
+    """p · n_outputs, what "auto" compares with ``dense_max_params`` (p for a FunctionObjective)."""
+    return n_params * getattr(getattr(objective, "net", None), "d_out", 1)
+
+
 def solver_kind(problem, n_params, opts):
-    """"dense" or "cg": ``opts.solver``, or for "auto" dense when available and p ≤ ``dense_max_params``."""
+    """"dense" or "cg": ``opts.solver``, or for "auto" dense when available and p·n_outputs ≤ ``dense_max_params``."""
     if opts.solver != "auto":
         return opts.solver
-    return "dense" if n_params <= opts.dense_max_params and dense_available(problem.objective) else "cg"
+    small = dense_size(problem.objective, n_params) <= opts.dense_max_params
+    return "dense" if small and dense_available(problem.objective) else "cg"
 
 
 def gauss_newton_solver(problem, n_params, opts, curvature=gauss_newton):
@@ -77,8 +83,11 @@ def _why(problem, p, opts):
         return f"solver={opts.solver!r}"
     if not dense_available(problem.objective):
         return f"no dense form for a {type(problem.objective).__name__}"
-    sign = "≤" if p <= opts.dense_max_params else ">"
-    return f"p = {p} {sign} dense_max_params = {opts.dense_max_params}"
+    size = dense_size(problem.objective, p)
+    sign = "≤" if size <= opts.dense_max_params else ">"
+    if size == p:
+        return f"p = {p} {sign} dense_max_params = {opts.dense_max_params}"
+    return f"p·n_outputs = {p}·{size // p} = {size} {sign} dense_max_params = {opts.dense_max_params}"
 
 
 # ------------------------------------------------------------------ the methods' shared hooks
