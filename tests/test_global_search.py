@@ -14,8 +14,8 @@ from numnet.layers import Dense
 from numnet.network import Sequential
 from numnet.objective import Objective
 from numnet.optim import FunctionObjective, Status, minimize
-from numnet.optim.global_search import (GlobalResult, StallTest, basin_hopping, metropolis, multistart,
-                                        start_family, stochastic_kick)
+from numnet.optim.global_search import (GlobalResult, StallTest, alpha_schedule, basin_hopping, metropolis,
+                                        multistart, start_family, stochastic_kick, tikhonov_continuation)
 
 
 def tilted_double_well(counter=None):
@@ -160,6 +160,56 @@ def test_bad_options_are_refused_before_any_evaluation(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call(tilted_double_well(calls), np.ones(2))
     assert calls == []
+
+
+def regularized_double_well(alpha):
+    """The tilted double well plus ½α‖x‖² (α = 0: the well itself)."""
+    well = tilted_double_well()
+    return FunctionObjective(lambda x: well.value(x) + 0.5 * alpha * float(x @ x),
+                             lambda x: well.grad(x) + alpha * x, lambda x, v: well.hvp(x, v) + alpha * v)
+
+
+def test_alpha_schedule_ends_at_zero():
+    np.testing.assert_allclose(alpha_schedule(1e-2, 0.1, 1e-5)[:-1], [1e-2, 1e-3, 1e-4, 1e-5])
+    assert alpha_schedule(1e-2, 0.1, 1e-5)[-1] == 0.0 and alpha_schedule(1.0, 0.5, 2.0 / 3)[-2:] == [1.0, 0.0]
+
+
+def test_continuation_follows_the_path_from_the_convex_end_to_the_global_minimum():
+    """α₀ = 10 makes J + ½α x² convex with its minimizer at x ≈ −0.3/6 < 0: the path leads to the global
+    minimum x ≈ −1.04 although the start x = 1 lies in the bad basin."""
+    res = tikhonov_continuation(regularized_double_well, np.ones(2), "newton-cg", alpha0=10.0, factor=0.3,
+                                alpha_min=1e-4, stage_iter=50, target=global_value(2) + 1e-9)
+    assert res.reached and np.all(res.x < -1.0)
+    alphas = [r["alpha"] for r in res.runs]
+    assert alphas == alpha_schedule(10.0, 0.3, 1e-4)
+    assert res.finals[-1] == res.fun and np.all(res.finals >= global_value(2) - 1e-12)  # J itself, unregularized
+    assert res.finals[0] > res.finals[-1] + 0.5  # the first stage ends near θ = 0, far above the minimum
+
+
+def test_continuation_reaches_the_planted_network_where_gauss_newton_stops():
+    """Planted softmax model with 4 tanh units: Gauss-Newton from start 0 stops at excess 3e-2 (a unit saturates
+    into a step function, its weights grow without bound); continuation from the same start reaches it."""
+    d = inverse_crime(200, 10, 4, 4, random_state=0)
+    net = Sequential([Dense(10, 4, "tanh"), Dense(4, 4, bias=False)])
+    obj = Objective(net, "cross_entropy", d.X, d.Y)
+    e_true = obj.value(np.concatenate([d.W1.ravel(), d.b, d.W2.ravel()]))
+    plain = minimize(obj, net.init(0), "gauss-newton", max_iter=150, gtol=1e-12)
+    assert plain.fun - e_true > 1e-2 and np.abs(plain.x).max() > 100
+    res = tikhonov_continuation(lambda a: Objective(net, "cross_entropy", d.X, d.Y, a or None), net.init(0),
+                                "gauss-newton", max_iter=400, target=e_true + 1e-8)
+    assert res.reached and np.abs(res.x).max() < 10
+    alphas = [r["alpha"] for r in res.runs]
+    assert alphas == alpha_schedule(1e-3, 0.1, 1e-10)[:len(alphas)] and res.stop == "target"
+
+
+@pytest.mark.parametrize("options, match", [({"alpha0": 0.0}, "alpha0"), ({"factor": 1.5}, "factor"),
+                                            ({"alpha0": 1e-3, "alpha_min": 1e-2}, "alpha_min"),
+                                            ({"stage_iter": 0}, "stage_iter")])
+def test_continuation_refuses_bad_options_before_any_evaluation(options, match):
+    made = []
+    with pytest.raises(ValueError, match=match):
+        tikhonov_continuation(lambda a: made.append(a) or regularized_double_well(a), np.ones(2), **options)
+    assert made == []
 
 
 def test_unknown_local_option_names_the_option():

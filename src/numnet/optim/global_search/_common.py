@@ -124,30 +124,43 @@ class Collector:
     def __init__(self, budget):
         self.budget, self.history, self.runs, self.results, self.best = budget, [], [], [], None
 
-    def add(self, res, **extra):
-        """Record an inner run (its history re-numbered over all runs); returns its summary."""
+    def add(self, res, *, value=None, **extra):
+        """Record an inner run (its history re-numbered over all runs); returns its summary.
+
+        ``value`` (default ``res.fun``) is what the run is ranked by, e.g.
+        the unregularized loss at the end of a regularized run.
+        """
         i, offset, t_start = len(self.runs), len(self.history), self.budget.elapsed() - _run_time(res)
         for rec in res.history:
             self.history.append({**rec, "run": i, "run_nit": rec["nit"], "nit": offset + rec["nit"],
                                  "time": t_start + rec["time"]})
         self.budget.used += res.nit
-        summary = {"run": i, "fun": float(res.fun), "nit": res.nit, "status": res.status.name,
+        value = float(res.fun if value is None else value)
+        summary = {"run": i, "fun": value, "nit": res.nit, "status": res.status.name,
                    "time": self.budget.elapsed(), **extra}
         self.runs.append(summary)
         self.results.append(res)
-        if self.best is None or res.fun < self.best.fun:
-            self.best = res
+        if self.best is None or value < self.best[0]:
+            self.best = (value, res)
         return summary
+
+    @property
+    def best_fun(self):
+        return self.best[0]
+
+    @property
+    def best_x(self):
+        return self.best[1].x
 
     def result(self, stop, seed):
         """The :class:`GlobalResult` of the runs so far."""
-        best = self.best
+        fun, best = self.best
         counts = [sum(getattr(r, k) for r in self.results) for k in ("nfev", "ngev", "nhvp")]
-        reached = None if self.budget.target is None else bool(best.fun <= self.budget.target)
-        return GlobalResult(x=best.x, fun=best.fun, grad_norm=best.grad_norm, nit=len(self.history),
+        reached = None if self.budget.target is None else bool(fun <= self.budget.target)
+        return GlobalResult(x=best.x, fun=fun, grad_norm=best.grad_norm, nit=len(self.history),
                             nfev=counts[0], ngev=counts[1], nhvp=counts[2],
                             status=Status.MAX_TIME if stop == "max_time" else best.status,
-                            message=_message(stop, self.runs, best), history=self.history, runs=self.runs,
+                            message=_message(stop, self.runs, fun, best), history=self.history, runs=self.runs,
                             finals=np.array([r["fun"] for r in self.runs]), target=self.budget.target,
                             reached=reached, stop=stop, seed=seed)
 
@@ -156,8 +169,8 @@ def _run_time(res):
     return res.history[-1]["time"] if res.history else 0.0
 
 
-def _message(stop, runs, best):
-    i = next(r["run"] for r in runs if r["fun"] == best.fun)
+def _message(stop, runs, fun, best):
+    i = next(r["run"] for r in runs if r["fun"] == fun)
     why = {"target": "target reached", "max_iter": "iteration budget used", "max_time": "time limit reached",
            "done": "every run done"}[stop]
     return f"{why} after {len(runs)} runs; best from run {i} ({best.message})"

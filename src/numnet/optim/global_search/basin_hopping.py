@@ -98,7 +98,7 @@ def basin_hopping(objective, theta0, method="gauss-newton", *, n_hops=20, step=0
         accepted = current is None or metropolis(res.fun, current.fun, temperature, rng.random())
         current = res if accepted else current
         collect.add(res, accepted=bool(accepted), current_fun=float(current.fun), start_fun=start_fun)
-        stop = "target" if budget.reached(collect.best.fun) else budget.exhausted()
+        stop = "target" if budget.reached(collect.best_fun) else budget.exhausted()
         if stop is not None:
             break
         x = current.x + kick_vector(rng, current.x, step, scale, stall.step_length)

@@ -121,10 +121,10 @@ def stochastic_kick(objective, theta0, method="gauss-newton", *, seed=0, window=
         res = local_run(objective, x, method, options, budget, max_iter=max_iter, gtol=gtol, ftol=ftol,
                         callback=stall)
         collect.add(res, kick=used, start_fun=start_fun, why=stall.why or res.status.name)
-        stop = "target" if budget.reached(collect.best.fun) else budget.exhausted()
+        stop = "target" if budget.reached(collect.best_fun) else budget.exhausted()
         if stop is not None:
             break
-        best = collect.best.x
+        best = collect.best_x
         x, used = best + kick_vector(rng, best, size, scale, stall.step_length), size
         size *= anneal
     return collect.result(stop or "done", seed)
