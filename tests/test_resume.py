@@ -188,8 +188,11 @@ def test_checkpoint_every_k_iterations(tmp_path):
 
 
 CHILD = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
     import numpy as np
+    # Ctrl-C raises KeyboardInterrupt even when this process inherited SIGINT ignored (a test run started
+    # in the background of a non-interactive shell): Python then leaves the ignored disposition in place
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.path.insert(0, {src!r})
     sys.path.insert(0, {tests!r})
     from test_resume import network
