@@ -195,9 +195,38 @@ def test_threads_sharing_an_objective_get_their_own_workspaces():
         np.testing.assert_array_equal(got[k], e)
 
 
-def test_an_objective_copies_and_pickles_with_an_empty_pool():
+def test_threads_sharing_a_linearization_get_their_own_product_workspaces():
+    rng = np.random.default_rng(2)
+    net = Sequential([Dense(20, 120, "tanh"), Dense(120, 120, "tanh"), Dense(120, 3)])
+    obj = Objective(net, "cross_entropy", rng.standard_normal((200, 20)), rng.integers(0, 3, 200))
+    lin = obj.at(net.init(rng))
+    V = rng.standard_normal((4, obj.n_params))
+    expected = [lin.hvp(v) + lin.gnvp(v) for v in V]
+    got, errors = {k: [] for k in range(len(V))}, []
+
+    def work(k):  # NumPy releases the GIL in matmul and ufuncs on arrays this size: the calls overlap
+        try:
+            for _ in range(15):
+                got[k].append(lin.hvp(V[k]) + lin.gnvp(V[k]))
+        except Exception as e:  # noqa: BLE001  (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(V))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for k, e in enumerate(expected):
+        for g in got[k]:
+            np.testing.assert_array_equal(g, e)
+
+
+def test_an_objective_copies_and_pickles_with_empty_pools():
     rng, obj, theta = _objective()
     obj.hvp(theta, theta)
     for other in (copy.deepcopy(obj), pickle.loads(pickle.dumps(obj))):
-        assert other._pool is not obj._pool and not other._pool._spaces
+        for name in ("_lin_pool", "_product_pool"):
+            pool = getattr(other, name)
+            assert pool is not getattr(obj, name) and not pool._spaces
         np.testing.assert_array_equal(other.grad(theta), obj.grad(theta))

@@ -1,5 +1,6 @@
 """The training objective J(θ) = E(net(θ, X), Y) + λR(θ) with exact second-order products."""
 
+from contextlib import contextmanager
 from functools import cached_property
 
 import numpy as np
@@ -39,11 +40,12 @@ class Objective:
     Jᵀ ∇²E J v, composed from the same ``jvp`` and ``vjp`` (never a second
     formula). ``at(θ)`` linearizes once and keeps the forward pass.
 
-    The objective keeps a small pool of workspaces
+    The objective keeps two small pools of workspaces
     (:class:`~numnet.workspace.WorkspacePool`): each linearization — and so
     each ``value``, ``grad``, ``hvp`` and ``gnvp`` — borrows one for its
-    activations, tangents and cotangents, so that repeated products allocate
-    nothing large and pay no page faults for fresh memory (for networks
+    activations and cotangents, and each Hessian or Gauss-Newton product
+    one more for its tangents and R-cotangents, so that repeated products
+    allocate nothing large and pay no page faults for fresh memory (for networks
     that take a workspace: :class:`~numnet.network.Sequential`,
     :class:`~numnet.layers.Dense`, :class:`~numnet.layers.Residual`; other
     layers inside a ``Sequential`` allocate as before). The pool is a cache: it changes no
@@ -64,7 +66,8 @@ class Objective:
         if Y.shape[0] != X.shape[0]:
             raise ValueError(f"Y must have {X.shape[0]} rows like X, got {Y.shape[0]}")
         self.X, self.Y = X, Y
-        self._pool = WorkspacePool()
+        self._lin_pool = WorkspacePool()  # forward passes and kept cotangents, one per linearization
+        self._product_pool = WorkspacePool()  # tangents and R-cotangents, one per product call
 
     def __repr__(self):
         return (f"Objective(loss={self.loss!r}, regularizer={self.regularizer!r}, "
@@ -105,7 +108,7 @@ class Objective:
     def value(self, theta):
         """J(θ) (a forward pass only)."""
         theta = self._theta(theta)
-        with self._pool.lend() as ws:
+        with self._lin_pool.lend() as ws:
             F = self._forward(theta, ws)[0]
             return self.loss.value(F, self.Y) + self._reg("value", theta)
 
@@ -169,19 +172,20 @@ class Linearization:
     products as ``scipy.sparse.linalg.LinearOperator`` s, so ``cg``,
     ``minres`` and ``eigsh`` work on them directly.
 
-    A linearization borrows a workspace from its objective's pool for its
-    lifetime (see :class:`Objective`): ``F``, ``cache`` and the kept
-    cotangents live there and stay valid while the linearization (or any of
-    those arrays) is referenced; tangents and R-products of each ``hvp`` and
-    ``gnvp`` reuse its scratch buffers. ``grad``, ``hvp(v)`` and ``gnvp(v)``
-    return new arrays that later calls never overwrite.
+    A linearization borrows a workspace from its objective for its lifetime
+    (see :class:`Objective`): ``F``, ``cache`` and the kept cotangents live
+    there and stay valid while the linearization (or any of those arrays)
+    is referenced. Each ``hvp`` and ``gnvp`` borrows a second workspace for
+    its tangents and R-cotangents for the call only, so threads may share a
+    linearization. ``grad``, ``hvp(v)`` and ``gnvp(v)`` return new arrays
+    that later calls never overwrite.
     """
 
     def __init__(self, objective, theta):
         self.objective = objective
         self.theta = objective._theta(theta)
         takes = getattr(objective.net, "takes_workspace", False)
-        self._ws = objective._pool.acquire(self) if takes else None
+        self._ws = objective._lin_pool.acquire(self) if takes else None
         self.F, self.cache = objective._forward(self.theta, self._ws)
         self._gZs = None  # each layer's output cotangent, kept by the first backward pass
 
@@ -225,24 +229,38 @@ class Linearization:
                                        **self._scope("grad"))
         return g
 
+    @contextmanager
+    def _product_workspace(self):
+        """Keyword arguments lending one product a workspace (none when the network takes none).
+
+        Each call gets its own, so threads may share a linearization.
+        """
+        if self._ws is None:
+            yield {}
+        else:
+            with self.objective._product_pool.lend() as ws:
+                yield {"ws": ws}
+
     def hvp(self, v):
         """∇²J(θ) v: tangent pass dF = J v, dgF = ∇²E dF, then the R-backward pass."""
-        obj, v, ws = self.objective, self._vector(v), self._scope("product")
-        dF, tcache = obj.net.tangent(self.theta, self.cache, v, None, **ws)
-        dgF = obj.loss.hvp(self.F, obj.Y, dF)
+        obj, v = self.objective, self._vector(v)
         if self._gZs is None:
             self._backward(need_gtheta=False)
         kept = {} if self._gZs is None else {"gZs": self._gZs}
-        Hv = obj.net.rop(self.theta, self.cache, v, None, self.gF, dgF, tcache=tcache, need_gX=False, **kept,
-                         **ws)[0]
+        with self._product_workspace() as ws:
+            dF, tcache = obj.net.tangent(self.theta, self.cache, v, None, **ws)
+            dgF = obj.loss.hvp(self.F, obj.Y, dF)
+            Hv = obj.net.rop(self.theta, self.cache, v, None, self.gF, dgF, tcache=tcache, need_gX=False,
+                             **kept, **ws)[0]
         return self._add_reg_hvp(Hv, v)
 
     def gnvp(self, v):
         """(Jᵀ ∇²E J + λ∇²R) v."""
-        obj, v, ws = self.objective, self._vector(v), self._scope("product")
-        dF = (obj.net.tangent(self.theta, self.cache, v, None, **ws)[0] if hasattr(obj.net, "tangent")
-              else obj.net.jvp(self.theta, self.cache, v, None))
-        Gv = obj.net.vjp(self.theta, self.cache, obj.loss.hvp(self.F, obj.Y, dF), need_gX=False, **ws)[0]
+        obj, v = self.objective, self._vector(v)
+        with self._product_workspace() as ws:
+            dF = (obj.net.tangent(self.theta, self.cache, v, None, **ws)[0] if hasattr(obj.net, "tangent")
+                  else obj.net.jvp(self.theta, self.cache, v, None))
+            Gv = obj.net.vjp(self.theta, self.cache, obj.loss.hvp(self.F, obj.Y, dF), need_gX=False, **ws)[0]
         return self._add_reg_hvp(Gv, v)
 
     @property
