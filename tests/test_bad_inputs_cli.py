@@ -190,6 +190,11 @@ CATALOGUE = [
     (["qn-minibatch", "--epochs", "0"], "--epochs"),
     (["qn-minibatch", "--alpha", "0"], "--alpha"),
     (["qn-minibatch", "--step-size", "nan"], "--step-size"),
+    (["inverse-crime-global", "--strategies", "kick,nope"], "--strategies"),
+    (["inverse-crime-global", "--budget", "0"], "--budget"),
+    (["inverse-crime-global", "--threshold", "0"], "--threshold"),
+    (["inverse-crime-global", "--n-seeds", "0"], "--n-seeds"),
+    (["inverse-crime-global", "--n-features", "1000000", "--n-hidden", "1000000"], "--n-features"),
 ]
 
 COMMANDS = set(_commands())

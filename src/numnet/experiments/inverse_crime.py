@@ -32,7 +32,7 @@ from ..plots import new_figure
 from . import ExperimentResult
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "inverse_crime", "Alignment", "align",
-           "unit_matrix"]
+           "unit_matrix", "Planted", "planted_problem", "recovery_errors", "fresh_excess", "floor_evidence"]
 
 NAME = "inverse-crime"
 HELP = "fit the planted softmax model of notes 000 and align the parameters up to symmetries"
@@ -171,3 +171,106 @@ def _figure(al, P, numbers):
     axes[0, 1].semilogy(np.arange(1, len(kl) + 1), kl)
     axes[0, 1].set(xlabel="iteration", ylabel="misfit KL(Y ‖ softmax(F))", title=numbers["method"])
     return fig
+
+
+class Planted(NamedTuple):
+    """The planted problem: its data, network, objective, θ_true and E(θ_true)."""
+
+    data: object
+    net: Sequential
+    obj: Objective
+    theta_true: np.ndarray
+    e_true: float
+
+
+def planted_problem(n_samples=500, n_features=50, n_classes=10, n_hidden=40, seed=0):
+    """The notes' inverse-crime problem and the network that fits it (tanh layer, linear output, no bias)."""
+    P = planted_softmax(n_samples, n_features, n_classes, n_hidden, random_state=seed)
+    net = Sequential([Dense(n_features, n_hidden, "tanh"), Dense(n_hidden, n_classes, bias=False)])
+    obj = Objective(net, "cross_entropy", P.X, P.Y)
+    theta_true = np.concatenate([P.W1.ravel(), P.b, P.W2.ravel()])
+    return Planted(P, net, obj, theta_true, float(obj.value(theta_true)))
+
+
+def recovery_errors(p, theta):
+    """Relative errors of (K, b, W) after alignment (permutation, signs, softmax shift) and the unit cosines."""
+    (p1, p2) = p.net.unpack(theta)
+    al = align(p1["W"], p1["b"], p2["W"], p.data.W1, p.data.b, p.data.W2)
+    cos = np.abs(np.sum(al.W1 * p.data.W1, axis=0)) / (np.linalg.norm(al.W1, axis=0)
+                                                        * np.linalg.norm(p.data.W1, axis=0))
+    return {**_errors(al, p.data), "units_recovered": int((cos > 0.999).sum()), "median_cos": float(np.median(cos))}
+
+
+def _spectrum(obj, theta):
+    from ..curvature import hessian_dense
+
+    H = hessian_dense(obj, theta)
+    return np.linalg.eigh(0.5 * (H + H.T))
+
+
+def fresh_excess(p, theta, n_fresh=10_000, seed=12345):
+    """KL(truth ‖ model) averaged over fresh inputs x ~ N(0, I): does the fit of n points pin the function?"""
+    X = np.random.default_rng(seed).standard_normal((n_fresh, p.data.X.shape[1]))
+    logp_true = _log_softmax(p.net.predict(p.theta_true, X))
+    logp = _log_softmax(p.net.predict(theta, X))
+    return float(np.mean(np.sum(np.exp(logp_true) * (logp_true - logp), axis=1)))
+
+
+def _log_softmax(F):
+    F = F - F.max(axis=1, keepdims=True)
+    return F - np.log(np.exp(F).sum(axis=1, keepdims=True))
+
+
+def floor_evidence(p, theta_stall):
+    """Why local methods stop short of θ_true: spectra, conditioning, b, norms and fresh data.
+
+    Returns
+    -------
+    dict
+        At θ_true: ``true_zero_eigs`` (|λ| ≤ 1e-12 λ_max: the m softmax
+        shifts of W's rows), ``true_min_eig`` (smallest other eigenvalue),
+        ``true_condition``, ``true_eigs_below_1e-6``; ``b_block_eigs``
+        (range of the b-block of ∇²E) and ``b_share_weakest`` (weight of b
+        in the weakest eigenvector). At the stall point: ``stall_excess``,
+        ``stall_grad_norm``, ``stall_negative_eigs`` (< −1e-10),
+        ``stall_min_eig``, recovery errors, ``stall_fresh_excess`` (KL on
+        fresh inputs; 0 at θ_true); norms ``norm_true`` and ``norm_stall``
+        (W centered) and ``alpha_crossover``: above this α the stall point
+        has the lower J + ½α‖θ‖², so a Tikhonov path prefers it.
+    """
+    lam_t, V = _spectrum(p.obj, p.theta_true)
+    scale = lam_t[-1]
+    zero = np.abs(lam_t) <= 1e-12 * scale
+    positive = lam_t[~zero]
+    nf, m = p.data.X.shape[1], p.data.b.size
+    b = slice(nf * m, nf * m + m)
+    H_b = np.linalg.eigvalsh(_b_block(p, b))
+    weakest = V[:, np.flatnonzero(~zero)[0]]
+    lam_s = _spectrum(p.obj, theta_stall)[0]
+    excess = float(p.obj.value(theta_stall)) - p.e_true
+    n_true, n_stall = _centered_norm(p, p.theta_true), _centered_norm(p, theta_stall)
+    return {"true_zero_eigs": int(zero.sum()), "true_min_eig": float(positive.min()), "true_max_eig": float(scale),
+            "true_condition": float(scale / positive.min()), "true_eigs_below_1e-6": int((positive < 1e-6).sum()),
+            "b_block_eigs": [float(H_b[0]), float(H_b[-1])], "b_share_weakest": float(np.sum(weakest[b] ** 2)),
+            "stall_excess": excess, "stall_grad_norm": float(np.linalg.norm(p.obj.grad(theta_stall))),
+            "stall_negative_eigs": int((lam_s < -1e-10).sum()), "stall_min_eig": float(lam_s[0]),
+            **{f"stall_{k}": v for k, v in recovery_errors(p, theta_stall).items()},
+            "stall_fresh_excess": fresh_excess(p, theta_stall), "norm_true": n_true, "norm_stall": n_stall,
+            "alpha_crossover": float(2 * excess / (n_true**2 - n_stall**2)) if n_true > n_stall else float("inf"),
+            "eigs_true": lam_t, "eigs_stall": lam_s}
+
+
+def _b_block(p, b):
+    lin = p.obj.at(p.theta_true)
+    cols = []
+    for j in range(b.start, b.stop):
+        e = np.zeros(p.theta_true.size)
+        e[j] = 1.0
+        cols.append(lin.hvp(e)[b])
+    return 0.5 * (np.array(cols) + np.array(cols).T)
+
+
+def _centered_norm(p, theta):
+    """‖θ‖ with W's rows centered (the softmax shift removed): the norm a Tikhonov path compares."""
+    p1, p2 = p.net.unpack(theta)
+    return float(np.linalg.norm(unit_matrix(p1["W"], p1["b"], p2["W"])))
