@@ -437,6 +437,19 @@ def test_auto_counts_the_outputs(outputs, solver):
     assert minimize(rosen, np.zeros(2), "levenberg-marquardt", max_iter=1).history[0]["solver"] == "dense"
 
 
+@pytest.mark.parametrize("width,solver", [(4, "dense"), (8, "cg")])
+def test_auto_wants_p_at_most_max_cg_when_the_jacobian_takes_tangent_passes(width, solver):
+    """A Graph builds J by p tangent passes: p = 41 ≤ max_cg = 50 runs dense, p = 113 CG."""
+    net = Graph(1, [Node("a", Dense(1, width, "tanh")), Node("b", Dense(1, width, "sin")),
+                    Node("s", Add(), ["a", "b"]), Node("c", Dense(width, width, "tanh"), "s"),
+                    Node("out", Dense(width, 1), "c")])
+    X = np.linspace(-2, 2, 50)[:, None]
+    res = minimize(Objective(net, "squared_error", X, np.sin(3 * X)), net.init(0), "levenberg-marquardt",
+                   max_iter=1)
+    assert res.history[0]["solver"] == solver
+    assert f"J by p tangent passes, p = {net.n_params} {'≤' if solver == 'dense' else '>'} max_cg = 50" in res.message
+
+
 def test_auto_uses_cg_for_an_objective_without_a_dense_form():
     obj = FunctionObjective(lambda x: float(x @ x), lambda x: 2 * x, lambda x, v: 2 * v)
     res = minimize(obj, np.ones(3), "levenberg-marquardt", max_iter=2)

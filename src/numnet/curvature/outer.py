@@ -7,8 +7,8 @@ from ..layers import Dense, Residual
 from ..losses import BinaryCrossEntropy
 from ._common import flat_layers, linearize, regularizer_matrix
 
-__all__ = ["per_sample_output_gradients", "output_jacobians", "loss_hessian_blocks", "outer_product_factor",
-           "outer_product_hessian", "outer_product_hessian_logistic"]
+__all__ = ["per_sample_output_gradients", "output_jacobians", "has_fast_jacobian", "loss_hessian_blocks",
+           "outer_product_factor", "outer_product_hessian", "outer_product_hessian_logistic"]
 
 
 def per_sample_output_gradients(net, theta, X):
@@ -49,6 +49,17 @@ def output_jacobians(lin):
     for the objective's network, θ and X.
     """
     return _jacobians(lin.objective.net, lin.theta, lin.cache)
+
+
+def has_fast_jacobian(net):
+    """Whether the per-sample Jacobians of ``net`` come from one backward pass of unit cotangents.
+
+    True for chains (nested or not) of Dense and Residual layers; any other
+    network makes p tangent passes (see :func:`per_sample_output_gradients`).
+    """
+    if hasattr(net, "layers"):
+        return all(has_fast_jacobian(layer) for layer in net.layers)
+    return isinstance(net, (Dense, Residual))
 
 
 def _jacobians(net, theta, cache):

@@ -2,24 +2,37 @@
 
 "gauss-newton" and "levenberg-marquardt" take the options ``solver``
 ("auto", "dense", "cg"), ``dense_max_params`` and ``scaling``. "auto" runs
-the dense path (:mod:`numnet.optim.dense`) when the objective has a dense
-form — an :class:`~numnet.objective.Objective`, or a
-:class:`~numnet.optim.problem.FunctionObjective` with ``jac`` — and
-p ≤ ``dense_max_params``; otherwise truncated CG on Gauss-Newton products
+the dense path (:mod:`numnet.optim.dense`) when
+
+- the objective has a dense form: an :class:`~numnet.objective.Objective`,
+  or a :class:`~numnet.optim.problem.FunctionObjective` with ``jac``;
+- p · n_outputs ≤ ``dense_max_params`` (n_outputs of the network, 1 for a
+  FunctionObjective): forming G costs n·n_outputs·p² and a Cholesky p³/3,
+  a Gauss-Newton product of the CG path about n·p;
+- and the per-sample Jacobian is cheap: a chain of Dense and Residual
+  layers (one backward pass of unit cotangents) or a given ``jac``; any
+  other network builds J by p tangent passes, so "auto" wants
+  p ≤ ``max_cg`` (no more passes than one CG solve may spend).
+
+Otherwise it runs truncated CG on Gauss-Newton products
 (:class:`~numnet.optim.newton.CG`). Every history record carries
 ``solver`` ("dense" or "cg") and the result's message says which ran and
 why.
 
 :data:`DENSE_MAX_PARAMS` is measured (``benchmarks/dense_threshold.py``,
-CPU seconds, one BLAS thread): on 1-h-h-1 tanh networks fitted by
-Levenberg–Marquardt over n = 200, 1000 and 5000 samples, a dense iteration
-(Jacobian, G, Cholesky) costs less than a CG iteration up to p ≈ 500–700,
-and the dense path reaches the loss of 40 of its iterations sooner than CG
-up to p ≈ 1000 at n = 200 (further at larger n): its steps are exact.
-Beyond that the p³ factorization and the n·p² matrix dominate.
+CPU seconds, one BLAS thread, Levenberg–Marquardt from the same start): on
+1-h-h-1 tanh networks over n = 200, 1000 and 5000 samples a dense
+iteration costs less than a CG iteration up to p ≈ 500 (n = 200, 1000) and
+p ≈ 1000 (n = 5000), and the dense path reaches the loss of 40 of its
+iterations sooner than CG up to p = 1021 at n = 200 (0.41× CG's time;
+1.25× at p = 1366) and up to p = 1761 at n = 1000 (0.56×); with 10
+outputs (digits, 64-10-10, p = 760) a dense iteration cost 13× a CG one.
+On a Graph network of p = 41 a dense iteration (41 tangent passes) cost
+1.1× a CG one, at p = 113 4×.
 """
 
 from .._validation import check_int
+from ..curvature.outer import has_fast_jacobian
 from ..objective import Objective
 from ._checks import check_choice
 from .dense import Direct
@@ -27,7 +40,8 @@ from .newton import CG, gauss_newton, newton_init, newton_restore
 from .problem import FunctionObjective
 
 __all__ = ["SOLVERS", "SCALINGS", "DENSE_MAX_PARAMS", "check_solver_options", "dense_available", "dense_size",
-           "solver_kind", "gauss_newton_solver", "describe_solver", "check_problem", "init_state", "restore_state"]
+           "fast_jacobian", "solver_kind", "gauss_newton_solver", "describe_solver", "check_problem", "init_state",
+           "restore_state"]
 
 SOLVERS = ("auto", "dense", "cg")
 SCALINGS = ("identity", "marquardt")
@@ -55,12 +69,19 @@ def dense_size(objective, n_params):
     return n_params * getattr(getattr(objective, "net", None), "d_out", 1)
 
 
+def fast_jacobian(objective):
+    """Whether J costs one backward pass (Dense/Residual chains, a given ``jac``) rather than p tangent passes."""
+    return isinstance(objective, FunctionObjective) or has_fast_jacobian(objective.net)
+
+
 def solver_kind(problem, n_params, opts):
-    """"dense" or "cg": ``opts.solver``, or for "auto" dense when available and p·n_outputs ≤ ``dense_max_params``."""
+    """"dense" or "cg": ``opts.solver``, or what "auto" picks (see the module notes)."""
     if opts.solver != "auto":
         return opts.solver
-    small = dense_size(problem.objective, n_params) <= opts.dense_max_params
-    return "dense" if small and dense_available(problem.objective) else "cg"
+    obj = problem.objective
+    if not dense_available(obj) or dense_size(obj, n_params) > opts.dense_max_params:
+        return "cg"
+    return "dense" if fast_jacobian(obj) or n_params <= opts.max_cg else "cg"
 
 
 def gauss_newton_solver(problem, n_params, opts, curvature=gauss_newton):
@@ -85,6 +106,9 @@ def _why(problem, p, opts):
         return f"no dense form for a {type(problem.objective).__name__}"
     size = dense_size(problem.objective, p)
     sign = "≤" if size <= opts.dense_max_params else ">"
+    if sign == "≤" and not fast_jacobian(problem.objective):
+        sign = "≤" if p <= opts.max_cg else ">"
+        return f"J by p tangent passes, p = {p} {sign} max_cg = {opts.max_cg}"
     if size == p:
         return f"p = {p} {sign} dense_max_params = {opts.dense_max_params}"
     return f"p·n_outputs = {p}·{size // p} = {size} {sign} dense_max_params = {opts.dense_max_params}"
