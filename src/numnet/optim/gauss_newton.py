@@ -5,7 +5,7 @@ from typing import NamedTuple
 from ._checks import check_cg_options, check_int, check_non_negative, check_open_unit
 from .base import Iterate, Method
 from .linear_solver import (DENSE_MAX_PARAMS, check_problem, check_solver_options, describe_solver,
-                            gauss_newton_solver, init_state, restore_state, solver_kind)
+                            gauss_newton_solver, init_state, restore_state, solver_name)
 from .newton import accepted_state, line_search_step
 
 __all__ = ["GaussNewtonOptions", "gauss_newton"]
@@ -90,7 +90,7 @@ def _step(problem, state, opts):
                                      max_backtracks=opts.max_backtracks)
     state = accepted_state(lin)
     return state, Iterate(state.x, state.f, state.g, step=t, inner=inner,
-                          info={"solver": solver_kind(problem, state.x.size, opts)})
+                          info={"solver": solver_name(solver)})
 
 
 gauss_newton = Method("gauss-newton", GaussNewtonOptions, _init, _step, restore=restore_state,

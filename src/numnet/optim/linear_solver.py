@@ -40,8 +40,8 @@ from .newton import CG, gauss_newton, newton_init, newton_restore
 from .problem import FunctionObjective
 
 __all__ = ["SOLVERS", "SCALINGS", "DENSE_MAX_PARAMS", "check_solver_options", "dense_available", "dense_size",
-           "fast_jacobian", "solver_kind", "gauss_newton_solver", "describe_solver", "check_problem", "init_state",
-           "restore_state"]
+           "fast_jacobian", "solver_kind", "gauss_newton_solver", "solver_name", "describe_solver", "check_problem",
+           "init_state", "restore_state"]
 
 SOLVERS = ("auto", "dense", "cg")
 SCALINGS = ("identity", "marquardt")
@@ -89,6 +89,11 @@ def gauss_newton_solver(problem, n_params, opts, curvature=gauss_newton):
     if solver_kind(problem, n_params, opts) == "dense":
         return Direct(opts.scaling, getattr(opts, "geodesic", False))
     return CG(curvature, opts.max_cg, opts.forcing_power, opts.max_forcing)
+
+
+def solver_name(solver):
+    """"dense" or "cg": the history's ``solver`` entry for a solver of :func:`gauss_newton_solver`."""
+    return "dense" if isinstance(solver, Direct) else "cg"
 
 
 def describe_solver(problem, opts, x0):
