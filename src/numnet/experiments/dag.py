@@ -42,7 +42,7 @@ HELP = "backprop on any DAG (notes 002): chain, residual and inception networks 
 
 ARCHITECTURES = ("chain", "residual", "inception")
 #: The methods this experiment offers, each with all of its options (nothing inherited).
-METHOD_OPTIONS = {"lbfgs": {}, "newton-cg": {"max_cg": 20}, "gauss-newton": {"max_cg": 20},
+METHOD_OPTIONS = {"lbfgs": {}, "newton-cg": {"max_cg": 20}, "gauss-newton": {"max_cg": 20, "solver": "cg"},
                   "adam": {"learning_rate": 0.01, "batch_size": 32, "full_eval": False}}
 
 

@@ -52,7 +52,8 @@ TARGET_VARIANCE = 1.0 / 6.0
 #: The methods this experiment offers, each with all of its options (nothing inherited).
 METHOD_OPTIONS = {"adam": {"learning_rate": 0.01, "batch_size": 50, "full_eval": False},
                   "sgd": {"learning_rate": 0.05, "momentum": 0.9, "batch_size": 50, "full_eval": False},
-                  "gauss-newton": {"max_cg": 50}, "levenberg-marquardt": {"max_cg": 50},
+                  "gauss-newton": {"max_cg": 50, "solver": "cg"},
+                  "levenberg-marquardt": {"max_cg": 50, "solver": "cg"},
                   "newton-cg": {"max_cg": 50}, "lbfgs": {}}
 
 
