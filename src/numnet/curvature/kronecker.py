@@ -16,6 +16,7 @@ refit to the data) are all of this form.
 from typing import NamedTuple
 
 import numpy as np
+import scipy.linalg
 from scipy.sparse.linalg import LinearOperator
 
 from .._validation import check_positive
@@ -162,14 +163,19 @@ class KroneckerOperator(_BlockOperator):
 
 
 def _eigh(M, done):
-    """``np.linalg.eigh(M)``, once per factor array: blocks that share one (a layer's W and b) share it."""
+    """The symmetric eigendecomposition (λ, Q) of a factor, once per array: blocks that share one share it.
+
+    LAPACK's divide-and-conquer ``syevd``, as ``np.linalg.eigh`` runs it,
+    through SciPy (whose LAPACK runs it about 1.4× faster in float32 on the
+    benchmark machine, as fast in float64).
+    """
     if id(M) not in done:
-        done[id(M)] = (M, np.linalg.eigh(M))  # M kept alive so that its id stays unique
+        done[id(M)] = (M, scipy.linalg.eigh(M, driver="evd"))  # M kept alive so that its id stays unique
     return done[id(M)][1]
 
 
 def _damped_inverse(M, delta):
-    lam, Q = np.linalg.eigh(M)
+    lam, Q = _eigh(M, {})
     return (Q / (lam + delta)) @ Q.T
 
 
