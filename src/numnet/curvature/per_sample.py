@@ -187,7 +187,11 @@ def per_sample_gradients(obj, theta=None, *, chunk_size=None):
     obj : Objective or Linearization
     theta : ndarray of shape (p,), optional
     chunk_size : int, optional
-        Samples per backward pass (the result itself is n × p).
+        Samples per backward pass; by default all of them: the rows are
+        written straight into the result and the forward pass of
+        ``obj.at(theta)`` is reused, so a pass over all samples needs no
+        memory beyond its cotangents (smaller chunks run their own forward
+        passes).
 
     Returns
     -------
@@ -196,7 +200,7 @@ def per_sample_gradients(obj, theta=None, *, chunk_size=None):
     """
     lin = linearize(obj, theta)
     G = np.empty((lin.objective.n_samples, lin.objective.n_params), dtype=lin.objective.dtype)
-    for rows, part in _parts(lin, chunk_size):
+    for rows, part in _parts(lin, lin.objective.n_samples if chunk_size is None else chunk_size):
         _loss_rows(part, out=G[rows])
     return G
 
