@@ -3,8 +3,8 @@
 The networks are those of workloads 1–3 (:mod:`_mlp`, 784-1024-1024-10 tanh,
 batch 512) and 8 (:mod:`conv`, two 3×3 convolutions on 28×28×1 images, batch
 128), softmax cross-entropy, the PyTorch twins built from numnet's weights.
-Six quantities, each timed against the peers that compute it, in the same
-interleaved rounds, dtype and threads:
+Six quantities (seven cases), each timed against the peers that compute it,
+in the same interleaved rounds, dtype and threads:
 
 - GGN-vector product G v (numnet ``obj.gnvp`` with its forward pass, and
   ``lin.gnvp`` on a kept linearization; curvlinops ``GGNLinearOperator @ v``;
@@ -16,15 +16,16 @@ interleaved rounds, dtype and threads:
   and the same with the eigendecompositions included (a fresh inverse per call);
 - the exact GGN diagonal (BackPACK ``DiagGGNExact``);
 - per-sample gradients (BackPACK ``BatchGrad``); on the MLP with the first
-  32 samples only, since 512 rows of 1.87 M parameters are 7.7 GB in float64;
+  32 samples only, since 512 rows of 1.86 M parameters are 7.6 GB in float64;
 - SLQ spectral density of the GGN with a fixed number of GGN-vector products
   (curvlinops ``lanczos_approximate_spectrum`` with the spectrum's boundaries
   given, so that it spends exactly its ``ncv`` products).
 
 Before timing, every pair of results is compared (relative 2-norm difference);
-SLQ is compared on the Gauss-quadrature moments of a Lanczos run from the
-same start vector (curvlinops does not reorthogonalize, numnet does, so the
-nodes drift apart once a Ritz value converges).
+SLQ on the Gauss-quadrature moments Σ_j τ_j² θ_j^k, k < 2m, of an m-step
+Lanczos run from the same start vector (what m steps determine: curvlinops
+does not reorthogonalize and numnet does, so single Ritz values may differ
+once they converge, the moments do not).
 """
 
 import copy
@@ -93,12 +94,18 @@ class Twin:
 
 def twins(size, dtype):
     """``{"mlp": Twin, "mlp_rows": Twin (fewer rows), "cnn": Twin}`` at ``size`` ("full" or "quick")."""
-    shape = FULL if size == "full" else QUICK
-    mlp = make_problem(shape, dtype)
-    rows = make_problem({**shape, "batch": PER_SAMPLE_ROWS[size]}, dtype)
+    mlp = make_problem(FULL if size == "full" else QUICK, dtype)
+    rows = _first_rows(mlp, PER_SAMPLE_ROWS[size])
     cnn = conv.ConvProblem(conv.FULL if size == "full" else conv.QUICK, dtype)
     return {"mlp": Twin(mlp, TorchNet(mlp), "MLP"), "mlp_rows": Twin(rows, TorchNet(rows), "MLP"),
             "cnn": Twin(cnn, conv.TorchCNN(cnn), "CNN")}
+
+
+def _first_rows(p, n):
+    """The problem ``p`` (same network, weights, direction) on its first ``n`` samples."""
+    rows = copy.copy(p)
+    rows.X, rows.y, rows.batch, rows.obj = p.X[:n], p.y[:n], n, p.obj.batch(slice(0, n))
+    return rows
 
 
 # ------------------------------------------------------------------ the peers
@@ -295,31 +302,29 @@ def _case(workload, tw, impls, agreement, settings, notes=()):
             "main": QUANTITIES[workload][1], "rows": rows, "agreement": agreement, "notes": list(notes)}
 
 
-def _plan(tw, size):
-    """``[(workload, twin name, builder, notes)]``: what is measured on which network."""
-    steps = SLQ_STEPS[size]
+def _plan(size):
+    """``[(workload, builder, notes, on the per-sample twin)]``: what is measured, and on which twin."""
+    steps, damping = SLQ_STEPS[size], (f"damping δ = {DAMPING:g}, exact: (K + δI)⁻¹",)
     slq_note = (f"{steps} Lanczos steps = {steps} GGN-vector products on each side; numnet reorthogonalizes "
                 "fully (curvlinops' fast_lanczos does not) and reuses one forward pass for all products")
-    return [("curv_ggnvp", "{}", _ggnvp, ()), ("curv_kfac", "{}", _kfac, ()),
-            ("curv_kfac_inv", "{}", _kfac_inverse, (f"damping δ = {DAMPING:g}, exact: (K + δI)⁻¹",)),
-            ("curv_kfac_inv_fresh", "{}", _kfac_inverse_fresh, (f"damping δ = {DAMPING:g}, exact: (K + δI)⁻¹",)),
-            ("curv_diag_ggn", "{}", _diag_ggn, ()),
-            ("curv_per_sample", "{}_rows", _per_sample, ()),
-            ("curv_slq", "{}", lambda tw: _slq(tw, steps), (slq_note,))]
+    return [("curv_ggnvp", _ggnvp, (), False), ("curv_kfac", _kfac, (), False),
+            ("curv_kfac_inv", _kfac_inverse, damping, False),
+            ("curv_kfac_inv_fresh", _kfac_inverse_fresh, damping, False),
+            ("curv_diag_ggn", _diag_ggn, (), False), ("curv_per_sample", _per_sample, (), True),
+            ("curv_slq", lambda tw: _slq(tw, steps), (slq_note,), False)]
 
 
 def run(settings, dtypes):
-    """One case per (quantity, network, dtype)."""
+    """One case per (quantity, network, dtype); none when curvlinops or BackPACK is missing."""
     if not available():
         return []
     size = "quick" if settings.quick else "full"
     cases = []
     for dtype in dtypes:
         tws = twins(size, dtype)
-        tws["cnn_rows"] = tws["cnn"]
-        for net in ("mlp", "cnn"):
-            for workload, which, build, notes in _plan(tws[net], size):
-                tw = tws[which.format(net)]
+        for net, rows in (("mlp", "mlp_rows"), ("cnn", "cnn")):
+            for workload, build, notes, per_sample in _plan(size):
+                tw = tws[rows if per_sample else net]
                 impls, agreement = build(tw)
                 cases.append(_case(workload, tw, impls, agreement, settings, notes))
     return cases
