@@ -9,12 +9,18 @@ a 784-1024-1024-10 network, 5–15% of its time with glibc's default allocator
 again for every request of the same name, shape and dtype, so a product
 written into it allocates nothing large.
 
-An :class:`~numnet.objective.Objective` keeps a :class:`WorkspacePool` and
-lends each linearization one workspace for its lifetime. A workspace is lent
-again only when its borrower is gone *and* no array of it is referenced from
-anywhere else (its reference counts say so), so an array that a caller still
-holds — ``lin.F``, a layer cache, a view of either — is never overwritten.
-Results handed to callers (gradients, products) are never workspace arrays.
+An :class:`~numnet.objective.Objective` keeps two :class:`WorkspacePool` s:
+one lends each linearization a workspace for its lifetime (forward pass,
+kept cotangents), the other lends each Hessian or Gauss-Newton product one
+for the call (tangents, R-cotangents). A workspace is lent again only when
+its borrower is gone *and* no array of it is referenced from anywhere else
+(its reference counts say so), so an array that a caller still holds —
+``lin.F``, a layer cache, a view of either — is never overwritten. Results
+handed to callers (gradients, products) are never workspace arrays.
+
+The price is memory: a pool keeps its workspaces, and so the peak scratch
+memory of its products, for the life of the objective (about what one call
+used to allocate and free again).
 """
 
 import sys
