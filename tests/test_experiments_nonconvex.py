@@ -151,14 +151,14 @@ def test_chunk_stream_is_a_permutation_per_epoch():
 
 @pytest.fixture(scope="module")
 def planted():
-    return planted_recovery.planted_recovery_experiment(dims=(4, 16), sizes=(200, 800, 3200), n_seeds=6,
+    return planted_recovery.planted_recovery_experiment(dims=(4, 16), sizes=(200, 800, 3200), n_seeds=10,
                                                         n_population=40_000, plot=False).numbers
 
 
 @pytest.mark.parametrize("task", planted_recovery.TASKS)
 def test_recovery_error_falls_as_one_over_root_n(planted, task):
     for d in (4, 16):
-        assert -0.7 < planted[f"slope_{task}_{d}"] < -0.3, planted[f"slope_{task}_{d}"]
+        assert -0.75 < planted[f"slope_{task}_{d}"] < -0.3, planted[f"slope_{task}_{d}"]
 
 
 @pytest.mark.parametrize("task", planted_recovery.TASKS)

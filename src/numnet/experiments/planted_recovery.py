@@ -11,7 +11,7 @@ close to the population ones (Theorem 12.2, Mei, Bai & Montanari):
 and the mean-value argument of "Step 3" turns this into
 ‖ŵ − w*‖ ≤ 2‖∇ℓ_n(w*)‖ / λ_min(∇²ℓ_n) ≲ √(C d log n / n). The experiment fits
 ŵ (Newton-CG from w = 0) over a range of n and d with many seeds and reports
-the log-log slope of the mean error against n (≈ −1/2) and the error
+the log-log slope of the median error against n (≈ −1/2) and the error
 divided by √(d log n / n), then measures both sup-deviations over points of
 the ball against a large-sample estimate of the population quantities.
 Without noise, the regression minimizer is w* itself (error at rounding
@@ -90,7 +90,7 @@ def loglog_slope(n, values):
 
 
 def _recovery(task, d, sizes, n_seeds, noise, seed):
-    """Mean and standard deviation of ‖ŵ − w*‖ for each n (w* drawn per seed, ‖w*‖ ≈ 1)."""
+    """‖ŵ − w*‖ for each n (rows) and seed (columns); w* drawn per seed, ‖w*‖ ≈ 1."""
     errors = np.empty((len(sizes), n_seeds))
     for s in range(n_seeds):
         rng = np.random.default_rng([seed, d, s, TASKS.index(task)])
@@ -98,7 +98,7 @@ def _recovery(task, d, sizes, n_seeds, noise, seed):
         for i, n in enumerate(sizes):
             X, y = planted_data(n, w_true, task, rng, noise)
             errors[i, s] = np.linalg.norm(fit_perceptron(X, y) - w_true)
-    return errors.mean(axis=1), errors.std(axis=1)
+    return errors
 
 
 def _ball_points(w_true, radius, n_points, rng):
@@ -113,7 +113,8 @@ def _grad_hess(obj, w):
     return obj.grad(w), hessian_dense(obj, w)
 
 
-def preservation(task, d, sizes, *, noise=0.1, n_points=20, radius=2.0, n_population=200_000, n_seeds=5, seed=0):
+def preservation(task, d, sizes, *, noise=0.1, n_points=20, radius=2.0, n_population=200_000, n_seeds=5,
+                 seed=0):
     """sup over points of the ball of ‖∇ℓ_n − ∇ℓ‖ and ‖∇²ℓ_n − ∇²ℓ‖₂, mean over seeds, for each n.
 
     The population ∇ℓ, ∇²ℓ are those of ``n_population`` fresh samples
@@ -157,21 +158,25 @@ def planted_recovery_experiment(*, dims=(5, 10, 20), sizes=(200, 400, 800, 1600,
     Returns
     -------
     ExperimentResult
-        numbers for task t and dimension d: ``error_<t>_<d>`` (mean
-        ‖ŵ − w*‖ per n), ``slope_<t>_<d>`` (log-log slope in n),
-        ``constant_<t>_<d>`` (mean of error / √(d log n / n)); for the
+        numbers for task t and dimension d: ``error_<t>_<d>`` (median over
+        seeds of ‖ŵ − w*‖ per n), ``error_mean_<t>_<d>``, ``diverged_<t>_<d>``
+        (fits with ‖ŵ − w*‖ > 10 per n: below n ≈ C d log d the empirical
+        minimizer can run off to infinity), ``slope_<t>_<d>`` (log-log slope
+        of the median in n), ``constant_<t>_<d>`` (mean of median error /
+        √(d log n / n)); for the
         preservation (regression with noise, and classification):
         ``grad_dev_<t>``, ``hess_dev_<t>`` per n and their slopes.
     """
     sizes, numbers, curves = np.asarray(sizes), {"dims": list(dims), "sizes": list(map(int, sizes))}, {}
     for task in TASKS:
         for d in dims:
-            mean, std = _recovery(task, d, sizes, n_seeds, noise if task == "regression" else 0.0, seed)
-            rate = np.sqrt(d * np.log(sizes) / sizes)
-            numbers.update({f"error_{task}_{d}": mean, f"error_std_{task}_{d}": std,
-                            f"slope_{task}_{d}": loglog_slope(sizes, mean),
-                            f"constant_{task}_{d}": float(np.mean(mean / rate))})
-            curves[(task, d)] = mean
+            errors = _recovery(task, d, sizes, n_seeds, noise if task == "regression" else 0.0, seed)
+            median, rate = np.median(errors, axis=1), np.sqrt(d * np.log(sizes) / sizes)
+            numbers.update({f"error_{task}_{d}": median, f"error_mean_{task}_{d}": errors.mean(axis=1),
+                            f"diverged_{task}_{d}": (errors > 10).sum(axis=1),
+                            f"slope_{task}_{d}": loglog_slope(sizes, median),
+                            f"constant_{task}_{d}": float(np.mean(median / rate))})
+            curves[(task, d)] = median
     pd_ = preservation_dim or sorted(dims)[len(dims) // 2]
     for task in TASKS:
         g, h = preservation(task, pd_, sizes, noise=noise, n_population=n_population, seed=seed)
@@ -183,10 +188,13 @@ def planted_recovery_experiment(*, dims=(5, 10, 20), sizes=(200, 400, 800, 1600,
 
 
 def _table(nb, dims):
-    lines = [f"{'task':>15} {'d':>4} {'slope in n':>11} {'error / sqrt(d log n / n)':>26}"]
+    head = f"median error, n = {nb['sizes'][0]} ... {nb['sizes'][-1]}"
+    lines = [f"{'task':>15} {'d':>4} {head:>34} {'slope in n':>11} {'error / sqrt(d log n / n)':>26} {'diverged':>9}"]
     for task in TASKS:
         for d in dims:
-            lines.append(f"{task:>15} {d:>4} {nb[f'slope_{task}_{d}']:>11.3f} {nb[f'constant_{task}_{d}']:>26.3f}")
+            err = nb[f"error_{task}_{d}"]
+            lines.append(f"{task:>15} {d:>4} {f'{err[0]:.3g} ... {err[-1]:.3g}':>34} {nb[f'slope_{task}_{d}']:>11.3f} "
+                         f"{nb[f'constant_{task}_{d}']:>26.3f} {int(np.sum(nb[f'diverged_{task}_{d}'])):>9}")
     for task in TASKS:
         lines.append(f"preservation ({task}, d = {nb['preservation_dim']}): sup|grad dev| slope "
                      f"{nb[f'grad_slope_{task}']:.3f}, sup|Hessian dev| slope {nb[f'hess_slope_{task}']:.3f}")
@@ -202,7 +210,7 @@ def _figure(sizes, dims, curves, nb):
             ax.loglog(sizes, curves[(task, d)], "o-", color=f"C{i}", ms=3, label=f"d = {d}")
             rate = nb[f"constant_{task}_{d}"] * np.sqrt(d * np.log(sizes) / sizes)
             ax.loglog(sizes, rate, ":", color=f"C{i}", lw=1)
-        ax.set(xlabel="n", ylabel="mean ‖ŵ − w*‖", title=f"{task} (dotted: C √(d log n / n))")
+        ax.set(xlabel="n", ylabel="median ‖ŵ − w*‖", title=f"{task} (dotted: C √(d log n / n))")
         ax.legend(fontsize=8)
     ax = axes[0, 2]
     for i, task in enumerate(TASKS):
