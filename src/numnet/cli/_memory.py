@@ -6,6 +6,7 @@ memory available (``numnet: error: ...``, exit 2) instead of dying in
 that dominate and are lower bounds: a run they admit may still be tight.
 """
 
+import contextlib
 import os
 import resource
 from math import prod
@@ -35,13 +36,11 @@ def format_bytes(n):
 
 
 def _meminfo_available():
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
+    """MemAvailable of /proc/meminfo in bytes, or None where it cannot be read."""
+    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
     return None
 
 
