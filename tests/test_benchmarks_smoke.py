@@ -246,6 +246,8 @@ def test_row_counts_a_seed_that_misses_as_infinitely_slow():
     assert r["median_s"] == 4.0 and r["seeds_reached"] == "2/3" and r["iqr_s"] is None
     assert r["steps"] == 1.5  # median over the seeds that reached it: 1 and 2 points
     assert row("x", "peer", hit[:1] + [miss, miss], "loss")["median_s"] is None
+    empty = row("x", "numnet", [_trace([]), _trace([])], "accuracy")  # runs that ended before a first point
+    assert empty["median_s"] is None and empty["best_accuracy"] is None and empty["seeds_reached"] == "0/2"
     (rr,) = loss_at_median([r], {"x": hit + [miss]}, 3.5)
     assert rr["loss_at_s"] == 1.0  # the seeds' best within 3.5 s: 0.05, 1.0 and none yet (counted as ∞)
 

@@ -20,7 +20,7 @@ def _row(case, impl):
 def _pace(r):
     """"name: 12 iterations, 3.1 ms each" for a row that reached its goal, else its best value at the cap."""
     if r["median_s"] is None:
-        best = (f"best accuracy {r['best_accuracy']:.3f}" if r["goal"] == "accuracy"
+        best = (f"best accuracy {r['best_accuracy']:.3f}" if r["goal"] == "accuracy" and r["best_accuracy"] is not None
                 else f"best loss {r['best_loss']:.1e}")
         return f"{r['impl']}: not reached by most seeds ({r['seeds_reached']} did; {best})"
     return (f"{r['impl']}: {r['steps']:.0f} {r['unit']}, {r['median_s'] / r['steps'] * 1e3:.3g} ms each "

@@ -146,7 +146,7 @@ def row(impl, role, traces, goal, unit="steps"):
             "times_s": times, "seeds_reached": f"{reached}/{len(traces)}", "reached": reached > 0,
             "n_reached": reached, "n_seeds": len(traces),
             "best_loss": float(np.median([tr.best_loss() for tr in traces])),
-            "best_accuracy": (max(a for a in (tr.best_accuracy() for tr in traces) if a is not None)
+            "best_accuracy": (max((a for a in (tr.best_accuracy() for tr in traces) if a is not None), default=None)
                               if goal == "accuracy" else None)}
 
 
