@@ -285,11 +285,13 @@ def _figure(curves, batch_sizes):
         ax.set(xlabel="passes over the data", ylabel="J − J*", title=kind.upper())
         ax.legend(fontsize=6, ncol=2)
     ax = axes[0, 2]
-    for i, b in enumerate(batch_sizes):
-        for scheme, marker in zip(SCHEMES, ("x", "o")):
-            err = curves[f"lbfgs_{scheme}_{b}"][2]
-            ax.semilogy(np.arange(len(err)), np.maximum(err, 1e-16), marker, ms=1.5, color=f"C{i}",
-                        label=f"b={b} {scheme}")
-    ax.set(xlabel="step", ylabel="‖y − y_full‖ / ‖y_full‖", title="L-BFGS curvature pairs")
-    ax.legend(fontsize=6, markerscale=4)
+    for kind, marker in (("lbfgs", "o"), ("bfgs", "s")):
+        for scheme, ls in zip(SCHEMES, ("--", "-")):
+            q = np.array([np.percentile(curves[f"{kind}_{scheme}_{b}"][2], [25, 50, 75]) for b in batch_sizes])
+            ax.errorbar(batch_sizes, q[:, 1], yerr=[q[:, 1] - q[:, 0], q[:, 2] - q[:, 1]], ls=ls, marker=marker,
+                        ms=4, capsize=3, label=f"{kind.upper()} {scheme}")
+    ax.axhline(1.0, color="k", lw=0.5)
+    ax.set(xscale="log", yscale="log", xlabel="batch size b", ylabel="‖y − y_full‖ / ‖y_full‖ (quartiles)",
+           title="curvature pairs: error per step")
+    ax.legend(fontsize=7)
     return fig
