@@ -11,6 +11,7 @@ import sys
 import pytest
 
 HEAVY = ("sklearn", "matplotlib", "scipy.optimize", "scipy.stats", "scipy.ndimage", "pandas")
+ON_FIRST_USE = ("numnet.optim", "numnet.curvature", "numnet.estimators")
 
 
 def _run(code):
@@ -26,6 +27,11 @@ def _loaded_after(statement):
 
 def test_import_numnet_loads_no_heavy_module():
     assert _loaded_after("import numnet") == []
+
+
+def test_optimizers_curvature_and_estimators_load_on_first_use():
+    code = f"import sys, numnet\nprint(' '.join(m for m in {ON_FIRST_USE!r} if m in sys.modules))"
+    assert _run(code) == ""
 
 
 @pytest.mark.parametrize("statement", [
@@ -45,6 +51,10 @@ def test_estimators_load_scikit_learn_on_first_use():
 
 @pytest.mark.parametrize("statement, expected", [
     ("import numnet; print(numnet.MLPClassifier.__name__)", "MLPClassifier"),
+    ("from numnet import minimize, METHODS; import numnet; print(numnet.minimize is minimize, 'lbfgs' in METHODS)",
+     "True True"),
+    ("import numnet; print(numnet.curvature.hessian_dense.__name__)", "hessian_dense"),
+    ("from numnet import curvature, optim; print(optim.minimize.__name__)", "minimize"),
     ("from numnet import NetworkClassifier; print(NetworkClassifier.__name__)", "NetworkClassifier"),
     ("from numnet import *; print(ELMRegressor.__name__)", "ELMRegressor"),
     ("import numnet; print(numnet.estimators.ESTIMATORS['MLPRegressor'] is numnet.MLPRegressor)", "True"),

@@ -1,13 +1,16 @@
 """numnet: numerical methods for deep learning with explicit, verified derivatives.
 
-scikit-learn is imported on first use of an estimator class
-(``numnet.MLPClassifier``, ``from numnet import NetworkClassifier``, …),
-not by ``import numnet``; see :func:`__getattr__`.
+``import numnet`` loads the core (layers, networks, losses, objectives,
+checks, io, data sets). The optimizers (``numnet.minimize``, ``METHODS``,
+``OptimizeResult``), the curvature tools (``numnet.curvature``) and the
+estimator classes (``numnet.MLPClassifier``, ``from numnet import
+NetworkClassifier``, …, which import scikit-learn) load on first use; see
+:func:`__getattr__`.
 """
 
 import importlib
 
-from . import curvature, datasets
+from . import datasets
 from .activations import ACTIVATIONS, Activation, get_activation
 from .checks import adjoint_check, check_layer, derivative_check
 from .graph import Add, Concat, Graph, Node
@@ -19,7 +22,6 @@ from .losses import LOSSES, get_loss
 from .malloc import tune_malloc
 from .network import Sequential
 from .objective import Linearization, Objective
-from .optim import METHODS, OptimizeResult, minimize
 from .regularizers import GeneralizedTikhonov, L1Penalty, Tikhonov
 
 __version__ = "0.1.0"
@@ -42,11 +44,12 @@ __all__ = [
 
 _LAZY = {name: ".estimators" for name in ("MLPClassifier", "MLPRegressor", "NetworkClassifier",
                                           "NetworkRegressor", "ELMClassifier", "ELMRegressor")}
-_LAZY["estimators"] = None
+_LAZY.update({name: ".optim" for name in ("METHODS", "OptimizeResult", "minimize")})
+_LAZY.update(estimators=None, optim=None, curvature=None)
 
 
 def __getattr__(name):
-    """The estimator classes and the submodules that need scikit-learn or matplotlib, on first use."""
+    """The optimizers, curvature tools and estimators (``_LAZY``), imported on first use."""
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     module = _LAZY[name]
