@@ -218,4 +218,7 @@ def _figure(sizes, dims, curves, nb):
         ax.loglog(sizes, nb[f"hess_dev_{task}"], "s--", color=f"C{i}", ms=3, label=f"Hessian, {task}")
     ax.set(xlabel="n", ylabel="sup over the ball", title=f"preservation, d = {nb['preservation_dim']}")
     ax.legend(fontsize=7)
+    for ax in axes[0]:
+        ax.set_xticks(sizes, [str(n) for n in sizes], minor=False, fontsize=7)
+        ax.set_xticks([], minor=True)
     return fig
