@@ -326,7 +326,7 @@ def test_dense_lm_reaches_the_inverse_crime_optimum_and_dense_gn_a_stationary_po
     obj = Objective(net, "cross_entropy", d.X, d.Y)
     f_star = float(-(d.Y * np.log(d.Y)).sum(axis=1).mean())
     lm = minimize(obj, net.init(0), "levenberg-marquardt", max_iter=200)
-    gn = minimize(obj, net.init(0), "gauss-newton", max_iter=200, solver="auto")
+    gn = minimize(obj, net.init(0), "gauss-newton", max_iter=200)
     assert lm.status is gn.status is Status.GTOL and lm.fun - f_star < 1e-8
     assert {h["solver"] for h in lm.history + gn.history} == {"dense"}
 
@@ -408,7 +408,7 @@ def test_marquardt_scaling_solves_rosenbrock():
 @pytest.mark.parametrize("method", GN_METHODS)
 def test_auto_picks_dense_for_small_p_and_says_so(method):
     obj, theta = classification()
-    res = minimize(obj, theta, method, max_iter=3, solver="auto")
+    res = minimize(obj, theta, method, max_iter=3)
     assert [h["solver"] for h in res.history] == ["dense"] * 3 and res.nhvp == 0
     assert "linear solver: dense (39 × 39" in res.message
     assert f"p·n_outputs = 39·3 = 117 ≤ dense_max_params = {linear_solver.DENSE_MAX_PARAMS}" in res.message
@@ -418,11 +418,11 @@ def test_auto_picks_dense_for_small_p_and_says_so(method):
 def test_auto_picks_cg_for_large_p_and_says_so(method):
     obj, theta = regression(widths=(40, 25, 5))
     assert obj.n_params == 1155 > linear_solver.DENSE_MAX_PARAMS
-    res = minimize(obj, theta, method, max_iter=2, solver="auto")
+    res = minimize(obj, theta, method, max_iter=2)
     assert [h["solver"] for h in res.history] == ["cg"] * 2 and res.nhvp > 0
     assert "linear solver: cg" in res.message
     assert f"p·n_outputs = 1155·5 = 5775 > dense_max_params = {linear_solver.DENSE_MAX_PARAMS}" in res.message
-    small = minimize(*classification(), method, max_iter=1, dense_max_params=116, solver="auto")
+    small = minimize(*classification(), method, max_iter=1, dense_max_params=116)
     assert small.history[0]["solver"] == "cg" and "p·n_outputs = 39·3 = 117 > dense_max_params = 116" in small.message
 
 

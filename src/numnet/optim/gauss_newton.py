@@ -19,17 +19,13 @@ class GaussNewtonOptions(NamedTuple):
     damping : float, default=0.0
         Constant shift added to the Gauss-Newton matrix (≥ 0); a small
         value regularizes a rank-deficient G.
-    solver : {"cg", "dense", "auto"}, default="cg"
+    solver : {"auto", "dense", "cg"}, default="auto"
         "dense" forms G (p × p) once per iteration and factorizes it
         (:mod:`numnet.optim.dense`); "cg" solves matrix-free by truncated
         CG; "auto" is "dense" when p · n_outputs ≤ ``dense_max_params``
         and the objective has a dense form (an Objective, or a
-        FunctionObjective with ``jac``), else "cg". The default is "cg":
-        without damping, the exact dense step follows G's null space
-        (softmax's shift invariance, an RNN's ill-conditioned G) and the line
-        search stalls, where truncated CG regularizes; Levenberg–Marquardt,
-        whose damping removes that, defaults to "auto". The history's
-        ``solver`` entry and the result's message say which ran.
+        FunctionObjective with ``jac``), else "cg". The history's ``solver`` entry and the
+        result's message say which ran.
     dense_max_params : int, default=1000
         Largest p · n_outputs (the network's outputs; 1 for a
         FunctionObjective) for which "auto" picks the dense path: forming
@@ -67,7 +63,7 @@ class GaussNewtonOptions(NamedTuple):
     """
 
     damping: float = 0.0
-    solver: str = "cg"
+    solver: str = "auto"
     dense_max_params: int = DENSE_MAX_PARAMS
     scaling: str = "identity"
     max_cg: int = 50
