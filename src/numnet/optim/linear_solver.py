@@ -25,8 +25,10 @@ CPU seconds, one BLAS thread, Levenberg–Marquardt from the same start): on
 iteration costs less than a CG iteration up to p ≈ 500 (n = 200, 1000) and
 p ≈ 1000 (n = 5000), and the dense path reaches the loss of 40 of its
 iterations sooner than CG up to p = 1021 at n = 200 (0.41× CG's time;
-1.25× at p = 1366) and up to p = 1761 at n = 1000 (0.56×); with 10
-outputs (digits, 64-10-10, p = 760) a dense iteration cost 13× a CG one.
+1.25× at p = 1366) and up to p = 1761 at n = 1000 (0.56×). With 10
+outputs (``--outputs 10``, n = 200) dense wins at p·n_outputs = 1000 and
+CG at 2400 (1.4× faster to the loss) and 6700 (2.7×); on digits
+(64-10-10, p = 760, 10 outputs) a dense iteration cost 13× a CG one.
 On a Graph network of p = 41 a dense iteration (41 tangent passes) cost
 1.1× a CG one, at p = 113 4×.
 """
