@@ -293,5 +293,7 @@ def _figure(curves, batch_sizes):
     ax.axhline(1.0, color="k", lw=0.5)
     ax.set(xscale="log", yscale="log", xlabel="batch size b", ylabel="‖y − y_full‖ / ‖y_full‖ (quartiles)",
            title="curvature pairs: error per step")
+    ax.set_xticks(list(batch_sizes), [str(b) for b in batch_sizes])
+    ax.set_xticks([], minor=True)
     ax.legend(fontsize=7)
     return fig
