@@ -187,16 +187,16 @@ def test_continuation_follows_the_path_from_the_convex_end_to_the_global_minimum
 
 
 def test_continuation_reaches_the_planted_network_where_gauss_newton_stops():
-    """Planted softmax model with 4 tanh units: Gauss-Newton from start 0 stops at excess 3e-2 (a unit saturates
+    """Planted softmax model with 4 tanh units: dense Gauss-Newton from start 0 stops at excess 3e-2 (a unit saturates
     into a step function, its weights grow without bound); continuation from the same start reaches it."""
     d = inverse_crime(200, 10, 4, 4, random_state=0)
     net = Sequential([Dense(10, 4, "tanh"), Dense(4, 4, bias=False)])
     obj = Objective(net, "cross_entropy", d.X, d.Y)
     e_true = obj.value(np.concatenate([d.W1.ravel(), d.b, d.W2.ravel()]))
-    plain = minimize(obj, net.init(0), "gauss-newton", max_iter=150, gtol=1e-12)
+    plain = minimize(obj, net.init(0), "gauss-newton", max_iter=150, gtol=1e-12, solver="dense")
     assert plain.fun - e_true > 1e-2 and np.abs(plain.x).max() > 100
     res = tikhonov_continuation(lambda a: Objective(net, "cross_entropy", d.X, d.Y, a or None), net.init(0),
-                                "gauss-newton", max_iter=400, target=e_true + 1e-8)
+                                "gauss-newton", max_iter=400, target=e_true + 1e-8, solver="dense")
     assert res.reached and np.abs(res.x).max() < 10
     alphas = [r["alpha"] for r in res.runs]
     assert alphas == alpha_schedule(1e-3, 0.1, 1e-10)[:len(alphas)] and res.stop == "target"
