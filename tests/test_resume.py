@@ -81,9 +81,8 @@ CASES = [("network", m, DEFAULTS.get(m, {})) for m in sorted(METHODS)] + [
     ("network", "bfgs", {"h0": 0.5}), ("network", "varpro", {"outer": "lbfgs", "memory": 3}),
     ("network", "varpro", {"curvature": "schur"}), ("network", "gauss-newton", {"damping": 1e-3}),
     ("network", "levenberg-marquardt", {"mu0": 1.0}), ("network", "trust-ncg", {"initial_radius": 0.1}),
-    # p = 39 and 91: LM's default runs the dense path (undamped GN's CG); these the other path, Marquardt's
-    # scaling, squared error
-    ("network", "levenberg-marquardt", {"solver": "cg"}), ("network", "gauss-newton", {"solver": "dense"}),
+    # p = 39 and 91: the defaults above run the dense path; these run CG, Marquardt's scaling, squared error
+    ("network", "levenberg-marquardt", {"solver": "cg"}), ("network", "gauss-newton", {"solver": "cg"}),
     ("network", "levenberg-marquardt", {"scaling": "marquardt"}),
     ("images", "levenberg-marquardt", {"solver": "dense"}), ("images", "gauss-newton", {"damping": 1e-2}),
 ]

@@ -22,11 +22,9 @@ class GaussNewtonOptions(NamedTuple):
     solver : {"auto", "dense", "cg"}, default="auto"
         "dense" forms G (p × p) once per iteration and factorizes it
         (:mod:`numnet.optim.dense`); "cg" solves matrix-free by truncated
-        CG; "auto" is "dense" when ``damping > 0``, p · n_outputs ≤
-        ``dense_max_params`` and the objective has a dense form (an
-        Objective, or a FunctionObjective with ``jac``), else "cg" (see
-        :mod:`numnet.optim.linear_solver`: the exact undamped step on a
-        network's near-singular G stalls the line search). The history's ``solver`` entry and the
+        CG; "auto" is "dense" when p · n_outputs ≤ ``dense_max_params``
+        and the objective has a dense form (an Objective, or a
+        FunctionObjective with ``jac``), else "cg". The history's ``solver`` entry and the
         result's message say which ran.
     dense_max_params : int, default=1000
         Largest p · n_outputs (the network's outputs; 1 for a

@@ -9,16 +9,10 @@ the dense path (:mod:`numnet.optim.dense`) when
 - p · n_outputs ≤ ``dense_max_params`` (n_outputs of the network, 1 for a
   FunctionObjective): forming G costs n·n_outputs·p² and a Cholesky p³/3,
   a Gauss-Newton product of the CG path about n·p;
-- the per-sample Jacobian is cheap: a chain of Dense and Residual
+- and the per-sample Jacobian is cheap: a chain of Dense and Residual
   layers (one backward pass of unit cotangents) or a given ``jac``; any
   other network builds J by p tangent passes, so "auto" wants
-  p ≤ ``max_cg`` (no more passes than one CG solve may spend);
-- and, for "gauss-newton", ``damping > 0``: the exact undamped step
-  −G⁻¹g on the near-singular G of a network is huge and the Armijo search
-  shrinks it to nothing (peaks, 2-32-5, cross-entropy: the dense path
-  stopped at loss 1.66 after 87 iterations, CG reached 0.020 in 100),
-  while truncated CG's early stop regularizes it. Levenberg–Marquardt
-  damps every step and takes the dense path by default.
+  p ≤ ``max_cg`` (no more passes than one CG solve may spend).
 
 Otherwise it runs truncated CG on Gauss-Newton products
 (:class:`~numnet.optim.newton.CG`). Every history record carries
@@ -87,14 +81,9 @@ def solver_kind(problem, n_params, opts):
     if opts.solver != "auto":
         return opts.solver
     obj = problem.objective
-    if _undamped(opts) or not dense_available(obj) or dense_size(obj, n_params) > opts.dense_max_params:
+    if not dense_available(obj) or dense_size(obj, n_params) > opts.dense_max_params:
         return "cg"
     return "dense" if fast_jacobian(obj) or n_params <= opts.max_cg else "cg"
-
-
-def _undamped(opts):
-    """Gauss-Newton with ``damping=0``: "auto" leaves it to CG (module notes)."""
-    return getattr(opts, "damping", None) == 0
 
 
 def gauss_newton_solver(problem, n_params, opts, curvature=gauss_newton):
@@ -120,8 +109,6 @@ def describe_solver(problem, opts, x0):
 def _why(problem, p, opts):
     if opts.solver != "auto":
         return f"solver={opts.solver!r}"
-    if _undamped(opts):
-        return "gauss-newton with damping=0: exact undamped steps on a near-singular G stall the line search"
     if not dense_available(problem.objective):
         return f"no dense form for a {type(problem.objective).__name__}"
     size = dense_size(problem.objective, p)
