@@ -195,11 +195,11 @@ def _figure(points, starts):
 
     fig, axes = new_figure(2, width=4.2, height=3.4)
     ax = axes[0, 0]
-    for r in sorted({p["rank"] for p in points}):
+    for r, marker in zip(sorted({p["rank"] for p in points}), "os^vDP"):
         sel = [p for p in points if p["rank"] == r]
-        ax.plot([p["excess"] for p in sel], [p["min_eig"] for p in sel], "o", ms=5, label=f"|J| = {r}")
-    ax.set_xscale("symlog", linthresh=1e-3)
-    ax.set_yscale("symlog", linthresh=1e-6)
+        ax.plot([p["excess"] for p in sel], [p["min_eig"] for p in sel], marker, ms=6, mfc="none", label=f"|J| = {r}")
+    glob = next(p for p in points if p["global"])
+    ax.plot(glob["excess"], glob["min_eig"], "k*", ms=12, label="J = {1..p}")
     ax.axhline(0, color="k", lw=0.5)
     ax.set(xlabel="loss − optimum", ylabel="smallest Hessian eigenvalue", title="critical points by J")
     ax.legend(fontsize=8)
