@@ -230,8 +230,10 @@ def floor_evidence(p, theta_stall):
         At θ_true: ``true_zero_eigs`` (|λ| ≤ 1e-12 λ_max: the m softmax
         shifts of W's rows), ``true_min_eig`` (smallest other eigenvalue),
         ``true_condition``, ``true_eigs_below_1e-6``; ``b_block_eigs``
-        (range of the b-block of ∇²E) and ``b_share_weakest`` (weight of b
-        in the weakest eigenvector). At the stall point: ``stall_excess``,
+        (range of the b-block of ∇²E), ``b_schur_eigs`` (range of the
+        curvature in b when K and W follow: eigenvalues of ((∇²E)⁺)_bb⁻¹,
+        the Schur complement) and ``b_share_weakest`` (weight of b in the
+        weakest eigenvector). At the stall point: ``stall_excess``,
         ``stall_grad_norm``, ``stall_negative_eigs`` (< −1e-10),
         ``stall_min_eig``, recovery errors, ``stall_fresh_excess`` (KL on
         fresh inputs; 0 at θ_true); norms ``norm_true`` and ``norm_stall``
@@ -246,12 +248,15 @@ def floor_evidence(p, theta_stall):
     b = slice(nf * m, nf * m + m)
     H_b = np.linalg.eigvalsh(_b_block(p, b))
     weakest = V[:, np.flatnonzero(~zero)[0]]
+    Vp = V[:, ~zero]
+    cov_b = np.linalg.eigvalsh((Vp[b] / positive) @ Vp[b].T)  # (H⁺)_bb: b's curvature with the rest optimized
     lam_s = _spectrum(p.obj, theta_stall)[0]
     excess = float(p.obj.value(theta_stall)) - p.e_true
     n_true, n_stall = _centered_norm(p, p.theta_true), _centered_norm(p, theta_stall)
     return {"true_zero_eigs": int(zero.sum()), "true_min_eig": float(positive.min()), "true_max_eig": float(scale),
             "true_condition": float(scale / positive.min()), "true_eigs_below_1e-6": int((positive < 1e-6).sum()),
             "b_block_eigs": [float(H_b[0]), float(H_b[-1])], "b_share_weakest": float(np.sum(weakest[b] ** 2)),
+            "b_schur_eigs": [float(1 / cov_b[-1]), float(1 / cov_b[0])],
             "stall_excess": excess, "stall_grad_norm": float(np.linalg.norm(p.obj.grad(theta_stall))),
             "stall_negative_eigs": int((lam_s < -1e-10).sum()), "stall_min_eig": float(lam_s[0]),
             **{f"stall_{k}": v for k, v in recovery_errors(p, theta_stall).items()},
