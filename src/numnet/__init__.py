@@ -11,6 +11,7 @@ NetworkClassifier``, …, which import scikit-learn) load on first use; see
 import importlib
 
 from . import datasets
+from ._version import __version__
 from .activations import ACTIVATIONS, Activation, get_activation
 from .checks import adjoint_check, check_layer, derivative_check
 from .graph import Add, Concat, Graph, Node
@@ -24,7 +25,6 @@ from .network import Sequential
 from .objective import Linearization, Objective
 from .regularizers import GeneralizedTikhonov, L1Penalty, Tikhonov
 
-__version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS", "Activation", "get_activation",

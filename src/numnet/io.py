@@ -40,6 +40,7 @@ from ._archive import Archive
 from ._archive import json_depth as _json_depth
 from ._files import atomic_path
 from ._validation import FLOAT_DTYPES
+from ._version import __version__
 from .architecture import from_json, to_json
 
 __all__ = ["save", "load", "FORMAT", "FORMAT_VERSION", "KINDS", "MAX_META", "MAX_JSON_DEPTH"]
@@ -96,7 +97,7 @@ def save(model, path):
         Nothing is written then.
     """
     meta, arrays = _encode(model)
-    meta.update(format=FORMAT, format_version=FORMAT_VERSION, numnet_version=_version(),
+    meta.update(format=FORMAT, format_version=FORMAT_VERSION, numnet_version=__version__,
                 arrays={k: _describe(a) for k, a in arrays.items()})
     text = json.dumps(meta, sort_keys=True)
     _check_meta_text(text, f"cannot save {path}")
@@ -104,11 +105,6 @@ def save(model, path):
     with atomic_path(path, suffix=".npz") as tmp:
         np.savez(tmp, allow_pickle=False, **{_META: blob}, **arrays)
     return Path(path)
-
-
-def _version():
-    from . import __version__
-    return __version__
 
 
 def _describe(a):
@@ -148,7 +144,7 @@ def _check_vector(theta, name):
 
 
 def _encode_estimator(est):
-    from .estimators import ESTIMATORS
+    from .estimators import ESTIMATORS, check_restorable
 
     name = type(est).__name__
     if ESTIMATORS.get(name) is not type(est):
@@ -156,7 +152,7 @@ def _encode_estimator(est):
     if "theta_" not in vars(est):
         raise ValueError(f"this {name} is not fitted; fit it before saving")
     try:
-        est._check_loaded()  # the checks load runs: what fails them is not written
+        check_restorable(est)  # the checks load runs: what fails them is not written
     except (TypeError, ValueError) as exc:
         raise ValueError(f"this {name} cannot be saved: {exc}") from exc
     arrays, attrs = {}, {}
@@ -356,6 +352,8 @@ def _decode_network(spec, theta, path):
 
 
 def _decode_estimator(spec, arrays, path, version):
+    from .estimators import check_restorable, fitted_attributes
+
     cls, params, attrs = _estimator_spec(spec, path)
     known = set(cls().get_params(deep=False))
     _expect(set(params) | (_LATER_PARAMS[version] & known), known, "estimator parameters", path)
@@ -367,11 +365,11 @@ def _decode_estimator(spec, arrays, path, version):
     if both:
         raise ValueError(f"{path}: fitted attributes {both} are both arrays and JSON attributes")
     fitted = {**attrs, **arrays}
-    _expect(set(fitted) - set(cls._fitted_attributes), set(), "fitted attributes", path)
+    _expect(set(fitted) - set(fitted_attributes(cls)), set(), "fitted attributes", path)
     for key, value in fitted.items():
         setattr(est, key, value)
     try:
-        est._check_loaded()
+        check_restorable(est)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{path}: inconsistent {cls.__name__}: {exc}") from exc
     return est
