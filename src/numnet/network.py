@@ -96,6 +96,31 @@ class Sequential:
         """Boolean mask of the bias entries of ``theta`` (weight decay may leave them out)."""
         return np.concatenate([layer.bias_mask() for layer in self.layers])
 
+    def split_output(self):
+        """``(hidden, output)``: the network before its last layer and that layer, if the output is affine.
+
+        For F = Z(θ_h) W + b with Z = hidden(θ_h, X) and an affine last layer
+        (``output.affine``, a :class:`~numnet.layers.Dense` with identity
+        activation) after at least one hidden layer; None otherwise. Variable
+        projection (``method="varpro"``) eliminates ``output``'s parameters,
+        the slice ``self.slices[-1]`` of θ.
+        """
+        if len(self.layers) >= 2 and getattr(self.layers[-1], "affine", False):
+            return Sequential(self.layers[:-1]), self.layers[-1]
+        return None
+
+    def single_hidden_layer_slices(self):
+        """``(hidden, output)`` slices of θ if the network is two Dense layers, None otherwise.
+
+        The notes' single-hidden-layer network F = σ(X W₁ + b₁) W₂ + b₂ (notes
+        000: S = W σ(KY + b), W₁ = Kᵀ), whose blocks θ₁ = (W₁, b₁) and
+        θ₂ = (W₂, b₂) block Gauss-Newton (``method="block-gauss-newton"``)
+        treats separately.
+        """
+        if len(self.layers) == 2 and all(isinstance(layer, Dense) for layer in self.layers):
+            return tuple(self.slices)
+        return None
+
     def _ws(self, ws, i):
         """Keyword arguments giving layer i its scope of ``ws`` (none when either lacks it)."""
         return {"ws": ws.scope(i)} if ws is not None and self._takes_ws[i] else {}

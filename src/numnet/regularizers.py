@@ -52,6 +52,10 @@ class Tikhonov(_Masked):
     def hvp(self, theta, v):
         return self.lam * self._m(v)
 
+    def diagonal(self, n_params):
+        """The Hessian's diagonal λ M, shape (n_params,): ∇²(λR) = diag(λ M) (float64)."""
+        return self.lam * (np.ones(n_params) if self.mask is None else self.mask)
+
 
 class GeneralizedTikhonov:
     """Generalized Tikhonov λR(θ) = ½λ‖Lθ‖² with a linear operator L (k × n_params).

@@ -97,6 +97,11 @@ class Dense:
         return {"d_in": self.d_in, "d_out": self.d_out, "activation": self.activation, "bias": self.bias}
 
     @property
+    def affine(self):
+        """True when Z = X W + b (identity activation): the output is linear in (W, b), as variable projection needs."""
+        return self._linear
+
+    @property
     def n_params(self):
         return self._n_W + (self.d_out if self.bias else 0)
 

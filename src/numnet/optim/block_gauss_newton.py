@@ -2,8 +2,6 @@
 
 from typing import NamedTuple
 
-from ..layers import Dense
-from ..network import Sequential
 from ._checks import check_cg_options, check_int, check_open_unit
 from .base import Iterate, Method
 from .newton import CG, Blocks, accepted_state, line_search_step, newton_init, newton_restore, restrict
@@ -60,13 +58,13 @@ class BlockGaussNewtonOptions(NamedTuple):
 
 
 def _blocks(problem):
-    """Slices (hidden, output) of θ for Sequential([Dense, Dense]); TypeError otherwise."""
+    """Slices (hidden, output) of θ, from the network's ``single_hidden_layer_slices``; TypeError if it has none."""
     net = getattr(getattr(problem, "objective", None), "net", None)
-    if not (isinstance(net, Sequential) and len(net.layers) == 2
-            and all(isinstance(layer, Dense) for layer in net.layers)):
+    blocks = net.single_hidden_layer_slices() if hasattr(net, "single_hidden_layer_slices") else None
+    if blocks is None:
         raise TypeError("block-gauss-newton needs an Objective whose net is "
                         f"Sequential([Dense(n_f, m, act), Dense(m, n_c)]), got net={net!r}")
-    return net.slices
+    return blocks
 
 
 def _check_problem(problem, opts):

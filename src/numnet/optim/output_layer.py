@@ -4,11 +4,10 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse
 
-from ..layers import Dense
 from ..losses import LeastSquares
 from ..network import Sequential
 from ..objective import Objective
-from ..regularizers import GeneralizedTikhonov, Tikhonov
+from ..regularizers import GeneralizedTikhonov
 from ._checks import check_non_negative, check_positive
 from .base import NoProgress, robust_norm
 from .krylov import forcing_term, truncated_cg
@@ -22,21 +21,24 @@ DENSE_LIMIT = 1000
 
 
 def _split(objective):
-    """(hidden network, output layer) of a Sequential ending in Dense(…, identity); TypeError otherwise."""
+    """(hidden network, output layer) from the network's ``split_output``; TypeError if it has none."""
     net = getattr(objective, "net", None)
-    if not (isinstance(net, Sequential) and len(net.layers) >= 2 and isinstance(net.layers[-1], Dense)
-            and net.layers[-1].activation.name == "identity"):
+    split = net.split_output() if hasattr(net, "split_output") else None
+    if split is None:
         raise TypeError("varpro needs an Objective whose net is Sequential([..., Dense(m, n_out)]) with "
                         f"at least one hidden layer and a linear (identity) output layer, got net={net!r}")
-    return Sequential(net.layers[:-1]), net.layers[-1]
+    return split
 
 
 def _penalty_diagonal(objective, out, inner_reg):
-    """Diagonal D of the inner penalty ½ wᵀ D w: the objective's Tikhonov on the output slice + inner_reg on W."""
+    """Diagonal D of the inner penalty ½ wᵀ D w: the objective's Tikhonov on the output slice + inner_reg on W.
+
+    The regularizer must be None or declare its (diagonal) Hessian by ``diagonal(n_params)``, as Tikhonov does.
+    """
     reg, s = objective.regularizer, objective.net.slices[-1]
     D = np.zeros(out.n_params)
-    if isinstance(reg, Tikhonov):
-        D += reg.lam * (1.0 if reg.mask is None else reg.mask[s])
+    if hasattr(reg, "diagonal"):
+        D += reg.diagonal(objective.net.n_params)[s]
     elif reg is not None:
         raise TypeError(f"varpro supports regularizer None or Tikhonov, got {reg!r}")
     D[~out.bias_mask()] += inner_reg
