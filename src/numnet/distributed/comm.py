@@ -18,6 +18,14 @@ samples, so every collective is one ``Allreduce`` of a float64 buffer
   reach the same verdict. A mismatch raises :class:`ThetaDrift` on every
   rank; the objective then broadcasts rank 0's θ (:meth:`Reducer.broadcast`).
 
+An exception a rank raises *between* collectives, in the user's own
+code, is not seen by the others, which would wait forever in their next
+collective. So the first :class:`Reducer` on several ranks installs
+:func:`abort_on_uncaught` (what ``python -m mpi4py script.py`` does): an
+exception that ends a rank's program prints its traceback with the rank's
+number and calls ``MPI_Abort``, which ends every rank (``mpiexec`` exits
+non-zero).
+
 Without a communicator (``comm=None`` and no MPI launch) the reducer is
 serial: ``sum`` returns the local part, and mpi4py is never imported.
 """
@@ -30,7 +38,7 @@ import zlib
 import numpy as np
 
 __all__ = ["mpi", "launched_size", "default_comm", "as_reducer", "Reducer", "CommStats", "DistributedError", "ThetaDrift",
-           "fingerprint", "USER_ERROR_KINDS"]
+           "fingerprint", "USER_ERROR_KINDS", "abort_on_uncaught"]
 
 _SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
 """Set by MPICH's and Intel MPI's ``mpiexec`` and Slurm's PMI-2 (PMI_SIZE), Open MPI, MVAPICH."""
@@ -78,6 +86,32 @@ def default_comm(comm=None):
 def as_reducer(comm=None):
     """``comm`` itself when it is a :class:`Reducer` (its counters then include the new work), else a new one."""
     return comm if isinstance(comm, Reducer) else Reducer(default_comm(comm))
+
+
+def abort_on_uncaught(comm=None):
+    """Make an uncaught exception on this rank end every rank: traceback, then ``comm.Abort(1)``.
+
+    Installed once (chaining the ``sys.excepthook`` found) by the first
+    :class:`Reducer` on several ranks; call it yourself to protect code that
+    runs before one. ``comm``: default ``MPI.COMM_WORLD``. An exception
+    that a collective raised on every rank alike (``numnet_agreed``) is
+    printed by rank 0 alone.
+    """
+    if getattr(sys.excepthook, "_numnet_abort", False):
+        return
+    previous = sys.excepthook
+
+    def hook(kind, exc, tb):
+        world = mpi().COMM_WORLD if comm is None else comm
+        if getattr(exc, "numnet_agreed", False) and world.Get_rank() != 0:
+            return  # raised on every rank by a collective: rank 0 reports it and aborts
+        previous(kind, exc, tb)
+        print(f"numnet.distributed: rank {world.Get_rank()} of {world.Get_size()} ended with an uncaught "
+              f"{kind.__name__}; stopping every rank (MPI_Abort)", file=sys.stderr, flush=True)
+        world.Abort(1)
+
+    hook._numnet_abort = True
+    sys.excepthook = hook
 
 
 class DistributedError(RuntimeError):
@@ -147,6 +181,8 @@ class Reducer:
         self.rank = 0 if comm is None else comm.Get_rank()
         self.size = 1 if comm is None else comm.Get_size()
         self.stats = CommStats()
+        if self.size > 1:
+            abort_on_uncaught()
 
     def __repr__(self):
         return f"Reducer(rank={self.rank}, size={self.size})"
@@ -194,8 +230,8 @@ class Reducer:
         if buf[n] > 0:
             record = self.comm.bcast(None if error is None else (type(error).__name__, _one_line(error)), root=root)
             if error is not None:
-                raise error
-            raise DistributedError(root, self.size, *record)
+                raise _agreed(error)
+            raise _agreed(DistributedError(root, self.size, *record))
         return buf[:n]
 
     def _allreduce(self, buf):
@@ -214,9 +250,15 @@ class Reducer:
         records = self.comm.allgather(mine)
         failed = [(r, rec) for r, rec in enumerate(records) if rec is not None]
         if error is not None and len(failed) == self.size and all(rec == mine for _, rec in failed):
-            raise error
+            raise _agreed(error)
         rank, (kind, detail) = failed[0]
-        raise DistributedError(rank, self.size, kind, detail) from error
+        raise _agreed(DistributedError(rank, self.size, kind, detail)) from error
+
+
+def _agreed(exc):
+    """``exc``, marked as raised on every rank by one collective (see :func:`abort_on_uncaught`)."""
+    exc.numnet_agreed = True
+    return exc
 
 
 def _attempt(fill, out):

@@ -10,7 +10,7 @@ from .._validation import check_direction, check_matrix, check_theta
 from ..losses import get_loss
 from ..objective import Objective
 from ..regularizers import get_regularizer
-from .comm import ThetaDrift, as_reducer
+from .comm import ThetaDrift, _agreed, as_reducer
 
 __all__ = ["DistributedObjective", "DistributedLinearization"]
 
@@ -113,8 +113,8 @@ class DistributedObjective:
         try:
             counts = self.reducer.sum(self.reducer.size, fill, theta=key)
         except ThetaDrift:
-            raise ValueError("net and X must have the same sizes and dtype on every rank "
-                             f"(here n_params={net.n_params}, dtype {box['dtype']})") from None
+            raise _agreed(ValueError("net and X must have the same sizes and dtype on every rank "
+                                     f"(here n_params={net.n_params}, dtype {box['dtype']})")) from None
         return box["obj"], box["dtype"], counts
 
     def __repr__(self):
@@ -347,7 +347,8 @@ class DistributedLinearization:
         try:
             HV = obj.reducer.sum(p * k, fill, theta=V).reshape(p, k).astype(obj.dtype)
         except ThetaDrift:
-            raise ValueError("the direction differs between ranks; pass the same vectors on every rank") from None
+            raise _agreed(ValueError("the direction differs between ranks; pass the same vectors on every "
+                                     "rank")) from None
         if obj.regularizer is not None:
             for j in range(k):
                 HV[:, j] += obj.regularizer.hvp(self.theta, V[:, j])

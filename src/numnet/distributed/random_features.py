@@ -19,7 +19,7 @@ from ..network import Sequential
 from ..optim import minimize
 from ..random_features import NormalEquations, stack_output_weights
 from ..regularizers import Tikhonov
-from .comm import ThetaDrift, as_reducer
+from .comm import ThetaDrift, _agreed, as_reducer
 from .objective import DistributedObjective
 
 __all__ = ["fit_least_squares", "fit_logistic"]
@@ -76,8 +76,8 @@ def fit_least_squares(features, X, Y, *, alpha=0.0, batch_size=10_000, fit_inter
     try:
         total = reducer.sum(sum(sizes), fill, theta=np.array([m, k, fit_intercept], dtype=np.float64))
     except ThetaDrift:
-        raise ValueError(f"features, Y and fit_intercept must agree on every rank (here n_hidden={m}, "
-                         f"{k} outputs, fit_intercept={fit_intercept})") from None
+        raise _agreed(ValueError(f"features, Y and fit_intercept must agree on every rank (here n_hidden={m}, "
+                                 f"{k} outputs, fit_intercept={fit_intercept})")) from None
     ne = NormalEquations.from_sums(*_unpack(total, sizes, m, k), fit_intercept=fit_intercept)
     n_theta = (m + fit_intercept) * k
 
