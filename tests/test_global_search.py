@@ -218,12 +218,13 @@ def test_unknown_local_option_names_the_option():
 
 
 def test_global_strategies_on_a_small_inverse_crime():
-    """Planted softmax model, 6 hidden units: Gauss-Newton from some starts stops in a spurious minimum,
-    a multi-start over the same family of starts reaches the planted one (excess < 1e-6)."""
+    """Planted softmax model, 6 hidden units: Gauss-Newton (dense solver, named) from some starts stops in a
+    spurious minimum, a multi-start over the same family of starts reaches the planted one (excess < 1e-6)."""
     d = inverse_crime(300, 6, 4, 6, random_state=2)
     net = Sequential([Dense(6, 6, "tanh"), Dense(6, 4, bias=False)])
     obj = Objective(net, "cross_entropy", d.X, d.Y)
     e_true = obj.value(np.concatenate([d.W1.ravel(), d.b, d.W2.ravel()]))
     res = multistart(obj, lambda rng: net.init(rng), "gauss-newton", n_starts=8, seed=0, max_iter=150,
-                     target=e_true + 1e-6)
+                     target=e_true + 1e-6, solver="dense")
     assert res.reached and res.fun - e_true < 1e-6
+    assert len(res.runs) == 3 and np.all(res.finals[:2] - e_true > 1e-3)  # starts 0 and 1 end in spurious minima

@@ -49,6 +49,8 @@ def add_arguments(parser):
     parser.add_argument("--method", type=method_name, default="gauss-newton",
                         help="minimize method (default: gauss-newton)")
     parser.add_argument("--max-iter", type=positive_int, default=100, help="iterations (default: 100)")
+    parser.add_argument("--solver", choices=("cg", "dense"), default="cg",
+                        help="linear solver of gauss-newton / levenberg-marquardt (default: cg)")
 
 
 def run(args):
@@ -58,7 +60,8 @@ def run(args):
     require_training_memory(net, args.n_samples, args.method, f"--n-samples {args.n_samples}, --n-features "
                             f"{args.n_features}, --n-hidden {args.n_hidden}, --n-classes {args.n_classes}")
     return inverse_crime(n_samples=args.n_samples, n_features=args.n_features, n_classes=args.n_classes,
-                         n_hidden=args.n_hidden, method=args.method, max_iter=args.max_iter, seed=args.seed)
+                         n_hidden=args.n_hidden, method=args.method, max_iter=args.max_iter, solver=args.solver,
+                         seed=args.seed)
 
 
 class Alignment(NamedTuple):
@@ -117,7 +120,7 @@ def _errors(al, P):
 
 
 def inverse_crime(*, n_samples=500, n_features=50, n_classes=10, n_hidden=40, method="gauss-newton",
-                  max_iter=100, seed=0):
+                  max_iter=100, solver="cg", seed=0):
     """Fit the planted model from a random start and measure the aligned parameter error.
 
     Parameters
@@ -127,6 +130,10 @@ def inverse_crime(*, n_samples=500, n_features=50, n_classes=10, n_hidden=40, me
     method : str
         A :func:`numnet.optim.minimize` method.
     max_iter : int
+    solver : {"cg", "dense"}, default="cg"
+        Linear solver of the step; only used when method is "gauss-newton"
+        or "levenberg-marquardt" (named, never "auto", so that the result
+        does not follow the automatic rule).
     seed : int
         Seed of the data and of the start.
 
@@ -144,7 +151,10 @@ def inverse_crime(*, n_samples=500, n_features=50, n_classes=10, n_hidden=40, me
     net = Sequential([Dense(n_features, n_hidden, "tanh"), Dense(n_hidden, n_classes, bias=False)])
     obj = Objective(net, "cross_entropy", P.X, P.Y)
     theta_true = np.concatenate([P.W1.ravel(), P.b, P.W2.ravel()])
-    res = minimize(obj, net.init(seed + 1), method, max_iter=max_iter, gtol=1e-10)
+    if solver not in ("cg", "dense"):
+        raise ValueError(f"solver must be 'cg' or 'dense', got {solver!r}")
+    options = {"solver": solver} if method in ("gauss-newton", "levenberg-marquardt") else {}
+    res = minimize(obj, net.init(seed + 1), method, max_iter=max_iter, gtol=1e-10, **options)
     (p1, p2) = net.unpack(res.x)
     al = align(p1["W"], p1["b"], p2["W"], P.W1, P.b, P.W2)
     unaligned = _relative(unit_matrix(p1["W"], p1["b"], p2["W"]), unit_matrix(P.W1, P.b, P.W2))

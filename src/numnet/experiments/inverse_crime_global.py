@@ -8,13 +8,17 @@ Successful runs are polished (Levenberg–Marquardt, dense) and their
 parameters compared with the truth after alignment (hidden-unit permutation,
 tanh sign flips, softmax shift: :func:`~numnet.experiments.inverse_crime.align`).
 
-Strategies (:mod:`numnet.optim.global_search`): plain Gauss-Newton and
-Newton-CG; stochastic kick and basin hopping around Gauss-Newton; a
-multi-start of 4 Gauss-Newton runs; Tikhonov continuation (Gauss-Newton on
-J + ½α‖θ‖², α = 1e-2 … 1e-10, then 0). Where every strategy stalls, the
+Strategies: plain Gauss-Newton, Newton-CG and variable projection (VarPro:
+the linear output layer solved exactly at every step, Gauss-Newton on the
+hidden layer); from :mod:`numnet.optim.global_search`, stochastic kick and
+basin hopping around Gauss-Newton, a multi-start of 4 Gauss-Newton runs and
+Tikhonov continuation (Gauss-Newton on J + ½α‖θ‖², α = 1e-2 … 1e-10, then 0).
+Every Gauss-Newton step names its linear solver (``solver``, CG by default).
+Where every strategy stalls, the
 experiment measures why (:func:`~numnet.experiments.inverse_crime.floor_evidence`).
 """
 
+import os
 import time
 
 import numpy as np
@@ -25,13 +29,15 @@ from ..optim.global_search import basin_hopping, multistart, stochastic_kick, ti
 from . import ExperimentResult
 from .inverse_crime import floor_evidence, planted_problem, recovery_errors
 
-__all__ = ["inverse_crime_global_experiment", "run_strategy", "success_table", "STRATEGIES"]
+__all__ = ["inverse_crime_global_experiment", "run_strategy", "success_table", "STRATEGIES", "SOLVERS"]
 
 NAME = "inverse-crime-global"
-HELP = ("Inverse crime from 20 random starts: Gauss-Newton, Newton-CG, kick, multi-start, basin hopping, "
+HELP = ("Inverse crime from 20 random starts: Gauss-Newton, Newton-CG, VarPro, kick, multi-start, basin hopping, "
         "Tikhonov continuation; success counts, times, recovery errors and the floor (notes 000).")
 
-STRATEGIES = ("gauss-newton", "newton-cg", "kick", "multistart", "basin-hopping", "continuation")
+STRATEGIES = ("gauss-newton", "newton-cg", "varpro", "kick", "multistart", "basin-hopping", "continuation")
+#: Linear solvers of the Gauss-Newton runs (named, never "auto": the numbers must not follow its rule).
+SOLVERS = ("cg", "dense")
 
 
 def add_arguments(parser):
@@ -48,6 +54,8 @@ def add_arguments(parser):
     parser.add_argument("--budget", type=positive_float, default=60.0, help="seconds per run (default 60)")
     parser.add_argument("--threshold", type=float_range(0.0, 1.0, open_min=True), default=1e-6,
                         help="success: excess E - E_true below this (default 1e-6)")
+    parser.add_argument("--solver", choices=SOLVERS, default="cg",
+                        help="linear solver of the Gauss-Newton steps (default cg)")
 
 
 def run(args):
@@ -61,7 +69,7 @@ def run(args):
     return inverse_crime_global_experiment(n_samples=args.n_samples, n_features=args.n_features,
                                            n_classes=args.n_classes, n_hidden=args.n_hidden, n_seeds=args.n_seeds,
                                            strategies=args.strategies, budget=args.budget,
-                                           threshold=args.threshold, seed=args.seed)
+                                           threshold=args.threshold, solver=args.solver, seed=args.seed)
 
 
 class _UntilTarget:
@@ -75,47 +83,59 @@ class _UntilTarget:
             raise StopIteration
 
 
-def _plain(p, method, x0, seed, target, budget, max_iter):
-    return minimize(p.obj, x0, method, callback=_UntilTarget(target), max_iter=max_iter, gtol=1e-13,
-                    max_time=budget)
+def _plain(method):
+    def runner(p, x0, seed, target, budget, max_iter, solver):
+        options = {"solver": solver} if method == "gauss-newton" else {}
+        return minimize(p.obj, x0, method, callback=_UntilTarget(target), max_iter=max_iter, gtol=1e-13,
+                        max_time=budget, **options)
+
+    return runner
 
 
-def _kick(p, method, x0, seed, target, budget, max_iter):
+def _kick(p, x0, seed, target, budget, max_iter, solver):
     return stochastic_kick(p.obj, x0, "gauss-newton", seed=seed, kick=0.02, rtol=1e-5, anneal=0.9,
-                           max_kicks=10**6, max_iter=max_iter, target=target, max_time=budget, gtol=1e-13)
+                           max_kicks=10**6, max_iter=max_iter, target=target, max_time=budget, gtol=1e-13,
+                           solver=solver)
 
 
-def _multistart(p, method, x0, seed, target, budget, max_iter):
+def _multistart(p, x0, seed, target, budget, max_iter, solver):
     return multistart(p.obj, lambda rng: p.net.init(rng), "gauss-newton", n_starts=4, seed=seed,
-                      max_iter=max(1, max_iter // 4), gtol=1e-13, max_time=budget / 4, target=target)
+                      max_iter=max(1, max_iter // 4), gtol=1e-13, max_time=budget / 4, target=target, solver=solver)
 
 
-def _basin_hopping(p, method, x0, seed, target, budget, max_iter):
+def _basin_hopping(p, x0, seed, target, budget, max_iter, solver):
     return basin_hopping(p.obj, x0, "gauss-newton", seed=seed, step=0.02, temperature=1e-4,
                          n_hops=max(0, max_iter // 200 - 1), max_iter=min(200, max_iter), rtol=1e-5, target=target,
-                         max_time=budget, gtol=1e-13)
+                         max_time=budget, gtol=1e-13, solver=solver)
 
 
-def _continuation(p, method, x0, seed, target, budget, max_iter):
+def _continuation(p, x0, seed, target, budget, max_iter, solver):
     def make(alpha):
         return Objective(p.net, "cross_entropy", p.data.X, p.data.Y, alpha or None)
 
     return tikhonov_continuation(make, x0, "gauss-newton", alpha0=1e-2, factor=0.1, alpha_min=1e-10,
-                                 stage_iter=30, max_iter=max_iter, target=target, max_time=budget, gtol=1e-13)
+                                 stage_iter=30, max_iter=max_iter, target=target, max_time=budget, gtol=1e-13,
+                                 solver=solver)
 
 
-_RUNNERS = {"gauss-newton": _plain, "newton-cg": _plain, "kick": _kick, "multistart": _multistart,
-            "basin-hopping": _basin_hopping, "continuation": _continuation}
+_RUNNERS = {"gauss-newton": _plain("gauss-newton"), "newton-cg": _plain("newton-cg"), "varpro": _plain("varpro"),
+            "kick": _kick, "multistart": _multistart, "basin-hopping": _basin_hopping,
+            "continuation": _continuation}
 
 
-def run_strategy(p, strategy, seed, *, budget=60.0, max_iter=10**7, threshold=1e-6, polish_iter=20):
+def run_strategy(p, strategy, seed, *, budget=60.0, max_iter=10**7, threshold=1e-6, polish_iter=20, solver="cg"):
     """One run of ``strategy`` from ``net.init(seed)``: success, time to success, excess, recovery errors.
 
-    ``budget`` (wall seconds) and ``max_iter`` (local iterations over the whole strategy) bound the run.
+    ``budget`` (wall seconds) and ``max_iter`` (local iterations over the whole strategy) bound the run;
+    ``solver`` ("cg" or "dense") is the linear solver of every Gauss-Newton run.
     """
+    if solver not in SOLVERS:
+        raise ValueError(f"solver must be one of {SOLVERS}, got {solver!r}")
+    if strategy not in _RUNNERS:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
     target = p.e_true + threshold
     t0 = time.perf_counter()
-    res = _RUNNERS[strategy](p, strategy, p.net.init(seed), seed, target, budget, max_iter)
+    res = _RUNNERS[strategy](p, p.net.init(seed), seed, target, budget, max_iter, solver)
     seconds = time.perf_counter() - t0
     excess = float(res.fun) - p.e_true
     hit = _time_to(res, target)
@@ -137,12 +157,13 @@ def _time_to(res, target):
 
 
 def success_table(p, strategies=STRATEGIES, seeds=range(20), *, budget=60.0, max_iter=10**7, threshold=1e-6,
-                  log=None):
+                  solver="cg", log=None):
     """Every strategy from every seed: a list of :func:`run_strategy` records."""
     rows = []
     for strategy in strategies:
         for seed in seeds:
-            rows.append(run_strategy(p, strategy, seed, budget=budget, max_iter=max_iter, threshold=threshold))
+            rows.append(run_strategy(p, strategy, seed, budget=budget, max_iter=max_iter, threshold=threshold,
+                                     solver=solver))
             if log is not None:
                 log(_row_line(rows[-1]))
     return rows
@@ -156,7 +177,7 @@ def _row_line(r):
 
 def inverse_crime_global_experiment(*, n_samples=500, n_features=50, n_classes=10, n_hidden=40, n_seeds=20,
                                     strategies=STRATEGIES, budget=60.0, max_iter=10**7, threshold=1e-6, seed=0,
-                                    evidence=True, plot=True, log=print):
+                                    solver="cg", evidence=True, plot=True, log=print):
     """The success table, and the floor evidence at the best plain Gauss-Newton end point.
 
     Parameters
@@ -174,6 +195,9 @@ def inverse_crime_global_experiment(*, n_samples=500, n_features=50, n_classes=1
         Success: E(θ) − E(θ_true) < threshold.
     seed : int, default=0
         Seed of the planted model and the data.
+    solver : {"cg", "dense"}, default="cg"
+        Linear solver of every Gauss-Newton step (named, so that the
+        numbers do not depend on what ``solver="auto"`` picks).
     evidence : bool, default=True
         Compute :func:`~numnet.experiments.inverse_crime.floor_evidence`
         at the end point of the first failed run (dense Hessians).
@@ -187,12 +211,16 @@ def inverse_crime_global_experiment(*, n_samples=500, n_features=50, n_classes=1
         numbers: per strategy ``successes_<s>``, ``median_time_<s>``
         (seconds to the target over the successes), ``median_excess_<s>``,
         ``best_error_<s>`` (smallest aligned error_all); ``runs`` (every
-        record without θ); the floor evidence (``floor_...``).
+        record without θ); the floor evidence (``floor_...``); ``solver``,
+        ``seeds`` and the 1-minute ``load_average`` at the start and the end
+        (the budget is wall time: a loaded machine does less in it).
     """
     p = planted_problem(n_samples, n_features, n_classes, n_hidden, seed=seed)
+    load = _load()
     rows = success_table(p, strategies, range(n_seeds), budget=budget, max_iter=max_iter, threshold=threshold,
-                         log=log)
-    numbers = {"e_true": p.e_true, "n_params": p.net.n_params, "budget": budget, "threshold": threshold}
+                         solver=solver, log=log)
+    numbers = {"e_true": p.e_true, "n_params": p.net.n_params, "budget": budget, "threshold": threshold,
+               "solver": solver, "seeds": list(range(n_seeds)), "load_average": [load, _load()]}
     for s in strategies:
         mine = [r for r in rows if r["strategy"] == s]
         won = [r for r in mine if r["success"]]
@@ -206,6 +234,13 @@ def inverse_crime_global_experiment(*, n_samples=500, n_features=50, n_classes=1
     numbers["runs"] = [{k: v for k, v in r.items() if k != "x"} for r in rows]
     figures = {"inverse-crime-global.png": _figure(rows, strategies, numbers, threshold)} if plot else {}
     return ExperimentResult(NAME.replace("-", "_"), numbers, figures, _table(numbers, strategies, n_seeds))
+
+
+def _load():
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return None
 
 
 def _table(nb, strategies, n_seeds):
