@@ -1,5 +1,6 @@
 """scikit-learn estimators: check_estimator, pipelines, solvers, early stopping, partial_fit."""
 
+import inspect
 import json
 import os
 import subprocess
@@ -349,3 +350,31 @@ def test_beta_of_a_multi_output_regression_divides_by_n_times_k(make):
     np.testing.assert_allclose(est.beta_, R.size / np.sum(R**2), rtol=1e-12)
     np.testing.assert_allclose(est.beta_, 1.0 / np.mean(R**2), rtol=1e-12)
     assert 75 < est.beta_ < 135, est.beta_  # the true precision is 1 / 0.01 = 100
+
+
+ALL_ESTIMATORS = [MLPClassifier, MLPRegressor, NetworkClassifier, NetworkRegressor, ELMClassifier, ELMRegressor]
+
+
+def _documented(section, doc):
+    """Names a numpydoc section lists (``a, b : type`` lines at the section's indent)."""
+    body = doc.split(f"\n    {section}\n    {'-' * len(section)}\n", 1)[1]
+    body = body.split("\n\n    Attributes\n", 1)[0] if section == "Parameters" else body
+    names = []
+    for line in body.splitlines():
+        if line.startswith("    ") and not line.startswith("     ") and " : " in line:
+            names += [n.strip() for n in line.split(" : ", 1)[0].split(",")]
+    return names
+
+
+@pytest.mark.parametrize("cls", ALL_ESTIMATORS, ids=lambda c: c.__name__)
+def test_docstring_documents_every_parameter_in_signature_order(cls):
+    """The class docstring (written in the class, scikit-learn style) lists exactly __init__'s parameters."""
+    signature = [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
+    assert _documented("Parameters", cls.__doc__) == signature
+
+
+@pytest.mark.parametrize("cls", ALL_ESTIMATORS, ids=lambda c: c.__name__)
+def test_docstring_documents_every_fitted_attribute(cls):
+    documented = set(_documented("Attributes", cls.__doc__))
+    missing = [a for a in cls._fitted_attributes if a != "feature_names_in_" and a not in documented]
+    assert not missing

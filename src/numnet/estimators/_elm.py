@@ -41,46 +41,6 @@ _COMMON = {
 
 _FITTED = ("theta_", "n_features_in_", "feature_names_in_", "n_outputs_", "n_iter_", "solver_")
 
-_PARAMS_DOC = """
-    Parameters
-    ----------
-    n_hidden : int, default=100
-        Number m of random features.
-    activation : str, default="tanh"
-        σ, any name in :data:`numnet.ACTIVATIONS` (notes 000 compare sin, tanh, relu).
-    scale : float, default=1.0
-        Entries of the random K and b are scale·N(0, 1), or uniform in [−scale, scale].
-    distribution : {"normal", "uniform"}, default="normal"
-    alpha : float, default=1e-6
-        Weight decay λ on the output weights W (not on the output bias):
-        J = (1/2n)‖Z W + c − T‖² + (λ/2)‖W‖², i.e. (ZᵀZ + nλI) W = Zᵀ T. The small
-        default keeps the solve stable when n_hidden ≥ n_samples.
-    solver : {"auto", "normal", "lstsq"}, default="auto"
-        Least-squares solver (:func:`numnet.random_features.fit_least_squares`):
-        "normal" accumulates the normal equations over row batches (memory
-        O(m² + batch·m), any n); "lstsq" is an SVD solve on the whole feature
-        matrix; "auto" picks "lstsq" when n_samples·(n_hidden + 1) ≤ 2**22, else "normal".
-    batch_size : int, default=10000
-        Rows per batch of the normal equations and of ``predict``.
-    random_state : int, RandomState or None, default=None
-        Seeds the random hidden layer.
-"""
-
-_ATTRS_DOC = """
-    Attributes
-    ----------
-    theta_ : ndarray
-        [K, b, W, c] as one flat vector: the random layer Dense(n_features, n_hidden,
-        activation) then the fitted output layer Dense(n_hidden, n_outputs).
-    coefs_, intercepts_ : list of ndarray
-        Views of ``theta_`` per layer.
-    n_features_in_, n_outputs_ : int
-    n_iter_ : int
-        1 for a direct least-squares solve; Newton iterations for loss="cross_entropy".
-    solver_ : str
-        "lstsq", "normal" or "newton-cg": what actually solved for W.
-"""
-
 
 class _BaseELM(NetworkEstimatorMixin, BaseEstimator):
     """Random features, then the output layer from :mod:`numnet.random_features`."""
@@ -105,6 +65,59 @@ class _BaseELM(NetworkEstimatorMixin, BaseEstimator):
 
 
 class ELMClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseELM):
+    """Extreme learning machine classifier (notes 000, "random transformation").
+
+    Z = σ(X K + b) with random K, b kept fixed; only the output layer is fitted.
+    With loss="squared_error" (default) the output solves the least-squares
+    problem against one-hot targets (±1 for two classes, one output); with
+    loss="cross_entropy" it is multinomial (binary: logistic) regression on
+    Z, convex in W, solved by Newton-CG; only then ``predict_proba`` exists.
+
+    Parameters
+    ----------
+    n_hidden : int, default=100
+        Number m of random features.
+    activation : str, default="tanh"
+        σ, any name in :data:`numnet.ACTIVATIONS` (notes 000 compare sin, tanh, relu).
+    scale : float, default=1.0
+        Entries of the random K and b are scale·N(0, 1), or uniform in [−scale, scale].
+    distribution : {"normal", "uniform"}, default="normal"
+    alpha : float, default=1e-6
+        Weight decay λ on the output weights W (not on the output bias):
+        J = (1/2n)‖Z W + c − T‖² + (λ/2)‖W‖², i.e. (ZᵀZ + nλI) W = Zᵀ T. The small
+        default keeps the solve stable when n_hidden ≥ n_samples.
+    loss : {"squared_error", "cross_entropy"}, default="squared_error"
+        The output layer's loss: least squares against the targets, or
+        multinomial logistic regression (see above).
+    solver : {"auto", "normal", "lstsq"}, default="auto"
+        Least-squares solver (:func:`numnet.random_features.fit_least_squares`):
+        "normal" accumulates the normal equations over row batches (memory
+        O(m² + batch·m), any n); "lstsq" is an SVD solve on the whole feature
+        matrix; "auto" picks "lstsq" when n_samples·(n_hidden + 1) ≤ 2**22, else "normal".
+    batch_size : int, default=10000
+        Rows per batch of the normal equations and of ``predict``.
+    max_iter : int, default=100
+        Newton iterations. Only used when loss='cross_entropy'.
+    tol : float, default=1e-6
+        Gradient-norm tolerance. Only used when loss='cross_entropy'.
+    random_state : int, RandomState or None, default=None
+        Seeds the random hidden layer.
+
+    Attributes
+    ----------
+    theta_ : ndarray
+        [K, b, W, c] as one flat vector: the random layer Dense(n_features, n_hidden,
+        activation) then the fitted output layer Dense(n_hidden, n_outputs).
+    coefs_, intercepts_ : list of ndarray
+        Views of ``theta_`` per layer.
+    n_features_in_, n_outputs_ : int
+    n_iter_ : int
+        1 for a direct least-squares solve; Newton iterations for loss="cross_entropy".
+    solver_ : str
+        "lstsq", "normal" or "newton-cg": what actually solved for W.
+    classes_ : ndarray of shape (n_classes,)
+    """
+
     _constraints = {**_COMMON, "loss": Options({"squared_error", "cross_entropy"}),
                     "max_iter": Interval(1, None, integer=True), "tol": Interval(0, None)}
     _fitted_attributes = _FITTED + ("classes_",)
@@ -112,9 +125,16 @@ class ELMClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseELM):
     def __init__(self, n_hidden=100, *, activation="tanh", scale=1.0, distribution="normal",
                  alpha=1e-6, loss="squared_error", solver="auto", batch_size=10_000, max_iter=100,
                  tol=1e-6, random_state=None):
-        self.n_hidden, self.activation, self.scale = n_hidden, activation, scale
-        self.distribution, self.alpha, self.loss, self.solver = distribution, alpha, loss, solver
-        self.batch_size, self.max_iter, self.tol = batch_size, max_iter, tol
+        self.n_hidden = n_hidden
+        self.activation = activation
+        self.scale = scale
+        self.distribution = distribution
+        self.alpha = alpha
+        self.loss = loss
+        self.solver = solver
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.tol = tol
         self.random_state = random_state
 
     def fit(self, X, y):
@@ -138,31 +158,66 @@ class ELMClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseELM):
         return result.x
 
 
-ELMClassifier.__doc__ = """Extreme learning machine classifier (notes 000, "random transformation").
-
-    Z = σ(X K + b) with random K, b kept fixed; only the output layer is fitted.
-    With loss="squared_error" (default) the output solves the least-squares
-    problem against one-hot targets (±1 for two classes, one output); with
-    loss="cross_entropy" it is multinomial (binary: logistic) regression on
-    Z, convex in W, solved by Newton-CG; only then ``predict_proba`` exists.
-""" + _PARAMS_DOC + """    loss : {"squared_error", "cross_entropy"}, default="squared_error"
-    max_iter : int, default=100
-        Newton iterations. Only used when loss='cross_entropy'.
-    tol : float, default=1e-6
-        Gradient-norm tolerance. Only used when loss='cross_entropy'.
-""" + _ATTRS_DOC + """    classes_ : ndarray of shape (n_classes,)
-"""
-
-
 class ELMRegressor(RegressorOutputsMixin, RegressorMixin, _BaseELM):
+    """Extreme learning machine regressor (notes 000, "random transformation").
+
+    Z = σ(X K + b) with random K, b kept fixed; the output layer solves the
+    Tikhonov-regularized least-squares problem, streaming over row batches
+    when the problem is large (solver="normal").
+
+    Parameters
+    ----------
+    n_hidden : int, default=100
+        Number m of random features.
+    activation : str, default="tanh"
+        σ, any name in :data:`numnet.ACTIVATIONS` (notes 000 compare sin, tanh, relu).
+    scale : float, default=1.0
+        Entries of the random K and b are scale·N(0, 1), or uniform in [−scale, scale].
+    distribution : {"normal", "uniform"}, default="normal"
+    alpha : float, default=1e-6
+        Weight decay λ on the output weights W (not on the output bias):
+        J = (1/2n)‖Z W + c − T‖² + (λ/2)‖W‖², i.e. (ZᵀZ + nλI) W = Zᵀ T. The small
+        default keeps the solve stable when n_hidden ≥ n_samples.
+    solver : {"auto", "normal", "lstsq"}, default="auto"
+        Least-squares solver (:func:`numnet.random_features.fit_least_squares`):
+        "normal" accumulates the normal equations over row batches (memory
+        O(m² + batch·m), any n); "lstsq" is an SVD solve on the whole feature
+        matrix; "auto" picks "lstsq" when n_samples·(n_hidden + 1) ≤ 2**22, else "normal".
+    batch_size : int, default=10000
+        Rows per batch of the normal equations and of ``predict``.
+    random_state : int, RandomState or None, default=None
+        Seeds the random hidden layer.
+
+    Attributes
+    ----------
+    theta_ : ndarray
+        [K, b, W, c] as one flat vector: the random layer Dense(n_features, n_hidden,
+        activation) then the fitted output layer Dense(n_hidden, n_outputs).
+    coefs_, intercepts_ : list of ndarray
+        Views of ``theta_`` per layer.
+    n_features_in_, n_outputs_ : int
+    n_iter_ : int
+        1 for a direct least-squares solve; Newton iterations for loss="cross_entropy".
+    solver_ : str
+        "lstsq", "normal" or "newton-cg": what actually solved for W.
+    beta_ : float
+        Maximum-likelihood noise precision on the training data (note 004):
+        1/β = (1/(N K)) Σ_n ‖y(x_n) − t_n‖², K = n_outputs_.
+    """
+
     _constraints = dict(_COMMON)
     _fitted_attributes = _FITTED + ("beta_",)
 
     def __init__(self, n_hidden=100, *, activation="tanh", scale=1.0, distribution="normal",
                  alpha=1e-6, solver="auto", batch_size=10_000, random_state=None):
-        self.n_hidden, self.activation, self.scale = n_hidden, activation, scale
-        self.distribution, self.alpha, self.solver = distribution, alpha, solver
-        self.batch_size, self.random_state = batch_size, random_state
+        self.n_hidden = n_hidden
+        self.activation = activation
+        self.scale = scale
+        self.distribution = distribution
+        self.alpha = alpha
+        self.solver = solver
+        self.batch_size = batch_size
+        self.random_state = random_state
 
     def fit(self, X, y):
         """Draw the random layer and solve the least-squares problem for the output; returns self."""
@@ -173,14 +228,3 @@ class ELMRegressor(RegressorOutputsMixin, RegressorMixin, _BaseELM):
         self.theta_ = np.concatenate([feats.theta, self._fit_least_squares(feats, X, y)])
         self.beta_ = noise_precision(forward_rows(self._network(), self.theta_, X, self.batch_size), y)
         return self
-
-
-ELMRegressor.__doc__ = """Extreme learning machine regressor (notes 000, "random transformation").
-
-    Z = σ(X K + b) with random K, b kept fixed; the output layer solves the
-    Tikhonov-regularized least-squares problem, streaming over row batches
-    when the problem is large (solver="normal").
-""" + _PARAMS_DOC + _ATTRS_DOC + """    beta_ : float
-        Maximum-likelihood noise precision on the training data (note 004):
-        1/β = (1/(N K)) Σ_n ‖y(x_n) − t_n‖², K = n_outputs_.
-"""

@@ -82,7 +82,25 @@ def _hidden_sizes(sizes):
 
 
 class _BaseMLP(NetworkEstimatorMixin, BaseEstimator):
-    """Training loop shared by :class:`MLPClassifier` and :class:`MLPRegressor`."""
+    """Training loop shared by :class:`MLPClassifier` and :class:`MLPRegressor`.
+
+    A subclass declares ``_constraints`` (parameter name ↦ validator of
+    :mod:`numnet.estimators._params`), ``_fitted_attributes`` (what
+    :mod:`numnet.io` may restore), ``_y_checks`` (keyword arguments of
+    scikit-learn's ``validate_data`` for y) and implements the hooks below.
+    """
+
+    _constraints = {}
+    _fitted_attributes = ()
+    _y_checks = {}
+
+    def _targets(self, y, resume, classes):
+        """Hook: validated y ↦ (targets Y of shape (n, n_outputs_), loss, class codes or None)."""
+        raise NotImplementedError
+
+    def _scorer(self, net, Xv, Yv, cv):
+        """Hook: the validation score ``theta ↦ float`` (higher is better) used by early stopping."""
+        raise NotImplementedError
 
     def _layers(self, d_in, d_out):
         return mlp(d_in, _hidden_sizes(self.hidden_layer_sizes), d_out, self.activation).layers
@@ -191,11 +209,11 @@ class _BaseMLP(NetworkEstimatorMixin, BaseEstimator):
             vars(self).pop("best_validation_score_", None)
 
     def _store_extra(self, X, y):
-        """Hook for regressors (noise precision)."""
+        """Hook: fitted attributes beyond the network's (regressors: the noise precision ``beta_``)."""
 
 
-def _mlp_doc(task, losses, default_loss, extra=""):
-    return f"""Multi-layer perceptron {task}, trained by any :func:`numnet.optim.minimize` method.
+class MLPClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseMLP):
+    """Multi-layer perceptron classifier, trained by any :func:`numnet.optim.minimize` method.
 
     Parameters
     ----------
@@ -213,8 +231,12 @@ def _mlp_doc(task, losses, default_loss, extra=""):
     alpha : float, default=1e-4
         Weight decay λ: J = mean loss + (λ/2)‖W‖² over all weight matrices; biases
         are not decayed (notes 003). Unlike scikit-learn there is no 1/n on λ.
-    loss : {losses}, default="{default_loss}"
-        The training loss.{extra}
+    loss : {"cross_entropy", "binomial", "hinge"}, default="cross_entropy"
+        The training loss. Two classes use one output F (class 1 when F > 0): "cross_entropy" is
+        the logistic loss on σ(F), "binomial" ln(1 + e^(−2yF)) with y = ±1 and
+        "hinge" max(0, 1 − yF). More classes use one output per class: softmax
+        cross-entropy, or one-vs-rest binomial / hinge. ``predict_proba`` exists for
+        "cross_entropy" and "binomial".
     batch_size : int or None, default=None
         Mini-batch rows; None means min(200, n_samples). Only used when
         solver='sgd' or 'adam'.
@@ -276,10 +298,9 @@ def _mlp_doc(task, losses, default_loss, extra=""):
         The last run's checkpoint (L-BFGS pairs, Adam moments, generators,
         history, the monitor) that ``warm_start`` and ``partial_fit``
         continue (:mod:`numnet.estimators._warm`); saved by :func:`numnet.save`.
+    classes_ : ndarray of shape (n_classes,)
     """
 
-
-class MLPClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseMLP):
     _constraints = {**_COMMON, "loss": Options({"cross_entropy", "binomial", "hinge"})}
     _fitted_attributes = _FITTED + ("classes_",)
     _y_checks = {}
@@ -289,14 +310,27 @@ class MLPClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseMLP):
                  max_iter=200, tol=1e-4, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, momentum=0.9, nesterovs_momentum=True, beta_1=0.9,
                  beta_2=0.999, epsilon=1e-8, random_state=None, warm_start=False, verbose=False):
-        self.hidden_layer_sizes, self.activation, self.solver = hidden_layer_sizes, activation, solver
-        self.alpha, self.loss, self.batch_size, self.augment = alpha, loss, batch_size, augment
-        self.learning_rate_init, self.max_iter, self.tol = learning_rate_init, max_iter, tol
-        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
-        self.n_iter_no_change, self.momentum = n_iter_no_change, momentum
-        self.nesterovs_momentum, self.beta_1, self.beta_2 = nesterovs_momentum, beta_1, beta_2
-        self.epsilon, self.random_state = epsilon, random_state
-        self.warm_start, self.verbose = warm_start, verbose
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.loss = loss
+        self.batch_size = batch_size
+        self.augment = augment
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
 
     def _targets(self, y, resume, classes):
         self.classes_, codes = encode_labels(y, self.classes_ if resume else classes)
@@ -331,18 +365,95 @@ class MLPClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseMLP):
         return self._partial_fit(X, y, classes)
 
 
-MLPClassifier.__doc__ = _mlp_doc(
-    "classifier", '{"cross_entropy", "binomial", "hinge"}', "cross_entropy",
-    """ Two classes use one output F (class 1 when F > 0): "cross_entropy" is
-        the logistic loss on σ(F), "binomial" ln(1 + e^(−2yF)) with y = ±1 and
-        "hinge" max(0, 1 − yF). More classes use one output per class: softmax
-        cross-entropy, or one-vs-rest binomial / hinge. ``predict_proba`` exists for
-        "cross_entropy" and "binomial".""") + """
-    classes_ : ndarray of shape (n_classes,)
+class MLPRegressor(RegressorOutputsMixin, RegressorMixin, _BaseMLP):
+    """Multi-layer perceptron regressor, trained by any :func:`numnet.optim.minimize` method.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=(100,)
+        Widths of the hidden layers.
+    activation : str, default="tanh"
+        Hidden activation, any name in :data:`numnet.ACTIVATIONS`. "tanh" is the
+        default because it is twice differentiable, so second-order solvers see
+        exact Hessian products (relu's σ″ is 0 almost everywhere).
+    solver : str, default="lbfgs"
+        Any key of :data:`numnet.optim.METHODS` (checked at fit time): e.g. "lbfgs",
+        "newton-cg", "trust-ncg", "gauss-newton", "levenberg-marquardt", "bfgs",
+        "sr1", "gd", "sgd", "adam". L-BFGS is the default: on small and medium
+        problems it converges fast at first-order cost per iteration.
+    alpha : float, default=1e-4
+        Weight decay λ: J = mean loss + (λ/2)‖W‖² over all weight matrices; biases
+        are not decayed (notes 003). Unlike scikit-learn there is no 1/n on λ.
+    loss : {"squared_error", "absolute_error", "huber"}, default="squared_error"
+        The training loss. "huber" uses threshold ``huber_delta``.
+    huber_delta : float, default=1.0
+        Only used when loss='huber'.
+    batch_size : int or None, default=None
+        Mini-batch rows; None means min(200, n_samples). Only used when
+        solver='sgd' or 'adam'.
+    augment : callable or None, default=None
+        Label-invariant data augmentation (notes 001) ``augment(X, rng) -> X``
+        of X's shape and dtype, e.g. :class:`numnet.augment.Augment`; applied
+        to the training rows once per epoch, seeded from ``random_state``.
+        Only used when solver is a stochastic method ('sgd' or 'adam').
+    learning_rate_init : float, default=1e-3
+        Step size. Only used when solver='sgd' or 'adam'.
+    max_iter : int, default=200
+        Maximum iterations; epochs when solver='sgd' or 'adam'.
+    tol : float, default=1e-4
+        Deterministic solvers stop when ‖∇J‖ ≤ tol. With early stopping, or
+        for solver='sgd' or 'adam', ``n_iter_no_change`` iterations that improve
+        the validation score (or the training loss) by less than ``tol`` stop the run.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers) and keep the iterate with the best validation score
+        (accuracy, or R² for regressors). Not used by ``partial_fit``.
+    validation_fraction : float, default=0.1
+        Only used when early_stopping=True.
+    n_iter_no_change : int, default=10
+        Only used when early_stopping=True or solver='sgd' or 'adam'.
+    momentum : float, default=0.9
+        Only used when solver='sgd'.
+    nesterovs_momentum : bool, default=True
+        Only used when solver='sgd' and momentum > 0.
+    beta_1, beta_2, epsilon : float, default=0.9, 0.999, 1e-8
+        Adam's moment decay rates and denominator shift. Only used when solver='adam'.
+    random_state : int, RandomState or None, default=None
+        Seeds the initialization ("xavier"; "he" for relu/leaky_relu), the
+        validation split and the mini-batch shuffling.
+    warm_start : bool, default=False
+        ``fit`` reuses the previous solution (scikit-learn) and optimizer: with
+        the solver, its options, the rows and split of the previous fit and
+        ``theta_`` unchanged, it continues that run for ``max_iter`` more
+        iterations with the method's full state (``optimizer_state_``), bit
+        for bit; otherwise it starts a new run from ``theta_``.
+    verbose : bool or int, default=False
+        Print the objective after every iteration.
+
+    Attributes
+    ----------
+    theta_ : ndarray of shape (n_params,)
+        All parameters, one flat vector (X's float dtype).
+    coefs_, intercepts_ : list of ndarray
+        Views of ``theta_``: weights (d_in, d_out) and biases (d_out,) per layer.
+    n_features_in_, n_outputs_ : int
+    n_iter_ : int
+        Iterations (epochs) run, summed over ``partial_fit`` / warm-started calls.
+    loss_curve_ : list of float
+        Objective J (loss + weight decay) after every iteration.
+    loss_ : float
+        J at ``theta_``.
+    validation_scores_, best_validation_score_ : list of float, float
+        Only with early_stopping=True.
+    optimizer_state_ : ndarray of uint8
+        The last run's checkpoint (L-BFGS pairs, Adam moments, generators,
+        history, the monitor) that ``warm_start`` and ``partial_fit``
+        continue (:mod:`numnet.estimators._warm`); saved by :func:`numnet.save`.
+    beta_ : float
+        Maximum-likelihood noise precision (note 004) on the training data:
+        1/β = (1/(N K)) Σ_n ‖y(x_n, w) − t_n‖², K = n_outputs_.
     """
 
-
-class MLPRegressor(RegressorOutputsMixin, RegressorMixin, _BaseMLP):
     _constraints = {**_COMMON, "loss": Options({"squared_error", "absolute_error", "huber"}),
                     "huber_delta": Interval(0, None, closed="neither")}
     _fitted_attributes = _FITTED + ("beta_",)
@@ -353,14 +464,28 @@ class MLPRegressor(RegressorOutputsMixin, RegressorMixin, _BaseMLP):
                  learning_rate_init=1e-3, max_iter=200, tol=1e-4, early_stopping=False, validation_fraction=0.1,
                  n_iter_no_change=10, momentum=0.9, nesterovs_momentum=True, beta_1=0.9,
                  beta_2=0.999, epsilon=1e-8, random_state=None, warm_start=False, verbose=False):
-        self.hidden_layer_sizes, self.activation, self.solver = hidden_layer_sizes, activation, solver
-        self.alpha, self.loss, self.huber_delta = alpha, loss, huber_delta
-        self.batch_size, self.augment, self.learning_rate_init = batch_size, augment, learning_rate_init
-        self.max_iter, self.tol, self.early_stopping = max_iter, tol, early_stopping
-        self.validation_fraction, self.n_iter_no_change = validation_fraction, n_iter_no_change
-        self.momentum, self.nesterovs_momentum = momentum, nesterovs_momentum
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-        self.random_state, self.warm_start, self.verbose = random_state, warm_start, verbose
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.loss = loss
+        self.huber_delta = huber_delta
+        self.batch_size = batch_size
+        self.augment = augment
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
 
     def _targets(self, y, resume, classes):
         n_out = 1 if y.ndim == 1 else y.shape[1]
@@ -388,14 +513,3 @@ class MLPRegressor(RegressorOutputsMixin, RegressorMixin, _BaseMLP):
         (Adam's moments or the momentum buffer, generators) in ``optimizer_state_``.
         """
         return self._partial_fit(X, y)
-
-
-MLPRegressor.__doc__ = _mlp_doc(
-    "regressor", '{"squared_error", "absolute_error", "huber"}', "squared_error",
-    """ "huber" uses threshold ``huber_delta``.
-    huber_delta : float, default=1.0
-        Only used when loss='huber'.""") + """
-    beta_ : float
-        Maximum-likelihood noise precision (note 004) on the training data:
-        1/β = (1/(N K)) Σ_n ‖y(x_n, w) − t_n‖², K = n_outputs_.
-    """
