@@ -362,6 +362,23 @@ def test_train_under_mpiexec_saves_the_one_process_model(tmp_path):
 
 
 @needs_mpi
+def test_train_resumed_under_mpiexec_continues_the_one_process_run(tmp_path):
+    from numnet import io
+    from numnet.cli import main
+
+    args = [arg for arg in TRAIN if arg not in ("--max-iter", "4")]
+    assert main([*args, "--max-iter", "8", "--out", str(tmp_path / "one")]) == 0
+    first = _mpiexec(2, str(BIN / "numnet"), *args, "--max-iter", "4", "--checkpoint-every", "2",
+                     "--out", str(tmp_path / "two"))
+    assert first.returncode == 0, first.stderr
+    done = _mpiexec(2, str(BIN / "numnet"), "train", "--resume", str(tmp_path / "two"), "--max-iter", "8")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("stopped after 8 iterations") == 1
+    (_, one), (_, two) = io.load(tmp_path / "one" / "model.npz"), io.load(tmp_path / "two" / "model.npz")
+    assert _rel(two, one) <= 1e-10
+
+
+@needs_mpi
 def test_a_rank_failing_in_a_product_stops_every_rank_with_its_error(tmp_path):
     code = _INJECT.format(module="objective", attr="Objective.at", error="MemoryError('injected: no memory')")
     done = _train_mpmd(code, [*TRAIN, "--out", str(tmp_path / "out")])
