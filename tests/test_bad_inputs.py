@@ -50,6 +50,11 @@ POOL_CACHE = POOL.forward(np.empty(0), CONV_X)[1]
 DROP = Dropout(2, 0.5, key=1)
 DROP_CACHE = DROP.forward(np.empty(0), X)[1]
 GOOD_V = np.ones(P)
+GRAPH = nn.Graph(2, [("a", Dense(2, 3, "tanh")), ("b", Dense(2, 3), ["input"]), ("sum", nn.Add(), ["a", "b"]),
+                     ("out", Dense(3, 1), "sum")])
+GRAPH_THETA = GRAPH.init(0)
+GRAPH_CACHE = GRAPH.forward(GRAPH_THETA, X)[1]
+GP = GRAPH.n_params
 CE = get_loss("cross_entropy")
 
 
@@ -178,6 +183,23 @@ CASES = {
     "graph add widths": Bad(_graph([("a", Dense(2, 3)), ("b", Dense(2, 2), ["input"]),
                                     ("c", nn.Add(), ["a", "b"])]), ValueError, "Add"),
     "graph init rng": Bad(lambda: nn.Graph(2, [("a", Dense(2, 2))]).init("x"), TypeError, "seed"),
+    "graph jvp dtheta nan": Bad(lambda: GRAPH.jvp(GRAPH_THETA, GRAPH_CACHE, np.full(GP, np.nan), None), ValueError,
+                                "dtheta"),
+    "graph jvp dtheta inf": Bad(lambda: GRAPH.jvp(GRAPH_THETA, GRAPH_CACHE, np.full(GP, np.inf), None), ValueError,
+                                "dtheta"),
+    "graph jvp dtheta short": Bad(lambda: GRAPH.jvp(GRAPH_THETA, GRAPH_CACHE, np.ones(GP - 2), None), ValueError,
+                                  "dtheta"),
+    "graph jvp dtheta 2-D": Bad(lambda: GRAPH.jvp(GRAPH_THETA, GRAPH_CACHE, np.ones((GP, 1)), None), ValueError,
+                                "dtheta"),
+    "graph jvp dtheta complex": Bad(lambda: GRAPH.jvp(GRAPH_THETA, GRAPH_CACHE, np.ones(GP) + 1j, None), TypeError,
+                                    "dtheta"),
+    "graph jvp dtheta strings": Bad(lambda: GRAPH.jvp(GRAPH_THETA, GRAPH_CACHE, np.array(["1"] * GP), None),
+                                    TypeError, "dtheta"),
+    "graph jvp dX rows": Bad(lambda: GRAPH.jvp(GRAPH_THETA, GRAPH_CACHE, None, np.ones((5, 2))), ValueError, "dX"),
+    "graph jvp dX nan": Bad(lambda: GRAPH.jvp(GRAPH_THETA, GRAPH_CACHE, None, np.full((6, 2), np.nan)), ValueError,
+                            "dX"),
+    "graph jvp dX complex": Bad(lambda: GRAPH.jvp(GRAPH_THETA, GRAPH_CACHE, None, np.ones((6, 2)) * 1j), TypeError,
+                                "dX"),
     # ----------------------------------------------------------- Sequential
     "sequential ints": Bad(lambda: nn.Sequential([1, 2]), TypeError, r"layers\[0\]"),
     "sequential empty": Bad(lambda: nn.Sequential([]), ValueError, "layers"),
@@ -286,6 +308,9 @@ CASES = {
     # ------------------------------------------------------ random features
     "random_features bias": Bad(lambda: random_features(2, 3, bias="x"), TypeError, "bias"),
     "random_features activation": Bad(lambda: random_features(2, 3, "sigmoidd"), ValueError, "activation"),
+    "random_features n_hidden 0": Bad(lambda: random_features(2, 0), ValueError, "n_hidden"),
+    "random_features n_features 0": Bad(lambda: random_features(0, 3), ValueError, "n_features"),
+    "random_features n_hidden float": Bad(lambda: random_features(2, 3.0), TypeError, "n_hidden"),
     "random_features scale 0": Bad(lambda: random_features(2, 3, scale=0.0), ValueError, "scale"),
     "random_features distribution": Bad(lambda: random_features(2, 3, distribution="cauchy"), ValueError,
                                         "distribution"),
@@ -369,3 +394,13 @@ def test_valid_directions_of_other_kinds_are_converted_not_refused():
     ints = np.arange(P) % 3
     np.testing.assert_allclose(OBJ.hvp(THETA, ints), OBJ.hvp(THETA, ints.astype(float)), rtol=0, atol=0)
     np.testing.assert_allclose(LIN.gnvp(ints.astype(np.float32)), LIN.gnvp(ints.astype(float)), rtol=0, atol=0)
+
+
+def test_graph_jvp_converts_valid_directions_like_sequential():
+    """A Graph checks its directions as Sequential does: integer and list directions give the float products."""
+    ints = np.arange(GP) % 3
+    dX = (np.arange(12) % 5).reshape(6, 2)
+    want = GRAPH.jvp(GRAPH_THETA, GRAPH_CACHE, ints.astype(float), dX.astype(float))
+    np.testing.assert_array_equal(GRAPH.jvp(GRAPH_THETA, GRAPH_CACHE, ints, dX), want)
+    np.testing.assert_array_equal(GRAPH.jvp(GRAPH_THETA, GRAPH_CACHE, list(ints), dX.tolist()), want)
+    assert np.abs(want).max() > 0

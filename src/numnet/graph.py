@@ -15,6 +15,7 @@ import numpy as np
 
 from ._validation import as_rng, check_float_dtype, check_matrix, check_theta
 from .layers import INIT_SCHEMES, Layer
+from .layers._contract import check_tangents
 
 __all__ = ["Graph", "Node", "Add", "Concat", "GraphCache", "INPUT"]
 
@@ -308,7 +309,12 @@ class Graph:
         return (np.zeros_like(cache.values[self.output]) if dF is None else dF), tcache
 
     def jvp(self, theta, cache, dtheta, dX):
-        """J v along a parameter direction ``dtheta`` and/or an input direction ``dX``."""
+        """J v along a parameter direction ``dtheta`` and/or an input direction ``dX``.
+
+        Both are checked first (real, finite, ``(n_params,)`` and ``(n_samples, d_in)``),
+        as :meth:`Sequential.jvp <numnet.network.Sequential.jvp>` checks them.
+        """
+        dtheta, dX = check_tangents(self, theta, dtheta, dX, cache.values[INPUT].shape[0])
         return self.tangent(theta, cache, dtheta, dX)[0]
 
     def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):
