@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench clean
+.PHONY: run test bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,5 +34,13 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet "jax[cpu]" || echo "jax did not install; benchmarks skip it"
 	$(BIN)/python benchmarks/run.py
 
+# The documentation site (docs/, Sphinx): warnings are errors. Output in docs/_build/html.
+$(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[docs]"
+	touch $@ $(VENV)/.installed-run
+
+docs: $(VENV)/.installed-docs
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) numnet-out build src/*.egg-info
+	rm -rf $(VENV) numnet-out build src/*.egg-info docs/_build docs/api docs/auto_examples docs/sg_execution_times.rst
