@@ -264,3 +264,30 @@ def test_direction_and_predict_errors_name_the_argument():
         obj.predict(theta, np.zeros((2, 2)))
     with pytest.raises(TypeError, match="X has dtype float32"):
         obj.predict(theta, np.zeros((2, 3), np.float32))
+
+
+def test_every_linearization_satisfies_the_protocol_and_problem_counts_its_products():
+    from numnet.curvature import hessian_dense, hessian_fd_grads
+    from numnet.objective import NetworkLinearization
+    from numnet.optim import FunctionObjective
+    from numnet.optim.problem import Problem
+
+    rng, obj, theta = make_objective("squared_error", "tikhonov", "tanh", Shape(5, 3, 4, 2, 8))
+    quadratic = FunctionObjective(lambda x: 0.5 * x @ x, lambda x: x, lambda x, v: v)
+    problem = Problem(obj)
+    lins = [obj.at(theta), quadratic.at(np.ones(3)), problem.at(theta), Problem(quadratic).at(np.ones(3))]
+    assert all(isinstance(lin, Linearization) for lin in lins)
+    assert isinstance(lins[0], NetworkLinearization) and not isinstance(lins[2], NetworkLinearization)
+    lins[2].grad, lins[2].grad
+    assert problem.counts.nfev == 1 and problem.counts.ngev == 1  # one forward pass, one gradient
+    v = rng.standard_normal(obj.n_params)
+    np.testing.assert_array_equal(lins[2].H @ v, obj.hvp(theta, v))
+    np.testing.assert_array_equal(lins[2].G @ v, obj.gnvp(theta, v))
+    assert problem.counts.nhvp == 2
+    np.testing.assert_array_equal(lins[2].F, lins[0].F)
+    # the curvature tools take a Problem and its linearizations, and their evaluations are counted
+    np.testing.assert_array_equal(hessian_dense(lins[2]), hessian_dense(obj, theta))
+    assert problem.counts.nhvp == 2 + obj.n_params
+    nfev, ngev = problem.counts.nfev, problem.counts.ngev
+    np.testing.assert_array_equal(hessian_fd_grads(problem, theta), hessian_fd_grads(obj, theta))
+    assert (problem.counts.nfev - nfev, problem.counts.ngev - ngev) == (1 + 2 * obj.n_params, 2 * obj.n_params)

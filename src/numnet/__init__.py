@@ -22,7 +22,7 @@ from .layers import Dropout, Recurrent
 from .losses import LOSSES, get_loss
 from .malloc import tune_malloc
 from .network import Sequential
-from .objective import Linearization, Objective
+from .objective import Linearization, NetworkLinearization, Objective
 from .regularizers import GeneralizedTikhonov, L1Penalty, Tikhonov
 
 
@@ -33,7 +33,7 @@ __all__ = [
     "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "Flatten", "Reshape",
     "Dropout", "Recurrent",
     "Graph", "Node", "Add", "Concat",
-    "LOSSES", "get_loss", "Objective", "Linearization",
+    "LOSSES", "get_loss", "Objective", "Linearization", "NetworkLinearization",
     "Tikhonov", "GeneralizedTikhonov", "L1Penalty",
     "minimize", "METHODS", "OptimizeResult",
     "curvature", "datasets",

@@ -2,6 +2,7 @@
 
 from contextlib import contextmanager
 from functools import cached_property
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
@@ -12,7 +13,55 @@ from .losses import get_loss
 from .regularizers import get_regularizer
 from .workspace import WorkspacePool
 
-__all__ = ["Objective", "Linearization"]
+__all__ = ["Objective", "Linearization", "NetworkLinearization"]
+
+
+@runtime_checkable
+class Linearization(Protocol):
+    """What every linearization J at a fixed θ offers: the point, J(θ), ∇J(θ) and curvature products.
+
+    ``obj.at(theta)`` returns one for an :class:`Objective`
+    (:class:`NetworkLinearization`), a
+    :class:`~numnet.optim.problem.FunctionObjective`, a
+    :class:`~numnet.optim.problem.Problem` (products counted) and a
+    :class:`~numnet.distributed.DistributedObjective`. Optimizers and the
+    curvature tools rely on these members only, plus ``objective``, ``F``,
+    ``gF`` and ``cache`` where they need the network's forward pass (a
+    :class:`NetworkLinearization` and a counted one of it).
+
+    Two Gauss-Newton linearizations implement the subset ``theta``, ``value``,
+    ``grad`` and ``gnvp``: the dense one of the Gauss-Newton and
+    Levenberg-Marquardt methods (:class:`~numnet.optim.dense.DenseLinearization`)
+    and the reduced one of variable projection.
+
+    Attributes
+    ----------
+    theta : ndarray of shape (p,)
+    value : float
+        J(θ).
+    grad : ndarray of shape (p,)
+        ∇J(θ), computed on first use.
+    H, G : scipy.sparse.linalg.LinearOperator
+        ∇²J(θ) and the Gauss-Newton matrix, products by ``hvp`` and ``gnvp``.
+    """
+
+    theta: np.ndarray
+    value: float
+
+    @property
+    def grad(self) -> np.ndarray: ...
+
+    def hvp(self, v) -> np.ndarray:
+        """∇²J(θ) v."""
+
+    def gnvp(self, v) -> np.ndarray:
+        """The Gauss-Newton product (Jᵀ ∇²E J + λ∇²R) v."""
+
+    @property
+    def H(self) -> LinearOperator: ...
+
+    @property
+    def G(self) -> LinearOperator: ...
 
 
 class Objective:
@@ -102,8 +151,8 @@ class Objective:
         return new
 
     def at(self, theta):
-        """Linearize at θ: run the forward pass once and keep it (see :class:`Linearization`)."""
-        return Linearization(self, theta)
+        """Linearize at θ: run the forward pass once and keep it (see :class:`NetworkLinearization`)."""
+        return NetworkLinearization(self, theta)
 
     def value(self, theta):
         """J(θ) (a forward pass only)."""
@@ -160,8 +209,8 @@ class Objective:
         return getattr(self.regularizer, what)(theta, *args)
 
 
-class Linearization:
-    """The objective at a fixed θ, with its forward pass kept.
+class NetworkLinearization:
+    """The objective at a fixed θ, with its forward pass kept (a :class:`Linearization`).
 
     ``value`` and ``grad`` are computed once; each ``hvp(v)`` costs one
     tangent pass and one R-backward pass, each ``gnvp(v)`` one ``jvp`` and

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ..layers import Dense
-from ..objective import Linearization, Objective
+from ..objective import Objective
 from ..regularizers import Tikhonov
 
 __all__ = ["linearize", "objective_and_theta", "flat_layers", "all_dense", "check_dense", "unit",
@@ -11,20 +11,33 @@ __all__ = ["linearize", "objective_and_theta", "flat_layers", "all_dense", "chec
 
 
 def linearize(obj, theta):
-    """Return ``obj.at(theta)``, or ``obj`` itself when it is already a Linearization (theta None)."""
-    if isinstance(obj, Linearization):
+    """``obj.at(theta)`` for an objective, or ``obj`` itself when it is already a linearization (theta None).
+
+    An objective is an :class:`~numnet.Objective` or a wrapper of one with
+    the same ``at``, ``value`` and ``grad`` and the Objective as
+    ``obj.objective`` (an optimizer's :class:`~numnet.optim.problem.Problem`,
+    which counts the evaluations). A linearization is one of an Objective
+    (:class:`~numnet.objective.NetworkLinearization`) or a wrapper of one with
+    its ``objective``, ``theta``, ``F``, ``cache`` (``problem.at(theta)``).
+    """
+    if _is_objective(obj):
+        return obj.at(theta)
+    if isinstance(getattr(obj, "objective", None), Objective) and hasattr(obj, "theta"):
         if theta is not None:
             raise ValueError("theta must be None when obj is a Linearization (it already fixes theta)")
         return obj
-    if not isinstance(obj, Objective):
-        raise TypeError(f"obj must be an Objective or a Linearization, got {type(obj).__name__}")
-    return obj.at(theta)
+    raise TypeError(f"obj must be an Objective or a Linearization, got {type(obj).__name__}")
+
+
+def _is_objective(obj):
+    return isinstance(obj, Objective) or (isinstance(getattr(obj, "objective", None), Objective)
+                                          and hasattr(obj, "at"))
 
 
 def objective_and_theta(obj, theta):
-    """``(objective, theta)`` from an Objective and θ, or from a Linearization alone."""
+    """``(objective, theta)`` from an objective and θ (the objective as given), or from a Linearization alone."""
     lin = linearize(obj, theta)
-    return lin.objective, lin.theta
+    return (obj if _is_objective(obj) else lin.objective), lin.theta
 
 
 def flat_layers(net, cache, offset=0):

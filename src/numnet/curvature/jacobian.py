@@ -10,7 +10,7 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
 from .._validation import check_direction, check_matrix, check_theta
-from ..objective import Linearization, Objective
+from ..objective import NetworkLinearization, Objective
 from ._common import linearize
 
 __all__ = ["jacobian_operator", "transposed_jacobian_operator", "input_hessian"]
@@ -18,7 +18,7 @@ __all__ = ["jacobian_operator", "transposed_jacobian_operator", "input_hessian"]
 
 def _network_pass(obj, theta, X):
     """``(net, theta, cache, n)`` from an Objective/Linearization (X None) or a network with θ and X."""
-    if isinstance(obj, (Objective, Linearization)):
+    if isinstance(obj, (Objective, NetworkLinearization)):
         if X is not None:
             raise ValueError("X must be None when obj is an Objective or Linearization (it has its own X)")
         lin = linearize(obj, theta)

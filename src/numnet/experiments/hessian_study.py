@@ -17,7 +17,6 @@ n · (number of weights) multiply-adds, which gives an exact operation count.
 """
 
 import time
-from functools import cached_property
 from itertools import pairwise
 
 import numpy as np
@@ -35,9 +34,11 @@ from ..curvature import (
 from ..datasets import peaks_surface
 from ..layers import Dense
 from ..network import Sequential
-from ..objective import Linearization, Objective
+from ..objective import Objective
 from ..optim import minimize
+from ..optim.problem import Problem
 from . import ExperimentResult
+from ._params import Int, experiment
 
 __all__ = ["hessian_study_experiment", "approximation_errors", "cost_study", "COST_METHODS"]
 
@@ -57,17 +58,7 @@ COST_METHODS = {
 }
 
 
-def add_arguments(parser):
-    from ..cli._parser import positive_int
-
-    parser.add_argument("--repeats", type=positive_int, default=3,
-                        help="timing repeats, the minimum is kept (default 3)")
-
-
-def run(args):
-    return hessian_study_experiment(seed=args.seed, repeats=args.repeats)
-
-
+@experiment(NAME, HELP, repeats=Int(1, help="timing repeats, the minimum is kept"))
 def hessian_study_experiment(*, seed=0, hidden=(6, 6), n_samples=200, train_iter=300, cost_methods=None,
                              repeats=3, plot=True):
     """Compare the Hessian approximations and measure the cost of each method.
@@ -86,7 +77,7 @@ def hessian_study_experiment(*, seed=0, hidden=(6, 6), n_samples=200, train_iter
     repeats : int, default=3
         Timing repeats (the minimum is kept).
     plot : bool, default=True
-        Draw ``hessian-study.png``.
+        Draw ``hessian_study.png``.
 
     Returns
     -------
@@ -109,7 +100,7 @@ def hessian_study_experiment(*, seed=0, hidden=(6, 6), n_samples=200, train_iter
     numbers["cost"] = cost
     numbers["time_exponent"] = {m: c["time_exponent"] for m, c in cost.items()}
     numbers["count_exponent"] = {m: c["count_exponent"] for m, c in cost.items() if c["count_exponent"] is not None}
-    figures = {"hessian-study.png": _figure(numbers, cost)} if plot else {}
+    figures = {"hessian_study.png": _figure(numbers, cost)} if plot else {}
     return ExperimentResult(NAME, numbers, figures, _table(numbers, cost))
 
 
@@ -150,43 +141,10 @@ def approximation_errors(obj, theta):
             "symmetry_error": float(np.linalg.norm(H_raw - H_raw.T) / norm)}
 
 
-class _Passes:
-    """A mutable pass counter shared by a counting objective and its linearizations."""
-
-    def __init__(self):
-        self.n = 0
-
-
-class _CountingLinearization(Linearization):
-    """A Linearization that counts its passes: 1 forward, 1 per gradient, 2 per hvp (tangent + R-backward)."""
-
-    def __init__(self, objective, theta):
-        super().__init__(objective, theta)
-        objective.passes.n += 1
-
-    @cached_property
-    def grad(self):
-        self.objective.passes.n += 1
-        return super().grad
-
-    def hvp(self, v):
-        self.objective.passes.n += 2
-        return super().hvp(v)
-
-
-class _CountingObjective(Objective):
-    """An Objective counting the network passes of ``value``, ``at``, ``grad`` and ``hvp``."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.passes = _Passes()
-
-    def value(self, theta):
-        self.passes.n += 1
-        return super().value(theta)
-
-    def at(self, theta):
-        return _CountingLinearization(self, theta)
+def _passes(problem):
+    """Network passes counted by ``problem.counts``: 1 per forward (nfev), 1 per backward (ngev), 2 per hvp."""
+    counts = problem.counts
+    return counts.nfev + counts.ngev + 2 * counts.nhvp
 
 
 def _cost_network(m):
@@ -195,18 +153,18 @@ def _cost_network(m):
 
 
 def _run_method(method, obj, theta, v):
-    """Run one method once; the counted passes it made."""
-    start = obj.passes.n
+    """Run one method once on the :class:`Problem` ``obj``; the counted passes it made."""
+    start = _passes(obj)
     if method == "hvp":
         lin = obj.at(theta)
-        start = obj.passes.n  # the linearization is shared by many products; count the product only
+        start = _passes(obj)  # the linearization is shared by many products; count the product only
         lin.hvp(v)
     elif method == "becker-lecun":
         becker_lecun_diagonal(obj.at(theta))
         return None
     else:
         {"exact (W hvps)": hessian_dense, "fd-grads": hessian_fd_grads, "fd-values": hessian_fd_values}[method](obj, theta)
-    return obj.passes.n - start
+    return _passes(obj) - start
 
 
 def cost_study(methods=None, *, repeats=3, seed=0):
@@ -258,15 +216,15 @@ def _sweep(method, target, widths, n_samples, repeats, rng):
     y = np.sin(X.sum(axis=1))
     W, secs, ops = [], [], []
     for m in widths:
-        obj = _CountingObjective(_cost_network(m), "squared_error", X, y)
-        theta = obj.net.init(rng)
-        v = rng.standard_normal(obj.n_params)
+        obj = Problem(Objective(_cost_network(m), "squared_error", X, y))
+        theta = obj.objective.net.init(rng)
+        v = rng.standard_normal(obj.objective.n_params)
         passes, best = None, np.inf
         for _ in range(repeats):
             t0 = time.process_time()
             passes = _run_method(method, obj, theta, v)
             best = min(best, time.process_time() - t0)
-        W.append(obj.n_params)
+        W.append(obj.objective.n_params)
         secs.append(best)
         ops.append(None if passes is None else passes * n_samples * m * (COST_INPUTS + 1))
     return {"W": W, "seconds": secs, "ops": ops, "target": target, "n_samples": n_samples,

@@ -14,6 +14,8 @@ __all__ = ["Problem", "FunctionObjective"]
 
 
 class _FunctionLinearization:
+    """A :class:`FunctionObjective` at θ: value and gradient once, products by its functions."""
+
     def __init__(self, obj, theta):
         self.objective, self.theta = obj, theta
         self.value, self.grad = obj.value_and_grad(theta)
@@ -26,13 +28,11 @@ class _FunctionLinearization:
 
     @property
     def H(self):
-        n = self.theta.size
-        return LinearOperator((n, n), matvec=lambda v: self.hvp(np.ravel(v)), dtype=self.theta.dtype)
+        return _operator(self.hvp, self.theta)
 
     @property
     def G(self):
-        n = self.theta.size
-        return LinearOperator((n, n), matvec=lambda v: self.gnvp(np.ravel(v)), dtype=self.theta.dtype)
+        return _operator(self.gnvp, self.theta)
 
 
 class FunctionObjective:
@@ -44,9 +44,12 @@ class FunctionObjective:
     hvp : callable, optional
         Exact Hessian-vector product; needed by Newton-type methods.
     residual, jac : callable, optional
-        For least-squares problems f = ½‖r(x)‖²: ``residual(x)`` and
-        ``jac(x)`` (dense Jacobian) give the Gauss-Newton product JᵀJ v.
-        Without them, ``gnvp`` falls back to ``hvp``.
+        For least-squares problems f = ½‖r(x)‖²: ``jac(x)`` (dense Jacobian
+        of r) gives the Gauss-Newton product JᵀJ v and the dense solvers'
+        Gauss-Newton matrix; without it, ``gnvp`` falls back to ``hvp``.
+        ``residual(x)`` is read by geodesic acceleration
+        (``levenberg-marquardt`` with ``geodesic=True``), which needs r
+        itself; without it that option leaves the steps unchanged.
     """
 
     def __init__(self, fun, grad, hvp=None, *, residual=None, jac=None):
@@ -86,9 +89,19 @@ class Counts:
 
 
 class _CountedLinearization:
+    """A linearization whose gradient and products are counted in a :class:`Counts`.
+
+    It satisfies :class:`~numnet.objective.Linearization` (``theta``,
+    ``value``, ``grad``, ``hvp``, ``gnvp``, ``H``, ``G``) and passes on, uncounted,
+    what the curvature tools and dense solvers read of a network
+    linearization: ``objective``, ``F``, ``gF`` and ``cache`` (of an
+    :class:`~numnet.Objective`'s linearization; a
+    :class:`FunctionObjective`'s has ``objective`` only).
+    """
+
     def __init__(self, counts, lin, count_grad=True):
         self._counts, self._lin, self._count_grad = counts, lin, count_grad
-        self.theta, self.value = lin.theta, lin.value
+        self.theta, self.value, self.objective = lin.theta, lin.value, lin.objective
         self._grad = None
 
     @property
@@ -106,8 +119,36 @@ class _CountedLinearization:
         self._counts.nhvp += 1
         return self._lin.gnvp(v)
 
-    def __getattr__(self, name):
-        return getattr(self._lin, name)
+    @property
+    def H(self):
+        """∇²J(θ) as a LinearOperator; each product is counted."""
+        return _operator(self.hvp, self.theta)
+
+    @property
+    def G(self):
+        """The Gauss-Newton matrix as a LinearOperator; each product is counted."""
+        return _operator(self.gnvp, self.theta)
+
+    @property
+    def F(self):
+        """The network output at θ (not counted: the forward pass was)."""
+        return self._lin.F
+
+    @property
+    def gF(self):
+        """∇_F E at θ."""
+        return self._lin.gF
+
+    @property
+    def cache(self):
+        """The forward pass's per-layer caches."""
+        return self._lin.cache
+
+
+def _operator(product, theta):
+    n = theta.size
+    return LinearOperator((n, n), matvec=lambda v: product(np.ravel(v)), rmatvec=lambda v: product(np.ravel(v)),
+                          dtype=theta.dtype)
 
 
 class Problem:
@@ -127,6 +168,10 @@ class Problem:
     def value(self, x):
         self.counts.nfev += 1
         return self.objective.value(x)
+
+    def grad(self, x):
+        """∇J(x): one forward and one backward pass, counted as a function and a gradient evaluation."""
+        return self.value_and_grad(x)[1]
 
     def value_and_grad(self, x):
         self.counts.nfev += 1
