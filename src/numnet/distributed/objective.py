@@ -269,7 +269,9 @@ class DistributedLinearization:
     numbers; ``hvp_block(V)`` / ``gnvp_block(V)`` take k vectors at once and
     reduce all k products in one ``Allreduce`` (``H`` and ``G`` use them as
     the ``matmat`` of their ``LinearOperator``). Directions must be the
-    same on every rank (ValueError otherwise).
+    same on every rank (ValueError otherwise). Any other sum over samples
+    — an empirical or exact Fisher matrix, a Monte-Carlo Fisher — is
+    :meth:`operator`.
     """
 
     def __init__(self, objective, theta):
@@ -312,6 +314,36 @@ class DistributedLinearization:
         """G V for V of shape (p, k): k products, one reduction."""
         return self._products("gnvp", self._vectors(V, "V"))
 
+    def operator(self, local):
+        """Σ_r w_r A_r as a ``LinearOperator``, A_r = ``local(lin_r)`` on each rank's own linearization.
+
+        ``local`` maps an :class:`~numnet.objective.Linearization` (this
+        rank's rows, its forward pass kept) to an operator that is a *mean*
+        over those rows, e.g. ``numnet.curvature.empirical_fisher`` or
+        ``numnet.curvature.fisher``; the result is then the same mean over
+        the rows of all ranks (1/N) Σ_n, and each product or block of
+        products is one reduction. Nothing is added for the regularizer.
+        Building the operators is agreed on (one reduction): a failure on
+        one rank raises on every rank.
+        """
+        box = {"A": None}
+
+        def build(out):
+            if self._local is not None:
+                box["A"] = local(self._local)
+
+        self.objective.reducer.sum(0, build)
+        n = self.objective.n_params
+
+        def block(V):
+            return self._reduce(lambda W: None if box["A"] is None else box["A"] @ W, self._vectors(V, "V"))
+
+        def vector(v):
+            return block(np.ravel(v))[:, 0]
+
+        return LinearOperator((n, n), matvec=vector, rmatvec=vector, matmat=block, rmatmat=block,
+                              dtype=self.objective.dtype)
+
     @property
     def H(self):
         return self._operator(self.hvp, self.hvp_block)
@@ -325,6 +357,21 @@ class DistributedLinearization:
         return LinearOperator((n, n), matvec=lambda v: product(np.ravel(v)), rmatvec=lambda v: product(np.ravel(v)),
                               matmat=block, rmatmat=block, dtype=self.objective.dtype)
 
+    def _reduce(self, local, V):
+        """Σ_r w_r ``local(V)`` (this rank's (p, k) products; None: no rows) in one reduction."""
+        obj, (p, k) = self.objective, V.shape
+
+        def fill(out):
+            AV = local(V)
+            if AV is not None:
+                np.multiply(np.asarray(AV).reshape(p, k), obj.weight, out=out.reshape(p, k))
+
+        try:
+            return obj.reducer.sum(p * k, fill, theta=V).reshape(p, k).astype(obj.dtype)
+        except ThetaDrift:
+            raise _agreed(ValueError("the direction differs between ranks; pass the same vectors on every "
+                                     "rank")) from None
+
     def _vectors(self, V, name):
         """V checked, as a (p, k) array in the objective's dtype."""
         obj = self.objective
@@ -335,22 +382,14 @@ class DistributedLinearization:
 
     def _products(self, name, V):
         """The k products of the local linearization, weighted and summed over ranks in one reduction."""
-        obj, lin, (p, k) = self.objective, self._local, V.shape
+        obj, lin = self.objective, self._local
 
-        def fill(out):
-            if lin is None:
-                return
-            out = out.reshape(p, k)
-            for j in range(k):
-                np.multiply(getattr(lin, name)(V[:, j]), obj.weight, out=out[:, j])
+        def local(V):
+            return None if lin is None else np.stack([getattr(lin, name)(v) for v in V.T], axis=1)
 
-        try:
-            HV = obj.reducer.sum(p * k, fill, theta=V).reshape(p, k).astype(obj.dtype)
-        except ThetaDrift:
-            raise _agreed(ValueError("the direction differs between ranks; pass the same vectors on every "
-                                     "rank")) from None
+        HV = self._reduce(local, V)
         if obj.regularizer is not None:
-            for j in range(k):
+            for j in range(V.shape[1]):
                 HV[:, j] += obj.regularizer.hvp(self.theta, V[:, j])
         return HV
 
