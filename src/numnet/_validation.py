@@ -6,10 +6,12 @@ was expected, and never copies an array that is already valid.
 
 import numpy as np
 
-__all__ = ["as_rng", "check_int", "check_positive", "check_matrix", "check_theta", "check_direction",
-           "check_float_dtype", "FLOAT_DTYPES"]
+__all__ = ["as_rng", "check_int", "check_positive", "check_non_negative", "check_open_unit", "check_unit_interval",
+           "check_matrix", "check_theta", "check_direction", "check_float_dtype", "FLOAT_DTYPES"]
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+#: The float dtypes numnet computes in. float64 first: scikit-learn's ``check_array(dtype=FLOAT_DTYPES)``
+#: converts other input to the first.
+FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
 def check_float_dtype(dtype, name="dtype"):
@@ -33,12 +35,46 @@ def check_int(value, name, minimum=1):
     return int(value)
 
 
-def check_positive(value, name):
-    """Return ``value`` as a float > 0 and finite; a non-number raises ``TypeError``, else ``ValueError``."""
+def _check_real(value, name, what):
+    """TypeError naming ``name`` unless value is a real number (an int or float, NumPy's too; not a bool)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a positive number, got {value!r}")
+        raise TypeError(f"{name} must be {what}, got {value!r}")
+
+
+def check_positive(value, name, *, integer=False):
+    """Return ``value`` as a finite float > 0 (with ``integer``: as an int ≥ 1, see :func:`check_int`).
+
+    A non-number (or a bool) raises ``TypeError``, any other value ``ValueError``; both name the argument.
+    """
+    if integer:
+        return check_int(value, name)
+    _check_real(value, name, "a positive finite number")
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def check_non_negative(value, name):
+    """Return ``value`` as a finite float ≥ 0; TypeError for a non-number, else ValueError."""
+    _check_real(value, name, "a non-negative number")
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
+    return float(value)
+
+
+def check_open_unit(value, name):
+    """Return ``value`` as a float in (0, 1); TypeError for a non-number, else ValueError."""
+    _check_real(value, name, "a number in (0, 1)")
+    if not 0 < value < 1:
+        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
+    return float(value)
+
+
+def check_unit_interval(value, name):
+    """Return ``value`` as a float in [0, 1) (a decay rate or momentum); TypeError for a non-number, else ValueError."""
+    _check_real(value, name, "a number in [0, 1)")
+    if not 0 <= value < 1:
+        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
     return float(value)
 
 

@@ -17,6 +17,7 @@ representable (the sum is rescaled when it overflows).
 
 import numpy as np
 
+from ._validation import check_positive
 from .activations import ACTIVATIONS
 
 __all__ = ["Loss", "LeastSquares", "L1", "Huber", "Hinge", "Binomial",
@@ -110,9 +111,7 @@ class Huber(Loss):
     smooth = False  # C¹ only: ∇²E jumps where |r| crosses δ
 
     def __init__(self, delta=1.0):
-        if not (np.isfinite(delta) and delta > 0):
-            raise ValueError(f"delta must be a positive finite number, got {delta!r}")
-        self.delta = float(delta)
+        self.delta = check_positive(delta, "delta")
 
     def __repr__(self):
         return f"Huber(delta={self.delta})"

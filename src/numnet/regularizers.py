@@ -6,13 +6,13 @@ Notes 000: min E(…) + λR(W, K, b); notes 003: Frobenius norm / weight decay.
 import numpy as np
 from scipy.sparse.linalg import aslinearoperator
 
+from ._validation import check_non_negative
+
 __all__ = ["Tikhonov", "GeneralizedTikhonov", "L1Penalty", "get_regularizer"]
 
 
 def _check_lam(lam):
-    if not (np.isfinite(lam) and lam >= 0):
-        raise ValueError(f"lam must be a non-negative finite number, got {lam!r}")
-    return float(lam)
+    return check_non_negative(lam, "lam")
 
 
 class _Masked:

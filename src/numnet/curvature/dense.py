@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._validation import check_positive
 from ._common import linearize, matrix_of, objective_and_theta, unit
 
 __all__ = ["hessian_dense", "hessian_fd_values", "hessian_fd_grads", "default_fd_step"]
@@ -51,9 +52,7 @@ def default_fd_step(theta, order):
 def _step(eps, theta, order):
     if eps is None:
         return default_fd_step(theta, order)
-    if not (np.isfinite(eps) and eps > 0):
-        raise ValueError(f"eps must be a positive finite number, got {eps!r}")
-    return float(eps)
+    return check_positive(eps, "eps")
 
 
 def _four_point(value, theta, i, j, eps):

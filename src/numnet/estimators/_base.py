@@ -12,6 +12,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from .._validation import FLOAT_DTYPES
 from ..losses import get_loss
 from ..network import Sequential
 
@@ -24,7 +25,6 @@ __all__ = ["NetworkEstimatorMixin", "ClassifierOutputsMixin", "RegressorOutputsM
            "validate", "encode_labels", "class_index", "classifier_targets", "network_loss",
            "rng_from", "forward_rows", "noise_precision", "FLOAT_DTYPES", "PREDICT_CHUNK"]
 
-FLOAT_DTYPES = (np.float64, np.float32)  # float64 first: sklearn converts other input to the first
 PREDICT_CHUNK = 8192
 """Rows per forward pass in ``predict``: memory O(chunk · width), whatever n_samples is."""
 

@@ -1,51 +1,15 @@
-"""Value checks of method options, each raising ``ValueError``/``TypeError`` that names the option."""
+"""Value checks of method options, each raising ``ValueError``/``TypeError`` that names the option.
+
+The number checks are the package's one validator set (:mod:`numnet._validation`), re-exported here.
+"""
 
 import numpy as np
 
-from .._validation import check_int
+from .._validation import check_int, check_non_negative, check_open_unit, check_positive, check_unit_interval
 from .linesearch import LINE_SEARCHES
 
 __all__ = ["check_positive", "check_non_negative", "check_open_unit", "check_cg_options", "check_line_search",
            "check_int", "check_bool", "check_choice", "check_unit_interval"]
-
-
-def _number(value, name, what):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be {what}, got {value!r}")
-
-
-def check_positive(value, name, *, integer=False):
-    """Raise unless value is a positive finite number (a positive int when ``integer``); return it."""
-    if integer:
-        return check_int(value, name)
-    _number(value, name, "a positive finite number")
-    if not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return value
-
-
-def check_non_negative(value, name):
-    """Raise unless value is a finite number ≥ 0."""
-    _number(value, name, "a non-negative number")
-    if not (np.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-    return value
-
-
-def check_open_unit(value, name):
-    """Raise unless 0 < value < 1."""
-    _number(value, name, "a number in (0, 1)")
-    if not 0 < value < 1:
-        raise ValueError(f"{name} must be in (0, 1), got {value!r}")
-    return value
-
-
-def check_unit_interval(value, name):
-    """Raise unless 0 ≤ value < 1 (a decay rate or momentum)."""
-    _number(value, name, "a number in [0, 1)")
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
-    return value
 
 
 def check_bool(value, name):

@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._validation import check_positive
+
 __all__ = ["CGResult", "forcing_term", "model_decrease", "steihaug_cg", "truncated_cg"]
 
 
@@ -159,8 +161,7 @@ def steihaug_cg(matvec, g, radius, *, rtol=0.1, max_iter=50):
     of ‖p + τ d‖² = Δ² whose model value m(p) + τ rᵀd + ½ τ² dᵀA d is lower.
     """
     _check_cg(rtol, max_iter)
-    if not (np.isfinite(radius) and radius > 0):
-        raise ValueError(f"radius must be a positive finite number, got {radius!r}")
+    check_positive(radius, "radius")
     cg = _CG(g)
     tol = rtol * np.sqrt(cg.rr)
     if cg.rr == 0:

@@ -15,14 +15,10 @@ import math
 
 import numpy as np
 
+from .._validation import check_positive
+
 __all__ = ["constant", "diminishing", "inverse_sqrt", "as_schedule", "step_rule", "scaled",
            "STEP_RULES"]
-
-
-def _positive(value, name):
-    if isinstance(value, bool) or not (np.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
 
 
 def _check_k(k):
@@ -33,7 +29,7 @@ def _check_k(k):
 
 def constant(t):
     """The constant rule ``k -> t`` (notes 002: α_k = α)."""
-    t = _positive(t, "t")
+    t = check_positive(t, "t")
 
     def rule(k):
         _check_k(k)
@@ -48,7 +44,7 @@ def diminishing(a=100.0, b=100.0):
     Notes 002: Σα_k² < ∞, Σα_k = ∞, e.g. ``100 / (100 + k)`` (the defaults):
     α_0 = a/b, halved after b steps.
     """
-    a, b = _positive(a, "a"), _positive(b, "b")
+    a, b = check_positive(a, "a"), check_positive(b, "b")
 
     def rule(k):
         return a / (b + _check_k(k))
@@ -58,7 +54,7 @@ def diminishing(a=100.0, b=100.0):
 
 def inverse_sqrt(a=10.0, b=100.0):
     """The nonsummable diminishing rule ``k -> a / sqrt(b + k)`` (Σα_k = Σα_k² = ∞)."""
-    a, b = _positive(a, "a"), _positive(b, "b")
+    a, b = check_positive(a, "a"), check_positive(b, "b")
 
     def rule(k):
         return a / math.sqrt(b + _check_k(k))
@@ -71,7 +67,7 @@ def as_schedule(learning_rate, name="learning_rate"):
     if callable(learning_rate):
         return learning_rate
     if isinstance(learning_rate, (int, float, np.floating, np.integer)):
-        return constant(_positive(learning_rate, name))
+        return constant(check_positive(learning_rate, name))
     raise TypeError(f"{name} must be a float or a callable k -> step, got {type(learning_rate).__name__}")
 
 
@@ -104,4 +100,4 @@ def step_rule(learning_rate, rule="constant", decay=100.0):
     """
     if rule not in STEP_RULES:
         raise ValueError(f"rule must be one of {sorted(STEP_RULES)}, got {rule!r}")
-    return scaled(as_schedule(learning_rate), STEP_RULES[rule](_positive(decay, "decay")))
+    return scaled(as_schedule(learning_rate), STEP_RULES[rule](check_positive(decay, "decay")))
