@@ -16,7 +16,6 @@ diagnostics of notes 000 (singular values and numerical rank of σ(XKᵀ + b),
 and the rank bound of the identity activation) are :func:`feature_spectrum`.
 """
 
-import contextlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -24,7 +23,8 @@ import numpy as np
 import scipy.linalg
 import scipy.linalg.blas
 
-from ._validation import as_rng, check_float_dtype, check_int, check_matrix
+from ._linalg import ridge_lstsq_intercept, spd_solve
+from ._validation import as_rng, check_float_dtype, check_int, check_matrix, check_non_negative, check_positive
 from .layers import Dense
 from .network import Sequential
 from .objective import Objective
@@ -93,8 +93,7 @@ def random_features(n_features, n_hidden, activation="tanh", *, scale=1.0, distr
     n_features, n_hidden = check_int(n_features, "n_features"), check_int(n_hidden, "n_hidden")
     if distribution not in DISTRIBUTIONS:
         raise ValueError(f"distribution must be one of {DISTRIBUTIONS}, got {distribution!r}")
-    if not (np.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    scale = check_positive(scale, "scale")
     layer, rng = Dense(n_features, n_hidden, activation, bias=bias), as_rng(random_state)
     dtype = check_float_dtype(dtype)
     if distribution == "normal":
@@ -105,9 +104,7 @@ def random_features(n_features, n_hidden, activation="tanh", *, scale=1.0, distr
 
 
 def _check_alpha(alpha):
-    if isinstance(alpha, bool) or not (np.isfinite(alpha) and alpha >= 0):
-        raise ValueError(f"alpha must be a non-negative finite number, got {alpha!r}")
-    return float(alpha)
+    return check_non_negative(alpha, "alpha")
 
 
 def _as_2d_targets(Y, n_rows):
@@ -201,31 +198,7 @@ class NormalEquations:
         """Return W̃ of shape (n_hidden + fit_intercept, n_outputs), float64."""
         if self.n_samples == 0:
             raise ValueError("no batches were added; call update(Z, Y) first")
-        return _spd_solve(*self.normal_matrix(alpha))
-
-
-def _spd_solve(G, B):
-    """Cholesky solve of G X = B, or the minimum-norm eigen-solution when G is (nearly) singular."""
-    eps_m = G.shape[0] * np.finfo(np.float64).eps
-    with contextlib.suppress(np.linalg.LinAlgError):  # not positive definite: eigen-solution below
-        c, low = scipy.linalg.cho_factor(G, check_finite=False)
-        r = np.abs(np.diag(c))
-        if r.min() ** 2 > eps_m * r.max() ** 2:
-            return scipy.linalg.cho_solve((c, low), B, check_finite=False)
-    lam, V = scipy.linalg.eigh(G, check_finite=False)
-    keep = lam > eps_m * max(lam.max(), 0.0)
-    return V[:, keep] @ ((V[:, keep].T @ B) / lam[keep, None])
-
-
-def _lstsq_solve(Z, Y, alpha, fit_intercept):
-    """SVD least squares on [Z 1; √(nλ) I 0] W̃ = [Y; 0] (scipy.linalg.lstsq, minimum norm)."""
-    n, m = Z.shape
-    A = np.hstack([Z, np.ones((n, 1), Z.dtype)]) if fit_intercept else Z
-    if alpha > 0:
-        reg = np.zeros((m, A.shape[1]), Z.dtype)
-        reg[:, :m] = np.sqrt(n * alpha) * np.eye(m, dtype=Z.dtype)
-        A, Y = np.vstack([A, reg]), np.vstack([Y, np.zeros((m, Y.shape[1]), Y.dtype)])
-    return scipy.linalg.lstsq(A, Y, check_finite=False)[0]
+        return spd_solve(*self.normal_matrix(alpha))
 
 
 def choose_ls_solver(solver, n_samples, n_hidden):
@@ -267,7 +240,7 @@ def fit_least_squares(features, X, Y, *, alpha=0.0, solver="auto", batch_size=10
     Y = _as_2d_targets(Y, X.shape[0])
     alpha, batch_size = _check_alpha(alpha), check_int(batch_size, "batch_size")
     if choose_ls_solver(solver, X.shape[0], features.n_hidden) == "lstsq":
-        Wt = _lstsq_solve(features.transform(X), Y.astype(X.dtype, copy=False), alpha, fit_intercept)
+        Wt = ridge_lstsq_intercept(features.transform(X), Y.astype(X.dtype, copy=False), alpha, fit_intercept)
     else:
         ne = NormalEquations(features.n_hidden, Y.shape[1], fit_intercept=fit_intercept)
         for i in range(0, X.shape[0], batch_size):

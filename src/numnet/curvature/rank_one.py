@@ -2,6 +2,9 @@
 
 import numpy as np
 
+from .._linalg import sr1_update as _sr1_update
+from .._validation import check_non_negative, check_positive
+
 __all__ = ["inverse_outer_product", "sherman_morrison_update", "sr1_update"]
 
 
@@ -42,8 +45,7 @@ def inverse_outer_product(grads, alpha):
     grads = np.asarray(grads)
     if grads.ndim != 2 or grads.dtype.kind != "f":
         raise ValueError(f"grads must be a 2-D float array (n_rows, p), got shape {grads.shape}, dtype {grads.dtype}")
-    if not (np.isfinite(alpha) and alpha > 0):
-        raise ValueError(f"alpha must be a positive finite number, got {alpha!r}")
+    alpha = check_positive(alpha, "alpha")
     Hinv = np.eye(grads.shape[1], dtype=grads.dtype) / grads.dtype.type(alpha)
     for g in grads:
         Hinv = sherman_morrison_update(Hinv, g)
@@ -76,17 +78,15 @@ def sr1_update(Hinv, s, y, r=1e-8):
     (:func:`inverse_outer_product`); SR1 instead picks the rank-one term
     that makes H_new y = s. Skip rule (Nocedal & Wright, eq. 6.26, written
     for the inverse): with u = s − H y, the update is skipped when
-    |yᵀu| < r ‖y‖ ‖u‖ (the denominator would blow the update up), and when
-    u = 0 (H already satisfies the secant equation).
+    |yᵀu| ≤ r ‖y‖ ‖u‖ (the denominator would blow the update up), which
+    includes u = 0 (H already satisfies the secant equation). The formula
+    and the rule are :func:`numnet._linalg.sr1_update`, shared with
+    :class:`~numnet.optim.quasi_newton.SR1Inverse`.
     """
     Hinv, s, y = np.asarray(Hinv), np.asarray(s), np.asarray(y)
     p = Hinv.shape[0]
     if Hinv.shape != (p, p) or s.shape != (p,) or y.shape != (p,):
         raise ValueError(f"Hinv must be (p, p) and s, y (p,); got {Hinv.shape}, {s.shape}, {y.shape}")
-    if not (np.isfinite(r) and r >= 0):
-        raise ValueError(f"r must be a non-negative finite number, got {r!r}")
-    u = s - Hinv @ y
-    denom = float(y @ u)
-    if not np.any(u) or abs(denom) < r * np.linalg.norm(y) * np.linalg.norm(u):
-        return Hinv
-    return Hinv + np.outer(u, u) / denom
+    r = check_non_negative(r, "r")
+    new = _sr1_update(Hinv, s, y, r)
+    return Hinv if new is None else new

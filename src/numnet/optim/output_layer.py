@@ -1,9 +1,11 @@
 """The output layer solved exactly for fixed hidden features (the inner problem of variable projection)."""
 
 import numpy as np
-import scipy.linalg
 import scipy.sparse
 
+from .._linalg import psd_solver as psd_factor
+from .._linalg import ridge_lstsq
+from ..curvature.outer import loss_hessian_blocks
 from ..losses import LeastSquares
 from ..network import Sequential
 from ..objective import Objective
@@ -97,9 +99,9 @@ class OutputLayerSolver:
         out, Y, A = self.out, self.objective.Y, self.with_ones(Z)
         Dm = self.D.reshape(A.shape[1], out.d_out)
         if (Dm == Dm[:, :1]).all():
-            Wb = _ridge_lstsq(A, Y, Dm[:, 0])
+            Wb = ridge_lstsq(A, Y, Dm[:, 0])
         else:
-            Wb = np.column_stack([_ridge_lstsq(A, Y[:, [c]], Dm[:, c])[:, 0] for c in range(out.d_out)])
+            Wb = np.column_stack([ridge_lstsq(A, Y[:, [c]], Dm[:, c])[:, 0] for c in range(out.d_out)])
         return np.ascontiguousarray(Wb).ravel().astype(Z.dtype, copy=False)
 
     def _newton(self, Z, w0):
@@ -133,45 +135,17 @@ class OutputLayerSolver:
         return np.hstack([Z, np.ones((Z.shape[0], 1), Z.dtype)]) if self.out.bias else Z
 
 
-def psd_factor(H):
-    """A solver x = solve(b) of H x = b for positive semi-definite H: Cholesky of H + δI, δ = √ε · max diag H.
-
-    The shift only moves the null space of H (e.g. the softmax shift of the
-    output columns), to which a gradient is orthogonal; lstsq if Cholesky fails.
-    """
-    delta = np.sqrt(np.finfo(H.dtype).eps) * max(float(np.max(np.diag(H))), np.finfo(H.dtype).tiny)
-    try:
-        factor = scipy.linalg.cho_factor(H + delta * np.eye(H.shape[0], dtype=H.dtype))
-    except np.linalg.LinAlgError:
-        return lambda b: np.linalg.lstsq(H, b, rcond=None)[0]
-    return lambda b: scipy.linalg.cho_solve(factor, b)
-
-
 def output_hessian(loss, F, Y, Z1):
     """Dense Hessian of E(Z₁ w, Y) in w = [W; b] (row-major), E a mean of per-sample losses.
 
     The loss Hessian is block diagonal over samples, with n_out × n_out
-    blocks h_i; column d of every block is ``loss.hvp`` of dF = 1 in output
-    column d. Then H[(j, c), (k, d)] = Σ_i Z₁[i, j] h_i[c, d] Z₁[i, k].
+    blocks h_i (:func:`~numnet.curvature.outer.loss_hessian_blocks`). Then
+    H[(j, c), (k, d)] = Σ_i Z₁[i, j] h_i[c, d] Z₁[i, k].
     """
-    cols = []
-    for d in range(F.shape[1]):
-        dF = np.zeros_like(F)
-        dF[:, d] = 1
-        cols.append(loss.hvp(F, Y, dF))
-    h = np.stack(cols, axis=2)
+    h = loss_hessian_blocks(loss, F, Y)
     (n, J), C = Z1.shape, F.shape[1]
     ZH = (Z1[:, :, None, None] * h[:, None, :, :]).reshape(n, J * C * C)
     return (Z1.T @ ZH).reshape(J, J, C, C).transpose(1, 2, 0, 3).reshape(J * C, J * C)
-
-
-def _ridge_lstsq(A, B, d):
-    """argmin_w (1/2n)‖A w − B‖² + ½ Σ d_i w_i² by lstsq on the stacked system (rows scaled by 1/√n)."""
-    n = A.shape[0]
-    keep = d > 0
-    M = np.vstack([A / np.sqrt(n), np.diag(np.sqrt(d))[keep]])
-    rhs = np.vstack([B / np.sqrt(n), np.zeros((int(keep.sum()), B.shape[1]), B.dtype)])
-    return np.linalg.lstsq(M, rhs, rcond=None)[0]
 
 
 def project_output_layer(objective, theta, **solver_options):

@@ -19,7 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._validation import check_int
+from .._linalg import sr1_update
+from .._validation import check_int, check_positive
 from .base import Iterate, NoProgress, robust_norm
 
 __all__ = ["BFGSInverse", "SR1Inverse", "LBFGS", "MemoryState", "QuasiNewtonState", "quasi_newton_step",
@@ -45,9 +46,7 @@ class QuasiNewtonState(NamedTuple):
 
 
 def _check_h0(h0):
-    if h0 is not None and not (np.isfinite(h0) and h0 > 0):
-        raise ValueError(f"h0 must be None or a positive finite number, got {h0!r}")
-    return h0
+    return None if h0 is None else check_positive(h0, "h0")
 
 
 class _Memory:
@@ -156,33 +155,31 @@ class SR1Inverse(_Dense):
     Notes
     -----
     N&W (6.25), inverse form: H⁺ = H + u uᵀ / (uᵀ y), u = s − H y; the skip
-    rule is N&W (6.26) written for the inverse. H⁺ y = s.
+    rule is N&W (6.26) written for the inverse. H⁺ y = s. Formula and rule
+    are :func:`numnet._linalg.sr1_update`, shared with
+    :func:`numnet.curvature.sr1_update`.
     """
 
     def __init__(self, n, *, h0=None, r=1e-8, dtype=np.float64):
         super().__init__(n, h0=h0, dtype=dtype)
-        self.r = r
+        self.r, self._next = r, None
 
     @property
     def _scaling(self):
         return self.H is None and self.h0 is None
 
-    def _u(self, s, y):
-        H = self.h0 * np.eye(self.n, dtype=self.dtype) if self.H is None else self.H
-        return H, s - H @ y
-
     def _accept(self, s, y):
         if self._scaling:
             return float(y @ s) > 0
-        _, u = self._u(s, y)
-        return abs(float(y @ u)) > self.r * np.linalg.norm(y) * np.linalg.norm(u)
+        H = self.h0 * np.eye(self.n, dtype=self.dtype) if self.H is None else self.H
+        self._next = sr1_update(H, s, y, self.r)  # None when the skip rule refuses the pair
+        return self._next is not None
 
     def _store(self, s, y):
         if self._scaling:
             self.H = self._initial(s, y)
             return
-        H, u = self._u(s, y)
-        self.H = (H + np.outer(u, u) / float(u @ y)).astype(self.dtype, copy=False)
+        self.H, self._next = self._next.astype(self.dtype, copy=False), None
 
 
 class LBFGS(_Memory):
