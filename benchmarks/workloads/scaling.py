@@ -198,7 +198,7 @@ def _scaling_case(workload, problem, results, key, what):
     for r in results:
         k = r["size"]
         rows.append(_row(f"{k} rank{'s' if k > 1 else ''}", r[key]["runs"],
-                         f"efficiency {t[1] / (k * t[k]):.0%} (CPU time: {cpu[1] / (k * cpu[k]):.0%}), "
+                         f"efficiency {t[1] / (k * t[k]):.0%} (CPU time {cpu[k]:.3g} s: {cpu[1] / (k * cpu[k]):.0%}), "
                          f"in collectives {c[k] / t[k]:.1%} ({c[k] * 1e3:.2f} ms)"))
     k = max(t)
     eff, share, cpu_eff = t[1] / (k * t[k]), c[k] / t[k], cpu[1] / (k * cpu[k])
@@ -208,7 +208,8 @@ def _scaling_case(workload, problem, results, key, what):
              f"{'met' if share <= TARGET_COMM else 'NOT met'})"]
     return {"workload": workload, "dtype": "float64", "problem": problem, "main": rows[-1]["impl"], "rows": rows,
             "ratio": "this / main", "efficiency": eff, "cpu_efficiency": cpu_eff, "comm_share": share,
-            "notes": notes}
+            "seconds": {str(k): v for k, v in t.items()}, "cpu_seconds": {str(k): v for k, v in cpu.items()},
+            "collective_seconds": {str(k): v for k, v in c.items()}, "notes": notes}
 
 
 def _allreduce_case(two, newton_case, newton):
@@ -217,8 +218,10 @@ def _allreduce_case(two, newton_case, newton):
     p, reductions = newton["p"], newton["reductions"]
     rows = [{"impl": f"Allreduce {b:,} B", "role": "numnet", "median_s": s, "min_s": s, "iqr_s": 0.0, "n": 3,
              "extra": f"model {(alpha + beta * b) * 1e6:.1f} µs"} for b, s in zip(ar["bytes"], ar["seconds"])]
-    t1 = next(r["median_s"] for r in newton_case["rows"] if r["impl"] == "1 rank")
+    t1, cpu1 = newton_case["seconds"]["1"], newton_case["cpu_seconds"]["1"]
     pred = predict(t1, newton["n"], reductions, p, alpha, beta)
+    pred_cpu = predict(cpu1, newton["n"], reductions, p, alpha, beta)
+    comm = reductions * (alpha + beta * 8 * p)
     bandwidth = f"{1 / beta / 1e9:.2f} GB/s" if beta > 0 else "bandwidth not resolved"
     notes = [f"Fit over the sizes: α = {alpha * 1e6:.2f} µs, β = {beta * 1e9:.3f} ns/byte "
              f"({bandwidth}); a gradient-sized vector (p = {p}, {8 * p:,} B) takes "
@@ -226,10 +229,14 @@ def _allreduce_case(two, newton_case, newton):
              f"Cost model T(K) = compute/K + R·(α + β·8p) with compute = {t1:.3g} s per Newton-CG iteration "
              f"at n = {newton['n']:,} on one rank, scaled linearly to n = 10⁹, R = {reductions}: PREDICTED "
              + ", ".join(f"K = {k}: {s:.3g} s" for k, s in pred.items())
-             + " (predictions from the α, β of this machine's shared memory, not measurements)."]
+             + f"; with compute = the 1-rank CPU time {cpu1:.3g} s (less sensitive to other processes on the "
+             "machine): " + ", ".join(f"K = {k}: {s:.3g} s" for k, s in pred_cpu.items())
+             + f". The communication term R·(α + β·8p) is {comm * 1e3:.3g} ms of each "
+             "(predictions from the α, β of this machine's shared memory, not measurements)."]
     return {"workload": "allreduce", "dtype": "float64", "problem": "2 ranks on this machine, in-place float64 sum",
             "main": rows[0]["impl"], "rows": rows, "alpha_s": alpha, "beta_s_per_byte": beta,
             "gradient_allreduce_s": ar["gradient"], "predictions": {str(k): s for k, s in pred.items()},
+            "predictions_cpu": {str(k): s for k, s in pred_cpu.items()}, "comm_per_iteration_s": comm,
             "notes": notes}
 
 
