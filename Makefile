@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench docs clean
+.PHONY: run test bench docs mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,45 @@ $(VENV)/.installed-docs: pyproject.toml | $(BIN)/python
 
 docs: $(VENV)/.installed-docs
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+# Mutation testing of the derivative core (issue 18; slow, not part of `make test` or CI): mutmut
+# mutates the modules listed under [tool.mutmut] in pyproject.toml, runs the registry-driven tests
+# that cover each mutated function, and the summary below counts the outcomes per module.
+# MUTANTS narrows the run to some mutants by glob (e.g. MUTANTS='numnet.losses*'); JOBS sets
+# the number of test processes. A run starts afresh: mutants/ is rebuilt from the current src/.
+MUTMUT := mutmut==3.8.1
+JOBS ?= 2
+MUTANTS ?=
+
+define MUTATION_SUMMARY
+import collections, glob, json
+from mutmut.stats import status_by_exit_code
+rows = collections.defaultdict(collections.Counter)
+for meta in sorted(glob.glob("mutants/src/**/*.py.meta", recursive=True)):
+    module = meta[len("mutants/src/"):-len(".py.meta")].replace("/", ".")
+    for code in json.load(open(meta))["exit_code_by_key"].values():
+        rows[module][status_by_exit_code[code]] += 1
+cols = ["killed", "survived", "timeout", "no tests", "not checked"]
+print(f"{'module':28}{'mutants':>8}" + "".join(f"{c:>12}" for c in cols) + f"{'kill rate':>11}")
+total = collections.Counter()
+for module, c in sorted(rows.items()) + [("total", None)]:
+    c = total if c is None else c
+    if c is not total:
+        total.update(c)
+    n = sum(c.values())
+    tried = n - c["not checked"]
+    rate = f"{100 * c['killed'] / tried:.1f}%" if tried else "-"
+    if n:
+        print(f"{module:28}{n:8}" + "".join(f"{c[k]:12}" for k in cols) + f"{rate:>11}")
+endef
+export MUTATION_SUMMARY
+
+mutation: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet $(MUTMUT)
+	rm -rf mutants
+	OMP_NUM_THREADS=1 $(BIN)/mutmut run --max-children $(JOBS) $(MUTANTS)
+	@$(BIN)/mutmut results | grep -v ': killed' || true
+	@$(BIN)/python -c "$$MUTATION_SUMMARY"
 
 clean:
 	rm -rf $(VENV) numnet-out build src/*.egg-info docs/_build docs/api docs/auto_examples docs/sg_execution_times.rst
