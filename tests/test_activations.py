@@ -54,13 +54,13 @@ def test_taylor_test_of_sigma_and_sigma_prime(name):
     assert second.passed, str(second)
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if ACTIVATIONS[n].dfz is not None])
+@pytest.mark.parametrize("name", [n for n in NAMES if ACTIVATIONS[n].df_from_output is not None])
 def test_output_forms_equal_pre_activation_forms(name):
     act = ACTIVATIONS[name]
     A = np.linspace(-30, 30, 121)
     Z = act.f(A)
-    np.testing.assert_allclose(act.dfz(Z), act.df(A), rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(act.d2fz(Z), act.d2f(A), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(act.df_from_output(Z), act.df(A), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(act.d2f_from_output(Z), act.d2f(A), rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -122,7 +122,7 @@ def test_out_forms_write_the_same_values_into_out(name, dtype):
     A = np.random.default_rng(1).normal(scale=3.0, size=(4, 5)).astype(dtype)
     Z = act.f(A)
     assert act.writes_out
-    for fn, x in [(act.f, A), (act.df, A), (act.d2f, A), (act.dfz, Z), (act.d2fz, Z)]:
+    for fn, x in [(act.f, A), (act.df, A), (act.d2f, A), (act.df_from_output, Z), (act.d2f_from_output, Z)]:
         if fn is None:
             continue
         out = np.full_like(x, np.nan)

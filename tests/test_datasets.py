@@ -21,7 +21,7 @@ def test_generator_shapes_and_dtypes(make, dtype):
     assert np.isfinite(X).all()
 
 
-@pytest.mark.parametrize("make", GENERATORS + [ds.planted_perceptron, ds.inverse_crime])
+@pytest.mark.parametrize("make", GENERATORS + [ds.planted_perceptron, ds.planted_softmax])
 def test_same_seed_same_data_other_seed_other_data(make):
     a, b, c = make(random_state=3), make(random_state=3), make(random_state=4)
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
@@ -96,7 +96,7 @@ def _softmax_reference(F):
 
 
 def test_inverse_crime_shapes_and_planted_softmax():
-    P = ds.inverse_crime(random_state=0)
+    P = ds.planted_softmax(random_state=0)
     assert P.X.shape == (500, 50) and P.Y.shape == (500, 10)
     assert P.K.shape == (40, 50) and P.W.shape == (10, 40) and P.b.shape == (40,)
     assert P.W1.shape == (50, 40) and P.W2.shape == (40, 10)
@@ -107,7 +107,7 @@ def test_inverse_crime_shapes_and_planted_softmax():
 
 
 def test_inverse_crime_float32_and_custom_activation():
-    P = ds.inverse_crime(20, 5, 3, 4, activation=np.sin, bias=-0.5, random_state=1,
+    P = ds.planted_softmax(20, 5, 3, 4, activation=np.sin, bias=-0.5, random_state=1,
                          dtype=np.float32)
     assert all(a.dtype == np.float32 for a in P)
     expected = _softmax_reference(np.sin(P.X @ P.W1 + P.b) @ P.W2)
@@ -117,7 +117,7 @@ def test_inverse_crime_float32_and_custom_activation():
 
 def test_inverse_crime_rejects_non_callable_activation():
     with pytest.raises(TypeError, match="activation"):
-        ds.inverse_crime(activation="tanh")
+        ds.planted_softmax(activation="tanh")
 
 
 def test_planted_perceptron_regression_and_classification():
@@ -290,26 +290,26 @@ def test_npz_missing_file(tmp_path):
 
 @pytest.mark.parametrize("name", sorted(ds.DATASETS))
 def test_load_every_builtin_name(name):
-    X, y = ds.load(name, random_state=0)
+    X, y = ds.load_dataset(name, random_state=0)
     assert X.ndim == 2 and len(X) == len(y) and X.dtype == np.float64
 
 
 def test_load_passes_options_and_dispatches_files(tmp_path):
-    X, y = ds.load("peaks", n_samples=40, n_classes=4, random_state=0)
+    X, y = ds.load_dataset("peaks", n_samples=40, n_classes=4, random_state=0)
     assert np.array_equal(np.bincount(y), [10] * 4)
     np.savez(tmp_path / "d.npz", X=np.eye(2), y=np.arange(2))
-    assert ds.load(tmp_path / "d.npz")[0].shape == (2, 2)
-    assert ds.load(str(_write(tmp_path, "h1,h2\n1,2\n")), target="h1")[1].tolist() == [1]
+    assert ds.load_dataset(tmp_path / "d.npz")[0].shape == (2, 2)
+    assert ds.load_dataset(str(_write(tmp_path, "h1,h2\n1,2\n")), target="h1")[1].tolist() == [1]
 
 
 def test_load_unknown_name_lists_choices():
     with pytest.raises(ValueError, match=r"name_or_path='mnist'.*peaks"):
-        ds.load("mnist")
+        ds.load_dataset("mnist")
 
 
 def test_load_rejects_typo_in_options():
     with pytest.raises(TypeError):
-        ds.load("moons", n_sample=10)
+        ds.load_dataset("moons", n_sample=10)
 
 
 # -------------------------------------------------------------------- splits

@@ -25,7 +25,7 @@ import pytest
 
 import numnet
 from numnet.augment import Augment
-from numnet.datasets import inverse_crime
+from numnet.datasets import planted_softmax
 from numnet.layers import Dense, Dropout
 from numnet.network import Sequential
 from numnet.objective import Objective
@@ -38,14 +38,14 @@ HISTORY_KEYS = ("nit", "fun", "grad_norm", "step", "inner", "x0")
 
 
 def network(dtype=np.float64, n_samples=60):
-    d = inverse_crime(n_samples=n_samples, n_features=5, n_classes=3, n_hidden=4, random_state=0)
+    d = planted_softmax(n_samples=n_samples, n_features=5, n_classes=3, n_hidden=4, random_state=0)
     net = Sequential([Dense(5, 4, "tanh"), Dense(4, 3)])
     obj = Objective(net, "cross_entropy", d.X.astype(dtype), d.Y.astype(dtype))
     return obj, net.init(0).astype(dtype)
 
 
 def dropout_network():
-    d = inverse_crime(n_samples=40, n_features=5, n_classes=3, n_hidden=4, random_state=1)
+    d = planted_softmax(n_samples=40, n_features=5, n_classes=3, n_hidden=4, random_state=1)
     net = Sequential([Dense(5, 6, "tanh"), Dropout(6, 0.3, seed=1), Dense(6, 3)])
     return Objective(net, "cross_entropy", d.X, d.Y), net.init(0)
 
@@ -94,7 +94,7 @@ def resolve(options):
     if out.get("augment") == "augment":
         out["augment"] = Augment((4, 4), shift=1, noise=0.05)
     if out.get("learning_rate") == "schedule":
-        out["learning_rate"] = numnet.optim.schedules.diminishing(0.5, 20.0)
+        out["learning_rate"] = numnet.optim.schedules.square_summable(0.5, 20.0)
     return out
 
 

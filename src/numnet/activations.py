@@ -8,6 +8,7 @@ products work for all of them. Look an activation up by name with
 :func:`get_activation`.
 """
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable
 
@@ -18,7 +19,7 @@ __all__ = ["Activation", "ACTIVATIONS", "get_activation"]
 Array = np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Activation:
     """An element-wise activation σ with σ′ and σ″, all taking ``A``.
 
@@ -34,10 +35,12 @@ class Activation:
         second-order Taylor test holds only away from the kinks.
     odd : bool
         True when σ(−a) = −σ(a) (sign-flip symmetry of hidden units, note 004).
-    dfz, d2fz : callable or None
+    df_from_output, d2f_from_output : callable or None
         σ′ and σ″ written in the output Z = σ(A) when that is cheaper
         (tanh: σ′ = 1 − Z², sigmoid: σ′ = Z(1 − Z)); layers use them to
-        reuse the forward pass instead of re-evaluating σ.
+        reuse the forward pass instead of re-evaluating σ. (Formerly
+        ``dfz``, ``d2fz``: still accepted and readable, with a
+        ``DeprecationWarning``.)
     writes_out : bool
         True when every function above also takes a keyword ``out`` (an
         array of A's shape and dtype that it writes and returns), so that
@@ -56,9 +59,34 @@ class Activation:
     d2f: Callable[[Array], Array]
     smooth: bool = True
     odd: bool = False
-    dfz: Callable[[Array], Array] | None = None
-    d2fz: Callable[[Array], Array] | None = None
+    df_from_output: Callable[[Array], Array] | None = None
+    d2f_from_output: Callable[[Array], Array] | None = None
     writes_out: bool = False
+
+    def __init__(self, name, f, df, d2f, smooth=True, odd=False, df_from_output=None, d2f_from_output=None,
+                 writes_out=False, *, dfz=None, d2fz=None):
+        if dfz is not None or d2fz is not None:
+            warnings.warn("Activation(dfz=, d2fz=) is deprecated; pass df_from_output=, d2f_from_output=",
+                          DeprecationWarning, stacklevel=2)
+            df_from_output = dfz if df_from_output is None else df_from_output
+            d2f_from_output = d2fz if d2f_from_output is None else d2f_from_output
+        values = dict(name=name, f=f, df=df, d2f=d2f, smooth=smooth, odd=odd, df_from_output=df_from_output,
+                      d2f_from_output=d2f_from_output, writes_out=writes_out)
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+
+    @property
+    def dfz(self):
+        """Deprecated name of :attr:`df_from_output`."""
+        warnings.warn("Activation.dfz is deprecated; use Activation.df_from_output", DeprecationWarning, stacklevel=2)
+        return self.df_from_output
+
+    @property
+    def d2fz(self):
+        """Deprecated name of :attr:`d2f_from_output`."""
+        warnings.warn("Activation.d2fz is deprecated; use Activation.d2f_from_output", DeprecationWarning,
+                      stacklevel=2)
+        return self.d2f_from_output
 
     def __call__(self, A):
         return self.f(A)
@@ -72,11 +100,13 @@ class Activation:
 
     def dsigma(self, A, Z, out=None):
         """σ′(A), from the output Z = σ(A) when that form exists; into ``out`` as :meth:`sigma`."""
-        return self._eval(self.df, A, out) if self.dfz is None else self._eval(self.dfz, Z, out)
+        return (self._eval(self.df, A, out) if self.df_from_output is None
+                else self._eval(self.df_from_output, Z, out))
 
     def d2sigma(self, A, Z, out=None):
         """σ″(A), from Z when that form exists; into ``out`` as :meth:`sigma`."""
-        return self._eval(self.d2f, A, out) if self.d2fz is None else self._eval(self.d2fz, Z, out)
+        return (self._eval(self.d2f, A, out) if self.d2f_from_output is None
+                else self._eval(self.d2f_from_output, Z, out))
 
 
 def _into(value, out):
@@ -192,9 +222,10 @@ ACTIVATIONS = {
     a.name: a
     for a in [
         Activation("identity", _identity, _ones, _zeros, odd=True, writes_out=True),
-        Activation("tanh", np.tanh, _dtanh, _d2tanh, odd=True, dfz=_dtanh_z, d2fz=_d2tanh_z, writes_out=True),
-        Activation("sigmoid", _sigmoid, _dsigmoid, _d2sigmoid, dfz=_dsigmoid_z, d2fz=_d2sigmoid_z,
+        Activation("tanh", np.tanh, _dtanh, _d2tanh, odd=True, df_from_output=_dtanh_z, d2f_from_output=_d2tanh_z,
                    writes_out=True),
+        Activation("sigmoid", _sigmoid, _dsigmoid, _d2sigmoid, df_from_output=_dsigmoid_z,
+                   d2f_from_output=_d2sigmoid_z, writes_out=True),
         Activation("relu", _relu, _step, _zeros, smooth=False, writes_out=True),
         Activation("leaky_relu", _leaky, _dleaky, _zeros, smooth=False, writes_out=True),
         Activation("softplus", _softplus, _sigmoid, _dsigmoid, writes_out=True),

@@ -111,23 +111,23 @@ def _backward_diagonal(lin, layers, exact):
 def _accumulate(d, lin, layers, rows, g, M, exact):
     """Add one sample chunk's diagonal: M is (c, k, k) when exact, its diagonal (c, k) when not."""
     for layer, s, cache in reversed(layers):
-        s1, s2 = cache.dsigma[rows], cache.d2sigma[rows]
-        M = _through_activation(M, s1, s2, g, exact)
+        dsigma, d2sigma = cache.dsigma[rows], cache.d2sigma[rows]
+        M = _through_activation(M, dsigma, d2sigma, g, exact)
         hA = np.einsum("nii->ni", M) if exact else M
         X = cache.X[rows]
         _add_layer_diagonal(d[s], layer, X, hA)
         W = layer.unpack(lin.theta[s])["W"]
-        g = (s1 * g) @ W.T
+        g = (dsigma * g) @ W.T
         M = W @ M @ W.T if exact else M @ (W * W).T
 
 
-def _through_activation(M, s1, s2, g, exact):
+def _through_activation(M, dsigma, d2sigma, g, exact):
     """M_A = diag(σ′) M_Z diag(σ′) + diag(σ″ ⊙ g_Z) (exact) or σ′² ⊙ h_Z + σ″ ⊙ g_Z (diagonal)."""
     if not exact:
-        return s1 * s1 * M + s2 * g
-    MA = s1[:, :, None] * M * s1[:, None, :]
+        return dsigma * dsigma * M + d2sigma * g
+    MA = dsigma[:, :, None] * M * dsigma[:, None, :]
     idx = np.arange(MA.shape[1])
-    MA[:, idx, idx] += s2 * g
+    MA[:, idx, idx] += d2sigma * g
     return MA
 
 

@@ -43,12 +43,12 @@ class RecurrentCache:
     @cached_property
     def dsigma(self):
         act = self.activation
-        return act.dfz(self.H) if act.dfz is not None else act.df(self.A)
+        return act.df_from_output(self.H) if act.df_from_output is not None else act.df(self.A)
 
     @cached_property
     def d2sigma(self):
         act = self.activation
-        return act.d2fz(self.H) if act.d2fz is not None else act.d2f(self.A)
+        return act.d2f_from_output(self.H) if act.d2f_from_output is not None else act.d2f(self.A)
 
 
 class Recurrent:

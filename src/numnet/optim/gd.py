@@ -2,6 +2,8 @@
 
 from typing import NamedTuple
 
+import warnings
+
 import numpy as np
 
 from ._checks import check_choice, check_line_search, check_positive
@@ -9,7 +11,7 @@ from .base import Iterate, Method, NoProgress
 from .linesearch import LINE_SEARCHES, get_line_search
 from .schedules import STEP_RULES, step_rule
 
-__all__ = ["GDOptions", "gd", "safe_step", "FixedStepState", "fixed_step"]
+__all__ = ["GDOptions", "gd", "try_step", "FixedStepState", "fixed_step", "safe_step"]
 
 
 class GDOptions(NamedTuple):
@@ -82,12 +84,15 @@ def _finite(f, g):
     return bool(np.isfinite(f) and np.isfinite(g).all())
 
 
-def safe_step(problem, propose, t, mult, max_halvings=30):
-    """Evaluate ``x_new = propose(t * mult)``, halving ``mult`` while f or ∇f is non-finite.
+def try_step(problem, propose, t, mult, max_halvings=30):
+    """Try ``x_new = propose(t * mult)``, halving ``mult`` while x_new, f or ∇f is non-finite.
 
-    Returns ``(x_new, f, g, mult)``; the halved multiplier is returned so
-    the caller keeps it for later steps. Raises :class:`NoProgress` after
-    ``max_halvings`` non-finite trials.
+    The fixed-step methods' way to evaluate a trial point safely (the
+    Newton-type methods' is :func:`~numnet.optim.newton.try_point`, which
+    linearizes and leaves the step length to their line search or trust
+    region). Returns ``(x_new, f, g, mult)``; the halved multiplier is
+    returned so the caller keeps it for later steps. Raises
+    :class:`NoProgress` after ``max_halvings`` non-finite trials.
     """
     for _ in range(max_halvings + 1):
         x_new = propose(t * mult)
@@ -103,7 +108,7 @@ def safe_step(problem, propose, t, mult, max_halvings=30):
 def fixed_step(problem, state, rate):
     """x_{k+1} = x_k − α_k g_k with α_k = rate(k), the multiplier halved for good when non-finite."""
     t, x, g = float(rate(state.k)), state.x, state.g
-    x, f, g, mult = safe_step(problem, lambda a: x - a * g, t, state.mult)
+    x, f, g, mult = try_step(problem, lambda a: x - a * g, t, state.mult)
     return FixedStepState(x, g, mult, state.k + 1), Iterate(x, f, g, step=t * mult)
 
 
@@ -128,3 +133,10 @@ def _step(problem, state, opts):
 
 
 gd = Method("gd", GDOptions, _init, _step)
+
+
+def safe_step(problem, propose, t, mult, max_halvings=30):
+    """Deprecated name of :func:`try_step`."""
+    warnings.warn("numnet.optim.gd.safe_step is deprecated; use numnet.optim.gd.try_step", DeprecationWarning,
+                  stacklevel=2)
+    return try_step(problem, propose, t, mult, max_halvings)

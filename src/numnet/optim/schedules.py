@@ -12,13 +12,14 @@ nonsummable diminishing rule α_k → 0, Σα_k = ∞ (e.g. a/√(b+k)).
 """
 
 import math
+import warnings
 
 import numpy as np
 
 from .._validation import check_positive
 
-__all__ = ["constant", "diminishing", "inverse_sqrt", "as_schedule", "step_rule", "scaled",
-           "STEP_RULES"]
+__all__ = ["constant", "square_summable", "inverse_sqrt", "as_schedule", "step_rule", "scaled",
+           "STEP_RULES", "diminishing"]
 
 
 def _check_k(k):
@@ -38,8 +39,8 @@ def constant(t):
     return rule
 
 
-def diminishing(a=100.0, b=100.0):
-    """The square-summable, non-summable rule ``k -> a / (b + k)``.
+def square_summable(a=100.0, b=100.0):
+    """The square-summable, non-summable rule ``k -> a / (b + k)`` (``step_rule``'s "square-summable").
 
     Notes 002: Σα_k² < ∞, Σα_k = ∞, e.g. ``100 / (100 + k)`` (the defaults):
     α_0 = a/b, halved after b steps.
@@ -53,7 +54,7 @@ def diminishing(a=100.0, b=100.0):
 
 
 def inverse_sqrt(a=10.0, b=100.0):
-    """The nonsummable diminishing rule ``k -> a / sqrt(b + k)`` (Σα_k = Σα_k² = ∞)."""
+    """The nonsummable diminishing rule ``k -> a / sqrt(b + k)`` (Σα_k = Σα_k² = ∞; ``step_rule``'s "diminishing")."""
     a, b = check_positive(a, "a"), check_positive(b, "b")
 
     def rule(k):
@@ -79,7 +80,7 @@ def scaled(schedule, factor):
 #: Step rules normalized to 1 at k = 0, as functions of the decay length b.
 STEP_RULES = {
     "constant": lambda b: constant(1.0),
-    "square-summable": lambda b: diminishing(b, b),
+    "square-summable": lambda b: square_summable(b, b),
     "diminishing": lambda b: inverse_sqrt(math.sqrt(b), b),
 }
 
@@ -101,3 +102,12 @@ def step_rule(learning_rate, rule="constant", decay=100.0):
     if rule not in STEP_RULES:
         raise ValueError(f"rule must be one of {sorted(STEP_RULES)}, got {rule!r}")
     return scaled(as_schedule(learning_rate), STEP_RULES[rule](check_positive(decay, "decay")))
+
+
+def diminishing(a=100.0, b=100.0):
+    """Deprecated alias of :func:`square_summable` (the rule a/(b + k) is square-summable; the
+    "diminishing" step rule of :func:`step_rule` is :func:`inverse_sqrt`)."""
+    warnings.warn("numnet.optim.schedules.diminishing is deprecated: it is the square-summable rule a/(b + k), "
+                  "use schedules.square_summable (the nonsummable diminishing rule is schedules.inverse_sqrt)",
+                  DeprecationWarning, stacklevel=2)
+    return square_summable(a, b)

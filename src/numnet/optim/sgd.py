@@ -256,7 +256,7 @@ class SGDOptions(NamedTuple):
         _check_epoch_options(self)
 
     def transformation(self):
-        return transforms.sgd(as_schedule(self.learning_rate), self.momentum, self.nesterov)
+        return transforms.sgd_transform(as_schedule(self.learning_rate), self.momentum, self.nesterov)
 
 
 @_epoch_docs
@@ -300,7 +300,7 @@ class AdamOptions(NamedTuple):
         _check_epoch_options(self)
 
     def transformation(self):
-        return transforms.adam(as_schedule(self.learning_rate), self.b1, self.b2, self.eps)
+        return transforms.adam_transform(as_schedule(self.learning_rate), self.b1, self.b2, self.eps)
 
 
 def _init(problem, x, f, g, opts):

@@ -4,7 +4,7 @@ from typing import NamedTuple
 
 from ._checks import check_bool, check_choice
 from .base import Iterate, Method, robust_norm
-from .gd import FixedStepState, fixed_step, safe_step
+from .gd import FixedStepState, fixed_step, try_step
 from .schedules import STEP_RULES, step_rule
 
 __all__ = ["SubgradientOptions", "subgradient"]
@@ -70,7 +70,7 @@ def _proximal(problem, state, rate, reg):
     """x_{k+1} = prox_{α_k λ‖·‖₁}(x_k − α_k ∇S(x_k)), ∇S = g − ∇(λR) the smooth part."""
     x_old, t = state.x, float(rate(state.k))
     gs = state.g - reg.grad(x_old)
-    x, f, g, mult = safe_step(problem, lambda a: reg.prox(x_old - a * gs, a), t, state.mult)
+    x, f, g, mult = try_step(problem, lambda a: reg.prox(x_old - a * gs, a), t, state.mult)
     mapping = (x_old - x) / (t * mult)
     return FixedStepState(x, g, mult, state.k + 1), Iterate(x, f, g, step=t * mult, grad_norm=robust_norm(mapping))
 

@@ -6,18 +6,21 @@ A :class:`GradientTransformation` is a pair of pure functions:
 arrays and counters. Transformations compose left to right with
 :func:`chain`, and a step is ``params + updates`` (:func:`apply_updates`).
 SGD with momentum is ``chain(trace(momentum), scale_by_learning_rate(lr))``
-and Adam is ``chain(scale_by_adam(b1, b2, eps), scale_by_learning_rate(lr))``.
+and Adam is ``chain(scale_by_adam(b1, b2, eps), scale_by_learning_rate(lr))``
+(:func:`sgd_transform`, :func:`adam_transform`; the optimizer methods built
+on them are ``minimize(..., method="sgd")`` and ``method="adam"``).
 
 Example
 -------
 >>> import numpy as np
->>> tx = adam(0.1)
+>>> tx = adam_transform(0.1)
 >>> x = np.array([1.0, -2.0]); state = tx.init(x)
 >>> u, state = tx.update(2 * x, state)      # gradient of ‖x‖²
 >>> np.round(apply_updates(x, u), 3)
 array([ 0.9, -1.9])
 """
 
+import warnings
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -25,8 +28,8 @@ import numpy as np
 from .schedules import as_schedule
 
 __all__ = ["GradientTransformation", "chain", "scale", "scale_by_schedule", "trace",
-           "scale_by_adam", "scale_by_learning_rate", "sgd", "adam", "apply_updates",
-           "EmptyState", "ScheduleState", "TraceState", "AdamState"]
+           "scale_by_adam", "scale_by_learning_rate", "sgd_transform", "adam_transform", "apply_updates",
+           "EmptyState", "ScheduleState", "TraceState", "AdamState", "sgd", "adam"]
 
 
 class GradientTransformation(NamedTuple):
@@ -145,18 +148,32 @@ def scale_by_learning_rate(learning_rate):
     return scale(-float(as_schedule(learning_rate)(0)))
 
 
-def sgd(learning_rate, momentum=0.0, nesterov=False):
-    """SGD: ``chain(trace(momentum, nesterov), scale_by_learning_rate(learning_rate))``."""
+def sgd_transform(learning_rate, momentum=0.0, nesterov=False):
+    """SGD's update rule: ``chain(trace(momentum, nesterov), scale_by_learning_rate(learning_rate))``."""
     if momentum == 0:
         return chain(scale_by_learning_rate(learning_rate))
     return chain(trace(momentum, nesterov), scale_by_learning_rate(learning_rate))
 
 
-def adam(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8):
-    """Adam: ``chain(scale_by_adam(b1, b2, eps), scale_by_learning_rate(learning_rate))``."""
+def adam_transform(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+    """Adam's update rule: ``chain(scale_by_adam(b1, b2, eps), scale_by_learning_rate(learning_rate))``."""
     return chain(scale_by_adam(b1, b2, eps), scale_by_learning_rate(learning_rate))
 
 
 def apply_updates(params, updates):
     """``params + updates`` (a new array)."""
     return params + updates
+
+
+def sgd(learning_rate, momentum=0.0, nesterov=False):
+    """Deprecated alias of :func:`sgd_transform` (``sgd`` is also the name of an optimizer method)."""
+    warnings.warn("numnet.optim.transforms.sgd is deprecated; use transforms.sgd_transform "
+                  "(the method is minimize(..., method='sgd'))", DeprecationWarning, stacklevel=2)
+    return sgd_transform(learning_rate, momentum, nesterov)
+
+
+def adam(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8):
+    """Deprecated alias of :func:`adam_transform` (``adam`` is also the name of an optimizer method)."""
+    warnings.warn("numnet.optim.transforms.adam is deprecated; use transforms.adam_transform "
+                  "(the method is minimize(..., method='adam'))", DeprecationWarning, stacklevel=2)
+    return adam_transform(learning_rate, b1, b2, eps)
