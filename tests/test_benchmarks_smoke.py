@@ -325,6 +325,14 @@ def test_classification_cases_cover_both_goals():
     assert classification.thread_counts()[0] == 1 and "cpu clock" in cases[0]["problem"]
 
 
+def test_classification_on_peaks_races_the_structured_and_first_order_methods_too():
+    cases = classification._cases(classification.QUICK_PROBLEMS[0], 1, SMOKE.replace(clock="cpu"), (0,))
+    impls = {r["impl"]: r for r in cases[0]["rows"]}
+    for label in classification.PEAKS_METHODS:
+        assert impls[f"numnet minimize({label})"]["role"] == "numnet"
+    assert impls["numnet minimize(sgd, batch 32, lr 0.05, momentum 0.9)"]["unit"] == "epochs"
+
+
 @pytest.mark.parametrize("dtype, tol", [("float64", 1e-12), ("float32", 1e-5)])
 def test_reference_gradient_matches_numnet(dtype, tol):
     p = make_problem(QUICK, dtype)

@@ -41,8 +41,8 @@ def numnet_methods(candidates=NUMNET_METHODS):
     return [m for m in candidates if m in METHODS]
 
 
-def numnet_run(obj, theta0, method, goals, accuracy=None):
-    """``minimize(obj, theta0, method)`` with its default options, recording each accepted iterate.
+def numnet_run(obj, theta0, method, goals, accuracy=None, **options):
+    """``minimize(obj, theta0, method, **options)`` (default options unless given), recording each accepted iterate.
 
     The trace's ``solvers`` are the linear solvers the run's history names (e.g. "dense" or "cg").
     """
@@ -54,7 +54,8 @@ def numnet_run(obj, theta0, method, goals, accuracy=None):
         if trace.record(res.fun, accuracy and (lambda: accuracy(res.x))):
             raise StopIteration
 
-    res = minimize(obj, theta0, method, callback=callback, max_iter=MAX_ITER, gtol=0.0, max_time=goals.cap_s)
+    res = minimize(obj, theta0, method, callback=callback, max_iter=MAX_ITER, gtol=0.0, max_time=goals.cap_s,
+                   **options)
     trace.solvers = {h["solver"] for h in res.history if "solver" in h}
     return trace
 

@@ -8,7 +8,11 @@ validation) with the notes' single hidden layer 2-32-5 tanh, and digits
 
 - numnet's ``minimize`` with Gauss-Newton, Levenberg–Marquardt,
   Newton-CG and L-BFGS (default options, ``gtol=0``), recording every
-  accepted iterate;
+  accepted iterate; on peaks and one thread also the structured methods
+  block Gauss-Newton and variable projection (block and Schur curvature)
+  and mini-batch SGD and Adam (:data:`PEAKS_METHODS`: the comparison of
+  first- and second-order methods on the notes' problem that the former
+  ``benchmarks/bench_optimizers.py`` made);
 - PyTorch full-batch Adam (lr 0.01) and ``torch.optim.LBFGS`` (strong
   Wolfe), float64, same network and initial weights as numnet;
 - scikit-learn's ``MLPClassifier`` with ``solver="lbfgs"`` and ``"adam"``
@@ -42,6 +46,15 @@ __all__ = ["run", "NAME", "PROBLEMS", "QUICK_PROBLEMS", "budget_trace", "make_pr
 NAME = "classification"
 SEEDS = (0, 1, 2)
 METHODS = ("gauss-newton", "levenberg-marquardt", "newton-cg", "lbfgs")
+#: Further numnet contenders on peaks (one thread): label -> (method, options). SGD/Adam: mini-batches of 32,
+#: step sizes tuned by hand on this problem; an SGD/Adam step of the trace is an epoch.
+PEAKS_METHODS = {
+    "block-gauss-newton": ("block-gauss-newton", {}),
+    "varpro": ("varpro", {}),
+    "varpro, schur": ("varpro", {"curvature": "schur"}),
+    "sgd, batch 32, lr 0.05, momentum 0.9": ("sgd", {"learning_rate": 0.05, "momentum": 0.9, "batch_size": 32}),
+    "adam, batch 32, lr 0.01": ("adam", {"learning_rate": 0.01, "batch_size": 32}),
+}
 CAP_S, QUICK_CAP_S = 8.0, 0.2
 SCAN_FACTOR = 2.0  # scikit-learn's budget scan stops after this many caps of fitting
 PROBLEMS = (
@@ -137,8 +150,8 @@ def _bisect(fit, points, goals, goal):
         lo, hit = (lo, mid) if _hits({mid: points[mid]}, goals)[goal] else (mid, hit)
 
 
-def _contenders(net, data, hidden):
-    """``{impl: (role, unit of its steps, run(seed, theta0, goals) -> Trace)}``."""
+def _contenders(net, data, hidden, more=()):
+    """``{impl: (role, unit of its steps, run(seed, theta0, goals) -> Trace)}``; ``more``: labels of PEAKS_METHODS."""
     from numnet.objective import Objective
 
     Xtr, ytr, Xva, yva = data
@@ -146,6 +159,11 @@ def _contenders(net, data, hidden):
     acc = lambda theta: np.mean(net.predict(theta, Xva).argmax(axis=1) == yva)  # noqa: E731
     out = {f"numnet minimize({m})": ("numnet", "iterations", lambda s, th, g, m=m: numnet_run(obj, th, m, g, acc))
            for m in numnet_methods(METHODS)}
+    for label in more:
+        method, options = PEAKS_METHODS[label]
+        unit = "epochs" if method in ("sgd", "adam") else "iterations"
+        out[f"numnet minimize({label})"] = ("numnet", unit, lambda s, th, g, m=method, o=options: numnet_run(
+            obj, th, m, g, acc, **o))
     out[ADAM] = ("peer", "steps", lambda s, th, g: torch_adam_run(
         net, th, "cross_entropy", Xtr, ytr, g, _torch_accuracy(Xva, yva)))
     out[TORCH_LBFGS] = ("peer", "evaluations", lambda s, th, g: torch_lbfgs_run(
@@ -195,7 +213,9 @@ def _cases(spec, threads, settings, seeds):
     clock = settings.clock if threads == 1 else "wall"
     goals = Goals(spec["loss"], QUICK_CAP_S if settings.quick else CAP_S, spec["accuracy"],
                   settings.now if threads == 1 else time.perf_counter)
-    contenders = _contenders(net, data, spec["hidden"])
+    more = [k for k, (m, _) in PEAKS_METHODS.items() if numnet_methods([m])] \
+        if spec["name"] == "peaks" and threads == 1 else []
+    contenders = _contenders(net, data, spec["hidden"], more)
     with threads_limited(threads):
         traces = _race(contenders, seeds, [net.init(s) for s in seeds], goals)
     return [_goal_case(spec, label, threads, contenders, traces, goal, clock) for goal in ("loss", "accuracy")]

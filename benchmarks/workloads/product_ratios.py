@@ -4,8 +4,11 @@ On workload 1's network (784-1024-1024-10 tanh, softmax cross-entropy,
 batch 512) the same process times, in interleaved rounds: the
 preallocated reference value-and-gradient of :mod:`reference`, numnet's
 ``obj.value_and_grad``, ``obj.hvp``, ``lin.hvp``, ``obj.gnvp`` and
-``lin.gnvp`` (``lin = obj.at(theta)`` with its gradient taken). Each row
-is reported as a multiple of numnet's gradient; the issue's goals are
+``lin.gnvp`` (``lin = obj.at(theta)`` with its gradient taken), and the
+two pieces a product is made of: the forward pass alone (``obj.value``)
+and a linearization (``obj.at``, forward pass kept; the rows the former
+``benchmarks/bench_products.py`` added). Each row is reported as a
+multiple of numnet's gradient; the issue's goals are
 value-and-gradient ≤ 1.05× the reference, HVP ≤ 2.4×, linearized HVP ≤ 1.7×
 and Gauss-Newton product ≤ 1.6× the gradient.
 
@@ -32,7 +35,7 @@ BENCH = Path(__file__).resolve().parent.parent
 REFERENCE = "reference (hand-written NumPy, preallocated)"
 GRAD = "numnet obj.value_and_grad"
 IMPLS = (REFERENCE, GRAD, "numnet obj.hvp", "numnet lin.hvp (linearized)", "numnet obj.gnvp",
-         "numnet lin.gnvp (linearized)")
+         "numnet lin.gnvp (linearized)", "numnet obj.value (forward only)", "numnet obj.at (linearize)")
 _CHILD = ("import json, sys; sys.path.insert(0, sys.argv[1]); from workloads.product_ratios import measure; "
           "print('RESULT ' + json.dumps(measure(json.loads(sys.argv[2]))))")
 
@@ -42,7 +45,8 @@ def _impls(p, ref):
     lin = obj.at(theta)
     lin.grad  # noqa: B018  (a Newton-CG iteration has the gradient before its products)
     fns = (lambda: ref.value_and_grad(theta), lambda: obj.value_and_grad(theta), lambda: obj.hvp(theta, v),
-           lambda: lin.hvp(v), lambda: obj.gnvp(theta, v), lambda: lin.gnvp(v))
+           lambda: lin.hvp(v), lambda: obj.gnvp(theta, v), lambda: lin.gnvp(v), lambda: obj.value(theta),
+           lambda: obj.at(theta))
     return dict(zip(IMPLS, fns))
 
 
