@@ -400,6 +400,15 @@ def test_a_rank_failing_between_collectives_aborts_every_rank(tmp_path):
 
 
 @needs_mpi
+def test_train_refuses_a_method_that_reads_all_rows_under_mpiexec(tmp_path):
+    args = [arg if arg != "newton-cg" else "kfac" for arg in TRAIN]
+    done = _mpiexec(2, str(BIN / "numnet"), *args, "--out", str(tmp_path / "out"))
+    assert done.returncode == 2
+    assert done.stderr.count("numnet: error: --method kfac reads all the training rows in one process") == 1
+    assert "use one of newton-cg," in done.stderr and not (tmp_path / "out").exists()
+
+
+@needs_mpi
 def test_the_same_error_on_every_rank_is_printed_once(tmp_path):
     done = _mpiexec(2, str(BIN / "numnet"), "train", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o"))
     assert done.returncode == 2

@@ -20,7 +20,8 @@ then trains on its consecutive block of the training rows (a
 :class:`~numnet.distributed.DistributedObjective`: one ``Allreduce`` per
 value, gradient or product); rank 0 alone computes the validation metrics,
 checkpoints, writes the outputs and prints. The saved model equals the
-one-process model up to the order of floating-point summation.
+one-process model up to the order of floating-point summation. The methods
+that read the data themselves (``kfac``, ``varpro``) are refused there.
 """
 
 import inspect
@@ -295,6 +296,21 @@ def _training_objective(setup):
     return DistributedObjective.from_objective(setup.train, comm=current().comm)
 
 
+def _check_distributed_method(args):
+    """Under mpiexec, refuse (naming --method) a method that needs all the training rows in one process."""
+    from ..distributed.launch import current
+
+    if current() is None:
+        return
+    from ..distributed import ONE_PROCESS_METHODS
+    from ..optim import METHODS
+
+    if args.method in ONE_PROCESS_METHODS:
+        usable = ", ".join(m for m in METHODS if m not in ONE_PROCESS_METHODS)
+        raise CommandError(f"--method {args.method} reads all the training rows in one process and cannot run "
+                           f"under mpiexec (each rank holds its shard); use one of {usable}")
+
+
 def _resolve_network_flags(args):
     """--arch excludes --hidden/--activation; without it they default to 50 and tanh."""
     if args.arch is not None and (args.hidden is not None or args.activation is not None):
@@ -321,6 +337,7 @@ def run(args):
         with interrupts_as_keyboard(True):
             folder, state = open_run(args)
             _resolve_network_flags(args)
+            _check_distributed_method(args)
             options = _method_options(args)
             X, y = _load(args)
             setup = _Setup(X, y, args)

@@ -28,9 +28,9 @@ process, and mpi4py is not imported; the rest of numnet never imports it.
 """
 
 from .comm import DistributedError, Reducer, launched_size
-from .objective import DistributedLinearization, DistributedObjective
+from .objective import ONE_PROCESS_METHODS, DistributedLinearization, DistributedObjective
 from .random_features import fit_least_squares, fit_logistic
 from .shards import Shard, load_shard, shard_range
 
-__all__ = ["DistributedObjective", "DistributedLinearization", "DistributedError", "Reducer", "launched_size",
+__all__ = ["DistributedObjective", "DistributedLinearization", "ONE_PROCESS_METHODS", "DistributedError", "Reducer", "launched_size",
            "fit_least_squares", "fit_logistic", "Shard", "load_shard", "shard_range"]

@@ -12,7 +12,10 @@ from ..objective import Objective
 from ..regularizers import get_regularizer
 from .comm import ThetaDrift, _agreed, as_reducer
 
-__all__ = ["DistributedObjective", "DistributedLinearization"]
+__all__ = ["DistributedObjective", "DistributedLinearization", "ONE_PROCESS_METHODS"]
+
+ONE_PROCESS_METHODS = ("kfac", "varpro")
+"""The :func:`~numnet.minimize` methods that read the data themselves: they need an :class:`~numnet.Objective`."""
 
 
 class DistributedObjective:
