@@ -38,6 +38,8 @@ needs_mpi = pytest.mark.skipif(MPIEXEC is None or mpi4py is None,
                                reason="mpiexec or mpi4py not installed (pip install 'numnet[mpi]')")
 N = 101
 METHODS = ("newton-cg", "lbfgs", "gauss-newton", "levenberg-marquardt")
+MORE = {"trust-ncg": {}, "bfgs": {}, "block-gauss-newton": {}, "sgd": {"batch_size": 16, "learning_rate": 0.05}}
+"""Other methods the distributed objective runs, for a fixed number of iterations (30)."""
 
 
 def _problem():
@@ -140,6 +142,15 @@ def _worker_minimize(comm, report, methods):
                                       "success": bool(res.success and one.success),
                                       "identical": all(s == everyone[0] for s in everyone),
                                       "resyncs": dist.resyncs}
+    report["more"] = {}
+    for method, opts in MORE.items():
+        seen = []
+        one = minimize(full, net.init(0), method, max_iter=30, **opts)
+        res = minimize(dist, net.init(0), method, max_iter=30, callback=lambda r: seen.append(r.x.tobytes()),
+                       **opts)
+        everyone = comm.allgather(seen)
+        report["more"][method] = {"rel": _rel(res.x, one.x), "nit": [res.nit, one.nit],
+                                  "identical": all(s == everyone[0] for s in everyone) and len(seen) == res.nit}
 
 
 def _worker_elm(comm, report):
@@ -281,6 +292,14 @@ def test_minimize_reaches_the_one_process_solution_with_identical_theta_on_every
         assert r["identical"] and r["resyncs"] == 0, (method, r)
         assert abs(r["nit"][0] - r["nit"][1]) <= 2, (method, r)
     assert set(report["minimize"]) == set(METHODS)
+
+
+@needs_mpi
+def test_other_methods_take_the_one_process_steps(report):
+    assert set(report["more"]) == set(MORE)
+    for method, r in report["more"].items():
+        assert r["identical"] and r["nit"][0] == r["nit"][1], (method, r)
+        assert r["rel"] <= 1e-8, (method, r)
 
 
 @needs_mpi
