@@ -45,6 +45,8 @@ html_theme = "pydata_sphinx_theme"
 html_title = "numnet"
 html_theme_options = {
     "navigation_with_keys": False,
+    "collapse_navigation": True,                      # the sidebar of ~140 pages: rendered per page, keep it short
+    "navigation_depth": 2,
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
     "footer_start": ["copyright"],
