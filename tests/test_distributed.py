@@ -453,11 +453,12 @@ def test_scaling_benchmark_smoke():
         assert 0 < case["efficiency"] and 0 <= case["comm_share"] < 1
     ar = cases[2]
     assert ar["alpha_s"] >= 0 and ar["beta_s_per_byte"] >= 0 and set(ar["predictions"]) == {"8", "64", "512"}
-    assert "PREDICTED" in ar["notes"][1] and set(ar["predictions_cpu"]) == {"8", "64", "512"}
+    assert "PREDICTED" in ar["notes"][2] and set(ar["predictions_cpu"]) == {"8", "64", "512"}
     p, reductions = 4 * 8 + 8 + 8 + 1, 22  # the quick 4-8-1 network: at(θ), the gradient, 20 products
     assert ar["comm_per_iteration_s"] == pytest.approx(reductions * (ar["alpha_s"] + ar["beta_s_per_byte"] * 8 * p))
     newton = cases[0]
     assert newton["efficiency"] == pytest.approx(newton["seconds"]["1"] / (2 * newton["seconds"]["2"]))
+    assert 0 < ar["transfer_share"] == pytest.approx(22 * ar["gradient_allreduce_s"] / newton["seconds"]["2"])
 
 
 def test_cost_model_and_alpha_beta_fit():

@@ -12,7 +12,8 @@ On n = 10⁶ samples (``--quick``: 2·10⁴) this machine runs, under
 Each rank generates only its own rows (in fixed chunks, so the global data
 are the same for every K). The strong-scaling efficiency is T₁ / (K·T_K);
 the communication share is the time the ranks spend inside the reductions
-(which includes waiting for the slowest rank) over the iteration time. With
+(which includes waiting for the slowest rank) over the iteration time; its
+transfer part is R times the measured ``Allreduce`` time of p numbers. With
 two ranks the run also times ``Allreduce`` over message sizes from 8 B to
 8 MiB and fits time = α + β·bytes, which gives the cost model
 
@@ -222,10 +223,15 @@ def _allreduce_case(two, newton_case, newton):
     pred = predict(t1, newton["n"], reductions, p, alpha, beta)
     pred_cpu = predict(cpu1, newton["n"], reductions, p, alpha, beta)
     comm = reductions * (alpha + beta * 8 * p)
+    transfer = reductions * ar["gradient"]  # measured Allreduce time of p numbers, R times
+    inside, t2 = newton_case["collective_seconds"]["2"], newton_case["seconds"]["2"]
     bandwidth = f"{1 / beta / 1e9:.2f} GB/s" if beta > 0 else "bandwidth not resolved"
     notes = [f"Fit over the sizes: α = {alpha * 1e6:.2f} µs, β = {beta * 1e9:.3f} ns/byte "
              f"({bandwidth}); a gradient-sized vector (p = {p}, {8 * p:,} B) takes "
              f"{ar['gradient'] * 1e6:.1f} µs per Allreduce.",
+             f"Of the {inside * 1e3:.1f} ms the 2-rank Newton-CG iteration spends inside reductions "
+             f"({inside / t2:.2%} of it), R × that Allreduce time is {transfer * 1e3:.2f} ms "
+             f"({transfer / t2:.3%}); the rest is a rank waiting for the slower one.",
              f"Cost model T(K) = compute/K + R·(α + β·8p) with compute = {t1:.3g} s per Newton-CG iteration "
              f"at n = {newton['n']:,} on one rank, scaled linearly to n = 10⁹, R = {reductions}: PREDICTED "
              + ", ".join(f"K = {k}: {s:.3g} s" for k, s in pred.items())
@@ -237,6 +243,7 @@ def _allreduce_case(two, newton_case, newton):
             "main": rows[0]["impl"], "rows": rows, "alpha_s": alpha, "beta_s_per_byte": beta,
             "gradient_allreduce_s": ar["gradient"], "predictions": {str(k): s for k, s in pred.items()},
             "predictions_cpu": {str(k): s for k, s in pred_cpu.items()}, "comm_per_iteration_s": comm,
+            "transfer_share": transfer / t2,
             "notes": notes}
 
 
