@@ -19,7 +19,9 @@ so :func:`~numnet.minimize` and its matrix-free methods (Newton-CG,
 trust-region Newton-CG, Gauss-Newton, block Gauss-Newton and
 Levenberg–Marquardt on their CG path — ``solver="auto"`` picks it —, L-BFGS,
 BFGS, SR1, and the first-order and stochastic ones) run on it unchanged;
-every rank takes bitwise identical steps. ``numnet train``
+every rank takes bitwise identical steps. A rank whose program ends with
+an uncaught exception stops every rank (:func:`abort_on_uncaught`,
+installed by the first reducer on several ranks). ``numnet train``
 under ``mpiexec`` uses it (:mod:`numnet.distributed.launch`: only rank 0
 prints and writes).
 
@@ -27,10 +29,11 @@ Without ``mpiexec`` (and ``comm=None``) everything here runs serially in one
 process, and mpi4py is not imported; the rest of numnet never imports it.
 """
 
-from .comm import DistributedError, Reducer, launched_size
+from .comm import DistributedError, Reducer, abort_on_uncaught, launched_size
 from .objective import ONE_PROCESS_METHODS, DistributedLinearization, DistributedObjective
 from .random_features import fit_least_squares, fit_logistic
 from .shards import Shard, load_shard, shard_range
 
-__all__ = ["DistributedObjective", "DistributedLinearization", "ONE_PROCESS_METHODS", "DistributedError", "Reducer", "launched_size",
-           "fit_least_squares", "fit_logistic", "Shard", "load_shard", "shard_range"]
+__all__ = ["DistributedObjective", "DistributedLinearization", "ONE_PROCESS_METHODS", "DistributedError", "Reducer",
+           "launched_size", "abort_on_uncaught", "fit_least_squares", "fit_logistic", "Shard", "load_shard",
+           "shard_range"]
