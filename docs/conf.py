@@ -180,11 +180,11 @@ def _directive(obj):
     return "autodata", ["   :no-value:"]
 
 
-def module_page(modname, items, canonical):
-    """The reST of one module's page: docstring, a table of its ``__all__``, then each entry."""
-    lines = [modname, "=" * len(modname), "", f".. automodule:: {modname}", "   :no-members:", ""]
+def module_section(modname, items, canonical, underline):
+    """The reST of one module: title, docstring, a table of its ``__all__``, then each entry it documents."""
+    lines = [modname, underline * len(modname), "", f".. automodule:: {modname}", "   :no-members:", ""]
     if not items:
-        return "\n".join(lines)
+        return lines
     # full paths in the table (an entry relative to the page's module is an "import cycle" to autosummary)
     lines += [".. currentmodule:: None", "", ".. rubric:: Public names", "", ".. autosummary::",
               "   :nosignatures:", ""]
@@ -201,23 +201,39 @@ def module_page(modname, items, canonical):
     for name, obj in own:
         directive, options = _directive(obj)
         lines += [f".. {directive}:: {modname}.{name}", *options, ""]
-    return "\n".join(lines)
+    return lines
+
+
+def page_groups(modnames):
+    """``{page: [modules]}``: a subpackage of numnet and all its modules share one page, other modules have their own."""
+    groups = {}
+    for modname in modnames:
+        parts = modname.split(".")
+        page = ".".join(parts[:2])
+        groups.setdefault(page, []).append(modname)
+    return groups
 
 
 def write_api_pages(out=HERE / "api"):
-    """(Re)write ``docs/api/``: one page per public module, and the index with its toctree."""
+    """(Re)write ``docs/api/``: one page per module or subpackage, and the index with its toctree."""
     table = public_names()
     canonical = canonical_paths(table)
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
-    for modname, items in table.items():
-        (out / f"{modname}.rst").write_text(module_page(modname, items, canonical) + "\n", encoding="utf-8")
-    entries = "\n".join(f"   {name}" for name in table)
+    groups = page_groups(table)
+    for page, modnames in groups.items():
+        lines = []
+        for i, modname in enumerate(modnames):
+            lines += module_section(modname, table[modname], canonical, "=" if i == 0 else "-")
+            lines.append("")
+        (out / f"{page}.rst").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    entries = "\n".join(f"   {page}" for page in groups)
     index = ("API reference\n=============\n\n"
              "Every public name: ``numnet.__all__`` and the ``__all__`` of every public module, "
-             "generated at each build. A name exported by several modules is documented once, in the "
-             "deepest module that exports it; the others link there.\n\n"
-             f".. toctree::\n   :maxdepth: 1\n\n{entries}\n")
+             "generated at each build (a subpackage and its modules share a page). A name exported by "
+             "several modules is documented once, in the deepest module that exports it; the others "
+             "link there.\n\n"
+             f".. toctree::\n   :maxdepth: 2\n\n{entries}\n")
     (out / "index.rst").write_text(index, encoding="utf-8")
     return table
 
