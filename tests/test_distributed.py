@@ -458,6 +458,7 @@ def test_scaling_benchmark_smoke():
     assert ar["comm_per_iteration_s"] == pytest.approx(reductions * (ar["alpha_s"] + ar["beta_s_per_byte"] * 8 * p))
     newton = cases[0]
     assert newton["efficiency"] == pytest.approx(newton["seconds"]["1"] / (2 * newton["seconds"]["2"]))
+    assert 0 < ar["gradient_allreduce_fast_s"] <= ar["gradient_allreduce_s"] * 3 and ar["alpha_fast_s"] >= 0
     assert 0 < ar["transfer_share"] == pytest.approx(22 * ar["gradient_allreduce_s"] / newton["seconds"]["2"])
 
 
