@@ -79,6 +79,90 @@ def test_library_and_usage_errors_are_one_line_and_exit_2(argv, fragment, tmp_pa
     assert fragment in err
 
 
+# ------------------------------------------------------------------ the experiment template
+
+def _experiment_commands():
+    from numnet.cli import _commands
+    from numnet.cli._experiments import ExperimentCommand
+
+    return {n: c for n, c in _commands().items() if isinstance(c, ExperimentCommand)}
+
+
+def _subparser(name):
+    import argparse
+
+    from numnet.cli import _commands, build_parser
+
+    parser = build_parser(_commands())
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+
+
+def test_experiment_help_states_the_signature_defaults(monkeypatch, capsys):
+    """Every generated option's help ends in the default of the entry point's signature (demo: 1000
+    passes, which its help once misstated as 300)."""
+    monkeypatch.setenv("COLUMNS", "1000")  # one line per option
+    commands = _experiment_commands()
+    assert {"demo", "xor", "single-layer", "landscape", "curvature-study"} <= set(commands)
+    for name, command in commands.items():
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        help_text = capsys.readouterr().out
+        defaults = command.spec.defaults()
+        for param, kind in command.spec.kinds.items():
+            if param == "seed" or kind.__class__.__name__ == "Flag":
+                continue
+            form = kind.cli.kind if kind.cli else kind
+            value = kind.cli.from_value(defaults[param]) if kind.cli else defaults[param]
+            action = next(a for a in _subparser(name)._actions if a.dest == param)
+            assert action.help.endswith(f"(default: {form.show(value)})"), (name, param, action.help)
+            assert " ".join(action.help.split()) in " ".join(help_text.split())
+    assert _experiment_commands()["demo"].spec.defaults()["passes"] == 1000
+
+
+@pytest.mark.parametrize("call, names", [
+    ("xor.xor_experiment(n_hidden=0)", ["n_hidden"]),
+    ("xor.xor_experiment(n_starts=2.5)", ["n_starts"]),
+    ("linear_pca.linear_pca_experiment(n_features=4, n_components=4)", ["n_components", "n_features"]),
+    ("landscape.landscape_experiment(activation='nope')", ["activation"]),
+    ("single_layer_peaks.single_layer_peaks_experiment(methods=('lbfgs', 'nope'))", ["methods"]),
+    ("demo.demo_experiment(n_samples=24)", ["n_samples"]),
+    ("adversarial.adversarial_experiment(eps=(1.0, -1.0))", ["eps"]),
+    ("universal.universal_experiment(units=())", ["units"]),
+])
+def test_experiment_functions_refuse_bad_parameters_by_name(call, names):
+    """The plain functions check their parameters before any work: the error names each parameter."""
+    import importlib
+
+    module = importlib.import_module(f"numnet.experiments.{call.split('.')[0]}")
+    with pytest.raises((ValueError, TypeError)) as exc:
+        eval(call, {call.split(".")[0]: module})  # noqa: S307 (a fixed test table)
+    message = str(exc.value)
+    assert message.startswith(names[0]) and all(n in message for n in names)
+
+
+def test_a_parameter_error_is_reported_with_the_flags(capsys):
+    assert main(["linear-pca", "--n-features", "4", "--n-components", "4"]) == 2
+    err = capsys.readouterr().err
+    assert_one_line_error(err)
+    assert "--n-components 4 must be smaller than --n-features 4" in err
+
+
+def test_deprecated_entry_point_names_warn_and_still_run():
+    from numnet.experiments import landscape
+
+    with pytest.warns(DeprecationWarning, match="landscape_experiment"):
+        res = landscape.landscape(n_samples=50, n_hidden=3, train_iter=0, n_grid=3, seed=0)
+    assert res.name == "landscape" and len(res.numbers["surface"]) == 3
+
+
+def test_output_names_use_underscores():
+    from numnet.experiments import entry_point
+
+    for name, command in _experiment_commands().items():
+        assert command.spec.output_name == name.replace("-", "_")
+        assert entry_point(command.module).__name__ == command.module.__name__.rsplit(".", 1)[1] + "_experiment"
+
+
 def test_check_exits_1_when_a_derivative_is_wrong(monkeypatch, tmp_path, capsys):
     from numnet.layers import Dense
 

@@ -27,16 +27,16 @@ def test_numbers_obey_the_theory(result):
     assert eig["Gauss-Newton"]["min"] > -1e-10 and eig["empirical Fisher"]["min"] > -1e-10
     assert result.numbers["cost"]["GN (CG)"]["solve_products"] >= 1
     assert all(c["products"] == 12 for c in result.numbers["slq_cost"].values())
-    assert "curvature-study.png" in result.figures and "KFAC" in result.table
+    assert "curvature_study.png" in result.figures and "KFAC" in result.table
 
 
 def test_cli_writes_the_figure_and_numbers(tmp_path):
     code = main(["curvature-study", "--n-samples", "24", "--hidden", "3", "--train-iter", "5", "--probes", "2",
                  "--steps", "4", "--out", str(tmp_path)])
     assert code == 0
-    numbers = json.loads((tmp_path / "curvature-study.json").read_text())
+    numbers = json.loads((tmp_path / "curvature_study.json").read_text())
     assert numbers["n_params"] == 2 * 3 + 3 + 3 * 3 + 3
-    assert (tmp_path / "curvature-study.png").stat().st_size > 1000
+    assert (tmp_path / "curvature_study.png").stat().st_size > 1000
 
 
 def test_cli_refuses_bad_options(capsys):

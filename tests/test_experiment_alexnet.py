@@ -42,7 +42,8 @@ def test_stop_epoch_waits_patience_epochs_and_keeps_the_first_best():
 
 @pytest.fixture(scope="module")
 def tiny():
-    return ac.alexnet_claims(n_seeds=2, relu_epochs=3, n_train=60, epochs=4, patience=2, cnn_epochs=2, seed=1)
+    return ac.alexnet_claims_experiment(n_seeds=2, relu_epochs=3, n_train=60, epochs=4, patience=2, cnn_epochs=2,
+                                        seed=1)
 
 
 def test_every_part_is_there_finite_and_json(tiny):

@@ -59,7 +59,7 @@ def test_random_features_beat_the_linear_model(peaks_data):
 
 
 def test_random_features_experiment_numbers():
-    res = rfp.random_features_peaks(n_samples=300, n_hidden=60, widths=(5, 60), seed=1)
+    res = rfp.random_features_peaks_experiment(n_samples=300, n_hidden=60, widths=(5, 60), seed=1)
     nb = res.numbers
     assert nb["identity_rank"] <= nb["identity_rank_bound"] == 3
     assert nb["sin_effective_rank"] < nb["relu_effective_rank"]
@@ -90,7 +90,7 @@ def test_trace_records_every_iterate_and_stops_at_the_budget():
 
 
 def test_single_layer_experiment_table_and_accuracy():
-    res = slp.single_layer_peaks(methods=("lbfgs", "gauss-newton"), n_samples=200, n_hidden=8, passes=100,
+    res = slp.single_layer_peaks_experiment(methods=("lbfgs", "gauss-newton"), n_samples=200, n_hidden=8, passes=100,
                                  seed=0)
     nb = res.numbers
     for m in ("lbfgs", "gauss-newton"):
@@ -153,7 +153,7 @@ def test_filter_normalized_direction_matches_unit_norms():
 
 
 def test_landscape_surface_passes_through_the_trained_point():
-    res = ls.landscape(n_samples=150, n_hidden=6, train_iter=20, radius=2.0, n_grid=9, seed=0)
+    res = ls.landscape_experiment(n_samples=150, n_hidden=6, train_iter=20, radius=2.0, n_grid=9, seed=0)
     nb = res.numbers
     assert nb["surface"][4, 4] == pytest.approx(nb["center_loss"], rel=1e-12)
     assert nb["min_loss"] <= nb["center_loss"] < nb["max_loss"]

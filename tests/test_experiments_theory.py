@@ -8,9 +8,11 @@ import pytest
 from scipy import stats
 
 from numnet import Dense, Objective, Sequential
+from numnet.cli import _commands, build_parser
 from numnet.experiments import (
     ExperimentResult,
     discover,
+    entry_point,
     hessian_study,
     linear_pca,
     mle_noise,
@@ -245,24 +247,33 @@ def test_every_theory_experiment_is_discovered():
     found = discover()
     for name, module in THEORY.items():
         assert found[name] is module
-        assert module.HELP
+        assert entry_point(module).spec.help
 
 
 @pytest.mark.parametrize("name", sorted(THEORY))
 def test_add_arguments_gives_defaults(name):
-    parser = argparse.ArgumentParser()
-    THEORY[name].add_arguments(parser)
-    args = parser.parse_args([])
-    assert all(v is not None for v in vars(args).values())
+    """The subcommand's options parse to the entry point's signature defaults, and its help says them."""
+    command = _commands()[name]
+    parser = build_parser({name: command})
+    args = parser.parse_args([name])
+    values = command.values(args)
+    assert values and all(v is not None for v in values.values())
+    assert values == {k: command.spec.defaults()[k] for k in values}
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+    help_text = " ".join(sub.format_help().split())
+    for k, v in values.items():
+        form = command.spec.kinds[k].cli
+        shown = form.kind.show(form.from_value(v)) if form else command.spec.kinds[k].show(v)
+        assert f"(default: {shown})" in help_text
 
 
-def test_run_from_parsed_arguments_and_save(tmp_path):
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default=str(tmp_path))
-    xor.add_arguments(parser)
-    res = xor.run(parser.parse_args(["--n-starts", "1", "--n-hidden", "3"]))
+def test_run_from_parsed_arguments_and_save(tmp_path, capsys):
+    command = _commands()["xor"]
+    args = build_parser({"xor": command}).parse_args(["xor", "--n-starts", "1", "--n-hidden", "3",
+                                                      "--out", str(tmp_path)])
+    res = xor.xor_experiment(**command.values(args))
     assert isinstance(res, ExperimentResult) and res.name == "xor"
+    assert command.run(args) == 0 and "== xor ==" in capsys.readouterr().out
     paths = res.save(tmp_path)
     png = tmp_path / "xor.png"
     assert png in paths and 1_000 < png.stat().st_size < 150_000

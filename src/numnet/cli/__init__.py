@@ -1,11 +1,13 @@
 """The ``numnet`` command: every experiment of the notes, ``train``, ``check`` and ``demo``.
 
-Subcommands are modules with the experiment protocol of
-:mod:`numnet.experiments` (``NAME``, ``HELP``, ``add_arguments(parser)``,
-``run(args)``). Experiments are found by :func:`numnet.experiments.discover`,
-so a new experiment module becomes a subcommand without touching this file.
-``run`` returns an :class:`~numnet.experiments.ExperimentResult` (printed and
-saved under ``--out``) or an exit code.
+A subcommand is an object with ``NAME``, ``HELP``, ``add_arguments(parser)``
+and ``run(args)``: ``train`` and ``check`` are such modules; every experiment
+found by :func:`numnet.experiments.discover` becomes one, generated from its
+declared function by :class:`~numnet.cli._experiments.ExperimentCommand`, so a
+new experiment module becomes a subcommand without touching this file (modules
+not yet converted still carry the four names themselves). ``run`` returns an
+:class:`~numnet.experiments.ExperimentResult` (printed and saved under
+``--out``) or an exit code.
 
 Errors the user can fix (bad arguments, invalid data, missing files, a run
 too large for the memory) print one line ``numnet: error: ...`` naming the
@@ -33,11 +35,15 @@ _USER_ERRORS = (ValueError, TypeError, OSError, CommandError, MemoryError)
 
 
 def _commands():
-    """``{name: module}``: ``train``, ``check``, ``demo``, then every other discovered experiment."""
-    from ..experiments import discover
+    """``{name: command}``: ``train``, ``check``, ``demo``, then every other discovered experiment."""
+    from ..experiments import discover, entry_point
     from . import check, train
+    from ._experiments import ExperimentCommand
 
-    experiments = discover()
+    def command(module):  # a declared experiment function becomes a generated subcommand
+        return module if entry_point(module) is None else ExperimentCommand(module)
+
+    experiments = {name: command(module) for name, module in discover().items()}
     first = {train.NAME: train, check.NAME: check}
     if "demo" in experiments:
         first["demo"] = experiments.pop("demo")

@@ -1,6 +1,8 @@
 """The argument parser of ``numnet`` and the argument types its subcommands share.
 
-Every option of every subcommand is parsed by one of the types below, so a
+Every option of every subcommand is parsed by one of the types below, built
+on the one set of parameter kinds of :mod:`numnet.experiments._params` (the
+experiments' subcommands are generated from those kinds directly), so a
 bad value is refused while parsing, in one line that names the flag:
 ``numnet: error: argument --n-starts: expected an integer >= 1, got '0'``.
 A type states its range in the message, and why when the range is not
@@ -9,12 +11,13 @@ obvious. Constraints *between* options are checked in the subcommand's
 """
 
 import argparse
-import math
 import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["CommandError", "Parser", "build_parser", "int_range", "float_range", "int_list_of",
+from ..experiments import _params
+
+__all__ = ["CommandError", "Parser", "build_parser", "argparse_type", "int_range", "float_range", "int_list_of",
            "float_list_of", "method_name", "method_list", "output_dir", "positive_int", "nonneg_int",
            "seed_int", "positive_float", "nonneg_float", "fraction", "int_list", "float_list"]
 
@@ -57,106 +60,59 @@ def build_parser(commands):
     return parser
 
 
-def _checked(convert, test, what):
-    """An argparse type: ``convert(text)``, refused unless ``test`` holds ("expected <what>, got ...")."""
+def argparse_type(kind):
+    """An argparse type from an experiment parameter kind (:mod:`numnet.experiments._params`): the text
+    parsed and checked by ``kind``, refused as "expected <what>, got '<text>'"."""
     def parse(text):
         try:
-            value = convert(text)
-        except (ValueError, OverflowError):
-            value = None
-        if value is None or not test(value):
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
-        return value
+            return kind.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
-    parse.__name__ = what  # argparse names the type in its messages
+    parse.__name__ = kind.what  # argparse names the type in its messages
     return parse
 
 
-def _because(what, why):
-    return f"{what} ({why})" if why else what
+def _listed(kind):
+    """As :func:`argparse_type`, the tuple returned as a list (what these types always returned)."""
+    parse = argparse_type(kind)
 
+    def as_list(text):
+        return list(parse(text))
 
-def _int_bounds(minimum, maximum):
-    if maximum is None:
-        return "" if minimum is None else f" >= {minimum}"
-    return f" <= {maximum}" if minimum is None else f" from {minimum} to {maximum}"
-
-
-def _inside(minimum, maximum):
-    return lambda v: (minimum is None or v >= minimum) and (maximum is None or v <= maximum)
+    as_list.__name__ = parse.__name__
+    return as_list
 
 
 def int_range(minimum=None, maximum=None, why=None):
     """An argparse type: an integer in [minimum, maximum] (either bound may be None); ``why`` explains it."""
-    return _checked(int, _inside(minimum, maximum), _because(f"an integer{_int_bounds(minimum, maximum)}", why))
-
-
-def _float_what(minimum, maximum, open_min, open_max):
-    if maximum is None:
-        return "a finite number" if minimum is None else f"a number {'>' if open_min else '>='} {minimum:g}"
-    return f"a number in {'(' if open_min else '['}{minimum:g}, {maximum:g}{')' if open_max else ']'}"
-
-
-def _float_inside(minimum, maximum, open_min, open_max):
-    def inside(v):
-        above = minimum is None or (v > minimum if open_min else v >= minimum)
-        below = maximum is None or (v < maximum if open_max else v <= maximum)
-        return math.isfinite(v) and above and below
-
-    return inside
+    return argparse_type(_params.Int(minimum, maximum, why=why))
 
 
 def float_range(minimum=None, maximum=None, *, open_min=False, open_max=False, why=None):
     """An argparse type: a finite float between the bounds (open or closed; None: unbounded)."""
-    what = _because(_float_what(minimum, maximum, open_min, open_max), why)
-    return _checked(float, _float_inside(minimum, maximum, open_min, open_max), what)
-
-
-def _split(text, convert):
-    return [convert(t) for t in text.split(",") if t.strip()] if text.strip() else []
+    return argparse_type(_params.Float(minimum, maximum, open_min=open_min, open_max=open_max, why=why))
 
 
 def int_list_of(minimum=1, maximum=None, *, empty=True, example="50,50"):
     """An argparse type: comma-separated integers in [minimum, maximum]; ``''`` is [] when ``empty``."""
-    what = f"a comma-separated list of integers{_int_bounds(minimum, maximum)} such as {example}"
-    inside = _inside(minimum, maximum)
-    return _checked(lambda t: _split(t, int), lambda v: (empty or len(v) > 0) and all(map(inside, v)),
-                    what + (" (or '' for none)" if empty else ""))
+    return _listed(_params.IntList(minimum, maximum, empty=empty, example=example))
 
 
 def float_list_of(minimum=0.0, maximum=None, *, example="0.5,1,2"):
     """An argparse type: a non-empty comma-separated list of finite floats in (minimum, maximum]."""
-    inside = _float_inside(minimum, maximum, True, False)
-    bound = _float_what(minimum, maximum, True, False).replace("a number", "numbers")
-    return _checked(lambda t: [float(x) for x in t.split(",")], lambda v: len(v) > 0 and all(map(inside, v)),
-                    f"a comma-separated list of {bound} such as {example}")
-
-
-def _methods():
-    from ..optim import METHODS
-
-    return sorted(METHODS)
+    return _listed(_params.FloatList(minimum, maximum, example=example))
 
 
 def method_name(text):
     """An argparse type: a method of :func:`numnet.optim.minimize`."""
-    if text not in _methods():
-        raise argparse.ArgumentTypeError(f"expected one of {', '.join(_methods())}, got {text!r}")
-    return text
+    kind = _params.Choice(_params.Methods().choices)
+    return argparse_type(kind)(text)
 
 
 def method_list(choices=None):
     """An argparse type: a non-empty comma-separated list of ``choices`` (default: every minimize method)."""
-    def parse(text):
-        allowed = list(choices) if choices is not None else _methods()
-        methods = [m.strip() for m in text.split(",") if m.strip()]
-        if not methods or any(m not in allowed for m in methods):
-            raise argparse.ArgumentTypeError(f"expected a comma-separated list of {', '.join(allowed)}, "
-                                             f"got {text!r}")
-        return methods
-
-    parse.__name__ = "a list of methods"
-    return parse
+    return _listed(_params.Methods(choices))
 
 
 def _nearest_existing(path):

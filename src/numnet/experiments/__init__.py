@@ -1,11 +1,21 @@
 """The experiments of the notes, one module each, found by discovery.
 
-Each experiment module defines:
+The template (:mod:`numnet.experiments._params`): module ``<module>`` defines
+one plain public function ``<module>_experiment`` with keyword-only
+parameters, defaults in its signature, declared by the
+:func:`~numnet.experiments._params.experiment` decorator with the subcommand's
+name, a one-line help and the kind and help text of each parameter the command
+line offers. A call checks its arguments first (``ValueError``/``TypeError``
+naming the parameter) and returns an :class:`ExperimentResult`, whose
+:meth:`~ExperimentResult.save` writes the outputs to a folder; the result and
+its JSON file are named after the subcommand with underscores
+(``linear-pca`` → ``linear_pca.json``), figures likewise. Helpers several
+experiments share live in :mod:`numnet.experiments._common`. The ``numnet``
+command generates each subcommand from the declaration
+(:mod:`numnet.cli._experiments`); nothing here imports argparse.
 
-- ``NAME`` (the ``numnet`` subcommand) and ``HELP`` (one line);
-- ``add_arguments(parser)``: its own options (the CLI adds ``--seed`` and ``--out``);
-- ``run(args) -> ExperimentResult`` from the parsed arguments;
-- a plain function with keyword arguments for library users and tests.
+Modules not yet converted keep the former protocol: ``NAME``, ``HELP``,
+``add_arguments(parser)`` and ``run(args)``.
 """
 
 import importlib
@@ -18,17 +28,23 @@ import numpy as np
 
 from .._files import atomic_path
 
-__all__ = ["ExperimentResult", "discover"]
+__all__ = ["ExperimentResult", "discover", "entry_point"]
 
 
 @dataclass
 class ExperimentResult:
-    """Numbers, figures and a printable table of one experiment run."""
+    """Numbers, figures and a printable table of one experiment run.
+
+    ``name`` is the subcommand with underscores (set by the experiment
+    decorator); ``details`` is longer text the CLI prints before the table
+    unless ``--quiet``.
+    """
 
     name: str
     numbers: dict = field(default_factory=dict)
     figures: dict = field(default_factory=dict)
     table: str = ""
+    details: str = ""
 
     def save(self, out_dir):
         """Write ``<name>.json`` (the numbers) and every figure as PNG; return the paths."""
@@ -60,14 +76,25 @@ def _fmt(v):
     return f"{v:.6g}" if isinstance(v, (float, np.floating)) else str(v)
 
 
+def entry_point(module):
+    """The experiment function of ``module`` (``<module>_experiment``, declared), or None."""
+    from ._params import spec_of
+
+    function = getattr(module, f"{module.__name__.rsplit('.', 1)[-1]}_experiment", None)
+    return function if spec_of(function) is not None else None
+
+
 def discover():
-    """Import every experiment module of this package; return ``{NAME: module}``."""
+    """Import every experiment module of this package; return ``{subcommand: module}``."""
     found = {}
     for info in pkgutil.iter_modules(__path__):
         if info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
-        if hasattr(module, "NAME") and hasattr(module, "run"):
+        function = entry_point(module)
+        if function is not None:
+            found[function.spec.name] = module
+        elif hasattr(module, "NAME") and hasattr(module, "run"):  # the former protocol
             found[module.NAME] = module
     return dict(sorted(found.items()))
 

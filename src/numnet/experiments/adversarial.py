@@ -33,8 +33,9 @@ from ..objective import Objective
 from ..plots import new_figure
 from ..regularizers import Tikhonov
 from . import ExperimentResult
+from ._params import FloatList, Int, Training, deprecated_alias, experiment
 
-__all__ = ["NAME", "HELP", "add_arguments", "run", "adversarial", "AttackObjective", "project_ball",
+__all__ = ["adversarial_experiment", "adversarial", "AttackObjective", "project_ball",
            "pgd_attack", "fgm_attack", "tikhonov_attack", "train_digits", "attack_set", "success_rate",
            "tikhonov_sweep"]
 
@@ -42,30 +43,13 @@ NAME = "adversarial"
 HELP = "adversarial digits: projected gradient (‖d‖ ≤ ε), FGSM baseline and the Tikhonov variant"
 
 
-def add_arguments(parser):
-    from ..cli._parser import float_list_of, positive_int
-
-    radii = float_list_of(0.0, 1e6, example="0.5,1,2")  # bounded: the attacks' arithmetic stays finite
-
-    parser.add_argument("--n-hidden", type=positive_int, default=32, help="hidden width (default: 32)")
-    parser.add_argument("--train-iter", type=positive_int, default=150,
-                        help="L-BFGS iterations to train the classifier (default: 150)")
-    parser.add_argument("--n-attack", type=positive_int, default=100,
-                        help="correctly classified test digits to attack (default: 100)")
-    parser.add_argument("--eps", type=radii, default=[0.25, 0.5, 1.0, 1.5, 2.0, 3.0],
-                        help="radii ε of the ball (default: 0.25,0.5,1,1.5,2,3)")
-    parser.add_argument("--lams", type=radii, default=[30.0, 10.0, 5.0, 3.0, 1.0],
-                        help="Tikhonov weights λ (default: 30,10,5,3,1)")
-    parser.add_argument("--steps", type=positive_int, default=50, help="PGD steps (default: 50)")
+#: Radii and weights: bounded, so that the attacks' arithmetic stays finite.
+_RADII = dict(minimum=0.0, maximum=1e6, example="0.5,1,2")
 
 
-def run(args):
-    from ..cli._memory import require_training_memory
-
-    net = Sequential([Dense(64, args.n_hidden), Dense(args.n_hidden, 10)])
-    require_training_memory(net, 1797, "lbfgs", f"--n-hidden {args.n_hidden}")
-    return adversarial(n_hidden=args.n_hidden, train_iter=args.train_iter, n_attack=args.n_attack,
-                       eps=args.eps, lams=args.lams, steps=args.steps, seed=args.seed)
+def _needs(p):
+    return [Training(Sequential([Dense(64, p["n_hidden"]), Dense(p["n_hidden"], 10)]), 1797, "lbfgs",
+                     ("n_hidden",))]
 
 
 class _AttackLinearization:
@@ -232,7 +216,14 @@ def tikhonov_sweep(net, theta, X, c_hat, lams):
     return rows
 
 
-def adversarial(*, n_hidden=32, train_iter=150, n_attack=100, eps=(0.25, 0.5, 1.0, 1.5, 2.0, 3.0),
+@experiment(NAME, HELP, needs=_needs,
+            n_hidden=Int(1, help="hidden width"),
+            train_iter=Int(1, help="L-BFGS iterations to train the classifier"),
+            n_attack=Int(1, help="correctly classified test digits to attack"),
+            eps=FloatList(**_RADII, help="radii ε of the ball"),
+            lams=FloatList(**_RADII, help="Tikhonov weights λ"),
+            steps=Int(1, help="PGD steps"))
+def adversarial_experiment(*, n_hidden=32, train_iter=150, n_attack=100, eps=(0.25, 0.5, 1.0, 1.5, 2.0, 3.0),
                 lams=(30.0, 10.0, 5.0, 3.0, 1.0), steps=50, seed=0):
     """Targeted attacks ĉ = (c + 1) mod 10 on correctly classified test digits.
 
@@ -308,3 +299,7 @@ def _digits_figure(obj, X, c, D, eps, n_show=6):
             ax.set_axis_off()
     fig.suptitle(f"PGD, ε = {eps:g}: clean, perturbed (predicted), perturbation", fontsize=9)
     return fig
+
+
+#: Deprecated name of :func:`adversarial_experiment`.
+adversarial = deprecated_alias(adversarial_experiment, "adversarial")

@@ -33,10 +33,11 @@ from ..augment import Augment
 from ..optim.schedules import step_rule
 from ..spec import parse_spec
 from . import ExperimentResult
+from ._params import Choice, Float, Int, ParameterError, deprecated_alias, experiment
 from ._cnn import (DIGITS_SHAPE, accuracy, digits_split, figure, first_epoch, stats, stop_epoch, table,
                    train_epochs)
 
-__all__ = ["NAME", "HELP", "add_arguments", "run", "alexnet_claims", "relu_vs_tanh", "regularization",
+__all__ = ["alexnet_claims_experiment", "alexnet_claims", "relu_vs_tanh", "regularization",
            "early_stopping", "train_digits_cnn", "RELU_TANH_ARCH", "SMALL_ARCH", "DIGITS_CNN", "VARIANTS"]
 
 NAME = "alexnet-claims"
@@ -51,38 +52,27 @@ DIGITS_CNN = "conv:16x3p1,relu,pool:2,conv:32x3p1,relu,pool:2,dense:64,relu"
 VARIANTS = ("plain", "dropout", "augment", "both")
 
 
-def add_arguments(parser):
-    from ..cli._parser import fraction, nonneg_float, positive_float, positive_int
-
-    a = parser.add_argument
-    a("--n-seeds", type=positive_int, default=3, help="seeds of every part (default: %(default)s)")
-    a("--relu-epochs", type=positive_int, default=20, help="(a) passes per run (default: %(default)s)")
-    a("--learning-rate", type=positive_float, default=0.005, help="(a) SGD step (default: %(default)s)")
-    a("--target-error", type=fraction, default=0.05, help="(a) training error target (default: %(default)s)")
-    a("--init", choices=("he", "xavier"), default="he", help="(a) init scheme of both (default: %(default)s)")
-    a("--n-train", type=positive_int, default=300, help="(b, c) training digits (default: %(default)s)")
-    a("--epochs", type=positive_int, default=60, help="(b, c) epochs per run (default: %(default)s)")
-    a("--dropout", type=fraction, default=0.5, help="(b) drop probability (default: %(default)s)")
-    a("--shift", type=int, choices=(0, 1, 2), default=0, help="(b) largest shift, pixels (default: %(default)s)")
-    a("--rotate", type=nonneg_float, default=10.0, help="(b) largest rotation, degrees (default: %(default)s)")
-    a("--patience", type=positive_int, default=10, help="(c) epochs without improvement (default: %(default)s)")
-    a("--cnn-epochs", type=positive_int, default=30, help="epochs of the digits CNN (default: %(default)s)")
+def _checks(p):
+    pool = len(digits_split(p["seed"])["train"][1])
+    if not 10 <= p["n_train"] <= pool:
+        raise ParameterError(f"expected an integer from 10 to {pool} (the training split), got {p['n_train']}",
+                             "n_train")
 
 
-def run(args):
-    from ..cli._parser import CommandError
-
-    pool = len(digits_split(args.seed)["train"][1])
-    if not 10 <= args.n_train <= pool:
-        raise CommandError(f"argument --n-train: expected an integer from 10 to {pool} (the training split), "
-                           f"got {args.n_train}")
-    return alexnet_claims(n_seeds=args.n_seeds, relu_epochs=args.relu_epochs, learning_rate=args.learning_rate,
-                          target_error=args.target_error, init=args.init, n_train=args.n_train,
-                          epochs=args.epochs, dropout=args.dropout, shift=args.shift, rotate=args.rotate,
-                          patience=args.patience, cnn_epochs=args.cnn_epochs, seed=args.seed)
-
-
-def alexnet_claims(*, n_seeds=3, relu_epochs=20, learning_rate=0.005, target_error=0.05, init="he",
+@experiment(NAME, HELP, checks=_checks,
+            n_seeds=Int(1, help="seeds of every part"),
+            relu_epochs=Int(1, help="(a) passes per run"),
+            learning_rate=Float(0.0, open_min=True, help="(a) SGD step"),
+            target_error=Float(0.0, 1.0, open_max=True, help="(a) training error target"),
+            init=Choice(("he", "xavier"), help="(a) init scheme of both"),
+            n_train=Int(1, help="(b, c) training digits, 10 up to the training split"),
+            epochs=Int(1, help="(b, c) epochs per run"),
+            dropout=Float(0.0, 1.0, open_max=True, help="(b) drop probability"),
+            shift=Choice((0, 1, 2), help="(b) largest shift, pixels"),
+            rotate=Float(0.0, help="(b) largest rotation, degrees"),
+            patience=Int(1, help="(c) epochs without improvement"),
+            cnn_epochs=Int(1, help="epochs of the digits CNN"))
+def alexnet_claims_experiment(*, n_seeds=3, relu_epochs=20, learning_rate=0.005, target_error=0.05, init="he",
                    n_train=300, epochs=60, dropout=0.5, shift=0, rotate=10.0, patience=10, cnn_epochs=30, seed=0,
                    plot=True):
     """Check the claims (a), (b), (c) of the module docstring and train the digits CNN.
@@ -126,7 +116,7 @@ def alexnet_claims(*, n_seeds=3, relu_epochs=20, learning_rate=0.005, target_err
                "cnn_test_accuracy": cnn["test_accuracy"],
                "relu_vs_tanh": a, "regularization": b, "early_stopping": c, "digits_cnn": cnn}
     figures = {"alexnet_claims.png": figure(a, b, c, cnn)} if plot else {}
-    return ExperimentResult(NAME.replace("-", "_"), numbers, figures, table(a, b, c, cnn))
+    return ExperimentResult(NAME, numbers, figures, table(a, b, c, cnn))
 
 
 def _sgd_options(learning_rate, seed):
@@ -288,3 +278,7 @@ def train_digits_cnn(seed=0, *, epochs=30, architecture=DIGITS_CNN, learning_rat
             "n_params": int(net.n_params), "seed": seed, "n_train": n_rows, "n_test": len(data["test"][1]),
             "test_accuracy_curve": curve.tolist(), "epochs_to_98": first_epoch(run.accuracy["test"],
                                                                                 lambda v: v >= 0.98)}
+
+
+#: Deprecated name of :func:`alexnet_claims_experiment`.
+alexnet_claims = deprecated_alias(alexnet_claims_experiment, "alexnet_claims")

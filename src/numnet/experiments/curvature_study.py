@@ -39,8 +39,9 @@ from ..network import Sequential
 from ..objective import Objective
 from ..optim import minimize
 from . import ExperimentResult
+from ._params import Float, Int, IntList, experiment
 
-__all__ = ["NAME", "HELP", "add_arguments", "run", "curvature_study_experiment", "APPROXIMATIONS"]
+__all__ = ["curvature_study_experiment", "APPROXIMATIONS"]
 
 NAME = "curvature-study"
 HELP = ("Curvature study: spectra of the Hessian, Gauss-Newton, empirical Fisher and KFAC (SLQ); "
@@ -50,28 +51,13 @@ HELP = ("Curvature study: spectra of the Hessian, Gauss-Newton, empirical Fisher
 APPROXIMATIONS = ("KFAC", "EKFAC", "diagonal", "layer blocks", "empirical Fisher")
 
 
-def add_arguments(parser):
-    from ..cli._parser import int_list_of, int_range, positive_float, positive_int
-
-    parser.add_argument("--n-samples", type=int_range(6, why="two samples per class"), default=300,
-                        help="peaks samples, 3 classes (default: %(default)s)")
-    parser.add_argument("--hidden", type=int_list_of(1, empty=False, example="12,12"), default=[12, 12],
-                        help="hidden tanh widths (default: 12,12)")
-    parser.add_argument("--train-iter", type=positive_int, default=200,
-                        help="L-BFGS iterations to the trained θ (default: %(default)s)")
-    parser.add_argument("--damping", type=positive_float, default=1e-3,
-                        help="λ of the damped Newton directions (default: %(default)s)")
-    parser.add_argument("--probes", type=positive_int, default=8, help="SLQ probes (default: %(default)s)")
-    parser.add_argument("--steps", type=positive_int, default=40,
-                        help="Lanczos steps per probe, at most the number of parameters (default: %(default)s)")
-
-
-def run(args):
-    return curvature_study_experiment(seed=args.seed, n_samples=args.n_samples, hidden=tuple(args.hidden),
-                                      train_iter=args.train_iter, damping=args.damping, n_probes=args.probes,
-                                      n_steps=args.steps)
-
-
+@experiment(NAME, HELP,
+            n_samples=Int(6, why="two samples per class", help="peaks samples, 3 classes"),
+            hidden=IntList(1, empty=False, example="12,12", help="hidden tanh widths"),
+            train_iter=Int(1, help="L-BFGS iterations to the trained θ"),
+            damping=Float(0.0, open_min=True, help="λ of the damped Newton directions"),
+            n_probes=Int(1, flag="probes", help="SLQ probes"),
+            n_steps=Int(1, flag="steps", help="Lanczos steps per probe, at most the number of parameters"))
 def curvature_study_experiment(*, seed=0, n_samples=300, hidden=(12, 12), train_iter=200, damping=1e-3,
                                n_probes=8, n_steps=40, plot=True):
     """Spectra, accuracy and cost of the curvature approximations at a trained θ.
@@ -90,7 +76,7 @@ def curvature_study_experiment(*, seed=0, n_samples=300, hidden=(12, 12), train_
     n_probes, n_steps : int, default=8, 40
         SLQ probes and Lanczos steps (n_probes · n_steps products per operator).
     plot : bool, default=True
-        Draw ``curvature-study.png``.
+        Draw ``curvature_study.png``.
 
     Returns
     -------
@@ -122,7 +108,7 @@ def curvature_study_experiment(*, seed=0, n_samples=300, hidden=(12, 12), train_
                                   "second": densities[k].moment(2),
                                   "dense_second": float(np.sum(M * M)) / len(M)} for k, M in spectra.items()}
     numbers["cost"] = cost
-    figures = {"curvature-study.png": _figure(densities, numbers)} if plot else {}
+    figures = {"curvature_study.png": _figure(densities, numbers)} if plot else {}
     return ExperimentResult(NAME, numbers, figures, _table(numbers))
 
 

@@ -31,10 +31,11 @@ from ..graph import Add, Concat, Graph, Node
 from ..layers import Dense
 from ..objective import Objective
 from . import ExperimentResult
+from ._params import Choice, Int, Training, experiment
+from ._common import accuracy, train_method
 from ._runs import curve, pass_grid, plot_band, stats
-from .single_layer_peaks import accuracy, train_method
 
-__all__ = ["NAME", "HELP", "add_arguments", "run", "dag_experiment", "dag_networks", "ARCHITECTURES",
+__all__ = ["dag_experiment", "dag_networks", "ARCHITECTURES",
            "METHOD_OPTIONS"]
 
 NAME = "dag"
@@ -46,33 +47,9 @@ METHOD_OPTIONS = {"lbfgs": {}, "newton-cg": {"max_cg": 20}, "gauss-newton": {"ma
                   "adam": {"learning_rate": 0.01, "batch_size": 32, "full_eval": False}}
 
 
-def add_arguments(parser):
-    from ..cli._parser import int_range, positive_int
-
-    parser.add_argument("--n-samples", type=int_range(4, why="two of each class, one of each held out"),
-                        default=1000, help="spiral points (default: %(default)s)")
-    parser.add_argument("--width", type=int_range(3, why="three inception branches"), default=16,
-                        help="module width w, at least 3 (default: %(default)s)")
-    parser.add_argument("--n-modules", type=positive_int, default=4,
-                        help="modules per network (default: %(default)s)")
-    parser.add_argument("--method", choices=tuple(METHOD_OPTIONS), default="lbfgs",
-                        help="training method for every network (default: %(default)s)")
-    parser.add_argument("--passes", type=positive_int, default=150,
-                        help="budget of passes over the data per run (default: %(default)s)")
-    parser.add_argument("--max-iter", type=positive_int, default=1000,
-                        help="at most this many iterations per run (default: %(default)s)")
-    parser.add_argument("--n-seeds", type=positive_int, default=3,
-                        help="random starts per network (default: %(default)s)")
-
-
-def run(args):
-    from ..cli._memory import require_training_memory
-
-    require_training_memory(dag_networks(args.width, args.n_modules)["residual"], args.n_samples, args.method,
-                            f"--n-samples {args.n_samples}, --width {args.width}, --n-modules {args.n_modules}")
-    return dag_experiment(n_samples=args.n_samples, width=args.width, n_modules=args.n_modules,
-                          method=args.method, passes=args.passes, max_iter=args.max_iter,
-                          n_seeds=args.n_seeds, seed=args.seed)
+def _needs(p):
+    return [Training(dag_networks(p["width"], p["n_modules"])["residual"], p["n_samples"], p["method"],
+                     ("n_samples", "width", "n_modules"))]
 
 
 def dag_networks(width=16, n_modules=4, *, d_in=2, n_outputs=2, activation="tanh"):
@@ -109,6 +86,14 @@ def _inception(name, prev, w, act):
             Node(name, Concat(), (f"{name}.a", f"{name}.b2", f"{name}.c3"))]
 
 
+@experiment(NAME, HELP, needs=_needs,
+            n_samples=Int(4, why="two of each class, one of each held out", help="spiral points"),
+            width=Int(3, why="three inception branches", help="module width w"),
+            n_modules=Int(1, help="modules per network"),
+            method=Choice(tuple(METHOD_OPTIONS), help="training method for every network"),
+            passes=Int(1, help="budget of passes over the data per run"),
+            max_iter=Int(1, help="at most this many iterations per run"),
+            n_seeds=Int(1, help="random starts per network"))
 def dag_experiment(*, n_samples=1000, width=16, n_modules=4, method="lbfgs", passes=150, max_iter=1000,
                    n_seeds=3, val_fraction=0.3, seed=0, plot=True):
     """Train the chain, residual and inception networks on spirals with one method and budget.

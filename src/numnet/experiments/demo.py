@@ -19,6 +19,7 @@ Writes ``demo.png`` (all stops in one figure), ``report.md`` and
 ``demo.json`` under ``--out``.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,38 +29,40 @@ from ..checks import derivative_check
 from ..curvature import extreme_eigenvalues, hessian_dense, outer_product_hessian
 from ..plots import new_figure, save_figure
 from . import ExperimentResult
-from .random_features_peaks import activation_spectra, effective_rank, fit_and_score, peaks_split
-from .single_layer_peaks import (accuracy, check_peaks_memory, decision_map, peaks_problem, peaks_samples,
-                                 train_method)
+from ._common import (PEAKS_METHOD_OPTIONS, PEAKS_SAMPLES, accuracy, activation_spectra, effective_rank,
+                      fit_and_score, peaks_problem, peaks_split, peaks_training, plot_decision_regions,
+                      train_method)
+from ._params import Float, deprecated_alias, experiment
 
-__all__ = ["NAME", "HELP", "add_arguments", "run", "demo"]
+__all__ = ["demo_experiment", "DemoResult", "summary_table", "demo"]
 
 NAME = "demo"
 HELP = "a one-minute tour: random features, Gauss-Newton vs SGD, derivative check, Hessian spectrum"
 TOUR_METHODS = ("gauss-newton", "sgd", "lbfgs")
 
 
-def add_arguments(parser):
-    from ..cli._parser import positive_float
+@dataclass
+class DemoResult(ExperimentResult):
+    """The tour's result: printed as the summary table; saved as ``demo.png`` (at 80 dpi, a small PNG for
+    the README), ``demo.json`` and ``report.md``. ``passes`` is the budget the tour ran with."""
 
-    parser.add_argument("--n-samples", type=peaks_samples(), default=1000, help="peaks points (default: 1000)")
-    parser.add_argument("--passes", type=positive_float, default=1000,
-                        help="budget of passes over the data per training method (default: %(default)s)")
-    parser.add_argument("--quiet", action="store_true", help="print only the summary table")
+    passes: float = 0.0
+
+    def save(self, out_dir):
+        """Write ``demo.png``, ``demo.json`` and ``report.md`` under ``out_dir``; return the paths."""
+        figures, self.figures = self.figures, {}
+        try:
+            paths = [save_figure(figures["demo.png"], Path(out_dir) / "demo.png", dpi=80)] + super().save(out_dir)
+        finally:
+            self.figures = figures
+        return paths + [_write_report(self, self.passes, out_dir)]
+
+    def __str__(self):
+        return f"== numnet demo ==\n{self.table}"
 
 
-def run(args):
-    """Print the derivative-check tables (unless ``--quiet``) and the summary; write the files."""
-    check_peaks_memory(args.n_samples, 200, TOUR_METHODS, f"--n-samples {args.n_samples}")
-    result = demo(n_samples=args.n_samples, passes=args.passes, seed=args.seed)
-    if not args.quiet:
-        print(result.numbers["check_table"] + "\n")
-    print(f"== numnet demo ==\n{result.table}")
-    fig = result.figures.pop("demo.png")  # saved at a lower resolution: a small PNG for the README
-    paths = [save_figure(fig, Path(args.out) / "demo.png", dpi=80)] + result.save(args.out)
-    paths.append(_write_report(result, args.passes, args.out))
-    print("wrote: " + ", ".join(str(p) for p in paths))
-    return 0
+def _needs(p):
+    return peaks_training(p["n_samples"], 200, TOUR_METHODS, ("n_samples",))
 
 
 def _random_features(n_samples, seed):
@@ -74,7 +77,8 @@ def _random_features(n_samples, seed):
 def _training(n_samples, passes, seed):
     prob = peaks_problem(n_samples=n_samples, seed=seed)
     theta0 = prob.net.init(seed)
-    traces = {m: train_method(prob.train, theta0, m, passes=passes, max_iter=10_000) for m in TOUR_METHODS}
+    traces = {m: train_method(prob.train, theta0, m, passes=passes, max_iter=10_000, **PEAKS_METHOD_OPTIONS.get(m, {}))
+              for m in TOUR_METHODS}
     return prob, traces
 
 
@@ -96,7 +100,10 @@ def _spectrum(obj, theta):
         np.abs(H - H.T).max() / np.abs(H).max())
 
 
-def demo(*, n_samples=1000, passes=1000, seed=0):
+@experiment(NAME, HELP, needs=_needs, details="derivative-check tables",
+            n_samples=PEAKS_SAMPLES(),
+            passes=Float(0.0, open_min=True, help="budget of passes over the data per training method"))
+def demo_experiment(*, n_samples=1000, passes=1000, seed=0):
     """Run the tour; return numbers, the summary table and the figure ``demo.png``.
 
     Parameters
@@ -116,7 +123,7 @@ def demo(*, n_samples=1000, passes=1000, seed=0):
           **_check_numbers(checks), **_spectrum_numbers(eig_H, eig_G, lanczos, asym),
           "check_table": f"{checks[0]}\n\n{checks[1]}"}
     fig = _figure(spectra, traces, prob, checks, eig_H, eig_G)
-    return ExperimentResult(NAME, nb, {"demo.png": fig}, summary_table(nb, passes))
+    return DemoResult(NAME, nb, {"demo.png": fig}, summary_table(nb, passes), nb["check_table"], passes)
 
 
 def _random_feature_numbers(rf_errors, spectra):
@@ -230,9 +237,7 @@ def _training_panels(ax_loss, ax_acc, traces, prob):
 
 def _boundary_panel(ax, prob, theta):
     X, y = prob.val.X, prob.val.Y.argmax(axis=1)
-    ax.imshow(decision_map(prob.net, theta), origin="lower", extent=(-3, 3, -3, 3), cmap="viridis",
-              alpha=0.6, interpolation="nearest")
-    ax.scatter(X[:, 0], X[:, 1], c=y, s=3, cmap="viridis", edgecolors="k", linewidths=0.1)
+    plot_decision_regions(ax, prob.net, theta, X, y, size=3, linewidth=0.1)
     ax.set(title="Gauss-Newton: decision regions", xticks=[], yticks=[])
 
 
@@ -250,3 +255,7 @@ def _eigen_panel(ax, eig_H, eig_G):
     ax.set_yscale("symlog", linthresh=1e-4)
     ax.set(title="spectrum at the GN solution", xlabel="index", ylabel="eigenvalue")
     ax.legend(fontsize=7)
+
+
+#: Deprecated name of :func:`demo_experiment`.
+demo = deprecated_alias(demo_experiment, "demo")

@@ -38,6 +38,7 @@ from ..objective import Objective
 from ..optim import minimize
 from ..optim.problem import Problem
 from . import ExperimentResult
+from ._params import Int, experiment
 
 __all__ = ["hessian_study_experiment", "approximation_errors", "cost_study", "COST_METHODS"]
 
@@ -57,17 +58,7 @@ COST_METHODS = {
 }
 
 
-def add_arguments(parser):
-    from ..cli._parser import positive_int
-
-    parser.add_argument("--repeats", type=positive_int, default=3,
-                        help="timing repeats, the minimum is kept (default 3)")
-
-
-def run(args):
-    return hessian_study_experiment(seed=args.seed, repeats=args.repeats)
-
-
+@experiment(NAME, HELP, repeats=Int(1, help="timing repeats, the minimum is kept"))
 def hessian_study_experiment(*, seed=0, hidden=(6, 6), n_samples=200, train_iter=300, cost_methods=None,
                              repeats=3, plot=True):
     """Compare the Hessian approximations and measure the cost of each method.
@@ -86,7 +77,7 @@ def hessian_study_experiment(*, seed=0, hidden=(6, 6), n_samples=200, train_iter
     repeats : int, default=3
         Timing repeats (the minimum is kept).
     plot : bool, default=True
-        Draw ``hessian-study.png``.
+        Draw ``hessian_study.png``.
 
     Returns
     -------
@@ -109,7 +100,7 @@ def hessian_study_experiment(*, seed=0, hidden=(6, 6), n_samples=200, train_iter
     numbers["cost"] = cost
     numbers["time_exponent"] = {m: c["time_exponent"] for m, c in cost.items()}
     numbers["count_exponent"] = {m: c["count_exponent"] for m, c in cost.items() if c["count_exponent"] is not None}
-    figures = {"hessian-study.png": _figure(numbers, cost)} if plot else {}
+    figures = {"hessian_study.png": _figure(numbers, cost)} if plot else {}
     return ExperimentResult(NAME, numbers, figures, _table(numbers, cost))
 
 

@@ -17,39 +17,18 @@ import numpy as np
 from ..activations import ACTIVATIONS
 from ..plots import new_figure
 from . import ExperimentResult
-from .single_layer_peaks import check_peaks_memory, peaks_problem, peaks_samples
+from ._common import PEAKS_SAMPLES, peaks_problem, peaks_training
+from ._params import Choice, Flag, Float, Int, deprecated_alias, experiment
 
-__all__ = ["NAME", "HELP", "add_arguments", "run", "landscape", "random_direction", "network_direction",
+__all__ = ["landscape_experiment", "landscape", "random_direction", "network_direction",
            "loss_surface", "nonconvex_fraction"]
 
 NAME = "landscape"
 HELP = "loss of a single layer on peaks along two random directions (dK, dW): contour and surface"
 
 
-def add_arguments(parser):
-    from ..cli._parser import float_range, int_range, nonneg_int, positive_int
-
-    parser.add_argument("--n-samples", type=peaks_samples(), default=500, help="peaks points (default: 500)")
-    parser.add_argument("--n-hidden", type=positive_int, default=32, help="hidden width m (default: 32)")
-    parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="tanh",
-                        help="hidden activation (default: tanh)")
-    parser.add_argument("--train-iter", type=nonneg_int, default=100,
-                        help="L-BFGS iterations before plotting; 0 plots at the random start (default: 100)")
-    parser.add_argument("--radius", type=float_range(0.0, 1e100, open_min=True, why="finite differences of the "
-                                                     "surface overflow from about 1e150"),
-                        default=1.0, help="grid half-width (default: 1)")
-    parser.add_argument("--n-grid", type=int_range(3, why="a centre and two neighbours per axis"), default=31,
-                        help="grid points per axis (default: 31)")
-    parser.add_argument("--filter-normalize", action="store_true",
-                        help="rescale each unit's block of a direction to the norm of θ's block")
-
-
-def run(args):
-    check_peaks_memory(args.n_samples, args.n_hidden, ["lbfgs"],
-                       f"--n-samples {args.n_samples} with --n-hidden {args.n_hidden}")
-    return landscape(n_samples=args.n_samples, n_hidden=args.n_hidden, activation=args.activation,
-                     train_iter=args.train_iter, radius=args.radius, n_grid=args.n_grid,
-                     filter_normalize=args.filter_normalize, seed=args.seed)
+def _needs(p):
+    return peaks_training(p["n_samples"], p["n_hidden"], ["lbfgs"], ("n_samples", "n_hidden"))
 
 
 def random_direction(net, theta, layer, rng, *, filter_normalize=False):
@@ -111,7 +90,16 @@ def _train(obj, theta0, max_iter):
     return minimize(obj, theta0, "lbfgs", max_iter=max_iter).x
 
 
-def landscape(*, n_samples=500, n_hidden=32, activation="tanh", train_iter=100, radius=1.0, n_grid=31,
+@experiment(NAME, HELP, needs=_needs,
+            n_samples=PEAKS_SAMPLES(),
+            n_hidden=Int(1, help="hidden width m"),
+            activation=Choice(sorted(ACTIVATIONS), help="hidden activation"),
+            train_iter=Int(0, help="L-BFGS iterations before plotting; 0 plots at the random start"),
+            radius=Float(0.0, 1e100, open_min=True, why="finite differences of the surface overflow from about "
+                         "1e150", help="grid half-width"),
+            n_grid=Int(3, why="a centre and two neighbours per axis", help="grid points per axis"),
+            filter_normalize=Flag(help="rescale each unit's block of a direction to the norm of θ's block"))
+def landscape_experiment(*, n_samples=500, n_hidden=32, activation="tanh", train_iter=100, radius=1.0, n_grid=31,
               filter_normalize=False, seed=0):
     """Loss of a single layer on peaks along two random directions (dK, dW).
 
@@ -177,3 +165,7 @@ def _figure(t, S, filter_normalize):
     ax3.plot_surface(A, B, S, cmap="viridis", linewidth=0, rcount=24, ccount=24, antialiased=False)
     ax3.set(xlabel="α", ylabel="β", title="J(θ + α dK + β dW)")
     return fig
+
+
+#: Deprecated name of :func:`landscape_experiment`.
+landscape = deprecated_alias(landscape_experiment, "landscape")

@@ -19,6 +19,7 @@ from ..network import Sequential
 from ..objective import Objective
 from ..optim import minimize
 from . import ExperimentResult
+from ._params import Int, Memory, ParameterError, experiment
 
 __all__ = ["linear_pca_experiment", "pca_data", "autoencoder_objective", "pca_subspace"]
 
@@ -26,41 +27,30 @@ NAME = "linear-pca"
 HELP = "Linear two-layer autoencoder = PCA: every random start reaches the PCA subspace (notes 001, Baldi-Hornik)."
 
 
-def add_arguments(parser):
-    from ..cli._parser import int_range, positive_int
-
-    parser.add_argument("--n-features", type=int_range(2, why="one more than the bottleneck at least"),
-                        default=8, help="input width n_f (default 8)")
-    parser.add_argument("--n-components", type=positive_int, default=3,
-                        help="bottleneck width p, below --n-features (default 3)")
-    parser.add_argument("--n-samples", type=int_range(3), default=500,
-                        help="samples, more than --n-features (default 500)")
-    parser.add_argument("--n-starts", type=positive_int, default=8, help="random starts (default 8)")
-
-
-def _check_sizes(args):
+def _checks(p):
     """p < n_f (the saddle uses the (p+1)-th eigenvector), n > n_f (full-rank centered data: a unique
-    PCA subspace and W₁ determined), and room for the dense Hessians of the 2 n_f p parameters."""
-    from ..cli._memory import require_memory
-    from ..cli._parser import CommandError
-
-    if args.n_components >= args.n_features:
-        raise CommandError(f"--n-components {args.n_components} must be smaller than --n-features "
-                           f"{args.n_features}: a bottleneck, and the saddle needs the next eigenvector")
-    if args.n_samples <= args.n_features:
-        raise CommandError(f"--n-samples {args.n_samples} must exceed --n-features {args.n_features}: with "
-                           "fewer rows the centered data are rank-deficient and the minimum is not unique")
-    p = 2 * args.n_features * args.n_components
-    require_memory(8 * 3 * p * p, f"--n-features {args.n_features} with --n-components "
-                   f"{args.n_components} (dense Hessians of {p} parameters)")
+    PCA subspace and W₁ determined)."""
+    if p["n_components"] >= p["n_features"]:
+        raise ParameterError(f"n_components {p['n_components']} must be smaller than n_features "
+                             f"{p['n_features']}: a bottleneck, and the saddle needs the next eigenvector",
+                             "n_components", "n_features")
+    if p["n_samples"] <= p["n_features"]:
+        raise ParameterError(f"n_samples {p['n_samples']} must exceed n_features {p['n_features']}: with "
+                             "fewer rows the centered data are rank-deficient and the minimum is not unique",
+                             "n_samples", "n_features")
 
 
-def run(args):
-    _check_sizes(args)
-    return linear_pca_experiment(seed=args.seed, n_features=args.n_features, n_components=args.n_components,
-                                 n_samples=args.n_samples, n_starts=args.n_starts)
+def _needs(p):
+    """The dense Hessians of the 2 n_f p parameters."""
+    w = 2 * p["n_features"] * p["n_components"]
+    return [Memory(8 * 3 * w * w, ("n_features", "n_components"), f"dense Hessians of {w:,} parameters")]
 
 
+@experiment(NAME, HELP, checks=_checks, needs=_needs,
+            n_features=Int(2, why="one more than the bottleneck at least", help="input width n_f"),
+            n_components=Int(1, help="bottleneck width p, below --n-features"),
+            n_samples=Int(3, help="samples, more than --n-features"),
+            n_starts=Int(1, help="random starts"))
 def linear_pca_experiment(*, seed=0, n_features=8, n_components=3, n_samples=500, n_starts=8,
                           method="newton-cg", gtol=1e-11, max_iter=300, plot=True):
     """Train the linear autoencoder from random starts and compare it with PCA.
@@ -79,7 +69,7 @@ def linear_pca_experiment(*, seed=0, n_features=8, n_components=3, n_samples=500
         Gradient-norm tolerance.
     max_iter : int, default=300
     plot : bool, default=True
-        Draw ``linear-pca.png``.
+        Draw ``linear_pca.png``.
 
     Returns
     -------
@@ -120,7 +110,7 @@ def linear_pca_experiment(*, seed=0, n_features=8, n_components=3, n_samples=500
         "spurious_minima": sum(s["angle"] > 1e-6 for s in stats),
         "saddle_loss_excess": saddle["excess"], "saddle_min_hessian_eig": saddle["min_eig"],
     }
-    figures = {"linear-pca.png": _figure(runs, optimum, stats[0], saddle)} if plot else {}
+    figures = {"linear_pca.png": _figure(runs, optimum, stats[0], saddle)} if plot else {}
     return ExperimentResult(NAME, numbers, figures, _table(numbers))
 
 

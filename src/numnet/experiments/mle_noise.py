@@ -16,6 +16,7 @@ from ..network import Sequential
 from ..objective import Objective
 from ..optim import minimize
 from . import ExperimentResult
+from ._params import Float, Int, Training, experiment
 
 __all__ = ["mle_noise_experiment", "beta_ml", "beta_interval", "regression_data"]
 
@@ -28,27 +29,14 @@ HELP = "Maximum likelihood noise precision beta for 1-D and K-dimensional regres
 _W_1D = 8 * (1 + 2) + 1
 
 
-def add_arguments(parser):
-    from ..cli._parser import float_range, int_range, positive_int
-
-    parser.add_argument("--beta", type=float_range(1e-100, 1e100, why="noise std β^-1/2 finite in float64"),
-                        default=25.0, help="true noise precision β (default 25)")
-    parser.add_argument("--n-samples", type=int_range(_W_1D + 1, why=f"more than the {_W_1D} parameters of "
-                                                                     "the 1-D fit"),
-                        default=1000, help="samples N (default 1000)")
-    parser.add_argument("--n-replicates", type=positive_int, default=10,
-                        help="fresh noise draws per case (default 10)")
+def _needs(p):
+    return [Training(Sequential([Dense(2, 8, "tanh"), Dense(8, 3)]), p["n_samples"], "lbfgs", ("n_samples",))]
 
 
-def run(args):
-    from ..cli._memory import require_training_memory
-
-    net = Sequential([Dense(2, 8, "tanh"), Dense(8, 3)])
-    require_training_memory(net, args.n_samples, "lbfgs", f"--n-samples {args.n_samples}")
-    return mle_noise_experiment(seed=args.seed, beta=args.beta, n_samples=args.n_samples,
-                                n_replicates=args.n_replicates)
-
-
+@experiment(NAME, HELP, needs=_needs,
+            beta=Float(1e-100, 1e100, why="noise std β^-1/2 finite in float64", help="true noise precision β"),
+            n_samples=Int(_W_1D + 1, why=f"more than the {_W_1D} parameters of the 1-D fit", help="samples N"),
+            n_replicates=Int(1, help="fresh noise draws per case"))
 def mle_noise_experiment(*, seed=0, beta=25.0, n_samples=1000, n_outputs=3, n_hidden=8, n_replicates=10,
                          max_iter=1000, n_sigma=3.0, plot=True):
     """Estimate β for a 1-D (K = 1) and a K-dimensional regression network.
@@ -71,7 +59,7 @@ def mle_noise_experiment(*, seed=0, beta=25.0, n_samples=1000, n_outputs=3, n_hi
     n_sigma : float, default=3.0
         Width of the acceptance interval, in standard deviations.
     plot : bool, default=True
-        Draw ``mle-noise.png``.
+        Draw ``mle_noise.png``.
 
     Returns
     -------
@@ -103,7 +91,7 @@ def mle_noise_experiment(*, seed=0, beta=25.0, n_samples=1000, n_outputs=3, n_hi
                 keep[case] = (obj, theta)
         numbers.update(_case_numbers(case, est, beta, n_samples * K, n_sigma))
         numbers[f"beta_corrected_{case}"] = corrected[0]
-    figures = {"mle-noise.png": _figure(numbers, keep, beta)} if plot else {}
+    figures = {"mle_noise.png": _figure(numbers, keep, beta)} if plot else {}
     return ExperimentResult(NAME, numbers, figures, _table(numbers))
 
 

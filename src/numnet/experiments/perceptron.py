@@ -20,6 +20,7 @@ from ..network import Sequential
 from ..objective import Objective
 from ..optim import minimize
 from . import ExperimentResult
+from ._params import Float, Int, Training, experiment
 
 __all__ = ["perceptron_experiment", "auer_samples", "auer_objective", "count_local_minima",
            "delta_rule"]
@@ -33,30 +34,19 @@ HELP = "Perceptron: delta-rule SGD recovers w*; the Auer et al. landscape has on
 MAX_MINIMA = 160
 
 
-def add_arguments(parser):
-    from ..cli._parser import float_range, int_range, positive_int
-
-    parser.add_argument("--n-minima", type=int_range(1, MAX_MINIMA, why="minimizers 10^i resolvable in float64"),
-                        default=6, help=f"samples (hence local minima) of the Auer construction, 1 to {MAX_MINIMA}")
-    parser.add_argument("--n-samples", type=positive_int, default=500,
-                        help="planted-perceptron samples for the delta rule")
-    parser.add_argument("--n-features", type=positive_int, default=10, help="planted-perceptron dimension d")
-    parser.add_argument("--epochs", type=positive_int, default=20, help="delta-rule SGD epochs")
-    parser.add_argument("--learning-rate", type=float_range(0.0, 1e3, open_min=True), default=0.2,
-                        help="constant SGD step, in (0, 1000]; above about 1 the delta rule diverges")
+def _needs(p):
+    return [Training(Sequential([Dense(p["n_features"], 1, "sigmoid", bias=False)]), p["n_samples"], "sgd",
+                     ("n_samples", "n_features"))]
 
 
-def run(args):
-    from ..cli._memory import require_training_memory
-
-    net = Sequential([Dense(args.n_features, 1, "sigmoid", bias=False)])
-    require_training_memory(net, args.n_samples, "sgd", f"--n-samples {args.n_samples} with --n-features "
-                            f"{args.n_features}")
-    return perceptron_experiment(seed=args.seed, n_minima=args.n_minima, n_samples=args.n_samples,
-                                 n_features=args.n_features, epochs=args.epochs,
-                                 learning_rate=args.learning_rate)
-
-
+@experiment(NAME, HELP, needs=_needs,
+            n_minima=Int(1, MAX_MINIMA, why="minimizers 10^i resolvable in float64",
+                         help="samples (hence local minima) of the Auer construction"),
+            n_samples=Int(1, help="planted-perceptron samples for the delta rule"),
+            n_features=Int(1, help="planted-perceptron dimension d"),
+            epochs=Int(1, help="delta-rule SGD epochs"),
+            learning_rate=Float(0.0, 1e3, open_min=True,
+                                help="constant SGD step; above about 1 the delta rule diverges"))
 def perceptron_experiment(*, seed=0, n_minima=6, n_samples=500, n_features=10, epochs=20,
                           learning_rate=0.2, batch_size=1, plot=True):
     """Run the Auer construction and the delta rule.

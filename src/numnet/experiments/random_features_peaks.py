@@ -21,12 +21,13 @@ numerical ``rank`` uses the ``numpy.linalg.matrix_rank`` tolerance.
 
 import numpy as np
 
-from ..datasets import peaks, train_val_test_split
 from ..plots import new_figure
-from ..random_features import feature_spectrum, fit_least_squares, random_features
+from ..random_features import random_features
 from . import ExperimentResult
+from ._common import PEAKS_SAMPLES, activation_spectra, effective_rank, fit_and_score, peaks_split
+from ._params import Float, Int, IntList, Memory, deprecated_alias, experiment
 
-__all__ = ["NAME", "HELP", "add_arguments", "run", "random_features_peaks", "fit_and_score",
+__all__ = ["random_features_peaks_experiment", "random_features_peaks", "fit_and_score",
            "effective_rank", "activation_spectra", "peaks_split"]
 
 NAME = "random-features"
@@ -36,55 +37,10 @@ ACTIVATIONS = ("sin", "tanh", "relu")
 WIDTHS = (5, 10, 20, 50, 100, 200, 400, 800)
 
 
-def add_arguments(parser):
-    from ..cli._parser import int_list_of, nonneg_float, positive_int
-    from .single_layer_peaks import peaks_samples
-
-    parser.add_argument("--n-samples", type=peaks_samples(), default=1000, help="peaks points (default: 1000)")
-    parser.add_argument("--n-hidden", type=positive_int, default=200, help="features m (default: 200)")
-    parser.add_argument("--widths", type=int_list_of(empty=False, example="5,10,20"), default=list(WIDTHS),
-                        help="widths m of the sweep (default: 5,10,20,50,100,200,400,800)")
-    parser.add_argument("--alpha", type=nonneg_float, default=0.0,
-                        help="ridge weight λ on W (default: 0, the notes' plain least squares)")
-
-
-def run(args):
-    from ..cli._memory import require_memory
-
-    m = max(args.n_hidden, *args.widths)
-    # the feature matrix of the widest model and its least-squares and SVD workspaces
-    require_memory(8 * 5 * args.n_samples * m, f"--n-samples {args.n_samples} with {m} features "
-                   "(--n-hidden, --widths)")
-    return random_features_peaks(n_samples=args.n_samples, n_hidden=args.n_hidden, widths=args.widths,
-                                 alpha=args.alpha, seed=args.seed)
-
-
-def effective_rank(s, rel=1e-4):
-    """Number of singular values above ``rel`` times the largest."""
-    return int((s > rel * s[0]).sum()) if s.size and s[0] > 0 else 0
-
-
-def peaks_split(n_samples=1000, seed=0):
-    """Peaks with 5 classes split 80/20: ``(X_train, y_train, X_val, y_val)``."""
-    X, y = peaks(n_samples, 5, random_state=seed)
-    return train_val_test_split(X, y, val_fraction=0.2, test_fraction=0.0, random_state=seed)[:4]
-
-
-def fit_and_score(features, data, alpha=0.0):
-    """Fit W by least squares on one-hot classes; return (training error, validation error)."""
-    Xtr, ytr, Xva, yva = data
-    n_classes = int(ytr.max()) + 1
-    theta = fit_least_squares(features, Xtr, np.eye(n_classes)[ytr], alpha=alpha)
-    m = features.n_hidden
-    W, c = theta[: m * n_classes].reshape(m, n_classes), theta[m * n_classes:]
-    err = lambda X, y: float(np.mean((features.transform(X) @ W + c).argmax(axis=1) != y))  # noqa: E731
-    return err(Xtr, ytr), err(Xva, yva)
-
-
-def activation_spectra(X, n_hidden, seed=0, activations=ACTIVATIONS + ("identity",)):
-    """``{activation: FeatureSpectrum}`` of σ(X Kᵀ + b) for the same random K, b (seed)."""
-    return {act: feature_spectrum(random_features(X.shape[1], n_hidden, act, random_state=seed), X)
-            for act in activations}
+def _needs(p):
+    """The feature matrix of the widest model and its least-squares and SVD workspaces."""
+    m = max(p["n_hidden"], *p["widths"])
+    return [Memory(8 * 5 * p["n_samples"] * m, ("n_samples", "n_hidden", "widths"), f"{m} features")]
 
 
 def _width_sweep(data, widths, alpha, seed):
@@ -92,7 +48,12 @@ def _width_sweep(data, widths, alpha, seed):
                            for m in widths]) for act in ACTIVATIONS}
 
 
-def random_features_peaks(*, n_samples=1000, n_hidden=200, widths=WIDTHS, alpha=0.0, seed=0):
+@experiment(NAME, HELP, needs=_needs,
+            n_samples=PEAKS_SAMPLES(),
+            n_hidden=Int(1, help="features m"),
+            widths=IntList(1, empty=False, example="5,10,20", help="widths m of the sweep"),
+            alpha=Float(0.0, help="ridge weight λ on W (0: the notes' plain least squares)"))
+def random_features_peaks_experiment(*, n_samples=1000, n_hidden=200, widths=WIDTHS, alpha=0.0, seed=0):
     """Random-feature classifiers on peaks (5 classes, 20 % validation).
 
     Parameters
@@ -128,7 +89,7 @@ def random_features_peaks(*, n_samples=1000, n_hidden=200, widths=WIDTHS, alpha=
                     "identity_rank_bound": spectra["identity"].rank_bound, "widths": widths,
                     **{f"{a}_sweep_train_val": sweep[a] for a in ACTIVATIONS},
                     **{f"{a}_singular_values": spectra[a].singular_values for a in spectra}})
-    return ExperimentResult(NAME.replace("-", "_"), numbers, {"random_features.png": _figure(spectra, sweep, widths)},
+    return ExperimentResult(NAME, numbers, {"random_features.png": _figure(spectra, sweep, widths)},
                             _table(numbers))
 
 
@@ -154,3 +115,7 @@ def _figure(spectra, sweep, widths):
     axes[0, 1].set(xlabel="width m", ylabel="classification error", title="error against width")
     axes[0, 1].legend(fontsize=7)
     return fig
+
+
+#: Deprecated name of :func:`random_features_peaks_experiment`.
+random_features_peaks = deprecated_alias(random_features_peaks_experiment, "random_features_peaks")

@@ -37,10 +37,11 @@ from ..layers.recurrent import Recurrent
 from ..network import Sequential
 from ..objective import Objective
 from . import ExperimentResult
+from ._params import Int, Methods, Training, experiment
+from ._common import train_method
 from ._runs import curve, pass_grid, plot_band, stats
-from .single_layer_peaks import train_method
 
-__all__ = ["NAME", "HELP", "add_arguments", "run", "rnn_experiment", "adding_problem", "rnn_and_mlp", "nmse",
+__all__ = ["rnn_experiment", "adding_problem", "rnn_and_mlp", "nmse",
            "within", "METHOD_OPTIONS", "TARGET_VARIANCE"]
 
 NAME = "rnn"
@@ -57,38 +58,10 @@ METHOD_OPTIONS = {"adam": {"learning_rate": 0.01, "batch_size": 50, "full_eval":
                   "newton-cg": {"max_cg": 50}, "lbfgs": {}}
 
 
-def add_arguments(parser):
-    from ..cli._parser import int_range, method_list, positive_int
-
-    parser.add_argument("--n-steps", type=int_range(2, why="a marker in each half"), default=10,
-                        help="sequence length T (default: %(default)s)")
-    parser.add_argument("--n-hidden", type=positive_int, default=6,
-                        help="RNN state width d_h (default: %(default)s)")
-    parser.add_argument("--n-train", type=positive_int, default=1000,
-                        help="training sequences (default: %(default)s)")
-    parser.add_argument("--n-test", type=positive_int, default=2000,
-                        help="held-out sequences (default: %(default)s)")
-    parser.add_argument("--methods", type=method_list(METHOD_OPTIONS), default="adam,gauss-newton",
-                        help="comma-separated training methods (default: %(default)s)")
-    parser.add_argument("--passes", type=positive_int, default=500,
-                        help="budget of passes over the data per run (default: %(default)s)")
-    parser.add_argument("--max-iter", type=positive_int, default=5000,
-                        help="at most this many iterations (Adam: epochs) per run (default: %(default)s)")
-    parser.add_argument("--n-seeds", type=positive_int, default=3,
-                        help="random starts per run (default: %(default)s)")
-
-
-def run(args):
-    from ..cli._memory import require_training_memory
-
-    rows, flags = max(args.n_train, args.n_test), (f"--n-steps {args.n_steps}, --n-hidden {args.n_hidden}, "
-                                                   f"--n-train {args.n_train}, --n-test {args.n_test}")
-    for net in rnn_and_mlp(args.n_steps, args.n_hidden).values():
-        for method in args.methods:
-            require_training_memory(net, rows, method, flags)
-    return rnn_experiment(n_steps=args.n_steps, n_hidden=args.n_hidden, n_train=args.n_train,
-                          n_test=args.n_test, methods=args.methods, passes=args.passes, max_iter=args.max_iter,
-                          n_seeds=args.n_seeds, seed=args.seed)
+def _needs(p):
+    rows = max(p["n_train"], p["n_test"])
+    return [Training(net, rows, method, ("n_steps", "n_hidden", "n_train", "n_test"))
+            for net in rnn_and_mlp(p["n_steps"], p["n_hidden"]).values() for method in p["methods"]]
 
 
 def adding_problem(n_samples, n_steps, rng):
@@ -124,6 +97,15 @@ def rnn_and_mlp(n_steps, n_hidden, activation="tanh"):
     return {"rnn": rnn, "mlp": Sequential([Dense(2 * n_steps, width, activation), Dense(width, 1)])}
 
 
+@experiment(NAME, HELP, needs=_needs,
+            n_steps=Int(2, why="a marker in each half", help="sequence length T"),
+            n_hidden=Int(1, help="RNN state width d_h"),
+            n_train=Int(1, help="training sequences"),
+            n_test=Int(1, help="held-out sequences"),
+            methods=Methods(METHOD_OPTIONS, help="comma-separated training methods"),
+            passes=Int(1, help="budget of passes over the data per run"),
+            max_iter=Int(1, help="at most this many iterations (Adam: epochs) per run"),
+            n_seeds=Int(1, help="random starts per run"))
 def rnn_experiment(*, n_steps=10, n_hidden=6, n_train=1000, n_test=2000, methods=("adam", "gauss-newton"),
                    passes=500, max_iter=5000, n_seeds=3, seed=0, plot=True):
     """Train the RNN and the MLP of equal size on the adding problem with each method.

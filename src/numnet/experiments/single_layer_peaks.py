@@ -12,161 +12,48 @@ backward sweep), a Hessian- or Gauss-Newton-vector product a full pass
 (tangent forward plus backward), and an SGD epoch one pass.
 """
 
-from typing import NamedTuple
-
 import numpy as np
 
-from ..datasets import peaks, train_val_test_split
-from ..layers import Dense
-from ..network import Sequential
-from ..objective import Objective
 from ..plots import new_figure
-from ..regularizers import Tikhonov
 from . import ExperimentResult
+from ._common import (MIN_PEAKS_SAMPLES, PEAKS_METHOD_OPTIONS, PEAKS_SAMPLES, PeaksProblem, Trace, accuracy,
+                      decision_map, peaks_problem, peaks_training, plot_decision_regions)
+from ._common import train_method as _train_method
+from ._params import Float, Int, Methods, Optional, deprecated_alias, experiment
 
-__all__ = ["NAME", "HELP", "add_arguments", "run", "single_layer_peaks", "PeaksProblem",
-           "peaks_problem", "accuracy", "train_method", "Trace", "decision_map", "METHOD_OPTIONS",
-           "MIN_PEAKS_SAMPLES", "peaks_samples", "check_peaks_memory"]
+__all__ = ["single_layer_peaks_experiment", "METHOD_OPTIONS", "train_method",
+           # defined in numnet.experiments._common, kept here for the code that imported them from here
+           "PeaksProblem", "peaks_problem", "accuracy", "Trace", "decision_map", "MIN_PEAKS_SAMPLES",
+           # deprecated
+           "single_layer_peaks", "peaks_samples", "check_peaks_memory"]
 
 NAME = "single-layer"
 HELP = "train a single layer on peaks: SGD, Newton-CG, Gauss-Newton, block GN, VarPro, L-BFGS"
 
 DEFAULT_METHODS = ("sgd", "newton-cg", "gauss-newton", "block-gauss-newton", "varpro", "lbfgs")
-#: Options of each method in this experiment. SGD: mini-batches of 32, a fixed step with momentum,
-#: the full objective value (not the gradient) after each epoch.
-#: Newton-type methods: truncated CG of at most 10 products per step (cheap, inexact steps);
-#: VarPro: at most 5 Newton steps for the output layer per outer step.
-METHOD_OPTIONS = {"sgd": {"learning_rate": 0.05, "batch_size": 32, "momentum": 0.9, "full_eval": False},
-                  "newton-cg": {"max_cg": 10}, "gauss-newton": {"max_cg": 10},
-                  "block-gauss-newton": {"max_cg": 10},
-                  "varpro": {"max_cg": 10, "max_inner": 5, "inner_gtol": 1e-6}}
-
-
-#: The fewest peaks points the experiments on peaks take: 5 classes of equal size and a stratified
-#: 20 % validation split need 5 validation rows, one of each class.
-MIN_PEAKS_SAMPLES = 25
-
-
-def peaks_samples():
-    """The argparse type of ``--n-samples`` of the experiments on peaks (at least :data:`MIN_PEAKS_SAMPLES`)."""
-    from ..cli._parser import int_range
-
-    return int_range(MIN_PEAKS_SAMPLES, why="5 classes, a fifth of each held out")
-
-
-def check_peaks_memory(n_samples, n_hidden, methods, flags):
-    """Refuse (``CommandError`` naming ``flags``) a peaks network 2 → n_hidden → 5 too large to train."""
-    from ..cli._memory import require_training_memory
-
-    net = Sequential([Dense(2, n_hidden), Dense(n_hidden, 5)])
-    for method in methods:
-        require_training_memory(net, n_samples, method, flags)
-
-
-def add_arguments(parser):
-    from ..cli._parser import method_list, positive_float, positive_int
-
-    parser.add_argument("--methods", type=method_list(), default=",".join(DEFAULT_METHODS),
-                        help="comma-separated minimize methods (default: %(default)s)")
-    parser.add_argument("--n-samples", type=peaks_samples(), default=1000, help="peaks points (default: 1000)")
-    parser.add_argument("--n-hidden", type=positive_int, default=32, help="hidden width m (default: 32)")
-    parser.add_argument("--passes", type=positive_float, default=1000,
-                        help="budget of passes over the data per method (default: 1000)")
-    parser.add_argument("--max-iter", type=positive_int, default=2000,
-                        help="at most this many iterations per method (epochs for SGD) (default: 2000)")
-    parser.add_argument("--max-time", type=positive_float, default=None, help="seconds per method")
-
-
-def run(args):
-    methods = args.methods
-    check_peaks_memory(args.n_samples, args.n_hidden, methods, f"--n-samples {args.n_samples} with --n-hidden "
-                       f"{args.n_hidden}")
-    return single_layer_peaks(methods=methods, n_samples=args.n_samples, n_hidden=args.n_hidden,
-                              passes=args.passes, max_iter=args.max_iter, max_time=args.max_time,
-                              seed=args.seed)
-
-
-class PeaksProblem(NamedTuple):
-    """A single-layer classifier on peaks: network, training and validation objectives."""
-
-    net: Sequential
-    train: Objective
-    val: Objective
-
-
-def peaks_problem(*, n_samples=1000, n_classes=5, n_hidden=32, activation="tanh", alpha=1e-4,
-                  val_fraction=0.2, seed=0, dtype=np.float64):
-    """Peaks data split into training/validation and the single-layer network of notes 000.
-
-    The network is F = σ(X W₁ + b₁) W₂ + b₂ (notes: S = W σ(KY + b), K = W₁ᵀ)
-    with a softmax cross-entropy loss and weight decay ½α‖W‖² on the weights
-    (not the biases).
-    """
-    X, y = peaks(n_samples, n_classes, random_state=seed, dtype=dtype)
-    Xtr, ytr, Xva, yva, _, _ = train_val_test_split(X, y, val_fraction=val_fraction, test_fraction=0.0,
-                                                    random_state=seed)
-    net = Sequential([Dense(2, n_hidden, activation), Dense(n_hidden, n_classes)])
-    reg = Tikhonov(alpha, mask=~net.bias_mask()) if alpha > 0 else None
-    return PeaksProblem(net, Objective(net, "cross_entropy", Xtr, ytr, reg),
-                        Objective(net, "cross_entropy", Xva, yva))
-
-
-def accuracy(obj, theta):
-    """Fraction of the objective's samples whose largest output is the target class."""
-    return float(np.mean(obj.predict(theta).argmax(axis=1) == obj.Y.argmax(axis=1)))
-
-
-class Trace(NamedTuple):
-    """One run: per iteration (index 0 is the start) loss, time, passes, parameters; and the result."""
-
-    method: str
-    loss: np.ndarray
-    time: np.ndarray
-    passes: np.ndarray
-    thetas: list
-    result: object
-
-
-def _passes(method, res):
-    """Work so far in passes over the data (see the module docstring)."""
-    from ..optim import METHODS
-
-    if getattr(METHODS[method], "stochastic", False):  # one iteration is one epoch
-        return float(res.nit)
-    return 0.5 * (res.nfev + res.ngev) + res.nhvp
+#: The options of each method in this experiment (:data:`numnet.experiments._common.PEAKS_METHOD_OPTIONS`).
+METHOD_OPTIONS = PEAKS_METHOD_OPTIONS
 
 
 def train_method(obj, theta0, method, *, passes=None, max_iter=100, max_time=None, **options):
-    """Run ``minimize`` recording every iterate, stopping once the work reaches ``passes``.
-
-    ``options`` override the experiment's :data:`METHOD_OPTIONS`. Returns a :class:`Trace`.
-    """
-    from ..optim import minimize
-
-    thetas, passes, budget = [theta0], [0.0], passes
-
-    def record(res):
-        thetas.append(res.x.copy())
-        passes.append(_passes(method, res))
-        if budget is not None and passes[-1] >= budget:
-            raise StopIteration
-
-    opts = {**METHOD_OPTIONS.get(method, {}), **options}
-    res = minimize(obj, theta0, method, callback=record, max_iter=max_iter, gtol=1e-8,
-                   max_time=max_time, **opts)
-    loss = np.array([obj.value(theta0)] + [h["fun"] for h in res.history])
-    time = np.array([0.0] + [h["time"] for h in res.history])
-    return Trace(method, loss, time, np.array(passes), thetas, res)
+    """:func:`numnet.experiments._common.train_method` with this experiment's :data:`METHOD_OPTIONS`
+    (``options`` override them)."""
+    return _train_method(obj, theta0, method, passes=passes, max_iter=max_iter, max_time=max_time,
+                         **{**METHOD_OPTIONS.get(method, {}), **options})
 
 
-def decision_map(net, theta, n_grid=120, lim=3.0):
-    """Predicted class on an ``n_grid`` × ``n_grid`` grid of [−lim, lim]²."""
-    t = np.linspace(-lim, lim, n_grid)
-    P = np.stack(np.meshgrid(t, t), axis=-1).reshape(-1, 2).astype(theta.dtype)
-    return net.predict(theta, P).argmax(axis=1).reshape(n_grid, n_grid)
+def _needs(p):
+    return peaks_training(p["n_samples"], p["n_hidden"], p["methods"], ("n_samples", "n_hidden"))
 
 
-def single_layer_peaks(*, methods=DEFAULT_METHODS, n_samples=1000, n_hidden=32, passes=1000,
+@experiment(NAME, HELP, needs=_needs,
+            methods=Methods(help="comma-separated minimize methods"),
+            n_samples=PEAKS_SAMPLES(),
+            n_hidden=Int(1, help="hidden width m"),
+            passes=Float(0.0, open_min=True, help="budget of passes over the data per method"),
+            max_iter=Int(1, help="at most this many iterations per method (epochs for SGD)"),
+            max_time=Optional(Float(0.0, open_min=True), help="seconds per method"))
+def single_layer_peaks_experiment(*, methods=DEFAULT_METHODS, n_samples=1000, n_hidden=32, passes=1000,
                        max_iter=2000, max_time=None, seed=0):
     """Train the single layer on peaks with each method from the same start.
 
@@ -205,7 +92,7 @@ def single_layer_peaks(*, methods=DEFAULT_METHODS, n_samples=1000, n_hidden=32, 
                         f"{tr.method}_nit": int(tr.result.nit)})
     figures = {"single_layer.png": _curves_figure(prob, traces),
                "single_layer_boundaries.png": _boundaries_figure(prob, traces)}
-    return ExperimentResult(NAME.replace("-", "_"), numbers, figures, _table(numbers, methods))
+    return ExperimentResult(NAME, numbers, figures, _table(numbers, methods))
 
 
 def _table(nb, methods):
@@ -238,11 +125,38 @@ def _boundaries_figure(prob, traces):
     fig, axes = new_figure(ncols, nrows, width=2.6, height=2.6)
     X, y = prob.val.X, prob.val.Y.argmax(axis=1)
     for ax, tr in zip(axes.flat, traces):
-        ax.imshow(decision_map(prob.net, tr.result.x), origin="lower", extent=(-3, 3, -3, 3),
-                  cmap="viridis", alpha=0.6, interpolation="nearest")
-        ax.scatter(X[:, 0], X[:, 1], c=y, s=4, cmap="viridis", edgecolors="k", linewidths=0.2)
+        plot_decision_regions(ax, prob.net, tr.result.x, X, y)
         ax.set_title(f"{tr.method}: val acc {accuracy(prob.val, tr.result.x):.2f}", fontsize=9)
         ax.set_axis_off()
     for ax in list(axes.flat)[len(traces):]:
         ax.set_axis_off()
     return fig
+
+
+#: Deprecated names: the entry point is :func:`single_layer_peaks_experiment`, and the kind and the memory
+#: needs of the peaks experiments are in :mod:`numnet.experiments._common`.
+single_layer_peaks = deprecated_alias(single_layer_peaks_experiment, "single_layer_peaks")
+
+
+def peaks_samples():
+    """Deprecated: the argparse type of ``--n-samples`` of the experiments on peaks."""
+    import warnings
+
+    from ..cli._parser import argparse_type
+
+    warnings.warn("peaks_samples is deprecated; the CLI builds options from numnet.experiments._common."
+                  "PEAKS_SAMPLES", DeprecationWarning, stacklevel=2)
+    return argparse_type(PEAKS_SAMPLES())
+
+
+def check_peaks_memory(n_samples, n_hidden, methods, flags):
+    """Deprecated: refuse (``CommandError`` naming ``flags``) a peaks network 2 → n_hidden → 5 too large to
+    train; experiments now declare :func:`numnet.experiments._common.peaks_training` as their needs."""
+    import warnings
+
+    from ..cli._memory import require_training_memory
+
+    warnings.warn("check_peaks_memory is deprecated; declare peaks_training needs", DeprecationWarning,
+                  stacklevel=2)
+    for need in peaks_training(n_samples, n_hidden, methods, ()):
+        require_training_memory(need.net, need.n_rows, need.method, flags)

@@ -21,6 +21,7 @@ from ..network import Sequential
 from ..objective import Objective
 from ..optim import minimize
 from . import ExperimentResult
+from ._params import Int, Memory, experiment
 
 __all__ = ["symmetries_experiment", "hidden_unit_transform", "sample_transforms", "n_symmetries"]
 
@@ -33,24 +34,11 @@ HELP = "Weight-space symmetries: the 2^M*M! sign/permutation transforms of a tan
 MAX_HIDDEN = 1423
 
 
-def add_arguments(parser):
-    from ..cli._parser import int_range
-
-    parser.add_argument("--n-hidden", type=int_range(1, MAX_HIDDEN, why="2^M M! printable in 4300 digits"),
-                        default=6, help=f"hidden units M, at most {MAX_HIDDEN} (default 6)")
-    parser.add_argument("--n-transforms", type=int_range(2, why="the identity and one more"), default=1000,
-                        help="transforms sampled; all of them when 2^M*M! is not larger (default 1000)")
-
-
-def run(args):
-    from ..cli._memory import require_memory
-
-    M, n = args.n_hidden, min(args.n_transforms, n_symmetries(args.n_hidden))
-    # per transform: the permutation, the signs and their key (4 floats per unit), a transformed θ of
-    # (3 + 1 + 2) M + 2 floats kept to count the distinct ones, and about 300 bytes of Python objects
-    require_memory(n * (8 * (10 * M + 2) + 300),
-                   f"--n-transforms {args.n_transforms} with --n-hidden {M} ({n:,} transforms)")
-    return symmetries_experiment(seed=args.seed, n_hidden=args.n_hidden, n_transforms=args.n_transforms)
+def _needs(p):
+    """Per transform: the permutation, the signs and their key (4 floats per unit), a transformed θ of
+    (3 + 1 + 2) M + 2 floats kept to count the distinct ones, and about 300 bytes of Python objects."""
+    M, n = p["n_hidden"], min(p["n_transforms"], n_symmetries(p["n_hidden"]))
+    return [Memory(n * (8 * (10 * M + 2) + 300), ("n_transforms", "n_hidden"), f"{n:,} transforms")]
 
 
 def n_symmetries(n_hidden):
@@ -58,6 +46,10 @@ def n_symmetries(n_hidden):
     return 2 ** n_hidden * math.factorial(n_hidden)
 
 
+@experiment(NAME, HELP, needs=_needs,
+            n_hidden=Int(1, MAX_HIDDEN, why="2^M M! printable in 4300 digits", help="hidden units M"),
+            n_transforms=Int(2, why="the identity and one more",
+                             help="transforms sampled; all of them when 2^M*M! is not larger"))
 def symmetries_experiment(*, seed=0, n_hidden=6, n_transforms=1000, n_features=3, n_outputs=2,
                           n_samples=200, plot=True):
     """Apply sign-flip/permutation transforms to a random and a trained tanh network.

@@ -17,6 +17,7 @@ from ..network import Sequential
 from ..objective import Objective
 from ..optim import minimize
 from . import ExperimentResult
+from ._params import CommandLine, Int, IntList, Training, experiment
 
 __all__ = ["universal_experiment", "target_function", "barron_constant", "ball_samples", "fit_units"]
 
@@ -24,23 +25,20 @@ NAME = "universal"
 HELP = "Universal approximation: error of n hidden units against n, next to the 4r^2C(f)^2/n bound (notes 002)."
 
 
-def add_arguments(parser):
-    from ..cli._parser import int_range, positive_int
-
-    parser.add_argument("--max-units", type=int_range(2, why="two widths at least, for a rate"), default=64,
-                        help="largest n: every power of 2 up to it is fitted (default 64)")
-    parser.add_argument("--max-iter", type=positive_int, default=1000,
-                        help="optimizer iterations per fit (default 1000)")
+def _powers_of_two(max_units):
+    return tuple(2 ** k for k in range(max_units.bit_length()))
 
 
-def run(args):
-    from ..cli._memory import require_training_memory
-
-    units = tuple(2 ** k for k in range(args.max_units.bit_length()))
-    require_training_memory(_net(2, units[-1], "tanh"), 4000, "lbfgs", f"--max-units {args.max_units}")
-    return universal_experiment(seed=args.seed, units=units, max_iter=args.max_iter)
+def _needs(p):
+    return [Training(_net(2, p["units"][-1], "tanh"), 4000, "lbfgs", ("units",))]
 
 
+@experiment(NAME, HELP, needs=_needs,
+            units=IntList(1, empty=False, example="1,2,4", help="numbers of hidden units n fitted",
+                          cli=CommandLine("max-units", Int(2, why="two widths at least, for a rate",
+                                                           help="largest n: every power of 2 up to it is fitted"),
+                                          _powers_of_two, max)),
+            max_iter=Int(1, help="optimizer iterations per fit"))
 def universal_experiment(*, seed=0, units=(1, 2, 4, 8, 16, 32, 64), dims=(1, 2), frequency=2.0,
                          radius=(3.0, 2.5), n_train=(300, 1500), n_test=4000, max_iter=1000,
                          n_starts=2, activation="tanh", method="lbfgs", plot=True):

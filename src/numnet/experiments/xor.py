@@ -16,6 +16,7 @@ from ..network import Sequential
 from ..objective import Objective
 from ..optim import minimize
 from . import ExperimentResult
+from ._params import Int, Training, experiment
 
 __all__ = ["xor_experiment", "linear_accuracy_bound"]
 
@@ -23,22 +24,13 @@ NAME = "xor"
 HELP = "XOR: the linear logistic model is stuck at w=0, b=0; one hidden layer separates it (notes 002)."
 
 
-def add_arguments(parser):
-    from ..cli._parser import positive_int
-
-    parser.add_argument("--n-hidden", type=positive_int, default=4,
-                        help="hidden units of the nonlinear model (default 4)")
-    parser.add_argument("--n-starts", type=positive_int, default=5, help="random starts of each model (default 5)")
+def _needs(p):
+    return [Training(Sequential([Dense(2, p["n_hidden"]), Dense(p["n_hidden"], 1)]), 4, "lbfgs", ("n_hidden",))]
 
 
-def run(args):
-    from ..cli._memory import require_training_memory
-
-    net = Sequential([Dense(2, args.n_hidden), Dense(args.n_hidden, 1)])
-    require_training_memory(net, 4, "lbfgs", f"--n-hidden {args.n_hidden}")
-    return xor_experiment(seed=args.seed, n_hidden=args.n_hidden, n_starts=args.n_starts)
-
-
+@experiment(NAME, HELP, needs=_needs,
+            n_hidden=Int(1, help="hidden units of the nonlinear model"),
+            n_starts=Int(1, help="random starts of each model"))
 def xor_experiment(*, seed=0, n_hidden=4, n_starts=5, activation="tanh", plot=True):
     """Train the linear and the one-hidden-layer model on XOR from random starts.
 
