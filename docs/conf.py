@@ -123,8 +123,11 @@ def escape_docstring(app, what, name, obj, options, lines):
 
 
 def skip_member(app, what, name, obj, skip, options):
-    """Leave out scikit-learn's generated metadata-routing methods (``set_fit_request`` …)."""
+    """Leave out scikit-learn's generated metadata-routing methods (``set_fit_request`` …) and
+    the fields of NamedTuples that have no docstring but "Alias for field number k"."""
     if re.fullmatch(r"set_\w+_request", name):
+        return True
+    if str(getattr(obj, "__doc__", None) or "").startswith("Alias for field number"):
         return True
     return None
 

@@ -9,7 +9,7 @@ spectrum at the Gauss-Newton solution. ``numnet demo`` runs it with 1000
 samples and 1000 passes; here 200 samples and 30 passes.
 """
 
-from numnet.experiments.demo import demo
+from numnet.experiments.demo import demo_experiment
 
-result = demo(n_samples=200, passes=30, seed=0)
+result = demo_experiment(n_samples=200, passes=30, seed=0)
 print(result.table)

@@ -9,7 +9,7 @@ points where the surface's 2 × 2 Hessian has a negative eigenvalue.
 and 6.
 """
 
-from numnet.experiments.landscape import landscape
+from numnet.experiments.landscape import landscape_experiment
 
-result = landscape(n_samples=150, n_hidden=6, train_iter=20, radius=2.0, n_grid=15, seed=0)
+result = landscape_experiment(n_samples=150, n_hidden=6, train_iter=20, radius=2.0, n_grid=15, seed=0)
 print(result.table)
