@@ -99,7 +99,7 @@ def escape_line(line):
     parts = _LITERALS.split(line)
     for i in range(0, len(parts), 2):
         parts[i] = _escape_prose(parts[i])
-        if i and parts[i - 1].startswith("``") and parts[i][:1].isalpha():   # ``vjp``s
+        if i and parts[i][:1].isalnum():          # ``vjp``s, :data:`GROWTH`ᵏ: end the markup first
             parts[i] = "\\ " + parts[i]
     return "".join(parts)
 
