@@ -27,7 +27,7 @@ from ..random_features import feature_spectrum, fit_least_squares, random_featur
 from ..regularizers import Tikhonov
 from ._params import Int, Training
 
-__all__ = ["MIN_PEAKS_SAMPLES", "PEAKS_SAMPLES", "peaks_network", "peaks_training", "PeaksProblem",
+__all__ = ["MIN_PEAKS_SAMPLES", "peaks_samples_kind", "peaks_network", "peaks_training", "PeaksProblem",
            "peaks_problem", "accuracy", "Trace", "PEAKS_METHOD_OPTIONS", "train_method", "decision_map",
            "plot_decision_regions",
            "RF_ACTIVATIONS", "peaks_split", "fit_and_score", "effective_rank", "activation_spectra"]
@@ -37,7 +37,7 @@ __all__ = ["MIN_PEAKS_SAMPLES", "PEAKS_SAMPLES", "peaks_network", "peaks_trainin
 MIN_PEAKS_SAMPLES = 25
 
 
-def PEAKS_SAMPLES(help="peaks points"):  # noqa: N802, A002 (a kind, named like one)
+def peaks_samples_kind(help="peaks points"):  # noqa: A002 (argparse's word)
     """The kind of ``n_samples`` of the experiments on peaks (at least :data:`MIN_PEAKS_SAMPLES`)."""
     return Int(MIN_PEAKS_SAMPLES, why="5 classes, a fifth of each held out", help=help)
 

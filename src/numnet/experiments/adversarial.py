@@ -35,7 +35,7 @@ from ..regularizers import Tikhonov
 from . import ExperimentResult
 from ._params import FloatList, Int, Training, deprecated_alias, experiment
 
-__all__ = ["adversarial_experiment", "adversarial", "AttackObjective", "project_ball",
+__all__ = ["adversarial_experiment", "AttackObjective", "project_ball",
            "pgd_attack", "fgm_attack", "tikhonov_attack", "train_digits", "attack_set", "success_rate",
            "tikhonov_sweep"]
 

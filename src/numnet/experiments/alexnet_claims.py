@@ -33,11 +33,10 @@ from ..augment import Augment
 from ..optim.schedules import step_rule
 from ..spec import parse_spec
 from . import ExperimentResult
+from ._cnn import DIGITS_SHAPE, accuracy, digits_split, figure, first_epoch, stats, stop_epoch, table, train_epochs
 from ._params import Choice, Float, Int, ParameterError, deprecated_alias, experiment
-from ._cnn import (DIGITS_SHAPE, accuracy, digits_split, figure, first_epoch, stats, stop_epoch, table,
-                   train_epochs)
 
-__all__ = ["alexnet_claims_experiment", "alexnet_claims", "relu_vs_tanh", "regularization",
+__all__ = ["alexnet_claims_experiment", "relu_vs_tanh", "regularization",
            "early_stopping", "train_digits_cnn", "RELU_TANH_ARCH", "SMALL_ARCH", "DIGITS_CNN", "VARIANTS"]
 
 NAME = "alexnet-claims"

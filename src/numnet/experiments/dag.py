@@ -31,8 +31,8 @@ from ..graph import Add, Concat, Graph, Node
 from ..layers import Dense
 from ..objective import Objective
 from . import ExperimentResult
-from ._params import Choice, Int, Training, experiment
 from ._common import accuracy, train_method
+from ._params import Choice, Int, Training, experiment
 from ._runs import curve, pass_grid, plot_band, stats
 
 __all__ = ["dag_experiment", "dag_networks", "ARCHITECTURES",

@@ -29,12 +29,22 @@ from ..checks import derivative_check
 from ..curvature import extreme_eigenvalues, hessian_dense, outer_product_hessian
 from ..plots import new_figure, save_figure
 from . import ExperimentResult
-from ._common import (PEAKS_METHOD_OPTIONS, PEAKS_SAMPLES, accuracy, activation_spectra, effective_rank,
-                      fit_and_score, peaks_problem, peaks_split, peaks_training, plot_decision_regions,
-                      train_method)
+from ._common import (
+    PEAKS_METHOD_OPTIONS,
+    accuracy,
+    activation_spectra,
+    effective_rank,
+    fit_and_score,
+    peaks_problem,
+    peaks_samples_kind,
+    peaks_split,
+    peaks_training,
+    plot_decision_regions,
+    train_method,
+)
 from ._params import Float, deprecated_alias, experiment
 
-__all__ = ["demo_experiment", "DemoResult", "summary_table", "demo"]
+__all__ = ["demo_experiment", "DemoResult", "summary_table"]
 
 NAME = "demo"
 HELP = "a one-minute tour: random features, Gauss-Newton vs SGD, derivative check, Hessian spectrum"
@@ -101,7 +111,7 @@ def _spectrum(obj, theta):
 
 
 @experiment(NAME, HELP, needs=_needs, details="derivative-check tables",
-            n_samples=PEAKS_SAMPLES(),
+            n_samples=peaks_samples_kind(),
             passes=Float(0.0, open_min=True, help="budget of passes over the data per training method"))
 def demo_experiment(*, n_samples=1000, passes=1000, seed=0):
     """Run the tour; return numbers, the summary table and the figure ``demo.png``.

@@ -17,10 +17,10 @@ import numpy as np
 from ..activations import ACTIVATIONS
 from ..plots import new_figure
 from . import ExperimentResult
-from ._common import PEAKS_SAMPLES, peaks_problem, peaks_training
+from ._common import peaks_problem, peaks_samples_kind, peaks_training
 from ._params import Choice, Flag, Float, Int, deprecated_alias, experiment
 
-__all__ = ["landscape_experiment", "landscape", "random_direction", "network_direction",
+__all__ = ["landscape_experiment", "random_direction", "network_direction",
            "loss_surface", "nonconvex_fraction"]
 
 NAME = "landscape"
@@ -91,7 +91,7 @@ def _train(obj, theta0, max_iter):
 
 
 @experiment(NAME, HELP, needs=_needs,
-            n_samples=PEAKS_SAMPLES(),
+            n_samples=peaks_samples_kind(),
             n_hidden=Int(1, help="hidden width m"),
             activation=Choice(sorted(ACTIVATIONS), help="hidden activation"),
             train_iter=Int(0, help="L-BFGS iterations before plotting; 0 plots at the random start"),

@@ -24,10 +24,10 @@ import numpy as np
 from ..plots import new_figure
 from ..random_features import random_features
 from . import ExperimentResult
-from ._common import PEAKS_SAMPLES, activation_spectra, effective_rank, fit_and_score, peaks_split
+from ._common import activation_spectra, effective_rank, fit_and_score, peaks_samples_kind, peaks_split
 from ._params import Float, Int, IntList, Memory, deprecated_alias, experiment
 
-__all__ = ["random_features_peaks_experiment", "random_features_peaks", "fit_and_score",
+__all__ = ["random_features_peaks_experiment", "fit_and_score",
            "effective_rank", "activation_spectra", "peaks_split"]
 
 NAME = "random-features"
@@ -49,7 +49,7 @@ def _width_sweep(data, widths, alpha, seed):
 
 
 @experiment(NAME, HELP, needs=_needs,
-            n_samples=PEAKS_SAMPLES(),
+            n_samples=peaks_samples_kind(),
             n_hidden=Int(1, help="features m"),
             widths=IntList(1, empty=False, example="5,10,20", help="widths m of the sweep"),
             alpha=Float(0.0, help="ridge weight λ on W (0: the notes' plain least squares)"))

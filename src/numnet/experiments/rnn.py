@@ -37,8 +37,8 @@ from ..layers.recurrent import Recurrent
 from ..network import Sequential
 from ..objective import Objective
 from . import ExperimentResult
-from ._params import Int, Methods, Training, experiment
 from ._common import train_method
+from ._params import Int, Methods, Training, experiment
 from ._runs import curve, pass_grid, plot_band, stats
 
 __all__ = ["rnn_experiment", "adding_problem", "rnn_and_mlp", "nmse",

@@ -16,16 +16,24 @@ import numpy as np
 
 from ..plots import new_figure
 from . import ExperimentResult
-from ._common import (MIN_PEAKS_SAMPLES, PEAKS_METHOD_OPTIONS, PEAKS_SAMPLES, PeaksProblem, Trace, accuracy,
-                      decision_map, peaks_problem, peaks_training, plot_decision_regions)
+from ._common import (
+    MIN_PEAKS_SAMPLES,
+    PEAKS_METHOD_OPTIONS,
+    PeaksProblem,
+    Trace,
+    accuracy,
+    decision_map,
+    peaks_problem,
+    peaks_samples_kind,
+    peaks_training,
+    plot_decision_regions,
+)
 from ._common import train_method as _train_method
 from ._params import Float, Int, Methods, Optional, deprecated_alias, experiment
 
 __all__ = ["single_layer_peaks_experiment", "METHOD_OPTIONS", "train_method",
            # defined in numnet.experiments._common, kept here for the code that imported them from here
-           "PeaksProblem", "peaks_problem", "accuracy", "Trace", "decision_map", "MIN_PEAKS_SAMPLES",
-           # deprecated
-           "single_layer_peaks", "peaks_samples", "check_peaks_memory"]
+           "PeaksProblem", "peaks_problem", "accuracy", "Trace", "decision_map", "MIN_PEAKS_SAMPLES"]
 
 NAME = "single-layer"
 HELP = "train a single layer on peaks: SGD, Newton-CG, Gauss-Newton, block GN, VarPro, L-BFGS"
@@ -48,7 +56,7 @@ def _needs(p):
 
 @experiment(NAME, HELP, needs=_needs,
             methods=Methods(help="comma-separated minimize methods"),
-            n_samples=PEAKS_SAMPLES(),
+            n_samples=peaks_samples_kind(),
             n_hidden=Int(1, help="hidden width m"),
             passes=Float(0.0, open_min=True, help="budget of passes over the data per method"),
             max_iter=Int(1, help="at most this many iterations per method (epochs for SGD)"),
@@ -145,8 +153,8 @@ def peaks_samples():
     from ..cli._parser import argparse_type
 
     warnings.warn("peaks_samples is deprecated; the CLI builds options from numnet.experiments._common."
-                  "PEAKS_SAMPLES", DeprecationWarning, stacklevel=2)
-    return argparse_type(PEAKS_SAMPLES())
+                  "peaks_samples_kind", DeprecationWarning, stacklevel=2)
+    return argparse_type(peaks_samples_kind())
 
 
 def check_peaks_memory(n_samples, n_hidden, methods, flags):
