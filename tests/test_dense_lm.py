@@ -234,6 +234,46 @@ def test_ap_is_the_curvature_plus_mu_times_p_for_any_scaling():
     np.testing.assert_allclose((G + 0.5 * np.diag(np.diagonal(G))) @ sol.p, -g, rtol=1e-8, atol=1e-10)
 
 
+def test_floored_solve_keeps_the_well_determined_directions_and_drops_the_null_space():
+    """w_i = max(λ_i, ρ λ_max) for λ_i above rounding; the rank-8 G's null space gets no step."""
+    G, g = spd_and_singular()
+    lam, V = np.linalg.eigh(G)
+    rho = 1e-3
+    sol = dense.solve_floored(fixed(G, g), g, 0.0, rho)
+    keep = lam > 12 * np.finfo(float).eps * lam.max()
+    expected = -V[:, keep] @ ((V[:, keep].T @ g) / np.maximum(lam[keep], rho * lam.max()))
+    np.testing.assert_allclose(sol.p, expected, rtol=1e-8, atol=1e-12 * np.abs(expected).max())
+    assert keep.sum() == 8 and np.abs(V[:, ~keep].T @ sol.p).max() < 1e-8 * np.abs(sol.p).max()
+    big = lam >= rho * lam.max()
+    np.testing.assert_allclose((V[:, big].T @ sol.p), -(V[:, big].T @ g) / lam[big], rtol=1e-8)
+
+
+def softmax_shift_problem():
+    """peaks in 5 classes, 2-8-5 softmax: G is singular (adding a constant to every output changes nothing)."""
+    from numnet.datasets import peaks
+
+    X, y = peaks(300, 5, random_state=0)
+    net = Sequential([Dense(2, 8, "tanh"), Dense(8, 5)])
+    return Objective(net, "cross_entropy", X, y), net.init(3)
+
+
+def test_undamped_dense_gauss_newton_progresses_on_a_singular_g_like_cg(monkeypatch):
+    """The exact step −G⁺g is huge along G's near-null space; the floored trials keep the run going.
+
+    With halving alone (FLOOR_GROWTH = 1: every "floored" trial is the exact step again) the run stalls
+    near the start; with the floor it reaches a loss within 2× of CG's after the same iterations.
+    """
+    obj, theta = softmax_shift_problem()
+    assert np.linalg.matrix_rank(DenseLinearization(obj.at(theta)).matrix, tol=1e-10) < obj.n_params
+    run = lambda solver: minimize(obj, theta, "gauss-newton", solver=solver, max_iter=60, gtol=0.0)  # noqa: E731
+    cg, floored = run("cg"), run("dense")
+    assert floored.fun <= 2 * cg.fun and any(h.get("floor", 0) > 0 for h in floored.history)
+    assert {h["solver"] for h in floored.history[1:]} == {"dense"}
+    monkeypatch.setattr(dense, "FLOOR_GROWTH", 1.0)
+    halved = run("dense")
+    assert halved.fun > 3 * floored.fun, (halved.fun, floored.fun)
+
+
 # ------------------------------------------------------------------ dense and CG take the same steps
 
 TIGHT_CG = {"max_cg": 5000, "max_forcing": 1e-14, "forcing_power": 10.0}
