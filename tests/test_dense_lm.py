@@ -541,3 +541,29 @@ def test_problem_counts_one_gradient_per_accepted_dense_point():
     assert problem.counts.ngev == 0 and lin.usable() and problem.counts.ngev == 1
     lin.grad, lin.matrix
     assert problem.counts.ngev == 1 and problem.counts.nhvp == 0
+
+
+def test_the_memory_estimate_counts_the_dense_matrix_when_the_dense_path_runs():
+    """cli._memory: p = 897 with one output runs dense; its p × p matrices dominate, and the estimate is
+    within a factor 2 of the traced peak of a dense run (the estimate without them is far below it)."""
+    import tracemalloc
+
+    from numnet.cli import _memory
+
+    net = Sequential([Dense(1, 28, "tanh"), Dense(28, 28, "tanh"), Dense(28, 1)])
+    X = np.linspace(-1, 1, 50)[:, None]
+    obj = Objective(net, "squared_error", X, np.sin(3 * X))
+    assert _memory.dense_path_runs(net, "levenberg-marquardt") and not _memory.dense_path_runs(net, "lbfgs")
+    assert not _memory.dense_path_runs(net, "levenberg-marquardt", "cg")
+    dense_est = _memory.training_bytes(net, 50, "levenberg-marquardt")
+    cg_est = _memory.training_bytes(net, 50, "levenberg-marquardt", solver="cg")
+    assert dense_est - cg_est == 8 * _memory.dense_floats(net, 50)
+    theta = net.init(0)
+    tracemalloc.start()
+    try:
+        res = minimize(obj, theta, "levenberg-marquardt", max_iter=3)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert res.history[-1]["solver"] == "dense"
+    assert 0.5 < dense_est / peak < 2.0 and cg_est < 0.5 * peak, (dense_est, cg_est, peak)

@@ -1,12 +1,19 @@
 """Keep freed array memory in the process for reuse (glibc's allocator thresholds).
 
-A gradient, Hessian-vector product or fit allocates and frees the same large
-temporaries (pre-activations, σ′, cotangents, the gradient itself) on every
-call. With glibc's default, dynamic thresholds the top of the heap is given
-back to the operating system after such a call, and the next call touches
-fresh pages again: thousands of page faults per gradient of a 784-1024-1024-10
-network (measured 7,700), which cost 10–20% of its CPU time on the
-benchmark machine (a 2-core virtual machine).
+numnet's own products no longer need this: an
+:class:`~numnet.objective.Objective` reuses workspace buffers
+(:mod:`numnet.workspace`) for the pre-activations, σ′, tangents and
+cotangents of its gradients, Hessian-vector and Gauss-Newton products, so
+repeated products allocate nothing large and touch no fresh pages with
+glibc's default allocator (``benchmarks/workloads/product_ratios.py``
+measures them without any tuning). What still allocates afresh per call is
+outside those products — the arrays a program itself makes and frees
+between calls, SciPy's and scikit-learn's temporaries, a new
+linearization's result vectors. With glibc's default, dynamic thresholds
+the top of the heap is given back to the operating system after a large
+free, and the next allocation touches fresh pages again (before the
+workspaces, 7,700 page faults per gradient of a 784-1024-1024-10 network,
+10–20% of its CPU time on the benchmark machine, a 2-core virtual machine).
 
 :func:`tune_malloc` fixes both thresholds, as the environment variables
 ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` would, so that
@@ -15,7 +22,8 @@ mapped until ``trim_threshold`` of it is free. The process then keeps its peak
 heap size instead of returning memory between calls. It changes the allocator
 of the whole process, so numnet never calls it on import: the ``numnet``
 command and ``make bench`` call it for their own processes, and a program
-may call it once at start.
+that allocates large arrays of its own between numnet calls may call it
+once at start.
 """
 
 import ctypes

@@ -14,7 +14,7 @@ from math import prod
 from ._parser import CommandError
 
 __all__ = ["available_bytes", "format_bytes", "require_memory", "require_training_memory", "training_bytes",
-           "floats_per_row", "parameter_vectors"]
+           "floats_per_row", "parameter_vectors", "dense_path_runs", "dense_floats"]
 
 #: Parameter-sized vectors a method keeps (iterate, gradient, direction, trial point, best point, the
 #: saved copy, ...); L-BFGS adds its 2 × 10 pairs, Newton-type methods their CG vectors.
@@ -22,6 +22,8 @@ _VECTORS = {"lbfgs": 28, "newton-cg": 14, "gauss-newton": 14, "trust-ncg": 14, "
             "block-gauss-newton": 14, "varpro": 14}
 #: Dense p × p matrices of the full-memory quasi-Newton methods (H and the outer products of an update).
 _MATRICES = {"bfgs": 4, "sr1": 3}
+#: Methods with a dense small-p path (``solver="auto"`` may pick it; :mod:`numnet.optim.linear_solver`).
+_DENSE_METHODS = ("gauss-newton", "levenberg-marquardt")
 #: Activations kept per layer and row: the output, σ′ and σ″ of the forward cache and a backward
 #: cotangent; second-order methods add a tangent pass of the same size.
 _FIRST_ORDER_CACHE, _SECOND_ORDER_CACHE = 4, 8
@@ -104,12 +106,40 @@ def parameter_vectors(method):
     return _VECTORS.get(method, 8)
 
 
-def training_bytes(net, n_rows, method, itemsize=8):
+def dense_path_runs(net, method, solver="auto"):
+    """Whether ``method`` with ``solver`` forms the dense Gauss-Newton matrix for ``net`` (the rule of
+    :func:`numnet.optim.linear_solver.solver_kind` with the default ``dense_max_params`` and ``max_cg``)."""
+    if method not in _DENSE_METHODS or solver == "cg":
+        return False
+    if solver == "dense":
+        return True
+    from ..curvature.outer import has_fast_jacobian
+    from ..optim.gauss_newton import GaussNewtonOptions
+    from ..optim.linear_solver import DENSE_MAX_PARAMS
+
+    p = net.n_params
+    return p * net.d_out <= DENSE_MAX_PARAMS and (has_fast_jacobian(net) or p <= GaussNewtonOptions().max_cg)
+
+
+def dense_floats(net, n_rows):
+    """Floats of the dense path (:mod:`numnet.optim.dense`): G, its Cholesky copy, the eigenvectors and a
+    scaled copy (4 p²), and the output Jacobian with its stacked factor (2 of n_rows · n_outputs · p
+    numbers, at most :data:`~numnet.optim.dense.CHUNK_ENTRIES` each when built in row chunks)."""
+    from ..optim.dense import CHUNK_ENTRIES
+
+    p, row = net.n_params, net.n_params * net.d_out
+    rows = n_rows if n_rows * row <= CHUNK_ENTRIES else max(1, CHUNK_ENTRIES // row)
+    return 4 * p * p + 2 * rows * row
+
+
+def training_bytes(net, n_rows, method, itemsize=8, solver="auto"):
     """Bytes to train ``net`` on ``n_rows`` rows with ``method``: parameter vectors, p × p matrices of the
-    full-memory quasi-Newton methods, and the activations of every training row."""
+    full-memory quasi-Newton methods, the dense Gauss-Newton path's matrix and Jacobian when it will run
+    (:func:`dense_path_runs`), and the activations of every training row."""
     p = net.n_params
     cache = _SECOND_ORDER_CACHE if method in _VECTORS and method != "lbfgs" else _FIRST_ORDER_CACHE
-    return itemsize * (parameter_vectors(method) * p + _MATRICES.get(method, 0) * p * p
+    dense = dense_floats(net, n_rows) if dense_path_runs(net, method, solver) else 0
+    return itemsize * (parameter_vectors(method) * p + _MATRICES.get(method, 0) * p * p + dense
                        + cache * n_rows * floats_per_row(net))
 
 
