@@ -9,7 +9,7 @@ before any evaluation.
 import numpy as np
 import pytest
 
-from numnet.datasets import inverse_crime
+from numnet.datasets import planted_softmax
 from numnet.layers import Dense
 from numnet.network import Sequential
 from numnet.objective import Objective
@@ -189,7 +189,7 @@ def test_continuation_follows_the_path_from_the_convex_end_to_the_global_minimum
 def test_continuation_reaches_the_planted_network_where_gauss_newton_stops():
     """Planted softmax model with 4 tanh units: dense Gauss-Newton from start 0 stops at excess 3e-2 (a unit saturates
     into a step function, its weights grow without bound); continuation from the same start reaches it."""
-    d = inverse_crime(200, 10, 4, 4, random_state=0)
+    d = planted_softmax(200, 10, 4, 4, random_state=0)
     net = Sequential([Dense(10, 4, "tanh"), Dense(4, 4, bias=False)])
     obj = Objective(net, "cross_entropy", d.X, d.Y)
     e_true = obj.value(np.concatenate([d.W1.ravel(), d.b, d.W2.ravel()]))
@@ -220,7 +220,7 @@ def test_unknown_local_option_names_the_option():
 def test_global_strategies_on_a_small_inverse_crime():
     """Planted softmax model, 6 hidden units: Gauss-Newton (dense solver, named) from some starts stops in a
     spurious minimum, a multi-start over the same family of starts reaches the planted one (excess < 1e-6)."""
-    d = inverse_crime(300, 6, 4, 6, random_state=2)
+    d = planted_softmax(300, 6, 4, 6, random_state=2)
     net = Sequential([Dense(6, 6, "tanh"), Dense(6, 4, bias=False)])
     obj = Objective(net, "cross_entropy", d.X, d.Y)
     e_true = obj.value(np.concatenate([d.W1.ravel(), d.b, d.W2.ravel()]))

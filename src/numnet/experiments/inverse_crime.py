@@ -2,7 +2,7 @@
 
 Data come from the planted model C = softmax(W σ(K Y + b)) (notes 000, "Test
 problem"; here Y = softmax(tanh(X W₁ + b₁) W₂) with W₁ = Kᵀ, W₂ = Wᵀ,
-:func:`numnet.datasets.inverse_crime`). Fitting the same architecture by
+:func:`numnet.datasets.planted_softmax`). Fitting the same architecture by
 Gauss-Newton can drive the misfit to zero, but the recovered parameters
 equal the true ones only up to the weight-space symmetries of note 004:
 
@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ..datasets import inverse_crime as planted_softmax
+from ..datasets import planted_softmax
 from ..layers import Dense
 from ..losses import softmax
 from ..network import Sequential
