@@ -61,15 +61,18 @@ Each trial costs one forward pass and O(p²) (the eigendecomposition once
 per linearization). Measured (``solver="dense"``, one thread): peaks 2-8-5
 loss 0.30–0.50 after 60 iterations (the stall above was 1.66–1.84; CG
 0.21–0.32); peaks 2-32-5 (800 points) 0.10–0.25 after ~60 (CG 0.009–0.03
-after 100, the old dense path 1.6–1.9); the function fits of
+after 100, the old dense path 1.6–1.9); the adding-problem RNN of
+:mod:`numnet.experiments.rnn` (61 parameters, ill-conditioned G)
+4.5e-7, 1.8e-5, 2.4e-5 after 150 iterations from three seeds (the old
+dense path 0.29, 7.5e-3, 2.8e-3; CG 5.8e-6, 2.6e-6, 7.0e-6); the function fits of
 ``benchmarks/workloads/fitting.py`` reach their targets in as many
 iterations as with halving alone (sin 1-D, 1e-10: 26–77 iterations,
-before 47–69; peaks 2-D, 1e-5: 143–702, before 152–326 and one miss).
+before 47–69; peaks 2-D, 1e-5: 143–702, before 255–326 and one miss).
 The alternatives measured on the same problems were worse: floors alone
 (no halving) or the longer step of both paths — 0.09–0.27 on peaks 2-8-5,
-but 630–1430 iterations on sin 1-D; a fixed relative cutoff or floor,
+but 620–1430 iterations on sin 1-D; a fixed relative cutoff or floor,
 kept for the whole run, either stalls (truncation at 1e-7 λ_max on the
-RNN: 1e-4–7e-2 against CG's 3e-6–7e-6, the dropped directions never
+RNN: 1e-4–7e-2 against CG's 2.6e-6–7.0e-6, the dropped directions never
 resolved) or stops convergence on a well-posed fit (floor 1e-7 on sin 1-D:
 target missed in 3000 iterations on 2 seeds of 3).
 
