@@ -60,7 +60,14 @@ class GaussNewtonOptions(NamedTuple):
     (the Gauss-Newton step of the linear least-squares problem
     min ‖R p + r‖). Nocedal & Wright §10.3 (Gauss-Newton with a line
     search), Armijo from t = 1 (Algorithm 3.1), rejecting non-finite values
-    and gradients. The step is :func:`~numnet.optim.newton.line_search_step`.
+    and gradients. On the CG path the step is
+    :func:`~numnet.optim.newton.line_search_step`; on the dense path a
+    rejected exact step is followed by stages that try both the halved
+    step and the step with G's eigenvalues floored at a growing fraction
+    of the largest (N&W §3.4; :meth:`~numnet.optim.dense.Direct.search`),
+    so that a near-singular G — softmax's shift invariance, an RNN — does
+    not stall the run. The history's ``floor`` entry (dense path) is the
+    relative floor ρ of the accepted step, 0 for the exact or a halved one.
     """
 
     damping: float = 0.0
