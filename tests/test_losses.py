@@ -130,6 +130,33 @@ def test_link_maps_to_predictions(name):
         np.testing.assert_array_equal(P, np.sign(F))
 
 
+def test_huber_values_away_from_delta_one_and_default_delta():
+    """ρ(r) = ½r² inside, δ(|r| − δ/2) outside, for δ = 0.5 (where δ/2 ≠ 1/(2δ)); the default δ is 1."""
+    loss = Huber(delta=0.5)
+    F, Y = np.array([[0.25, -2.0]]), np.zeros((1, 2))
+    assert loss.value(F, Y) == pytest.approx(0.5 * 0.25**2 + 0.5 * (2.0 - 0.25), rel=1e-14)
+    assert Huber().delta == 1.0
+
+
+def test_kink_conventions_are_the_documented_ones():
+    """At the kink itself: Huber's Hessian is 1{|r| ≤ δ}, the hinge subgradient −y 1{yF < 1}."""
+    huber, dF = Huber(delta=0.5), np.ones((1, 3))
+    F, Y = np.array([[0.5, -0.5, 0.75]]), np.zeros((1, 3))
+    np.testing.assert_array_equal(huber.hvp(F, Y, dF), [[1.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(huber.grad(F, Y), [[0.5, -0.5, 0.5]])
+    hinge = Hinge()
+    F, Y = np.array([[1.0, -1.0, 0.5]]), np.array([[1.0, -1.0, 1.0]])
+    np.testing.assert_array_equal(hinge.grad(F, Y), [[0.0, 0.0, -1.0]])
+
+
+def test_links_are_the_probabilities_of_the_fused_losses():
+    """P(y = 1) = σ(2F) for the binomial loss (y ∈ {−1, 1}), σ(F) for binary cross-entropy."""
+    F = np.array([[-1.5, 0.0, 0.25], [2.0, -0.5, 1.0]])
+    sig = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
+    np.testing.assert_allclose(get_loss("binomial").link(F), sig(2 * F), rtol=1e-14)
+    np.testing.assert_allclose(get_loss("binary_cross_entropy").link(F), sig(F), rtol=1e-14)
+
+
 def test_softmax_is_shift_invariant_and_stable():
     F = np.array([[1e4, 1e4 - 1, -1e4], [0.0, 1.0, 2.0]])
     with np.errstate(all="raise", under="ignore"):

@@ -112,3 +112,15 @@ def test_get_regularizer():
     assert isinstance(get_regularizer(0.5), Tikhonov) and get_regularizer(0.5).lam == 0.5
     with pytest.raises(TypeError, match="regularizer must be None"):
         get_regularizer("l2")
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_tikhonov_diagonal_is_the_diagonal_of_its_hessian(masked):
+    """``diagonal(n)`` equals the diagonal of the Hessian that ``hvp`` applies, column by column."""
+    n = 7
+    reg = Tikhonov(0.3, mask=np.arange(n) % 3 != 0) if masked else Tikhonov(0.3)
+    H = np.column_stack([reg.hvp(np.zeros(n), e) for e in np.eye(n)])
+    d = reg.diagonal(n)
+    assert d.shape == (n,) and d.dtype == np.float64
+    np.testing.assert_array_equal(d, np.diag(H))
+    np.testing.assert_array_equal(H, np.diag(d))
