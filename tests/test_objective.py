@@ -140,6 +140,16 @@ def test_linear_operators_work_with_cg_and_eigsh(loss_name):
     assert info == 0 and np.linalg.norm(lin.gnvp(x) - b) <= 1e-8 * np.linalg.norm(b)
 
 
+def test_linear_operators_are_their_own_transposes():
+    """H and G are symmetric: rmatvec, H.T and H.H apply the same products as matvec."""
+    rng, obj, theta = make_objective("cross_entropy", "tikhonov", "tanh", Shape(5, 3, 4, 3, 2))
+    lin, v = obj.at(theta), rng.standard_normal(obj.n_params)
+    for op, product in ((lin.H, lin.hvp), (lin.G, lin.gnvp)):
+        want = product(v)
+        for got in (op.rmatvec(v), op.T @ v, op.H @ v, op.rmatmat(v[:, None])[:, 0]):
+            np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-13 * np.abs(want).max())
+
+
 def test_linear_operator_keeps_float32():
     _, obj, theta = make_objective("cross_entropy", "tikhonov", "tanh", Shape(5, 3, 4, 3, 2), np.float32)
     H = obj.at(theta).H
