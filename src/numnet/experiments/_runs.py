@@ -1,6 +1,6 @@
 """Runs of several seeds on one axis of work, shared by the ``dag`` and ``rnn`` experiments.
 
-A run is a :class:`~numnet.experiments.single_layer_peaks.Trace` (every
+A run is a :class:`~numnet.experiments._common.Trace` (every
 iterate and its work in passes over the data). Curves of different runs are
 read off a common grid of passes: at each grid point p, the iterate a run
 had after at most p passes. Spread over seeds is the population standard
