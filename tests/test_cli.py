@@ -140,6 +140,32 @@ def test_experiment_functions_refuse_bad_parameters_by_name(call, names):
     assert message.startswith(names[0]) and all(n in message for n in names)
 
 
+@pytest.mark.parametrize("kind, good, bad", [
+    ("Int(1)", [("3", 3)], ["0", "2.5", "x", ""]),
+    ("Int(0, 10, why='small')", [("0", 0), ("10", 10)], ["11", "-1"]),
+    ("Float(0.0, open_min=True)", [("1e-3", 1e-3), ("2", 2.0)], ["0", "nan", "inf", "-1"]),
+    ("Float(0.0, 1.0, open_max=True)", [("0", 0.0), ("0.5", 0.5)], ["1", "1.5"]),
+    ("IntList(1, empty=False)", [("5,6", (5, 6))], ["", "5,0", "5,x"]),
+    ("IntList(1)", [("", ())], ["0"]),
+    ("FloatList(0.0, 1e6)", [("0.5,1", (0.5, 1.0))], ["", "1,-1", "1e7"]),
+    ("Choice((0, 1, 2))", [("1", 1)], ["3", "one"]),
+    ("Methods(('adam', 'lbfgs'))", [("adam,lbfgs", ("adam", "lbfgs"))], [" , ", "adam,nope"]),
+    ("Optional(Float(0.0, open_min=True))", [("2", 2.0)], ["0"]),
+])
+def test_one_kind_parses_the_command_line_and_checks_python_values(kind, good, bad):
+    """A kind accepts the same values from text and from Python, and names the parameter when it refuses."""
+    from numnet.experiments import _params
+
+    k = eval(kind, vars(_params))  # noqa: S307 (a fixed test table)
+    for text, value in good:
+        assert k.parse(text) == value and k.validated("p", value) == value
+    for text in bad:
+        with pytest.raises(ValueError, match=f"expected .*, got {text!r}"):
+            k.parse(text)
+    with pytest.raises((ValueError, TypeError), match="^p: expected"):
+        k.validated("p", "text" if "Choice" in kind or "Methods" in kind else object())
+
+
 def test_a_parameter_error_is_reported_with_the_flags(capsys):
     assert main(["linear-pca", "--n-features", "4", "--n-components", "4"]) == 2
     err = capsys.readouterr().err
