@@ -16,8 +16,8 @@ Times are CPU seconds (``time.process_time``: the machine may be shared),
 the best of ``--repeats`` runs, one BLAS thread. Early CG solves stop after
 a few products (the forcing tolerance is loose while ‖g‖ is large), so a CG
 iteration can be cheaper than a dense one and still lose: "dense / CG to L"
-is the ratio that decides. The default ``dense_max_params`` of
-:mod:`numnet.optim.dense` is read off this table.
+is the ratio that decides. The default ``dense_max_params`` (``DENSE_MAX_PARAMS``) of
+:mod:`numnet.optim.linear_solver` is read off this table.
 
 Run: ``.venv/bin/python benchmarks/dense_threshold.py`` (``--widths``,
 ``--samples``, ``--iters``, ``--repeats``, ``--cap`` change the grid).
