@@ -16,7 +16,8 @@ from registry import LAYERS, PROPERTY, Shape, data, rel_err, shapes
 
 from numnet.activations import ACTIVATIONS
 from numnet.checks import check_layer
-from numnet.layers import INIT_SCHEMES, Dense, Residual
+from numnet.layers import (INIT_SCHEMES, AvgPool1d, Conv1d, Conv2d, Dense, Dropout, Flatten, MaxPool2d,
+                           Recurrent, Residual)
 
 ACTS = sorted(ACTIVATIONS)
 
@@ -193,3 +194,37 @@ def test_residual_and_init_errors_name_the_argument():
 def test_forward_errors_name_the_argument(theta, X, exc, match):
     with pytest.raises(exc, match=match):
         Dense(2, 2, "tanh").forward(theta, X)
+
+
+#: every leaf layer kind, alone (inside a network a layer always gets an input direction)
+LEAVES = {
+    "dense": lambda: Dense(3, 2, "tanh"),
+    "residual": lambda: Residual(3, "sigmoid"),
+    "conv2d": lambda: Conv2d((3, 1, 1), 2, (2, 1), activation="tanh"),
+    "conv1d": lambda: Conv1d((3, 1), 2, 2),
+    "maxpool2d": lambda: MaxPool2d((3, 1, 1), (2, 1), stride=1),
+    "avgpool1d": lambda: AvgPool1d((3, 1), 2, stride=1),
+    "flatten": lambda: Flatten((3, 1)),
+    "dropout": lambda: Dropout(3, 0.5, seed=0, key=1),
+    "recurrent": lambda: Recurrent(1, 3, 2),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", LEAVES)
+def test_products_along_no_direction_are_zero_in_the_layer_dtype(name, dtype):
+    """jvp(θ, c, None, None) = 0, and rop along no direction with gZ fixed (dgZ = None) is 0; all in θ's dtype."""
+    layer = LEAVES[name]()
+    rng = np.random.default_rng(3)
+    theta = layer.init(rng, dtype, "normal")
+    X = rng.standard_normal((4, layer.d_in)).astype(dtype)
+    Z, c = layer.forward(theta, X)
+    dZ = layer.jvp(theta, c, None, None)
+    assert dZ.shape == Z.shape and dZ.dtype == dtype and not dZ.any()
+    gZ = rng.standard_normal(Z.shape).astype(dtype)
+    g, gX = layer.vjp(theta, c, gZ)
+    assert g.shape == (layer.n_params,) and g.dtype == dtype and gX.dtype == dtype
+    Rg, RgX = layer.rop(theta, c, None, None, gZ, None)
+    assert Rg.shape == (layer.n_params,) and RgX.shape == X.shape
+    assert Rg.dtype == dtype and RgX.dtype == dtype
+    assert not Rg.any() and not RgX.any()
