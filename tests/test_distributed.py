@@ -21,7 +21,8 @@ import pytest
 
 from numnet import Objective, minimize
 from numnet.curvature import empirical_fisher, fisher, hutchinson
-from numnet.distributed import DistributedObjective, fit_least_squares, fit_logistic, load_shard, shard_range
+from numnet.distributed import (ONE_PROCESS_METHODS, DistributedObjective, fit_least_squares, fit_logistic, load_shard,
+                               shard_range)
 from numnet.network import mlp
 from numnet.random_features import NormalEquations, random_features
 from numnet.random_features import fit_least_squares as fit_one
@@ -500,6 +501,14 @@ def test_serial_objective_is_the_objective():
     np.testing.assert_array_equal(dist.grad(theta), full.grad(theta))
     np.testing.assert_array_equal(dist.hvp(theta, v), full.hvp(theta, v))
     np.testing.assert_array_equal(dist.gnvp(theta, v), full.gnvp(theta, v))
+
+
+@pytest.mark.parametrize("method", ONE_PROCESS_METHODS)
+def test_methods_that_read_the_samples_refuse_a_distributed_objective(method):
+    net, X, y, reg = _classification()
+    dist = DistributedObjective(net, "cross_entropy", X, y, reg)
+    with pytest.raises(TypeError, match=f"method '{method}' reads the samples.*DistributedObjective.*one process"):
+        minimize(dist, net.init(0), method, max_iter=2)
 
 
 @pytest.mark.parametrize("n, size", [(0, 3), (7, 3), (101, 2), (101, 3), (5, 8)])

@@ -6,10 +6,11 @@ The number checks are the package's one validator set (:mod:`numnet._validation`
 import numpy as np
 
 from .._validation import check_int, check_non_negative, check_open_unit, check_positive, check_unit_interval
+from ..objective import Objective
 from .linesearch import LINE_SEARCHES
 
 __all__ = ["check_positive", "check_non_negative", "check_open_unit", "check_cg_options", "check_line_search",
-           "check_int", "check_bool", "check_choice", "check_unit_interval"]
+           "check_int", "check_bool", "check_choice", "check_unit_interval", "check_whole_objective"]
 
 
 def check_bool(value, name):
@@ -24,6 +25,21 @@ def check_choice(value, name, choices):
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
     return value
+
+
+def check_whole_objective(problem, method):
+    """Raise TypeError unless ``problem`` is an :class:`~numnet.objective.Objective` holding every sample.
+
+    For the methods that read the samples X, Y themselves (kfac's factors, varpro's inner solve)
+    rather than only values and products of the objective: a
+    :class:`~numnet.distributed.DistributedObjective` holds one rank's rows.
+    """
+    obj = getattr(problem, "objective", problem)
+    if not isinstance(obj, Objective):
+        hint = " (this rank's rows only: run it in one process)" if type(obj).__name__ == "DistributedObjective" else ""
+        raise TypeError(f"method {method!r} reads the samples X, Y itself and needs an Objective holding all of "
+                        f"them, got obj of type {type(obj).__name__}{hint}")
+    return obj
 
 
 def check_cg_options(max_cg, forcing_power, max_forcing):

@@ -8,7 +8,7 @@ from ..curvature import check_kfac_network
 from ..curvature import kfac as kfac_operator
 from ..curvature.factors import KINDS, PREDICTIVE_LOSSES
 from ..curvature.kfac import BIAS_MODES
-from ._checks import check_bool, check_choice, check_int, check_positive
+from ._checks import check_bool, check_choice, check_int, check_positive, check_whole_objective
 from .base import Iterate, Method
 from .krylov import CGResult
 from .newton import Damping, gain_ratio_step, newton_restore
@@ -118,6 +118,7 @@ class _KFACSolver(NamedTuple):
 
 
 def _check_problem(problem, opts):
+    check_whole_objective(problem, 'kfac')
     net, loss = _network(problem)
     check_kfac_network(net)
     if opts.kind == "mc" and not isinstance(loss, PREDICTIVE_LOSSES):

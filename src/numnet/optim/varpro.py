@@ -5,7 +5,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import check_cg_options, check_choice, check_int, check_non_negative, check_open_unit
+from ._checks import (check_cg_options, check_choice, check_int, check_non_negative, check_open_unit,
+                      check_whole_objective)
 from .base import Iterate, Method
 from .linesearch import get_line_search
 from .newton import CG, NewtonState, gauss_newton, line_search_step
@@ -179,6 +180,7 @@ def _solver(problem, opts):
 
 
 def _check_problem(problem, opts):
+    check_whole_objective(problem, 'varpro')
     _solver(problem, opts)
 
 
