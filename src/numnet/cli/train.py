@@ -1,6 +1,6 @@
 """``numnet train``: fit a network to a built-in data set or a CSV/NPZ file.
 
-Loads the data (:func:`numnet.datasets.load`), splits off a validation set,
+Loads the data (:func:`numnet.datasets.load_dataset`), splits off a validation set,
 standardizes the features, trains with any :func:`numnet.optim.minimize`
 method under a tqdm progress bar (one tick per iteration, from the
 callback), then saves the network with :func:`numnet.io.save` (npz + JSON,
@@ -38,7 +38,7 @@ import numpy as np
 
 from .._files import atomic_path
 from ..activations import ACTIVATIONS
-from ..datasets import DATASETS, IMAGE_SHAPES, load, train_val_test_split
+from ..datasets import DATASETS, IMAGE_SHAPES, load_dataset, train_val_test_split
 from ..network import mlp
 from ..spec import parse_spec
 from ..objective import Objective
@@ -135,7 +135,7 @@ def _load(args):
         raise CommandError(f"{args.data!r} is neither a built-in data set ({', '.join(sorted(DATASETS))}) "
                            "nor an existing file")
     try:
-        return load(args.data, random_state=args.seed, **kwargs)
+        return load_dataset(args.data, random_state=args.seed, **kwargs)
     except ValueError as exc:
         raise _flagged(exc, kwargs) from None
 
