@@ -31,7 +31,7 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["ParameterError", "Kind", "Int", "Float", "IntList", "FloatList", "Choice", "Methods", "Flag",
-           "Optional", "CommandLine", "Training", "Memory", "Spec", "experiment", "spec_of", "SEED"]
+           "Optional", "CommandLine", "Training", "Memory", "Spec", "experiment", "spec_of", "deprecated_alias", "SEED"]
 
 
 class ParameterError(ValueError):
