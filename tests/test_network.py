@@ -131,3 +131,21 @@ def test_forward_errors_name_the_argument(theta, X, exc, match):
 def test_unpack_rejects_wrong_length():
     with pytest.raises(ValueError, match="theta"):
         _net().unpack(np.zeros(3))
+
+
+@pytest.mark.parametrize("net_name", ["mlp3", "graph_shared", "graph_nested"])
+def test_diag_backward_returns_the_input_curvature_by_default(net_name):
+    """need_hX defaults to True: hX (the Becker–LeCun curvature at the input) is returned, and equals
+    the one asked for explicitly; with need_hX=False it is None and the parameter diagonal is unchanged."""
+    s = Shape(n_samples=4, d_in=3, hidden=3, d_out=2, seed=5)
+    net = LAYERS[net_name]("tanh", s)
+    rng, theta, X = data(net, s)
+    F, cache = net.forward(theta, X)
+    gZ, hZ = rng.standard_normal(F.shape), rng.random(F.shape)
+    d, hX = net.diag_backward(theta, cache, gZ, hZ)
+    assert hX is not None and hX.shape == X.shape
+    d2, hX2 = net.diag_backward(theta, cache, gZ, hZ, need_hX=True)
+    np.testing.assert_array_equal(hX, hX2)
+    d3, none = net.diag_backward(theta, cache, gZ, hZ, need_hX=False)
+    assert none is None
+    np.testing.assert_array_equal(d, d3)
