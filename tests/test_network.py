@@ -149,3 +149,13 @@ def test_diag_backward_returns_the_input_curvature_by_default(net_name):
     d3, none = net.diag_backward(theta, cache, gZ, hZ, need_hX=False)
     assert none is None
     np.testing.assert_array_equal(d, d3)
+
+
+@pytest.mark.parametrize("net_name, n_biases", [("mlp3", 3 + 3 + 2), ("graph_shared", 3 + 3 + 2),
+                                                ("graph_inception", 3 + 2 + 3 + 2 + 2), ("rnn_last", 2)])
+def test_bias_mask_marks_exactly_the_biases(net_name, n_biases):
+    """The mask that weight decay uses to skip biases has one True per bias (a shared slice counts once)."""
+    net = LAYERS[net_name]("tanh", Shape(n_samples=2, d_in=3, hidden=3, d_out=2, seed=0))
+    mask = net.bias_mask()
+    assert mask.shape == (net.n_params,) and mask.dtype == bool
+    assert mask.sum() == n_biases
