@@ -228,3 +228,29 @@ def test_products_along_no_direction_are_zero_in_the_layer_dtype(name, dtype):
     assert Rg.shape == (layer.n_params,) and RgX.shape == X.shape
     assert Rg.dtype == dtype and RgX.dtype == dtype
     assert not Rg.any() and not RgX.any()
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid", "softplus", "identity"])
+@pytest.mark.parametrize("make", [lambda act: Dense(3, 2, act), lambda act: Residual(3, act, step=0.7)],
+                         ids=["dense", "residual"])
+def test_diag_backward_is_the_exact_diagonal_for_a_diagonal_output_curvature(make, act):
+    """Becker–LeCun's step is exact for these layers when the output curvature is diagonal: for
+    L = Σ gZ ⊙ (Z − Z₀) + ½ Σ hZ ⊙ (Z − Z₀)², the diagonals of ∇²_θ L and of each sample's ∇²_X L,
+    brute-forced column by column from rop (dgZ = hZ ⊙ J v), equal diag_backward's (d, hX)."""
+    layer = make(act)
+    rng = np.random.default_rng(7)
+    theta = layer.init(rng, np.float64, "normal")
+    X = rng.standard_normal((4, layer.d_in))
+    Z, c = layer.forward(theta, X)
+    gZ, hZ = rng.standard_normal(Z.shape), rng.random(Z.shape) + 0.5
+    d, hX = layer.diag_backward(theta, c, gZ, hZ)
+    want_d = np.empty(layer.n_params)
+    for p, e in enumerate(np.eye(layer.n_params)):
+        want_d[p] = layer.rop(theta, c, e, None, gZ, hZ * layer.jvp(theta, c, e, None))[0][p]
+    want_hX = np.empty_like(X)
+    for j in range(layer.d_in):
+        E = np.zeros_like(X)
+        E[:, j] = 1  # samples are independent: one column direction gives every sample's (j, j) entry
+        want_hX[:, j] = layer.rop(theta, c, None, E, gZ, hZ * layer.jvp(theta, c, None, E))[1][:, j]
+    np.testing.assert_allclose(d, want_d, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(hX, want_hX, rtol=1e-12, atol=1e-12)
