@@ -159,3 +159,14 @@ def test_bias_mask_marks_exactly_the_biases(net_name, n_biases):
     mask = net.bias_mask()
     assert mask.shape == (net.n_params,) and mask.dtype == bool
     assert mask.sum() == n_biases
+
+
+@pytest.mark.parametrize("net_name", ["graph_shared", "graph_nested", "nested"])
+def test_map_layers_with_the_identity_rebuilds_the_same_network(net_name):
+    """map_layers keeps shared slices, the output node and every product: same θ layout, same F."""
+    s = Shape(n_samples=3, d_in=3, hidden=3, d_out=2, seed=4)
+    net = LAYERS[net_name]("tanh", s)
+    again = net.map_layers(lambda layer: layer)
+    assert repr(again) == repr(net) and again.n_params == net.n_params
+    _, theta, X = data(net, s)
+    np.testing.assert_array_equal(again.forward(theta, X)[0], net.forward(theta, X)[0])
