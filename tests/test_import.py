@@ -29,6 +29,16 @@ def test_import_numnet_loads_no_heavy_module():
     assert _loaded_after("import numnet") == []
 
 
+def test_import_numnet_loads_no_scipy():
+    """SciPy (scipy.sparse.linalg alone is 0.28 s here) loads with the first operator or solver."""
+    code = "import sys, numnet\nprint(' '.join(m for m in sys.modules if m.split('.')[0] == 'scipy'))"
+    assert _run(code) == ""
+    code = ("import sys, numnet, numpy as np\nfrom numnet.datasets import peaks\nX, y = peaks(30, 3, random_state=0)\n"
+            "net = numnet.Sequential([numnet.Dense(2, 3)])\nobj = numnet.Objective(net, 'cross_entropy', X, y)\n"
+            "H = obj.at(net.init(0)).H\nprint(type(H).__module__.split('.')[0], H.shape)")
+    assert _run(code) == "scipy (9, 9)"
+
+
 def test_optimizers_curvature_and_estimators_load_on_first_use():
     code = f"import sys, numnet\nprint(' '.join(m for m in {ON_FIRST_USE!r} if m in sys.modules))"
     assert _run(code) == ""

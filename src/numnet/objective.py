@@ -2,16 +2,18 @@
 
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
-from scipy.sparse.linalg import LinearOperator
 
 from ._validation import check_direction, check_matrix, check_theta
 from .layers.dropout import with_dropout_key
 from .losses import get_loss
 from .regularizers import get_regularizer
 from .workspace import WorkspacePool
+
+if TYPE_CHECKING:  # scipy.sparse.linalg costs 0.28 s of `import numnet`: loaded on first use
+    from scipy.sparse.linalg import LinearOperator
 
 __all__ = ["Objective", "Linearization", "NetworkLinearization"]
 
@@ -58,10 +60,10 @@ class Linearization(Protocol):
         """The Gauss-Newton product (Jᵀ ∇²E J + λ∇²R) v."""
 
     @property
-    def H(self) -> LinearOperator: ...
+    def H(self) -> "LinearOperator": ...
 
     @property
-    def G(self) -> LinearOperator: ...
+    def G(self) -> "LinearOperator": ...
 
 
 class Objective:
@@ -321,6 +323,8 @@ class NetworkLinearization:
         return self._operator(self.gnvp)
 
     def _operator(self, product):
+        from scipy.sparse.linalg import LinearOperator
+
         n, dtype = self.objective.n_params, self.objective.dtype
 
         def mv(v):

@@ -4,7 +4,6 @@ Notes 000: min E(…) + λR(W, K, b); notes 003: Frobenius norm / weight decay.
 """
 
 import numpy as np
-from scipy.sparse.linalg import aslinearoperator
 
 from ._validation import check_non_negative
 
@@ -67,6 +66,8 @@ class GeneralizedTikhonov:
     smooth = True
 
     def __init__(self, lam, L):
+        from scipy.sparse.linalg import aslinearoperator
+
         self.lam, self.L = _check_lam(lam), aslinearoperator(L)
 
     def __repr__(self):
