@@ -141,3 +141,14 @@ def test_a_custom_activation_without_out_forms_still_evaluates():
     np.testing.assert_array_equal(cube.sigma(A, out=buf), [1.0, -8.0])
     np.testing.assert_array_equal(cube.dsigma(A, None, out=buf), [3.0, 12.0])
     assert not buf.any()  # never written: the record does not promise out=
+
+
+def test_derivatives_at_the_kink_follow_pytorch():
+    """At a = 0 exactly: relu′ = 0, leaky_relu′ = 0.01 (the slope), σ″ = 0 — PyTorch's convention —
+    with and without ``out``."""
+    A = np.array([[-1.0, 0.0, 2.0]])
+    for name, want in (("relu", [0.0, 0.0, 1.0]), ("leaky_relu", [0.01, 0.01, 1.0])):
+        act = ACTIVATIONS[name]
+        np.testing.assert_array_equal(act.df(A), [want])
+        np.testing.assert_array_equal(act.df(A, out=np.empty_like(A)), [want])
+        np.testing.assert_array_equal(act.d2f(A), np.zeros_like(A))
