@@ -125,7 +125,7 @@ def test_alignment_without_odd_symmetry_keeps_signs():
 
 def test_inverse_crime_recovers_the_planted_parameters():
     """A small identifiable instance: Gauss-Newton fits to rounding and the aligned error vanishes."""
-    nb = ic.inverse_crime(n_samples=300, n_features=4, n_classes=5, n_hidden=3, max_iter=60, seed=0).numbers
+    nb = ic.inverse_crime_experiment(n_samples=300, n_features=4, n_classes=5, n_hidden=3, max_iter=60, seed=0).numbers
     assert nb["kl_misfit"] < 1e-10 and nb["max_prob_error"] < 1e-8
     assert nb["error_all"] < 1e-6
     assert nb["error_unaligned"] > 0.1  # the raw parameters differ: alignment is needed

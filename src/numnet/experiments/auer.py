@@ -29,6 +29,7 @@ from ..network import Sequential
 from ..objective import Objective
 from ..optim import minimize
 from . import ExperimentResult
+from ._params import Int, IntList, ParameterError, experiment
 from .perceptron import auer_samples
 
 __all__ = ["auer_experiment", "auer_data", "count_minima", "start_grid"]
@@ -40,30 +41,16 @@ HELP = "Auer et al. in d dimensions: floor(n/d)^d local minima of a sigmoid neur
 MAX_DIM = 4
 
 
-def add_arguments(parser):
-    from ..cli._parser import int_list_of, int_range
-
-    parser.add_argument("--dims", type=int_list_of(1, MAX_DIM, empty=False, example="1,2,3"), default=[1, 2, 3],
-                        help=f"dimensions d, each 1 to {MAX_DIM} (default 1,2,3)")
-    parser.add_argument("--per-axis", type=int_range(1, 4, why="minimizers 10^i, and the grid grows as its d-th "
-                                                                "power"), default=3,
-                        help="samples per axis k = floor(n/d), 1 to 4 (default 3)")
-    parser.add_argument("--extra", type=int_range(0, 10), default=1,
-                        help="samples x = 0 added to the d*k (n = d*k + extra), 0 to 10 (default 1)")
-
-
 #: The most local searches a command line may ask for (about 20 ms each).
 MAX_STARTS = 5000
 
 
-def run(args):
-    from ..cli._parser import CommandError
-
-    for d in args.dims:
-        if len(start_grid(d, args.per_axis)) > MAX_STARTS:
-            raise CommandError(f"--dims {d} with --per-axis {args.per_axis} needs {len(start_grid(d, args.per_axis))} "
-                               f"local searches, more than {MAX_STARTS}: lower --per-axis or --dims")
-    return auer_experiment(dims=args.dims, per_axis=args.per_axis, extra=args.extra)
+def _checks(p):
+    for d in p["dims"]:
+        n = len(start_grid(d, p["per_axis"]))
+        if n > MAX_STARTS:
+            raise ParameterError(f"dims {d} with per_axis {p['per_axis']} needs {n} local searches, more than "
+                                 f"{MAX_STARTS}: lower per_axis or dims", "per_axis", "dims")
 
 
 def auer_data(d, n):
@@ -127,6 +114,11 @@ def count_minima(obj, starts, *, method="trust-ncg", max_iter=200, gtol=1e-13, r
     return sorted(found, key=lambda m: tuple(m[0]))
 
 
+@experiment(NAME, HELP, checks=_checks,
+            dims=IntList(1, MAX_DIM, empty=False, example="1,2,3", help="dimensions d"),
+            per_axis=Int(1, 4, why="minimizers 10^i, and the grid grows as its d-th power",
+                         help="samples per axis k = floor(n/d)"),
+            extra=Int(0, 10, help="samples x = 0 added to the d*k (n = d*k + extra)"))
 def auer_experiment(*, dims=(1, 2, 3), per_axis=3, extra=1, method="trust-ncg", plot=True):
     """Count the local minima of the d-dimensional Auer construction for each d.
 

@@ -23,6 +23,7 @@ from ..network import Sequential
 from ..objective import Objective
 from ..optim import minimize
 from . import ExperimentResult
+from ._params import Int, ParameterError, experiment
 
 __all__ = ["baldi_hornik_experiment", "regression_data", "critical_point", "sigma_matrices"]
 
@@ -34,31 +35,13 @@ HELP = ("Linear two-layer net, Y != X: every critical point by index set, saddle
 MAX_OUTPUTS = 12
 
 
-def add_arguments(parser):
-    from ..cli._parser import int_range, positive_int
-
-    parser.add_argument("--n-inputs", type=int_range(1, 200), default=8, help="d_x, 1 to 200 (default 8)")
-    parser.add_argument("--n-outputs", type=int_range(2, MAX_OUTPUTS, why="2^d_y index sets are enumerated"),
-                        default=6, help=f"d_y, 2 to {MAX_OUTPUTS} (default 6)")
-    parser.add_argument("--n-components", type=positive_int, default=3,
-                        help="bottleneck p, below --n-outputs and at most --n-inputs (default 3)")
-    parser.add_argument("--n-samples", type=int_range(2, 10**6), default=400,
-                        help="samples, more than --n-inputs (default 400)")
-    parser.add_argument("--n-starts", type=int_range(1, 1000), default=10, help="random starts (default 10)")
-
-
-def run(args):
-    from ..cli._parser import CommandError
-
-    if not args.n_components < args.n_outputs or args.n_components > args.n_inputs:
-        raise CommandError(f"--n-components {args.n_components} must be below --n-outputs {args.n_outputs} and "
-                           f"at most --n-inputs {args.n_inputs} (a bottleneck)")
-    if args.n_samples <= args.n_inputs:
-        raise CommandError(f"--n-samples {args.n_samples} must exceed --n-inputs {args.n_inputs}: Σ_XX must be "
-                           "invertible")
-    return baldi_hornik_experiment(seed=args.seed, n_inputs=args.n_inputs, n_outputs=args.n_outputs,
-                                   n_components=args.n_components, n_samples=args.n_samples,
-                                   n_starts=args.n_starts)
+def _checks(p):
+    if not p["n_components"] < p["n_outputs"] or p["n_components"] > p["n_inputs"]:
+        raise ParameterError(f"n_components {p['n_components']} must be below n_outputs {p['n_outputs']} and at "
+                             f"most n_inputs {p['n_inputs']} (a bottleneck)", "n_components", "n_outputs", "n_inputs")
+    if p["n_samples"] <= p["n_inputs"]:
+        raise ParameterError(f"n_samples {p['n_samples']} must exceed n_inputs {p['n_inputs']}: Σ_XX must be "
+                             "invertible", "n_samples", "n_inputs")
 
 
 def regression_data(n_samples, n_inputs, n_outputs, rng, noise=0.3):
@@ -104,6 +87,12 @@ def _classify(obj, theta, J, p, optimum, tol):
             "n_zero": int(np.sum(np.abs(eigs) <= tol * scale))}
 
 
+@experiment(NAME, HELP, checks=_checks,
+            n_inputs=Int(1, 200, help="d_x"),
+            n_outputs=Int(2, MAX_OUTPUTS, why="2^d_y index sets are enumerated", help="d_y"),
+            n_components=Int(1, help="bottleneck p, below --n-outputs and at most --n-inputs"),
+            n_samples=Int(2, 10**6, help="samples, more than --n-inputs"),
+            n_starts=Int(1, 1000, help="random starts"))
 def baldi_hornik_experiment(*, seed=0, n_inputs=8, n_outputs=6, n_components=3, n_samples=400, n_starts=10,
                             method="trust-ncg", gtol=1e-11, max_iter=300, tol=1e-9, plot=True):
     """Enumerate and classify the critical points; train from random starts.

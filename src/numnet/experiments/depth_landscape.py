@@ -19,6 +19,7 @@ from ..network import Sequential
 from ..objective import Objective
 from ..optim import minimize
 from . import ExperimentResult
+from ._params import Float, Int, IntList, Training, experiment
 from .landscape import loss_surface, network_direction, nonconvex_fraction
 
 __all__ = ["depth_landscape_experiment", "deep_network", "equal_width", "n_params_of"]
@@ -28,34 +29,9 @@ HELP = ("Non-convexity against depth: loss along two random directions and its n
         "1, 2, 4, 8 at equal parameter count (notes 000).")
 
 
-def add_arguments(parser):
-    from ..cli._parser import float_range, int_list_of, int_range, nonneg_int
-
-    parser.add_argument("--depths", type=int_list_of(1, 16, empty=False, example="1,2,4,8"), default=[1, 2, 4, 8],
-                        help="hidden layers of each network, 1 to 16 (default 1,2,4,8)")
-    parser.add_argument("--n-params", type=int_range(100, 100_000), default=1000,
-                        help="parameters of every network, 100 to 100000 (default 1000)")
-    parser.add_argument("--n-samples", type=int_range(50, 100_000), default=500,
-                        help="peaks points, 50 to 100000 (default 500)")
-    parser.add_argument("--n-seeds", type=int_range(1, 100), default=3, help="seeds per depth (default 3)")
-    parser.add_argument("--train-iter", type=nonneg_int, default=200,
-                        help="L-BFGS iterations before the surface; 0: at the start (default 200)")
-    parser.add_argument("--radius", type=float_range(0.0, 100.0, open_min=True), default=1.0,
-                        help="grid half-width, in units of the filter-normalized directions (default 1)")
-    parser.add_argument("--n-grid", type=int_range(3, 201, why="a centre and two neighbours per axis"),
-                        default=25, help="grid points per axis (default 25)")
-
-
-def run(args):
-    from ..cli._memory import require_training_memory
-
-    for depth in args.depths:
-        net = deep_network(depth, equal_width(depth, args.n_params))
-        require_training_memory(net, args.n_samples, "lbfgs", f"--n-samples {args.n_samples} with --n-params "
-                                f"{args.n_params}")
-    return depth_landscape_experiment(depths=args.depths, n_params=args.n_params, n_samples=args.n_samples,
-                                      n_seeds=args.n_seeds, train_iter=args.train_iter, radius=args.radius,
-                                      n_grid=args.n_grid, seed=args.seed)
+def _needs(p):
+    return [Training(deep_network(d, equal_width(d, p["n_params"])), p["n_samples"], "lbfgs",
+                     ("n_samples", "n_params")) for d in p["depths"]]
 
 
 def n_params_of(depth, width, d_in=2, d_out=5):
@@ -76,6 +52,15 @@ def deep_network(depth, width, d_in=2, d_out=5):
     return Sequential([Dense(a, b, "tanh") for a, b in zip(sizes[:-1], sizes[1:])] + [Dense(width, d_out)])
 
 
+@experiment(NAME, HELP, needs=_needs,
+            depths=IntList(1, 16, empty=False, example="1,2,4,8", help="hidden layers of each network"),
+            n_params=Int(100, 100_000, help="parameters of every network"),
+            n_samples=Int(50, 100_000, help="peaks points"),
+            n_seeds=Int(1, 100, help="seeds per depth"),
+            train_iter=Int(0, help="L-BFGS iterations before the surface; 0: at the start"),
+            radius=Float(0.0, 100.0, open_min=True, help="grid half-width, in units of the filter-normalized "
+                         "directions"),
+            n_grid=Int(3, 201, why="a centre and two neighbours per axis", help="grid points per axis"))
 def depth_landscape_experiment(*, depths=(1, 2, 4, 8), n_params=1000, n_samples=500, n_seeds=3, train_iter=200,
                                radius=1.0, n_grid=25, seed=0, plot=True):
     """Non-convex fraction of the loss along two random directions, per depth, at equal parameter count.

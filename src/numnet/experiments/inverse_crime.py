@@ -30,38 +30,18 @@ from ..network import Sequential
 from ..objective import Objective
 from ..plots import new_figure
 from . import ExperimentResult
+from ._params import Choice, Int, Methods, Training, deprecated_alias, experiment
 
-__all__ = ["NAME", "HELP", "add_arguments", "run", "inverse_crime", "Alignment", "align",
+__all__ = ["inverse_crime_experiment", "Alignment", "align",
            "unit_matrix", "Planted", "planted_problem", "recovery_errors", "fresh_excess", "floor_evidence"]
 
 NAME = "inverse-crime"
 HELP = "fit the planted softmax model of notes 000 and align the parameters up to symmetries"
 
 
-def add_arguments(parser):
-    from ..cli._parser import int_range, method_name, positive_int
-
-    parser.add_argument("--n-samples", type=positive_int, default=500, help="n (default: 500)")
-    parser.add_argument("--n-features", type=positive_int, default=50, help="n_f (default: 50)")
-    parser.add_argument("--n-classes", type=int_range(2, why="a softmax over two classes at least"), default=10,
-                        help="n_c (default: 10)")
-    parser.add_argument("--n-hidden", type=positive_int, default=40, help="m (default: 40)")
-    parser.add_argument("--method", type=method_name, default="gauss-newton",
-                        help="minimize method (default: gauss-newton)")
-    parser.add_argument("--max-iter", type=positive_int, default=100, help="iterations (default: 100)")
-    parser.add_argument("--solver", choices=("cg", "dense"), default="cg",
-                        help="linear solver of gauss-newton / levenberg-marquardt (default: cg)")
-
-
-def run(args):
-    from ..cli._memory import require_training_memory
-
-    net = Sequential([Dense(args.n_features, args.n_hidden), Dense(args.n_hidden, args.n_classes)])
-    require_training_memory(net, args.n_samples, args.method, f"--n-samples {args.n_samples}, --n-features "
-                            f"{args.n_features}, --n-hidden {args.n_hidden}, --n-classes {args.n_classes}")
-    return inverse_crime(n_samples=args.n_samples, n_features=args.n_features, n_classes=args.n_classes,
-                         n_hidden=args.n_hidden, method=args.method, max_iter=args.max_iter, solver=args.solver,
-                         seed=args.seed)
+def _needs(p):
+    net = Sequential([Dense(p["n_features"], p["n_hidden"]), Dense(p["n_hidden"], p["n_classes"])])
+    return [Training(net, p["n_samples"], p["method"], ("n_samples", "n_features", "n_hidden", "n_classes"))]
 
 
 class Alignment(NamedTuple):
@@ -119,7 +99,15 @@ def _errors(al, P):
             "error_all": _relative(unit_matrix(al.W1, al.b1, al.W2), unit_matrix(P.W1, P.b, P.W2))}
 
 
-def inverse_crime(*, n_samples=500, n_features=50, n_classes=10, n_hidden=40, method="gauss-newton",
+@experiment(NAME, HELP, needs=_needs,
+            n_samples=Int(1, help="n"),
+            n_features=Int(1, help="n_f"),
+            n_classes=Int(2, why="a softmax over two classes at least", help="n_c"),
+            n_hidden=Int(1, help="m"),
+            method=Choice(Methods().choices, help="minimize method"),
+            max_iter=Int(1, help="iterations"),
+            solver=Choice(("cg", "dense"), help="linear solver of gauss-newton / levenberg-marquardt"))
+def inverse_crime_experiment(*, n_samples=500, n_features=50, n_classes=10, n_hidden=40, method="gauss-newton",
                   max_iter=100, solver="cg", seed=0):
     """Fit the planted model from a random start and measure the aligned parameter error.
 
@@ -289,3 +277,7 @@ def _centered_norm(p, theta):
     """‖θ‖ with W's rows centered (the softmax shift removed): the norm a Tikhonov path compares."""
     p1, p2 = p.net.unpack(theta)
     return float(np.linalg.norm(unit_matrix(p1["W"], p1["b"], p2["W"])))
+
+
+#: Deprecated name of :func:`inverse_crime_experiment`.
+inverse_crime = deprecated_alias(inverse_crime_experiment, "inverse_crime")

@@ -27,6 +27,7 @@ from ..objective import Objective
 from ..optim import minimize
 from ..optim.global_search import basin_hopping, multistart, stochastic_kick, tikhonov_continuation
 from . import ExperimentResult
+from ._params import Choice, Float, Int, Methods, Training, experiment
 from .inverse_crime import floor_evidence, planted_problem, recovery_errors
 
 __all__ = ["inverse_crime_global_experiment", "run_strategy", "success_table", "STRATEGIES", "SOLVERS"]
@@ -40,36 +41,12 @@ STRATEGIES = ("gauss-newton", "newton-cg", "varpro", "kick", "multistart", "basi
 SOLVERS = ("cg", "dense")
 
 
-def add_arguments(parser):
-    from ..cli._parser import float_range, int_range, method_list, positive_float, positive_int
-
-    parser.add_argument("--n-samples", type=positive_int, default=500, help="n (default: 500)")
-    parser.add_argument("--n-features", type=positive_int, default=50, help="n_f (default: 50)")
-    parser.add_argument("--n-classes", type=int_range(2, why="a softmax over two classes at least"), default=10,
-                        help="n_c (default: 10)")
-    parser.add_argument("--n-hidden", type=positive_int, default=40, help="m (default: 40)")
-    parser.add_argument("--n-seeds", type=int_range(1, 1000), default=20, help="starts per strategy (default 20)")
-    parser.add_argument("--strategies", type=method_list(STRATEGIES), default=",".join(STRATEGIES),
-                        help="comma-separated strategies (default: all)")
-    parser.add_argument("--budget", type=positive_float, default=60.0, help="seconds per run (default 60)")
-    parser.add_argument("--threshold", type=float_range(0.0, 1.0, open_min=True), default=1e-6,
-                        help="success: excess E - E_true below this (default 1e-6)")
-    parser.add_argument("--solver", choices=SOLVERS, default="cg",
-                        help="linear solver of the Gauss-Newton steps (default cg)")
-
-
-def run(args):
-    from ..cli._memory import require_training_memory
+def _needs(p):
     from ..layers import Dense
     from ..network import Sequential
 
-    net = Sequential([Dense(args.n_features, args.n_hidden, "tanh"), Dense(args.n_hidden, args.n_classes)])
-    require_training_memory(net, args.n_samples, "levenberg-marquardt", f"--n-samples {args.n_samples}, "
-                            f"--n-features {args.n_features}, --n-hidden {args.n_hidden}, --n-classes {args.n_classes}")
-    return inverse_crime_global_experiment(n_samples=args.n_samples, n_features=args.n_features,
-                                           n_classes=args.n_classes, n_hidden=args.n_hidden, n_seeds=args.n_seeds,
-                                           strategies=args.strategies, budget=args.budget,
-                                           threshold=args.threshold, solver=args.solver, seed=args.seed)
+    net = Sequential([Dense(p["n_features"], p["n_hidden"], "tanh"), Dense(p["n_hidden"], p["n_classes"])])
+    return [Training(net, p["n_samples"], "levenberg-marquardt", ("n_samples", "n_features", "n_hidden", "n_classes"))]
 
 
 class _UntilTarget:
@@ -175,6 +152,16 @@ def _row_line(r):
             f"time to target {t:>8}  error_all {r['error_all']:.2e}  units {r['units_recovered']}")
 
 
+@experiment(NAME, HELP, needs=_needs,
+            n_samples=Int(1, help="n"),
+            n_features=Int(1, help="n_f"),
+            n_classes=Int(2, why="a softmax over two classes at least", help="n_c"),
+            n_hidden=Int(1, help="m"),
+            n_seeds=Int(1, 1000, help="starts per strategy"),
+            strategies=Methods(STRATEGIES, help="comma-separated strategies"),
+            budget=Float(0.0, open_min=True, help="seconds per run"),
+            threshold=Float(0.0, 1.0, open_min=True, help="success: excess E - E_true below this"),
+            solver=Choice(SOLVERS, help="linear solver of the Gauss-Newton steps"))
 def inverse_crime_global_experiment(*, n_samples=500, n_features=50, n_classes=10, n_hidden=40, n_seeds=20,
                                     strategies=STRATEGIES, budget=60.0, max_iter=10**7, threshold=1e-6, seed=0,
                                     solver="cg", evidence=True, plot=True, log=print):

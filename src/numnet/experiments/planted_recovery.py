@@ -26,6 +26,7 @@ from ..network import Sequential
 from ..objective import Objective
 from ..optim import minimize
 from . import ExperimentResult
+from ._params import Float, Int, IntList, Memory, ParameterError, experiment
 
 __all__ = ["planted_recovery_experiment", "planted_data", "fit_perceptron", "preservation", "loglog_slope"]
 
@@ -36,33 +37,14 @@ HELP = ("Planted perceptron: recovery error ~ sqrt(d log n / n) (slope -1/2 in n
 TASKS = ("regression", "classification")
 
 
-def add_arguments(parser):
-    from ..cli._parser import float_range, int_list_of, int_range
-
-    parser.add_argument("--dims", type=int_list_of(1, 200, empty=False, example="5,10,20"), default=[5, 10, 20],
-                        help="dimensions d, 1 to 200 (default 5,10,20)")
-    parser.add_argument("--sizes", type=int_list_of(10, 10**6, empty=False, example="200,800,3200"),
-                        default=[200, 400, 800, 1600, 3200, 6400], help="sample sizes n, 10 to 1e6 "
-                        "(default 200,400,...,6400)")
-    parser.add_argument("--n-seeds", type=int_range(2, 1000, why="a mean and its spread"), default=20,
-                        help="seeds per (n, d) (default 20)")
-    parser.add_argument("--noise", type=float_range(0.0, 10.0), default=0.1,
-                        help="standard deviation of the regression label noise (default 0.1)")
-    parser.add_argument("--n-population", type=int_range(1000, 10**7), default=200_000,
-                        help="samples of the population estimate (default 200000)")
-
-
-def run(args):
-    from ..cli._memory import require_memory
-    from ..cli._parser import CommandError
-
-    small = [n for n in args.sizes for d in args.dims if n <= d]
+def _checks(p):
+    small = [n for n in p["sizes"] for d in p["dims"] if n <= d]
     if small:
-        raise CommandError(f"--sizes {small[0]} must exceed every one of --dims (n > d)")
-    require_memory(8 * 3 * args.n_population * max(args.dims), f"--n-population {args.n_population} with --dims "
-                   f"{max(args.dims)}")
-    return planted_recovery_experiment(dims=args.dims, sizes=args.sizes, n_seeds=args.n_seeds, noise=args.noise,
-                                       n_population=args.n_population, seed=args.seed)
+        raise ParameterError(f"sizes {small[0]} must exceed every one of dims (n > d)", "sizes", "dims")
+
+
+def _needs(p):
+    return [Memory(8 * 3 * p["n_population"] * max(p["dims"]), ("n_population", "dims"))]
 
 
 def planted_data(n, w_true, task, rng, noise=0.0):
@@ -135,6 +117,12 @@ def preservation(task, d, sizes, *, noise=0.1, n_points=20, radius=2.0, n_popula
     return grad_dev.mean(axis=1), hess_dev.mean(axis=1)
 
 
+@experiment(NAME, HELP, checks=_checks, needs=_needs,
+            dims=IntList(1, 200, empty=False, example="5,10,20", help="dimensions d"),
+            sizes=IntList(10, 10**6, empty=False, example="200,800,3200", help="sample sizes n"),
+            n_seeds=Int(2, 1000, why="a mean and its spread", help="seeds per (n, d)"),
+            noise=Float(0.0, 10.0, help="standard deviation of the regression label noise"),
+            n_population=Int(1000, 10**7, help="samples of the population estimate"))
 def planted_recovery_experiment(*, dims=(5, 10, 20), sizes=(200, 400, 800, 1600, 3200, 6400), n_seeds=20,
                                 noise=0.1, n_population=200_000, preservation_dim=None, seed=0, plot=True):
     """Recovery error against n and d for both tasks; gradient/Hessian preservation against n.

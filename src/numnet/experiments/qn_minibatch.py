@@ -42,6 +42,7 @@ from ..optim import minimize
 from ..optim.quasi_newton import LBFGS, BFGSInverse
 from ..regularizers import Tikhonov
 from . import ExperimentResult
+from ._params import Float, Int, IntList, experiment
 
 __all__ = ["qn_minibatch_experiment", "minibatch_quasi_newton", "chunk_stream", "digits_problem",
            "preconditioned_condition"]
@@ -51,23 +52,6 @@ HELP = ("Quasi-Newton (L-BFGS, BFGS) full batch vs mini-batches: curvature pairs
         "overlapping batches fix it (notes 004).")
 
 SCHEMES = ("naive", "overlap")
-
-
-def add_arguments(parser):
-    from ..cli._parser import float_range, int_list_of, positive_int
-
-    parser.add_argument("--batch-sizes", type=int_list_of(2, 1797, empty=False, example="32,128,512"),
-                        default=[32, 128, 512], help="mini-batch sizes b, 2 to 1797 digits (default 32,128,512)")
-    parser.add_argument("--epochs", type=positive_int, default=60, help="passes over the data (default 60)")
-    parser.add_argument("--step-size", type=float_range(0.0, 10.0, open_min=True), default=1.0,
-                        help="fixed step t of every run, in (0, 10] (default 1, the quasi-Newton step)")
-    parser.add_argument("--alpha", type=float_range(0.0, 1e3, open_min=True, why="a strongly convex problem"),
-                        default=1e-3, help="weight decay α > 0 (default 1e-3)")
-
-
-def run(args):
-    return qn_minibatch_experiment(batch_sizes=args.batch_sizes, epochs=args.epochs, alpha=args.alpha,
-                                   step_size=args.step_size, seed=args.seed)
 
 
 def digits_problem(alpha=1e-3):
@@ -201,6 +185,11 @@ def _memory(kind, n_params):
     return LBFGS(10) if kind == "lbfgs" else BFGSInverse(n_params)
 
 
+@experiment(NAME, HELP,
+            batch_sizes=IntList(2, 1797, empty=False, example="32,128,512", help="mini-batch sizes b (digits)"),
+            epochs=Int(1, help="passes over the data"),
+            step_size=Float(0.0, 10.0, open_min=True, help="fixed step t of every run (1: the quasi-Newton step)"),
+            alpha=Float(0.0, 1e3, open_min=True, why="a strongly convex problem", help="weight decay α"))
 def qn_minibatch_experiment(*, batch_sizes=(32, 128, 512), epochs=60, alpha=1e-3, step_size=1.0, seed=0,
                             plot=True):
     """L-BFGS and BFGS on digits: full batch, then each batch size with naive and with overlapping pairs.
