@@ -28,3 +28,24 @@ def _one_blas_thread():
 
     with threadpool_limits(1):
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _signals_as_in_a_terminal():
+    """SIGINT raises KeyboardInterrupt here and in child processes, however the suite was started.
+
+    A shell without job control starts background commands with SIGINT ignored, and an
+    ignored signal stays ignored across exec: Python then installs no KeyboardInterrupt
+    handler and the tests of interrupted runs would wait for an interrupt that never comes.
+    A handled signal is reset to its default on exec, so children behave as from a terminal.
+    """
+    import signal
+
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    if previous[signal.SIGINT] == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if previous[signal.SIGTERM] == signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
+    for s, handler in previous.items():
+        signal.signal(s, handler)

@@ -6,7 +6,6 @@ The number checks are the package's one validator set (:mod:`numnet._validation`
 import numpy as np
 
 from .._validation import check_int, check_non_negative, check_open_unit, check_positive, check_unit_interval
-from ..objective import Objective
 from .linesearch import LINE_SEARCHES
 
 __all__ = ["check_positive", "check_non_negative", "check_open_unit", "check_cg_options", "check_line_search",
@@ -28,14 +27,14 @@ def check_choice(value, name, choices):
 
 
 def check_whole_objective(problem, method):
-    """Raise TypeError unless ``problem`` is an :class:`~numnet.objective.Objective` holding every sample.
+    """Raise TypeError unless ``problem``'s objective holds every sample (an :class:`~numnet.objective.Objective`).
 
     For the methods that read the samples X, Y themselves (kfac's factors, varpro's inner solve)
     rather than only values and products of the objective: a
     :class:`~numnet.distributed.DistributedObjective` holds one rank's rows.
     """
     obj = getattr(problem, "objective", problem)
-    if not isinstance(obj, Objective):
+    if not all(hasattr(obj, name) for name in ("net", "loss", "X", "Y")):  # a DistributedObjective has no X
         hint = " (this rank's rows only: run it in one process)" if type(obj).__name__ == "DistributedObjective" else ""
         raise TypeError(f"method {method!r} reads the samples X, Y itself and needs an Objective holding all of "
                         f"them, got obj of type {type(obj).__name__}{hint}")
