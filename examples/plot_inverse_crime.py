@@ -11,7 +11,7 @@ n = 500, n_f = 50, n_c = 10, m = 40) fitting the data does not recover the
 weights.
 """
 
-from numnet.experiments.inverse_crime import inverse_crime
+from numnet.experiments.inverse_crime import inverse_crime_experiment
 
-result = inverse_crime(n_samples=300, n_features=4, n_classes=5, n_hidden=3, max_iter=60, seed=0)
+result = inverse_crime_experiment(n_samples=300, n_features=4, n_classes=5, n_hidden=3, max_iter=60, seed=0)
 print(result.table)

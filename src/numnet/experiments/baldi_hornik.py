@@ -111,7 +111,7 @@ def baldi_hornik_experiment(*, seed=0, n_inputs=8, n_outputs=6, n_components=3, 
     tol : float, default=1e-9
         Eigenvalues below −tol·λ_max make a saddle; |λ| ≤ tol·λ_max count as zero.
     plot : bool, default=True
-        Draw ``baldi-hornik.png``.
+        Draw ``baldi_hornik.png``.
 
     Returns
     -------
@@ -156,7 +156,7 @@ def baldi_hornik_experiment(*, seed=0, n_inputs=8, n_outputs=6, n_components=3, 
         "n_global": sum(s["excess"] < 1e-9 * max(1.0, optimum) and s["angle"] < 1e-6 for s in starts),
         "n_starts": n_starts, "critical_points": points, "seconds_critical": t_points,
     }
-    figures = {"baldi-hornik.png": _figure(points, starts)} if plot else {}
+    figures = {"baldi_hornik.png": _figure(points, starts)} if plot else {}
     return ExperimentResult(NAME.replace("-", "_"), numbers, figures, _table(numbers))
 
 

@@ -79,7 +79,7 @@ def depth_landscape_experiment(*, depths=(1, 2, 4, 8), n_params=1000, n_samples=
     n_grid : int, default=25
     seed : int, default=0
     plot : bool, default=True
-        Draw ``depth-landscape.png`` (one contour per depth, seed 0, trained).
+        Draw ``depth_landscape.png`` (one contour per depth, seed 0, trained).
 
     Returns
     -------
@@ -101,7 +101,7 @@ def depth_landscape_experiment(*, depths=(1, 2, 4, 8), n_params=1000, n_samples=
         surfaces[depth] = per_seed[0]["trained"]
     numbers = {key: [r[key] for r in rows] for key in rows[0]}
     numbers.update({"radius": radius, "n_grid": n_grid, "train_iter": train_iter, "alphas": t})
-    figures = {"depth-landscape.png": _figure(t, surfaces, numbers)} if plot else {}
+    figures = {"depth_landscape.png": _figure(t, surfaces, numbers)} if plot else {}
     return ExperimentResult(NAME.replace("-", "_"), numbers, figures, _table(numbers))
 
 

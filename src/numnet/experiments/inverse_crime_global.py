@@ -219,7 +219,7 @@ def inverse_crime_global_experiment(*, n_samples=500, n_features=50, n_classes=1
         ev = floor_evidence(p, failed[0]["x"])
         numbers.update({f"floor_{k}": v for k, v in ev.items()})
     numbers["runs"] = [{k: v for k, v in r.items() if k != "x"} for r in rows]
-    figures = {"inverse-crime-global.png": _figure(rows, strategies, numbers, threshold)} if plot else {}
+    figures = {"inverse_crime_global.png": _figure(rows, strategies, numbers, threshold)} if plot else {}
     return ExperimentResult(NAME.replace("-", "_"), numbers, figures, _table(numbers, strategies, n_seeds))
 
 

@@ -141,7 +141,7 @@ def planted_recovery_experiment(*, dims=(5, 10, 20), sizes=(200, 400, 800, 1600,
         d of the preservation study (default: the middle of ``dims``).
     seed : int
     plot : bool, default=True
-        Draw ``planted-recovery.png``.
+        Draw ``planted_recovery.png``.
 
     Returns
     -------
@@ -171,7 +171,7 @@ def planted_recovery_experiment(*, dims=(5, 10, 20), sizes=(200, 400, 800, 1600,
         numbers.update({f"grad_dev_{task}": g, f"hess_dev_{task}": h, f"grad_slope_{task}": loglog_slope(sizes, g),
                         f"hess_slope_{task}": loglog_slope(sizes, h)})
     numbers["preservation_dim"] = pd_
-    figures = {"planted-recovery.png": _figure(sizes, dims, curves, numbers)} if plot else {}
+    figures = {"planted_recovery.png": _figure(sizes, dims, curves, numbers)} if plot else {}
     return ExperimentResult(NAME.replace("-", "_"), numbers, figures, _table(numbers, dims))
 
 

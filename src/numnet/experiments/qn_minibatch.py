@@ -206,7 +206,7 @@ def qn_minibatch_experiment(*, batch_sizes=(32, 128, 512), epochs=60, alpha=1e-3
     seed : int, default=0
         Seed of the start and of the batch permutations.
     plot : bool, default=True
-        Draw ``qn-minibatch.png``.
+        Draw ``qn_minibatch.png``.
 
     Returns
     -------
@@ -234,7 +234,7 @@ def qn_minibatch_experiment(*, batch_sizes=(32, 128, 512), epochs=60, alpha=1e-3
             key, excess = f"{kind}_{label}", np.maximum(np.array(res["loss"]) - optimum, 0.0)
             numbers.update(_summary(key, res, excess, memory, obj))
             curves[key] = (res["passes"], excess, res["pair_error"])
-    figures = {"qn-minibatch.png": _figure(curves, batch_sizes)} if plot else {}
+    figures = {"qn_minibatch.png": _figure(curves, batch_sizes)} if plot else {}
     numbers["curves"] = {k: {"passes": v[0], "excess": v[1]} for k, v in curves.items()}
     return ExperimentResult(NAME.replace("-", "_"), numbers, figures, _table(numbers, batch_sizes))
 
