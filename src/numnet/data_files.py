@@ -50,7 +50,8 @@ def _read_rows(path, delimiter):
     return rows
 
 
-def _target_index(target, header, width, path):
+def target_column(target, header, width, path):
+    """The index of the target column: ``target`` None (the last), a header name or an int (negative from the end)."""
     if target is None:
         return width - 1
     if isinstance(target, str):
@@ -134,7 +135,7 @@ def load_csv(path, *, target=None, delimiter=",", dtype=np.float64):
     rows = rows[1:] if header is not None else rows
     if not rows:
         raise ValueError(f"path {str(path)!r} has a header but no data rows")
-    t = _target_index(target, header, width, path)
+    t = target_column(target, header, width, path)
     names = [c for k, c in enumerate(header or range(width)) if k != t]
     lines = [line for line, _ in rows]
     X = _parse_features([r[:t] + r[t + 1:] for _, r in rows], lines, names, dt, path)

@@ -31,6 +31,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._validation import check_float_dtype
+from ..data_files import target_column
 from .comm import as_reducer
 
 __all__ = ["Shard", "shard_range", "load_shard"]
@@ -143,7 +144,7 @@ def _read_npy(paths, target, reducer, dtype):
     for p, t in zip(paths, tables):
         if t.shape[1] != width:
             raise ValueError(f"path {str(p)!r} has {t.shape[1]} columns, {str(paths[0])!r} has {width}")
-    t = _column(target, None, width, paths[0])
+    t = target_column(target, None, width, paths[0])
     ends = np.cumsum([len(tab) for tab in tables])
     lo, hi = shard_range(int(ends[-1]), reducer.rank, reducer.size)
     blocks, first = [], 0
@@ -232,7 +233,7 @@ def _parse_csv(path, lo, hi, whole, target, dtype, delimiter):
     width = len(cells)
     if width < 2:
         raise ValueError(f"path {str(path)!r} needs at least 2 columns (features and target), got {width}")
-    t = _column(target, cells if header else None, width, path)
+    t = target_column(target, cells if header else None, width, path)
     rows = [[c.strip() for c in r] for r in csv.reader([text for _, text in lines], delimiter=delimiter)]
     for (pos, _), r in zip(lines, rows):
         if len(r) != width:
@@ -251,23 +252,6 @@ def _parse_csv(path, lo, hi, whole, target, dtype, delimiter):
     if (labels == "").any():
         raise ValueError(f"path {str(path)!r}: missing value in the target column")
     return X.astype(dtype), labels
-
-
-def _column(target, header, width, path):
-    """The target's column index (None: the last)."""
-    if target is None:
-        return width - 1
-    if isinstance(target, str):
-        if header is None:
-            raise ValueError(f"target={target!r} is a column name but {str(path)!r} has no header row")
-        if target not in header:
-            raise ValueError(f"target={target!r} is not a column of {str(path)!r}; available: {header}")
-        return header.index(target)
-    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
-        if not -width <= target < width:
-            raise ValueError(f"target={target} is out of range for {width} columns in {str(path)!r}")
-        return int(target) % width
-    raise TypeError(f"target must be None, a column name or an int, got {type(target).__name__}")
 
 
 # ------------------------------------------------------------------ targets
