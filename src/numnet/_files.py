@@ -85,12 +85,12 @@ def _stale(file, pid, now):
     age = now - os.lstat(file).st_mtime
     if pid is None:
         return age >= STALE_UNKNOWN
-    return age >= STALE_AFTER and not _running(int(pid))
+    return age >= STALE_AFTER and not process_running(int(pid))
 
 
-def _running(pid):
-    """Whether process ``pid`` exists here (True when that cannot be told)."""
-    if os.name != "posix" or pid <= 0:
+def process_running(pid):
+    """Whether process ``pid`` exists here (True when that cannot be told, and for this process)."""
+    if os.name != "posix" or pid <= 0 or pid == os.getpid():
         return True
     try:
         os.kill(pid, 0)

@@ -33,7 +33,7 @@ import secrets
 import shutil
 from pathlib import Path
 
-from .._files import atomic_path
+from .._files import atomic_path, process_running
 from ..optim.checkpoint import signals_held
 from ._parser import CommandError
 
@@ -172,20 +172,7 @@ def remove_stale(out):
     with contextlib.suppress(OSError):
         for entry in os.scandir(out.parent if str(out.parent) else "."):
             match = pattern.fullmatch(entry.name)
-            if match and entry.is_dir() and not _running(int(match.group(1))):
+            if match and entry.is_dir() and not process_running(int(match.group(1))):
                 shutil.rmtree(entry.path, ignore_errors=True)
                 removed.append(entry.name)
     return removed
-
-
-def _running(pid):
-    """Whether process ``pid`` exists here (True when that cannot be told)."""
-    if os.name != "posix" or pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
