@@ -28,6 +28,8 @@ run: $(VENV)/.installed-run
 	$(BIN)/numnet demo --out numnet-out
 
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed-test

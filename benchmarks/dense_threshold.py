@@ -39,7 +39,9 @@ def problem(h, n, k=1):
     """1-h-h-k tanh network, targets sin((j + 3) x) + 0.3x² for the outputs j = 0 … k − 1."""
     net = Sequential([Dense(1, h, "tanh"), Dense(h, h, "tanh"), Dense(h, k)])
     X = np.linspace(-2.0, 2.0, n)[:, None]
-    return Objective(net, "squared_error", X, np.sin((np.arange(k) + 3) * X) + 0.3 * X**2), net.init(0)
+    return Objective(
+        net, "squared_error", X, np.sin((np.arange(k) + 3) * X) + 0.3 * X**2
+    ), net.init(0)
 
 
 def dense_run(obj, theta, iters):
@@ -59,7 +61,9 @@ def cg_run(obj, theta, target, cap):
         if reached or elapsed > cap:
             raise StopIteration
 
-    res = minimize(obj, theta, "levenberg-marquardt", solver="cg", max_iter=10**6, gtol=0.0, callback=stop)
+    res = minimize(
+        obj, theta, "levenberg-marquardt", solver="cg", max_iter=10**6, gtol=0.0, callback=stop
+    )
     return (reached[0] if reached else np.inf), time.process_time() - t0, res
 
 
@@ -67,9 +71,15 @@ def measure(obj, theta, iters, repeats, cap):
     best = {"dense": np.inf, "dense_iter": np.inf, "cg": np.inf, "cg_iter": np.inf}
     for _ in range(repeats):
         seconds, dres = dense_run(obj, theta, iters)
-        best["dense"], best["dense_iter"] = min(best["dense"], seconds), min(best["dense_iter"], seconds / dres.nit)
+        best["dense"], best["dense_iter"] = (
+            min(best["dense"], seconds),
+            min(best["dense_iter"], seconds / dres.nit),
+        )
         to_target, total, cres = cg_run(obj, theta, dres.fun, cap * seconds)
-        best["cg"], best["cg_iter"] = min(best["cg"], to_target), min(best["cg_iter"], total / cres.nit)
+        best["cg"], best["cg_iter"] = (
+            min(best["cg"], to_target),
+            min(best["cg_iter"], total / cres.nit),
+        )
         best["loss"], best["products"], best["cg_nit"] = dres.fun, cres.nhvp / cres.nit, cres.nit
     return best
 
@@ -81,10 +91,14 @@ def main(argv=None):
     parser.add_argument("--iters", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--cap", type=float, default=10.0)
-    parser.add_argument("--outputs", type=int, default=1, help="network outputs k (the matrix costs n·k·p²)")
+    parser.add_argument(
+        "--outputs", type=int, default=1, help="network outputs k (the matrix costs n·k·p²)"
+    )
     args = parser.parse_args(argv)
-    print(f"| n | p | k·p | dense ms/iter | CG ms/iter | CG products/iter | loss after {args.iters} dense iterations "
-          "| dense s | CG s to that loss (iterations) | dense / CG to the loss |")
+    print(
+        f"| n | p | k·p | dense ms/iter | CG ms/iter | CG products/iter | loss after {args.iters} dense iterations "
+        "| dense s | CG s to that loss (iterations) | dense / CG to the loss |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     with threadpool_limits(1):
         for n in args.samples:
@@ -93,11 +107,18 @@ def main(argv=None):
                 minimize(obj, theta, "levenberg-marquardt", max_iter=2)  # warm-up
                 m = measure(obj, theta, args.iters, args.repeats, args.cap)
                 reached = np.isfinite(m["cg"])
-                cg = f"{m['cg']:.3f} ({m['cg_nit']})" if reached else f"not in {args.cap:g}× ({m['cg_nit']})"
+                cg = (
+                    f"{m['cg']:.3f} ({m['cg_nit']})"
+                    if reached
+                    else f"not in {args.cap:g}× ({m['cg_nit']})"
+                )
                 ratio = f"{m['dense'] / m['cg']:.2f}" if reached else f"< {1 / args.cap:.2f}"
-                print(f"| {n} | {obj.n_params} | {args.outputs * obj.n_params} | {1e3 * m['dense_iter']:.2f} "
-                      f"| {1e3 * m['cg_iter']:.2f} | {m['products']:.1f} | {m['loss']:.2e} | {m['dense']:.3f} | {cg} "
-                      f"| {ratio} |", flush=True)
+                print(
+                    f"| {n} | {obj.n_params} | {args.outputs * obj.n_params} | {1e3 * m['dense_iter']:.2f} "
+                    f"| {1e3 * m['cg_iter']:.2f} | {m['products']:.1f} | {m['loss']:.2e} | {m['dense']:.3f} | {cg} "
+                    f"| {ratio} |",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

@@ -53,7 +53,9 @@ def scipy_seconds(net, X, Y, theta0, method, target):
         return per_sample_output_gradients(net, theta, X).reshape(-1, net.n_params) * scale
 
     try:
-        least_squares(fun, theta0, jac=jac, method=method, ftol=1e-15, xtol=1e-15, gtol=1e-15, max_nfev=10**9)
+        least_squares(
+            fun, theta0, jac=jac, method=method, ftol=1e-15, xtol=1e-15, gtol=1e-15, max_nfev=10**9
+        )
     except _Stop:
         pass
     return (hit[0] if hit else math.inf), None
@@ -71,17 +73,25 @@ def numnet_seconds(obj, theta0, target, **options):
         if elapsed > NUMNET_CAP_S:
             raise StopIteration
 
-    minimize(obj, theta0, "levenberg-marquardt", callback=callback, max_iter=10**9, gtol=0.0, **options)
+    minimize(
+        obj, theta0, "levenberg-marquardt", callback=callback, max_iter=10**9, gtol=0.0, **options
+    )
     return hit[0] if hit else (math.inf, None)
 
 
 def contenders(net, X, Y, target):
     obj = Objective(net, "squared_error", X, Y)
-    return {"scipy least_squares(trf)": lambda th: scipy_seconds(net, X, Y, th, "trf", target),
-            "scipy least_squares(lm)": lambda th: scipy_seconds(net, X, Y, th, "lm", target),
-            "numnet levenberg-marquardt": lambda th: numnet_seconds(obj, th, target),
-            "numnet levenberg-marquardt, geodesic=False": lambda th: numnet_seconds(obj, th, target, geodesic=False),
-            "numnet levenberg-marquardt, solver='cg'": lambda th: numnet_seconds(obj, th, target, solver="cg")}
+    return {
+        "scipy least_squares(trf)": lambda th: scipy_seconds(net, X, Y, th, "trf", target),
+        "scipy least_squares(lm)": lambda th: scipy_seconds(net, X, Y, th, "lm", target),
+        "numnet levenberg-marquardt": lambda th: numnet_seconds(obj, th, target),
+        "numnet levenberg-marquardt, geodesic=False": lambda th: numnet_seconds(
+            obj, th, target, geodesic=False
+        ),
+        "numnet levenberg-marquardt, solver='cg'": lambda th: numnet_seconds(
+            obj, th, target, solver="cg"
+        ),
+    }
 
 
 def race(spec, repeats):
@@ -106,8 +116,10 @@ def report(spec, label, runs, best, iters):
     print("| contender | seed 0 | seed 1 | seed 2 | median | / best SciPy |")
     print("|---|---:|---:|---:|---:|---:|")
     for name in runs:
-        cells = " | ".join(f"{best[name, s]:.3f}" + (f" ({iters[name, s]})" if iters[name, s] else "")
-                           for s in (0, 1, 2))
+        cells = " | ".join(
+            f"{best[name, s]:.3f}" + (f" ({iters[name, s]})" if iters[name, s] else "")
+            for s in (0, 1, 2)
+        )
         print(f"| {name} | {cells} | {median[name]:.3f} | {median[name] / scipy:.3f} |")
 
 

@@ -56,29 +56,65 @@ def _names(text, allowed, what):
     names = [n.strip() for n in text.split(",") if n.strip()]
     bad = [n for n in names if n not in allowed]
     if bad or not names:
-        raise argparse.ArgumentTypeError(f"{what} must be a comma-separated subset of {','.join(allowed)}")
+        raise argparse.ArgumentTypeError(
+            f"{what} must be a comma-separated subset of {','.join(allowed)}"
+        )
     return names
 
 
 def parse(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="tiny sizes, few repeats: a smoke run, not a measurement")
-    p.add_argument("--only", type=lambda s: _names(s, WORKLOADS, "--only"), default=list(WORKLOADS),
-                   help=f"comma-separated workloads among {','.join(WORKLOADS)}")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes, few repeats: a smoke run, not a measurement",
+    )
+    p.add_argument(
+        "--only",
+        type=lambda s: _names(s, WORKLOADS, "--only"),
+        default=list(WORKLOADS),
+        help=f"comma-separated workloads among {','.join(WORKLOADS)}",
+    )
     p.add_argument("--dtypes", type=lambda s: _names(s, DTYPES, "--dtypes"), default=list(DTYPES))
-    p.add_argument("--threads", type=int, default=None, help="threads for every library (default: NumPy's BLAS)")
-    p.add_argument("--repeats", type=int, default=None, help="timed calls per implementation (default 7, quick 2)")
-    p.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 3, quick 1)")
-    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                   help="cpu = process CPU time (only meaningful with --threads 1)")
-    p.add_argument("--json", type=Path, default=None, help="results file (full run: benchmarks/results.json)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads for every library (default: NumPy's BLAS)",
+    )
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="timed calls per implementation (default 7, quick 2)",
+    )
+    p.add_argument(
+        "--rounds", type=int, default=None, help="interleaved rounds (default 3, quick 1)"
+    )
+    p.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="cpu = process CPU time (only meaningful with --threads 1)",
+    )
+    p.add_argument(
+        "--json", type=Path, default=None, help="results file (full run: benchmarks/results.json)"
+    )
     p.add_argument("--md", type=Path, default=None, help="report file (full run: BENCHMARKS.md)")
-    p.add_argument("--readme", type=Path, default=None,
-                   help="README whose summary table to refresh between its bench-summary markers "
-                        "(full run: README.md)")
-    p.add_argument("--no-tune-malloc", dest="tune_malloc", action="store_false",
-                   help="keep glibc's default allocator thresholds (by default the run calls "
-                        "numnet.tune_malloc(), for every library alike)")
+    p.add_argument(
+        "--readme",
+        type=Path,
+        default=None,
+        help="README whose summary table to refresh between its bench-summary markers "
+        "(full run: README.md)",
+    )
+    p.add_argument(
+        "--no-tune-malloc",
+        dest="tune_malloc",
+        action="store_false",
+        help="keep glibc's default allocator thresholds (by default the run calls "
+        "numnet.tune_malloc(), for every library alike)",
+    )
     args = p.parse_args(argv)
     if args.threads is not None and args.threads < 1:
         p.error("--threads must be at least 1")
@@ -92,8 +128,13 @@ def parse(argv=None):
 def _settings(args):
     repeats = args.repeats or (2 if args.quick else 7)
     rounds = args.rounds or (1 if args.quick else 3)
-    return Settings(repeats=repeats, warmup=1 if args.quick else 2, rounds=rounds, clock=args.clock,
-                    quick=args.quick)
+    return Settings(
+        repeats=repeats,
+        warmup=1 if args.quick else 2,
+        rounds=rounds,
+        clock=args.clock,
+        quick=args.quick,
+    )
 
 
 def run_workloads(names, settings, dtypes, log=print):
@@ -129,12 +170,17 @@ def refresh_readme(text, summary):
 
 def _write(args, meta, cases, verdicts):
     if args.json:
-        _write_text(args.json, json.dumps({"meta": meta, "cases": cases, "targets": verdicts}, indent=1) + "\n")
+        _write_text(
+            args.json,
+            json.dumps({"meta": meta, "cases": cases, "targets": verdicts}, indent=1) + "\n",
+        )
     if args.md:
         _write_text(args.md, markdown(meta, cases, verdicts))
     if args.readme:  # last: the results above are on disk even if the README lacks its markers
-        _write_text(args.readme, refresh_readme(args.readme.read_text(encoding="utf-8"),
-                                                readme_summary(meta, verdicts)))
+        _write_text(
+            args.readme,
+            refresh_readme(args.readme.read_text(encoding="utf-8"), readme_summary(meta, verdicts)),
+        )
 
 
 def main(argv=None):
@@ -143,15 +189,23 @@ def main(argv=None):
     limiter = limit_threads(threads)  # noqa: F841  (kept alive for the whole run)
     settings = _settings(args)
     malloc_tuned = tune_malloc() if args.tune_malloc else False
-    meta = {"machine": machine_facts(), "threads": threads, "settings": vars(settings).copy(),
-            "workloads": args.only, "dtypes": args.dtypes, "malloc_tuned": malloc_tuned}
+    meta = {
+        "machine": machine_facts(),
+        "threads": threads,
+        "settings": vars(settings).copy(),
+        "workloads": args.only,
+        "dtypes": args.dtypes,
+        "malloc_tuned": malloc_tuned,
+    }
     t0 = time.perf_counter()
     cases = run_workloads(args.only, settings, args.dtypes)
     meta.update(elapsed_s=time.perf_counter() - t0, load_average_end=load_average())
     verdicts = evaluate(cases) + evaluate_more(cases) + evaluate_curvature(cases)
     print("\nTargets:" if verdicts else "\nTargets: none of their workloads ran")
     for v in verdicts:
-        print(f"  {v['id']} [{v['dtype']}] {'met' if v['met'] else 'NOT met'}: {v['goal']} — {v['measured']}")
+        print(
+            f"  {v['id']} [{v['dtype']}] {'met' if v['met'] else 'NOT met'}: {v['goal']} — {v['measured']}"
+        )
     _write(args, meta, cases, verdicts)
     return 0
 

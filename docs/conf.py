@@ -8,7 +8,9 @@ page. The gallery runs ``examples/plot_*.py`` (sphinx-gallery) at small sizes.
 
 import os
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")  # before NumPy loads its BLAS: small problems run fastest on one thread
+os.environ.setdefault(
+    "OMP_NUM_THREADS", "1"
+)  # before NumPy loads its BLAS: small problems run fastest on one thread
 
 import importlib  # noqa: E402
 import inspect  # noqa: E402
@@ -36,7 +38,7 @@ extensions = [
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "**.ipynb_checkpoints", "auto_examples/*.md5", "auto_examples/*.json"]
-highlight_language = "text"                           # unlabelled blocks are command lines and outputs
+highlight_language = "text"  # unlabelled blocks are command lines and outputs
 
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
@@ -45,7 +47,7 @@ html_theme = "pydata_sphinx_theme"
 html_title = "numnet"
 html_theme_options = {
     "navigation_with_keys": False,
-    "collapse_navigation": True,                      # the sidebar of ~140 pages: rendered per page, keep it short
+    "collapse_navigation": True,  # the sidebar of ~140 pages: rendered per page, keep it short
     "navigation_depth": 2,
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
@@ -99,7 +101,7 @@ def escape_line(line):
     parts = _LITERALS.split(line)
     for i in range(0, len(parts), 2):
         parts[i] = _escape_prose(parts[i])
-        if i and parts[i][:1].isalnum():          # ``vjp``s, :data:`GROWTH`ᵏ: end the markup first
+        if i and parts[i][:1].isalnum():  # ``vjp``s, :data:`GROWTH`ᵏ: end the markup first
             parts[i] = "\\ " + parts[i]
     return "".join(parts)
 
@@ -114,9 +116,11 @@ def escape_docstring(app, what, name, obj, options, lines):
             if not stripped or indent > literal_indent:
                 continue
             literal_indent = None
-        if stripped.endswith("::"):                     # a literal block or a directive's content follows
+        if stripped.endswith("::"):  # a literal block or a directive's content follows
             literal_indent = indent
-        table = stripped.startswith(("+-", "+=")) or (stripped.startswith("|") and stripped.endswith("|"))
+        table = stripped.startswith(("+-", "+=")) or (
+            stripped.startswith("|") and stripped.endswith("|")
+        )
         if table or stripped.startswith((">>>", "...", ".. ")) or not stripped:
             continue
         lines[i] = escape_line(line)
@@ -138,6 +142,7 @@ def setup(app):
 
 
 # ------------------------------------------------------------------ the API reference
+
 
 def public_modules():
     """``numnet`` and every module of it whose dotted path has no ``_``-prefixed part."""
@@ -185,18 +190,34 @@ def _directive(obj):
 
 def module_section(modname, items, canonical, underline):
     """The reST of one module: title, docstring, a table of its ``__all__``, then each entry it documents."""
-    lines = [modname, underline * len(modname), "", f".. automodule:: {modname}", "   :no-members:", ""]
+    lines = [
+        modname,
+        underline * len(modname),
+        "",
+        f".. automodule:: {modname}",
+        "   :no-members:",
+        "",
+    ]
     if not items:
         return lines
     # full paths in the table (an entry relative to the page's module is an "import cycle" to autosummary)
-    lines += [".. currentmodule:: None", "", ".. rubric:: Public names", "", ".. autosummary::",
-              "   :nosignatures:", ""]
+    lines += [
+        ".. currentmodule:: None",
+        "",
+        ".. rubric:: Public names",
+        "",
+        ".. autosummary::",
+        "   :nosignatures:",
+        "",
+    ]
     own = []
     for name, obj in items:
         if inspect.ismodule(obj):
             lines.append(f"   {obj.__name__}")
             continue
-        path = canonical.get(id(obj), f"{modname}.{name}") if _is_shared(obj) else f"{modname}.{name}"
+        path = (
+            canonical.get(id(obj), f"{modname}.{name}") if _is_shared(obj) else f"{modname}.{name}"
+        )
         lines.append(f"   ~{path}")
         if path == f"{modname}.{name}":
             own.append((name, obj))
@@ -208,7 +229,10 @@ def module_section(modname, items, canonical, underline):
 
 
 def page_groups(modnames):
-    """``{page: [modules]}``: a subpackage of numnet and all its modules share one page, other modules have their own."""
+    """``{page: [modules]}``: a subpackage of numnet and all its modules share one page.
+
+    Other modules have a page of their own.
+    """
     groups = {}
     for modname in modnames:
         parts = modname.split(".")
@@ -231,12 +255,14 @@ def write_api_pages(out=HERE / "api"):
             lines.append("")
         (out / f"{page}.rst").write_text("\n".join(lines) + "\n", encoding="utf-8")
     entries = "\n".join(f"   {page}" for page in groups)
-    index = ("API reference\n=============\n\n"
-             "Every public name: ``numnet.__all__`` and the ``__all__`` of every public module, "
-             "generated at each build (a subpackage and its modules share a page). A name exported by "
-             "several modules is documented once, in the deepest module that exports it; the others "
-             "link there.\n\n"
-             f".. toctree::\n   :maxdepth: 2\n\n{entries}\n")
+    index = (
+        "API reference\n=============\n\n"
+        "Every public name: ``numnet.__all__`` and the ``__all__`` of every public module, "
+        "generated at each build (a subpackage and its modules share a page). A name exported by "
+        "several modules is documented once, in the deepest module that exports it; the others "
+        "link there.\n\n"
+        f".. toctree::\n   :maxdepth: 2\n\n{entries}\n"
+    )
     (out / "index.rst").write_text(index, encoding="utf-8")
     return table
 

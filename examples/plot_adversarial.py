@@ -11,6 +11,7 @@ Newton-CG with the exact R-operator Hessian along input directions.
 
 from numnet.experiments.adversarial import adversarial_experiment
 
-result = adversarial_experiment(n_hidden=16, train_iter=60, n_attack=20, eps=(0.5, 1.0, 2.0),
-                                lams=(10.0, 3.0), steps=20, seed=0)
+result = adversarial_experiment(
+    n_hidden=16, train_iter=60, n_attack=20, eps=(0.5, 1.0, 2.0), lams=(10.0, 3.0), steps=20, seed=0
+)
 print(result.table)

@@ -11,6 +11,7 @@ claims (see the write-up for the full run).
 
 from numnet.experiments.alexnet_claims import alexnet_claims_experiment
 
-result = alexnet_claims_experiment(n_seeds=1, relu_epochs=1, n_train=40, epochs=2, patience=1, cnn_epochs=1,
-                                   seed=1)
+result = alexnet_claims_experiment(
+    n_seeds=1, relu_epochs=1, n_train=40, epochs=2, patience=1, cnn_epochs=1, seed=1
+)
 print(result.table)

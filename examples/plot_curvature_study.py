@@ -10,5 +10,7 @@ how far KFAC, EKFAC, the diagonal and layer blocks are from Gauss-Newton.
 
 from numnet.experiments.curvature_study import curvature_study_experiment
 
-result = curvature_study_experiment(seed=1, n_samples=60, hidden=(4,), train_iter=30, n_probes=2, n_steps=8)
+result = curvature_study_experiment(
+    seed=1, n_samples=60, hidden=(4,), train_iter=30, n_probes=2, n_steps=8
+)
 print(result.table)

@@ -10,6 +10,7 @@ seed on a coarse grid.
 
 from numnet.experiments.depth_landscape import depth_landscape_experiment
 
-result = depth_landscape_experiment(depths=(1, 4), n_params=300, n_samples=150, n_seeds=1, train_iter=20,
-                                    n_grid=9)
+result = depth_landscape_experiment(
+    depths=(1, 4), n_params=300, n_samples=150, n_seeds=1, train_iter=20, n_grid=9
+)
 print(result.table)

@@ -13,5 +13,7 @@ weights.
 
 from numnet.experiments.inverse_crime import inverse_crime_experiment
 
-result = inverse_crime_experiment(n_samples=300, n_features=4, n_classes=5, n_hidden=3, max_iter=60, seed=0)
+result = inverse_crime_experiment(
+    n_samples=300, n_features=4, n_classes=5, n_hidden=3, max_iter=60, seed=0
+)
 print(result.table)

@@ -12,7 +12,17 @@ run; here a small instance, one start and three strategies.
 
 from numnet.experiments.inverse_crime_global import inverse_crime_global_experiment
 
-result = inverse_crime_global_experiment(n_samples=100, n_features=6, n_classes=3, n_hidden=3, n_seeds=1,
-                                         strategies=("gauss-newton", "newton-cg", "kick"), budget=20.0,
-                                         max_iter=100, solver="cg", evidence=False, log=None)
+result = inverse_crime_global_experiment(
+    n_samples=100,
+    n_features=6,
+    n_classes=3,
+    n_hidden=3,
+    n_seeds=1,
+    strategies=("gauss-newton", "newton-cg", "kick"),
+    budget=20.0,
+    max_iter=100,
+    solver="cg",
+    evidence=False,
+    log=None,
+)
 print(result.table)

@@ -11,5 +11,7 @@ and 6.
 
 from numnet.experiments.landscape import landscape_experiment
 
-result = landscape_experiment(n_samples=150, n_hidden=6, train_iter=20, radius=2.0, n_grid=15, seed=0)
+result = landscape_experiment(
+    n_samples=150, n_hidden=6, train_iter=20, radius=2.0, n_grid=15, seed=0
+)
 print(result.table)

@@ -10,5 +10,7 @@ slope of −1/2 on log-log axes. ``numnet planted-recovery`` runs d = 5, 10,
 
 from numnet.experiments.planted_recovery import planted_recovery_experiment
 
-result = planted_recovery_experiment(dims=(4,), sizes=(200, 800, 3200), n_seeds=5, n_population=20_000)
+result = planted_recovery_experiment(
+    dims=(4,), sizes=(200, 800, 3200), n_seeds=5, n_population=20_000
+)
 print(result.table)

@@ -11,5 +11,7 @@ runs 1000 samples and m = 200; here 300 samples and m = 60.
 
 from numnet.experiments.random_features_peaks import random_features_peaks_experiment
 
-result = random_features_peaks_experiment(n_samples=300, n_hidden=60, widths=(5, 20, 60, 240), seed=0)
+result = random_features_peaks_experiment(
+    n_samples=300, n_hidden=60, widths=(5, 20, 60, 240), seed=0
+)
 print(result.table)

@@ -10,6 +10,14 @@ trained by Adam and Gauss-Newton. ``numnet rnn`` uses T = 10, 500 passes and
 
 from numnet.experiments.rnn import rnn_experiment
 
-result = rnn_experiment(n_steps=6, n_hidden=4, n_train=200, n_test=300, passes=80, n_seeds=1, seed=0,
-                        methods=("adam", "gauss-newton"))
+result = rnn_experiment(
+    n_steps=6,
+    n_hidden=4,
+    n_train=200,
+    n_test=300,
+    passes=80,
+    n_seeds=1,
+    seed=0,
+    methods=("adam", "gauss-newton"),
+)
 print(result.table)

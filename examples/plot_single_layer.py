@@ -11,6 +11,11 @@ passes; here four methods, 200 samples and 100 passes.
 
 from numnet.experiments.single_layer_peaks import single_layer_peaks_experiment
 
-result = single_layer_peaks_experiment(methods=("sgd", "newton-cg", "gauss-newton", "lbfgs"), n_samples=200,
-                                       n_hidden=8, passes=100, seed=0)
+result = single_layer_peaks_experiment(
+    methods=("sgd", "newton-cg", "gauss-newton", "lbfgs"),
+    n_samples=200,
+    n_hidden=8,
+    passes=100,
+    seed=0,
+)
 print(result.table)

@@ -9,6 +9,7 @@ here up to 8, with fewer samples and iterations.
 
 from numnet.experiments.universal import universal_experiment
 
-result = universal_experiment(seed=0, units=(1, 2, 4, 8), n_train=(150, 400), n_test=1000, max_iter=200,
-                              n_starts=1)
+result = universal_experiment(
+    seed=0, units=(1, 2, 4, 8), n_train=(150, 400), n_test=1000, max_iter=200, n_starts=1
+)
 print(result.table)

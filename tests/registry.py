@@ -16,7 +16,16 @@ from hypothesis import strategies as st
 
 from numnet.graph import Add, Concat, Graph, Node
 from numnet.layers import Dense, Residual
-from numnet.layers import AvgPool1d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool1d, MaxPool2d, Reshape
+from numnet.layers import (
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    Flatten,
+    MaxPool1d,
+    MaxPool2d,
+    Reshape,
+)
 from numnet.layers import Dropout, Recurrent
 from numnet.losses import (
     L1,
@@ -51,11 +60,17 @@ class Shape(NamedTuple):
 def shapes(draw, max_samples=7, max_width=6):
     """Hypothesis strategy of :class:`Shape`: n_samples 1–7, widths 1–6, any seed."""
     width = st.integers(1, max_width)
-    return Shape(draw(st.integers(1, max_samples)), draw(width), draw(width), draw(width),
-                 draw(st.integers(0, 2**31 - 1)))
+    return Shape(
+        draw(st.integers(1, max_samples)),
+        draw(width),
+        draw(width),
+        draw(width),
+        draw(st.integers(0, 2**31 - 1)),
+    )
 
 
 # ------------------------------------------------------------------ layers
+
 
 def _dense(act, s):
     return Dense(s.d_in, s.d_out, act)
@@ -70,8 +85,13 @@ def _residual(act, s):
 
 
 def _mlp3(act, s):
-    return Sequential([Dense(s.d_in, s.hidden, act), Residual(s.hidden, act, step=0.5),
-                       Dense(s.hidden, s.d_out, act)])
+    return Sequential(
+        [
+            Dense(s.d_in, s.hidden, act),
+            Residual(s.hidden, act, step=0.5),
+            Dense(s.hidden, s.d_out, act),
+        ]
+    )
 
 
 def _nested(act, s):
@@ -81,27 +101,42 @@ def _nested(act, s):
 
 def _graph_inception(act, s):
     """Parallel branches of different widths, concatenated (an inception-style block)."""
-    return Graph(s.d_in, [Node("a", Dense(s.d_in, s.hidden, act)),
-                          Node("b", Dense(s.d_in, 2, act)),
-                          Node("c", Sequential([Dense(s.d_in, 3, act), Dense(3, 2, act)])),
-                          Node("cat", Concat(), ["a", "b", "c"]),
-                          Node("out", Dense(s.hidden + 4, s.d_out, act), "cat")])
+    return Graph(
+        s.d_in,
+        [
+            Node("a", Dense(s.d_in, s.hidden, act)),
+            Node("b", Dense(s.d_in, 2, act)),
+            Node("c", Sequential([Dense(s.d_in, 3, act), Dense(3, 2, act)])),
+            Node("cat", Concat(), ["a", "b", "c"]),
+            Node("out", Dense(s.hidden + 4, s.d_out, act), "cat"),
+        ],
+    )
 
 
 def _graph_shared(act, s):
     """Fan-out, an Add, and one parameter slice used by two nodes."""
-    return Graph(s.d_in, [Node("h", Dense(s.d_in, s.hidden, act)),
-                          Node("r1", Dense(s.hidden, s.hidden, act), "h"),
-                          Node("r2", Dense(s.hidden, s.hidden, act), "r1", share="r1"),
-                          Node("sum", Add(), ["h", "r2", "r1"]),
-                          Node("out", Dense(s.hidden, s.d_out, act), "sum")])
+    return Graph(
+        s.d_in,
+        [
+            Node("h", Dense(s.d_in, s.hidden, act)),
+            Node("r1", Dense(s.hidden, s.hidden, act), "h"),
+            Node("r2", Dense(s.hidden, s.hidden, act), "r1", share="r1"),
+            Node("sum", Add(), ["h", "r2", "r1"]),
+            Node("out", Dense(s.hidden, s.d_out, act), "sum"),
+        ],
+    )
 
 
 def _graph_nested(act, s):
     """A graph inside a Sequential, whose input also feeds two nodes directly."""
-    block = Graph(s.hidden, [Node("f", Residual(s.hidden, act, step=0.5)),
-                             Node("g", Dense(s.hidden, s.hidden, act, bias=False)),
-                             Node("sum", Add(), ["f", "g", "input"])])
+    block = Graph(
+        s.hidden,
+        [
+            Node("f", Residual(s.hidden, act, step=0.5)),
+            Node("g", Dense(s.hidden, s.hidden, act, bias=False)),
+            Node("sum", Add(), ["f", "g", "input"]),
+        ],
+    )
     return Sequential([Dense(s.d_in, s.hidden, act), block, Dense(s.hidden, s.d_out, act)])
 
 
@@ -117,24 +152,63 @@ LAYERS: dict[str, Callable] = {
     "graph_nested": _graph_nested,
     # --- convolution and pooling entries go here
     "conv2d": lambda act, s: Conv2d((s.d_in + 1, s.hidden + 2, 2), s.d_out, (2, 3), activation=act),
-    "conv2d_stride_pad": lambda act, s: Conv2d((s.d_in + 1, s.hidden, 3), s.d_out, 3, stride=(2, 1),
-                                               padding=(1, 2), activation=act, bias=False),
-    "conv1d": lambda act, s: Conv1d((s.d_in + 2, s.hidden), s.d_out, 3, stride=2, padding=1, activation=act),
+    "conv2d_stride_pad": lambda act, s: Conv2d(
+        (s.d_in + 1, s.hidden, 3),
+        s.d_out,
+        3,
+        stride=(2, 1),
+        padding=(1, 2),
+        activation=act,
+        bias=False,
+    ),
+    "conv1d": lambda act, s: Conv1d(
+        (s.d_in + 2, s.hidden), s.d_out, 3, stride=2, padding=1, activation=act
+    ),
     # a linear output of width >= 2: float32 agrees to 1e-4 even when one sum of many terms cancels
-    "conv_pool_avg": lambda act, s: Sequential([
-        c := Conv2d((s.d_in + 2, s.hidden + 2, 2), 3, (2, 3), padding=(0, 1), activation=act),
-        p := AvgPool2d(c.output_shape, 2), f := Flatten(p.output_shape), Dense(f.d_out, s.d_out + 1)]),
-    "conv_pool_max": lambda act, s: Sequential([  # overlapping windows (stride 1 < pool 2)
-        c := Conv2d((s.d_in + 2, s.hidden + 2, 2), 3, (2, 3), stride=(1, 2), padding=(0, 1), activation=act),
-        p := MaxPool2d(c.output_shape, 2, stride=1), f := Flatten(p.output_shape), Dense(f.d_out, s.d_out + 1)]),
-    "conv1d_pool": lambda act, s: Sequential([
-        c := Conv1d((s.d_in + 4, 2), 3, 2, activation=act), a := AvgPool1d(c.output_shape, 2, stride=1),
-        m := MaxPool1d(a.output_shape, 2), r := Reshape(m.output_shape, (m.d_out,)), Dense(r.d_out, s.d_out + 1)]),
+    "conv_pool_avg": lambda act, s: Sequential(
+        [
+            c := Conv2d((s.d_in + 2, s.hidden + 2, 2), 3, (2, 3), padding=(0, 1), activation=act),
+            p := AvgPool2d(c.output_shape, 2),
+            f := Flatten(p.output_shape),
+            Dense(f.d_out, s.d_out + 1),
+        ]
+    ),
+    "conv_pool_max": lambda act, s: Sequential(
+        [  # overlapping windows (stride 1 < pool 2)
+            c := Conv2d(
+                (s.d_in + 2, s.hidden + 2, 2),
+                3,
+                (2, 3),
+                stride=(1, 2),
+                padding=(0, 1),
+                activation=act,
+            ),
+            p := MaxPool2d(c.output_shape, 2, stride=1),
+            f := Flatten(p.output_shape),
+            Dense(f.d_out, s.d_out + 1),
+        ]
+    ),
+    "conv1d_pool": lambda act, s: Sequential(
+        [
+            c := Conv1d((s.d_in + 4, 2), 3, 2, activation=act),
+            a := AvgPool1d(c.output_shape, 2, stride=1),
+            m := MaxPool1d(a.output_shape, 2),
+            r := Reshape(m.output_shape, (m.d_out,)),
+            Dense(r.d_out, s.d_out + 1),
+        ]
+    ),
     # --- dropout and recurrent entries go here
-    "dropout": lambda act, s: Sequential([Dense(s.d_in, s.hidden, act), Dropout(s.hidden, 0.3, seed=1, key=2),
-                                          Dense(s.hidden, s.d_out, act)]),
+    "dropout": lambda act, s: Sequential(
+        [
+            Dense(s.d_in, s.hidden, act),
+            Dropout(s.hidden, 0.3, seed=1, key=2),
+            Dense(s.hidden, s.d_out, act),
+        ]
+    ),
     "rnn_last": lambda act, s: Recurrent(3, s.d_in, s.d_out, activation=act, output="last"),
-    "rnn_sequence": lambda act, s: Recurrent(3, s.d_in, s.hidden, activation=act, output="sequence"),
+    "rnn_sequence": lambda act, s: Recurrent(
+        3, s.d_in, s.hidden, activation=act, output="sequence"
+    ),
 }
 
 
@@ -147,6 +221,7 @@ def data(layer, s, dtype=np.float64):
 
 
 # ------------------------------------------------------------------ losses
+
 
 def _pm1(rng, n, k):
     return rng.choice([-1.0, 1.0], size=(n, k))
@@ -185,7 +260,8 @@ REGULARIZERS: dict[str, Callable] = {
     "tikhonov": lambda net, rng: Tikhonov(0.3),
     "tikhonov_no_bias": lambda net, rng: Tikhonov(0.3, mask=~net.bias_mask()),
     "generalized_tikhonov": lambda net, rng: GeneralizedTikhonov(
-        0.2, rng.standard_normal((3, net.n_params))),
+        0.2, rng.standard_normal((3, net.n_params))
+    ),
     "l1": lambda net, rng: L1Penalty(0.1, mask=~net.bias_mask()),
 }
 

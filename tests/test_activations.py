@@ -122,17 +122,31 @@ def test_out_forms_write_the_same_values_into_out(name, dtype):
     A = np.random.default_rng(1).normal(scale=3.0, size=(4, 5)).astype(dtype)
     Z = act.f(A)
     assert act.writes_out
-    for fn, x in [(act.f, A), (act.df, A), (act.d2f, A), (act.df_from_output, Z), (act.d2f_from_output, Z)]:
+    for fn, x in [
+        (act.f, A),
+        (act.df, A),
+        (act.d2f, A),
+        (act.df_from_output, Z),
+        (act.d2f_from_output, Z),
+    ]:
         if fn is None:
             continue
         out = np.full_like(x, np.nan)
         got = fn(x, out=out)
         assert got is out
         np.testing.assert_array_equal(out, fn(x))
-    for method, plain in [(act.sigma, act.f(A)), (act.dsigma, act.df(A)), (act.d2sigma, act.d2f(A))]:
+    for method, plain in [
+        (act.sigma, act.f(A)),
+        (act.dsigma, act.df(A)),
+        (act.d2sigma, act.d2f(A)),
+    ]:
         args = (A,) if method == act.sigma else (A, Z)
-        np.testing.assert_allclose(method(*args, out=np.empty_like(A)), plain, rtol=1e-5 if dtype == np.float32
-                                   else 1e-12, atol=1e-6)
+        np.testing.assert_allclose(
+            method(*args, out=np.empty_like(A)),
+            plain,
+            rtol=1e-5 if dtype == np.float32 else 1e-12,
+            atol=1e-6,
+        )
 
 
 def test_a_custom_activation_without_out_forms_still_evaluates():

@@ -63,7 +63,9 @@ def test_flip_twice_is_the_identity():
 
 def test_rotation_matches_scipy_rotate_per_image():
     images, degrees = _images(3).reshape(3, 5, 4, 2), np.array([10.0, -25.0, 90.0])
-    ref = np.stack([ndimage.rotate(im, a, reshape=False, order=1) for im, a in zip(images, degrees)])
+    ref = np.stack(
+        [ndimage.rotate(im, a, reshape=False, order=1) for im, a in zip(images, degrees)]
+    )
     np.testing.assert_allclose(rotate_images(images, degrees), ref, atol=1e-13)
     np.testing.assert_array_equal(rotate_images(images, np.zeros(3)), images)
 
@@ -80,21 +82,24 @@ def test_seeded_reproducibility():
     assert not np.array_equal(aug(X, 7), aug(X, 8))
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    ({"image_shape": (0, 4)}, ValueError, "image_shape"),
-    ({"image_shape": (4,)}, ValueError, "image_shape"),
-    ({"image_shape": 8}, ValueError, "image_shape"),
-    ({"image_shape": (8, 8.0)}, ValueError, "image_shape"),
-    ({"image_shape": (8, 8), "shift": -1}, ValueError, "shift"),
-    ({"image_shape": (8, 8), "shift": 1.5}, TypeError, "shift"),
-    ({"image_shape": (8, 8), "shift": True}, TypeError, "shift"),
-    ({"image_shape": (8, 8), "rotate": float("nan")}, ValueError, "rotate"),
-    ({"image_shape": (8, 8), "rotate": -5}, ValueError, "rotate"),
-    ({"image_shape": (8, 8), "rotate": "5"}, TypeError, "rotate"),
-    ({"image_shape": (8, 8), "flip": "yes"}, TypeError, "flip"),
-    ({"image_shape": (8, 8), "noise": -0.1}, ValueError, "noise"),
-    ({"image_shape": (8, 8), "noise": float("inf")}, ValueError, "noise"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"image_shape": (0, 4)}, ValueError, "image_shape"),
+        ({"image_shape": (4,)}, ValueError, "image_shape"),
+        ({"image_shape": 8}, ValueError, "image_shape"),
+        ({"image_shape": (8, 8.0)}, ValueError, "image_shape"),
+        ({"image_shape": (8, 8), "shift": -1}, ValueError, "shift"),
+        ({"image_shape": (8, 8), "shift": 1.5}, TypeError, "shift"),
+        ({"image_shape": (8, 8), "shift": True}, TypeError, "shift"),
+        ({"image_shape": (8, 8), "rotate": float("nan")}, ValueError, "rotate"),
+        ({"image_shape": (8, 8), "rotate": -5}, ValueError, "rotate"),
+        ({"image_shape": (8, 8), "rotate": "5"}, TypeError, "rotate"),
+        ({"image_shape": (8, 8), "flip": "yes"}, TypeError, "flip"),
+        ({"image_shape": (8, 8), "noise": -0.1}, ValueError, "noise"),
+        ({"image_shape": (8, 8), "noise": float("inf")}, ValueError, "noise"),
+    ],
+)
 def test_constructor_errors_name_the_argument(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         Augment(**kwargs)
@@ -116,7 +121,9 @@ def test_call_errors_name_the_argument():
 def _objective():
     rng = np.random.default_rng(0)
     net = Sequential([Dense(16, 5, "tanh"), Dense(5, 1)])
-    return Objective(net, "squared_error", rng.random((30, 16)), rng.standard_normal((30, 1))), net.init(0)
+    return Objective(
+        net, "squared_error", rng.random((30, 16)), rng.standard_normal((30, 1))
+    ), net.init(0)
 
 
 class _Recorder:
@@ -165,11 +172,18 @@ def test_mlp_estimator_augments_only_with_a_stochastic_solver():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         rec = _Recorder(Augment((8, 8), shift=1))
-        clf = MLPClassifier((16,), solver="adam", learning_rate_init=0.01, max_iter=3, augment=rec,
-                            random_state=0).fit(X, y)
+        clf = MLPClassifier(
+            (16,), solver="adam", learning_rate_init=0.01, max_iter=3, augment=rec, random_state=0
+        ).fit(X, y)
         assert len(rec.made) == clf.n_iter_ == 3 and clf.get_params()["augment"] is rec
-        again = MLPClassifier((16,), solver="adam", learning_rate_init=0.01, max_iter=3,
-                              augment=Augment((8, 8), shift=1), random_state=0).fit(X, y)
+        again = MLPClassifier(
+            (16,),
+            solver="adam",
+            learning_rate_init=0.01,
+            max_iter=3,
+            augment=Augment((8, 8), shift=1),
+            random_state=0,
+        ).fit(X, y)
         np.testing.assert_array_equal(again.theta_, clf.theta_)
         unused = _Recorder(Augment((8, 8)))
         MLPClassifier((4,), max_iter=3, augment=unused, random_state=0).fit(X, y)

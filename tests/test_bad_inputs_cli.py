@@ -24,7 +24,9 @@ from numnet.cli import _commands, _memory, build_parser, main
 from numnet.cli import train as train_command
 from numnet.experiments import xor as xor_module
 
-HUGE = "100000000000"  # 1e11: every network or grid with this width is far beyond any machine's memory
+HUGE = (
+    "100000000000"  # 1e11: every network or grid with this width is far beyond any machine's memory
+)
 
 #: (command line, what the one-line message must contain)
 CATALOGUE = [
@@ -89,7 +91,10 @@ CATALOGUE = [
     (["linear-pca", "--n-samples", "8"], "--n-features"),
     (["linear-pca", "--n-features", "1"], "--n-features"),
     (["linear-pca", "--n-starts", "0"], "--n-starts"),
-    (["linear-pca", "--n-features", "3000", "--n-components", "2000", "--n-samples", "4000"], "--n-features"),
+    (
+        ["linear-pca", "--n-features", "3000", "--n-components", "2000", "--n-samples", "4000"],
+        "--n-features",
+    ),
     # universal
     (["universal", "--max-units", "0"], "--max-units"),
     (["universal", "--max-units", "1"], "--max-units"),
@@ -141,8 +146,20 @@ CATALOGUE = [
     (["single-layer", "--passes", "inf"], "--passes"),
     (["single-layer", "--n-hidden", HUGE], "--n-hidden"),
     # inverse-crime
-    (["inverse-crime", "--n-classes", "1", "--n-samples", "30", "--n-features", "3", "--n-hidden", "2"],
-     "--n-classes"),
+    (
+        [
+            "inverse-crime",
+            "--n-classes",
+            "1",
+            "--n-samples",
+            "30",
+            "--n-features",
+            "3",
+            "--n-hidden",
+            "2",
+        ],
+        "--n-classes",
+    ),
     (["inverse-crime", "--method", "nope"], "--method"),
     (["inverse-crime", "--n-features", "0"], "--n-features"),
     (["inverse-crime", "--n-features", "1000000", "--n-hidden", "1000000"], "--n-features"),
@@ -220,7 +237,9 @@ def run(argv):
 
 def command_line(argv, tmp):
     argv = [a.replace("{tmp}", str(tmp)) for a in argv]
-    return argv if "--out" in argv or argv[0] not in COMMANDS else [*argv, "--out", str(tmp / "out")]
+    return (
+        argv if "--out" in argv or argv[0] not in COMMANDS else [*argv, "--out", str(tmp / "out")]
+    )
 
 
 def assert_refused(code, out, err, fragment):
@@ -250,14 +269,20 @@ def test_bad_command_line_is_one_line_naming_the_flag(argv, fragment, tmp, capsy
 
 def test_every_option_has_a_checked_type():
     """No option of any subcommand is parsed by a bare int or float (only with a list of choices)."""
-    sub = next(a for a in build_parser(_commands())._actions if isinstance(a, argparse._SubParsersAction))
-    bare = [f"{name} {action.option_strings[0]}" for name, parser in sub.choices.items()
-            for action in parser._actions
-            if action.option_strings and action.type in (int, float) and action.choices is None]
+    sub = next(
+        a for a in build_parser(_commands())._actions if isinstance(a, argparse._SubParsersAction)
+    )
+    bare = [
+        f"{name} {action.option_strings[0]}"
+        for name, parser in sub.choices.items()
+        for action in parser._actions
+        if action.option_strings and action.type in (int, float) and action.choices is None
+    ]
     assert bare == []
 
 
 # ------------------------------------------------------------------ --out is checked before any work
+
 
 def _read_only_folder(tmp_path):
     """A folder this process cannot write in, or None (root writes through permissions)."""
@@ -277,8 +302,10 @@ def _read_only_folder(tmp_path):
 
 
 @pytest.mark.parametrize("where", ["file", "under-file", "read-only"])
-@pytest.mark.parametrize("command", [["train", "peaks", "--max-iter", "2"], ["xor", "--n-starts", "1"],
-                                     ["check", "--hidden", "2"]])
+@pytest.mark.parametrize(
+    "command",
+    [["train", "peaks", "--max-iter", "2"], ["xor", "--n-starts", "1"], ["check", "--hidden", "2"]],
+)
 def test_an_unwritable_out_is_refused_before_training(command, where, tmp, capsys):
     out = {"file": tmp / "file", "under-file": tmp / "file" / "run"}.get(where)
     if where == "read-only":
@@ -296,10 +323,14 @@ def test_a_creatable_out_is_accepted_and_not_created_by_the_check(tmp):
 
     target = tmp / "a" / "b"
     assert output_dir(str(target)) == str(target)
-    assert not (tmp / "a").exists() and sorted(p.name for p in tmp.iterdir()) == ["data.csv", "file"]
+    assert not (tmp / "a").exists() and sorted(p.name for p in tmp.iterdir()) == [
+        "data.csv",
+        "file",
+    ]
 
 
 # ------------------------------------------------------------------ memory
+
 
 def test_a_network_too_large_for_the_memory_is_refused_with_the_estimate(monkeypatch, tmp, capsys):
     monkeypatch.setattr(_memory, "available_bytes", lambda: 2**20)  # 1 MiB
@@ -323,7 +354,22 @@ def test_training_bytes_is_near_the_measured_peak():
         mp.setattr(train_command, "training_bytes", spy)
         tracemalloc.start()
         try:
-            assert main(["train", "peaks", "--hidden", "300,300", "--max-iter", "3", "--quiet", "--out", out]) == 0
+            assert (
+                main(
+                    [
+                        "train",
+                        "peaks",
+                        "--hidden",
+                        "300,300",
+                        "--max-iter",
+                        "3",
+                        "--quiet",
+                        "--out",
+                        out,
+                    ]
+                )
+                == 0
+            )
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
@@ -348,7 +394,10 @@ def test_memory_error_is_a_one_line_usage_error(monkeypatch, tmp, capsys):
 
 # ------------------------------------------------------------------ no traceback, even for a bug
 
-def test_an_unexpected_error_is_one_line_exit_1_and_its_traceback_on_request(monkeypatch, tmp, capsys):
+
+def test_an_unexpected_error_is_one_line_exit_1_and_its_traceback_on_request(
+    monkeypatch, tmp, capsys
+):
     def bug(**values):
         raise IndexError("index 8 is out of bounds for axis 1 with size 8")
 
@@ -357,7 +406,8 @@ def test_an_unexpected_error_is_one_line_exit_1_and_its_traceback_on_request(mon
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [
         "numnet: internal error: IndexError: index 8 is out of bounds for axis 1 with size 8 "
-        "(set NUMNET_DEBUG=1 for the traceback)"]
+        "(set NUMNET_DEBUG=1 for the traceback)"
+    ]
     monkeypatch.setenv("NUMNET_DEBUG", "1")
     with pytest.raises(IndexError):
         main(["xor", "--out", str(tmp / "out")])
@@ -365,17 +415,38 @@ def test_an_unexpected_error_is_one_line_exit_1_and_its_traceback_on_request(mon
 
 # ------------------------------------------------------------------ as a user runs them
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["linear-pca", "--n-components", "20"], "--n-components"),
-    (["universal", "--max-units", "0"], "--max-units"),
-    (["inverse-crime", "--n-classes", "1", "--n-samples", "30", "--n-features", "3", "--n-hidden", "2"],
-     "--n-classes"),
-    (["train", "peaks", "--hidden", "100000,100000"], "--hidden"),
-    (["xor", "--out", "{tmp}/file"], "--out"),
-])
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["linear-pca", "--n-components", "20"], "--n-components"),
+        (["universal", "--max-units", "0"], "--max-units"),
+        (
+            [
+                "inverse-crime",
+                "--n-classes",
+                "1",
+                "--n-samples",
+                "30",
+                "--n-features",
+                "3",
+                "--n-hidden",
+                "2",
+            ],
+            "--n-classes",
+        ),
+        (["train", "peaks", "--hidden", "100000,100000"], "--hidden"),
+        (["xor", "--out", "{tmp}/file"], "--out"),
+    ],
+)
 def test_in_a_subprocess(argv, fragment, tmp):
     argv = command_line(argv, tmp)
     env = {k: v for k, v in os.environ.items() if k != "NUMNET_DEBUG"}
-    proc = subprocess.run([sys.executable, "-m", "numnet", *argv], capture_output=True, text=True, timeout=240,
-                          env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "numnet", *argv],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
     assert_refused(proc.returncode, proc.stdout, proc.stderr, fragment)

@@ -16,8 +16,19 @@ from registry import LAYERS, Shape, data
 
 from numnet.curvature import becker_lecun_diagonal, hessian_dense
 from numnet.graph import Graph
-from numnet.layers import (AvgPool1d, AvgPool2d, Conv1d, Conv2d, Dense, Dropout, Flatten, MaxPool1d, MaxPool2d,
-                           Recurrent, Reshape)
+from numnet.layers import (
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPool1d,
+    MaxPool2d,
+    Recurrent,
+    Reshape,
+)
 from numnet.network import Sequential
 from numnet.objective import Objective
 
@@ -38,15 +49,22 @@ def assert_close(actual, expected, rtol):
 SMALL = Shape(n_samples=4, d_in=3, hidden=3, d_out=2, seed=11)
 
 EXACT = {
-    "conv2d_stride_pad": lambda: Conv2d((5, 4, 2), 3, (3, 2), stride=(2, 1), padding=(1, 2), activation="tanh"),
+    "conv2d_stride_pad": lambda: Conv2d(
+        (5, 4, 2), 3, (3, 2), stride=(2, 1), padding=(1, 2), activation="tanh"
+    ),
     "conv1d": lambda: Conv1d((6, 2), 3, 3, stride=2, padding=1, activation="sin"),
     "rnn_one_step": lambda: Recurrent(1, 3, 4, activation="tanh", output="last"),
     "rnn_one_step_sequence": lambda: Recurrent(1, 2, 3, activation="sigmoid", output="sequence"),
     "avgpool_dense": lambda: Sequential([AvgPool2d((4, 4, 2), 2, stride=1), Dense(18, 3, "tanh")]),
     "dropout_dense": lambda: Sequential([Dropout(4, 0.4, seed=3, key=5), Dense(4, 3, "tanh")]),
     # parameters before a parameter-free map with disjoint Jacobian rows: Pᵀ (I/n) P stays diagonal
-    "conv_maxpool": lambda: Sequential([Conv2d((4, 4, 2), 2, 2, padding=1, activation="tanh"),
-                                        MaxPool2d((5, 5, 2), 2), Flatten((2, 2, 2))]),
+    "conv_maxpool": lambda: Sequential(
+        [
+            Conv2d((4, 4, 2), 2, 2, padding=1, activation="tanh"),
+            MaxPool2d((5, 5, 2), 2),
+            Flatten((2, 2, 2)),
+        ]
+    ),
     "dense_dropout": lambda: Sequential([Dense(3, 5, "tanh"), Dropout(5, 0.4, seed=1, key=2)]),
     "dense_reshape": lambda: Sequential([Dense(3, 6, "tanh"), Reshape((6,), (3, 2))]),
 }
@@ -71,7 +89,9 @@ HX = {
     "flatten": lambda: Flatten((2, 3, 2)),
     "dropout": lambda: Dropout(6, 0.5, seed=4, key=7),
     "dropout_inference": lambda: Dropout(6, 0.5, seed=4),
-    "conv2d_stride_pad": lambda: Conv2d((5, 4, 2), 3, (3, 2), stride=(2, 1), padding=(1, 2), activation="tanh"),
+    "conv2d_stride_pad": lambda: Conv2d(
+        (5, 4, 2), 3, (3, 2), stride=(2, 1), padding=(1, 2), activation="tanh"
+    ),
     "conv1d": lambda: Conv1d((6, 2), 2, 3, stride=2, padding=1, activation="softplus"),
     "rnn_one_step": lambda: Recurrent(1, 3, 2, activation="tanh"),
 }
@@ -84,7 +104,9 @@ def brute_force_hX(layer, theta, cache, gZ, hZ):
         E = np.zeros((n, layer.d_in))
         E[:, i] = 1.0
         J_i = layer.jvp(theta, cache, None, E)
-        hX[:, i] = (J_i * J_i * hZ).sum(axis=1) + layer.rop(theta, cache, None, E, gZ, None)[1][:, i]
+        hX[:, i] = (J_i * J_i * hZ).sum(axis=1) + layer.rop(theta, cache, None, E, gZ, None)[1][
+            :, i
+        ]
     return hX
 
 
@@ -93,7 +115,10 @@ def test_diag_backward_input_curvature_equals_brute_force(name):
     layer = HX[name]()
     rng, theta, X = data(layer, SMALL)
     _, cache = layer.forward(theta, X)
-    gZ, hZ = rng.standard_normal((SMALL.n_samples, layer.d_out)), rng.random((SMALL.n_samples, layer.d_out))
+    gZ, hZ = (
+        rng.standard_normal((SMALL.n_samples, layer.d_out)),
+        rng.random((SMALL.n_samples, layer.d_out)),
+    )
     hX = layer.diag_backward(theta, cache, gZ, hZ)[1]
     assert hX.shape == X.shape
     assert_close(hX, brute_force_hX(layer, theta, cache, gZ, hZ), rtol=1e-12)
@@ -104,7 +129,10 @@ def test_diag_backward_writes_into_out_like_vjp(name):
     layer = HX[name]()
     rng, theta, X = data(layer, SMALL)
     _, cache = layer.forward(theta, X)
-    gZ, hZ = rng.standard_normal((SMALL.n_samples, layer.d_out)), rng.random((SMALL.n_samples, layer.d_out))
+    gZ, hZ = (
+        rng.standard_normal((SMALL.n_samples, layer.d_out)),
+        rng.random((SMALL.n_samples, layer.d_out)),
+    )
     d, hX = layer.diag_backward(theta, cache, gZ, hZ, need_hX=False)
     assert hX is None and d.shape == (layer.n_params,) and d.dtype == theta.dtype
     out = np.full(layer.n_params, np.nan)
@@ -114,11 +142,14 @@ def test_diag_backward_writes_into_out_like_vjp(name):
 
 # ------------------------------------------------ the recursion through time
 
+
 def unrolled_reference(layer, theta, X, gZ, hZ):
     """Becker–LeCun on the unrolled RNN: step t is Dense's step on [x_t, h_{t−1}] with W = [W_x; W_h]."""
     p, T, d_x = layer.unpack(theta), layer.n_steps, layer.d_x
     step = Dense(d_x + layer.d_h, layer.d_h, layer.activation, bias=layer.bias)
-    step_theta = np.concatenate([np.vstack([p["W_x"], p["W_h"]]).ravel(), p["b"] if layer.bias else []])
+    step_theta = np.concatenate(
+        [np.vstack([p["W_x"], p["W_h"]]).ravel(), p["b"] if layer.bias else []]
+    )
     X3, h, caches = X.reshape(X.shape[0], T, d_x), np.zeros((X.shape[0], layer.d_h)), []
     for t in range(T):
         h, cache = step.forward(step_theta, np.hstack([X3[:, t], h]))
@@ -137,12 +168,17 @@ def unrolled_reference(layer, theta, X, gZ, hZ):
 
 
 @pytest.mark.parametrize("output", ["last", "sequence"])
-@pytest.mark.parametrize("activation, bias", [("tanh", True), ("sigmoid", False), ("identity", True)])
+@pytest.mark.parametrize(
+    "activation, bias", [("tanh", True), ("sigmoid", False), ("identity", True)]
+)
 def test_recurrent_diag_backward_is_the_unrolled_dense_recursion(output, activation, bias):
     layer = Recurrent(4, 2, 3, activation=activation, output=output, bias=bias)
     rng, theta, X = data(layer, SMALL)
     _, cache = layer.forward(theta, X)
-    gZ, hZ = rng.standard_normal((SMALL.n_samples, layer.d_out)), rng.random((SMALL.n_samples, layer.d_out))
+    gZ, hZ = (
+        rng.standard_normal((SMALL.n_samples, layer.d_out)),
+        rng.random((SMALL.n_samples, layer.d_out)),
+    )
     d, hX = layer.diag_backward(theta, cache, gZ, hZ)
     d_ref, hX_ref = unrolled_reference(layer, theta, X, gZ, hZ)
     assert_close(d, d_ref, rtol=1e-12)
@@ -151,7 +187,10 @@ def test_recurrent_diag_backward_is_the_unrolled_dense_recursion(output, activat
 
 # --------------------------------------------------- every registered network
 
-SHAPES = [Shape(n_samples=4, d_in=2, hidden=3, d_out=2, seed=5), Shape(n_samples=1, d_in=1, hidden=2, d_out=1, seed=8)]
+SHAPES = [
+    Shape(n_samples=4, d_in=2, hidden=3, d_out=2, seed=5),
+    Shape(n_samples=1, d_in=1, hidden=2, d_out=1, seed=8),
+]
 
 
 def output_layer_slice(net):

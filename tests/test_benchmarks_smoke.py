@@ -65,9 +65,14 @@ def test_products_time_every_implementation(product_cases):
         jax_rows += sum(i.startswith("jax") for i in impls)
         assert all(r["median_s"] > 0 and r["gflops_per_s"] > 0 for r in case["rows"])
         assert all(lim["np_matmul_s"] > 0 for lim in case["matmul_limit"].values())
-        if case["workload"] == "hvp":  # the linearized HVP runs a subset of the fresh one's products
+        if (
+            case["workload"] == "hvp"
+        ):  # the linearized HVP runs a subset of the fresh one's products
             lims = case["matmul_limit"]
-            assert lims["numnet lin.hvp (linearized)"]["np_matmul_s"] < lims["numnet obj.hvp"]["np_matmul_s"]
+            assert (
+                lims["numnet lin.hvp (linearized)"]["np_matmul_s"]
+                < lims["numnet obj.hvp"]["np_matmul_s"]
+            )
     assert jax_rows == (3 if _jax.available() else 0)
 
 
@@ -86,20 +91,31 @@ def test_conv_workload_agrees_with_torch_and_reports_its_matmul_limit():
     cases = conv.run(SMOKE, ["float64"])
     assert [c["workload"] for c in cases] == ["conv_grad", "conv_hvp"]
     for case in cases:
-        assert case["agreement"] and all(rel < 1e-12 for rel in case["agreement"].values()), case["agreement"]
+        assert case["agreement"] and all(rel < 1e-12 for rel in case["agreement"].values()), case[
+            "agreement"
+        ]
         impls = [r["impl"] for r in case["rows"]]
         assert case["main"] in impls and any(i.startswith("torch") for i in impls)
         assert all(r["median_s"] > 0 and r["gflops_per_s"] > 0 for r in case["rows"])
-        assert all(lim["np_matmul_s"] > 0 and lim["torch_matmul_s"] > 0 for lim in case["matmul_limit"].values())
+        assert all(
+            lim["np_matmul_s"] > 0 and lim["torch_matmul_s"] > 0
+            for lim in case["matmul_limit"].values()
+        )
     lims = cases[1]["matmul_limit"]
     assert lims["numnet lin.hvp (linearized)"]["gflop"] < lims["numnet obj.hvp"]["gflop"]
 
 
 def test_conv_gemm_lists_count_the_layer_formulas():
     p = conv.ConvProblem(conv.FULL, "float64")
-    conv1, conv2, dense = 2 * 128 * 26 * 26 * 9 * 8, 2 * 128 * 11 * 11 * (9 * 8) * 16, 2 * 128 * 400 * 10
+    conv1, conv2, dense = (
+        2 * 128 * 26 * 26 * 9 * 8,
+        2 * 128 * 11 * 11 * (9 * 8) * 16,
+        2 * 128 * 400 * 10,
+    )
     fwd = conv1 + conv2 + dense
-    assert flops(conv.gemms(p, "grad")) == 2 * fwd + conv2 + dense  # weights everywhere, inputs after the first
+    assert (
+        flops(conv.gemms(p, "grad")) == 2 * fwd + conv2 + dense
+    )  # weights everywhere, inputs after the first
     assert flops(conv.gemms(p, "hvp")) - flops(conv.gemms(p, "hvp_lin")) == fwd + conv2 + dense
     with pytest.raises(ValueError, match="product must be one of"):
         conv.gemms(p, "gnvp")
@@ -137,11 +153,30 @@ def test_training_row_takes_the_median_over_seeds_that_reach_the_target():
 
 def test_training_target_is_judged_only_when_both_sides_reach_it():
     def case(sklearn_reached):
-        rows = [{"impl": "numnet A", "reached": True, "median_s": 0.02, "iterations": 10, "seeds_reached": "3/3"},
-                {"impl": "sklearn B", "reached": sklearn_reached, "median_s": 0.1 if sklearn_reached else None,
-                 "iterations": 20, "seeds_reached": "1/3"}]
-        return {"workload": "training", "dtype": "float64", "threads": 1, "rows": rows, "main": "numnet A",
-                "best_sklearn": "sklearn B" if sklearn_reached else None}
+        rows = [
+            {
+                "impl": "numnet A",
+                "reached": True,
+                "median_s": 0.02,
+                "iterations": 10,
+                "seeds_reached": "3/3",
+            },
+            {
+                "impl": "sklearn B",
+                "reached": sklearn_reached,
+                "median_s": 0.1 if sklearn_reached else None,
+                "iterations": 20,
+                "seeds_reached": "1/3",
+            },
+        ]
+        return {
+            "workload": "training",
+            "dtype": "float64",
+            "threads": 1,
+            "rows": rows,
+            "main": "numnet A",
+            "best_sklearn": "sklearn B" if sklearn_reached else None,
+        }
 
     (met,) = evaluate([case(True)])
     assert met["met"] and met["value"] == pytest.approx(0.2) and "10 iterations" in met["limit"]
@@ -162,17 +197,36 @@ def test_random_features_memory_does_not_grow_with_n():
 def test_hessian_matches_torch():
     (case,) = hessian.run(SMOKE, ["float64"])
     assert case["max_rel_diff_vs_torch"] < 1e-12
-    assert {r["impl"] for r in case["rows"]} >= {"numnet curvature.hessian_dense",
-                                                   "torch.autograd.functional.hessian"}
+    assert {r["impl"] for r in case["rows"]} >= {
+        "numnet curvature.hessian_dense",
+        "torch.autograd.functional.hessian",
+    }
 
 
 def test_runner_writes_json_markdown_and_readme_summary(tmp_path):
     out_json, out_md, readme = tmp_path / "r.json", tmp_path / "B.md", tmp_path / "README.md"
     start, end = bench_run.README_MARKERS
     readme.write_text(f"# top\n\n{start}\nold table\n{end}\n\nrest\n")
-    code = bench_run.main(["--quick", "--only", "hessian", "--dtypes", "float64", "--threads", "1",
-                           "--repeats", "1", "--json", str(out_json), "--md", str(out_md),
-                           "--readme", str(readme), "--no-tune-malloc"])
+    code = bench_run.main(
+        [
+            "--quick",
+            "--only",
+            "hessian",
+            "--dtypes",
+            "float64",
+            "--threads",
+            "1",
+            "--repeats",
+            "1",
+            "--json",
+            str(out_json),
+            "--md",
+            str(out_md),
+            "--readme",
+            str(readme),
+            "--no-tune-malloc",
+        ]
+    )
     assert code == 0
     data = json.loads(out_json.read_text())
     assert data["meta"]["threads"] == 1 and data["cases"][0]["workload"] == "hessian"
@@ -246,10 +300,18 @@ def test_row_counts_a_seed_that_misses_as_infinitely_slow():
     assert r["median_s"] == 4.0 and r["seeds_reached"] == "2/3" and r["iqr_s"] is None
     assert r["steps"] == 1.5  # median over the seeds that reached it: 1 and 2 points
     assert row("x", "peer", hit[:1] + [miss, miss], "loss")["median_s"] is None
-    empty = row("x", "numnet", [_trace([]), _trace([])], "accuracy")  # runs that ended before a first point
-    assert empty["median_s"] is None and empty["best_accuracy"] is None and empty["seeds_reached"] == "0/2"
+    empty = row(
+        "x", "numnet", [_trace([]), _trace([])], "accuracy"
+    )  # runs that ended before a first point
+    assert (
+        empty["median_s"] is None
+        and empty["best_accuracy"] is None
+        and empty["seeds_reached"] == "0/2"
+    )
     (rr,) = loss_at_median([r], {"x": hit + [miss]}, 3.5)
-    assert rr["loss_at_s"] == 1.0  # the seeds' best within 3.5 s: 0.05, 1.0 and none yet (counted as ∞)
+    assert (
+        rr["loss_at_s"] == 1.0
+    )  # the seeds' best within 3.5 s: 0.05, 1.0 and none yet (counted as ∞)
 
 
 def test_budget_trace_bisects_to_the_smallest_budget_for_each_goal():
@@ -257,7 +319,11 @@ def test_budget_trace_bisects_to_the_smallest_budget_for_each_goal():
 
     def fit(k):
         calls.append(k)
-        return 0.01 * k, 1.0 / k, min(1.0, 0.5 + 0.05 * k)  # loss ≤ 0.1 from k = 10, accuracy ≥ 0.9 from k = 8
+        return (
+            0.01 * k,
+            1.0 / k,
+            min(1.0, 0.5 + 0.05 * k),
+        )  # loss ≤ 0.1 from k = 10, accuracy ≥ 0.9 from k = 8
 
     tr = classification.budget_trace(fit, Goals(0.1, 100.0, 0.9))
     assert tr.steps_to("loss") == 10 and tr.steps_to("accuracy") == 8
@@ -273,9 +339,11 @@ def test_fitting_residuals_and_torch_start_from_numnets_loss():
     theta0 = net.init(0)
     f0 = Objective(net, "squared_error", X, Y).value(theta0)
     goals = Goals(1e-30, 0.05)
-    for tr in (fitting.scipy_run(net, X, Y, theta0, "trf", goals),
-               torch_adam_run(net, theta0, "squared_error", X, Y, goals),
-               torch_lbfgs_run(net, theta0, "squared_error", X, Y, goals)):
+    for tr in (
+        fitting.scipy_run(net, X, Y, theta0, "trf", goals),
+        torch_adam_run(net, theta0, "squared_error", X, Y, goals),
+        torch_lbfgs_run(net, theta0, "squared_error", X, Y, goals),
+    ):
         assert tr.points[0][1] == pytest.approx(f0, rel=1e-12)
 
 
@@ -290,8 +358,13 @@ def test_fitting_workload_reports_every_contender():
     assert [c["problem_name"] for c in cases] == ["sin1d", "peaks2d"]
     for case in cases:
         impls = [r["impl"] for r in case["rows"]]
-        assert {"scipy least_squares(trf)", "scipy least_squares(lm)", "numnet minimize(gauss-newton)",
-                "numnet minimize(lbfgs)", case["adam"]} <= set(impls)
+        assert {
+            "scipy least_squares(trf)",
+            "scipy least_squares(lm)",
+            "numnet minimize(gauss-newton)",
+            "numnet minimize(lbfgs)",
+            case["adam"],
+        } <= set(impls)
         assert case["main"] in impls + [None] and case["cap_s"] > 0 and case["notes"]
         assert all(r["median_s"] is None or r["median_s"] > 0 for r in case["rows"])
     gn = next(r for r in cases[0]["rows"] if r["impl"] == "numnet minimize(gauss-newton)")
@@ -306,7 +379,9 @@ def test_classification_contenders_start_from_the_same_point_and_measure_accurac
     net, (Xtr, ytr, Xva, yva), _ = classification.make_problem(spec)
     theta0, goals = net.init(1), Goals(1e-30, 0.05, 1.1)
     f0 = Objective(net, "cross_entropy", Xtr, ytr).value(theta0)
-    tr = torch_adam_run(net, theta0, "cross_entropy", Xtr, ytr, goals, classification._torch_accuracy(Xva, yva))
+    tr = torch_adam_run(
+        net, theta0, "cross_entropy", Xtr, ytr, goals, classification._torch_accuracy(Xva, yva)
+    )
     assert tr.points[0][1] == pytest.approx(f0, rel=1e-12)
     acc0 = np.mean(net.predict(theta0, Xva).argmax(axis=1) == yva)
     assert tr.points[0][2] == pytest.approx(acc0)
@@ -320,13 +395,20 @@ def test_classification_cases_cover_both_goals():
     cases = classification._cases(spec, 1, SMOKE.replace(clock="cpu"), (0,))
     assert [c["workload"] for c in cases] == ["classification_loss", "classification_accuracy"]
     impls = {r["impl"] for r in cases[0]["rows"]}
-    assert {"sklearn MLPClassifier(lbfgs)", "sklearn MLPClassifier(adam)", "numnet minimize(gauss-newton)",
-            "numnet minimize(levenberg-marquardt)", "torch.optim.LBFGS (strong Wolfe)"} <= impls
+    assert {
+        "sklearn MLPClassifier(lbfgs)",
+        "sklearn MLPClassifier(adam)",
+        "numnet minimize(gauss-newton)",
+        "numnet minimize(levenberg-marquardt)",
+        "torch.optim.LBFGS (strong Wolfe)",
+    } <= impls
     assert classification.thread_counts()[0] == 1 and "cpu clock" in cases[0]["problem"]
 
 
 def test_classification_on_peaks_races_the_structured_and_first_order_methods_too():
-    cases = classification._cases(classification.QUICK_PROBLEMS[0], 1, SMOKE.replace(clock="cpu"), (0,))
+    cases = classification._cases(
+        classification.QUICK_PROBLEMS[0], 1, SMOKE.replace(clock="cpu"), (0,)
+    )
     impls = {r["impl"]: r for r in cases[0]["rows"]}
     for label in classification.PEAKS_METHODS:
         assert impls[f"numnet minimize({label})"]["role"] == "numnet"
@@ -353,7 +435,9 @@ def test_product_ratios_run_in_fresh_processes_with_and_without_tune_malloc():
         assert case["agreement"]["grad vs reference"] < 1e-12
         assert case["gflop"]["hvp"] > case["gflop"]["hvp_lin"] > case["gflop"]["grad"]
     verdicts = evaluate_more(cases)
-    assert [v["id"] for v in verdicts] == ["11"] * 4 and "after tune_malloc" in verdicts[0]["measured"]
+    assert [v["id"] for v in verdicts] == ["11"] * 4 and "after tune_malloc" in verdicts[0][
+        "measured"
+    ]
 
 
 def test_import_time_runs_in_a_fresh_interpreter():
@@ -364,20 +448,49 @@ def test_import_time_runs_in_a_fresh_interpreter():
 
 def test_more_targets_judge_time_to_target_cases():
     def r(impl, role, median, steps=10):
-        return {"impl": impl, "role": role, "goal": "loss", "median_s": median, "steps": steps,
-                "unit": "iterations", "seeds_reached": "3/3" if median else "0/3", "best_loss": 1e-3,
-                "best_accuracy": None, "loss_at_s": 0.5}
-    rows = [r("numnet a", "numnet", 0.05), r("scipy b", "peer", 1.0), r("torch Adam c", "peer", None)]
-    case = {"workload": "fitting", "dtype": "float64", "threads": 1, "problem_name": "p", "rows": rows,
-            "main": "numnet a", "best_scipy": "scipy b", "cap_s": 10.0, "adam": "torch Adam c"}
+        return {
+            "impl": impl,
+            "role": role,
+            "goal": "loss",
+            "median_s": median,
+            "steps": steps,
+            "unit": "iterations",
+            "seeds_reached": "3/3" if median else "0/3",
+            "best_loss": 1e-3,
+            "best_accuracy": None,
+            "loss_at_s": 0.5,
+        }
+
+    rows = [
+        r("numnet a", "numnet", 0.05),
+        r("scipy b", "peer", 1.0),
+        r("torch Adam c", "peer", None),
+    ]
+    case = {
+        "workload": "fitting",
+        "dtype": "float64",
+        "threads": 1,
+        "problem_name": "p",
+        "rows": rows,
+        "main": "numnet a",
+        "best_scipy": "scipy b",
+        "cap_s": 10.0,
+        "adam": "torch Adam c",
+    }
     (v,) = evaluate_more([case])
-    assert v["met"] and v["value"] == pytest.approx(0.05) and "Adam's loss at numnet's time 5.0e-01" in v["measured"]
+    assert (
+        v["met"]
+        and v["value"] == pytest.approx(0.05)
+        and "Adam's loss at numnet's time 5.0e-01" in v["measured"]
+    )
     (miss,) = evaluate_more([{**case, "main": None}])
     assert not miss["met"] and miss["value"] is None and "no numnet method" in miss["measured"]
 
 
 def test_runner_knows_the_new_workloads():
-    args = bench_run.parse(["--quick", "--only", "fitting,classification,product_ratios,import_time"])
+    args = bench_run.parse(
+        ["--quick", "--only", "fitting,classification,product_ratios,import_time"]
+    )
     assert args.only == ["fitting", "classification", "product_ratios", "import_time"]
 
 
@@ -385,34 +498,52 @@ def test_runner_knows_the_new_workloads():
 
 from workloads import curvature  # noqa: E402
 
-needs_peers = pytest.mark.skipif(not curvature.available(), reason="curvlinops or BackPACK does not import")
+needs_peers = pytest.mark.skipif(
+    not curvature.available(), reason="curvlinops or BackPACK does not import"
+)
 
 
 @needs_peers
 def test_curvature_workload_agrees_with_curvlinops_and_backpack_before_timing():
     cases = curvature.run(SMOKE, ["float64"])
     assert [(c["workload"], c["network"]) for c in cases] == [
-        (w, net) for net in ("MLP", "CNN") for w in curvature.QUANTITIES]
+        (w, net) for net in ("MLP", "CNN") for w in curvature.QUANTITIES
+    ]
     for case in cases:
         assert case["agreement"], case["workload"]
-        assert all(rel < curvature.TOL for rel in case["agreement"].values()), (case["workload"], case["agreement"])
+        assert all(rel < curvature.TOL for rel in case["agreement"].values()), (
+            case["workload"],
+            case["agreement"],
+        )
         assert case["main"] in [r["impl"] for r in case["rows"]]
-        assert any(r["role"] == "peer" for r in case["rows"]) and all(r["median_s"] > 0 for r in case["rows"])
+        assert any(r["role"] == "peer" for r in case["rows"]) and all(
+            r["median_s"] > 0 for r in case["rows"]
+        )
     verdicts = curvature.evaluate(cases)
     assert len(verdicts) == len(cases) and {v["id"] for v in verdicts} == {"14"}
     assert all(v["value"] > 0 and "agreement" in v["measured"] for v in verdicts)
 
 
 def test_curvature_verdict_counts_a_disagreement_as_not_met():
-    rows = [{"impl": "numnet kfac", "role": "numnet", "median_s": 0.1},
-            {"impl": "curvlinops KFACLinearOperator", "role": "peer", "median_s": 0.2}]
-    case = {"workload": "curv_kfac", "dtype": "float64", "network": "MLP", "main": "numnet kfac", "rows": rows,
-            "agreement": {"K v vs curvlinops": 1e-15}}
+    rows = [
+        {"impl": "numnet kfac", "role": "numnet", "median_s": 0.1},
+        {"impl": "curvlinops KFACLinearOperator", "role": "peer", "median_s": 0.2},
+    ]
+    case = {
+        "workload": "curv_kfac",
+        "dtype": "float64",
+        "network": "MLP",
+        "main": "numnet kfac",
+        "rows": rows,
+        "agreement": {"K v vs curvlinops": 1e-15},
+    }
     (ok,) = curvature.evaluate([case])
     assert ok["met"] and ok["value"] == pytest.approx(0.5) and ok["dtype"] == "float64, MLP"
     (bad,) = curvature.evaluate([{**case, "agreement": {"K v vs curvlinops": 1e-6}}])
     assert not bad["met"] and "differ" in bad["limit"]
-    (f32,) = curvature.evaluate([{**case, "dtype": "float32", "agreement": {"K v vs curvlinops": 1e-6}}])
+    (f32,) = curvature.evaluate(
+        [{**case, "dtype": "float32", "agreement": {"K v vs curvlinops": 1e-6}}]
+    )
     assert f32["met"]  # float32 rounding is reported, not judged
     (slow,) = curvature.evaluate([{**case, "rows": [{**rows[0], "median_s": 0.3}, rows[1]]}])
     assert not slow["met"] and slow["limit"] == curvature.LIMITS["curv_kfac"]

@@ -72,10 +72,12 @@ def huge_header(raw):
     """The f8 member and the metadata both declare 2**37 floats (1 TiB); the data stay as they were."""
     parts = members(raw)
     meta = meta_of(parts)
-    body = parts["f8.npy"][len(parts["f8.npy"]) - 8 * meta["arrays"]["f8"]["size"]:]
+    body = parts["f8.npy"][len(parts["f8.npy"]) - 8 * meta["arrays"]["f8"]["size"] :]
     meta["arrays"]["f8"]["size"] = 2**37
     head = io.BytesIO()
-    np.lib.format.write_array_header_1_0(head, {"descr": "<f8", "fortran_order": False, "shape": (2**37,)})
+    np.lib.format.write_array_header_1_0(
+        head, {"descr": "<f8", "fortran_order": False, "shape": (2**37,)}
+    )
     return archive(with_meta({**parts, "f8.npy": head.getvalue() + body}, meta))
 
 
@@ -104,20 +106,29 @@ CRAFTED = {
     "truncated": lambda raw: raw[: len(raw) // 2],
     "empty": lambda raw: b"",
     "deeply nested json": nested,
-    "json not utf-8": lambda raw: archive({**members(raw), "__meta__.npy": npy(np.frombuffer(b"\xff{", np.uint8))}),
-    "json malformed": lambda raw: archive(with_meta(members(raw), "{\"format\": ")),
+    "json not utf-8": lambda raw: archive(
+        {**members(raw), "__meta__.npy": npy(np.frombuffer(b"\xff{", np.uint8))}
+    ),
+    "json malformed": lambda raw: archive(with_meta(members(raw), '{"format": ')),
     "other version": lambda raw: edit(raw, lambda m: m.update(version=1)),
     "version true": lambda raw: edit(raw, lambda m: m.update(version=True)),
     "extra member": lambda raw: archive({**members(raw), "evil.npy": npy(np.zeros(3))}),
     "missing member": lambda raw: archive({k: v for k, v in members(raw).items() if k != "f8.npy"}),
-    "pickled member": lambda raw: archive({**members(raw), "f8.npy": npy(np.array([{}], dtype=object), True)}),
+    "pickled member": lambda raw: archive(
+        {**members(raw), "f8.npy": npy(np.array([{}], dtype=object), True)}
+    ),
     "compressed": lambda raw: archive(members(raw), zipfile.ZIP_DEFLATED),
     "wrong checksum": lambda raw: edit(raw, lambda m: m["arrays"]["f8"].update(sha256="0" * 64)),
     "array past its member": lambda raw: edit(raw, lambda m: first_array(m).update(at=10**9)),
-    "array of huge shape": lambda raw: edit(raw, lambda m: first_array(m).update(shape=[2**40, 2**40])),
-    "unknown state type": lambda raw: edit(raw, lambda m: m["state"].update({"@namedtuple": "os:system"})),
-    "scalar of object dtype": lambda raw: edit(raw, lambda m: m["state"]["fields"].update(
-        f={"@scalar": "|O", "value": 1})),
+    "array of huge shape": lambda raw: edit(
+        raw, lambda m: first_array(m).update(shape=[2**40, 2**40])
+    ),
+    "unknown state type": lambda raw: edit(
+        raw, lambda m: m["state"].update({"@namedtuple": "os:system"})
+    ),
+    "scalar of object dtype": lambda raw: edit(
+        raw, lambda m: m["state"]["fields"].update(f={"@scalar": "|O", "value": 1})
+    ),
     "nit beyond history": lambda raw: edit(raw, lambda m: m.update(nit=4)),
     "negative counts": lambda raw: edit(raw, lambda m: m.update(counts=[-1, 0, 0])),
     "missing field": lambda raw: edit(raw, lambda m: m.pop("last")),
@@ -155,7 +166,7 @@ def test_bit_flips_and_truncations_are_refused_or_harmless(saved, seed):
             at = int(rng.integers(len(raw)))
             data[at] ^= 1 << int(rng.integers(8))
         else:
-            del data[int(rng.integers(len(raw))):]
+            del data[int(rng.integers(len(raw))) :]
         try:
             back = read_checkpoint(bytes(data), name="flipped")
         except ValueError:
@@ -171,17 +182,30 @@ def test_in_memory_records_round_trip_and_resume(saved):
     raw, record = saved
     obj, theta0 = network()
     got = []
-    minimize(obj, theta0, "adam", gtol=0.0, max_iter=3, checkpoint=got.append, checkpoint_every=1, **STOCHASTIC)
+    minimize(
+        obj,
+        theta0,
+        "adam",
+        gtol=0.0,
+        max_iter=3,
+        checkpoint=got.append,
+        checkpoint_every=1,
+        **STOCHASTIC,
+    )
     assert [r["nit"] for r in got] == [1, 2, 3]
     buf = io.BytesIO()
     write_checkpoint(buf, got[-1])
     assert fingerprint(read_checkpoint(buf.getvalue(), name="bytes")) == fingerprint(record)
-    assert fingerprint(read_checkpoint(np.frombuffer(raw, np.uint8), name="array")) == fingerprint(record)
+    assert fingerprint(read_checkpoint(np.frombuffer(raw, np.uint8), name="array")) == fingerprint(
+        record
+    )
     straight = minimize(obj, theta0, "adam", gtol=0.0, max_iter=6, **STOCHASTIC)
     rest = minimize(obj, theta0, "adam", gtol=0.0, max_iter=6, resume=got[-1], **STOCHASTIC)
     np.testing.assert_array_equal(straight.x, rest.x)
     assert [h["fun"] for h in straight.history] == [h["fun"] for h in rest.history]
-    assert got[-1]["nit"] == 3 and len(got[-1]["history"]) == 3  # the record given to resume is not changed
+    assert (
+        got[-1]["nit"] == 3 and len(got[-1]["history"]) == 3
+    )  # the record given to resume is not changed
 
 
 def test_a_record_with_an_object_in_its_state_is_not_written():
@@ -231,7 +255,9 @@ def test_crafted_checkpoints_are_refused_in_bounded_memory(saved, tmp_path):
         paths.append(str(tmp_path / f"{name.replace(' ', '_')}.npz"))
         with open(paths[-1], "wb") as f:
             f.write(craft(saved[0]))
-    code = CHILD.format(src=os.path.dirname(os.path.dirname(numnet.__file__)), cap=256 * MIB, paths=paths)
+    code = CHILD.format(
+        src=os.path.dirname(os.path.dirname(numnet.__file__)), cap=256 * MIB, paths=paths
+    )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     result = json.loads(proc.stdout)

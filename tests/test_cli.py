@@ -21,8 +21,13 @@ from numnet.network import mlp
 
 def numnet(*args, cwd=None):
     """Run ``python -m numnet args…`` and return the completed process (text output)."""
-    return subprocess.run([sys.executable, "-m", "numnet", *map(str, args)], capture_output=True,
-                          text=True, timeout=240, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "numnet", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=cwd,
+    )
 
 
 def assert_one_line_error(stderr):
@@ -33,6 +38,7 @@ def assert_one_line_error(stderr):
 
 
 # ------------------------------------------------------------------ the parser, in-process
+
 
 def test_every_experiment_is_a_subcommand_with_seed_and_out(capsys):
     with pytest.raises(SystemExit) as exc:
@@ -50,14 +56,17 @@ def test_every_experiment_is_a_subcommand_with_seed_and_out(capsys):
         assert "--seed" in help_text and "--out" in help_text
 
 
-@pytest.mark.parametrize("argv", [
-    ["train", "peaks", "--hidden", "5,x"],
-    ["check", "--activation", "nope"],
-    ["landscape", "--radius", "-1"],
-    ["train", "peaks", "--method", "no-such-method"],
-    ["no-such-command"],
-    [],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["train", "peaks", "--hidden", "5,x"],
+        ["check", "--activation", "nope"],
+        ["landscape", "--radius", "-1"],
+        ["train", "peaks", "--method", "no-such-method"],
+        ["no-such-command"],
+        [],
+    ],
+)
 def test_argparse_errors_are_one_line_and_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)
@@ -65,13 +74,16 @@ def test_argparse_errors_are_one_line_and_exit_2(argv, capsys):
     assert_one_line_error(capsys.readouterr().err)
 
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["train", "missing.csv"], "missing.csv"),
-    (["train", "nothing.npz"], "nothing.npz"),
-    (["train", "peaks", "--method", "lbfgs", "--learning-rate", "0.1"], "--learning-rate"),
-    (["train", "peaks", "--target", "y"], "--target"),
-    (["train", "peaks", "--loss", "absolute_error", "--max-iter", "1"], "absolute_error"),
-])
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["train", "missing.csv"], "missing.csv"),
+        (["train", "nothing.npz"], "nothing.npz"),
+        (["train", "peaks", "--method", "lbfgs", "--learning-rate", "0.1"], "--learning-rate"),
+        (["train", "peaks", "--target", "y"], "--target"),
+        (["train", "peaks", "--loss", "absolute_error", "--max-iter", "1"], "absolute_error"),
+    ],
+)
 def test_library_and_usage_errors_are_one_line_and_exit_2(argv, fragment, tmp_path, capsys):
     assert main([*argv, "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
@@ -80,6 +92,7 @@ def test_library_and_usage_errors_are_one_line_and_exit_2(argv, fragment, tmp_pa
 
 
 # ------------------------------------------------------------------ the experiment template
+
 
 def _experiment_commands():
     from numnet.cli import _commands
@@ -94,7 +107,9 @@ def _subparser(name):
     from numnet.cli import _commands, build_parser
 
     parser = build_parser(_commands())
-    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[
+        name
+    ]
 
 
 def test_experiment_help_states_the_signature_defaults(monkeypatch, capsys):
@@ -114,21 +129,34 @@ def test_experiment_help_states_the_signature_defaults(monkeypatch, capsys):
             form = kind.cli.kind if kind.cli else kind
             value = kind.cli.from_value(defaults[param]) if kind.cli else defaults[param]
             action = next(a for a in _subparser(name)._actions if a.dest == param)
-            assert action.help.endswith(f"(default: {form.show(value)})"), (name, param, action.help)
+            assert action.help.endswith(f"(default: {form.show(value)})"), (
+                name,
+                param,
+                action.help,
+            )
             assert " ".join(action.help.split()) in " ".join(help_text.split())
     assert _experiment_commands()["demo"].spec.defaults()["passes"] == 1000
 
 
-@pytest.mark.parametrize("call, names", [
-    ("xor.xor_experiment(n_hidden=0)", ["n_hidden"]),
-    ("xor.xor_experiment(n_starts=2.5)", ["n_starts"]),
-    ("linear_pca.linear_pca_experiment(n_features=4, n_components=4)", ["n_components", "n_features"]),
-    ("landscape.landscape_experiment(activation='nope')", ["activation"]),
-    ("single_layer_peaks.single_layer_peaks_experiment(methods=('lbfgs', 'nope'))", ["methods"]),
-    ("demo.demo_experiment(n_samples=24)", ["n_samples"]),
-    ("adversarial.adversarial_experiment(eps=(1.0, -1.0))", ["eps"]),
-    ("universal.universal_experiment(units=())", ["units"]),
-])
+@pytest.mark.parametrize(
+    "call, names",
+    [
+        ("xor.xor_experiment(n_hidden=0)", ["n_hidden"]),
+        ("xor.xor_experiment(n_starts=2.5)", ["n_starts"]),
+        (
+            "linear_pca.linear_pca_experiment(n_features=4, n_components=4)",
+            ["n_components", "n_features"],
+        ),
+        ("landscape.landscape_experiment(activation='nope')", ["activation"]),
+        (
+            "single_layer_peaks.single_layer_peaks_experiment(methods=('lbfgs', 'nope'))",
+            ["methods"],
+        ),
+        ("demo.demo_experiment(n_samples=24)", ["n_samples"]),
+        ("adversarial.adversarial_experiment(eps=(1.0, -1.0))", ["eps"]),
+        ("universal.universal_experiment(units=())", ["units"]),
+    ],
+)
 def test_experiment_functions_refuse_bad_parameters_by_name(call, names):
     """The plain functions check their parameters before any work: the error names each parameter."""
     import importlib
@@ -140,18 +168,21 @@ def test_experiment_functions_refuse_bad_parameters_by_name(call, names):
     assert message.startswith(names[0]) and all(n in message for n in names)
 
 
-@pytest.mark.parametrize("kind, good, bad", [
-    ("Int(1)", [("3", 3)], ["0", "2.5", "x", ""]),
-    ("Int(0, 10, why='small')", [("0", 0), ("10", 10)], ["11", "-1"]),
-    ("Float(0.0, open_min=True)", [("1e-3", 1e-3), ("2", 2.0)], ["0", "nan", "inf", "-1"]),
-    ("Float(0.0, 1.0, open_max=True)", [("0", 0.0), ("0.5", 0.5)], ["1", "1.5"]),
-    ("IntList(1, empty=False)", [("5,6", (5, 6))], ["", "5,0", "5,x"]),
-    ("IntList(1)", [("", ())], ["0"]),
-    ("FloatList(0.0, 1e6)", [("0.5,1", (0.5, 1.0))], ["", "1,-1", "1e7"]),
-    ("Choice((0, 1, 2))", [("1", 1)], ["3", "one"]),
-    ("Methods(('adam', 'lbfgs'))", [("adam,lbfgs", ("adam", "lbfgs"))], [" , ", "adam,nope"]),
-    ("Optional(Float(0.0, open_min=True))", [("2", 2.0)], ["0"]),
-])
+@pytest.mark.parametrize(
+    "kind, good, bad",
+    [
+        ("Int(1)", [("3", 3)], ["0", "2.5", "x", ""]),
+        ("Int(0, 10, why='small')", [("0", 0), ("10", 10)], ["11", "-1"]),
+        ("Float(0.0, open_min=True)", [("1e-3", 1e-3), ("2", 2.0)], ["0", "nan", "inf", "-1"]),
+        ("Float(0.0, 1.0, open_max=True)", [("0", 0.0), ("0.5", 0.5)], ["1", "1.5"]),
+        ("IntList(1, empty=False)", [("5,6", (5, 6))], ["", "5,0", "5,x"]),
+        ("IntList(1)", [("", ())], ["0"]),
+        ("FloatList(0.0, 1e6)", [("0.5,1", (0.5, 1.0))], ["", "1,-1", "1e7"]),
+        ("Choice((0, 1, 2))", [("1", 1)], ["3", "one"]),
+        ("Methods(('adam', 'lbfgs'))", [("adam,lbfgs", ("adam", "lbfgs"))], [" , ", "adam,nope"]),
+        ("Optional(Float(0.0, open_min=True))", [("2", 2.0)], ["0"]),
+    ],
+)
 def test_one_kind_parses_the_command_line_and_checks_python_values(kind, good, bad):
     """A kind accepts the same values from text and from Python, and names the parameter when it refuses."""
     from numnet.experiments import _params
@@ -186,7 +217,10 @@ def test_output_names_use_underscores():
 
     for name, command in _experiment_commands().items():
         assert command.spec.output_name == name.replace("-", "_")
-        assert entry_point(command.module).__name__ == command.module.__name__.rsplit(".", 1)[1] + "_experiment"
+        assert (
+            entry_point(command.module).__name__
+            == command.module.__name__.rsplit(".", 1)[1] + "_experiment"
+        )
 
 
 def test_check_exits_1_when_a_derivative_is_wrong(monkeypatch, tmp_path, capsys):
@@ -205,6 +239,7 @@ def test_check_exits_1_when_a_derivative_is_wrong(monkeypatch, tmp_path, capsys)
 
 # ------------------------------------------------------------------ helpers of train
 
+
 def test_folded_standardization_gives_the_same_outputs_on_raw_inputs():
     rng = np.random.default_rng(0)
     net = mlp(3, [4, 5], 2, "tanh")
@@ -212,21 +247,30 @@ def test_folded_standardization_gives_the_same_outputs_on_raw_inputs():
     X = rng.normal(5.0, 3.0, (20, 3))
     mean, scale = X.mean(axis=0), X.std(axis=0)
     folded = fold_standardization(net, theta, mean, scale)
-    np.testing.assert_allclose(net.predict(folded, X), net.predict(theta, (X - mean) / scale), rtol=1e-12)
+    np.testing.assert_allclose(
+        net.predict(folded, X), net.predict(theta, (X - mean) / scale), rtol=1e-12
+    )
 
 
-@pytest.mark.parametrize("loss, n_classes, shape, values", [
-    ("cross_entropy", 2, (4,), {0.0, 1.0}),  # two classes: one logit, binary cross-entropy
-    ("hinge", 2, (4,), {-1.0, 1.0}),
-    ("cross_entropy", 3, (4,), {0, 1, 2}),
-    ("squared_error", 3, (4, 3), {0.0, 1.0}),
-])
+@pytest.mark.parametrize(
+    "loss, n_classes, shape, values",
+    [
+        ("cross_entropy", 2, (4,), {0.0, 1.0}),  # two classes: one logit, binary cross-entropy
+        ("hinge", 2, (4,), {-1.0, 1.0}),
+        ("cross_entropy", 3, (4,), {0, 1, 2}),
+        ("squared_error", 3, (4, 3), {0.0, 1.0}),
+    ],
+)
 def test_string_labels_are_encoded_for_each_loss(loss, n_classes, shape, values):
     y = np.array(["b", "a", "c", "a"]) if n_classes == 3 else np.array(["b", "a", "b", "a"])
     enc = encode_targets(y, loss, "classification")
     assert enc.Y.shape == shape and set(np.unique(enc.Y)) == values
     assert list(enc.classes) == sorted(set(y))
-    F = 2.0 * enc.Y - 1 if enc.n_outputs == 1 else np.eye(n_classes)[np.searchsorted(enc.classes, y)]
+    F = (
+        2.0 * enc.Y - 1
+        if enc.n_outputs == 1
+        else np.eye(n_classes)[np.searchsorted(enc.classes, y)]
+    )
     assert list(predict_labels(F.reshape(4, -1), enc.classes)) == list(y)
 
 
@@ -240,9 +284,12 @@ def test_encoding_refuses_losses_of_the_other_task_and_unseen_classes():
 
 # ------------------------------------------------------------------ subprocess runs
 
+
 def test_train_peaks_saves_a_loadable_model_and_figures(tmp_path):
     out = tmp_path / "run"
-    proc = numnet("train", "peaks", "--n-samples", 200, "--hidden", "8,8", "--max-iter", 30, "--out", out)
+    proc = numnet(
+        "train", "peaks", "--n-samples", 200, "--hidden", "8,8", "--max-iter", 30, "--out", out
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     val = next(line for line in lines if line.startswith("validation")).split()
@@ -262,8 +309,18 @@ def test_train_csv_regression_with_named_target(tmp_path):
     y = np.sin(X[:, 0]) + 0.5 * X[:, 1]
     rows = "\n".join(f"{a:.6f},{t:.6f},{b:.6f},{c:.6f}" for (a, b, c), t in zip(X, y))
     (tmp_path / "d.csv").write_text("a,target,b,c\n" + rows + "\n")
-    proc = numnet("train", tmp_path / "d.csv", "--target", "target", "--hidden", 10, "--max-iter", 60,
-                  "--out", tmp_path / "out")
+    proc = numnet(
+        "train",
+        tmp_path / "d.csv",
+        "--target",
+        "target",
+        "--hidden",
+        10,
+        "--max-iter",
+        60,
+        "--out",
+        tmp_path / "out",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "regression" in proc.stdout and "rmse" in proc.stdout
     train_row = next(line for line in proc.stdout.splitlines() if line.startswith("train")).split()
@@ -279,8 +336,21 @@ def test_bad_argument_in_a_subprocess_is_one_line_exit_2(tmp_path):
 
 
 def test_check_prints_tables_and_passes(tmp_path):
-    proc = numnet("check", "--hidden", "4,3", "--activation", "sigmoid", "--loss", "binary_cross_entropy",
-                  "--n-outputs", 1, "--dtype", "float32", "--out", tmp_path)
+    proc = numnet(
+        "check",
+        "--hidden",
+        "4,3",
+        "--activation",
+        "sigmoid",
+        "--loss",
+        "binary_cross_entropy",
+        "--n-outputs",
+        1,
+        "--dtype",
+        "float32",
+        "--out",
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:]
     assert "20/20 checks passed" in proc.stdout
     assert "order0" in proc.stdout and "rel.err" in proc.stdout
@@ -288,8 +358,20 @@ def test_check_prints_tables_and_passes(tmp_path):
 
 
 def test_experiment_subcommand_prints_numbers_and_writes_files(tmp_path):
-    proc = numnet("landscape", "--n-samples", 100, "--n-hidden", 4, "--n-grid", 5, "--train-iter", 5,
-                  "--filter-normalize", "--out", tmp_path)
+    proc = numnet(
+        "landscape",
+        "--n-samples",
+        100,
+        "--n-hidden",
+        4,
+        "--n-grid",
+        5,
+        "--train-iter",
+        5,
+        "--filter-normalize",
+        "--out",
+        tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     frac = next(line for line in proc.stdout.splitlines() if line.startswith("nonconvex_fraction:"))
     assert 0.0 <= float(frac.split(":")[1]) <= 1.0

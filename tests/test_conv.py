@@ -41,7 +41,7 @@ def conv_reference(X4, W, b, stride, padding):
     for s in range(n):
         for ho in range(Ho):
             for wo in range(Wo):
-                window = Xp[s, sh * ho:sh * ho + kh, sw * wo:sw * wo + kw, :]
+                window = Xp[s, sh * ho : sh * ho + kh, sw * wo : sw * wo + kw, :]
                 for f in range(F):
                     A[s, ho, wo, f] = np.sum(window * W[..., f]) + b[f]
     return A
@@ -54,7 +54,9 @@ def pool_reference(X4, pool, stride, reduce):
     Z = np.zeros((n, Ho, Wo, C))
     for ho in range(Ho):
         for wo in range(Wo):
-            Z[:, ho, wo, :] = reduce(X4[:, sh * ho:sh * ho + ph, sw * wo:sw * wo + pw, :], axis=(1, 2))
+            Z[:, ho, wo, :] = reduce(
+                X4[:, sh * ho : sh * ho + ph, sw * wo : sw * wo + pw, :], axis=(1, 2)
+            )
     return Z
 
 
@@ -67,7 +69,10 @@ def test_conv2d_matches_the_loop_reference(rng, stride, padding):
     Z, cache = layer.forward(theta, X)
     assert A.shape[1:] == layer.output_shape
     np.testing.assert_allclose(Z, np.tanh(A).reshape(3, -1), rtol=1e-13, atol=1e-13)
-    assert isinstance(cache, ConvCache) and cache.cols.shape == (3 * prod(layer.output_shape[:2]), 2 * 3 * 2)
+    assert isinstance(cache, ConvCache) and cache.cols.shape == (
+        3 * prod(layer.output_shape[:2]),
+        2 * 3 * 2,
+    )
     np.testing.assert_allclose(cache.dsigma, 1 - Z**2, rtol=1e-13, atol=1e-13)
 
 
@@ -78,7 +83,9 @@ def test_conv1d_is_conv2d_of_height_one(rng):
     assert W.shape == (3, 2, 4) and layer.unpack(theta)["b"] is None
     A = conv_reference(X.reshape(2, 1, 7, 2), W[None], np.zeros(4), (1, 2), (0, 1))
     assert layer.output_shape == (4, 4) == A.shape[2:]
-    np.testing.assert_allclose(layer.forward(theta, X)[0], np.sin(A).reshape(2, -1), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(
+        layer.forward(theta, X)[0], np.sin(A).reshape(2, -1), rtol=1e-13, atol=1e-13
+    )
 
 
 @pytest.mark.parametrize("pool, stride", [((2, 2), (2, 2)), ((3, 2), (1, 1)), ((2, 3), (2, 1))])
@@ -98,8 +105,9 @@ def test_max_pool_keeps_the_argmax_and_adds_where_windows_overlap():
     Z, cache = layer.forward(np.empty(0), X)
     np.testing.assert_array_equal(Z, [[5.0, 5.0, 2.0]])
     np.testing.assert_array_equal(cache.index, [[1, 1, 2]])
-    np.testing.assert_array_equal(layer.vjp(np.empty(0), cache, np.array([[1.0, 10.0, 100.0]]))[1],
-                                  [[0.0, 11.0, 100.0, 0.0]])
+    np.testing.assert_array_equal(
+        layer.vjp(np.empty(0), cache, np.array([[1.0, 10.0, 100.0]]))[1], [[0.0, 11.0, 100.0, 0.0]]
+    )
     dX = np.array([[0.1, 0.2, 0.3, 0.4]])
     np.testing.assert_array_equal(layer.jvp(np.empty(0), cache, None, dX), [[0.2, 0.2, 0.3]])
     assert not layer.smooth and AvgPool1d((4, 1), 2).smooth
@@ -107,25 +115,31 @@ def test_max_pool_keeps_the_argmax_and_adds_where_windows_overlap():
 
 def test_avg_pool1d_and_reshape_flatten():
     X = np.arange(12.0).reshape(1, 12)  # length 6, two channels
-    np.testing.assert_allclose(AvgPool1d((6, 2), 3).forward(np.empty(0), X)[0], [[2.0, 3.0, 8.0, 9.0]])
+    np.testing.assert_allclose(
+        AvgPool1d((6, 2), 3).forward(np.empty(0), X)[0], [[2.0, 3.0, 8.0, 9.0]]
+    )
     for layer in (Reshape((3, 2, 2), (6, 2)), Flatten((3, 2, 2))):
         Z, cache = layer.forward(np.empty(0), X)
         assert Z is X and layer.vjp(np.empty(0), cache, X)[1] is X
     assert Flatten((3, 2, 2)).output_shape == (12,)
 
 
-@pytest.mark.parametrize("args, kwargs, out_shape", [
-    (((28, 28, 1), 8, 3), {}, (26, 26, 8)),
-    (((28, 28, 1), 8, 3), {"padding": 1}, (28, 28, 8)),
-    (((28, 28, 3), 4, 3), {"stride": 2, "padding": 1}, (14, 14, 4)),
-    (((7, 9, 2), 5, (3, 2)), {"stride": (2, 3), "padding": (0, 2)}, (3, 4, 5)),
-    (((4, 4, 1), 2, 4), {}, (1, 1, 2)),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, out_shape",
+    [
+        (((28, 28, 1), 8, 3), {}, (26, 26, 8)),
+        (((28, 28, 1), 8, 3), {"padding": 1}, (28, 28, 8)),
+        (((28, 28, 3), 4, 3), {"stride": 2, "padding": 1}, (14, 14, 4)),
+        (((7, 9, 2), 5, (3, 2)), {"stride": (2, 3), "padding": (0, 2)}, (3, 4, 5)),
+        (((4, 4, 1), 2, 4), {}, (1, 1, 2)),
+    ],
+)
 def test_conv2d_output_shapes(args, kwargs, out_shape):
     layer = Conv2d(*args, **kwargs)
     assert layer.output_shape == out_shape and layer.d_out == prod(out_shape)
-    assert layer.d_in == prod(args[0]) and layer.forward(layer.init(np.random.default_rng(0)),
-                                                         np.zeros((2, layer.d_in)))[0].shape == (2, prod(out_shape))
+    assert layer.d_in == prod(args[0]) and layer.forward(
+        layer.init(np.random.default_rng(0)), np.zeros((2, layer.d_in))
+    )[0].shape == (2, prod(out_shape))
 
 
 def test_pool_and_conv1d_output_shapes():
@@ -151,41 +165,44 @@ def test_as_rows_accepts_images_and_rows_and_refuses_channels_first(rng):
         as_rows(np.zeros((5, 25)), (4, 3, 2))
 
 
-@pytest.mark.parametrize("make, exc, match", [
-    (lambda: Conv2d((5, 5, 1), 2, 2.0), TypeError, "kernel_size"),
-    (lambda: Conv2d((5, 5, 1), 2, True), TypeError, "kernel_size"),
-    (lambda: Conv2d((5, 5, 1), 2, 0), ValueError, "kernel_size"),
-    (lambda: Conv2d((5, 5, 1), 2, (2, 2, 2)), ValueError, "kernel_size"),
-    (lambda: Conv2d((5, 5, 1), 2, 6), ValueError, "kernel_size"),
-    (lambda: Conv2d((5, 5, 1), 2, 7, padding=(1, 0)), ValueError, "kernel_size"),
-    (lambda: Conv2d((5, 5, 1), 2, 2, stride=0), ValueError, "stride"),
-    (lambda: Conv2d((5, 5, 1), 2, 2, stride=(1, 1.5)), TypeError, "stride"),
-    (lambda: Conv2d((5, 5, 1), 2, 2, stride=False), TypeError, "stride"),
-    (lambda: Conv2d((5, 5, 1), 2, 2, padding=-1), ValueError, "padding"),
-    (lambda: Conv2d((5, 5, 1), 2, 2, padding=0.5), TypeError, "padding"),
-    (lambda: Conv2d((5, 5), 2, 2), ValueError, "input_shape"),
-    (lambda: Conv2d((5, 0, 1), 2, 2), ValueError, "input_shape"),
-    (lambda: Conv2d((5, 5, 1), 0, 2), ValueError, "filters"),
-    (lambda: Conv2d((5, 5, 1), 2, 2, activation="tanhh"), ValueError, "activation"),
-    (lambda: Conv2d((5, 5, 1), 2, 2, bias=1), TypeError, "bias"),
-    (lambda: Conv1d((5, 5, 1), 2, 2), ValueError, "input_shape"),
-    (lambda: Conv1d((5, 2), 2, 8, padding=1), ValueError, "kernel_size"),
-    (lambda: Conv1d((5, 2), 2, (2, 2)), TypeError, "kernel_size"),
-    (lambda: Conv1d((5, 2), 2, 2, stride=-1), ValueError, "stride"),
-    (lambda: Conv1d((5, 2), 2, 2, padding=-2), ValueError, "padding"),
-    (lambda: MaxPool2d((4, 4, 1), 5), ValueError, "pool_size"),
-    (lambda: MaxPool2d((4, 4, 1), (2, 0)), ValueError, "pool_size"),
-    (lambda: MaxPool2d((4, 4, 1), 2, stride=0), ValueError, "stride"),
-    (lambda: AvgPool2d((4, 4, 1), 2.0), TypeError, "pool_size"),
-    (lambda: AvgPool2d((4, -4, 1), 2), ValueError, "input_shape"),
-    (lambda: MaxPool1d((4, 1), 5), ValueError, "pool_size"),
-    (lambda: AvgPool1d((4, 1), 2, stride=True), TypeError, "stride"),
-    (lambda: AvgPool1d((4, 1, 1), 2), ValueError, "input_shape"),
-    (lambda: Reshape((2, 3), (5,)), ValueError, "output_shape"),
-    (lambda: Reshape((2, 3), ()), ValueError, "output_shape"),
-    (lambda: Reshape((2, 0), (0,)), ValueError, "input_shape"),
-    (lambda: Flatten((2, 1.5)), TypeError, "input_shape"),
-])
+@pytest.mark.parametrize(
+    "make, exc, match",
+    [
+        (lambda: Conv2d((5, 5, 1), 2, 2.0), TypeError, "kernel_size"),
+        (lambda: Conv2d((5, 5, 1), 2, True), TypeError, "kernel_size"),
+        (lambda: Conv2d((5, 5, 1), 2, 0), ValueError, "kernel_size"),
+        (lambda: Conv2d((5, 5, 1), 2, (2, 2, 2)), ValueError, "kernel_size"),
+        (lambda: Conv2d((5, 5, 1), 2, 6), ValueError, "kernel_size"),
+        (lambda: Conv2d((5, 5, 1), 2, 7, padding=(1, 0)), ValueError, "kernel_size"),
+        (lambda: Conv2d((5, 5, 1), 2, 2, stride=0), ValueError, "stride"),
+        (lambda: Conv2d((5, 5, 1), 2, 2, stride=(1, 1.5)), TypeError, "stride"),
+        (lambda: Conv2d((5, 5, 1), 2, 2, stride=False), TypeError, "stride"),
+        (lambda: Conv2d((5, 5, 1), 2, 2, padding=-1), ValueError, "padding"),
+        (lambda: Conv2d((5, 5, 1), 2, 2, padding=0.5), TypeError, "padding"),
+        (lambda: Conv2d((5, 5), 2, 2), ValueError, "input_shape"),
+        (lambda: Conv2d((5, 0, 1), 2, 2), ValueError, "input_shape"),
+        (lambda: Conv2d((5, 5, 1), 0, 2), ValueError, "filters"),
+        (lambda: Conv2d((5, 5, 1), 2, 2, activation="tanhh"), ValueError, "activation"),
+        (lambda: Conv2d((5, 5, 1), 2, 2, bias=1), TypeError, "bias"),
+        (lambda: Conv1d((5, 5, 1), 2, 2), ValueError, "input_shape"),
+        (lambda: Conv1d((5, 2), 2, 8, padding=1), ValueError, "kernel_size"),
+        (lambda: Conv1d((5, 2), 2, (2, 2)), TypeError, "kernel_size"),
+        (lambda: Conv1d((5, 2), 2, 2, stride=-1), ValueError, "stride"),
+        (lambda: Conv1d((5, 2), 2, 2, padding=-2), ValueError, "padding"),
+        (lambda: MaxPool2d((4, 4, 1), 5), ValueError, "pool_size"),
+        (lambda: MaxPool2d((4, 4, 1), (2, 0)), ValueError, "pool_size"),
+        (lambda: MaxPool2d((4, 4, 1), 2, stride=0), ValueError, "stride"),
+        (lambda: AvgPool2d((4, 4, 1), 2.0), TypeError, "pool_size"),
+        (lambda: AvgPool2d((4, -4, 1), 2), ValueError, "input_shape"),
+        (lambda: MaxPool1d((4, 1), 5), ValueError, "pool_size"),
+        (lambda: AvgPool1d((4, 1), 2, stride=True), TypeError, "stride"),
+        (lambda: AvgPool1d((4, 1, 1), 2), ValueError, "input_shape"),
+        (lambda: Reshape((2, 3), (5,)), ValueError, "output_shape"),
+        (lambda: Reshape((2, 3), ()), ValueError, "output_shape"),
+        (lambda: Reshape((2, 0), (0,)), ValueError, "input_shape"),
+        (lambda: Flatten((2, 1.5)), TypeError, "input_shape"),
+    ],
+)
 def test_constructor_errors_name_the_argument(make, exc, match):
     with pytest.raises(exc, match=match):
         make()
@@ -194,9 +211,12 @@ def test_constructor_errors_name_the_argument(make, exc, match):
 LAYERS = [
     Conv2d((6, 5, 2), 3, (2, 3), stride=(2, 1), padding=(1, 0), activation="relu", bias=False),
     Conv1d((8, 3), 2, 3, stride=2, padding=1, activation="tanh"),
-    MaxPool2d((6, 5, 2), (2, 3), stride=1), AvgPool2d((6, 5, 2), 2),
-    MaxPool1d((8, 3), 3), AvgPool1d((8, 3), 2, stride=1),
-    Reshape((6, 5, 2), (30, 2)), Flatten((6, 5, 2)),
+    MaxPool2d((6, 5, 2), (2, 3), stride=1),
+    AvgPool2d((6, 5, 2), 2),
+    MaxPool1d((8, 3), 3),
+    AvgPool1d((8, 3), 2, stride=1),
+    Reshape((6, 5, 2), (30, 2)),
+    Flatten((6, 5, 2)),
 ]
 
 
@@ -206,8 +226,11 @@ def test_get_config_round_trips_through_json(layer):
 
     twin = from_json(json.loads(json.dumps(to_json(layer))))
     assert twin.get_config() == layer.get_config() and repr(twin) == repr(layer)
-    assert (twin.input_shape, twin.output_shape, twin.n_params) == (layer.input_shape, layer.output_shape,
-                                                                    layer.n_params)
+    assert (twin.input_shape, twin.output_shape, twin.n_params) == (
+        layer.input_shape,
+        layer.output_shape,
+        layer.n_params,
+    )
     assert isinstance(layer, Layer) and layer.d_in == prod(layer.input_shape)
 
 
@@ -236,13 +259,22 @@ def test_conv_init_uses_kernel_fans():
 
 def test_mnist_sized_batch_runs_vectorized():
     """A 28×28×1 batch of 128 through conv, pooling and dense (shape test: every map is vectorized)."""
-    net = Sequential([Conv2d((28, 28, 1), 8, 3, activation="relu"), MaxPool2d((26, 26, 8), 2),
-                      Conv2d((13, 13, 8), 16, 3, activation="relu"), MaxPool2d((11, 11, 16), 2),
-                      Flatten((5, 5, 16)), Dense(400, 10)])
+    net = Sequential(
+        [
+            Conv2d((28, 28, 1), 8, 3, activation="relu"),
+            MaxPool2d((26, 26, 8), 2),
+            Conv2d((13, 13, 8), 16, 3, activation="relu"),
+            MaxPool2d((11, 11, 16), 2),
+            Flatten((5, 5, 16)),
+            Dense(400, 10),
+        ]
+    )
     rng = np.random.default_rng(0)
     theta, X = net.init(rng), as_rows(rng.standard_normal((128, 28, 28, 1)), (28, 28, 1))
     F, cache = net.forward(theta, X)
     g, gX = net.vjp(theta, cache, np.ones_like(F))
-    Hv = net.rop(theta, cache, rng.standard_normal(theta.shape), None, np.ones_like(F), None, need_gX=False)[0]
+    Hv = net.rop(
+        theta, cache, rng.standard_normal(theta.shape), None, np.ones_like(F), None, need_gX=False
+    )[0]
     assert F.shape == (128, 10) and g.shape == Hv.shape == theta.shape and gX.shape == (128, 784)
     assert cache[0].cols.shape == (128 * 26 * 26, 9) and cache[1].index.shape == (128, 13 * 13 * 8)

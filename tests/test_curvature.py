@@ -6,12 +6,24 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numnet.curvature import (becker_lecun_diagonal, condition_estimate, default_fd_step,
-                              extreme_eigenvalues, hessian_dense, hessian_diagonal,
-                              hessian_fd_grads, hessian_fd_values, hutchinson_trace,
-                              inverse_outer_product, loss_hessian_blocks, outer_product_factor,
-                              outer_product_hessian, outer_product_hessian_logistic,
-                              per_sample_output_gradients, sr1_update)
+from numnet.curvature import (
+    becker_lecun_diagonal,
+    condition_estimate,
+    default_fd_step,
+    extreme_eigenvalues,
+    hessian_dense,
+    hessian_diagonal,
+    hessian_fd_grads,
+    hessian_fd_values,
+    hutchinson_trace,
+    inverse_outer_product,
+    loss_hessian_blocks,
+    outer_product_factor,
+    outer_product_hessian,
+    outer_product_hessian_logistic,
+    per_sample_output_gradients,
+    sr1_update,
+)
 from numnet.layers import Dense, Residual
 from numnet.network import Sequential
 from numnet.objective import Objective
@@ -28,9 +40,11 @@ def make_objective(loss="cross_entropy", net=None, regularizer=None, dtype=np.fl
     rng = np.random.default_rng(seed)
     net = two_layer() if net is None else net
     X = rng.standard_normal((n, net.d_in)).astype(dtype)
-    Y = {"cross_entropy": lambda: rng.integers(0, net.d_out, n),
-         "squared_error": lambda: rng.standard_normal((n, net.d_out)),
-         "binary_cross_entropy": lambda: rng.integers(0, 2, (n, net.d_out))}[loss]()
+    Y = {
+        "cross_entropy": lambda: rng.integers(0, net.d_out, n),
+        "squared_error": lambda: rng.standard_normal((n, net.d_out)),
+        "binary_cross_entropy": lambda: rng.integers(0, 2, (n, net.d_out)),
+    }[loss]()
     obj = Objective(net, loss, X, Y, regularizer=regularizer)
     return obj, net.init(np.random.default_rng(seed + 1), dtype=dtype, scheme="normal")
 
@@ -42,6 +56,7 @@ def dense_gauss_newton(obj, theta):
 
 # ------------------------------------------------------------ torch oracle
 
+
 def torch_objective(net, X, Y, loss):
     """The same 2-layer network and mean loss in PyTorch, on numnet's theta layout."""
     X, Y = torch.from_numpy(X), torch.from_numpy(Y)
@@ -50,8 +65,8 @@ def torch_objective(net, X, Y, loss):
     def f(theta):
         Z, start = X, 0
         for i, (a, b) in enumerate(shapes):
-            W = theta[start:start + a * b].reshape(a, b)
-            bias = theta[start + a * b:start + a * b + b]
+            W = theta[start : start + a * b].reshape(a, b)
+            bias = theta[start + a * b : start + a * b + b]
             start += a * b + b
             Z = Z @ W + bias
             Z = torch.tanh(Z) if i < len(shapes) - 1 else Z
@@ -88,8 +103,16 @@ def test_dense_hessian_from_a_linearization_equals_from_objective():
         hessian_dense("objective", theta)
 
 
-@pytest.mark.parametrize("tool", [hessian_dense, hessian_diagonal, becker_lecun_diagonal,
-                                  outer_product_hessian, hessian_fd_grads])
+@pytest.mark.parametrize(
+    "tool",
+    [
+        hessian_dense,
+        hessian_diagonal,
+        becker_lecun_diagonal,
+        outer_product_hessian,
+        hessian_fd_grads,
+    ],
+)
 def test_float32_keeps_dtype_and_agrees_with_float64(tool):
     obj32, theta32 = make_objective(dtype=np.float32, regularizer=0.01)
     obj64, theta64 = make_objective(dtype=np.float64, regularizer=0.01)
@@ -109,7 +132,7 @@ def test_fd_hessian_close_with_default_step(fd, order, _):
     H = hessian_dense(obj, theta)
     err = np.abs(fd(obj, theta) - H).max()
     eps = default_fd_step(theta, order)
-    assert err <= 10 * eps ** 2 * max(1.0, np.abs(H).max()), err
+    assert err <= 10 * eps**2 * max(1.0, np.abs(H).max()), err
 
 
 @pytest.mark.parametrize("fd, _, eps", FD)
@@ -135,11 +158,12 @@ def test_fd_hessian_symmetric_and_rejects_bad_eps(fd):
 def test_default_fd_step_per_dtype():
     for dtype in (np.float32, np.float64):
         e = np.finfo(dtype).eps
-        assert default_fd_step(np.zeros(3, dtype), 4) == pytest.approx(e ** 0.25)
+        assert default_fd_step(np.zeros(3, dtype), 4) == pytest.approx(e**0.25)
         assert default_fd_step(np.full(3, 5, dtype), 3) == pytest.approx(5 * e ** (1 / 3))
 
 
 # ------------------------------------------------------------------ diagonal
+
 
 @pytest.mark.parametrize("method", ["backprop", "hvp", "auto"])
 @pytest.mark.parametrize("loss", ["cross_entropy", "squared_error", "binary_cross_entropy"])
@@ -159,23 +183,33 @@ def test_exact_diagonal_of_residual_network_falls_back_to_hvp():
         hessian_diagonal(obj, theta, method="exact")
 
 
-@pytest.mark.parametrize("loss, activation", [("squared_error", "identity"), ("squared_error", "tanh"),
-                                              ("cross_entropy", "sigmoid")])
+@pytest.mark.parametrize(
+    "loss, activation",
+    [("squared_error", "identity"), ("squared_error", "tanh"), ("cross_entropy", "sigmoid")],
+)
 def test_becker_lecun_exact_for_a_single_layer(loss, activation):
     """One Dense layer: no deeper layer, so no off-diagonal term is neglected."""
     obj, theta = make_objective(loss, net=Dense(D_IN, D_OUT, activation), regularizer=0.1)
-    assert np.allclose(becker_lecun_diagonal(obj, theta), np.diag(hessian_dense(obj, theta)),
-                       rtol=1e-12, atol=1e-15)
+    assert np.allclose(
+        becker_lecun_diagonal(obj, theta),
+        np.diag(hessian_dense(obj, theta)),
+        rtol=1e-12,
+        atol=1e-15,
+    )
 
 
 @settings(max_examples=15, deadline=None)
-@given(n=st.integers(1, 7), d_in=st.integers(1, 6), d_out=st.integers(1, 6), seed=st.integers(0, 99))
+@given(
+    n=st.integers(1, 7), d_in=st.integers(1, 6), d_out=st.integers(1, 6), seed=st.integers(0, 99)
+)
 def test_becker_lecun_exact_for_linear_least_squares(n, d_in, d_out, seed):
     rng = np.random.default_rng(seed)
     net = Dense(d_in, d_out)
-    obj = Objective(net, "squared_error", rng.standard_normal((n, d_in)), rng.standard_normal((n, d_out)))
+    obj = Objective(
+        net, "squared_error", rng.standard_normal((n, d_in)), rng.standard_normal((n, d_out))
+    )
     theta = net.init(rng)
-    expected = np.concatenate([np.repeat((obj.X ** 2).sum(0) / n, d_out), np.ones(d_out)])
+    expected = np.concatenate([np.repeat((obj.X**2).sum(0) / n, d_out), np.ones(d_out)])
     assert np.allclose(becker_lecun_diagonal(obj, theta), expected, rtol=1e-12)
 
 
@@ -193,7 +227,9 @@ def test_becker_lecun_deep_network_error_is_finite_and_only_in_hidden_layers():
 
 def test_becker_lecun_rejects_layers_without_diag_backward_by_name():
     class Scaled(Dense):
-        diag_backward = property(lambda self: (_ for _ in ()).throw(AttributeError("diag_backward")))
+        diag_backward = property(
+            lambda self: (_ for _ in ()).throw(AttributeError("diag_backward"))
+        )
 
     net = Sequential([Dense(D_IN, D_HID, "tanh"), Scaled(D_HID, D_HID), Dense(D_HID, 2)])
     obj, theta = make_objective("squared_error", net=net)
@@ -207,8 +243,12 @@ def test_becker_lecun_exact_for_a_single_residual_block(activation):
     is dropped and the step through Z = X + h σ(XW + b) must give the exact diagonal."""
     net = Residual(D_IN, activation, step=0.7)
     obj, theta = make_objective("squared_error", net=net)
-    assert np.allclose(becker_lecun_diagonal(obj, theta), np.diag(hessian_dense(obj, theta)),
-                       rtol=1e-12, atol=1e-15)
+    assert np.allclose(
+        becker_lecun_diagonal(obj, theta),
+        np.diag(hessian_dense(obj, theta)),
+        rtol=1e-12,
+        atol=1e-15,
+    )
 
 
 def test_residual_diag_backward_input_curvature_is_exact_for_diagonal_output_curvature():
@@ -219,20 +259,23 @@ def test_residual_diag_backward_input_curvature_is_exact_for_diagonal_output_cur
     gZ, hZ = rng.standard_normal((1, 3)), rng.random((1, 3))
     _, cache = layer.forward(theta, X)
     hX = layer.diag_backward(theta, cache, gZ, hZ)[1]
-    J = np.column_stack([layer.jvp(theta, cache, None, e[None]) [0] for e in np.eye(3)])
-    f = lambda x: gZ[0] @ layer.forward(theta, x[None])[0][0]   # gZ-weighted second derivative
+    J = np.column_stack([layer.jvp(theta, cache, None, e[None])[0] for e in np.eye(3)])
+    f = lambda x: gZ[0] @ layer.forward(theta, x[None])[0][0]  # gZ-weighted second derivative
     eps, second = 1e-4, np.empty(3)
     for i in range(3):
         e = np.eye(3)[i] * eps
-        second[i] = (f(X[0] + e) - 2 * f(X[0]) + f(X[0] - e)) / eps ** 2
+        second[i] = (f(X[0] + e) - 2 * f(X[0]) + f(X[0] - e)) / eps**2
     expected = np.einsum("ki,k,ki->i", J, hZ[0], J) + second
     np.testing.assert_allclose(hX[0], expected, rtol=1e-6)
 
 
 # ------------------------------------------------------------- outer product
 
+
 def test_per_sample_output_gradients_match_jvp_and_sum_to_gradient():
-    net = Sequential([Dense(D_IN, D_HID, "tanh"), Residual(D_HID, "softplus", 0.7), Dense(D_HID, D_OUT)])
+    net = Sequential(
+        [Dense(D_IN, D_HID, "tanh"), Residual(D_HID, "softplus", 0.7), Dense(D_HID, D_OUT)]
+    )
     obj, theta = make_objective("squared_error", net=net)
     J = per_sample_output_gradients(net, theta, obj.X)
     assert J.shape == (N, D_OUT, net.n_params)
@@ -251,7 +294,9 @@ def test_sequential_rejects_objects_that_are_not_layers():
             return 2 * X, None
 
     with pytest.raises(TypeError, match=r"layers\[0\] must be a layer"):
-        per_sample_output_gradients(Sequential([Scale(), Dense(2, 1)]), np.zeros(3), np.ones((2, 2)))
+        per_sample_output_gradients(
+            Sequential([Scale(), Dense(2, 1)]), np.zeros(3), np.ones((2, 2))
+        )
 
 
 def test_loss_hessian_blocks_of_least_squares_are_identity_over_n():
@@ -260,8 +305,15 @@ def test_loss_hessian_blocks_of_least_squares_are_identity_over_n():
     assert np.array_equal(B, np.broadcast_to(np.eye(D_OUT) / N, (N, D_OUT, D_OUT)))
 
 
-@pytest.mark.parametrize("loss, d_out", [("squared_error", D_OUT), ("binary_cross_entropy", 1),
-                                         ("binary_cross_entropy", 2), ("cross_entropy", D_OUT)])
+@pytest.mark.parametrize(
+    "loss, d_out",
+    [
+        ("squared_error", D_OUT),
+        ("binary_cross_entropy", 1),
+        ("binary_cross_entropy", 2),
+        ("cross_entropy", D_OUT),
+    ],
+)
 def test_outer_product_hessian_equals_dense_gauss_newton(loss, d_out):
     obj, theta = make_objective(loss, net=two_layer(d_out), regularizer=0.01)
     G = dense_gauss_newton(obj, theta)
@@ -296,6 +348,7 @@ def test_outer_product_logistic_form_checks_loss_and_outputs():
 
 
 # ----------------------------------------------------------- rank-one updates
+
 
 def test_sherman_morrison_inverse_equals_numpy_inverse():
     g = np.random.default_rng(2).standard_normal((40, 12))
@@ -354,6 +407,7 @@ def test_sr1_rejects_bad_shapes():
 
 # ------------------------------------------------------------------ spectrum
 
+
 @pytest.mark.parametrize("which", ["LA", "SA", "BE"])
 @pytest.mark.parametrize("operator", ["hessian", "gauss_newton"])
 def test_extreme_eigenvalues_match_dense_eigvalsh(which, operator):
@@ -378,8 +432,12 @@ def test_extreme_eigenvalues_deterministic_with_vectors():
 
 def test_extreme_eigenvalues_validates_arguments():
     obj, theta = make_objective()
-    for kwargs, name in [({"k": 0}, "k"), ({"k": 31}, "k"), ({"which": "XX"}, "which"),
-                         ({"operator": "fisher"}, "operator")]:
+    for kwargs, name in [
+        ({"k": 0}, "k"),
+        ({"k": 31}, "k"),
+        ({"which": "XX"}, "which"),
+        ({"operator": "fisher"}, "operator"),
+    ]:
         with pytest.raises(ValueError, match=name):
             extreme_eigenvalues(obj, theta, **kwargs)
 
@@ -432,7 +490,9 @@ def test_generalized_tikhonov_curvature_is_added_exactly(monkeypatch):
     L = np.random.default_rng(4).standard_normal((6, 31))
     obj, theta = make_objective("squared_error", regularizer=GeneralizedTikhonov(0.3, L))
     H = hessian_dense(obj, theta)
-    assert np.allclose(outer_product_hessian(obj, theta), dense_gauss_newton(obj, theta), atol=1e-13)
+    assert np.allclose(
+        outer_product_hessian(obj, theta), dense_gauss_newton(obj, theta), atol=1e-13
+    )
     monkeypatch.setattr("numnet.curvature.diagonal._MAX_BLOCK_ENTRIES", 1)
     assert np.allclose(hessian_diagonal(obj, theta, method="backprop"), np.diag(H), atol=1e-13)
     bl = becker_lecun_diagonal(obj, theta)

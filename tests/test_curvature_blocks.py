@@ -47,13 +47,19 @@ def test_blocks_are_the_diagonal_blocks_of_the_dense_matrices(layer, reg):
         ops = block_operators(lin, operator=operator)
         for name, s in groups.items():
             assert rel_err(blocks[name], dense[s, s]) < 1e-12
-            assert rel_err(matrix_of(ops[name].matvec, s.stop - s.start, obj.dtype), dense[s, s]) < 1e-12
+            assert (
+                rel_err(matrix_of(ops[name].matvec, s.stop - s.start, obj.dtype), dense[s, s])
+                < 1e-12
+            )
 
 
 def test_custom_groups_and_the_block_diagonal_operator():
     rng, obj, theta = _case("mlp3", "tikhonov")
     p = obj.n_params
-    groups = {"weights": np.flatnonzero(~obj.net.bias_mask()), "biases": np.flatnonzero(obj.net.bias_mask())}
+    groups = {
+        "weights": np.flatnonzero(~obj.net.bias_mask()),
+        "biases": np.flatnonzero(obj.net.bias_mask()),
+    }
     G = outer_product_hessian(obj, theta)
     blocks = gauss_newton_blocks(obj, theta, groups=groups)
     BD = BlockDiagonal(blocks, groups, p)
@@ -63,7 +69,9 @@ def test_custom_groups_and_the_block_diagonal_operator():
     assert rel_err(BD.to_dense(), np.where(mask, G, 0)) < 1e-12
     v = rng.standard_normal(p)
     assert rel_err(BD.inverse(0.1) @ (BD @ v + 0.1 * v), v) < 1e-12
-    ops = BlockDiagonal(block_operators(obj, theta, operator="gauss_newton", groups=groups), groups, p)
+    ops = BlockDiagonal(
+        block_operators(obj, theta, operator="gauss_newton", groups=groups), groups, p
+    )
     assert rel_err(ops.as_operator() @ v, BD @ v) < 1e-12
 
 
@@ -76,7 +84,9 @@ def test_jacobian_operator_is_the_stack_of_per_sample_jacobians(layer, dtype):
     V = rng.standard_normal((obj.n_params, 2)).astype(dtype)
     U = rng.standard_normal((J.shape[0], 2)).astype(dtype)
     tol = 1e-13 if dtype == np.float64 else 1e-5
-    assert J.dtype == dtype and rel_err(J @ V, dense @ V) < tol and rel_err(J.T @ U, dense.T @ U) < tol
+    assert (
+        J.dtype == dtype and rel_err(J @ V, dense @ V) < tol and rel_err(J.T @ U, dense.T @ U) < tol
+    )
     JT = transposed_jacobian_operator(obj.net, theta, obj.X)  # the network form
     assert JT.shape == (obj.n_params, J.shape[0]) and rel_err(JT @ U, dense.T @ U) < tol
 
@@ -95,7 +105,10 @@ def test_input_hessian_matches_central_differences_and_is_block_diagonal(layer):
     dX = rng.standard_normal((n, d))
     errors = []
     for h in (2e-4, 1e-4):
-        fd = (_input_gradient(obj, theta, obj.X + h * dX) - _input_gradient(obj, theta, obj.X - h * dX)) / (2 * h)
+        fd = (
+            _input_gradient(obj, theta, obj.X + h * dX)
+            - _input_gradient(obj, theta, obj.X - h * dX)
+        ) / (2 * h)
         errors.append(rel_err(fd.ravel(), Hx @ dX.ravel()))
     assert errors[1] < 1e-5 and errors[1] < 0.35 * errors[0]  # O(h²): halving h quarters the error
     assert rel_err(np.einsum("nij,nj->ni", blocks, dX), (Hx @ dX.ravel()).reshape(n, d)) < 1e-12

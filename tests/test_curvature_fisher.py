@@ -23,7 +23,13 @@ from numnet.curvature import (
 from numnet.curvature._common import matrix_of, regularizer_matrix
 from numnet.losses import SoftmaxCrossEntropy
 
-PREDICTIVE = ["squared_error", "cross_entropy", "cross_entropy_probs", "binary_cross_entropy", "binomial"]
+PREDICTIVE = [
+    "squared_error",
+    "cross_entropy",
+    "cross_entropy_probs",
+    "binary_cross_entropy",
+    "binomial",
+]
 NETS = ["mlp3", "graph_shared", "conv_pool_avg", "rnn_last"]
 SHAPE = Shape(6, 3, 4, 3, 5)
 TOL = {np.float64: 1e-12, np.float32: 2e-5}
@@ -68,7 +74,9 @@ def test_mc_fisher_with_its_own_draws_as_targets_is_the_same_matrix():
     labels = [Y.argmax(axis=1) for Y in drawn]  # the same draws as labels
     a = mc_fisher(lin, mc_samples=5, seed=9, dense=True)
     assert rel_err(mc_fisher(lin, targets=labels, dense=True), a) < 1e-14
-    assert rel_err(mc_fisher(lin, mc_samples=5, seed=9, dense=True), a) == 0  # seeded: deterministic
+    assert (
+        rel_err(mc_fisher(lin, mc_samples=5, seed=9, dense=True), a) == 0
+    )  # seeded: deterministic
 
 
 @pytest.mark.parametrize("loss", PREDICTIVE)
@@ -102,9 +110,17 @@ def test_ggn_diagonal_of_every_kind(layer, reg):
     R = regularizer_matrix(obj.regularizer, theta)  # ggn_diagonal adds λ diag ∇²R, as lin.G does
     assert rel_err(ggn_diagonal(lin, chunk_size=2), np.diag(outer_product_hessian(lin))) < 1e-12
     targets = sample_targets(obj.loss, lin.F, 2, seed=3)
-    assert rel_err(ggn_diagonal(lin, kind="mc", targets=targets),
-                   np.diag(mc_fisher(lin, targets=targets, dense=True) + R)) < 1e-12
-    assert rel_err(ggn_diagonal(lin, kind="empirical"), np.diag(empirical_fisher(lin, dense=True) + R)) < 1e-12
+    assert (
+        rel_err(
+            ggn_diagonal(lin, kind="mc", targets=targets),
+            np.diag(mc_fisher(lin, targets=targets, dense=True) + R),
+        )
+        < 1e-12
+    )
+    assert (
+        rel_err(ggn_diagonal(lin, kind="empirical"), np.diag(empirical_fisher(lin, dense=True) + R))
+        < 1e-12
+    )
 
 
 def test_bad_input_names_the_argument():

@@ -37,11 +37,18 @@ def _case(layer, loss="cross_entropy", dtype=np.float64, shape=SHAPE):
 @pytest.mark.parametrize("loss", ["cross_entropy", "squared_error"])
 def test_kfac_of_one_dense_layer_and_one_sample_is_exact(loss, kind):
     _, obj, theta = _case("dense", loss, shape=Shape(1, 4, 1, 3, 8))
-    exact = outer_product_hessian(obj, theta) if kind == "type-2" else empirical_fisher(obj, theta, dense=True)
+    exact = (
+        outer_product_hessian(obj, theta)
+        if kind == "type-2"
+        else empirical_fisher(obj, theta, dense=True)
+    )
     for bias in ("joint", "separate"):
         K = kfac(obj, theta, kind=kind, bias=bias).to_dense()
         W = slice(0, 12)  # "separate" drops the W–b cross terms
-        assert rel_err(K if bias == "joint" else K[W, W], exact if bias == "joint" else exact[W, W]) < 1e-13
+        assert (
+            rel_err(K if bias == "joint" else K[W, W], exact if bias == "joint" else exact[W, W])
+            < 1e-13
+        )
 
 
 @pytest.mark.parametrize("kind", ["type-2", "empirical", "mc"])
@@ -50,15 +57,20 @@ def test_ekfac_eigenvalues_are_the_exact_diagonal_in_the_kfac_eigenbasis(layer, 
     _, obj, theta = _case(layer)
     lin = obj.at(theta)
     targets = sample_targets(obj.loss, lin.F, 2, seed=1) if kind == "mc" else None
-    exact = {"type-2": lambda: outer_product_hessian(lin),
-             "empirical": lambda: empirical_fisher(lin, dense=True),
-             "mc": lambda: mc_fisher(lin, targets=targets, dense=True)}[kind]()
+    exact = {
+        "type-2": lambda: outer_product_hessian(lin),
+        "empirical": lambda: empirical_fisher(lin, dense=True),
+        "mc": lambda: mc_fisher(lin, targets=targets, dense=True),
+    }[kind]()
     E = ekfac(lin, kind=kind, targets=targets)
     for b in E.blocks:
         Q = np.kron(b.QA, b.QG)  # numnet's row-major layout: vec(V) for V (a, g)
         block = exact[b.params, b.params]
         assert rel_err(b.S.ravel(), np.diag(Q.T @ block @ Q)) < 1e-12
-    assert abs(E.trace() - sum(np.trace(exact[b.params, b.params]) for b in E.blocks)) < 1e-12 * E.trace()
+    assert (
+        abs(E.trace() - sum(np.trace(exact[b.params, b.params]) for b in E.blocks))
+        < 1e-12 * E.trace()
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -86,7 +98,10 @@ def test_factored_damping_inverts_the_kronecker_product_of_damped_factors():
     inv = K.inverse(delta, heuristic=True)
     for b, ib in zip(K.blocks, inv.blocks):
         pi = np.sqrt(np.trace(b.A) / len(b.A) / (np.trace(b.G) / len(b.G)))
-        damped = np.kron(b.A + pi * np.sqrt(delta) * np.eye(len(b.A)), b.G + np.sqrt(delta) / pi * np.eye(len(b.G)))
+        damped = np.kron(
+            b.A + pi * np.sqrt(delta) * np.eye(len(b.A)),
+            b.G + np.sqrt(delta) / pi * np.eye(len(b.G)),
+        )
         assert rel_err(np.kron(ib.A, ib.G), np.linalg.inv(damped)) < 1e-12
 
 
@@ -94,7 +109,9 @@ def test_the_operator_works_with_scipy():
     rng, obj, theta = _case("conv_pool_avg", "squared_error")
     K = kfac(obj, theta)
     b = rng.standard_normal(obj.n_params)
-    x, info = cg(K.as_operator() + aslinearoperator(0.1 * np.eye(obj.n_params)), b, rtol=1e-12, maxiter=2000)
+    x, info = cg(
+        K.as_operator() + aslinearoperator(0.1 * np.eye(obj.n_params)), b, rtol=1e-12, maxiter=2000
+    )
     assert info == 0 and rel_err(x, K.inverse(0.1) @ b) < 1e-8
 
 

@@ -76,17 +76,28 @@ class Twin:
         self.theta = self.net.init(rng, scheme="normal")
         X = rng.standard_normal((N_SAMPLES, self.net.d_in))
         if loss_name == "cross_entropy":
-            Y, self.y, self.loss_fn, self.scale = rng.integers(0, 3, N_SAMPLES), None, nn.CrossEntropyLoss(), 1.0
+            Y, self.y, self.loss_fn, self.scale = (
+                rng.integers(0, 3, N_SAMPLES),
+                None,
+                nn.CrossEntropyLoss(),
+                1.0,
+            )
             self.y = torch.as_tensor(Y)
         else:
             Y = rng.standard_normal((N_SAMPLES, 3))
-            self.y, self.loss_fn, self.scale = torch.as_tensor(Y), nn.MSELoss(reduction="sum"), 2.0 * N_SAMPLES
+            self.y, self.loss_fn, self.scale = (
+                torch.as_tensor(Y),
+                nn.MSELoss(reduction="sum"),
+                2.0 * N_SAMPLES,
+            )
         self.obj = Objective(self.net, loss_name, X, Y)
         self.model, self.perm, self.a_perms = _torch_model(self.net, self.theta)
         self.X = _torch_input(self.net, X)
         self.params = list(self.model.parameters())
         self.data = [(self.X, self.y)]
-        self.modules = [name for name, m in self.model.named_modules() if isinstance(m, (nn.Linear, nn.Conv2d))]
+        self.modules = [
+            name for name, m in self.model.named_modules() if isinstance(m, (nn.Linear, nn.Conv2d))
+        ]
 
     def torch_vectors(self, V):
         return torch.as_tensor(np.ascontiguousarray(V[self.perm]))
@@ -99,17 +110,19 @@ def _torch_model(net, theta):
         idx = np.arange(s.start, s.stop)
         if isinstance(layer, Conv2d):
             (kh, kw), c, f = layer.kernel_size, layer.input_shape[2], layer.filters
-            m = nn.Conv2d(c, f, (kh, kw), stride=layer.stride, padding=layer.padding, bias=layer.bias)
+            m = nn.Conv2d(
+                c, f, (kh, kw), stride=layer.stride, padding=layer.padding, bias=layer.bias
+            )
             rows = np.arange(kh * kw * c).reshape(kh, kw, c).transpose(2, 0, 1).ravel()
-            W = idx[:rows.size * f].reshape(-1, f)[rows].T
+            W = idx[: rows.size * f].reshape(-1, f)[rows].T
             image = layer.output_shape
         else:
             m, rows = nn.Linear(layer.d_in, layer.d_out, bias=layer.bias), np.arange(layer.d_in)
             if image is not None:  # torch flattens channels-first, numnet rows are channels-last
                 mods.append(nn.Flatten())
                 rows, image = rows.reshape(image).transpose(2, 0, 1).ravel(), None
-            W = idx[:layer.d_in * layer.d_out].reshape(layer.d_in, layer.d_out)[rows].T
-        parts = [W.ravel()] + ([idx[W.size:]] if layer.bias else [])
+            W = idx[: layer.d_in * layer.d_out].reshape(layer.d_in, layer.d_out)[rows].T
+        parts = [W.ravel()] + ([idx[W.size :]] if layer.bias else [])
         with torch.no_grad():
             for prm, ix in zip(m.parameters(), parts):
                 prm.copy_(torch.as_tensor(theta[ix]).reshape(prm.shape))
@@ -124,7 +137,9 @@ def _torch_model(net, theta):
 def _torch_input(net, X):
     first = net.layers[0]
     if isinstance(first, Conv2d):
-        return torch.as_tensor(X.reshape(len(X), *first.input_shape)).permute(0, 3, 1, 2).contiguous()
+        return (
+            torch.as_tensor(X.reshape(len(X), *first.input_shape)).permute(0, 3, 1, 2).contiguous()
+        )
     return torch.as_tensor(X)
 
 
@@ -151,7 +166,9 @@ def _apply(op, t, V):
 @pytest.mark.parametrize("net_name, loss_name", CASES)
 def test_ggn_vector_products_match_curvlinops(net_name, loss_name):
     t = twin(net_name, loss_name)
-    op = curvlinops.GGNLinearOperator(t.model, t.loss_fn, t.params, t.data, check_deterministic=False)
+    op = curvlinops.GGNLinearOperator(
+        t.model, t.loss_fn, t.params, t.data, check_deterministic=False
+    )
     V = _directions(t)
     ours = np.stack([t.obj.gnvp(t.theta, v) for v in V.T], axis=1)
     assert rel(ours[t.perm] * t.scale, _apply(op, t, V)) < TOL
@@ -160,7 +177,9 @@ def test_ggn_vector_products_match_curvlinops(net_name, loss_name):
 @pytest.mark.parametrize("net_name", NETS)
 def test_empirical_fisher_matches_curvlinops(net_name):
     t = twin(net_name, "cross_entropy")
-    op = curvlinops.EFLinearOperator(t.model, t.loss_fn, t.params, t.data, check_deterministic=False)
+    op = curvlinops.EFLinearOperator(
+        t.model, t.loss_fn, t.params, t.data, check_deterministic=False
+    )
     V = _directions(t)
     theirs = _apply(op, t, V)
     assert rel((empirical_fisher(t.obj, t.theta) @ V)[t.perm], theirs) < TOL
@@ -172,14 +191,17 @@ def _fisher_mc_draws(t, mc_samples, seed):
     gen = torch.Generator()
     gen.manual_seed(seed)
     probs = t.model(t.X).softmax(dim=1)
-    return list(probs.multinomial(num_samples=mc_samples, replacement=True, generator=gen).T.numpy())
+    return list(
+        probs.multinomial(num_samples=mc_samples, replacement=True, generator=gen).T.numpy()
+    )
 
 
 @pytest.mark.parametrize("net_name", NETS)
 def test_mc_fisher_with_the_same_draws_matches_curvlinops(net_name):
     t, M, seed = twin(net_name, "cross_entropy"), 4, 11
-    op = curvlinops.FisherMCLinearOperator(t.model, t.loss_fn, t.params, t.data, mc_samples=M, seed=seed,
-                                           check_deterministic=False)
+    op = curvlinops.FisherMCLinearOperator(
+        t.model, t.loss_fn, t.params, t.data, mc_samples=M, seed=seed, check_deterministic=False
+    )
     V = _directions(t)
     ours = mc_fisher(t.obj, t.theta, targets=_fisher_mc_draws(t, M, seed)) @ V
     assert rel(ours[t.perm], _apply(op, t, V)) < TOL
@@ -193,19 +215,35 @@ def _kfac_draws(t, mc_samples, seed):
     gen = torch.Generator()
     gen.manual_seed(seed)
     probs = t.model(t.X).softmax(dim=1)
-    return [probs.multinomial(num_samples=1, generator=gen).squeeze(-1).numpy() for _ in range(mc_samples)]
+    return [
+        probs.multinomial(num_samples=1, generator=gen).squeeze(-1).numpy()
+        for _ in range(mc_samples)
+    ]
 
 
 def _peer_kfac(t, kind, bias, M=3, seed=5, cls=None):
     cls = cls or curvlinops.KFACLinearOperator
-    op = cls(t.model, t.loss_fn, t.params, t.data, fisher_type=kind, mc_samples=M if kind == "mc" else 1,
-             seed=seed, separate_weight_and_bias=bias == "separate", check_deterministic=False)
+    op = cls(
+        t.model,
+        t.loss_fn,
+        t.params,
+        t.data,
+        fisher_type=kind,
+        mc_samples=M if kind == "mc" else 1,
+        seed=seed,
+        separate_weight_and_bias=bias == "separate",
+        check_deterministic=False,
+    )
     targets = _kfac_draws(t, M, seed) if kind == "mc" else None
     return op, targets
 
 
-KFAC_CASES = [(n, kind, bias) for n in NETS for kind in ("type-2", "mc", "empirical")
-              for bias in ("joint", "separate")]
+KFAC_CASES = [
+    (n, kind, bias)
+    for n in NETS
+    for kind in ("type-2", "mc", "empirical")
+    for bias in ("joint", "separate")
+]
 
 
 @pytest.mark.parametrize("net_name, kind, bias", KFAC_CASES)
@@ -234,16 +272,25 @@ def test_kfac_with_squared_error_logdet_and_inverses_match_curvlinops(net_name):
     if net_name == "mlp":  # the CNN's A for its 27-wide Dense layer has rank 7 < 28: log det = −inf
         # KFAC of the 2n-times larger loss: A is the same, G is 2n times ours, so each block adds a·g·ln 2n
         size = sum(b.A.shape[0] * b.G.shape[0] for b in ours.blocks)
-        assert abs(ours.logdet() + size * np.log(t.scale) - float(op.logdet)) < TOL * abs(float(op.logdet))
+        assert abs(ours.logdet() + size * np.log(t.scale) - float(op.logdet)) < TOL * abs(
+            float(op.logdet)
+        )
     delta = 0.3
     for heuristic in (False, True):
-        inv = curvlinops.KFACInverseLinearOperator(op, damping=delta, use_exact_damping=not heuristic,
-                                                   use_heuristic_damping=heuristic)
-        scaled = KroneckerOperator([b._replace(G=b.G * t.scale) for b in ours.blocks], ours.n_params, ours.dtype)
-        assert rel((scaled.inverse(delta, heuristic=heuristic) @ V)[t.perm], _apply(inv, t, V)) < TOL
+        inv = curvlinops.KFACInverseLinearOperator(
+            op, damping=delta, use_exact_damping=not heuristic, use_heuristic_damping=heuristic
+        )
+        scaled = KroneckerOperator(
+            [b._replace(G=b.G * t.scale) for b in ours.blocks], ours.n_params, ours.dtype
+        )
+        assert (
+            rel((scaled.inverse(delta, heuristic=heuristic) @ V)[t.perm], _apply(inv, t, V)) < TOL
+        )
 
 
-@pytest.mark.parametrize("net_name, kind, bias", [c for c in KFAC_CASES if c[1] != "mc" or c[2] == "joint"])
+@pytest.mark.parametrize(
+    "net_name, kind, bias", [c for c in KFAC_CASES if c[1] != "mc" or c[2] == "joint"]
+)
 def test_ekfac_products_match_curvlinops(net_name, kind, bias):
     t = twin(net_name, "cross_entropy")
     op, targets = _peer_kfac(t, kind, bias, cls=curvlinops.EKFACLinearOperator)
@@ -261,12 +308,16 @@ def _backpack_quantities(t):
     loss_fn = backpack.extend(type(t.loss_fn)(reduction=t.loss_fn.reduction))
     model.zero_grad()
     loss = loss_fn(model(t.X), t.y)
-    with backpack.backpack(BatchGrad(), Variance(), SumGradSquared(), BatchL2Grad(), DiagGGNExact()):
+    with backpack.backpack(
+        BatchGrad(), Variance(), SumGradSquared(), BatchL2Grad(), DiagGGNExact()
+    ):
         loss.backward()
 
     def flat(attr, per_sample=False):
-        parts = [getattr(p, attr).reshape((N_SAMPLES, -1) if per_sample else (-1,)).detach().numpy()
-                 for p in model.parameters()]
+        parts = [
+            getattr(p, attr).reshape((N_SAMPLES, -1) if per_sample else (-1,)).detach().numpy()
+            for p in model.parameters()
+        ]
         return np.concatenate(parts, axis=-1)
 
     return flat
@@ -288,7 +339,7 @@ def test_per_sample_gradients_and_moments_match_backpack(net_name):
     m = gradient_moments(t.obj, t.theta, chunk_size=4)
     assert rel(m.variance[t.perm], n * n * flat("variance")) < TOL
     assert rel(m.second_moment[t.perm], n * flat("sum_grad_squared")) < TOL
-    assert rel(m.norms ** 2, n * n * flat("batch_l2", per_sample=True).sum(axis=1)) < TOL
+    assert rel(m.norms**2, n * n * flat("batch_l2", per_sample=True).sum(axis=1)) < TOL
 
 
 # ------------------------------------------------------------------ Hessian blocks and Jacobians
@@ -298,12 +349,16 @@ def test_per_sample_gradients_and_moments_match_backpack(net_name):
 def test_exact_hessian_blocks_match_curvlinops(net_name, loss_name):
     t = twin(net_name, loss_name)
     blocks = hessian_blocks(t.obj, t.theta)
-    layer_params = [list(m.parameters()) for name, m in t.model.named_modules() if name in t.modules]
+    layer_params = [
+        list(m.parameters()) for name, m in t.model.named_modules() if name in t.modules
+    ]
     start = 0
     for (name, ours), params in zip(blocks.items(), layer_params):
-        op = curvlinops.HessianLinearOperator(t.model, t.loss_fn, params, t.data, check_deterministic=False)
+        op = curvlinops.HessianLinearOperator(
+            t.model, t.loss_fn, params, t.data, check_deterministic=False
+        )
         size = sum(p.numel() for p in params)
-        local = t.perm[start:start + size] - t.obj.net.slices[int(name)].start
+        local = t.perm[start : start + size] - t.obj.net.slices[int(name)].start
         theirs = (op @ torch.eye(size)).detach().numpy()
         assert rel(ours[np.ix_(local, local)] * t.scale, theirs) < TOL
         start += size
@@ -313,7 +368,9 @@ def test_exact_hessian_blocks_match_curvlinops(net_name, loss_name):
 def test_jacobian_operators_match_curvlinops(net_name):
     t = twin(net_name, "cross_entropy")
     J = jacobian_operator(t.obj, t.theta)
-    JT = curvlinops.TransposedJacobianLinearOperator(t.model, t.params, t.data, check_deterministic=False)
+    JT = curvlinops.TransposedJacobianLinearOperator(
+        t.model, t.params, t.data, check_deterministic=False
+    )
     Jop = curvlinops.JacobianLinearOperator(t.model, t.params, t.data, check_deterministic=False)
     V = _directions(t)
     assert rel(J @ V, _apply(Jop, t, V).reshape(J.shape[0], -1)) < TOL

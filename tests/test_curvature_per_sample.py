@@ -10,7 +10,12 @@ import pytest
 from registry import LAYERS, Shape, make_objective, rel_err
 
 from numnet.objective import Objective
-from numnet.curvature import gradient_moments, iter_per_sample_gradients, per_sample_gradients, per_sample_vjp
+from numnet.curvature import (
+    gradient_moments,
+    iter_per_sample_gradients,
+    per_sample_gradients,
+    per_sample_vjp,
+)
 
 SHAPE = Shape(5, 3, 4, 2, 11)
 TOL = {np.float64: 1e-13, np.float32: 1e-5}
@@ -67,11 +72,15 @@ def test_per_sample_vjp_sums_to_the_vjp(layer):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("layer", ["mlp3", "conv1d_pool"])
 def test_moments(layer, dtype):
-    _, obj, theta = make_objective("binary_cross_entropy", "tikhonov", "tanh", SHAPE, dtype, layer=layer)
+    _, obj, theta = make_objective(
+        "binary_cross_entropy", "tikhonov", "tanh", SHAPE, dtype, layer=layer
+    )
     G = per_sample_gradients(obj, theta).astype(np.float64)
     m = gradient_moments(obj, theta, chunk_size=2)
     assert all(a.dtype == dtype for a in m)
-    unreg = Objective(obj.net, obj.loss, obj.X, obj.Y)  # the moments are of the loss terms, not the regularizer
+    unreg = Objective(
+        obj.net, obj.loss, obj.X, obj.Y
+    )  # the moments are of the loss terms, not the regularizer
     assert rel_err(m.mean, unreg.grad(theta)) < TOL[dtype]
     assert rel_err(m.second_moment, (G * G).mean(axis=0)) < TOL[dtype]
     assert rel_err(m.variance, G.var(axis=0)) < 10 * TOL[dtype]

@@ -39,7 +39,7 @@ A = _psd()
 
 def _rms(estimator, m, truth):
     errors = np.array([estimator(A, m, seed=s).estimate for s in SEEDS]) - truth
-    return float(np.sqrt(np.mean(errors ** 2, axis=0).sum() / np.sum(truth ** 2)))
+    return float(np.sqrt(np.mean(errors**2, axis=0).sum() / np.sum(truth**2)))
 
 
 @pytest.mark.parametrize("name", list(TRACE) + list(DIAGONAL))
@@ -51,8 +51,16 @@ def test_unbiased_over_seeds(name):
     assert np.all(np.abs(z) < 4.5)
 
 
-@pytest.mark.parametrize("name, low, high", [("hutchinson", 2.5, 6.5), ("hutchpp", 10, 40), ("xtrace", 10, 40),
-                                             ("diagonal_hutchinson", 2.5, 6.5), ("xdiag", 10, 40)])
+@pytest.mark.parametrize(
+    "name, low, high",
+    [
+        ("hutchinson", 2.5, 6.5),
+        ("hutchpp", 10, 40),
+        ("xtrace", 10, 40),
+        ("diagonal_hutchinson", 2.5, 6.5),
+        ("xdiag", 10, 40),
+    ],
+)
 def test_error_falls_like_the_method_promises(name, low, high):
     """RMS error at m = 12 over the RMS error at m = 192: √16 = 4 for Hutchinson, 16 for the others."""
     estimator = {**TRACE, **DIAGONAL}[name]
@@ -85,13 +93,17 @@ def test_rademacher_hutchinson_is_exact_for_a_diagonal_matrix():
 
 def test_operators_of_a_network():
     """On lin.H (a LinearOperator) and on KFAC (an object with @), float32 kept."""
-    _, obj, theta = make_objective("cross_entropy", "none", "tanh", Shape(8, 3, 4, 3, 1), layer="mlp3")
+    _, obj, theta = make_objective(
+        "cross_entropy", "none", "tanh", Shape(8, 3, 4, 3, 1), layer="mlp3"
+    )
     lin = obj.at(theta)
     H = hessian_dense(lin)
     est = xtrace(lin.H, 24, seed=0)
     assert est.stderr > 0 and abs(est.estimate - np.trace(H)) < 5 * est.stderr
     K = kfac(lin)
-    assert hutchpp(K, 3 * obj.n_params, seed=1).estimate == pytest.approx(K.trace(), rel=1e-9)  # full sketch
+    assert hutchpp(K, 3 * obj.n_params, seed=1).estimate == pytest.approx(
+        K.trace(), rel=1e-9
+    )  # full sketch
     diag = xdiag(K, 24, seed=2)
     assert np.all(np.abs(diag.estimate - np.diag(K.to_dense())) <= 5 * diag.stderr + 1e-12)
     A32 = A.astype(np.float32)

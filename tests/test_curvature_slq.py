@@ -11,13 +11,21 @@ import numpy as np
 import pytest
 from registry import Shape, make_objective
 
-from numnet.curvature import gauss_newton_blocks, hessian_dense, lanczos, plot_spectral_densities, slq
+from numnet.curvature import (
+    gauss_newton_blocks,
+    hessian_dense,
+    lanczos,
+    plot_spectral_densities,
+    slq,
+)
 from numnet.plots import save_figure
 
 
 @pytest.fixture(scope="module")
 def hessian():
-    _, obj, theta = make_objective("cross_entropy", "none", "tanh", Shape(20, 3, 5, 3, 7), layer="mlp3")
+    _, obj, theta = make_objective(
+        "cross_entropy", "none", "tanh", Shape(20, 3, 5, 3, 7), layer="mlp3"
+    )
     lin = obj.at(theta)
     H = hessian_dense(lin)
     return lin, 0.5 * (H + H.T)
@@ -41,7 +49,7 @@ def test_lanczos_quadrature_is_exact_to_degree_2m_minus_1(hessian):
     theta, S = np.linalg.eigh(T)
     u = v / np.linalg.norm(v)
     for k in range(2 * m):
-        quad, exact = (S[0] ** 2 * theta ** k).sum(), u @ np.linalg.matrix_power(H, k) @ u
+        quad, exact = (S[0] ** 2 * theta**k).sum(), u @ np.linalg.matrix_power(H, k) @ u
         assert quad == pytest.approx(exact, rel=1e-9, abs=1e-12)
 
 
@@ -50,10 +58,10 @@ def test_moments_match_the_dense_spectrum(hessian):
     lam, p = np.linalg.eigvalsh(H), H.shape[0]
     d = slq(lin.H, n_probes=40, n_steps=8, seed=1)
     for k in range(1, 6):
-        per_probe = (d.weights * d.nodes ** k).sum(axis=1)
+        per_probe = (d.weights * d.nodes**k).sum(axis=1)
         stderr = per_probe.std(ddof=1) / np.sqrt(len(per_probe))
         assert d.moment(k) == pytest.approx(per_probe.mean(), rel=1e-12)
-        assert abs(d.moment(k) - np.mean(lam ** k)) < 4 * stderr
+        assert abs(d.moment(k) - np.mean(lam**k)) < 4 * stderr
     assert d.moment(0) == pytest.approx(1, abs=1e-13)
     assert d.expect(np.exp) == pytest.approx(np.mean(np.exp(lam)), rel=0.05)
     full = slq(H, n_probes=1, n_steps=p, seed=0)  # m = p: the Ritz values are the eigenvalues
@@ -62,7 +70,9 @@ def test_moments_match_the_dense_spectrum(hessian):
 
 
 def test_early_stop_on_an_invariant_subspace():
-    A = np.diag([1.0, 1.0, 2.0, 2.0, 3.0])  # three distinct eigenvalues: Lanczos stops after 3 steps
+    A = np.diag(
+        [1.0, 1.0, 2.0, 2.0, 3.0]
+    )  # three distinct eigenvalues: Lanczos stops after 3 steps
     d = slq(A, n_probes=3, n_steps=5, seed=0)
     assert np.all((d.weights > 1e-14).sum(axis=1) <= 3)
     assert d.moment(2) == pytest.approx(np.mean([1, 1, 4, 4, 9]), rel=0.5)
@@ -71,8 +81,11 @@ def test_early_stop_on_an_invariant_subspace():
 def test_plot_spectral_densities(hessian, tmp_path):
     lin, _ = hessian
     blocks = gauss_newton_blocks(lin)
-    densities = {"Hessian": slq(lin.H, 3, 10), "Gauss-Newton": slq(lin.G, 3, 10),
-                 "GN block 0": slq(blocks["0"], 2, 5)}
+    densities = {
+        "Hessian": slq(lin.H, 3, 10),
+        "Gauss-Newton": slq(lin.G, 3, 10),
+        "GN block 0": slq(blocks["0"], 2, 5),
+    }
     fig = plot_spectral_densities(densities)
     path = save_figure(fig, tmp_path / "slq.png")
     assert path.stat().st_size > 1000

@@ -11,7 +11,9 @@ from numnet.experiments.curvature_study import APPROXIMATIONS, curvature_study_e
 
 @pytest.fixture(scope="module")
 def result():
-    return curvature_study_experiment(seed=1, n_samples=30, hidden=(4,), train_iter=15, n_probes=2, n_steps=6)
+    return curvature_study_experiment(
+        seed=1, n_samples=30, hidden=(4,), train_iter=15, n_probes=2, n_steps=6
+    )
 
 
 def test_numbers_obey_the_theory(result):
@@ -31,8 +33,23 @@ def test_numbers_obey_the_theory(result):
 
 
 def test_cli_writes_the_figure_and_numbers(tmp_path):
-    code = main(["curvature-study", "--n-samples", "24", "--hidden", "3", "--train-iter", "5", "--probes", "2",
-                 "--steps", "4", "--out", str(tmp_path)])
+    code = main(
+        [
+            "curvature-study",
+            "--n-samples",
+            "24",
+            "--hidden",
+            "3",
+            "--train-iter",
+            "5",
+            "--probes",
+            "2",
+            "--steps",
+            "4",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     numbers = json.loads((tmp_path / "curvature_study.json").read_text())
     assert numbers["n_params"] == 2 * 3 + 3 + 3 * 3 + 3

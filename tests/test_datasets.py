@@ -12,6 +12,7 @@ GENERATORS = [ds.peaks, ds.spirals, ds.moons, ds.circles]
 
 # ---------------------------------------------------------------- generators
 
+
 @pytest.mark.parametrize("make", GENERATORS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_generator_shapes_and_dtypes(make, dtype):
@@ -58,11 +59,14 @@ def test_peaks_labels_are_level_sets_increasing_in_z():
         assert z[y == c].max() <= z[y == c + 1].min()
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"n_samples": 3, "n_classes": 5}, "n_samples"),
-    ({"n_classes": 1}, "n_classes"),
-    ({"n_samples": 2.5}, "n_samples"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"n_samples": 3, "n_classes": 5}, "n_samples"),
+        ({"n_classes": 1}, "n_classes"),
+        ({"n_samples": 2.5}, "n_samples"),
+    ],
+)
 def test_peaks_rejects_bad_sizes(kwargs, name):
     with pytest.raises((ValueError, TypeError), match=name):
         ds.peaks(**kwargs)
@@ -107,8 +111,9 @@ def test_inverse_crime_shapes_and_planted_softmax():
 
 
 def test_inverse_crime_float32_and_custom_activation():
-    P = ds.planted_softmax(20, 5, 3, 4, activation=np.sin, bias=-0.5, random_state=1,
-                         dtype=np.float32)
+    P = ds.planted_softmax(
+        20, 5, 3, 4, activation=np.sin, bias=-0.5, random_state=1, dtype=np.float32
+    )
     assert all(a.dtype == np.float32 for a in P)
     expected = _softmax_reference(np.sin(P.X @ P.W1 + P.b) @ P.W2)
     np.testing.assert_allclose(P.Y, expected, rtol=1e-5)
@@ -149,6 +154,7 @@ def test_digits_scaled_to_unit_interval():
 
 # ----------------------------------------------------------------------- CSV
 
+
 def _write(tmp_path, text, name="data.csv"):
     path = tmp_path / name
     path.write_text(text)
@@ -180,21 +186,24 @@ def test_csv_string_labels_and_delimiter(tmp_path):
     assert X.shape == (2, 2) and y.dtype.kind == "U" and list(y) == ["cat", "dog"]
 
 
-@pytest.mark.parametrize("text, kwargs, pattern", [
-    ("", {}, "empty"),
-    ("\n\n", {}, "empty"),
-    ("a,b,c\n", {}, "no data rows"),
-    ("1,2,3\n4,5\n", {}, "line 2"),
-    ("1,2,3\n4,x,6\n", {}, r"'x'.*line 2, column 1"),
-    ("a,b,c\n1,2,3\n4,,6\n", {}, r"line 3, column 'b'"),
-    ("1,nan,3\n4,5,6\n", {}, "NaN or inf.*line 1"),
-    ("1,2,inf\n", {"target": 0}, "NaN or inf"),
-    ("a,b,c\n1,2,3\n", {"target": "z"}, r"target='z'.*available.*'a', 'b', 'c'"),
-    ("1,2,3\n", {"target": "c"}, r"target='c'.*no header"),
-    ("1,2,3\n", {"target": 5}, "target=5"),
-    ("1,2,\n", {}, "missing value in the target"),
-    ("1\n2\n", {}, "at least 2 columns"),
-])
+@pytest.mark.parametrize(
+    "text, kwargs, pattern",
+    [
+        ("", {}, "empty"),
+        ("\n\n", {}, "empty"),
+        ("a,b,c\n", {}, "no data rows"),
+        ("1,2,3\n4,5\n", {}, "line 2"),
+        ("1,2,3\n4,x,6\n", {}, r"'x'.*line 2, column 1"),
+        ("a,b,c\n1,2,3\n4,,6\n", {}, r"line 3, column 'b'"),
+        ("1,nan,3\n4,5,6\n", {}, "NaN or inf.*line 1"),
+        ("1,2,inf\n", {"target": 0}, "NaN or inf"),
+        ("a,b,c\n1,2,3\n", {"target": "z"}, r"target='z'.*available.*'a', 'b', 'c'"),
+        ("1,2,3\n", {"target": "c"}, r"target='c'.*no header"),
+        ("1,2,3\n", {"target": 5}, "target=5"),
+        ("1,2,\n", {}, "missing value in the target"),
+        ("1\n2\n", {}, "at least 2 columns"),
+    ],
+)
 def test_csv_errors_name_the_problem(tmp_path, text, kwargs, pattern):
     path = _write(tmp_path, text)
     with pytest.raises(ValueError, match=pattern) as info:
@@ -213,6 +222,7 @@ def test_csv_bad_target_type(tmp_path):
 
 
 # ----------------------------------------------------------------------- NPZ
+
 
 def test_npz_round_trip(tmp_path):
     X = np.arange(12, dtype=np.float32).reshape(4, 3)
@@ -270,11 +280,14 @@ def test_npz_npy_or_pickle_file_is_not_an_archive(tmp_path, fmt):
         ds.load_npz(path)
 
 
-@pytest.mark.parametrize("X, y, pattern", [
-    (np.arange(3.0), np.arange(3), "X .*2-D"),
-    (np.eye(3), np.arange(4), "y .*3 rows"),
-    (np.array([[1.0, np.nan]]), np.arange(1), "NaN or inf"),
-])
+@pytest.mark.parametrize(
+    "X, y, pattern",
+    [
+        (np.arange(3.0), np.arange(3), "X .*2-D"),
+        (np.eye(3), np.arange(4), "y .*3 rows"),
+        (np.array([[1.0, np.nan]]), np.arange(1), "NaN or inf"),
+    ],
+)
 def test_npz_bad_arrays(tmp_path, X, y, pattern):
     np.savez(tmp_path / "d.npz", X=X, y=y)
     with pytest.raises(ValueError, match=pattern):
@@ -287,6 +300,7 @@ def test_npz_missing_file(tmp_path):
 
 
 # ------------------------------------------------------------------ registry
+
 
 @pytest.mark.parametrize("name", sorted(ds.DATASETS))
 def test_load_every_builtin_name(name):
@@ -314,10 +328,12 @@ def test_load_rejects_typo_in_options():
 
 # -------------------------------------------------------------------- splits
 
+
 def test_split_sizes_and_stratification():
     X, y = ds.peaks(n_samples=500, n_classes=5, random_state=0)
     X_tr, y_tr, X_val, y_val, X_te, y_te = ds.train_val_test_split(
-        X, y, val_fraction=0.2, test_fraction=0.2, random_state=0)
+        X, y, val_fraction=0.2, test_fraction=0.2, random_state=0
+    )
     assert (len(X_tr), len(X_val), len(X_te)) == (300, 100, 100)
     for part in (y_tr, y_val, y_te):
         counts = np.bincount(part, minlength=5)
@@ -329,15 +345,17 @@ def test_split_sizes_and_stratification():
 def test_split_validation_set_never_empty_when_requested():
     # The course's peaks example built an empty validation set by accident.
     X, y = ds.xor(noise=0.1, n_samples=12, random_state=0)
-    parts = ds.train_val_test_split(X, y, val_fraction=0.01, test_fraction=0.01,
-                                    stratify=False, random_state=0)
+    parts = ds.train_val_test_split(
+        X, y, val_fraction=0.01, test_fraction=0.01, stratify=False, random_state=0
+    )
     assert [len(p) for p in parts] == [10, 10, 1, 1, 1, 1]
 
 
 def test_split_zero_fractions_give_empty_sets_of_right_shape():
     X, y, _ = ds.planted_perceptron(30, 4, random_state=0)
     X_tr, y_tr, X_val, y_val, X_te, y_te = ds.train_val_test_split(
-        X, y, val_fraction=0, test_fraction=0.0, random_state=0)
+        X, y, val_fraction=0, test_fraction=0.0, random_state=0
+    )
     assert X_tr.shape == (30, 4) and X_val.shape == (0, 4) and X_te.shape == (0, 4)
     assert y_val.shape == (0,) and X_val.dtype == X.dtype
 
@@ -355,11 +373,14 @@ def test_split_reproducible():
     assert all(np.array_equal(p, q) for p, q in zip(a, b))
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"val_fraction": -0.1}, "val_fraction"),
-    ({"test_fraction": 1.0}, "test_fraction"),
-    ({"val_fraction": 0.5, "test_fraction": 0.5}, "val_fraction \\+ test_fraction"),
-])
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"val_fraction": -0.1}, "val_fraction"),
+        ({"test_fraction": 1.0}, "test_fraction"),
+        ({"val_fraction": 0.5, "test_fraction": 0.5}, "val_fraction \\+ test_fraction"),
+    ],
+)
 def test_split_rejects_bad_fractions(kwargs, name):
     X, y = ds.moons(20, random_state=0)
     with pytest.raises(ValueError, match=name):

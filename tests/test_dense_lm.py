@@ -33,6 +33,7 @@ GN_METHODS = ["gauss-newton", "levenberg-marquardt"]
 
 # ------------------------------------------------------------------ problems
 
+
 def classification(regularizer=None, n_samples=60, loss="cross_entropy"):
     d = inverse_crime(n_samples=n_samples, n_features=5, n_classes=3, n_hidden=4, random_state=0)
     net = Sequential([Dense(5, 4, "tanh"), Dense(4, 3)])
@@ -58,9 +59,18 @@ def binary():
 def graph_network():
     """Two branches added, then a read-out: the Jacobian comes from tangent passes, not the Dense fast path."""
     rng = np.random.default_rng(2)
-    net = Graph(2, [Node("a", Dense(2, 3, "tanh")), Node("b", Dense(2, 3, "sin")), Node("s", Add(), ["a", "b"]),
-                    Node("out", Dense(3, 2), "s")])
-    return Objective(net, "squared_error", rng.standard_normal((30, 2)), rng.standard_normal((30, 2))), net.init(2)
+    net = Graph(
+        2,
+        [
+            Node("a", Dense(2, 3, "tanh")),
+            Node("b", Dense(2, 3, "sin")),
+            Node("s", Add(), ["a", "b"]),
+            Node("out", Dense(3, 2), "s"),
+        ],
+    )
+    return Objective(
+        net, "squared_error", rng.standard_normal((30, 2)), rng.standard_normal((30, 2))
+    ), net.init(2)
 
 
 def residual_network():
@@ -77,8 +87,12 @@ def gauss_newton_matrix(lin, p):
 
 def least_squares_objective(residual, jac):
     """f = ½‖r‖² with ∇f = Jᵀr, as a FunctionObjective the dense path can use."""
-    return FunctionObjective(lambda x: 0.5 * float(residual(x) @ residual(x)),
-                             lambda x: jac(x).T @ residual(x), residual=residual, jac=jac)
+    return FunctionObjective(
+        lambda x: 0.5 * float(residual(x) @ residual(x)),
+        lambda x: jac(x).T @ residual(x),
+        residual=residual,
+        jac=jac,
+    )
 
 
 def rosenbrock_residual(x):
@@ -90,8 +104,9 @@ def rosenbrock_jac(x):
 
 
 def freudenstein_roth_residual(x):
-    return np.array([-13 + x[0] + ((5 - x[1]) * x[1] - 2) * x[1],
-                     -29 + x[0] + ((x[1] + 1) * x[1] - 14) * x[1]])
+    return np.array(
+        [-13 + x[0] + ((5 - x[1]) * x[1] - 2) * x[1], -29 + x[0] + ((x[1] + 1) * x[1] - 14) * x[1]]
+    )
 
 
 def freudenstein_roth_jac(x):
@@ -99,29 +114,44 @@ def freudenstein_roth_jac(x):
 
 
 def powell_singular_residual(x):
-    return np.array([x[0] + 10 * x[1], np.sqrt(5) * (x[2] - x[3]), (x[1] - 2 * x[2]) ** 2,
-                     np.sqrt(10) * (x[0] - x[3]) ** 2])
+    return np.array(
+        [
+            x[0] + 10 * x[1],
+            np.sqrt(5) * (x[2] - x[3]),
+            (x[1] - 2 * x[2]) ** 2,
+            np.sqrt(10) * (x[0] - x[3]) ** 2,
+        ]
+    )
 
 
 def powell_singular_jac(x):
     a, b = 2 * (x[1] - 2 * x[2]), 2 * np.sqrt(10) * (x[0] - x[3])
-    return np.array([[1.0, 10.0, 0, 0], [0, 0, np.sqrt(5), -np.sqrt(5)], [0, a, -2 * a, 0], [b, 0, 0, -b]])
+    return np.array(
+        [[1.0, 10.0, 0, 0], [0, 0, np.sqrt(5), -np.sqrt(5)], [0, a, -2 * a, 0], [b, 0, 0, -b]]
+    )
 
 
 MGH = {  # name: residual, Jacobian, MGH start
     "rosenbrock": (rosenbrock_residual, rosenbrock_jac, np.array([-1.2, 1.0])),
     "freudenstein_roth": (freudenstein_roth_residual, freudenstein_roth_jac, np.array([0.5, -2.0])),
-    "powell_singular": (powell_singular_residual, powell_singular_jac, np.array([3.0, -1.0, 0.0, 1.0])),
+    "powell_singular": (
+        powell_singular_residual,
+        powell_singular_jac,
+        np.array([3.0, -1.0, 0.0, 1.0]),
+    ),
 }
 
 
 def scipy_solution(residual, jac, x0, method):
-    return least_squares(residual, x0, jac=jac, method=method, xtol=1e-15, ftol=1e-15, gtol=1e-15,
-                         max_nfev=10_000).x
+    return least_squares(
+        residual, x0, jac=jac, method=method, xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=10_000
+    ).x
 
 
 def dense_lm(obj, x0, gtol=1e-13, **options):
-    return minimize(obj, x0, "levenberg-marquardt", solver="dense", max_iter=2000, gtol=gtol, **options)
+    return minimize(
+        obj, x0, "levenberg-marquardt", solver="dense", max_iter=2000, gtol=gtol, **options
+    )
 
 
 # ------------------------------------------------------------------ the formed matrix
@@ -130,9 +160,13 @@ OBJECTIVES = {
     "squared_error": lambda: regression(),
     "squared_error+tikhonov": lambda: regression(Tikhonov(0.1)),
     "cross_entropy": lambda: classification(),
-    "cross_entropy+masked_tikhonov": lambda: classification(Tikhonov(0.05, mask=np.arange(39) % 2 == 0)),
+    "cross_entropy+masked_tikhonov": lambda: classification(
+        Tikhonov(0.05, mask=np.arange(39) % 2 == 0)
+    ),
     "binary_cross_entropy": binary,
-    "squared_error+generalized_tikhonov": lambda: regression(GeneralizedTikhonov(0.3, np.diff(np.eye(39), axis=0))),
+    "squared_error+generalized_tikhonov": lambda: regression(
+        GeneralizedTikhonov(0.3, np.diff(np.eye(39), axis=0))
+    ),
     "squared_error+l1": lambda: regression(L1Penalty(0.1)),
     "graph": graph_network,
     "residual": residual_network,
@@ -164,23 +198,35 @@ def test_a_network_with_dropout_is_never_chunked(monkeypatch):
     """Dropout masks depend on the number of rows: its J comes from the kept forward pass."""
     rng = np.random.default_rng(0)
     net = Sequential([Dense(3, 6, "tanh"), Dropout(6, 0.3, seed=1, key=2), Dense(6, 1)])
-    obj = Objective(net, "squared_error", rng.standard_normal((20, 3)), rng.standard_normal((20, 1)))
+    obj = Objective(
+        net, "squared_error", rng.standard_normal((20, 3)), rng.standard_normal((20, 1))
+    )
     monkeypatch.setattr(dense, "CHUNK_ENTRIES", 1)
     lin = obj.at(net.init(0))
     assert dense._row_chunks(20, net.n_params, net) == [None]
-    np.testing.assert_allclose(DenseLinearization(lin).matrix, gauss_newton_matrix(lin, net.n_params),
-                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        DenseLinearization(lin).matrix,
+        gauss_newton_matrix(lin, net.n_params),
+        rtol=1e-12,
+        atol=1e-15,
+    )
 
 
 def test_float32_stays_float32():
     obj, theta = classification()
     obj32 = Objective(obj.net, "cross_entropy", obj.X.astype(np.float32), obj.Y.astype(np.float32))
-    res = minimize(obj32, theta.astype(np.float32), "levenberg-marquardt", solver="dense", max_iter=5)
-    assert res.x.dtype == np.float32 and res.history[-1]["solver"] == "dense" and res.fun < obj32.value(
-        theta.astype(np.float32))
+    res = minimize(
+        obj32, theta.astype(np.float32), "levenberg-marquardt", solver="dense", max_iter=5
+    )
+    assert (
+        res.x.dtype == np.float32
+        and res.history[-1]["solver"] == "dense"
+        and res.fun < obj32.value(theta.astype(np.float32))
+    )
 
 
 # ------------------------------------------------------------------ the damped solves
+
 
 def spd_and_singular(p=12, rank=8, seed=0):
     rng = np.random.default_rng(seed)
@@ -231,7 +277,9 @@ def test_ap_is_the_curvature_plus_mu_times_p_for_any_scaling():
     G, g = spd_and_singular(rank=12)
     sol = solve_damped(fixed(G, g), g, 0.5, "marquardt")
     np.testing.assert_allclose(sol.Ap, G @ sol.p + 0.5 * sol.p, rtol=1e-12)
-    np.testing.assert_allclose((G + 0.5 * np.diag(np.diagonal(G))) @ sol.p, -g, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(
+        (G + 0.5 * np.diag(np.diagonal(G))) @ sol.p, -g, rtol=1e-8, atol=1e-10
+    )
 
 
 def test_floored_solve_keeps_the_well_determined_directions_and_drops_the_null_space():
@@ -281,29 +329,45 @@ TIGHT_CG = {"max_cg": 5000, "max_forcing": 1e-14, "forcing_power": 10.0}
 
 def iterates(obj, theta, method, solver, **options):
     xs = []
-    res = minimize(obj, theta, method, solver=solver, max_iter=8, gtol=0.0,
-                   callback=lambda r: xs.append(r.x.copy()), **options)
+    res = minimize(
+        obj,
+        theta,
+        method,
+        solver=solver,
+        max_iter=8,
+        gtol=0.0,
+        callback=lambda r: xs.append(r.x.copy()),
+        **options,
+    )
     return np.array(xs), res
 
 
-@pytest.mark.parametrize("problem,method,options", [
-    ("cross_entropy", "levenberg-marquardt", {"geodesic": False}),
-    ("squared_error+tikhonov", "levenberg-marquardt", {"tau": 1e-2, "geodesic": False}),
-    ("squared_error", "gauss-newton", {"damping": 1e-2}),
-    ("binary_cross_entropy", "gauss-newton", {"damping": 1e-3}),
-])
+@pytest.mark.parametrize(
+    "problem,method,options",
+    [
+        ("cross_entropy", "levenberg-marquardt", {"geodesic": False}),
+        ("squared_error+tikhonov", "levenberg-marquardt", {"tau": 1e-2, "geodesic": False}),
+        ("squared_error", "gauss-newton", {"damping": 1e-2}),
+        ("binary_cross_entropy", "gauss-newton", {"damping": 1e-3}),
+    ],
+)
 def test_dense_and_cg_paths_take_the_same_steps(problem, method, options):
     obj, theta = OBJECTIVES[problem]()
     xd, rd = iterates(obj, theta, method, "dense", **options)
     xc, rc = iterates(obj, theta, method, "cg", **options, **TIGHT_CG)
     assert len(xd) == len(xc) == 8 and rd.nhvp == 0 and rc.nhvp > 0
     assert np.abs(xd - xc).max() <= 1e-10, np.abs(xd - xc).max(axis=1)
-    np.testing.assert_allclose([h["fun"] for h in rd.history], [h["fun"] for h in rc.history], rtol=1e-10)
+    np.testing.assert_allclose(
+        [h["fun"] for h in rd.history], [h["fun"] for h in rc.history], rtol=1e-10
+    )
 
 
 # ------------------------------------------------------------------ Moré–Garbow–Hillstrom problems
 
-@pytest.mark.parametrize("name,gtol,rtol", [("rosenbrock", 1e-11, 1e-10), ("freudenstein_roth", 1e-5, 1e-6)])
+
+@pytest.mark.parametrize(
+    "name,gtol,rtol", [("rosenbrock", 1e-11, 1e-10), ("freudenstein_roth", 1e-5, 1e-6)]
+)
 def test_dense_lm_reaches_the_mgh_minimizer_scipy_reaches(name, gtol, rtol):
     """Freudenstein–Roth stops at its local minimum, where f = 24.49 leaves ‖∇f‖ ≈ 1e-6 at the rounding
     level of the values (SciPy's "lm" and "trf" differ from each other in the 8th digit there)."""
@@ -328,9 +392,19 @@ def test_freudenstein_roth_local_and_global_minima():
 def test_powell_singular_converges_to_zero_like_scipy():
     """J is singular at x* = 0: convergence is linear, both methods end within 1e-4 of it."""
     residual, jac, x0 = MGH["powell_singular"]
-    res = minimize(least_squares_objective(residual, jac), x0, "levenberg-marquardt", solver="dense",
-                   max_iter=2000, gtol=1e-20)
-    for x in (res.x, scipy_solution(residual, jac, x0, "lm"), scipy_solution(residual, jac, x0, "trf")):
+    res = minimize(
+        least_squares_objective(residual, jac),
+        x0,
+        "levenberg-marquardt",
+        solver="dense",
+        max_iter=2000,
+        gtol=1e-20,
+    )
+    for x in (
+        res.x,
+        scipy_solution(residual, jac, x0, "lm"),
+        scipy_solution(residual, jac, x0, "trf"),
+    ):
         assert np.abs(x).max() < 1e-4 and 0.5 * residual(x) @ residual(x) < 1e-16
 
 
@@ -357,7 +431,9 @@ def test_planted_network_fit_is_recovered_like_scipy():
         return per_sample_output_gradients(net, theta, X).reshape(40, -1) / np.sqrt(40)
 
     for method in ("lm", "trf"):
-        np.testing.assert_allclose(scipy_solution(residual, jac, theta0, method), res.x, rtol=1e-7, atol=1e-8)
+        np.testing.assert_allclose(
+            scipy_solution(residual, jac, theta0, method), res.x, rtol=1e-7, atol=1e-8
+        )
 
 
 def test_dense_lm_reaches_the_inverse_crime_optimum_and_dense_gn_a_stationary_point():
@@ -372,6 +448,7 @@ def test_dense_lm_reaches_the_inverse_crime_optimum_and_dense_gn_a_stationary_po
 
 
 # ------------------------------------------------------------------ geodesic acceleration
+
 
 def test_geodesic_step_on_squared_residuals_is_exact():
     """r(x) = x² elementwise: r_vv = 2v² exactly (the difference quotient is exact for quadratics)."""
@@ -413,8 +490,16 @@ def test_geodesic_acceleration_saves_iterations_on_a_smooth_fit():
         def stop(result):
             if result.fun <= 1e-8:
                 raise StopIteration
-        res = minimize(obj, net.init(0), "levenberg-marquardt", max_iter=3000, gtol=0.0, geodesic=geodesic,
-                       callback=stop)
+
+        res = minimize(
+            obj,
+            net.init(0),
+            "levenberg-marquardt",
+            max_iter=3000,
+            gtol=0.0,
+            geodesic=geodesic,
+            callback=stop,
+        )
         assert res.status is Status.CALLBACK, res
         return res.nit
 
@@ -424,26 +509,38 @@ def test_geodesic_acceleration_saves_iterations_on_a_smooth_fit():
 
 # ------------------------------------------------------------------ Marquardt's scaling
 
+
 def test_marquardt_scaling_makes_the_iterates_invariant_to_rescaled_parameters():
     """f(φ) = h(Sφ): with D = diag(G) the iterates are φ_k = S⁻¹θ_k; with D = I they are not."""
     S = np.array([1e3, 1e-2])
-    scaled = least_squares_objective(lambda z: rosenbrock_residual(S * z), lambda z: rosenbrock_jac(S * z) * S)
+    scaled = least_squares_objective(
+        lambda z: rosenbrock_residual(S * z), lambda z: rosenbrock_jac(S * z) * S
+    )
     plain = least_squares_objective(rosenbrock_residual, rosenbrock_jac)
     x0 = np.array([-1.2, 1.0])
     for scaling, same in (("marquardt", True), ("identity", False)):
-        theta, _ = iterates(plain, x0, "levenberg-marquardt", "dense", scaling=scaling, geodesic=False)
-        phi, _ = iterates(scaled, x0 / S, "levenberg-marquardt", "dense", scaling=scaling, geodesic=False)
+        theta, _ = iterates(
+            plain, x0, "levenberg-marquardt", "dense", scaling=scaling, geodesic=False
+        )
+        phi, _ = iterates(
+            scaled, x0 / S, "levenberg-marquardt", "dense", scaling=scaling, geodesic=False
+        )
         assert np.allclose(phi * S, theta, rtol=1e-8, atol=1e-12) is same
 
 
 def test_marquardt_scaling_solves_rosenbrock():
-    res = dense_lm(least_squares_objective(rosenbrock_residual, rosenbrock_jac), np.array([-1.2, 1.0]),
-                   gtol=1e-11, scaling="marquardt")
+    res = dense_lm(
+        least_squares_objective(rosenbrock_residual, rosenbrock_jac),
+        np.array([-1.2, 1.0]),
+        gtol=1e-11,
+        scaling="marquardt",
+    )
     assert res.status is Status.GTOL
     np.testing.assert_allclose(res.x, [1.0, 1.0], rtol=1e-10)
 
 
 # ------------------------------------------------------------------ which path runs
+
 
 @pytest.mark.parametrize("method", GN_METHODS)
 def test_auto_picks_dense_for_small_p_and_says_so(method):
@@ -451,7 +548,10 @@ def test_auto_picks_dense_for_small_p_and_says_so(method):
     res = minimize(obj, theta, method, max_iter=3)
     assert [h["solver"] for h in res.history] == ["dense"] * 3 and res.nhvp == 0
     assert "linear solver: dense (39 × 39" in res.message
-    assert f"p·n_outputs = 39·3 = 117 ≤ dense_max_params = {linear_solver.DENSE_MAX_PARAMS}" in res.message
+    assert (
+        f"p·n_outputs = 39·3 = 117 ≤ dense_max_params = {linear_solver.DENSE_MAX_PARAMS}"
+        in res.message
+    )
 
 
 @pytest.mark.parametrize("method", GN_METHODS)
@@ -461,9 +561,15 @@ def test_auto_picks_cg_for_large_p_and_says_so(method):
     res = minimize(obj, theta, method, max_iter=2)
     assert [h["solver"] for h in res.history] == ["cg"] * 2 and res.nhvp > 0
     assert "linear solver: cg" in res.message
-    assert f"p·n_outputs = 1155·5 = 5775 > dense_max_params = {linear_solver.DENSE_MAX_PARAMS}" in res.message
+    assert (
+        f"p·n_outputs = 1155·5 = 5775 > dense_max_params = {linear_solver.DENSE_MAX_PARAMS}"
+        in res.message
+    )
     small = minimize(*classification(), method, max_iter=1, dense_max_params=116)
-    assert small.history[0]["solver"] == "cg" and "p·n_outputs = 39·3 = 117 > dense_max_params = 116" in small.message
+    assert (
+        small.history[0]["solver"] == "cg"
+        and "p·n_outputs = 39·3 = 117 > dense_max_params = 116" in small.message
+    )
 
 
 @pytest.mark.parametrize("outputs,solver", [(1, "dense"), (3, "cg")])
@@ -474,26 +580,45 @@ def test_auto_counts_the_outputs(outputs, solver):
     res = minimize(obj, theta, "levenberg-marquardt", max_iter=1)
     assert res.history[0]["solver"] == solver
     rosen = least_squares_objective(rosenbrock_residual, rosenbrock_jac)
-    assert minimize(rosen, np.zeros(2), "levenberg-marquardt", max_iter=1).history[0]["solver"] == "dense"
+    assert (
+        minimize(rosen, np.zeros(2), "levenberg-marquardt", max_iter=1).history[0]["solver"]
+        == "dense"
+    )
 
 
 @pytest.mark.parametrize("width,solver", [(4, "dense"), (8, "cg")])
 def test_auto_wants_p_at_most_max_cg_when_the_jacobian_takes_tangent_passes(width, solver):
     """A Graph builds J by p tangent passes: p = 41 ≤ max_cg = 50 runs dense, p = 113 CG."""
-    net = Graph(1, [Node("a", Dense(1, width, "tanh")), Node("b", Dense(1, width, "sin")),
-                    Node("s", Add(), ["a", "b"]), Node("c", Dense(width, width, "tanh"), "s"),
-                    Node("out", Dense(width, 1), "c")])
+    net = Graph(
+        1,
+        [
+            Node("a", Dense(1, width, "tanh")),
+            Node("b", Dense(1, width, "sin")),
+            Node("s", Add(), ["a", "b"]),
+            Node("c", Dense(width, width, "tanh"), "s"),
+            Node("out", Dense(width, 1), "c"),
+        ],
+    )
     X = np.linspace(-2, 2, 50)[:, None]
-    res = minimize(Objective(net, "squared_error", X, np.sin(3 * X)), net.init(0), "levenberg-marquardt",
-                   max_iter=1)
+    res = minimize(
+        Objective(net, "squared_error", X, np.sin(3 * X)),
+        net.init(0),
+        "levenberg-marquardt",
+        max_iter=1,
+    )
     assert res.history[0]["solver"] == solver
-    assert f"J by p tangent passes, p = {net.n_params} {'≤' if solver == 'dense' else '>'} max_cg = 50" in res.message
+    assert (
+        f"J by p tangent passes, p = {net.n_params} {'≤' if solver == 'dense' else '>'} max_cg = 50"
+        in res.message
+    )
 
 
 def test_auto_uses_cg_for_an_objective_without_a_dense_form():
     obj = FunctionObjective(lambda x: float(x @ x), lambda x: 2 * x, lambda x, v: 2 * v)
     res = minimize(obj, np.ones(3), "levenberg-marquardt", max_iter=2)
-    assert res.history[0]["solver"] == "cg" and "no dense form for a FunctionObjective" in res.message
+    assert (
+        res.history[0]["solver"] == "cg" and "no dense form for a FunctionObjective" in res.message
+    )
     with pytest.raises(ValueError, match="solver='dense'"):
         minimize(obj, np.ones(3), "levenberg-marquardt", solver="dense")
 
@@ -503,7 +628,9 @@ def test_a_dense_problem_builds_no_matrix_for_rejected_trials(monkeypatch):
     obj, theta = regression()
     built = []
     real = dense._network_system
-    monkeypatch.setattr(dense, "_network_system", lambda lin, need: built.append(1) or real(lin, need))
+    monkeypatch.setattr(
+        dense, "_network_system", lambda lin, need: built.append(1) or real(lin, need)
+    )
     res = minimize(obj, theta, "levenberg-marquardt", max_iter=20, gtol=0.0, mu0=1e-12)
     assert res.nfev > res.nit + 2  # some trials were rejected (μ₀ far too small)
     assert len(built) == res.nit + 1 and res.ngev == res.nit + 1
@@ -511,17 +638,22 @@ def test_a_dense_problem_builds_no_matrix_for_rejected_trials(monkeypatch):
 
 # ------------------------------------------------------------------ option errors
 
+
 @pytest.mark.parametrize("method", GN_METHODS)
-@pytest.mark.parametrize("options,error,name", [
-    ({"solver": "qr"}, ValueError, "solver"), ({"solver": None}, ValueError, "solver"),
-    ({"dense_max_params": -1}, ValueError, "dense_max_params"),
-    ({"dense_max_params": 2.5}, TypeError, "dense_max_params"),
-    ({"dense_max_params": True}, TypeError, "dense_max_params"),
-    ({"scaling": "diag"}, ValueError, "scaling"),
-    ({"solver": "cg", "scaling": "marquardt"}, ValueError, "scaling"),
-    ({"dense_max_params": 10, "scaling": "marquardt"}, ValueError, "scaling"),
-    ({"solvr": "dense"}, TypeError, "solvr"),
-])
+@pytest.mark.parametrize(
+    "options,error,name",
+    [
+        ({"solver": "qr"}, ValueError, "solver"),
+        ({"solver": None}, ValueError, "solver"),
+        ({"dense_max_params": -1}, ValueError, "dense_max_params"),
+        ({"dense_max_params": 2.5}, TypeError, "dense_max_params"),
+        ({"dense_max_params": True}, TypeError, "dense_max_params"),
+        ({"scaling": "diag"}, ValueError, "scaling"),
+        ({"solver": "cg", "scaling": "marquardt"}, ValueError, "scaling"),
+        ({"dense_max_params": 10, "scaling": "marquardt"}, ValueError, "scaling"),
+        ({"solvr": "dense"}, TypeError, "solvr"),
+    ],
+)
 def test_option_errors_name_the_option_before_any_evaluation(method, options, error, name):
     obj, theta = classification()
 
@@ -553,7 +685,9 @@ def test_the_memory_estimate_counts_the_dense_matrix_when_the_dense_path_runs():
     net = Sequential([Dense(1, 28, "tanh"), Dense(28, 28, "tanh"), Dense(28, 1)])
     X = np.linspace(-1, 1, 50)[:, None]
     obj = Objective(net, "squared_error", X, np.sin(3 * X))
-    assert _memory.dense_path_runs(net, "levenberg-marquardt") and not _memory.dense_path_runs(net, "lbfgs")
+    assert _memory.dense_path_runs(net, "levenberg-marquardt") and not _memory.dense_path_runs(
+        net, "lbfgs"
+    )
     assert not _memory.dense_path_runs(net, "levenberg-marquardt", "cg")
     dense_est = _memory.training_bytes(net, 50, "levenberg-marquardt")
     cg_est = _memory.training_bytes(net, 50, "levenberg-marquardt", solver="cg")

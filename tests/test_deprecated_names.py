@@ -16,7 +16,9 @@ def test_square_summable_is_the_rule_formerly_called_diminishing():
     assert [old(k) for k in range(5)] == [rule(k) for k in range(5)]
     # the names now match step_rule's: "square-summable" is a/(b+k), "diminishing" is a/sqrt(b+k)
     assert schedules.step_rule(1.0, "square-summable", decay=4.0)(4) == rule(4) / rule(0)
-    assert schedules.step_rule(1.0, "diminishing", decay=4.0)(4) == pytest.approx(np.sqrt(0.5), rel=1e-15)
+    assert schedules.step_rule(1.0, "diminishing", decay=4.0)(4) == pytest.approx(
+        np.sqrt(0.5), rel=1e-15
+    )
 
 
 def test_planted_softmax_and_load_dataset():
@@ -30,7 +32,9 @@ def test_planted_softmax_and_load_dataset():
     assert np.array_equal(X, X_old) and np.array_equal(y, y_old)
 
 
-@pytest.mark.parametrize("new, old, args", [("sgd_transform", "sgd", (0.1, 0.9)), ("adam_transform", "adam", (0.1,))])
+@pytest.mark.parametrize(
+    "new, old, args", [("sgd_transform", "sgd", (0.1, 0.9)), ("adam_transform", "adam", (0.1,))]
+)
 def test_transform_names_differ_from_the_methods(new, old, args):
     grads, x = np.array([1.0, -2.0]), np.array([0.5, 0.5])
     tx = getattr(transforms, new)(*args)
@@ -50,8 +54,13 @@ def test_activation_output_derivative_names():
     with pytest.warns(DeprecationWarning, match="d2f_from_output"):
         assert tanh.d2fz is tanh.d2f_from_output
     with pytest.warns(DeprecationWarning, match="df_from_output"):
-        custom = Activation("mytanh", np.tanh, tanh.df, tanh.d2f, dfz=tanh.df_from_output, d2fz=tanh.d2f_from_output)
-    assert custom.df_from_output is tanh.df_from_output and custom.d2f_from_output is tanh.d2f_from_output
+        custom = Activation(
+            "mytanh", np.tanh, tanh.df, tanh.d2f, dfz=tanh.df_from_output, d2fz=tanh.d2f_from_output
+        )
+    assert (
+        custom.df_from_output is tanh.df_from_output
+        and custom.d2f_from_output is tanh.d2f_from_output
+    )
     A = np.linspace(-1, 1, 4)
     np.testing.assert_array_equal(custom.dsigma(A, np.tanh(A)), tanh.dsigma(A, np.tanh(A)))
 
@@ -60,9 +69,13 @@ def test_try_step_formerly_safe_step():
     from numnet.optim import FunctionObjective
     from numnet.optim.problem import Problem
 
-    problem = Problem(FunctionObjective(lambda x: float(np.exp(x @ x)), lambda x: 2 * x * np.exp(x @ x)))
+    problem = Problem(
+        FunctionObjective(lambda x: float(np.exp(x @ x)), lambda x: 2 * x * np.exp(x @ x))
+    )
     x0, g = np.ones(2), np.ones(2)
-    new = gd.try_step(problem, lambda a: x0 - a * g, 1.0, 1e6)  # exp overflows until the step is small
+    new = gd.try_step(
+        problem, lambda a: x0 - a * g, 1.0, 1e6
+    )  # exp overflows until the step is small
     with pytest.warns(DeprecationWarning, match="try_step"):
         old = gd.safe_step(problem, lambda a: x0 - a * g, 1.0, 1e6)
     assert np.isfinite(new[1]) and new[3] < 1e6

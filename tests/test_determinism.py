@@ -54,13 +54,20 @@ out["lbfgs 64-512-512-10"] = digest(res.x, wide_obj.hvp(res.x, res.x))
 json.dump(out, sys.stdout)
 """
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+)
 
 
 def run_child(threads):
     """Digests of every result, computed in a new process limited to ``threads`` BLAS threads."""
     env = dict(os.environ, **{name: str(threads) for name in THREAD_VARIABLES})
-    done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -21,8 +21,14 @@ import pytest
 
 from numnet import Objective, minimize
 from numnet.curvature import empirical_fisher, fisher, hutchinson
-from numnet.distributed import (ONE_PROCESS_METHODS, DistributedObjective, fit_least_squares, fit_logistic, load_shard,
-                               shard_range)
+from numnet.distributed import (
+    ONE_PROCESS_METHODS,
+    DistributedObjective,
+    fit_least_squares,
+    fit_logistic,
+    load_shard,
+    shard_range,
+)
 from numnet.network import mlp
 from numnet.random_features import NormalEquations, random_features
 from numnet.random_features import fit_least_squares as fit_one
@@ -35,11 +41,18 @@ try:
     import mpi4py  # noqa: F401
 except ImportError:
     mpi4py = None
-needs_mpi = pytest.mark.skipif(MPIEXEC is None or mpi4py is None,
-                               reason="mpiexec or mpi4py not installed (pip install 'numnet[mpi]')")
+needs_mpi = pytest.mark.skipif(
+    MPIEXEC is None or mpi4py is None,
+    reason="mpiexec or mpi4py not installed (pip install 'numnet[mpi]')",
+)
 N = 101
 METHODS = ("newton-cg", "lbfgs", "gauss-newton", "levenberg-marquardt")
-MORE = {"trust-ncg": {}, "bfgs": {}, "block-gauss-newton": {}, "sgd": {"batch_size": 16, "learning_rate": 0.05}}
+MORE = {
+    "trust-ncg": {},
+    "bfgs": {},
+    "block-gauss-newton": {},
+    "sgd": {"batch_size": 16, "learning_rate": 0.05},
+}
 """Other methods the distributed objective runs, for a fixed number of iterations (30)."""
 
 
@@ -78,26 +91,40 @@ def _worker_products(comm, report):
     v, V = rng.standard_normal(net.n_params), rng.standard_normal((net.n_params, 3))
     lin, one = dist.at(theta), full.at(theta)
     report["products"] = {
-        "value": _rel(dist.value(theta), full.value(theta)), "grad": _rel(dist.grad(theta), full.grad(theta)),
+        "value": _rel(dist.value(theta), full.value(theta)),
+        "grad": _rel(dist.grad(theta), full.grad(theta)),
         "value_and_grad": _rel(dist.value_and_grad(theta)[1], full.value_and_grad(theta)[1]),
-        "hvp": _rel(dist.hvp(theta, v), full.hvp(theta, v)), "gnvp": _rel(dist.gnvp(theta, v), full.gnvp(theta, v)),
-        "lin.value": _rel(lin.value, one.value), "lin.grad": _rel(lin.grad, one.grad),
+        "hvp": _rel(dist.hvp(theta, v), full.hvp(theta, v)),
+        "gnvp": _rel(dist.gnvp(theta, v), full.gnvp(theta, v)),
+        "lin.value": _rel(lin.value, one.value),
+        "lin.grad": _rel(lin.grad, one.grad),
         "hvp_block": _rel(lin.hvp_block(V), np.stack([one.hvp(c) for c in V.T], 1)),
         "gnvp_block": _rel(lin.G @ V, np.stack([one.gnvp(c) for c in V.T], 1)),
-        "batch": _rel(dist.batch(np.arange(5, N, 3)).grad(theta), full.batch(np.arange(5, N, 3)).grad(theta)),
-        "batch_slice": _rel(dist.batch(slice(10, 60)).value(theta), full.batch(slice(10, 60)).value(theta)),
-        "hutchinson": _rel(hutchinson(lin.G, 12, seed=3).estimate, hutchinson(one.G, 12, seed=3).estimate),
+        "batch": _rel(
+            dist.batch(np.arange(5, N, 3)).grad(theta), full.batch(np.arange(5, N, 3)).grad(theta)
+        ),
+        "batch_slice": _rel(
+            dist.batch(slice(10, 60)).value(theta), full.batch(slice(10, 60)).value(theta)
+        ),
+        "hutchinson": _rel(
+            hutchinson(lin.G, 12, seed=3).estimate, hutchinson(one.G, 12, seed=3).estimate
+        ),
         "empirical_fisher": _rel(lin.operator(empirical_fisher) @ V, empirical_fisher(one) @ V),
-        "fisher": _rel(lin.operator(fisher).matvec(v), fisher(one).matvec(v))}
+        "fisher": _rel(lin.operator(fisher).matvec(v), fisher(one).matvec(v)),
+    }
     calls = dist.reducer.stats.calls
     lin.gnvp_block(V), lin.H @ V
     report["block_reductions"] = dist.reducer.stats.calls - calls
     report["n_samples"] = comm.allgather((dist.n_samples, dist.start, dist.n_local))
     drifted = theta + (1e-12 if comm.rank == 1 else 0.0)
     import warnings
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        report["drift"] = {"value": _rel(dist.value(drifted), full.value(theta)), "resyncs": dist.resyncs}
+        report["drift"] = {
+            "value": _rel(dist.value(drifted), full.value(theta)),
+            "resyncs": dist.resyncs,
+        }
     report["failure"] = comm.allgather(_failure(dist, theta, comm))
     report["v_differs"] = comm.allgather(_error_of(lambda: lin.hvp(v + comm.rank)))
 
@@ -136,22 +163,41 @@ def _worker_minimize(comm, report, methods):
         opts = {"solver": "cg"} if method in ("gauss-newton", "levenberg-marquardt") else {}
         seen = []
         one = minimize(full, net.init(0), method, max_iter=400, gtol=1e-10, **opts)
-        res = minimize(dist, net.init(0), method, max_iter=400, gtol=1e-10,
-                       callback=lambda r: seen.append(r.x.tobytes()), **opts)
+        res = minimize(
+            dist,
+            net.init(0),
+            method,
+            max_iter=400,
+            gtol=1e-10,
+            callback=lambda r: seen.append(r.x.tobytes()),
+            **opts,
+        )
         everyone = comm.allgather(seen)
-        report["minimize"][method] = {"rel": _rel(res.x, one.x), "nit": [res.nit, one.nit],
-                                      "success": bool(res.success and one.success),
-                                      "identical": all(s == everyone[0] for s in everyone),
-                                      "resyncs": dist.resyncs}
+        report["minimize"][method] = {
+            "rel": _rel(res.x, one.x),
+            "nit": [res.nit, one.nit],
+            "success": bool(res.success and one.success),
+            "identical": all(s == everyone[0] for s in everyone),
+            "resyncs": dist.resyncs,
+        }
     report["more"] = {}
     for method, opts in MORE.items():
         seen = []
         one = minimize(full, net.init(0), method, max_iter=30, **opts)
-        res = minimize(dist, net.init(0), method, max_iter=30, callback=lambda r: seen.append(r.x.tobytes()),
-                       **opts)
+        res = minimize(
+            dist,
+            net.init(0),
+            method,
+            max_iter=30,
+            callback=lambda r: seen.append(r.x.tobytes()),
+            **opts,
+        )
         everyone = comm.allgather(seen)
-        report["more"][method] = {"rel": _rel(res.x, one.x), "nit": [res.nit, one.nit],
-                                  "identical": all(s == everyone[0] for s in everyone) and len(seen) == res.nit}
+        report["more"][method] = {
+            "rel": _rel(res.x, one.x),
+            "nit": [res.nit, one.nit],
+            "identical": all(s == everyone[0] for s in everyone) and len(seen) == res.nit,
+        }
 
 
 def _worker_elm(comm, report):
@@ -162,26 +208,42 @@ def _worker_elm(comm, report):
     lo, hi = shard_range(N, comm.rank, comm.size)
     mine = fit_least_squares(features, X[lo:hi], Y[lo:hi], alpha=1e-3, batch_size=9, comm=comm)
     one = fit_one(features, X, Y, alpha=1e-3, solver="normal")
-    report["elm"] = {"rel": _rel(mine, one), "identical": len(set(comm.allgather(mine.tobytes()))) == 1}
+    report["elm"] = {
+        "rel": _rel(mine, one),
+        "identical": len(set(comm.allgather(mine.tobytes()))) == 1,
+    }
     labels = (Y[:, 0] > 0).astype(int) + (Y[:, 1] > 0.5)
     res = fit_logistic(features, X[lo:hi], labels[lo:hi], 3, alpha=1e-3, tol=1e-10, comm=comm)
     ref = fit_logistic_one(features, X, labels, 3, alpha=1e-3, tol=1e-10)
-    report["elm_logistic"] = {"rel": _rel(res.x, ref.x), "success": bool(res.success and ref.success),
-                              "identical": len(set(comm.allgather(res.x.tobytes()))) == 1}
+    report["elm_logistic"] = {
+        "rel": _rel(res.x, ref.x),
+        "success": bool(res.success and ref.success),
+        "identical": len(set(comm.allgather(res.x.tobytes()))) == 1,
+    }
 
 
 def _worker_shards(comm, report, data):
     """Each rank's shard of every file kind; rank 0 compares their concatenation with the whole table."""
     report["shards"] = {}
-    for name, kwargs in (("table.npy", {}), ("table.csv", {"target": "label"}), ("parts_npy", {}),
-                         ("parts_csv", {"target": 2}), ("mixed.csv", {})):
+    for name, kwargs in (
+        ("table.npy", {}),
+        ("table.csv", {"target": "label"}),
+        ("parts_npy", {}),
+        ("parts_csv", {"target": 2}),
+        ("mixed.csv", {}),
+    ):
         shard = load_shard(data / name, comm=comm, **kwargs)
         parts = comm.gather((shard.X, shard.y, shard.start, shard.n_total), root=0)
         if comm.rank == 0:
             X, y = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
             starts = [p[2] for p in parts]
-            report["shards"][name] = {"X": X.tolist(), "y": y.tolist(), "y_kind": [p[1].dtype.kind for p in parts],
-                                      "starts": starts, "n_total": parts[0][3]}
+            report["shards"][name] = {
+                "X": X.tolist(),
+                "y": y.tolist(),
+                "y_kind": [p[1].dtype.kind for p in parts],
+                "starts": starts,
+                "n_total": parts[0][3],
+            }
 
 
 def _worker_uncaught(comm, scenario):
@@ -221,8 +283,13 @@ def _mpiexec(n, *command, timeout=90, env=None):
     """Run ``command`` on n ranks; the CompletedProcess (a timeout fails the test: that is a hang)."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", **(env or {})}
     try:
-        return subprocess.run([MPIEXEC, "-n", str(n), *command], capture_output=True, text=True,
-                              timeout=timeout, env=env)
+        return subprocess.run(
+            [MPIEXEC, "-n", str(n), *command],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"mpiexec -n {n} did not finish within {timeout} s (a hang): {exc.stderr}")
 
@@ -240,7 +307,9 @@ def _write_data(folder):
         np.save(folder / "parts_npy" / f"part-{i}.npy", table[lo:hi])
     (folder / "parts_csv").mkdir()
     for i, (lo, hi) in enumerate([(0, 40), (40, N)]):
-        (folder / "parts_csv" / f"part-{i}.csv").write_text("\n".join(lines[1 + lo:1 + hi]) + "\n")
+        (folder / "parts_csv" / f"part-{i}.csv").write_text(
+            "\n".join(lines[1 + lo : 1 + hi]) + "\n"
+        )
     mixed = [f"{r[0]!r},{(k if k < 90 else k + 0.5)!r}" for k, r in enumerate(rows)]
     (folder / "mixed.csv").write_text("\n".join(mixed) + "\n")
     return table
@@ -279,10 +348,15 @@ def test_theta_drift_is_found_and_rank0s_theta_used(report):
 def test_a_rank_failing_inside_a_product_fails_every_rank(report):
     for kind, text in report["failure"]:
         assert kind == "DistributedError"
-        assert text == f"rank 1 of {report['size']} failed: MemoryError: cannot allocate the activations"
+        assert (
+            text
+            == f"rank 1 of {report['size']} failed: MemoryError: cannot allocate the activations"
+        )
     for kind, text in report["v_differs"]:
-        assert (kind, text) == ("ValueError", "the direction differs between ranks; pass the same vectors on "
-                                              "every rank")
+        assert (kind, text) == (
+            "ValueError",
+            "the direction differs between ranks; pass the same vectors on every rank",
+        )
 
 
 @needs_mpi
@@ -313,18 +387,32 @@ def test_distributed_elm_equals_one_process(report):
 
 @needs_mpi
 def test_an_uncaught_exception_on_one_rank_ends_every_rank(tmp_path):
-    done = _mpiexec(2, sys.executable, __file__, "uncaught", str(tmp_path / "r.json"), str(tmp_path), timeout=60)
+    done = _mpiexec(
+        2, sys.executable, __file__, "uncaught", str(tmp_path / "r.json"), str(tmp_path), timeout=60
+    )
     assert done.returncode != 0
     assert "RuntimeError: injected fault between collectives" in done.stderr, done.stderr
-    assert "rank 1 of 2 ended with an uncaught RuntimeError; stopping every rank (MPI_Abort)" in done.stderr
+    assert (
+        "rank 1 of 2 ended with an uncaught RuntimeError; stopping every rank (MPI_Abort)"
+        in done.stderr
+    )
 
 
 @needs_mpi
 def test_an_agreed_failure_uncaught_is_reported_once_and_ends_every_rank(tmp_path):
-    done = _mpiexec(2, sys.executable, __file__, "uncaught-agreed", str(tmp_path / "r.json"), str(tmp_path),
-                    timeout=60)
+    done = _mpiexec(
+        2,
+        sys.executable,
+        __file__,
+        "uncaught-agreed",
+        str(tmp_path / "r.json"),
+        str(tmp_path),
+        timeout=60,
+    )
     assert done.returncode != 0
-    assert done.stderr.count("DistributedError: rank 1 of 2 failed: MemoryError: cannot allocate") == 1, done.stderr
+    assert (
+        done.stderr.count("DistributedError: rank 1 of 2 failed: MemoryError: cannot allocate") == 1
+    ), done.stderr
     assert "rank 0 of 2 ended with an uncaught DistributedError" in done.stderr
 
 
@@ -339,32 +427,58 @@ def test_shards_cover_the_file_once_in_order(report):
         np.testing.assert_array_equal(np.array(s["X"]), table[:, :3], err_msg=name)
         np.testing.assert_array_equal(np.array(s["y"]), table[:, 3], err_msg=name)
     assert set(report["shards"]["table.npy"]["y_kind"]) == {"i"}
-    mixed = report["shards"]["mixed.csv"]  # integral targets on the first ranks, fractional on the last
+    mixed = report["shards"][
+        "mixed.csv"
+    ]  # integral targets on the first ranks, fractional on the last
     assert set(mixed["y_kind"]) == {"f"}
     np.testing.assert_array_equal(np.array(mixed["y"]), load_csv(report["folder"] / "mixed.csv")[1])
 
 
 # ------------------------------------------------------------------ numnet train under mpiexec
 
-TRAIN = ["train", "peaks", "--n-samples", "300", "--hidden", "6", "--method", "newton-cg", "--max-iter", "4",
-         "--quiet"]
-_INJECT = ("import sys, numnet.{module} as m\n"
-           "calls = [0]\n"
-           "original = m.{attr}\n"
-           "def failing(*args, **kwargs):\n"
-           "    calls[0] += 1\n"
-           "    if calls[0] == 3:\n"
-           "        raise {error}\n"
-           "    return original(*args, **kwargs)\n"
-           "m.{attr} = failing\n"
-           "from numnet.cli import main\n"
-           "sys.exit(main(sys.argv[1:]))\n")
+TRAIN = [
+    "train",
+    "peaks",
+    "--n-samples",
+    "300",
+    "--hidden",
+    "6",
+    "--method",
+    "newton-cg",
+    "--max-iter",
+    "4",
+    "--quiet",
+]
+_INJECT = (
+    "import sys, numnet.{module} as m\n"
+    "calls = [0]\n"
+    "original = m.{attr}\n"
+    "def failing(*args, **kwargs):\n"
+    "    calls[0] += 1\n"
+    "    if calls[0] == 3:\n"
+    "        raise {error}\n"
+    "    return original(*args, **kwargs)\n"
+    "m.{attr} = failing\n"
+    "from numnet.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
 
 
 def _train_mpmd(rank1_code, args, timeout=90):
     """``mpiexec -n 1 numnet ARGS : -n 1 python -c CODE ARGS``: rank 1 runs numnet with a fault injected."""
-    return _mpiexec(1, str(BIN / "numnet"), *args, ":", "-n", "1", sys.executable, "-c", rank1_code, *args,
-                    timeout=timeout)
+    return _mpiexec(
+        1,
+        str(BIN / "numnet"),
+        *args,
+        ":",
+        "-n",
+        "1",
+        sys.executable,
+        "-c",
+        rank1_code,
+        *args,
+        timeout=timeout,
+    )
 
 
 @needs_mpi
@@ -375,12 +489,19 @@ def test_train_under_mpiexec_saves_the_one_process_model(tmp_path):
     assert main([*TRAIN, "--out", str(tmp_path / "one")]) == 0
     done = _mpiexec(2, str(BIN / "numnet"), *TRAIN, "--out", str(tmp_path / "two"))
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count("wrote: ") == 1 and done.stdout.count("stopped after 4 iterations") == 1
+    assert (
+        done.stdout.count("wrote: ") == 1 and done.stdout.count("stopped after 4 iterations") == 1
+    )
     assert done.stderr == ""
-    (_, one), (_, two) = io.load(tmp_path / "one" / "model.npz"), io.load(tmp_path / "two" / "model.npz")
+    (_, one), (_, two) = (
+        io.load(tmp_path / "one" / "model.npz"),
+        io.load(tmp_path / "two" / "model.npz"),
+    )
     assert _rel(two, one) <= 1e-10
     reports = [json.loads((tmp_path / d / "train.json").read_text()) for d in ("one", "two")]
-    assert reports[0]["scores"]["train"]["loss"] == pytest.approx(reports[1]["scores"]["train"]["loss"], rel=1e-9)
+    assert reports[0]["scores"]["train"]["loss"] == pytest.approx(
+        reports[1]["scores"]["train"]["loss"], rel=1e-9
+    )
 
 
 @needs_mpi
@@ -390,28 +511,48 @@ def test_train_resumed_under_mpiexec_continues_the_one_process_run(tmp_path):
 
     args = [arg for arg in TRAIN if arg not in ("--max-iter", "4")]
     assert main([*args, "--max-iter", "8", "--out", str(tmp_path / "one")]) == 0
-    first = _mpiexec(2, str(BIN / "numnet"), *args, "--max-iter", "4", "--checkpoint-every", "2",
-                     "--out", str(tmp_path / "two"))
+    first = _mpiexec(
+        2,
+        str(BIN / "numnet"),
+        *args,
+        "--max-iter",
+        "4",
+        "--checkpoint-every",
+        "2",
+        "--out",
+        str(tmp_path / "two"),
+    )
     assert first.returncode == 0, first.stderr
-    done = _mpiexec(2, str(BIN / "numnet"), "train", "--resume", str(tmp_path / "two"), "--max-iter", "8")
+    done = _mpiexec(
+        2, str(BIN / "numnet"), "train", "--resume", str(tmp_path / "two"), "--max-iter", "8"
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("stopped after 8 iterations") == 1
-    (_, one), (_, two) = io.load(tmp_path / "one" / "model.npz"), io.load(tmp_path / "two" / "model.npz")
+    (_, one), (_, two) = (
+        io.load(tmp_path / "one" / "model.npz"),
+        io.load(tmp_path / "two" / "model.npz"),
+    )
     assert _rel(two, one) <= 1e-10
 
 
 @needs_mpi
 def test_a_rank_failing_in_a_product_stops_every_rank_with_its_error(tmp_path):
-    code = _INJECT.format(module="objective", attr="Objective.at", error="MemoryError('injected: no memory')")
+    code = _INJECT.format(
+        module="objective", attr="Objective.at", error="MemoryError('injected: no memory')"
+    )
     done = _train_mpmd(code, [*TRAIN, "--out", str(tmp_path / "out")])
     assert done.returncode == 2, done.stderr
-    assert done.stderr.count("rank 1 of 2 failed: MemoryError: injected: no memory") == 1, done.stderr
+    assert done.stderr.count("rank 1 of 2 failed: MemoryError: injected: no memory") == 1, (
+        done.stderr
+    )
     assert not (tmp_path / "out").exists()
 
 
 @needs_mpi
 def test_a_rank_failing_between_collectives_aborts_every_rank(tmp_path):
-    code = _INJECT.format(module="optim.driver", attr="_Run.accept", error="RuntimeError('injected fault')")
+    code = _INJECT.format(
+        module="optim.driver", attr="_Run.accept", error="RuntimeError('injected fault')"
+    )
     done = _train_mpmd(code, [*TRAIN, "--out", str(tmp_path / "out")])
     assert done.returncode != 0
     assert "numnet: internal error: RuntimeError: injected fault" in done.stderr, done.stderr
@@ -424,13 +565,18 @@ def test_train_refuses_a_method_that_reads_all_rows_under_mpiexec(tmp_path):
     args = [arg if arg != "newton-cg" else "kfac" for arg in TRAIN]
     done = _mpiexec(2, str(BIN / "numnet"), *args, "--out", str(tmp_path / "out"))
     assert done.returncode == 2
-    assert done.stderr.count("numnet: error: --method kfac reads all the training rows in one process") == 1
+    assert (
+        done.stderr.count("numnet: error: --method kfac reads all the training rows in one process")
+        == 1
+    )
     assert "use one of newton-cg," in done.stderr and not (tmp_path / "out").exists()
 
 
 @needs_mpi
 def test_the_same_error_on_every_rank_is_printed_once(tmp_path):
-    done = _mpiexec(2, str(BIN / "numnet"), "train", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o"))
+    done = _mpiexec(
+        2, str(BIN / "numnet"), "train", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o")
+    )
     assert done.returncode == 2
     assert done.stderr.count("numnet: error:") == 1 and "missing.csv" in done.stderr, done.stderr
 
@@ -453,14 +599,32 @@ def test_scaling_benchmark_smoke():
         assert [r["impl"] for r in case["rows"]] == ["1 rank", "2 ranks"]
         assert 0 < case["efficiency"] and 0 <= case["comm_share"] < 1
     ar = cases[2]
-    assert ar["alpha_s"] >= 0 and ar["beta_s_per_byte"] >= 0 and set(ar["predictions"]) == {"8", "64", "512"}
+    assert (
+        ar["alpha_s"] >= 0
+        and ar["beta_s_per_byte"] >= 0
+        and set(ar["predictions"]) == {"8", "64", "512"}
+    )
     assert "PREDICTED" in ar["notes"][2] and set(ar["predictions_cpu"]) == {"8", "64", "512"}
-    p, reductions = 4 * 8 + 8 + 8 + 1, 22  # the quick 4-8-1 network: at(θ), the gradient, 20 products
-    assert ar["comm_per_iteration_s"] == pytest.approx(reductions * (ar["alpha_s"] + ar["beta_s_per_byte"] * 8 * p))
+    p, reductions = (
+        4 * 8 + 8 + 8 + 1,
+        22,
+    )  # the quick 4-8-1 network: at(θ), the gradient, 20 products
+    assert ar["comm_per_iteration_s"] == pytest.approx(
+        reductions * (ar["alpha_s"] + ar["beta_s_per_byte"] * 8 * p)
+    )
     newton = cases[0]
-    assert newton["efficiency"] == pytest.approx(newton["seconds"]["1"] / (2 * newton["seconds"]["2"]))
-    assert 0 < ar["gradient_allreduce_fast_s"] <= ar["gradient_allreduce_s"] * 3 and ar["alpha_fast_s"] >= 0
-    assert 0 < ar["transfer_share"] == pytest.approx(22 * ar["gradient_allreduce_s"] / newton["seconds"]["2"])
+    assert newton["efficiency"] == pytest.approx(
+        newton["seconds"]["1"] / (2 * newton["seconds"]["2"])
+    )
+    assert (
+        0 < ar["gradient_allreduce_fast_s"] <= ar["gradient_allreduce_s"] * 3
+        and ar["alpha_fast_s"] >= 0
+    )
+    assert (
+        0
+        < ar["transfer_share"]
+        == pytest.approx(22 * ar["gradient_allreduce_s"] / newton["seconds"]["2"])
+    )
 
 
 def test_cost_model_and_alpha_beta_fit():
@@ -477,24 +641,37 @@ def test_cost_model_and_alpha_beta_fit():
 
 
 def test_numnet_never_imports_mpi4py_without_mpiexec(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "MV2_", "PMIX_"))}
-    code = ("import sys, numnet, numnet.distributed, numnet.cli, numnet.estimators, numnet.experiments\n"
-            "from numnet.distributed import DistributedObjective, fit_least_squares, load_shard\n"
-            "from numnet.network import mlp\n"
-            "import numpy as np\n"
-            "obj = DistributedObjective(mlp(2, [3], 1), 'squared_error', np.ones((4, 2)), np.ones(4))\n"
-            "obj.value_and_grad(obj.net.init(0))\n"
-            "numnet.cli.main(['train', 'xor', '--hidden', '3', '--max-iter', '2', '--quiet', '--out', sys.argv[1]])\n"
-            "print(sorted(m for m in sys.modules if m.startswith('mpi4py')))\n")
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "out")], capture_output=True, text=True,
-                          env=env, timeout=120, check=False)
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "MV2_", "PMIX_"))
+    }
+    code = (
+        "import sys, numnet, numnet.distributed, numnet.cli, numnet.estimators, numnet.experiments\n"
+        "from numnet.distributed import DistributedObjective, fit_least_squares, load_shard\n"
+        "from numnet.network import mlp\n"
+        "import numpy as np\n"
+        "obj = DistributedObjective(mlp(2, [3], 1), 'squared_error', np.ones((4, 2)), np.ones(4))\n"
+        "obj.value_and_grad(obj.net.init(0))\n"
+        "numnet.cli.main(['train', 'xor', '--hidden', '3', '--max-iter', '2', '--quiet', '--out', sys.argv[1]])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('mpi4py')))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_serial_objective_is_the_objective():
     net, X, y, reg = _classification()
-    full, dist = Objective(net, "cross_entropy", X, y, reg), DistributedObjective(net, "cross_entropy", X, y, reg)
+    full, dist = (
+        Objective(net, "cross_entropy", X, y, reg),
+        DistributedObjective(net, "cross_entropy", X, y, reg),
+    )
     theta, v = net.init(0), np.random.default_rng(0).standard_normal(net.n_params)
     assert dist.reducer.size == 1 and dist.n_samples == N
     assert dist.value(theta) == full.value(theta)
@@ -507,7 +684,9 @@ def test_serial_objective_is_the_objective():
 def test_methods_that_read_the_samples_refuse_a_distributed_objective(method):
     net, X, y, reg = _classification()
     dist = DistributedObjective(net, "cross_entropy", X, y, reg)
-    with pytest.raises(TypeError, match=f"method '{method}' reads the samples.*DistributedObjective.*one process"):
+    with pytest.raises(
+        TypeError, match=f"method '{method}' reads the samples.*DistributedObjective.*one process"
+    ):
         minimize(dist, net.init(0), method, max_iter=2)
 
 

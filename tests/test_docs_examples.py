@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-GENERATED = ("_build", "api", "auto_examples")          # written by the build, not pages
+GENERATED = ("_build", "api", "auto_examples")  # written by the build, not pages
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
 
@@ -37,16 +37,27 @@ PAGES = [p for p in pages() if blocks(p)]
 def test_the_pages_have_examples():
     assert sum(len(blocks(p)) for p in PAGES) >= 20
     names = {p.relative_to(ROOT).as_posix() for p in PAGES}
-    for page in ("README.md", "docs/getting-started.md", "docs/guide/layers.md", "docs/guide/checks.md",
-                 "docs/guide/curvature.md", "docs/guide/optimizers.md", "docs/guide/random-features.md",
-                 "docs/guide/estimators.md", "docs/guide/io.md", "docs/guide/distributed.md",
-                 "docs/contributing.md"):
+    for page in (
+        "README.md",
+        "docs/getting-started.md",
+        "docs/guide/layers.md",
+        "docs/guide/checks.md",
+        "docs/guide/curvature.md",
+        "docs/guide/optimizers.md",
+        "docs/guide/random-features.md",
+        "docs/guide/estimators.md",
+        "docs/guide/io.md",
+        "docs/guide/distributed.md",
+        "docs/contributing.md",
+    ):
         assert page in names, f"{page} has no python example"
 
 
 def test_a_python_block_is_found_and_a_code_block_directive_is_not(tmp_path):
     page = tmp_path / "p.md"
-    page.write_text("```python\nx = 1\n```\n\n```{code-block} python\ny = 2\n```\n\n```\nz = 3\n```\n")
+    page.write_text(
+        "```python\nx = 1\n```\n\n```{code-block} python\ny = 2\n```\n\n```\nz = 3\n```\n"
+    )
     assert blocks(page) == ["x = 1\n"]
 
 

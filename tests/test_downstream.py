@@ -15,8 +15,13 @@ import pytest
 from registry import LAYERS, Shape, data
 
 from numnet import Objective, minimize
-from numnet.curvature import (extreme_eigenvalues, hessian_dense, hessian_diagonal, hessian_fd_grads,
-                              outer_product_hessian)
+from numnet.curvature import (
+    extreme_eigenvalues,
+    hessian_dense,
+    hessian_diagonal,
+    hessian_fd_grads,
+    outer_product_hessian,
+)
 from numnet.optim import METHODS
 
 SHAPE = Shape(n_samples=5, d_in=3, hidden=3, d_out=2, seed=13)
@@ -25,8 +30,11 @@ SHAPE = Shape(n_samples=5, d_in=3, hidden=3, d_out=2, seed=13)
 def objective(layer_name, loss="squared_error", act="tanh"):
     net = LAYERS[layer_name](act, SHAPE)
     rng, theta, X = data(net, SHAPE)
-    Y = rng.standard_normal((SHAPE.n_samples, net.d_out)) if loss == "squared_error" \
+    Y = (
+        rng.standard_normal((SHAPE.n_samples, net.d_out))
+        if loss == "squared_error"
         else rng.integers(0, net.d_out, SHAPE.n_samples)
+    )
     return Objective(net, loss, X, Y, regularizer=1e-3), 0.5 * theta
 
 
@@ -37,7 +45,9 @@ def test_curvature_tools_agree_on_every_network(layer_name):
     scale = np.abs(H).max()
     np.testing.assert_allclose(H, H.T, atol=1e-12 * scale)
     np.testing.assert_allclose(hessian_fd_grads(obj, theta), H, atol=1e-5 * scale)
-    np.testing.assert_allclose(hessian_diagonal(obj, theta), np.diag(H), rtol=1e-10, atol=1e-13 * scale)
+    np.testing.assert_allclose(
+        hessian_diagonal(obj, theta), np.diag(H), rtol=1e-10, atol=1e-13 * scale
+    )
     lin = obj.at(theta)
     G = np.column_stack([lin.gnvp(e) for e in np.eye(obj.n_params)])
     np.testing.assert_allclose(outer_product_hessian(obj, theta), G, rtol=1e-9, atol=1e-12 * scale)
@@ -46,14 +56,19 @@ def test_curvature_tools_agree_on_every_network(layer_name):
     assert np.asarray(top).ravel()[0] == pytest.approx(np.linalg.eigvalsh(H)[-1], rel=1e-8)
 
 
-METHOD_OPTIONS = {"sgd": {"learning_rate": 0.05, "batch_size": 2, "seed": 0},
-                  "adam": {"learning_rate": 0.01, "batch_size": 2, "seed": 0},
-                  "gd": {}, "subgradient": {}}
+METHOD_OPTIONS = {
+    "sgd": {"learning_rate": 0.05, "batch_size": 2, "seed": 0},
+    "adam": {"learning_rate": 0.01, "batch_size": 2, "seed": 0},
+    "gd": {},
+    "subgradient": {},
+}
 GENERAL = sorted(set(METHODS) - {"block-gauss-newton", "varpro", "kfac"})
 
 
 @pytest.mark.parametrize("method", GENERAL)
-@pytest.mark.parametrize("layer_name", ["graph_inception", "conv_pool_max", "conv1d", "dropout", "rnn_last"])
+@pytest.mark.parametrize(
+    "layer_name", ["graph_inception", "conv_pool_max", "conv1d", "dropout", "rnn_last"]
+)
 def test_every_method_lowers_the_objective(layer_name, method):
     obj, theta = objective(layer_name, loss="cross_entropy")
     with warnings.catch_warnings():
@@ -85,5 +100,7 @@ def test_structured_methods_say_which_architectures_they_accept():
     with pytest.raises(TypeError, match="varpro needs"):
         minimize(obj, theta, "varpro")
     obj, theta = objective("rnn_last")
-    with pytest.raises(TypeError, match="KFAC supports Dense, Residual, Conv2d and Conv1d layers; layer 0 is Recu"):
+    with pytest.raises(
+        TypeError, match="KFAC supports Dense, Residual, Conv2d and Conv1d layers; layer 0 is Recu"
+    ):
         minimize(obj, theta, "kfac")

@@ -42,7 +42,9 @@ def test_mask_is_a_function_of_seed_key_and_shape():
     a, X = Dropout(20, 0.4, seed=3, key=5), np.ones((50, 20))
     M = a.forward(np.zeros(0), X)[1].mask
     np.testing.assert_array_equal(M, a.with_key(5).mask(X.shape))
-    np.testing.assert_array_equal(M, Dropout(20, 0.4, seed=3, key=5).forward(np.zeros(0), 2 * X)[1].mask)
+    np.testing.assert_array_equal(
+        M, Dropout(20, 0.4, seed=3, key=5).forward(np.zeros(0), 2 * X)[1].mask
+    )
     assert not np.array_equal(M, a.with_key(6).mask(X.shape))
     assert not np.array_equal(M, Dropout(20, 0.4, seed=4, key=5).mask(X.shape))
     assert set(np.unique(M)) <= {0.0, 1.0}
@@ -65,7 +67,10 @@ def test_output_equals_input_in_expectation():
 
 
 def test_dropout_keeps_float32_and_passes_the_checks():
-    layer, X = Dropout(5, 0.5, key=1), np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
+    layer, X = (
+        Dropout(5, 0.5, key=1),
+        np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32),
+    )
     Z, cache = layer.forward(np.zeros(0, np.float32), X)
     assert Z.dtype == cache.mask.dtype == np.float32
     for key in (None, 1):
@@ -83,7 +88,9 @@ def test_with_dropout_key_on_sequential_and_bare_layers():
     assert with_dropout_key(Dropout(2, 0.5), 3).key == 3
     dense = Dense(2, 2)
     assert with_dropout_key(dense, 3) is dense
-    assert has_dropout(net) and has_dropout(Dropout(2, 0.1)) and not has_dropout(Sequential([dense]))
+    assert (
+        has_dropout(net) and has_dropout(Dropout(2, 0.1)) and not has_dropout(Sequential([dense]))
+    )
 
 
 def test_objective_batch_with_a_key_changes_only_the_dropout_keys():
@@ -108,7 +115,9 @@ class _RecordingObjective(Objective):
 
 def _sgd_run(net, seed=5):
     rng = np.random.default_rng(0)
-    obj = _RecordingObjective(net, "squared_error", rng.standard_normal((20, 3)), rng.standard_normal((20, 1)))
+    obj = _RecordingObjective(
+        net, "squared_error", rng.standard_normal((20, 3)), rng.standard_normal((20, 1))
+    )
     obj.keys = []
     res = minimize(obj, net.init(1), "sgd", max_iter=3, batch_size=5, seed=seed, learning_rate=0.05)
     return obj, res
@@ -136,10 +145,13 @@ def test_sgd_without_dropout_passes_no_key():
 
 
 def _numpy_rnn(theta, X, n_steps, d_x, d_h):
-    W_x, W_h = theta[:d_x * d_h].reshape(d_x, d_h), theta[d_x * d_h:d_x * d_h + d_h * d_h].reshape(d_h, d_h)
-    b, h, hs = theta[d_x * d_h + d_h * d_h:], np.zeros((len(X), d_h)), []
+    W_x, W_h = (
+        theta[: d_x * d_h].reshape(d_x, d_h),
+        theta[d_x * d_h : d_x * d_h + d_h * d_h].reshape(d_h, d_h),
+    )
+    b, h, hs = theta[d_x * d_h + d_h * d_h :], np.zeros((len(X), d_h)), []
     for t in range(n_steps):
-        h = np.tanh(X[:, t * d_x:(t + 1) * d_x] @ W_x + h @ W_h + b)
+        h = np.tanh(X[:, t * d_x : (t + 1) * d_x] @ W_x + h @ W_h + b)
         hs.append(h)
     return hs
 
@@ -159,7 +171,9 @@ def test_recurrent_formula_layout_and_outputs():
 
 
 def test_parameter_count_does_not_depend_on_the_sequence_length():
-    counts = {Recurrent(T, 3, 4, output=o).n_params for T in (1, 2, 5, 20) for o in ("last", "sequence")}
+    counts = {
+        Recurrent(T, 3, 4, output=o).n_params for T in (1, 2, 5, 20) for o in ("last", "sequence")
+    }
     assert counts == {3 * 4 + 4 * 4 + 4}
     assert Recurrent(7, 3, 4, bias=False).n_params == 28
 
@@ -193,9 +207,17 @@ def test_shared_gradient_matches_torch_rnn_and_the_sum_over_steps(output):
 
     # one copy of (W_x, W_h, b) per step: the shared gradient is the sum of the copies' gradients
     copies = [torch.tensor(theta, requires_grad=True) for _ in range(n_steps)]
-    h, hs, Xs = torch.zeros(n, d_h, dtype=torch.float64), [], torch.from_numpy(X.reshape(n, n_steps, d_x))
+    h, hs, Xs = (
+        torch.zeros(n, d_h, dtype=torch.float64),
+        [],
+        torch.from_numpy(X.reshape(n, n_steps, d_x)),
+    )
     for t, th in enumerate(copies):
-        W_x, W_h, b = th[:d_x * d_h].reshape(d_x, d_h), th[d_x * d_h:-d_h].reshape(d_h, d_h), th[-d_h:]
+        W_x, W_h, b = (
+            th[: d_x * d_h].reshape(d_x, d_h),
+            th[d_x * d_h : -d_h].reshape(d_h, d_h),
+            th[-d_h:],
+        )
         h = torch.tanh(Xs[:, t] @ W_x + h @ W_h + b)
         hs.append(h)
     out = h if output == "last" else torch.cat(hs, dim=1)
@@ -205,10 +227,15 @@ def test_shared_gradient_matches_torch_rnn_and_the_sum_over_steps(output):
     assert rel_err(gtheta, per_step.sum(axis=0)) < 1e-12
 
 
-@pytest.mark.parametrize("layer", [Recurrent(1, 2, 3, activation="sigmoid"),
-                                   Recurrent(3, 2, 2, activation="sin", output="sequence", bias=False),
-                                   Sequential([Recurrent(4, 2, 3, output="sequence"), Dense(12, 2, "tanh")])],
-                         ids=repr)
+@pytest.mark.parametrize(
+    "layer",
+    [
+        Recurrent(1, 2, 3, activation="sigmoid"),
+        Recurrent(3, 2, 2, activation="sin", output="sequence", bias=False),
+        Sequential([Recurrent(4, 2, 3, output="sequence"), Dense(12, 2, "tanh")]),
+    ],
+    ids=repr,
+)
 def test_recurrent_edge_cases_pass_the_checks(layer):
     rng = np.random.default_rng(4)
     theta, X = layer.init(rng, scheme="normal"), rng.standard_normal((3, layer.d_in))
@@ -217,32 +244,40 @@ def test_recurrent_edge_cases_pass_the_checks(layer):
 
 
 def test_get_config_rebuilds_the_layers():
-    for layer in (Dropout(3, 0.25, seed=4, key=9), Dropout(3, 0.5),
-                  Recurrent(3, 2, 5, activation="relu", output="sequence", bias=False)):
+    for layer in (
+        Dropout(3, 0.25, seed=4, key=9),
+        Dropout(3, 0.5),
+        Recurrent(3, 2, 5, activation="relu", output="sequence", bias=False),
+    ):
         config = layer.get_config()
         again = type(layer)(**config)
         assert again.get_config() == config and repr(again) == repr(layer)
-        assert all(v is None or isinstance(v, (int, float, str, bool, Activation)) for v in config.values())
+        assert all(
+            v is None or isinstance(v, (int, float, str, bool, Activation)) for v in config.values()
+        )
         assert json.loads(json.dumps(to_json(layer))) == to_json(layer)
 
 
 # ------------------------------------------------------------------ errors
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    ({"width": 0, "p": 0.5}, ValueError, "width"),
-    ({"width": 2, "p": 1.0}, ValueError, "p must"),
-    ({"width": 2, "p": -0.1}, ValueError, "p must"),
-    ({"width": 2, "p": float("nan")}, ValueError, "p must"),
-    ({"width": 2, "p": "0.5"}, TypeError, "p must"),
-    ({"width": 2, "p": True}, TypeError, "p must"),
-    ({"width": 2, "p": None}, TypeError, "p must"),
-    ({"width": 2, "p": 0.5, "seed": -1}, ValueError, "seed"),
-    ({"width": 2, "p": 0.5, "seed": 1.5}, TypeError, "seed"),
-    ({"width": 2, "p": 0.5, "key": -3}, ValueError, "key"),
-    ({"width": 2, "p": 0.5, "key": "a"}, TypeError, "key"),
-    ({"width": 2, "p": 0.5, "key": False}, TypeError, "key"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        ({"width": 0, "p": 0.5}, ValueError, "width"),
+        ({"width": 2, "p": 1.0}, ValueError, "p must"),
+        ({"width": 2, "p": -0.1}, ValueError, "p must"),
+        ({"width": 2, "p": float("nan")}, ValueError, "p must"),
+        ({"width": 2, "p": "0.5"}, TypeError, "p must"),
+        ({"width": 2, "p": True}, TypeError, "p must"),
+        ({"width": 2, "p": None}, TypeError, "p must"),
+        ({"width": 2, "p": 0.5, "seed": -1}, ValueError, "seed"),
+        ({"width": 2, "p": 0.5, "seed": 1.5}, TypeError, "seed"),
+        ({"width": 2, "p": 0.5, "key": -3}, ValueError, "key"),
+        ({"width": 2, "p": 0.5, "key": "a"}, TypeError, "key"),
+        ({"width": 2, "p": 0.5, "key": False}, TypeError, "key"),
+    ],
+)
 def test_dropout_errors_name_the_argument(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         Dropout(**kwargs)
@@ -261,17 +296,20 @@ def test_dropout_key_and_forward_errors():
         Dropout(2, 0.1).init(np.random.default_rng(0), scheme="glorot")
 
 
-@pytest.mark.parametrize("args, kwargs, exc, match", [
-    ((0, 2, 3), {}, ValueError, "n_steps"),
-    ((2.0, 2, 3), {}, ValueError, "n_steps"),
-    ((2, 0, 3), {}, ValueError, "d_x"),
-    ((2, 2, -1), {}, ValueError, "d_h"),
-    ((2, 2, True), {}, ValueError, "d_h"),
-    ((2, 2, 3), {"output": "all"}, ValueError, "output"),
-    ((2, 2, 3), {"output": None}, ValueError, "output"),
-    ((2, 2, 3), {"activation": "tanhh"}, ValueError, "activation"),
-    ((2, 2, 3), {"bias": "yes"}, TypeError, "bias"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, exc, match",
+    [
+        ((0, 2, 3), {}, ValueError, "n_steps"),
+        ((2.0, 2, 3), {}, ValueError, "n_steps"),
+        ((2, 0, 3), {}, ValueError, "d_x"),
+        ((2, 2, -1), {}, ValueError, "d_h"),
+        ((2, 2, True), {}, ValueError, "d_h"),
+        ((2, 2, 3), {"output": "all"}, ValueError, "output"),
+        ((2, 2, 3), {"output": None}, ValueError, "output"),
+        ((2, 2, 3), {"activation": "tanhh"}, ValueError, "activation"),
+        ((2, 2, 3), {"bias": "yes"}, TypeError, "bias"),
+    ],
+)
 def test_recurrent_errors_name_the_argument(args, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         Recurrent(*args, **kwargs)

@@ -17,8 +17,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from numnet.datasets import digits, peaks
-from numnet.estimators import (ELMClassifier, ELMRegressor, MLPClassifier, MLPRegressor, NetworkClassifier,
-                               NetworkRegressor)
+from numnet.estimators import (
+    ELMClassifier,
+    ELMRegressor,
+    MLPClassifier,
+    MLPRegressor,
+    NetworkClassifier,
+    NetworkRegressor,
+)
 from numnet.estimators._monitor import Monitor
 from numnet.layers import Dense
 from numnet.network import Sequential
@@ -36,7 +42,9 @@ CHECKED = [
     MLPClassifier((10,), solver="adam", learning_rate_init=0.01, max_iter=100),
     MLPRegressor((10,), solver="sgd", learning_rate_init=0.01, max_iter=100),
     NetworkClassifier("dense:10,tanh,residual:sin", max_iter=100),
-    NetworkRegressor("dense:10,softplus,dropout:0.1", solver="adam", learning_rate_init=0.01, max_iter=50),
+    NetworkRegressor(
+        "dense:10,softplus,dropout:0.1", solver="adam", learning_rate_init=0.01, max_iter=50
+    ),
 ]
 
 
@@ -61,8 +69,15 @@ def array_api_run():
     """sklearn's array-API check needs SCIPY_ARRAY_API=1 before SciPy is imported: run it in a child."""
     specs = [(type(e).__name__, e.get_params()) for e in CHECKED]
     env = {**os.environ, "SCIPY_ARRAY_API": "1", "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-c", _ARRAY_API_CHILD], input=json.dumps(specs),
-                          capture_output=True, text=True, check=False, timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-c", _ARRAY_API_CHILD],
+        input=json.dumps(specs),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env=env,
+    )
 
 
 @parametrize_with_checks(CHECKED)
@@ -94,15 +109,21 @@ def blobs():
 def test_pipeline_and_grid_search(blobs):
     X, y = blobs
     pipe = make_pipeline(StandardScaler(), MLPClassifier((16,), max_iter=150, random_state=0))
-    grid = GridSearchCV(pipe, {"mlpclassifier__alpha": [1e-4, 1e-1],
-                               "mlpclassifier__hidden_layer_sizes": [(4,), (16,)]}, cv=3)
+    grid = GridSearchCV(
+        pipe,
+        {"mlpclassifier__alpha": [1e-4, 1e-1], "mlpclassifier__hidden_layer_sizes": [(4,), (16,)]},
+        cv=3,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         grid.fit(X, y)
     assert len(grid.cv_results_["mean_test_score"]) == 4
     assert grid.best_score_ > 0.8 and grid.score(X, y) > 0.85
-    elm = GridSearchCV(make_pipeline(StandardScaler(), ELMRegressor(random_state=0)),
-                       {"elmregressor__n_hidden": [5, 50]}, cv=3).fit(X, X[:, 0] * X[:, 1])
+    elm = GridSearchCV(
+        make_pipeline(StandardScaler(), ELMRegressor(random_state=0)),
+        {"elmregressor__n_hidden": [5, 50]},
+        cv=3,
+    ).fit(X, X[:, 0] * X[:, 1])
     assert elm.best_params_ == {"elmregressor__n_hidden": 50} and elm.best_score_ > 0.9
 
 
@@ -117,16 +138,20 @@ def test_string_and_noncontiguous_labels(cls, blobs):
         est_c = cls(random_state=0).fit(X, codes)
     assert list(est_s.classes_) == ["cat", "dog", "emu"] and list(est_c.classes_) == [-7, 3, 40]
     assert set(est_s.predict(X)) <= {"cat", "dog", "emu"}
-    assert np.array_equal(np.searchsorted(est_s.classes_, est_s.predict(X)),
-                          np.searchsorted(est_c.classes_, est_c.predict(X)))
+    assert np.array_equal(
+        np.searchsorted(est_s.classes_, est_s.predict(X)),
+        np.searchsorted(est_c.classes_, est_c.predict(X)),
+    )
     assert est_s.score(X, labels) > 0.85
 
 
 @pytest.mark.parametrize("solver", sorted(METHODS))
 def test_every_minimize_method_is_a_solver(solver, blobs):
     X, y = blobs
-    for est, target in ((MLPClassifier((5,), solver=solver, max_iter=3, random_state=0), y),
-                        (MLPRegressor((5,), solver=solver, max_iter=3, random_state=0), X[:, 0])):
+    for est, target in (
+        (MLPClassifier((5,), solver=solver, max_iter=3, random_state=0), y),
+        (MLPRegressor((5,), solver=solver, max_iter=3, random_state=0), X[:, 0]),
+    ):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             est.fit(X, target)
@@ -134,28 +159,38 @@ def test_every_minimize_method_is_a_solver(solver, blobs):
         assert np.isfinite(est.theta_).all() and est.loss_ <= est.loss_curve_[0] + 1e-12
 
 
-@pytest.mark.parametrize("params, error, match", [
-    ({"solver": "newton"}, ValueError, "solver"),
-    ({"hidden_layer_sizes": (3, 0)}, ValueError, r"hidden_layer_sizes\[1\]"),
-    ({"hidden_layer_sizes": ()}, TypeError, "hidden_layer_sizes"),
-    ({"alpha": -1.0}, ValueError, "alpha"),
-    ({"max_iter": 2.5}, TypeError, "max_iter"),
-    ({"activation": "swish"}, ValueError, "activation"),
-    ({"loss": "squared_error"}, ValueError, "loss"),
-    ({"validation_fraction": 1.0}, ValueError, "validation_fraction"),
-    ({"early_stopping": "yes"}, TypeError, "early_stopping"),
-    ({"random_state": -1}, ValueError, "random_state"),
-    ({"tol": float("nan")}, ValueError, "tol"),
-])
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"solver": "newton"}, ValueError, "solver"),
+        ({"hidden_layer_sizes": (3, 0)}, ValueError, r"hidden_layer_sizes\[1\]"),
+        ({"hidden_layer_sizes": ()}, TypeError, "hidden_layer_sizes"),
+        ({"alpha": -1.0}, ValueError, "alpha"),
+        ({"max_iter": 2.5}, TypeError, "max_iter"),
+        ({"activation": "swish"}, ValueError, "activation"),
+        ({"loss": "squared_error"}, ValueError, "loss"),
+        ({"validation_fraction": 1.0}, ValueError, "validation_fraction"),
+        ({"early_stopping": "yes"}, TypeError, "early_stopping"),
+        ({"random_state": -1}, ValueError, "random_state"),
+        ({"tol": float("nan")}, ValueError, "tol"),
+    ],
+)
 def test_bad_parameters_are_named_at_fit(params, error, match, blobs):
     est = MLPClassifier(**params)  # __init__ only stores
     with pytest.raises(error, match=match):
         est.fit(*blobs)
 
 
-@pytest.mark.parametrize("params, match", [
-    ({"n_hidden": 0}, "n_hidden"), ({"solver": "qr"}, "solver"), ({"scale": 0}, "scale"),
-    ({"distribution": "cauchy"}, "distribution"), ({"batch_size": 0}, "batch_size")])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_hidden": 0}, "n_hidden"),
+        ({"solver": "qr"}, "solver"),
+        ({"scale": 0}, "scale"),
+        ({"distribution": "cauchy"}, "distribution"),
+        ({"batch_size": 0}, "batch_size"),
+    ],
+)
 def test_bad_elm_parameters_are_named_at_fit(params, match, blobs):
     with pytest.raises(ValueError, match=match):
         ELMRegressor(**params).fit(blobs[0], blobs[1])
@@ -224,8 +259,16 @@ def test_regressor_losses(loss, blobs):
 
 def test_early_stopping_keeps_the_best_validation_iterate(blobs):
     X, y = blobs
-    clf = MLPClassifier((30,), solver="adam", learning_rate_init=0.05, early_stopping=True,
-                        n_iter_no_change=3, tol=0.0, max_iter=200, random_state=0).fit(X, y)
+    clf = MLPClassifier(
+        (30,),
+        solver="adam",
+        learning_rate_init=0.05,
+        early_stopping=True,
+        n_iter_no_change=3,
+        tol=0.0,
+        max_iter=200,
+        random_state=0,
+    ).fit(X, y)
     scores = clf.validation_scores_
     assert len(scores) == clf.n_iter_ < 200
     assert clf.best_validation_score_ == max(scores)
@@ -258,7 +301,9 @@ def test_partial_fit_runs_one_epoch_per_call(blobs):
     for _ in range(30):
         clf.partial_fit(X[:100], y[:100], classes=[0, 1, 2])
     assert clf.n_iter_ == 30 and len(clf.loss_curve_) == 30
-    assert clf.loss_curve_[-1] < 0.7 * clf.loss_curve_[0]  # 30 Adam steps, its moments kept between calls
+    assert (
+        clf.loss_curve_[-1] < 0.7 * clf.loss_curve_[0]
+    )  # 30 Adam steps, its moments kept between calls
     assert not hasattr(MLPClassifier(solver="lbfgs"), "partial_fit")
     with pytest.raises(ValueError, match="not in classes_"):
         clf.partial_fit(X[:5], np.array([0, 1, 2, 7, 1]))
@@ -325,15 +370,22 @@ def test_elm_regressor_beta_is_mle_precision(blobs):
 
 def test_elm_normal_solver_agrees_with_lstsq(blobs):
     X, y = blobs
-    a = ELMClassifier(n_hidden=30, alpha=1e-3, solver="normal", batch_size=64, random_state=0).fit(X, y)
+    a = ELMClassifier(n_hidden=30, alpha=1e-3, solver="normal", batch_size=64, random_state=0).fit(
+        X, y
+    )
     b = ELMClassifier(n_hidden=30, alpha=1e-3, solver="lstsq", random_state=0).fit(X, y)
     np.testing.assert_allclose(a.theta_, b.theta_, rtol=1e-6, atol=1e-8)
     assert a.solver_ == "normal" and b.solver_ == "lstsq"
 
 
-@pytest.mark.parametrize("make", [lambda: MLPRegressor((16,), max_iter=300, random_state=0),
-                                  lambda: ELMRegressor(n_hidden=60, random_state=0)],
-                         ids=["MLPRegressor", "ELMRegressor"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: MLPRegressor((16,), max_iter=300, random_state=0),
+        lambda: ELMRegressor(n_hidden=60, random_state=0),
+    ],
+    ids=["MLPRegressor", "ELMRegressor"],
+)
 def test_beta_of_a_multi_output_regression_divides_by_n_times_k(make):
     """Note 004, K-dimensional case: 1/β_ML = (1/(N K)) Σ_n ‖y(x_n) − t_n‖². With K = 3 outputs and noise
     variance 0.01 on each, β_ ≈ 100; the one-output formula N / Σ‖·‖² would give ≈ 33 and fail both
@@ -352,7 +404,14 @@ def test_beta_of_a_multi_output_regression_divides_by_n_times_k(make):
     assert 75 < est.beta_ < 135, est.beta_  # the true precision is 1 / 0.01 = 100
 
 
-ALL_ESTIMATORS = [MLPClassifier, MLPRegressor, NetworkClassifier, NetworkRegressor, ELMClassifier, ELMRegressor]
+ALL_ESTIMATORS = [
+    MLPClassifier,
+    MLPRegressor,
+    NetworkClassifier,
+    NetworkRegressor,
+    ELMClassifier,
+    ELMRegressor,
+]
 
 
 def _documented(section, doc):
@@ -376,5 +435,7 @@ def test_docstring_documents_every_parameter_in_signature_order(cls):
 @pytest.mark.parametrize("cls", ALL_ESTIMATORS, ids=lambda c: c.__name__)
 def test_docstring_documents_every_fitted_attribute(cls):
     documented = set(_documented("Attributes", cls.__doc__))
-    missing = [a for a in cls._fitted_attributes if a != "feature_names_in_" and a not in documented]
+    missing = [
+        a for a in cls._fitted_attributes if a != "feature_names_in_" and a not in documented
+    ]
     assert not missing

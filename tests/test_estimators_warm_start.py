@@ -29,8 +29,14 @@ from numnet.optim.transforms import AdamState
 
 N = 8
 STOCHASTIC = {"learning_rate_init": 0.02, "batch_size": 32}
-SOLVERS = {"sgd": STOCHASTIC, "adam": STOCHASTIC, "lbfgs": {}, "bfgs": {}, "levenberg-marquardt": {},
-           "trust-ncg": {}}
+SOLVERS = {
+    "sgd": STOCHASTIC,
+    "adam": STOCHASTIC,
+    "lbfgs": {},
+    "bfgs": {},
+    "levenberg-marquardt": {},
+    "trust-ncg": {},
+}
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +60,17 @@ def assert_same_fit(a, b):
 
 
 def classifier(solver, **kwargs):
-    return MLPClassifier((6,), **{"solver": solver, "tol": 0.0, "n_iter_no_change": 100, "random_state": 0,
-                                  **SOLVERS[solver], **kwargs})
+    return MLPClassifier(
+        (6,),
+        **{
+            "solver": solver,
+            "tol": 0.0,
+            "n_iter_no_change": 100,
+            "random_state": 0,
+            **SOLVERS[solver],
+            **kwargs,
+        },
+    )
 
 
 @pytest.mark.parametrize("solver", sorted(SOLVERS))
@@ -70,6 +85,7 @@ def test_warm_started_fits_equal_one_fit(data, solver):
 def test_warm_start_with_early_stopping_keeps_split_and_monitor(data, solver):
     """The validation split, the scores and the no-improvement count go on: n_iter_no_change=3 stops the
     split run where it stops the straight one."""
+
     def make():
         return classifier(solver, early_stopping=True, n_iter_no_change=3, validation_fraction=0.25)
 
@@ -127,7 +143,11 @@ def test_partial_fit_keeps_adam_moments_over_batches_of_any_size(data):
     sizes = [100, 37, 103]
     for i, n in enumerate(sizes):
         est.partial_fit(X[:n], y[:n], classes=[0, 1, 2] if i == 0 else None)
-    adam = next(s for s in read_optimizer_state(est.optimizer_state_)["state"].opt if isinstance(s, AdamState))
+    adam = next(
+        s
+        for s in read_optimizer_state(est.optimizer_state_)["state"].opt
+        if isinstance(s, AdamState)
+    )
     assert adam.count == sum(-(-n // 20) for n in sizes)  # every mini-batch step of every call
     assert est.n_iter_ == 3 and len(est.loss_curve_) == 3
 
@@ -135,9 +155,11 @@ def test_partial_fit_keeps_adam_moments_over_batches_of_any_size(data):
 def test_what_is_not_the_same_run_starts_a_new_run_from_theta(data):
     """Other rows, other solver options, theta_ set by hand: a new run (its history starts at 0)."""
     X, y = data
-    changes = {"rows": lambda est: (X[:200], y[:200]),
-               "options": lambda est: est.set_params(learning_rate_init=0.03) and (X, y),
-               "theta": lambda est: setattr(est, "theta_", est.theta_ * 0.5) or (X, y)}
+    changes = {
+        "rows": lambda est: (X[:200], y[:200]),
+        "options": lambda est: est.set_params(learning_rate_init=0.03) and (X, y),
+        "theta": lambda est: setattr(est, "theta_", est.theta_ * 0.5) or (X, y),
+    }
     for name, change in changes.items():
         est = fitted(classifier("adam"), X, y, 3)
         start = est.theta_.copy()
@@ -165,8 +187,11 @@ def _replace_member(path, key, data):
     np.lib.format.write_array(buf, data)
     members[f"{key}.npy"] = buf.getvalue()
     meta = json.loads(np.load(io.BytesIO(members["__meta__.npy"])).tobytes())
-    meta["arrays"][key] = {"dtype": data.dtype.str, "shape": list(data.shape),
-                           "sha256": hashlib.sha256(data).hexdigest()}
+    meta["arrays"][key] = {
+        "dtype": data.dtype.str,
+        "shape": list(data.shape),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
     text = np.frombuffer(json.dumps(meta, sort_keys=True).encode(), np.uint8)
     buf = io.BytesIO()
     np.lib.format.write_array(buf, text)
@@ -182,9 +207,12 @@ def test_a_corrupt_optimizer_state_is_refused_on_load_naming_it(data, tmp_path):
     other = fitted(MLPClassifier((4,), solver="adam", random_state=0, **STOCHASTIC), *data, 2)
     blob = est.optimizer_state_.copy()
     blob[len(blob) // 2] ^= 1
-    for bad, match in [(blob, "optimizer_state_"), (other.optimizer_state_, "optimizer_state_ is a run of"),
-                       (np.zeros(10, np.uint8), "optimizer_state_"),
-                       (est.optimizer_state_.astype(np.int64), "optimizer_state_ must be a 1-D uint8")]:
+    for bad, match in [
+        (blob, "optimizer_state_"),
+        (other.optimizer_state_, "optimizer_state_ is a run of"),
+        (np.zeros(10, np.uint8), "optimizer_state_"),
+        (est.optimizer_state_.astype(np.int64), "optimizer_state_ must be a 1-D uint8"),
+    ]:
         _replace_member(path, "optimizer_state_", bad)
         with pytest.raises(ValueError, match=match):
             load(path)

@@ -27,6 +27,7 @@ def _finite_json(numbers):
 
 # ------------------------------------------------------------- helpers
 
+
 def test_first_epoch_skips_the_start_and_reports_none():
     assert first_epoch([0.0, 0.5, 0.04, 0.03], lambda v: v <= 0.05) == 2
     assert first_epoch([0.0, 0.5, 0.4], lambda v: v <= 0.05) is None
@@ -40,18 +41,24 @@ def test_stop_epoch_waits_patience_epochs_and_keeps_the_first_best():
 
 # ------------------------------------------------------------- the experiment, tiny
 
+
 @pytest.fixture(scope="module")
 def tiny():
-    return ac.alexnet_claims_experiment(n_seeds=2, relu_epochs=3, n_train=60, epochs=4, patience=2, cnn_epochs=2,
-                                        seed=1)
+    return ac.alexnet_claims_experiment(
+        n_seeds=2, relu_epochs=3, n_train=60, epochs=4, patience=2, cnn_epochs=2, seed=1
+    )
 
 
 def test_every_part_is_there_finite_and_json(tiny):
     nb = _finite_json(tiny.numbers)
-    a, b, c, cnn = (nb[k] for k in ("relu_vs_tanh", "regularization", "early_stopping", "digits_cnn"))
+    a, b, c, cnn = (
+        nb[k] for k in ("relu_vs_tanh", "regularization", "early_stopping", "digits_cnn")
+    )
     for act in ("relu", "tanh"):
         r = a["activations"][act]
-        assert np.shape(r["loss"]) == np.shape(r["train_error"]) == (2, 4)  # start + 3 passes, per seed
+        assert (
+            np.shape(r["loss"]) == np.shape(r["train_error"]) == (2, 4)
+        )  # start + 3 passes, per seed
         assert len(r["passes_to_target"]) == 2
     assert set(b["variants"]) == set(ac.VARIANTS)
     for v in b["variants"].values():
@@ -60,7 +67,11 @@ def test_every_part_is_there_finite_and_json(tiny):
         assert math.isclose(v["gap_mean"], np.mean(v["gap"]))
     assert np.shape(c["val_accuracy"]) == (2, 5)
     assert all(1 <= best <= stop <= 4 for best, stop in zip(c["best_epoch"], c["stop_epoch"]))
-    assert 0 < cnn["test_accuracy"] <= 1 and cnn["epochs"] == 2 and len(cnn["test_accuracy_curve"]) == 2
+    assert (
+        0 < cnn["test_accuracy"] <= 1
+        and cnn["epochs"] == 2
+        and len(cnn["test_accuracy_curve"]) == 2
+    )
     assert cnn["n_params"] == 13706 and cnn["seconds"] > 0
     assert set(tiny.figures) == {"alexnet_claims.png"}
     for part in ("(a)", "(b)", "(c)", "digits CNN"):
@@ -68,6 +79,7 @@ def test_every_part_is_there_finite_and_json(tiny):
 
 
 # ------------------------------------------------------------- the claims
+
 
 def test_relu_trains_faster_than_tanh_in_loss():
     """(a) Same CNN, start, batches and step: relu's training loss ends well below tanh's.
@@ -104,13 +116,14 @@ def test_early_stopping_keeps_the_best_validation_model(overfit):
     c = ac.early_stopping(runs, patience=10)
     for k, r in enumerate(runs):
         stop, best = c["stop_epoch"][k], c["best_epoch"][k]
-        assert r.accuracy["val"][best] == max(r.accuracy["val"][1:stop + 1])
+        assert r.accuracy["val"][best] == max(r.accuracy["val"][1 : stop + 1])
         assert c["early_test_accuracy"][k] == r.accuracy["test"][best]
         assert c["last_test_accuracy"][k] == r.accuracy["test"][-1]
     _finite_json(c)
 
 
 # ------------------------------------------------------------- the digits CNN
+
 
 def test_digits_cnn_reaches_98_percent_test_accuracy():
     """Seed 0: stratified split (1437 train / 360 test), He init, Adam, 30 epochs (a few seconds)."""
@@ -121,9 +134,23 @@ def test_digits_cnn_reaches_98_percent_test_accuracy():
 
 # ------------------------------------------------------------- the command line
 
+
 def test_cli_writes_the_figure_and_the_numbers(tmp_path, capsys):
-    argv = ["alexnet-claims", "--n-seeds", "1", "--relu-epochs", "2", "--n-train", "50", "--epochs", "3",
-            "--cnn-epochs", "1", "--out", str(tmp_path)]
+    argv = [
+        "alexnet-claims",
+        "--n-seeds",
+        "1",
+        "--relu-epochs",
+        "2",
+        "--n-train",
+        "50",
+        "--epochs",
+        "3",
+        "--cnn-epochs",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(argv) == 0
     assert "(b) overfitting" in capsys.readouterr().out
     assert (tmp_path / "alexnet_claims.png").stat().st_size > 0
@@ -131,9 +158,20 @@ def test_cli_writes_the_figure_and_the_numbers(tmp_path, capsys):
     assert {"relu_vs_tanh", "regularization", "early_stopping", "digits_cnn"} <= set(nb)
 
 
-@pytest.mark.parametrize("flag, value", [("--epochs", "0"), ("--n-seeds", "-1"), ("--dropout", "1.5"),
-                                         ("--target-error", "x"), ("--shift", "3"), ("--init", "normal"),
-                                         ("--rotate", "-5"), ("--n-train", "5"), ("--n-train", "5000")])
+@pytest.mark.parametrize(
+    "flag, value",
+    [
+        ("--epochs", "0"),
+        ("--n-seeds", "-1"),
+        ("--dropout", "1.5"),
+        ("--target-error", "x"),
+        ("--shift", "3"),
+        ("--init", "normal"),
+        ("--rotate", "-5"),
+        ("--n-train", "5"),
+        ("--n-train", "5000"),
+    ],
+)
 def test_bad_flags_exit_2_with_one_line_naming_the_flag(flag, value, tmp_path, capsys):
     try:
         code = main(["alexnet-claims", flag, value, "--out", str(tmp_path)])

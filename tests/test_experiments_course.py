@@ -28,6 +28,7 @@ def _one_blas_thread():
 
 # ------------------------------------------------------------- random features
 
+
 @pytest.fixture(scope="module")
 def peaks_data():
     return rfp.peaks_split(400, seed=0)
@@ -50,8 +51,10 @@ def test_singular_value_decay_orders_sin_tanh_relu(peaks_data):
 
 
 def test_random_features_beat_the_linear_model(peaks_data):
-    errors = {a: rfp.fit_and_score(random_features(2, 100, a, random_state=0), peaks_data)
-              for a in ("sin", "tanh", "relu", "identity")}
+    errors = {
+        a: rfp.fit_and_score(random_features(2, 100, a, random_state=0), peaks_data)
+        for a in ("sin", "tanh", "relu", "identity")
+    }
     assert errors["identity"][1] > 0.5
     for act in ("sin", "tanh", "relu"):
         train, val = errors[act]
@@ -70,12 +73,15 @@ def test_random_features_experiment_numbers():
 
 # ------------------------------------------------------------- single layer
 
+
 def test_second_order_beats_sgd_at_equal_passes():
     """Same start, same budget of 800 passes over the data: GN and Newton-CG end lower than SGD."""
     prob = slp.peaks_problem(n_samples=200, n_hidden=16, seed=0)
     theta0 = prob.net.init(0)
-    loss = {m: slp.train_method(prob.train, theta0, m, passes=800, max_iter=5000).result.fun
-            for m in ("sgd", "gauss-newton", "newton-cg")}
+    loss = {
+        m: slp.train_method(prob.train, theta0, m, passes=800, max_iter=5000).result.fun
+        for m in ("sgd", "gauss-newton", "newton-cg")
+    }
     assert loss["gauss-newton"] < 0.85 * loss["sgd"]
     assert loss["newton-cg"] < 0.85 * loss["sgd"]
 
@@ -90,8 +96,9 @@ def test_trace_records_every_iterate_and_stops_at_the_budget():
 
 
 def test_single_layer_experiment_table_and_accuracy():
-    res = slp.single_layer_peaks_experiment(methods=("lbfgs", "gauss-newton"), n_samples=200, n_hidden=8, passes=100,
-                                 seed=0)
+    res = slp.single_layer_peaks_experiment(
+        methods=("lbfgs", "gauss-newton"), n_samples=200, n_hidden=8, passes=100, seed=0
+    )
     nb = res.numbers
     for m in ("lbfgs", "gauss-newton"):
         assert nb[f"{m}_passes"] >= 100 and nb[f"{m}_train_accuracy"] > 0.6
@@ -100,6 +107,7 @@ def test_single_layer_experiment_table_and_accuracy():
 
 
 # ------------------------------------------------------------- inverse crime
+
 
 def test_alignment_undoes_permutation_sign_flips_and_softmax_shift():
     rng = np.random.default_rng(3)
@@ -125,13 +133,16 @@ def test_alignment_without_odd_symmetry_keeps_signs():
 
 def test_inverse_crime_recovers_the_planted_parameters():
     """A small identifiable instance: Gauss-Newton fits to rounding and the aligned error vanishes."""
-    nb = ic.inverse_crime_experiment(n_samples=300, n_features=4, n_classes=5, n_hidden=3, max_iter=60, seed=0).numbers
+    nb = ic.inverse_crime_experiment(
+        n_samples=300, n_features=4, n_classes=5, n_hidden=3, max_iter=60, seed=0
+    ).numbers
     assert nb["kl_misfit"] < 1e-10 and nb["max_prob_error"] < 1e-8
     assert nb["error_all"] < 1e-6
     assert nb["error_unaligned"] > 0.1  # the raw parameters differ: alignment is needed
 
 
 # ------------------------------------------------------------- landscape
+
 
 def test_nonconvex_fraction_of_convex_and_saddle_surfaces():
     t = np.linspace(-1, 1, 21)
@@ -153,7 +164,9 @@ def test_filter_normalized_direction_matches_unit_norms():
 
 
 def test_landscape_surface_passes_through_the_trained_point():
-    res = ls.landscape_experiment(n_samples=150, n_hidden=6, train_iter=20, radius=2.0, n_grid=9, seed=0)
+    res = ls.landscape_experiment(
+        n_samples=150, n_hidden=6, train_iter=20, radius=2.0, n_grid=9, seed=0
+    )
     nb = res.numbers
     assert nb["surface"][4, 4] == pytest.approx(nb["center_loss"], rel=1e-12)
     assert nb["min_loss"] <= nb["center_loss"] < nb["max_loss"]
@@ -161,6 +174,7 @@ def test_landscape_surface_passes_through_the_trained_point():
 
 
 # ------------------------------------------------------------- adversarial
+
 
 @pytest.fixture(scope="module")
 def attack():

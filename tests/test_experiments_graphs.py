@@ -27,6 +27,7 @@ def _one_blas_thread():
 
 def assert_plain_json(numbers):
     """``numbers`` survive ``json.dumps`` with no fallback and come back as numbers, not strings."""
+
     def plain(x):
         if isinstance(x, np.ndarray):
             return x.tolist()
@@ -48,6 +49,7 @@ def assert_one_line_error(stderr, flag):
 
 # ------------------------------------------------------------- dag
 
+
 @pytest.fixture(scope="module")
 def dag_result():
     return dag.dag_experiment(n_samples=400, width=12, n_modules=4, passes=120, n_seeds=2, seed=0)
@@ -66,7 +68,9 @@ def test_dag_networks_have_similar_sizes_and_verified_derivatives():
 def test_dag_every_architecture_learns_and_the_residual_is_far_ahead(dag_result):
     nb = dag_result.numbers
     for a in dag.ARCHITECTURES:
-        assert nb[f"{a}_loss_mean"] < 0.5 < np.log(2)  # from ln 2 at the start (two balanced classes)
+        assert (
+            nb[f"{a}_loss_mean"] < 0.5 < np.log(2)
+        )  # from ln 2 at the start (two balanced classes)
         assert nb[f"{a}_train_accuracy_mean"] > 0.7
         assert nb[f"{a}_passes_mean"] <= 135  # the budget of 120 and at most one iteration more
     assert nb["residual_loss_mean"] < 0.1 * nb["chain_loss_mean"]
@@ -86,10 +90,19 @@ def test_dag_numbers_curves_and_table(dag_result):
 
 # ------------------------------------------------------------- rnn
 
+
 @pytest.fixture(scope="module")
 def rnn_result():
-    return rnn.rnn_experiment(n_steps=6, n_hidden=4, n_train=300, n_test=500, passes=150, n_seeds=2, seed=0,
-                              methods=("adam", "gauss-newton"))
+    return rnn.rnn_experiment(
+        n_steps=6,
+        n_hidden=4,
+        n_train=300,
+        n_test=500,
+        passes=150,
+        n_seeds=2,
+        seed=0,
+        methods=("adam", "gauss-newton"),
+    )
 
 
 def test_adding_problem_has_one_marker_per_half():
@@ -114,7 +127,10 @@ def test_rnn_beats_the_mlp_of_its_size_on_held_out_sequences(rnn_result):
         assert nb[f"rnn_{m}_test_nmse_mean"] < 0.1  # the mean predictor scores 1
         assert nb[f"mlp_{m}_test_nmse_mean"] > 0.4
     assert nb["best_rnn_test_nmse"] < 0.05 * nb["best_mlp_test_nmse"]
-    assert nb["rnn_gauss-newton_test_within_0.04_mean"] > 3 * nb["mlp_gauss-newton_test_within_0.04_mean"]
+    assert (
+        nb["rnn_gauss-newton_test_within_0.04_mean"]
+        > 3 * nb["mlp_gauss-newton_test_within_0.04_mean"]
+    )
 
 
 def test_rnn_numbers_curves_and_table(rnn_result):
@@ -127,12 +143,48 @@ def test_rnn_numbers_curves_and_table(rnn_result):
 
 # ------------------------------------------------------------- the subcommands
 
-@pytest.mark.parametrize("argv, name", [
-    (["dag", "--n-samples", "120", "--width", "4", "--n-modules", "1", "--passes", "10",
-      "--n-seeds", "1"], "dag"),
-    (["rnn", "--n-steps", "4", "--n-hidden", "2", "--n-train", "60", "--n-test", "60", "--passes", "5",
-      "--n-seeds", "1", "--methods", "lbfgs"], "rnn"),
-])
+
+@pytest.mark.parametrize(
+    "argv, name",
+    [
+        (
+            [
+                "dag",
+                "--n-samples",
+                "120",
+                "--width",
+                "4",
+                "--n-modules",
+                "1",
+                "--passes",
+                "10",
+                "--n-seeds",
+                "1",
+            ],
+            "dag",
+        ),
+        (
+            [
+                "rnn",
+                "--n-steps",
+                "4",
+                "--n-hidden",
+                "2",
+                "--n-train",
+                "60",
+                "--n-test",
+                "60",
+                "--passes",
+                "5",
+                "--n-seeds",
+                "1",
+                "--methods",
+                "lbfgs",
+            ],
+            "rnn",
+        ),
+    ],
+)
 def test_subcommand_writes_figure_and_json(argv, name, tmp_path, capsys):
     assert main([*argv, "--out", str(tmp_path)]) == 0
     assert f"== {name} ==" in capsys.readouterr().out
@@ -141,15 +193,18 @@ def test_subcommand_writes_figure_and_json(argv, name, tmp_path, capsys):
     assert isinstance(numbers["passes_grid"], list) and isinstance(numbers["curves"], dict)
 
 
-@pytest.mark.parametrize("argv, flag", [
-    (["dag", "--n-seeds", "0"], "--n-seeds"),
-    (["dag", "--width", "2"], "--width"),
-    (["dag", "--method", "sgd"], "--method"),
-    (["dag", "--passes", "x"], "--passes"),
-    (["rnn", "--n-seeds", "0"], "--n-seeds"),
-    (["rnn", "--n-steps", "1"], "--n-steps"),
-    (["rnn", "--methods", "adam,nope"], "--methods"),
-])
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["dag", "--n-seeds", "0"], "--n-seeds"),
+        (["dag", "--width", "2"], "--width"),
+        (["dag", "--method", "sgd"], "--method"),
+        (["dag", "--passes", "x"], "--passes"),
+        (["rnn", "--n-seeds", "0"], "--n-seeds"),
+        (["rnn", "--n-steps", "1"], "--n-steps"),
+        (["rnn", "--methods", "adam,nope"], "--methods"),
+    ],
+)
 def test_bad_flags_exit_2_naming_the_flag(argv, flag, capsys):
     with pytest.raises(SystemExit) as exc:
         main(argv)

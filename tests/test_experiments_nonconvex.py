@@ -52,6 +52,7 @@ def test_network_direction_spans_every_layer_with_unit_norms():
 
 # ------------------------------------------------------------- Auer et al. in d dimensions
 
+
 def test_auer_counts_floor_n_over_d_to_the_d_minima():
     nb = auer.auer_experiment(dims=(1, 2), per_axis=2, extra=1, plot=False).numbers
     assert (nb["n_1"], nb["counted_1"]) == (3, 3)  # d = 1: the extra sample is a third well
@@ -65,7 +66,9 @@ def test_auer_in_three_dimensions_from_a_coarse_grid():
     minima = auer.count_minima(obj, auer.start_grid(3, 2, points_per_decade=1))
     assert len(minima) == (7 // 3) ** 3 == 8
     w = np.array([m[0] for m in minima])
-    assert len({tuple(np.round(np.log10(v), 3)) for v in w}) == 8  # distinct, every combination of two wells
+    assert (
+        len({tuple(np.round(np.log10(v), 3)) for v in w}) == 8
+    )  # distinct, every combination of two wells
 
 
 def test_auer_data_puts_k_samples_on_each_axis():
@@ -76,11 +79,15 @@ def test_auer_data_puts_k_samples_on_each_axis():
 
 # ------------------------------------------------------------- Baldi–Hornik, Y ≠ X
 
+
 def test_baldi_hornik_every_critical_point_but_the_global_one_is_a_saddle():
-    nb = baldi_hornik.baldi_hornik_experiment(n_inputs=5, n_outputs=4, n_components=2, n_samples=200,
-                                              n_starts=4, plot=False).numbers
+    nb = baldi_hornik.baldi_hornik_experiment(
+        n_inputs=5, n_outputs=4, n_components=2, n_samples=200, n_starts=4, plot=False
+    ).numbers
     assert nb["n_critical"] == 1 + 4 + 6
-    assert nb["n_saddles"] == nb["n_critical"] - 1 and nb["n_minima"] == 1 and nb["global_is_minimum"]
+    assert (
+        nb["n_saddles"] == nb["n_critical"] - 1 and nb["n_minima"] == 1 and nb["global_is_minimum"]
+    )
     assert nb["max_grad_norm"] < 1e-10 and nb["max_value_error"] < 1e-10
     assert nb["zero_eigs_at_global"] == 4  # p²: AB = (AC)(C⁻¹B)
     assert nb["min_gap"] > 1e-3
@@ -89,9 +96,11 @@ def test_baldi_hornik_every_critical_point_but_the_global_one_is_a_saddle():
 
 # ------------------------------------------------------------- depth makes it worse
 
+
 def test_deeper_networks_have_more_nonconvex_points_at_equal_parameter_count():
-    nb = depth_landscape.depth_landscape_experiment(depths=(1, 8), n_params=450, n_samples=200, n_seeds=2,
-                                                    train_iter=40, n_grid=13, plot=False).numbers
+    nb = depth_landscape.depth_landscape_experiment(
+        depths=(1, 8), n_params=450, n_samples=200, n_seeds=2, train_iter=40, n_grid=13, plot=False
+    ).numbers
     assert nb["n_params"] == [453, 453] and nb["widths"] == [56, 7]
     assert nb["fraction_start"][1] > nb["fraction_start"][0] + 0.2
     assert nb["fraction_trained"][1] > nb["fraction_trained"][0]
@@ -100,12 +109,16 @@ def test_deeper_networks_have_more_nonconvex_points_at_equal_parameter_count():
 def test_equal_width_matches_the_parameter_count():
     for depth in (1, 2, 4, 8):
         w = depth_landscape.equal_width(depth, 1000)
-        assert abs(depth_landscape.n_params_of(depth, w) - 1000) <= depth_landscape.n_params_of(depth, w + 1) - \
-            depth_landscape.n_params_of(depth, w)
-        assert depth_landscape.deep_network(depth, w).n_params == depth_landscape.n_params_of(depth, w)
+        assert abs(depth_landscape.n_params_of(depth, w) - 1000) <= depth_landscape.n_params_of(
+            depth, w + 1
+        ) - depth_landscape.n_params_of(depth, w)
+        assert depth_landscape.deep_network(depth, w).n_params == depth_landscape.n_params_of(
+            depth, w
+        )
 
 
 # ------------------------------------------------------------- quasi-Newton and mini-batches
+
 
 @pytest.fixture(scope="module")
 def qn_runs():
@@ -114,10 +127,15 @@ def qn_runs():
     obj = Objective(full.net, "cross_entropy", full.X[:600], full.Y[:600], Tikhonov(1e-3))
     x0 = obj.net.init(0)
     out = {}
-    for name, b, scheme in (("full", 10**6, "naive"), ("naive", 64, "naive"), ("overlap", 64, "overlap")):
+    for name, b, scheme in (
+        ("full", 10**6, "naive"),
+        ("naive", 64, "naive"),
+        ("overlap", 64, "overlap"),
+    ):
         memory = LBFGS(10)
-        res = qn_minibatch.minibatch_quasi_newton(obj, x0, memory, batch_size=b, scheme=scheme, epochs=6,
-                                                  step_size=1.0, seed=0)
+        res = qn_minibatch.minibatch_quasi_newton(
+            obj, x0, memory, batch_size=b, scheme=scheme, epochs=6, step_size=1.0, seed=0
+        )
         out[name] = (res, qn_minibatch.preconditioned_condition(memory, obj, res["x"]))
     return out
 
@@ -130,7 +148,9 @@ def test_full_batch_pairs_are_exact_and_lbfgs_converges(qn_runs):
 
 def test_naive_minibatch_pairs_are_mostly_noise_and_overlapping_pairs_are_not(qn_runs):
     naive, overlap = qn_runs["naive"][0], qn_runs["overlap"][0]
-    assert np.median(naive["pair_error"]) > 1.5  # y_k is dominated by the difference of two batches' gradients
+    assert (
+        np.median(naive["pair_error"]) > 1.5
+    )  # y_k is dominated by the difference of two batches' gradients
     assert np.median(overlap["pair_error"]) < 0.9 * np.median(naive["pair_error"]) / 2
     assert overlap["skipped"] == 0
 
@@ -150,11 +170,20 @@ def test_bfgs_breaks_the_same_way_and_overlapping_pairs_fix_it():
     x0, out = obj.net.init(0), {}
     for scheme in qn_minibatch.SCHEMES:
         memory = BFGSInverse(obj.n_params)
-        res = qn_minibatch.minibatch_quasi_newton(obj, x0, memory, batch_size=64, scheme=scheme, epochs=6,
-                                                  step_size=1.0, seed=0)
+        res = qn_minibatch.minibatch_quasi_newton(
+            obj, x0, memory, batch_size=64, scheme=scheme, epochs=6, step_size=1.0, seed=0
+        )
         kappa, _ = qn_minibatch.preconditioned_condition(memory, obj, res["x"])
-        out[scheme] = (np.median(res["pair_error"]), kappa, max(res["loss"][len(res["loss"]) // 2:]), res["skipped"])
-    (e_naive, k_naive, late_naive, _), (e_overlap, k_overlap, late_overlap, skipped) = out["naive"], out["overlap"]
+        out[scheme] = (
+            np.median(res["pair_error"]),
+            kappa,
+            max(res["loss"][len(res["loss"]) // 2 :]),
+            res["skipped"],
+        )
+    (e_naive, k_naive, late_naive, _), (e_overlap, k_overlap, late_overlap, skipped) = (
+        out["naive"],
+        out["overlap"],
+    )
     assert e_naive > 1.0 and e_overlap < 0.5 * e_naive and skipped == 0
     assert k_naive > 5 * k_overlap
     assert late_naive > 10 * late_overlap
@@ -168,10 +197,12 @@ def test_chunk_stream_is_a_permutation_per_epoch():
 
 # ------------------------------------------------------------- planted-model recovery
 
+
 @pytest.fixture(scope="module")
 def planted():
-    return planted_recovery.planted_recovery_experiment(dims=(4, 16), sizes=(200, 800, 3200), n_seeds=10,
-                                                        n_population=40_000, plot=False).numbers
+    return planted_recovery.planted_recovery_experiment(
+        dims=(4, 16), sizes=(200, 800, 3200), n_seeds=10, n_population=40_000, plot=False
+    ).numbers
 
 
 @pytest.mark.parametrize("task", planted_recovery.TASKS)
@@ -201,6 +232,7 @@ def test_noise_free_regression_recovers_w_star_exactly():
 
 # ------------------------------------------------------------- the inverse crime from random starts
 
+
 def test_inverse_crime_global_counts_successes_and_explains_the_failures():
     """A small planted model (n = 200, n_f = 10, n_c = 4, m = 4): from start 0 Gauss-Newton (dense solver, named:
     the scenario is that solver's) saturates a unit (its weights run off to infinity, the excess stays at 3e-2);
@@ -208,14 +240,32 @@ def test_inverse_crime_global_counts_successes_and_explains_the_failures():
     end point says why."""
     from numnet.experiments import inverse_crime_global as icg
 
-    res = icg.inverse_crime_global_experiment(n_samples=200, n_features=10, n_classes=4, n_hidden=4, n_seeds=1,
-                                              strategies=("gauss-newton", "varpro", "continuation"), budget=600.0,
-                                              max_iter=300, solver="dense", plot=False, log=None)
+    res = icg.inverse_crime_global_experiment(
+        n_samples=200,
+        n_features=10,
+        n_classes=4,
+        n_hidden=4,
+        n_seeds=1,
+        strategies=("gauss-newton", "varpro", "continuation"),
+        budget=600.0,
+        max_iter=300,
+        solver="dense",
+        plot=False,
+        log=None,
+    )
     nb = res.numbers
     assert nb["solver"] == "dense" and nb["seeds"] == [0]
-    assert nb["successes_gauss-newton"] == 0 and nb["successes_varpro"] == 1 and nb["successes_continuation"] == 1
+    assert (
+        nb["successes_gauss-newton"] == 0
+        and nb["successes_varpro"] == 1
+        and nb["successes_continuation"] == 1
+    )
     for won in (r for r in nb["runs"] if r["success"]):
-        assert won["polished_excess"] < 1e-10 and won["error_all"] < 1e-6 and won["units_recovered"] == 4
+        assert (
+            won["polished_excess"] < 1e-10
+            and won["error_all"] < 1e-6
+            and won["units_recovered"] == 4
+        )
     assert nb["floor_true_zero_eigs"] == 4  # the softmax shift of each of W's 4 rows
     assert nb["floor_stall_excess"] > 1e-2 and nb["floor_norm_stall"] > 10 * nb["floor_norm_true"]
     assert nb["floor_stall_fresh_excess"] > 1e-3

@@ -22,11 +22,19 @@ from numnet.experiments import (
     xor,
 )
 
-THEORY = {"xor": xor, "perceptron": perceptron, "linear-pca": linear_pca, "symmetries": symmetries,
-          "universal": universal, "mle-noise": mle_noise, "hessian-study": hessian_study}
+THEORY = {
+    "xor": xor,
+    "perceptron": perceptron,
+    "linear-pca": linear_pca,
+    "symmetries": symmetries,
+    "universal": universal,
+    "mle-noise": mle_noise,
+    "hessian-study": hessian_study,
+}
 
 
 # --- XOR (notes 002) -------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def xor_result():
@@ -52,10 +60,11 @@ def test_xor_one_hidden_layer_separates(xor_result):
 def test_linear_accuracy_bound_is_one_on_separable_points():
     X = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
     assert xor.linear_accuracy_bound(X, np.array([-1, -1, 1, 1])) == 1.0  # AND-like split x1 > 0
-    assert xor.linear_accuracy_bound(X, np.array([-1, 1, 1, 1])) == 1.0   # OR
+    assert xor.linear_accuracy_bound(X, np.array([-1, 1, 1, 1])) == 1.0  # OR
 
 
 # --- perceptron: Auer et al. and the delta rule (notes 001) ----------------------------------
+
 
 @pytest.mark.parametrize("n", [1, 3, 5])
 def test_auer_construction_has_one_local_minimum_per_sample(n):
@@ -68,7 +77,9 @@ def test_auer_construction_has_one_local_minimum_per_sample(n):
 
 def test_auer_wells_merge_when_the_samples_are_close():
     # The count is a measurement: with minimizers only 1.5x apart the wells overlap and merge.
-    minima = perceptron.count_local_minima(perceptron.auer_objective(*perceptron.auer_samples(5, ratio=1.5)))
+    minima = perceptron.count_local_minima(
+        perceptron.auer_objective(*perceptron.auer_samples(5, ratio=1.5))
+    )
     assert len(minima) < 5
 
 
@@ -79,8 +90,9 @@ def test_count_local_minima_rejects_many_parameters():
 
 
 def test_perceptron_experiment_counts_minima_and_recovers_w_star():
-    res = perceptron.perceptron_experiment(seed=1, n_minima=4, n_samples=200, n_features=5, epochs=12,
-                                           plot=False)
+    res = perceptron.perceptron_experiment(
+        seed=1, n_minima=4, n_samples=200, n_features=5, epochs=12, plot=False
+    )
     assert res.numbers["auer_local_minima"] == res.numbers["auer_samples"] == 4
     assert res.numbers["auer_bad_minima"] == 3
     errors = res.numbers["recovery_error"]
@@ -91,9 +103,11 @@ def test_perceptron_experiment_counts_minima_and_recovers_w_star():
 
 # --- Baldi–Hornik (notes 001) ----------------------------------------------------------------
 
+
 def test_linear_autoencoder_reaches_the_pca_subspace_from_every_start():
-    res = linear_pca.linear_pca_experiment(seed=0, n_features=5, n_components=2, n_samples=200, n_starts=4,
-                                           plot=False)
+    res = linear_pca.linear_pca_experiment(
+        seed=0, n_features=5, n_components=2, n_samples=200, n_starts=4, plot=False
+    )
     n = res.numbers
     assert len(n["max_angle"]) == 4
     assert max(n["max_angle"]) < 1e-6
@@ -109,6 +123,7 @@ def test_linear_autoencoder_reaches_the_pca_subspace_from_every_start():
 
 # --- weight-space symmetries (notes 004) -----------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def sym_result():
     return symmetries.symmetries_experiment(seed=0, n_hidden=4, n_transforms=1000, plot=False)
@@ -116,7 +131,7 @@ def sym_result():
 
 def test_all_sign_permutation_transforms_keep_the_outputs(sym_result):
     n = sym_result.numbers
-    assert n["n_symmetries"] == 2 ** 4 * math.factorial(4) == 384
+    assert n["n_symmetries"] == 2**4 * math.factorial(4) == 384
     assert n["n_checked"] == n["n_distinct"] == 384
     assert n["max_output_change"] <= 1e-12
     assert n["max_grad_change"] <= 1e-12
@@ -150,9 +165,17 @@ def test_hidden_unit_transform_validates_its_arguments():
 
 # --- universal approximation (notes 002) -----------------------------------------------------
 
+
 def test_universal_approximation_error_decreases_with_n():
-    res = universal.universal_experiment(seed=0, units=(1, 2, 4, 8), n_train=(150, 400), n_test=1000,
-                                         max_iter=200, n_starts=1, plot=False)
+    res = universal.universal_experiment(
+        seed=0,
+        units=(1, 2, 4, 8),
+        n_train=(150, 400),
+        n_test=1000,
+        max_iter=200,
+        n_starts=1,
+        plot=False,
+    )
     n = res.numbers
     for d in (1, 2):
         err = n[f"errors_{d}d"]
@@ -180,9 +203,11 @@ def test_ball_samples_lie_in_the_ball_and_fill_it():
 
 # --- maximum-likelihood noise precision (notes 004) -------------------------------------------
 
+
 def test_beta_ml_matches_the_true_precision_within_sampling_error():
-    res = mle_noise.mle_noise_experiment(seed=0, beta=25.0, n_samples=1000, n_replicates=1, max_iter=800,
-                                         plot=False)
+    res = mle_noise.mle_noise_experiment(
+        seed=0, beta=25.0, n_samples=1000, n_replicates=1, max_iter=800, plot=False
+    )
     n = res.numbers
     for case in ("1d", "kd"):
         assert n[f"within_{case}"]
@@ -196,21 +221,33 @@ def test_beta_interval_has_its_coverage():
     dof, beta = 300, 4.0
     draws = beta * dof / rng.chisquare(dof, size=200_000)
     lo, hi = mle_noise.beta_interval(beta, dof, n_sigma=2.0)
-    assert np.mean((draws >= lo) & (draws <= hi)) == pytest.approx(1 - 2 * stats.norm.sf(2.0), abs=3e-3)
+    assert np.mean((draws >= lo) & (draws <= hi)) == pytest.approx(
+        1 - 2 * stats.norm.sf(2.0), abs=3e-3
+    )
 
 
 # --- Hessian study (notes 004) ---------------------------------------------------------------
 
-SMALL_COST = {"hvp": (1, (64, 128, 256), 500), "becker-lecun": (1, (64, 128, 256), 500),
-              "exact (W hvps)": (2, (2, 4, 8), 1000), "fd-grads": (2, (2, 4, 8), 1000),
-              "fd-values": (3, (1, 2, 3), 1000)}
+SMALL_COST = {
+    "hvp": (1, (64, 128, 256), 500),
+    "becker-lecun": (1, (64, 128, 256), 500),
+    "exact (W hvps)": (2, (2, 4, 8), 1000),
+    "fd-grads": (2, (2, 4, 8), 1000),
+    "fd-values": (3, (1, 2, 3), 1000),
+}
 
 
 @pytest.fixture(scope="module")
 def hessian_result():
-    return hessian_study.hessian_study_experiment(seed=0, hidden=(4, 4), n_samples=80, train_iter=200,
-                                                  cost_methods=SMALL_COST, repeats=1,
-                                                  plot=False)
+    return hessian_study.hessian_study_experiment(
+        seed=0,
+        hidden=(4, 4),
+        n_samples=80,
+        train_iter=200,
+        cost_methods=SMALL_COST,
+        repeats=1,
+        plot=False,
+    )
 
 
 def test_hessian_approximation_errors(hessian_result):
@@ -221,7 +258,9 @@ def test_hessian_approximation_errors(hessian_result):
         assert 1e-3 < e["becker-lecun"] < 1.0 and 1e-3 < e["exact diagonal"] < 1.0
         assert n[f"lanczos_error_{tag}"] < 1e-8
         assert n[f"symmetry_error_{tag}"] < 1e-12
-        assert n[f"bl_diagonal_error_{tag}"] > 1e-6  # Becker–LeCun drops cross terms: not exact here
+        assert (
+            n[f"bl_diagonal_error_{tag}"] > 1e-6
+        )  # Becker–LeCun drops cross terms: not exact here
     # Gauss-Newton drops Σ (y − t) ∇²y: a better approximation once the residuals are small.
     assert n["errors_trained"]["gauss-newton"] < n["errors_init"]["gauss-newton"] / 10
     assert np.all(n["eig_GN_trained"] > -1e-12)  # Gauss-Newton is positive semi-definite
@@ -243,6 +282,7 @@ def test_hessian_cost_exponents(hessian_result):
 
 # --- protocol: discovery, CLI arguments, figures ---------------------------------------------
 
+
 def test_every_theory_experiment_is_discovered():
     found = discover()
     for name, module in THEORY.items():
@@ -259,7 +299,9 @@ def test_add_arguments_gives_defaults(name):
     values = command.values(args)
     assert values and all(v is not None for v in values.values())
     assert values == {k: command.spec.defaults()[k] for k in values}
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[
+        name
+    ]
     help_text = " ".join(sub.format_help().split())
     for k, v in values.items():
         form = command.spec.kinds[k].cli
@@ -269,8 +311,9 @@ def test_add_arguments_gives_defaults(name):
 
 def test_run_from_parsed_arguments_and_save(tmp_path, capsys):
     command = _commands()["xor"]
-    args = build_parser({"xor": command}).parse_args(["xor", "--n-starts", "1", "--n-hidden", "3",
-                                                      "--out", str(tmp_path)])
+    args = build_parser({"xor": command}).parse_args(
+        ["xor", "--n-starts", "1", "--n-hidden", "3", "--out", str(tmp_path)]
+    )
     res = xor.xor_experiment(**command.values(args))
     assert isinstance(res, ExperimentResult) and res.name == "xor"
     assert command.run(args) == 0 and "== xor ==" in capsys.readouterr().out

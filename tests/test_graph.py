@@ -14,22 +14,39 @@ from registry import LAYERS, Shape, data
 import numnet
 from numnet import Add, Concat, Dense, Graph, Node, Objective, Residual, Sequential, minimize
 from numnet.architecture import from_json, to_json
-from numnet.curvature import hessian_dense, hessian_diagonal, outer_product_hessian, per_sample_output_gradients
+from numnet.curvature import (
+    hessian_dense,
+    hessian_diagonal,
+    outer_product_hessian,
+    per_sample_output_gradients,
+)
 from numnet.graph import GraphCache
 
 
 def inception(d_in=3, n_out=2):
     """Three parallel branches of different widths, concatenated, then a linear read-out."""
-    return Graph(d_in, [Node("wide", Dense(d_in, 6, "tanh")),
-                        Node("narrow", Dense(d_in, 2, "relu")),
-                        Node("deep", Sequential([Dense(d_in, 3, "tanh"), Dense(3, 3, "tanh")])),
-                        Node("cat", Concat(), ["wide", "narrow", "deep"]),
-                        Node("out", Dense(11, n_out), "cat")])
+    return Graph(
+        d_in,
+        [
+            Node("wide", Dense(d_in, 6, "tanh")),
+            Node("narrow", Dense(d_in, 2, "relu")),
+            Node("deep", Sequential([Dense(d_in, 3, "tanh"), Dense(3, 3, "tanh")])),
+            Node("cat", Concat(), ["wide", "narrow", "deep"]),
+            Node("out", Dense(11, n_out), "cat"),
+        ],
+    )
 
 
 def test_concat_and_add_formulas():
-    g = Graph(2, [Node("a", Dense(2, 3, "tanh")), Node("b", Dense(2, 3, "sin")),
-                  Node("sum", Add(), ["a", "b", "input"][:2]), Node("cat", Concat(), ["sum", "input"])])
+    g = Graph(
+        2,
+        [
+            Node("a", Dense(2, 3, "tanh")),
+            Node("b", Dense(2, 3, "sin")),
+            Node("sum", Add(), ["a", "b", "input"][:2]),
+            Node("cat", Concat(), ["sum", "input"]),
+        ],
+    )
     rng = np.random.default_rng(0)
     theta, X = g.init(rng, scheme="normal"), rng.standard_normal((4, 2))
     p = g.unpack(theta)
@@ -44,12 +61,28 @@ def test_concat_and_add_formulas():
 def test_shared_slice_equals_tied_copies():
     """A node that shares a slice computes what an unshared graph with equal weights does;
     its gradient is the sum of the two copies' gradients."""
-    shared = Graph(3, [Node("h", Dense(3, 3, "tanh")), Node("h2", Dense(3, 3, "tanh"), "h", share="h"),
-                       Node("out", Dense(3, 1), "h2")])
-    tied = Graph(3, [Node("h", Dense(3, 3, "tanh")), Node("h2", Dense(3, 3, "tanh"), "h"),
-                     Node("out", Dense(3, 1), "h2")])
+    shared = Graph(
+        3,
+        [
+            Node("h", Dense(3, 3, "tanh")),
+            Node("h2", Dense(3, 3, "tanh"), "h", share="h"),
+            Node("out", Dense(3, 1), "h2"),
+        ],
+    )
+    tied = Graph(
+        3,
+        [
+            Node("h", Dense(3, 3, "tanh")),
+            Node("h2", Dense(3, 3, "tanh"), "h"),
+            Node("out", Dense(3, 1), "h2"),
+        ],
+    )
     rng = np.random.default_rng(1)
-    theta, X, gZ = shared.init(rng, scheme="normal"), rng.standard_normal((5, 3)), rng.standard_normal((5, 1))
+    theta, X, gZ = (
+        shared.init(rng, scheme="normal"),
+        rng.standard_normal((5, 3)),
+        rng.standard_normal((5, 1)),
+    )
     assert shared.n_params == 12 + 4 and tied.n_params == 12 + 12 + 4
     th_tied = np.concatenate([theta[:12], theta[:12], theta[12:]])
     F, c = shared.forward(theta, X)
@@ -60,7 +93,9 @@ def test_shared_slice_equals_tied_copies():
     np.testing.assert_allclose(g, np.concatenate([gt[:12] + gt[12:24], gt[24:]]), rtol=1e-13)
     v = rng.standard_normal(shared.n_params)
     vt = np.concatenate([v[:12], v[:12], v[12:]])
-    np.testing.assert_allclose(shared.jvp(theta, c, v, None), tied.jvp(th_tied, ct, vt, None), rtol=1e-13)
+    np.testing.assert_allclose(
+        shared.jvp(theta, c, v, None), tied.jvp(th_tied, ct, vt, None), rtol=1e-13
+    )
     Rg = shared.rop(theta, c, v, None, gZ, None)[0]
     Rgt = tied.rop(th_tied, ct, vt, None, gZ, None)[0]
     np.testing.assert_allclose(Rg, np.concatenate([Rgt[:12] + Rgt[12:24], Rgt[24:]]), rtol=1e-12)
@@ -71,7 +106,11 @@ def test_fan_out_sums_cotangents():
     g = Graph(2, [Node("f", Dense(2, 2, "tanh")), Node("sum", Add(), ["f", "f"])])
     single = Dense(2, 2, "tanh")
     rng = np.random.default_rng(2)
-    theta, X, gZ = g.init(rng, scheme="normal"), rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
+    theta, X, gZ = (
+        g.init(rng, scheme="normal"),
+        rng.standard_normal((3, 2)),
+        rng.standard_normal((3, 2)),
+    )
     F, c = g.forward(theta, X)
     Fs, cs = single.forward(theta, X)
     np.testing.assert_allclose(F, 2 * Fs, rtol=1e-14)
@@ -82,31 +121,58 @@ def test_fan_out_sums_cotangents():
 def test_graph_nests_in_sequential_and_sequential_in_graph():
     inner = Graph(4, [Node("r", Residual(4, "tanh")), Node("s", Add(), ["r", "input"])])
     net = Sequential([Dense(3, 4, "tanh"), inner, Dense(4, 2)])
-    outer = Graph(3, [Node("body", net), Node("skip", Dense(3, 2), "input"), Node("out", Add(), ["body", "skip"])])
+    outer = Graph(
+        3,
+        [
+            Node("body", net),
+            Node("skip", Dense(3, 2), "input"),
+            Node("out", Add(), ["body", "skip"]),
+        ],
+    )
     rng = np.random.default_rng(3)
     theta, X = outer.init(rng, scheme="normal"), rng.standard_normal((5, 3))
     res = numnet.check_layer(outer, X, theta, seed=3)
     assert res.passed, str(res)
 
 
-@pytest.mark.parametrize("nodes, output, match", [
-    ([Node("a", Dense(2, 2), "b"), Node("b", Dense(2, 2), "a")], None, "node 'a' is on a cycle"),
-    ([Node("a", Dense(3, 2))], None, "node 'a' has d_in=3"),
-    ([Node("a", Dense(2, 2), "nope")], None, "node 'a' reads an unknown node 'nope'"),
-    ([Node("a", Dense(2, 2)), Node("b", Dense(2, 2))], "b", "node 'a' does not reach the output"),
-    ([Node("a", Dense(2, 2)), Node("a", Dense(2, 2), "a")], None, "node 'a' is defined twice"),
-    ([Node("a", Dense(2, 2)), Node("b", Dense(2, 3)), Node("s", Add(), ["a", "b"])], None,
-     "node 's': Add needs inputs of equal width"),
-    ([Node("a", Dense(2, 2)), Node("b", Dense(3, 2), "a")], None, "node 'b' has d_in=3"),
-    ([Node("a", Dense(2, 2)), Node("b", Dense(2, 2, bias=False), "a", share="a")], None,
-     "node 'b' shares the slice of 'a' but their parameter shapes differ"),
-    ([Node("a", Dense(2, 2)), Node("b", Dense(2, 2), "a", share="zz")], None,
-     "node 'b' shares the parameters of an unknown node 'zz'"),
-    ([Node("a", Dense(2, 2), ["input", "input"])], None, "node 'a' is a layer with 2 inputs"),
-    ([Node("s", Concat(), ["input"])], None, "node 's': Concat needs at least two inputs"),
-    ([Node("input", Dense(2, 2))], None, "node names must be non-empty strings"),
-    ([Node("a", Dense(2, 2))], "zz", "output names an unknown node 'zz'"),
-])
+@pytest.mark.parametrize(
+    "nodes, output, match",
+    [
+        (
+            [Node("a", Dense(2, 2), "b"), Node("b", Dense(2, 2), "a")],
+            None,
+            "node 'a' is on a cycle",
+        ),
+        ([Node("a", Dense(3, 2))], None, "node 'a' has d_in=3"),
+        ([Node("a", Dense(2, 2), "nope")], None, "node 'a' reads an unknown node 'nope'"),
+        (
+            [Node("a", Dense(2, 2)), Node("b", Dense(2, 2))],
+            "b",
+            "node 'a' does not reach the output",
+        ),
+        ([Node("a", Dense(2, 2)), Node("a", Dense(2, 2), "a")], None, "node 'a' is defined twice"),
+        (
+            [Node("a", Dense(2, 2)), Node("b", Dense(2, 3)), Node("s", Add(), ["a", "b"])],
+            None,
+            "node 's': Add needs inputs of equal width",
+        ),
+        ([Node("a", Dense(2, 2)), Node("b", Dense(3, 2), "a")], None, "node 'b' has d_in=3"),
+        (
+            [Node("a", Dense(2, 2)), Node("b", Dense(2, 2, bias=False), "a", share="a")],
+            None,
+            "node 'b' shares the slice of 'a' but their parameter shapes differ",
+        ),
+        (
+            [Node("a", Dense(2, 2)), Node("b", Dense(2, 2), "a", share="zz")],
+            None,
+            "node 'b' shares the parameters of an unknown node 'zz'",
+        ),
+        ([Node("a", Dense(2, 2), ["input", "input"])], None, "node 'a' is a layer with 2 inputs"),
+        ([Node("s", Concat(), ["input"])], None, "node 's': Concat needs at least two inputs"),
+        ([Node("input", Dense(2, 2))], None, "node names must be non-empty strings"),
+        ([Node("a", Dense(2, 2))], "zz", "output names an unknown node 'zz'"),
+    ],
+)
 def test_construction_errors_name_the_node(nodes, output, match):
     with pytest.raises(ValueError, match=match):
         Graph(2, nodes, output)
@@ -124,7 +190,9 @@ def test_ops_must_be_layers_and_sizes_positive():
 def test_map_layers_and_repr():
     g = inception()
     doubled = g.map_layers(lambda layer: Dense(layer.d_in, layer.d_out, "sin", layer.bias))
-    assert all(n.op.activation.name == "sin" for n in doubled.nodes.values() if isinstance(n.op, Dense))
+    assert all(
+        n.op.activation.name == "sin" for n in doubled.nodes.values() if isinstance(n.op, Dense)
+    )
     assert doubled.n_params == g.n_params and "Concat()" in repr(g)
 
 
@@ -177,12 +245,23 @@ def test_becker_lecun_on_graphs():
 
     rng = np.random.default_rng(7)
     X = rng.standard_normal((6, 3))
-    wide = Graph(3, [Node("a", Dense(3, 2, "tanh")), Node("b", Dense(3, 1, "sin")),
-                     Node("c", Residual(3, "tanh"), "input"), Node("cat", Concat(), ["a", "b", "c"])])
+    wide = Graph(
+        3,
+        [
+            Node("a", Dense(3, 2, "tanh")),
+            Node("b", Dense(3, 1, "sin")),
+            Node("c", Residual(3, "tanh"), "input"),
+            Node("cat", Concat(), ["a", "b", "c"]),
+        ],
+    )
     obj = Objective(wide, "squared_error", X, rng.standard_normal((6, 6)))
     theta = wide.init(rng, scheme="normal")
-    np.testing.assert_allclose(becker_lecun_diagonal(obj, theta), np.diag(hessian_dense(obj, theta)),
-                               rtol=1e-11, atol=1e-14)
+    np.testing.assert_allclose(
+        becker_lecun_diagonal(obj, theta),
+        np.diag(hessian_dense(obj, theta)),
+        rtol=1e-11,
+        atol=1e-14,
+    )
     g = inception()
     obj = Objective(g, "cross_entropy", X, rng.integers(0, 2, 6))
     theta = g.init(rng, scheme="normal")
@@ -199,8 +278,13 @@ def test_custom_activations_are_refused_at_save_for_every_layer_type(tmp_path):
 
     tanh = ACTIVATIONS["tanh"]
     custom = Activation("tanh", tanh.f, tanh.df, tanh.d2f)  # same name, not the registered record
-    for layer in (Dense(2, 2, custom), Residual(2, custom), Conv2d((3, 3, 1), 2, 2, activation=custom),
-                  Conv1d((4, 1), 2, 2, activation=custom), Recurrent(2, 1, 2, activation=custom)):
+    for layer in (
+        Dense(2, 2, custom),
+        Residual(2, custom),
+        Conv2d((3, 3, 1), 2, 2, activation=custom),
+        Conv1d((4, 1), 2, 2, activation=custom),
+        Recurrent(2, 1, 2, activation=custom),
+    ):
         with pytest.raises(ValueError, match="not in numnet.ACTIVATIONS"):
             numnet.save((layer, layer.init(np.random.default_rng(0))), tmp_path / "x.npz")
         rebuilt = type(layer)(**layer.get_config())

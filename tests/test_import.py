@@ -22,7 +22,9 @@ def _run(code):
 
 
 def _loaded_after(statement):
-    return _run(f"import sys\n{statement}\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))").split()
+    return _run(
+        f"import sys\n{statement}\nprint(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    ).split()
 
 
 def test_import_numnet_loads_no_heavy_module():
@@ -31,11 +33,15 @@ def test_import_numnet_loads_no_heavy_module():
 
 def test_import_numnet_loads_no_scipy():
     """SciPy (scipy.sparse.linalg alone is 0.28 s here) loads with the first operator or solver."""
-    code = "import sys, numnet\nprint(' '.join(m for m in sys.modules if m.split('.')[0] == 'scipy'))"
+    code = (
+        "import sys, numnet\nprint(' '.join(m for m in sys.modules if m.split('.')[0] == 'scipy'))"
+    )
     assert _run(code) == ""
-    code = ("import sys, numnet, numpy as np\nfrom numnet.datasets import peaks\nX, y = peaks(30, 3, random_state=0)\n"
-            "net = numnet.Sequential([numnet.Dense(2, 3)])\nobj = numnet.Objective(net, 'cross_entropy', X, y)\n"
-            "H = obj.at(net.init(0)).H\nprint(type(H).__module__.split('.')[0], H.shape)")
+    code = (
+        "import sys, numnet, numpy as np\nfrom numnet.datasets import peaks\nX, y = peaks(30, 3, random_state=0)\n"
+        "net = numnet.Sequential([numnet.Dense(2, 3)])\nobj = numnet.Objective(net, 'cross_entropy', X, y)\n"
+        "H = obj.at(net.init(0)).H\nprint(type(H).__module__.split('.')[0], H.shape)"
+    )
     assert _run(code) == "scipy (9, 9)"
 
 
@@ -44,12 +50,15 @@ def test_optimizers_curvature_and_estimators_load_on_first_use():
     assert _run(code) == ""
 
 
-@pytest.mark.parametrize("statement", [
-    "import numnet.datasets; numnet.datasets.peaks(n_samples=20, random_state=0)",
-    "import numnet.augment",
-    "import numnet.plots",
-    "import numnet; numnet.curvature",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import numnet.datasets; numnet.datasets.peaks(n_samples=20, random_state=0)",
+        "import numnet.augment",
+        "import numnet.plots",
+        "import numnet; numnet.curvature",
+    ],
+)
 def test_light_entry_points_stay_light(statement):
     assert _loaded_after(statement) == []
 
@@ -59,23 +68,39 @@ def test_estimators_load_scikit_learn_on_first_use():
     assert "sklearn" in loaded and "matplotlib" not in loaded
 
 
-@pytest.mark.parametrize("statement, expected", [
-    ("import numnet; print(numnet.MLPClassifier.__name__)", "MLPClassifier"),
-    ("from numnet import minimize, METHODS; import numnet; print(numnet.minimize is minimize, 'lbfgs' in METHODS)",
-     "True True"),
-    ("import numnet; print(numnet.curvature.hessian_dense.__name__)", "hessian_dense"),
-    ("from numnet import curvature, optim; print(optim.minimize.__name__)", "minimize"),
-    ("from numnet import NetworkClassifier; print(NetworkClassifier.__name__)", "NetworkClassifier"),
-    ("from numnet import *; print(ELMRegressor.__name__)", "ELMRegressor"),
-    ("import numnet; print(numnet.estimators.ESTIMATORS['MLPRegressor'] is numnet.MLPRegressor)", "True"),
-    ("import numnet; print(numnet.datasets.digits()[0].shape)", "(1797, 64)"),
-    ("from numnet.plots import plt; print(plt.get_backend().lower())", "agg"),
-    ("import numnet; print(all(hasattr(numnet, n) for n in numnet.__all__))", "True"),
-])
+@pytest.mark.parametrize(
+    "statement, expected",
+    [
+        ("import numnet; print(numnet.MLPClassifier.__name__)", "MLPClassifier"),
+        (
+            "from numnet import minimize, METHODS; import numnet; "
+            "print(numnet.minimize is minimize, 'lbfgs' in METHODS)",
+            "True True",
+        ),
+        ("import numnet; print(numnet.curvature.hessian_dense.__name__)", "hessian_dense"),
+        ("from numnet import curvature, optim; print(optim.minimize.__name__)", "minimize"),
+        (
+            "from numnet import NetworkClassifier; print(NetworkClassifier.__name__)",
+            "NetworkClassifier",
+        ),
+        ("from numnet import *; print(ELMRegressor.__name__)", "ELMRegressor"),
+        (
+            "import numnet; print(numnet.estimators.ESTIMATORS['MLPRegressor'] is numnet.MLPRegressor)",
+            "True",
+        ),
+        ("import numnet; print(numnet.datasets.digits()[0].shape)", "(1797, 64)"),
+        ("from numnet.plots import plt; print(plt.get_backend().lower())", "agg"),
+        ("import numnet; print(all(hasattr(numnet, n) for n in numnet.__all__))", "True"),
+    ],
+)
 def test_every_public_name_still_works(statement, expected):
     assert _run(statement).splitlines()[-1] == expected
 
 
 def test_unknown_attribute_is_an_attribute_error():
-    assert _run("import numnet\ntry:\n    numnet.no_such_name\nexcept AttributeError as e:\n    print(e)") \
+    assert (
+        _run(
+            "import numnet\ntry:\n    numnet.no_such_name\nexcept AttributeError as e:\n    print(e)"
+        )
         == "module 'numnet' has no attribute 'no_such_name'"
+    )

@@ -50,6 +50,7 @@ def _rewrite(path, meta, members):
 
 # ------------------------------------------------------------ round trips
 
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_parameter_vector_round_trip(tmp_path, dtype):
     theta = np.random.default_rng(0).standard_normal(17).astype(dtype)
@@ -59,7 +60,9 @@ def test_parameter_vector_round_trip(tmp_path, dtype):
 
 def test_network_round_trip_predicts_bit_for_bit(tmp_path, data):
     block = Sequential([Residual(5, "sin", step=0.25), Residual(5, "tanh")])
-    net = Sequential([Dense(2, 5, "softplus"), block, Dense(5, 4, "leaky_relu", bias=False), Dense(4, 3)])
+    net = Sequential(
+        [Dense(2, 5, "softplus"), block, Dense(5, 4, "leaky_relu", bias=False), Dense(4, 3)]
+    )
     theta = net.init(3)
     net2, theta2 = load(save((net, theta), tmp_path / "net.npz"))
     assert repr(net2) == repr(net) and np.array_equal(theta2, theta)
@@ -85,8 +88,11 @@ ESTIMATORS = [
 ]
 
 
-CASES = [(make, labels) for make in ESTIMATORS
-         for labels in (["int", "str"] if "Classifier" in type(make()).__name__ else ["float"])]
+CASES = [
+    (make, labels)
+    for make in ESTIMATORS
+    for labels in (["int", "str"] if "Classifier" in type(make()).__name__ else ["float"])
+]
 
 
 @pytest.mark.parametrize("make, labels", CASES)
@@ -128,12 +134,16 @@ def test_float32_estimator_round_trip(tmp_path, data):
 
 # ------------------------------------------------------------ what save refuses
 
+
 def test_save_refuses_what_it_cannot_rebuild(tmp_path, data):
     X, y = data
     with pytest.raises(ValueError, match="not fitted"):
         save(MLPClassifier(), tmp_path / "a.npz")
     with pytest.raises(ValueError, match="random_state"):
-        save(_fit(ELMRegressor(n_hidden=4, random_state=np.random.RandomState(0)), X, y), tmp_path / "a.npz")
+        save(
+            _fit(ELMRegressor(n_hidden=4, random_state=np.random.RandomState(0)), X, y),
+            tmp_path / "a.npz",
+        )
     odd = Activation("cube", lambda A: A**3, lambda A: 3 * A**2, lambda A: 6 * A)
     with pytest.raises(ValueError, match="cube"):
         save((Dense(2, 2, odd), np.zeros(6)), tmp_path / "a.npz")
@@ -147,6 +157,7 @@ def test_save_refuses_what_it_cannot_rebuild(tmp_path, data):
 
 
 # ------------------------------------------------------------ corrupt files
+
 
 @pytest.fixture
 def saved(tmp_path, data):
@@ -181,7 +192,9 @@ def test_flipped_bytes_never_load_a_different_model(saved, data):
         except ValueError:
             changed += 1
             continue
-        assert np.array_equal(back.theta_, est.theta_) and np.array_equal(back.predict(data[0]), est.predict(data[0]))
+        assert np.array_equal(back.theta_, est.theta_) and np.array_equal(
+            back.predict(data[0]), est.predict(data[0])
+        )
     assert changed > 60
 
 
@@ -247,7 +260,10 @@ def test_mismatched_shapes_raise(tmp_path, saved):
     _rewrite(path, meta2, {**members, "theta_": short})
     with pytest.raises(ValueError, match="theta_"):
         load(path)
-    meta3 = {**meta, "arrays": {**meta["arrays"], "theta_": {**meta["arrays"]["theta_"], "shape": [3]}}}
+    meta3 = {
+        **meta,
+        "arrays": {**meta["arrays"], "theta_": {**meta["arrays"]["theta_"], "shape": [3]}},
+    }
     _rewrite(path, meta3, members)
     with pytest.raises(ValueError, match="shape"):
         load(path)
@@ -264,15 +280,18 @@ def test_mismatched_shapes_raise(tmp_path, saved):
         load(net_path)
 
 
-@pytest.mark.parametrize("edit, match", [
-    (lambda m: m["estimator"].update({"class": "Pipeline"}), "unknown estimator class"),
-    (lambda m: m["estimator"]["params"].update({"solver": "eval"}), "solver"),
-    (lambda m: m["estimator"]["params"].update({"exec": 1}), r"unexpected \['exec'\]"),
-    (lambda m: m["estimator"]["attributes"].update({"n_outputs_": 7}), "theta_"),
-    (lambda m: m["estimator"]["attributes"].update({"n_features_in_": 2.0}), "n_features_in_"),
-    (lambda m: m.update({"kind": "pickle"}), "kind"),
-    (lambda m: m.update({"format": "other"}), "not a numnet file"),
-])
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (lambda m: m["estimator"].update({"class": "Pipeline"}), "unknown estimator class"),
+        (lambda m: m["estimator"]["params"].update({"solver": "eval"}), "solver"),
+        (lambda m: m["estimator"]["params"].update({"exec": 1}), r"unexpected \['exec'\]"),
+        (lambda m: m["estimator"]["attributes"].update({"n_outputs_": 7}), "theta_"),
+        (lambda m: m["estimator"]["attributes"].update({"n_features_in_": 2.0}), "n_features_in_"),
+        (lambda m: m.update({"kind": "pickle"}), "kind"),
+        (lambda m: m.update({"format": "other"}), "not a numnet file"),
+    ],
+)
 def test_tampered_estimator_metadata_raises(saved, edit, match):
     path, _ = saved
     meta, members = _members(path)
@@ -285,8 +304,10 @@ def test_tampered_estimator_metadata_raises(saved, edit, match):
 def test_unknown_layer_or_activation_raises(tmp_path):
     path = save((Sequential([Dense(2, 2, "tanh")]), np.zeros(6)), tmp_path / "n.npz")
     meta, members = _members(path)
-    for layer, match in (({**meta["architecture"]["layers"][0], "activation": "__import__"}, "activation"),
-                         ({**meta["architecture"]["layers"][0], "type": "Lambda"}, "layer")):
+    for layer, match in (
+        ({**meta["architecture"]["layers"][0], "activation": "__import__"}, "activation"),
+        ({**meta["architecture"]["layers"][0], "type": "Lambda"}, "layer"),
+    ):
         meta["architecture"]["layers"][0] = layer
         _rewrite(path, meta, members)
         with pytest.raises(ValueError, match=match):
@@ -309,8 +330,12 @@ def test_pickled_members_are_never_unpickled(tmp_path):
             return (open, (str(marker), "w"))
 
     path = tmp_path / "evil.npz"
-    blob = np.frombuffer(json.dumps({"format": "numnet", "format_version": 1, "kind": "parameters",
-                                     "arrays": {}}).encode(), dtype=np.uint8)
+    blob = np.frombuffer(
+        json.dumps(
+            {"format": "numnet", "format_version": 1, "kind": "parameters", "arrays": {}}
+        ).encode(),
+        dtype=np.uint8,
+    )
     np.savez(path, __meta__=blob, theta=np.array([Evil()], dtype=object))
     with pytest.raises(ValueError, match="pickle"):
         load(path)
@@ -318,6 +343,7 @@ def test_pickled_members_are_never_unpickled(tmp_path):
 
 
 # ------------------------------------------------------------ atomic writes
+
 
 def test_interrupted_save_leaves_previous_file_intact(tmp_path, monkeypatch):
     path = save(np.arange(4.0), tmp_path / "model.npz")
@@ -339,6 +365,7 @@ def test_interrupted_save_leaves_previous_file_intact(tmp_path, monkeypatch):
 
 
 # ------------------------------------------------------------ format version 2: any network, new estimators
+
 
 @pytest.fixture
 def saved_mlp(tmp_path, data):
@@ -367,17 +394,39 @@ def test_version_2_file_must_name_every_parameter(saved_mlp):
         load(path)
 
 
-@pytest.mark.parametrize("make", [
-    lambda: __import__("numnet").NetworkClassifier("conv:3x3p1,tanh,pool:2,dense:8,tanh", input_shape=(4, 4, 1),
-                                                   max_iter=20, random_state=0),
-    lambda: __import__("numnet").NetworkClassifier(
-        __import__("numnet").Graph(16, [("a", Dense(16, 4, "tanh")), ("b", Dense(16, 3, "sin")),
-                                        ("c", __import__("numnet").Concat(), ["a", "b"]), ("o", Dense(7, 3), "c")]),
-        max_iter=20, random_state=0),
-    lambda: __import__("numnet").NetworkClassifier(
-        "dense:8,tanh", solver="adam", max_iter=3, random_state=0,
-        augment=__import__("numnet.augment", fromlist=["Augment"]).Augment((4, 4), shift=1, noise=0.01)),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: __import__("numnet").NetworkClassifier(
+            "conv:3x3p1,tanh,pool:2,dense:8,tanh",
+            input_shape=(4, 4, 1),
+            max_iter=20,
+            random_state=0,
+        ),
+        lambda: __import__("numnet").NetworkClassifier(
+            __import__("numnet").Graph(
+                16,
+                [
+                    ("a", Dense(16, 4, "tanh")),
+                    ("b", Dense(16, 3, "sin")),
+                    ("c", __import__("numnet").Concat(), ["a", "b"]),
+                    ("o", Dense(7, 3), "c"),
+                ],
+            ),
+            max_iter=20,
+            random_state=0,
+        ),
+        lambda: __import__("numnet").NetworkClassifier(
+            "dense:8,tanh",
+            solver="adam",
+            max_iter=3,
+            random_state=0,
+            augment=__import__("numnet.augment", fromlist=["Augment"]).Augment(
+                (4, 4), shift=1, noise=0.01
+            ),
+        ),
+    ],
+)
 def test_network_estimators_round_trip(make, tmp_path):
     rng = np.random.default_rng(0)
     X, y = rng.random((60, 16)), rng.integers(0, 3, 60)
@@ -389,9 +438,13 @@ def test_network_estimators_round_trip(make, tmp_path):
 
 def test_object_parameters_only_from_the_whitelist(tmp_path):
     import numnet
+
     rng = np.random.default_rng(0)
     X, y = rng.random((30, 4)), rng.integers(0, 2, 30)
-    path = save(_fit(numnet.NetworkClassifier(Sequential([Dense(4, 1)]), max_iter=5), X, y), tmp_path / "e.npz")
+    path = save(
+        _fit(numnet.NetworkClassifier(Sequential([Dense(4, 1)]), max_iter=5), X, y),
+        tmp_path / "e.npz",
+    )
     meta, members = _members(path)
     meta["estimator"]["params"]["network"] = {"numnet": {"type": "os.system", "command": "true"}}
     _rewrite(path, meta, members)
@@ -404,6 +457,7 @@ def test_object_parameters_only_from_the_whitelist(tmp_path):
 
 
 # ------------------------------------------------------------ issue 18: fitted attributes against a schema
+
 
 def _fitted(make, X, y):
     with warnings.catch_warnings():
@@ -420,21 +474,31 @@ def fitted_files(tmp_path_factory, data):
     Y = np.column_stack([X[:, 0] * X[:, 1], X[:, 0]])
     makes = {
         "MLPClassifier": lambda: MLPClassifier((4,), max_iter=10, random_state=0),
-        "MLPRegressor": lambda: MLPRegressor((4,), early_stopping=True, max_iter=10, random_state=0),
-        "NetworkClassifier": lambda: numnet.NetworkClassifier("dense:4,tanh", max_iter=10, random_state=0),
-        "NetworkRegressor": lambda: numnet.NetworkRegressor("dense:4,tanh", early_stopping=True, max_iter=10,
-                                                            random_state=0),
-        "ELMClassifier": lambda: ELMClassifier(n_hidden=6, loss="cross_entropy", max_iter=5, random_state=0),
+        "MLPRegressor": lambda: MLPRegressor(
+            (4,), early_stopping=True, max_iter=10, random_state=0
+        ),
+        "NetworkClassifier": lambda: numnet.NetworkClassifier(
+            "dense:4,tanh", max_iter=10, random_state=0
+        ),
+        "NetworkRegressor": lambda: numnet.NetworkRegressor(
+            "dense:4,tanh", early_stopping=True, max_iter=10, random_state=0
+        ),
+        "ELMClassifier": lambda: ELMClassifier(
+            n_hidden=6, loss="cross_entropy", max_iter=5, random_state=0
+        ),
         "ELMRegressor": lambda: ELMRegressor(n_hidden=6, random_state=0),
     }
     assert set(makes) == set(ESTIMATOR_CLASSES)
     folder = tmp_path_factory.mktemp("fitted")
-    return {name: save(_fitted(make, X, y if "Classifier" in name else Y), folder / f"{name}.npz")
-            for name, make in makes.items()}
+    return {
+        name: save(_fitted(make, X, y if "Classifier" in name else Y), folder / f"{name}.npz")
+        for name, make in makes.items()
+    }
 
 
 def _required(cls):
     from numnet.estimators._schema import OPTIONAL
+
     return [name for name in cls._fitted_attributes if name not in OPTIONAL]
 
 
@@ -445,7 +509,9 @@ def _drop(meta, members, key):
         del meta["arrays"][key]
 
 
-REQUIRED = [(cls_name, key) for cls_name, cls in sorted(ESTIMATOR_CLASSES.items()) for key in _required(cls)]
+REQUIRED = [
+    (cls_name, key) for cls_name, cls in sorted(ESTIMATOR_CLASSES.items()) for key in _required(cls)
+]
 
 
 def test_every_fitted_attribute_has_a_schema():
@@ -471,6 +537,7 @@ def _set_attr(key, value):
     def edit(meta, members):
         _drop(meta, members, key)
         meta["estimator"]["attributes"][key] = value
+
     return edit
 
 
@@ -479,39 +546,81 @@ def _set_array(key, value):
         meta["estimator"]["attributes"].pop(key, None)
         members[key] = np.asarray(value)
         meta["arrays"][key] = nio._describe(members[key])
+
     return edit
 
 
-@pytest.mark.parametrize("cls_name, edit, match", [
-    ("MLPClassifier", _set_attr("n_iter_", -1), "n_iter_ must be >= 0"),
-    ("MLPClassifier", _set_attr("n_iter_", 2.5), "n_iter_ must be an int"),
-    ("MLPClassifier", _set_attr("n_iter_", True), "n_iter_ must be an int"),
-    ("MLPClassifier", _set_attr("n_outputs_", True), "n_outputs_ must be an int"),
-    ("MLPClassifier", _set_attr("loss_curve_", True), "loss_curve_ must be a non-empty list"),
-    ("MLPClassifier", _set_attr("loss_curve_", []), "loss_curve_ must be a non-empty list"),
-    ("MLPClassifier", _set_attr("loss_curve_", [1.0, float("nan")]), r"loss_curve_\[1\] must be finite"),
-    ("MLPClassifier", _set_attr("loss_curve_", [1.0, "x"]), r"loss_curve_\[1\] must be a float"),
-    ("MLPClassifier", _set_attr("loss_", float("inf")), "loss_ must be finite"),
-    ("MLPClassifier", _set_attr("loss_", None), "loss_ must be a float"),
-    ("MLPClassifier", _set_array("classes_", [2, 0, 1]), "classes_ must hold at least 2 sorted unique"),
-    ("MLPClassifier", _set_array("classes_", [0, 0, 1]), "classes_ must hold at least 2 sorted unique"),
-    ("MLPClassifier", _set_array("classes_", [[0, 1, 2]]), "classes_ must be a 1-D array"),
-    ("MLPClassifier", _set_attr("classes_", [0, 1, 2]), "classes_ must be a 1-D array"),
-    ("MLPClassifier", _set_attr("theta_", [0.0] * 10), "theta_ must be a 1-D array"),
-    ("MLPClassifier", _set_array("feature_names_in_", ["a"]), "feature_names_in_ has 1 names"),
-    ("MLPClassifier", _set_array("feature_names_in_", [1, 2]), "feature_names_in_ must be a 1-D array"),
-    ("MLPRegressor", _set_attr("beta_", "x"), "beta_ must be a float"),
-    ("MLPRegressor", _set_attr("beta_", -1.0), "beta_ must be > 0"),
-    ("MLPRegressor", _set_attr("beta_", float("nan")), "beta_ must be > 0"),
-    ("MLPRegressor", _set_attr("best_validation_score_", 2.0), "not the best of validation_scores_"),
-    ("MLPRegressor", _set_attr("validation_scores_", None), "validation_scores_ must be a non-empty list"),
-    ("MLPRegressor", _set_attr("validation_scores_", [0.5, 1e400]), r"validation_scores_\[1\] must be finite"),
-    ("NetworkRegressor", lambda meta, members: _drop(meta, members, "best_validation_score_"), "come together"),
-    ("ELMClassifier", _set_attr("solver_", "magic"), "solver_ must be one of"),
-    ("ELMClassifier", _set_attr("n_features_in_", 0), "n_features_in_ must be >= 1"),
-    ("ELMRegressor", _set_attr("coefs_", [1.0]), r"fitted attributes.*unexpected \['coefs_'\]"),
-])
-def test_fitted_attribute_outside_the_schema_is_named(fitted_files, tmp_path, cls_name, edit, match):
+@pytest.mark.parametrize(
+    "cls_name, edit, match",
+    [
+        ("MLPClassifier", _set_attr("n_iter_", -1), "n_iter_ must be >= 0"),
+        ("MLPClassifier", _set_attr("n_iter_", 2.5), "n_iter_ must be an int"),
+        ("MLPClassifier", _set_attr("n_iter_", True), "n_iter_ must be an int"),
+        ("MLPClassifier", _set_attr("n_outputs_", True), "n_outputs_ must be an int"),
+        ("MLPClassifier", _set_attr("loss_curve_", True), "loss_curve_ must be a non-empty list"),
+        ("MLPClassifier", _set_attr("loss_curve_", []), "loss_curve_ must be a non-empty list"),
+        (
+            "MLPClassifier",
+            _set_attr("loss_curve_", [1.0, float("nan")]),
+            r"loss_curve_\[1\] must be finite",
+        ),
+        (
+            "MLPClassifier",
+            _set_attr("loss_curve_", [1.0, "x"]),
+            r"loss_curve_\[1\] must be a float",
+        ),
+        ("MLPClassifier", _set_attr("loss_", float("inf")), "loss_ must be finite"),
+        ("MLPClassifier", _set_attr("loss_", None), "loss_ must be a float"),
+        (
+            "MLPClassifier",
+            _set_array("classes_", [2, 0, 1]),
+            "classes_ must hold at least 2 sorted unique",
+        ),
+        (
+            "MLPClassifier",
+            _set_array("classes_", [0, 0, 1]),
+            "classes_ must hold at least 2 sorted unique",
+        ),
+        ("MLPClassifier", _set_array("classes_", [[0, 1, 2]]), "classes_ must be a 1-D array"),
+        ("MLPClassifier", _set_attr("classes_", [0, 1, 2]), "classes_ must be a 1-D array"),
+        ("MLPClassifier", _set_attr("theta_", [0.0] * 10), "theta_ must be a 1-D array"),
+        ("MLPClassifier", _set_array("feature_names_in_", ["a"]), "feature_names_in_ has 1 names"),
+        (
+            "MLPClassifier",
+            _set_array("feature_names_in_", [1, 2]),
+            "feature_names_in_ must be a 1-D array",
+        ),
+        ("MLPRegressor", _set_attr("beta_", "x"), "beta_ must be a float"),
+        ("MLPRegressor", _set_attr("beta_", -1.0), "beta_ must be > 0"),
+        ("MLPRegressor", _set_attr("beta_", float("nan")), "beta_ must be > 0"),
+        (
+            "MLPRegressor",
+            _set_attr("best_validation_score_", 2.0),
+            "not the best of validation_scores_",
+        ),
+        (
+            "MLPRegressor",
+            _set_attr("validation_scores_", None),
+            "validation_scores_ must be a non-empty list",
+        ),
+        (
+            "MLPRegressor",
+            _set_attr("validation_scores_", [0.5, 1e400]),
+            r"validation_scores_\[1\] must be finite",
+        ),
+        (
+            "NetworkRegressor",
+            lambda meta, members: _drop(meta, members, "best_validation_score_"),
+            "come together",
+        ),
+        ("ELMClassifier", _set_attr("solver_", "magic"), "solver_ must be one of"),
+        ("ELMClassifier", _set_attr("n_features_in_", 0), "n_features_in_ must be >= 1"),
+        ("ELMRegressor", _set_attr("coefs_", [1.0]), r"fitted attributes.*unexpected \['coefs_'\]"),
+    ],
+)
+def test_fitted_attribute_outside_the_schema_is_named(
+    fitted_files, tmp_path, cls_name, edit, match
+):
     meta, members = _members(fitted_files[cls_name])
     edit(meta, members)
     path = tmp_path / "e.npz"
@@ -547,6 +656,7 @@ def test_both_arrays_and_attributes_with_one_name_raise(fitted_files, tmp_path):
 
 # ------------------------------------------------------------ issue 18: archive structure and metadata limits
 
+
 def test_unknown_member_is_refused_before_it_is_read(saved):
     """The extra member is corrupt (a reader would fail its CRC): the refusal names it instead."""
     path, _ = saved
@@ -561,7 +671,10 @@ def test_unknown_member_is_refused_before_it_is_read(saved):
 
 
 def test_appended_second_file_is_refused(tmp_path):
-    first, second = save(np.arange(3.0), tmp_path / "a.npz"), save(np.arange(5.0), tmp_path / "b.npz")
+    first, second = (
+        save(np.arange(3.0), tmp_path / "a.npz"),
+        save(np.arange(5.0), tmp_path / "b.npz"),
+    )
     both = tmp_path / "both.npz"
     both.write_bytes(first.read_bytes() + second.read_bytes())
     assert np.load(both)["theta"].shape == (5,)  # what a zip reader sees: the appended model
@@ -599,6 +712,7 @@ def test_brackets_inside_strings_do_not_count_as_nesting():
 
 def _nested(depth, graph):
     import numnet
+
     net = Dense(3, 3, "tanh")
     for _ in range(depth):
         net = numnet.Graph(3, [("a", net)]) if graph else Sequential([net])
@@ -619,6 +733,7 @@ def test_deepest_architecture_round_trips_and_deeper_is_refused_at_save(tmp_path
 
 
 # ------------------------------------------------------------ issue 18: save refuses what load refuses
+
 
 def test_save_refuses_non_finite_parameters(tmp_path, fitted_files):
     est = load(fitted_files["MLPClassifier"])
@@ -666,6 +781,7 @@ def test_load_refuses_non_finite_parameters_written_by_hand(tmp_path, kind):
 
 # ------------------------------------------------------------ issue 18: stale temporaries of killed saves
 
+
 def _temporaries(folder):
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(".") and ".tmp" in p.name)
 
@@ -688,14 +804,22 @@ def _temp(folder, target, pid, age, tag):
 @pytest.mark.skipif(os.name != "posix", reason="process liveness by os.kill(pid, 0)")
 def test_next_save_removes_only_stale_temporaries_of_its_target(tmp_path):
     dead, alive = _dead_pid(), os.getpid()
-    stale = [_temp(tmp_path, "model.npz", dead, STALE_AFTER + 1, "stale_01"),
-             _temp(tmp_path, "model.npz", None, STALE_UNKNOWN + 1, "stale_02"),
-             _temp(tmp_path, "model.npz", None, STALE_UNKNOWN + 1, "12345678")]
-    kept = [_temp(tmp_path, "model.npz", dead, 0, "fresh_01"),  # a dead writer's, but just written: left for now
-            _temp(tmp_path, "model.npz", alive, 10 * STALE_UNKNOWN, "alive_01"),  # a live writer's: never removed
-            _temp(tmp_path, "model.npz", None, 60, "fresh_02"),
-            _temp(tmp_path, "other.npz", dead, STALE_UNKNOWN + 1, "other_01"),  # another target's
-            _temp(tmp_path, "model.npz.1", dead, STALE_UNKNOWN + 1, "other_02")]
+    stale = [
+        _temp(tmp_path, "model.npz", dead, STALE_AFTER + 1, "stale_01"),
+        _temp(tmp_path, "model.npz", None, STALE_UNKNOWN + 1, "stale_02"),
+        _temp(tmp_path, "model.npz", None, STALE_UNKNOWN + 1, "12345678"),
+    ]
+    kept = [
+        _temp(
+            tmp_path, "model.npz", dead, 0, "fresh_01"
+        ),  # a dead writer's, but just written: left for now
+        _temp(
+            tmp_path, "model.npz", alive, 10 * STALE_UNKNOWN, "alive_01"
+        ),  # a live writer's: never removed
+        _temp(tmp_path, "model.npz", None, 60, "fresh_02"),
+        _temp(tmp_path, "other.npz", dead, STALE_UNKNOWN + 1, "other_01"),  # another target's
+        _temp(tmp_path, "model.npz.1", dead, STALE_UNKNOWN + 1, "other_02"),
+    ]
     save(np.arange(3.0), tmp_path / "model.npz")
     assert _temporaries(tmp_path) == sorted(kept)
     assert not set(stale) & set(os.listdir(tmp_path))
@@ -705,8 +829,10 @@ def test_next_save_removes_only_stale_temporaries_of_its_target(tmp_path):
 def test_temporary_left_by_a_killed_save_is_removed_by_the_next_save(tmp_path):
     """A child saving in a loop is SIGKILLed mid-write; its temporary is removed once stale."""
     target = tmp_path / "model.npz"
-    code = ("import sys, numpy as np, numnet\ntheta = np.random.default_rng(0).standard_normal(2**21)\n"
-            "while True:\n    numnet.save(theta, sys.argv[1])\n")
+    code = (
+        "import sys, numpy as np, numnet\ntheta = np.random.default_rng(0).standard_normal(2**21)\n"
+        "while True:\n    numnet.save(theta, sys.argv[1])\n"
+    )
     for _ in range(5):
         child = subprocess.Popen([sys.executable, "-c", code, str(target)])
         try:

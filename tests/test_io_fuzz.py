@@ -30,7 +30,9 @@ import pytest
 from numnet import load, save
 from numnet.architecture import to_json
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs RLIMIT_AS and /proc")
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="needs RLIMIT_AS and /proc"
+)
 
 CAP = 512 * 2**20
 """Address space the child may add to what it has after its imports."""
@@ -39,6 +41,7 @@ N_MUTATIONS = 1500
 
 
 # ------------------------------------------------------------------- the child
+
 
 def _child(folder):
     """Load every listed file under the cap; write ``results.json`` (outcome and seconds per file)."""
@@ -59,7 +62,9 @@ def _cap_address_space(extra):
 
     with open("/proc/self/status") as f:
         size = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
-    resource.setrlimit(resource.RLIMIT_AS, (size + extra, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    resource.setrlimit(
+        resource.RLIMIT_AS, (size + extra, resource.getrlimit(resource.RLIMIT_AS)[1])
+    )
 
 
 def _cap_holds():
@@ -87,24 +92,40 @@ def _fingerprint(model):
     elif isinstance(model, np.ndarray):
         parts = [model]
     else:
-        parts = [type(model).__name__, *sorted(model.get_params(deep=False).items()), *sorted(vars(model).items())]
+        parts = [
+            type(model).__name__,
+            *sorted(model.get_params(deep=False).items()),
+            *sorted(vars(model).items()),
+        ]
     for part in parts:
-        for value in (part if isinstance(part, tuple) else (part,)):
+        for value in part if isinstance(part, tuple) else (part,):
             if isinstance(value, np.ndarray):
-                h.update(f"{value.dtype.str}{value.shape}".encode() + np.ascontiguousarray(value).tobytes())
+                h.update(
+                    f"{value.dtype.str}{value.shape}".encode()
+                    + np.ascontiguousarray(value).tobytes()
+                )
             else:
-                h.update(json.dumps(to_json(value), sort_keys=True).encode() if hasattr(value, "get_config")
-                         else repr(value).encode())
+                h.update(
+                    json.dumps(to_json(value), sort_keys=True).encode()
+                    if hasattr(value, "get_config")
+                    else repr(value).encode()
+                )
     return h.hexdigest()
 
 
 def _load_all(folder, files, bases):
     """Run the child on ``files``; its results."""
-    (folder / "cases.json").write_text(json.dumps({"files": [str(f) for f in files],
-                                                   "bases": [str(b) for b in bases]}))
+    (folder / "cases.json").write_text(
+        json.dumps({"files": [str(f) for f in files], "bases": [str(b) for b in bases]})
+    )
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, __file__, str(folder)], env=env, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, __file__, str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     results = json.loads((folder / "results.json").read_text())
     assert results["capped"], "the address-space cap did not hold in the child"
@@ -112,6 +133,7 @@ def _load_all(folder, files, bases):
 
 
 # ------------------------------------------------------------------- files
+
 
 @pytest.fixture(scope="module")
 def bases(tmp_path_factory):
@@ -123,16 +145,38 @@ def bases(tmp_path_factory):
     rng = np.random.default_rng(0)
     X = rng.standard_normal((40, 4))
     labels, Y = np.array(["a", "b", "c"])[rng.integers(0, 3, 40)], X[:, :2] ** 2
-    graph = numnet.Graph(4, [("a", numnet.Dense(4, 3, "tanh")), ("b", numnet.Dense(4, 2, "sin")),
-                             ("c", numnet.Concat(), ["a", "b"]), ("o", numnet.Dense(5, 2), "c")])
-    net = numnet.Sequential([numnet.Dense(4, 5, "tanh"), numnet.Residual(5, "sin"), numnet.Dense(5, 2)])
-    models = {"vector": rng.standard_normal(30), "network": (net, net.init(1)), "graph": (graph, graph.init(2))}
+    graph = numnet.Graph(
+        4,
+        [
+            ("a", numnet.Dense(4, 3, "tanh")),
+            ("b", numnet.Dense(4, 2, "sin")),
+            ("c", numnet.Concat(), ["a", "b"]),
+            ("o", numnet.Dense(5, 2), "c"),
+        ],
+    )
+    net = numnet.Sequential(
+        [numnet.Dense(4, 5, "tanh"), numnet.Residual(5, "sin"), numnet.Dense(5, 2)]
+    )
+    models = {
+        "vector": rng.standard_normal(30),
+        "network": (net, net.init(1)),
+        "graph": (graph, graph.init(2)),
+    }
     estimators = {
         "mlp_classifier": (numnet.MLPClassifier((5,), max_iter=15, random_state=0), labels),
-        "mlp_regressor": (numnet.MLPRegressor((5,), early_stopping=True, max_iter=15, random_state=0), Y),
-        "network_classifier": (numnet.NetworkClassifier("dense:6,tanh", max_iter=15, random_state=0), labels),
+        "mlp_regressor": (
+            numnet.MLPRegressor((5,), early_stopping=True, max_iter=15, random_state=0),
+            Y,
+        ),
+        "network_classifier": (
+            numnet.NetworkClassifier("dense:6,tanh", max_iter=15, random_state=0),
+            labels,
+        ),
         "network_regressor": (numnet.NetworkRegressor(graph, max_iter=15, random_state=0), Y),
-        "elm_classifier": (numnet.ELMClassifier(n_hidden=8, loss="cross_entropy", random_state=0), labels),
+        "elm_classifier": (
+            numnet.ELMClassifier(n_hidden=8, loss="cross_entropy", random_state=0),
+            labels,
+        ),
         "elm_regressor": (numnet.ELMRegressor(n_hidden=8, random_state=0), Y),
     }
     with warnings.catch_warnings():
@@ -152,7 +196,7 @@ def _zip(members, compression=zipfile.ZIP_STORED):
     buf = io.BytesIO()
     with warnings.catch_warnings(), zipfile.ZipFile(buf, "w", compression) as zf:
         warnings.simplefilter("ignore", UserWarning)  # duplicate names, on purpose
-        for name, data in (members.items() if isinstance(members, dict) else members):
+        for name, data in members.items() if isinstance(members, dict) else members:
             zf.writestr(name, data)
     return buf.getvalue()
 
@@ -165,7 +209,11 @@ def _npy(array, allow_pickle=False):
 
 def _npy_header(shape, descr="<f8", version=(1, 0)):
     buf = io.BytesIO()
-    write = np.lib.format.write_array_header_1_0 if version == (1, 0) else np.lib.format.write_array_header_2_0
+    write = (
+        np.lib.format.write_array_header_1_0
+        if version == (1, 0)
+        else np.lib.format.write_array_header_2_0
+    )
     write(buf, {"descr": descr, "fortran_order": False, "shape": shape})
     return buf.getvalue()
 
@@ -191,6 +239,7 @@ class Evil:
 
 # ------------------------------------------------------------------- crafted files: raw zip with deflated zeros
 
+
 def _deflated_zeros(head, n_mib):
     """Raw-deflate chunks of ``head`` then ``n_mib`` MiB of zeros, compressing one MiB only: a block
     ended by a full flush refers to nothing before it, so repeating its bytes repeats the data."""
@@ -212,8 +261,24 @@ def _write_raw_zip(path, members):
     with open(path, "wb") as f:
         for name, method, crc, size, chunks in members:
             at, raw = f.tell(), name.encode()
-            f.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 45, 0, method, 0, 33, crc, 2**32 - 1, 2**32 - 1,
-                                len(raw), 20) + raw + struct.pack("<HHQQ", 1, 16, size, 0))
+            f.write(
+                struct.pack(
+                    "<4s5H3L2H",
+                    b"PK\x03\x04",
+                    45,
+                    0,
+                    method,
+                    0,
+                    33,
+                    crc,
+                    2**32 - 1,
+                    2**32 - 1,
+                    len(raw),
+                    20,
+                )
+                + raw
+                + struct.pack("<HHQQ", 1, 16, size, 0)
+            )
             start = f.tell()
             for chunk in chunks:
                 f.write(chunk)
@@ -221,26 +286,62 @@ def _write_raw_zip(path, members):
             f.seek(start - 8)
             f.write(struct.pack("<Q", stored))
             f.seek(0, io.SEEK_END)
-            central.append(struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 45, 45, 0, method, 0, 33, crc, 2**32 - 1,
-                                       2**32 - 1, len(raw), 28, 0, 0, 0, 0, 2**32 - 1)
-                           + raw + struct.pack("<HHQQQ", 1, 24, size, stored, at))
+            central.append(
+                struct.pack(
+                    "<4s6H3L5H2L",
+                    b"PK\x01\x02",
+                    45,
+                    45,
+                    0,
+                    method,
+                    0,
+                    33,
+                    crc,
+                    2**32 - 1,
+                    2**32 - 1,
+                    len(raw),
+                    28,
+                    0,
+                    0,
+                    0,
+                    0,
+                    2**32 - 1,
+                )
+                + raw
+                + struct.pack("<HHQQQ", 1, 24, size, stored, at)
+            )
         directory = f.tell()
         f.write(b"".join(central))
         end64 = f.tell()
         n = len(members)
-        f.write(struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, n, n, end64 - directory, directory))
+        f.write(
+            struct.pack(
+                "<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, n, n, end64 - directory, directory
+            )
+        )
         f.write(struct.pack("<4sLQL", b"PK\x06\x07", 0, end64, 1))
-        f.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 2**32 - 1, 2**32 - 1, 0))
+        f.write(
+            struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, 0xFFFF, 0xFFFF, 2**32 - 1, 2**32 - 1, 0)
+        )
     return path
 
 
 def _stored(members):
-    return [(name, zipfile.ZIP_STORED, zlib.crc32(data), len(data), [data]) for name, data in members.items()]
+    return [
+        (name, zipfile.ZIP_STORED, zlib.crc32(data), len(data), [data])
+        for name, data in members.items()
+    ]
 
 
 def _zeros_member(name, n_floats):
     head = _npy_header((n_floats,))
-    return (name, zipfile.ZIP_DEFLATED, 0, len(head) + 8 * n_floats, _deflated_zeros(head, 8 * n_floats // MIB))
+    return (
+        name,
+        zipfile.ZIP_DEFLATED,
+        0,
+        len(head) + 8 * n_floats,
+        _deflated_zeros(head, 8 * n_floats // MIB),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -251,36 +352,62 @@ def crafted(bases, tmp_path_factory):
     meta = _meta(vector)
     huge = {**meta, "arrays": {"theta": {**meta["arrays"]["theta"], "shape": [2**37]}}}
     files = {
-        "header_declares_2e37_floats": _zip({**vector, "theta.npy": _npy_header((2**37,)) + vector["theta.npy"][128:]}),
-        "header_and_meta_declare_2e37_floats": _zip(_with_meta(
-            {**vector, "theta.npy": _npy_header((2**37,)) + vector["theta.npy"][128:]}, huge)),
+        "header_declares_2e37_floats": _zip(
+            {**vector, "theta.npy": _npy_header((2**37,)) + vector["theta.npy"][128:]}
+        ),
+        "header_and_meta_declare_2e37_floats": _zip(
+            _with_meta(
+                {**vector, "theta.npy": _npy_header((2**37,)) + vector["theta.npy"][128:]}, huge
+            )
+        ),
         "appended_second_numnet_file": bases["vector"].read_bytes() + bases["network"].read_bytes(),
         "prepended_numnet_file": bases["network"].read_bytes() + bases["vector"].read_bytes(),
-        "nested_json_1e5": _zip(_with_meta(vector, json.dumps(meta)[:-1] + ', "x": ' + "[" * 10**5
-                                           + "]" * 10**5 + "}")),
+        "nested_json_1e5": _zip(
+            _with_meta(vector, json.dumps(meta)[:-1] + ', "x": ' + "[" * 10**5 + "]" * 10**5 + "}")
+        ),
     }
     paths = {name: folder / f"{name}.npz" for name in files}
     for name, raw in files.items():
         paths[name].write_bytes(raw)
     network = _members(bases["network"])
     paths["extra_gib_deflated_member"] = _write_raw_zip(
-        folder / "extra.npz", _stored(network) + [_zeros_member("payload.npy", GIB // 8)])
+        folder / "extra.npz", _stored(network) + [_zeros_member("payload.npy", GIB // 8)]
+    )
     named = {**_meta(network)}
-    named["arrays"] = {**named["arrays"], "payload": {"dtype": "<f8", "shape": [GIB // 8], "sha256": "0" * 64}}
+    named["arrays"] = {
+        **named["arrays"],
+        "payload": {"dtype": "<f8", "shape": [GIB // 8], "sha256": "0" * 64},
+    }
     paths["extra_gib_member_named_in_meta"] = _write_raw_zip(
-        folder / "named.npz", _stored(_with_meta(network, named)) + [_zeros_member("payload.npy", GIB // 8)])
-    big = {**meta, "arrays": {"theta": {"dtype": "<f8", "shape": [4 * GIB // 8], "sha256": "0" * 64}}}
+        folder / "named.npz",
+        _stored(_with_meta(network, named)) + [_zeros_member("payload.npy", GIB // 8)],
+    )
+    big = {
+        **meta,
+        "arrays": {"theta": {"dtype": "<f8", "shape": [4 * GIB // 8], "sha256": "0" * 64}},
+    }
     paths["member_of_4_gib"] = _write_raw_zip(
-        folder / "four.npz", _stored({"__meta__.npy": _with_meta(vector, big)["__meta__.npy"]})
-        + [_zeros_member("theta.npy", 4 * GIB // 8)])
+        folder / "four.npz",
+        _stored({"__meta__.npy": _with_meta(vector, big)["__meta__.npy"]})
+        + [_zeros_member("theta.npy", 4 * GIB // 8)],
+    )
     results = _load_all(folder, list(paths.values()), [])
     return paths, {name: results["files"][str(path)] for name, path in paths.items()}
 
 
-@pytest.mark.parametrize("name", [
-    "header_declares_2e37_floats", "header_and_meta_declare_2e37_floats", "extra_gib_deflated_member",
-    "extra_gib_member_named_in_meta", "member_of_4_gib", "appended_second_numnet_file",
-    "prepended_numnet_file", "nested_json_1e5"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "header_declares_2e37_floats",
+        "header_and_meta_declare_2e37_floats",
+        "extra_gib_deflated_member",
+        "extra_gib_member_named_in_meta",
+        "member_of_4_gib",
+        "appended_second_numnet_file",
+        "prepended_numnet_file",
+        "nested_json_1e5",
+    ],
+)
 def test_crafted_file_is_a_quick_value_error_in_bounded_memory(crafted, name):
     _, results = crafted
     outcome, seconds = results[name]
@@ -292,8 +419,10 @@ def test_crafted_files_are_what_they_claim(crafted):
     """The crafted archives are valid zips whose directories declare what the issue describes."""
     paths, _ = crafted
     assert paths["header_declares_2e37_floats"].stat().st_size < 2000
-    for name, member, declared in (("extra_gib_deflated_member", "payload.npy", GIB),
-                                   ("member_of_4_gib", "theta.npy", 4 * GIB)):
+    for name, member, declared in (
+        ("extra_gib_deflated_member", "payload.npy", GIB),
+        ("member_of_4_gib", "theta.npy", 4 * GIB),
+    ):
         assert paths[name].stat().st_size < 5 * MIB
         with zipfile.ZipFile(paths[name]) as zf:
             info = zf.getinfo(member)
@@ -318,14 +447,41 @@ def test_zip64_end_records_are_read(bases, tmp_path):
 
 def test_appended_file_is_refused_not_loaded_as_the_other_model(crafted, bases):
     paths, results = crafted
-    assert np.load(paths["appended_second_numnet_file"])["theta"].shape != load(bases["vector"]).shape
+    assert (
+        np.load(paths["appended_second_numnet_file"])["theta"].shape != load(bases["vector"]).shape
+    )
     assert "appended" in results["appended_second_numnet_file"][0]
 
 
 # ------------------------------------------------------------------- fuzz
 
-_JSON_VALUES = [None, True, False, 0, 1, -1, 7, 2**63, 10**30, 0.5, -0.0, 1e308, float("inf"), float("-inf"),
-                float("nan"), "", "x", "tanh", "lbfgs", [], [1], [[2]], {}, {"type": "Dense"}, "A" * 1000]
+_JSON_VALUES = [
+    None,
+    True,
+    False,
+    0,
+    1,
+    -1,
+    7,
+    2**63,
+    10**30,
+    0.5,
+    -0.0,
+    1e308,
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    "",
+    "x",
+    "tanh",
+    "lbfgs",
+    [],
+    [1],
+    [[2]],
+    {},
+    {"type": "Dense"},
+    "A" * 1000,
+]
 
 
 def _flip_bits(raw, rng, other, lo=0, hi=None):
@@ -344,11 +500,11 @@ def _flip_in_structure(raw, rng, other):
 
 def _set_byte(raw, rng, other):
     at = int(rng.integers(len(raw)))
-    return raw[:at] + bytes([int(rng.choice([0, 255, int(rng.integers(256))]))]) + raw[at + 1:]
+    return raw[:at] + bytes([int(rng.choice([0, 255, int(rng.integers(256))]))]) + raw[at + 1 :]
 
 
 def _truncate(raw, rng, other):
-    return raw[:int(rng.integers(len(raw)))]
+    return raw[: int(rng.integers(len(raw)))]
 
 
 def _append_bytes(raw, rng, other):
@@ -371,7 +527,11 @@ def _append_file(raw, rng, other):
 
 
 def _extra_member(raw, rng, other):
-    name = str(rng.choice(["payload.npy", "theta_extra.npy", "x.npy", "../evil.npy", "a/b.npy", "notes.txt"]))
+    name = str(
+        rng.choice(
+            ["payload.npy", "theta_extra.npy", "x.npy", "../evil.npy", "a/b.npy", "notes.txt"]
+        )
+    )
     return _zip({**_members(raw), name: _npy(rng.standard_normal(int(rng.integers(1, 9))))})
 
 
@@ -391,7 +551,9 @@ def _replace_member(raw, rng, other):
 def _pickle_member(raw, rng, other, marker=None):
     members = _members(raw)
     name = str(rng.choice(sorted(members)))
-    return _zip({**members, name: _npy(np.array([Evil(marker), 1], dtype=object), allow_pickle=True)})
+    return _zip(
+        {**members, name: _npy(np.array([Evil(marker), 1], dtype=object), allow_pickle=True)}
+    )
 
 
 def _npy_header_mutation(raw, rng, other):
@@ -427,16 +589,30 @@ def _meta_sizes(raw, rng, other):
     members = _members(raw)
     meta = _meta(members)
     spec = meta["arrays"][str(rng.choice(sorted(meta["arrays"])))]
-    field, value = [("shape", [2**37]), ("shape", [2**62, 2**62]), ("shape", [-1]), ("dtype", "|O"),
-                    ("dtype", "<c16"), ("dtype", ">f8"), ("dtype", "<V8"), ("shape", [1] * 40),
-                    ("sha256", "0" * 64)][int(rng.integers(9))]
+    field, value = [
+        ("shape", [2**37]),
+        ("shape", [2**62, 2**62]),
+        ("shape", [-1]),
+        ("dtype", "|O"),
+        ("dtype", "<c16"),
+        ("dtype", ">f8"),
+        ("dtype", "<V8"),
+        ("shape", [1] * 40),
+        ("sha256", "0" * 64),
+    ][int(rng.integers(9))]
     spec[field] = value
     return _zip(_with_meta(members, meta))
 
 
 def _paths(node, path=()):
     yield path
-    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    children = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
     for key, child in children:
         yield from _paths(child, path + (key,))
 
@@ -484,7 +660,7 @@ def _json_text(raw, rng, other):
     for _ in range(int(rng.integers(1, 4))):
         at = int(rng.integers(len(text)))
         piece = str(rng.choice(["", "{", "]", '"', ",", "\\", "\x00", "é"]))
-        text = text[:at] + piece + text[at + int(rng.integers(0, 3)):]
+        text = text[:at] + piece + text[at + int(rng.integers(0, 3)) :]
     return _zip(_with_meta(members, text))
 
 
@@ -495,21 +671,35 @@ def _deep_json(raw, rng, other):
     parent[key] = "@"
     depth = int(rng.choice([201, 1000, 10**4, 10**5]))
     opener, closer = ("[", "]") if rng.random() < 0.5 else ('{"a":', "}")
-    return _zip(_with_meta(members, json.dumps(meta).replace('"@"', opener * depth + "0" + closer * depth, 1)))
+    return _zip(
+        _with_meta(
+            members, json.dumps(meta).replace('"@"', opener * depth + "0" + closer * depth, 1)
+        )
+    )
 
 
 #: name → (what may happen, mutation): "same" means a ValueError or the saved model bit for bit;
 #: "refused" a ValueError; "valid" a ValueError or a model that validates.
 MUTATIONS = {
-    "flip_bits": ("same", _flip_bits), "flip_in_structure": ("same", _flip_in_structure),
-    "set_byte": ("same", _set_byte), "truncate": ("same", _truncate), "append_bytes": ("same", _append_bytes),
-    "prepend_bytes": ("same", _prepend_bytes), "splice": ("same", _splice),
-    "append_or_prepend_file": ("refused", _append_file), "extra_member": ("refused", _extra_member),
-    "duplicate_member": ("refused", _duplicate_member), "replace_member": ("refused", _replace_member),
-    "pickled_member": ("refused", _pickle_member), "npy_header": ("refused", _npy_header_mutation),
-    "compressed": ("refused", _compress), "meta_sizes": ("refused", _meta_sizes),
-    "deep_json": ("refused", _deep_json), "json_text": ("valid", _json_text),
-    "json_value": ("valid", _json_value), "json_key": ("valid", _json_key),
+    "flip_bits": ("same", _flip_bits),
+    "flip_in_structure": ("same", _flip_in_structure),
+    "set_byte": ("same", _set_byte),
+    "truncate": ("same", _truncate),
+    "append_bytes": ("same", _append_bytes),
+    "prepend_bytes": ("same", _prepend_bytes),
+    "splice": ("same", _splice),
+    "append_or_prepend_file": ("refused", _append_file),
+    "extra_member": ("refused", _extra_member),
+    "duplicate_member": ("refused", _duplicate_member),
+    "replace_member": ("refused", _replace_member),
+    "pickled_member": ("refused", _pickle_member),
+    "npy_header": ("refused", _npy_header_mutation),
+    "compressed": ("refused", _compress),
+    "meta_sizes": ("refused", _meta_sizes),
+    "deep_json": ("refused", _deep_json),
+    "json_text": ("valid", _json_text),
+    "json_value": ("valid", _json_value),
+    "json_key": ("valid", _json_key),
 }
 
 
@@ -525,8 +715,11 @@ def test_fuzzed_files_raise_only_value_error_in_bounded_memory(bases, tmp_path):
         base = names[(i // len(MUTATIONS)) % len(names)]
         mutate = MUTATIONS[kind][1]
         other = raws[names[(names.index(base) + 1) % len(names)]]
-        raw = (mutate(raws[base], rng, other, marker=marker) if kind == "pickled_member"
-               else mutate(raws[base], rng, other))
+        raw = (
+            mutate(raws[base], rng, other, marker=marker)
+            if kind == "pickled_member"
+            else mutate(raws[base], rng, other)
+        )
         path = tmp_path / f"{i:04d}_{kind}_{base}.npz"
         path.write_bytes(raw)
         files.append(path)
@@ -557,8 +750,10 @@ def _check_fuzz(results, plan):
     assert all(n > 0 for n in refused.values()), refused
     assert all(outcome.startswith("loaded ") for outcome in results["bases"].values())
     slowest = max(seconds for _, seconds in results["files"].values())
-    print(f"\n{len(results['files'])} mutations: {sum(refused.values())} ValueError, {same} loaded the saved "
-          f"model bit for bit, {other} loaded another valid model (rewritten metadata); slowest load {slowest:.3f} s")
+    print(
+        f"\n{len(results['files'])} mutations: {sum(refused.values())} ValueError, {same} loaded the saved "
+        f"model bit for bit, {other} loaded another valid model (rewritten metadata); slowest load {slowest:.3f} s"
+    )
 
 
 if __name__ == "__main__":

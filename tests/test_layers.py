@@ -16,8 +16,18 @@ from registry import LAYERS, PROPERTY, Shape, data, rel_err, shapes
 
 from numnet.activations import ACTIVATIONS
 from numnet.checks import check_layer
-from numnet.layers import (INIT_SCHEMES, AvgPool1d, Conv1d, Conv2d, Dense, Dropout, Flatten, MaxPool2d,
-                           Recurrent, Residual)
+from numnet.layers import (
+    INIT_SCHEMES,
+    AvgPool1d,
+    Conv1d,
+    Conv2d,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPool2d,
+    Recurrent,
+    Residual,
+)
 
 ACTS = sorted(ACTIVATIONS)
 
@@ -38,8 +48,12 @@ def _products(layer, theta, X, dtheta, dX, gZ, dgZ):
 
 def _directions(rng, layer, theta, X):
     Z = layer.forward(theta, X)[0]
-    return (rng.standard_normal(theta.shape), rng.standard_normal(X.shape),
-            rng.standard_normal(Z.shape), rng.standard_normal(Z.shape))
+    return (
+        rng.standard_normal(theta.shape),
+        rng.standard_normal(X.shape),
+        rng.standard_normal(Z.shape),
+        rng.standard_normal(Z.shape),
+    )
 
 
 @pytest.mark.parametrize("act", ACTS)
@@ -62,8 +76,9 @@ def test_float32_keeps_dtype_and_agrees_with_float64(layer_name, act, s):
     rng, theta, X = data(layer, s)
     dirs = _directions(rng, layer, theta, X)
     ref = _products(layer, theta, X, *dirs)
-    single = _products(layer, theta.astype(np.float32), X.astype(np.float32),
-                       *(d.astype(np.float32) for d in dirs))
+    single = _products(
+        layer, theta.astype(np.float32), X.astype(np.float32), *(d.astype(np.float32) for d in dirs)
+    )
     for key, value in single.items():
         assert value.dtype == np.float32, key
         assert rel_err(value, ref[key]) < 1e-4, key
@@ -78,11 +93,18 @@ def test_jvp_and_rop_are_linear_in_the_directions(layer_name, s):
     dtheta, dX, gZ, dgZ = _directions(rng, layer, theta, X)
     c = layer.forward(theta, X)[1]
     both = layer.jvp(theta, c, dtheta, dX)
-    np.testing.assert_allclose(both, layer.jvp(theta, c, dtheta, None) + layer.jvp(theta, c, None, dX),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        both,
+        layer.jvp(theta, c, dtheta, None) + layer.jvp(theta, c, None, dX),
+        rtol=1e-12,
+        atol=1e-12,
+    )
     R = np.concatenate([r.ravel() for r in layer.rop(theta, c, dtheta, dX, gZ, dgZ)])
-    parts = [layer.rop(theta, c, dtheta, None, gZ, None), layer.rop(theta, c, None, dX, gZ, None),
-             layer.rop(theta, c, None, None, gZ, dgZ)]
+    parts = [
+        layer.rop(theta, c, dtheta, None, gZ, None),
+        layer.rop(theta, c, None, dX, gZ, None),
+        layer.rop(theta, c, None, None, gZ, dgZ),
+    ]
     summed = sum(np.concatenate([r.ravel() for r in p]) for p in parts)
     np.testing.assert_allclose(R, summed, rtol=1e-12, atol=1e-12)
 
@@ -165,8 +187,16 @@ def test_smooth_flag_follows_activation_flag():
         assert Dense(2, 2, name).smooth == act.smooth == Residual(2, name).smooth
 
 
-@pytest.mark.parametrize("args, match", [((0, 2), "d_in"), ((2, -1), "d_out"), ((2.5, 2), "d_in"),
-                                         ((True, 2), "d_in"), ((2, 2, "tanhh"), "activation")])
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((0, 2), "d_in"),
+        ((2, -1), "d_out"),
+        ((2.5, 2), "d_in"),
+        ((True, 2), "d_in"),
+        ((2, 2, "tanhh"), "activation"),
+    ],
+)
 def test_dense_constructor_errors_name_the_argument(args, match):
     with pytest.raises(ValueError, match=match):
         Dense(*args)
@@ -181,16 +211,19 @@ def test_residual_and_init_errors_name_the_argument():
         Dense(2, 2).init(np.random.default_rng(0), np.float16)
 
 
-@pytest.mark.parametrize("theta, X, exc, match", [
-    (np.zeros(5), np.zeros((2, 2)), ValueError, "theta"),
-    (np.zeros((6, 1)), np.zeros((2, 2)), ValueError, "theta"),
-    (np.zeros(6), np.zeros((2, 3)), ValueError, "X"),
-    (np.zeros(6), np.zeros(2), ValueError, "X"),
-    (np.zeros(6, np.float32), np.zeros((2, 2)), TypeError, "X has dtype float64"),
-    (np.zeros(6), np.full((2, 2), np.nan), ValueError, "X contains NaN"),
-    (np.full(6, np.inf), np.zeros((2, 2)), ValueError, "theta contains NaN or inf"),
-    (np.zeros(6, np.int64), np.zeros((2, 2)), TypeError, "theta"),
-])
+@pytest.mark.parametrize(
+    "theta, X, exc, match",
+    [
+        (np.zeros(5), np.zeros((2, 2)), ValueError, "theta"),
+        (np.zeros((6, 1)), np.zeros((2, 2)), ValueError, "theta"),
+        (np.zeros(6), np.zeros((2, 3)), ValueError, "X"),
+        (np.zeros(6), np.zeros(2), ValueError, "X"),
+        (np.zeros(6, np.float32), np.zeros((2, 2)), TypeError, "X has dtype float64"),
+        (np.zeros(6), np.full((2, 2), np.nan), ValueError, "X contains NaN"),
+        (np.full(6, np.inf), np.zeros((2, 2)), ValueError, "theta contains NaN or inf"),
+        (np.zeros(6, np.int64), np.zeros((2, 2)), TypeError, "theta"),
+    ],
+)
 def test_forward_errors_name_the_argument(theta, X, exc, match):
     with pytest.raises(exc, match=match):
         Dense(2, 2, "tanh").forward(theta, X)
@@ -231,8 +264,11 @@ def test_products_along_no_direction_are_zero_in_the_layer_dtype(name, dtype):
 
 
 @pytest.mark.parametrize("act", ["tanh", "sigmoid", "softplus", "identity"])
-@pytest.mark.parametrize("make", [lambda act: Dense(3, 2, act), lambda act: Residual(3, act, step=0.7)],
-                         ids=["dense", "residual"])
+@pytest.mark.parametrize(
+    "make",
+    [lambda act: Dense(3, 2, act), lambda act: Residual(3, act, step=0.7)],
+    ids=["dense", "residual"],
+)
 def test_diag_backward_is_the_exact_diagonal_for_a_diagonal_output_curvature(make, act):
     """Becker–LeCun's step is exact for these layers when the output curvature is diagonal: for
     L = Σ gZ ⊙ (Z − Z₀) + ½ Σ hZ ⊙ (Z − Z₀)², the diagonals of ∇²_θ L and of each sample's ∇²_X L,
@@ -250,7 +286,9 @@ def test_diag_backward_is_the_exact_diagonal_for_a_diagonal_output_curvature(mak
     want_hX = np.empty_like(X)
     for j in range(layer.d_in):
         E = np.zeros_like(X)
-        E[:, j] = 1  # samples are independent: one column direction gives every sample's (j, j) entry
+        E[:, j] = (
+            1  # samples are independent: one column direction gives every sample's (j, j) entry
+        )
         want_hX[:, j] = layer.rop(theta, c, None, E, gZ, hZ * layer.jvp(theta, c, None, E))[1][:, j]
     np.testing.assert_allclose(d, want_d, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(hX, want_hX, rtol=1e-12, atol=1e-12)

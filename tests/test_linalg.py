@@ -50,8 +50,9 @@ def test_ridge_solvers_agree_with_the_normal_equations():
     expected = np.linalg.solve(A.T @ A / n + np.diag(d), A.T @ Y / n)
     np.testing.assert_allclose(ridge_lstsq(A, Y, d), expected, rtol=1e-10)
     np.testing.assert_allclose(ridge_lstsq_intercept(Z, Y, alpha, True), expected, rtol=1e-10)
-    np.testing.assert_allclose(ridge_lstsq_intercept(Z, Y, 0.0, False), np.linalg.lstsq(Z, Y, rcond=None)[0],
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        ridge_lstsq_intercept(Z, Y, 0.0, False), np.linalg.lstsq(Z, Y, rcond=None)[0], rtol=1e-10
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -37,8 +37,14 @@ sizes = st.tuples(st.integers(0, 2**31 - 1), st.integers(1, 7), st.integers(1, 6
 @given(draw=sizes)
 def test_grad_is_derivative_of_value(name, draw):
     _, loss, F, Y = _case(name, *draw)
-    res = derivative_check(lambda G: loss.value(G, Y), F, lambda v: np.vdot(loss.grad(F, Y), v),
-                           smooth=loss.smooth, h0=H0, seed=draw[0])
+    res = derivative_check(
+        lambda G: loss.value(G, Y),
+        F,
+        lambda v: np.vdot(loss.grad(F, Y), v),
+        smooth=loss.smooth,
+        h0=H0,
+        seed=draw[0],
+    )
     assert res.passed, str(res)
 
 
@@ -47,8 +53,9 @@ def test_grad_is_derivative_of_value(name, draw):
 @given(draw=sizes)
 def test_hvp_is_derivative_of_grad(name, draw):
     _, loss, F, Y = _case(name, *draw)
-    res = derivative_check(lambda G: loss.grad(G, Y), F, lambda v: loss.hvp(F, Y, v),
-                           smooth=loss.smooth, seed=draw[0])
+    res = derivative_check(
+        lambda G: loss.grad(G, Y), F, lambda v: loss.hvp(F, Y, v), smooth=loss.smooth, seed=draw[0]
+    )
     assert res.passed, str(res)
 
 
@@ -57,8 +64,14 @@ def test_hvp_is_derivative_of_grad(name, draw):
 @given(draw=sizes)
 def test_hessian_is_symmetric_positive_semidefinite(name, draw):
     rng, loss, F, Y = _case(name, *draw)
-    sym = adjoint_check(lambda v: loss.hvp(F, Y, v), lambda u: loss.hvp(F, Y, u), F.shape, F.shape,
-                        tol=1e-12, seed=draw[0])
+    sym = adjoint_check(
+        lambda v: loss.hvp(F, Y, v),
+        lambda u: loss.hvp(F, Y, u),
+        F.shape,
+        F.shape,
+        tol=1e-12,
+        seed=draw[0],
+    )
     assert sym.passed, str(sym)
     V = rng.standard_normal((8,) + F.shape)
     assert min(np.vdot(v, loss.hvp(F, Y, v)) for v in V) >= -1e-14
@@ -72,8 +85,10 @@ def test_float32_keeps_dtype_and_agrees_with_float64(name, draw):
     dF = rng.standard_normal(F.shape)
     F32, Y32, dF32 = F.astype(np.float32), Y.astype(np.float32), dF.astype(np.float32)
     assert loss.value(F32, Y32) == pytest.approx(loss.value(F, Y), rel=1e-4, abs=1e-6)
-    for single, double in [(loss.grad(F32, Y32), loss.grad(F, Y)),
-                           (loss.hvp(F32, Y32, dF32), loss.hvp(F, Y, dF))]:
+    for single, double in [
+        (loss.grad(F32, Y32), loss.grad(F, Y)),
+        (loss.hvp(F32, Y32, dF32), loss.hvp(F, Y, dF)),
+    ]:
         assert single.dtype == np.float32 and rel_err(single, double) < 1e-4
 
 
@@ -96,14 +111,17 @@ def test_large_logits_are_stable(name):
     assert np.isfinite(value) and np.isfinite(grad).all() and np.isfinite(hv).all()
 
 
-@pytest.mark.parametrize("name, F, Y, expected", [
-    ("squared_error", [[1.0, 2.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 2.0]], (5 + 4) / 2 / 2),
-    ("absolute_error", [[1.0, -2.0]], [[0.0, 0.0]], 3.0),
-    ("hinge", [[0.0], [2.0]], [[1.0], [-1.0]], (1 + 3) / 2),
-    ("binomial", [[0.0]], [[1.0]], np.log(2)),
-    ("binary_cross_entropy", [[0.0], [0.0]], [[1.0], [0.0]], np.log(2)),
-    ("cross_entropy", [[0.0, 0.0, 0.0]], [2], np.log(3)),
-])
+@pytest.mark.parametrize(
+    "name, F, Y, expected",
+    [
+        ("squared_error", [[1.0, 2.0], [0.0, 0.0]], [[0.0, 0.0], [0.0, 2.0]], (5 + 4) / 2 / 2),
+        ("absolute_error", [[1.0, -2.0]], [[0.0, 0.0]], 3.0),
+        ("hinge", [[0.0], [2.0]], [[1.0], [-1.0]], (1 + 3) / 2),
+        ("binomial", [[0.0]], [[1.0]], np.log(2)),
+        ("binary_cross_entropy", [[0.0], [0.0]], [[1.0], [0.0]], np.log(2)),
+        ("cross_entropy", [[0.0, 0.0, 0.0]], [2], np.log(3)),
+    ],
+)
 def test_known_values(name, F, Y, expected):
     loss = get_loss(name)
     F = np.array(F)
@@ -180,19 +198,22 @@ def test_get_loss_by_name_instance_and_unknown():
         Huber(delta=0.0)
 
 
-@pytest.mark.parametrize("loss, Y, k, match", [
-    (SoftmaxCrossEntropy(), [0, 3], 3, r"Y labels must lie in 0..2"),
-    (SoftmaxCrossEntropy(), [-1, 0], 3, "Y labels"),
-    (SoftmaxCrossEntropy(), [0.5, 1.0], 3, "Y given as 1-D must hold integer class labels"),
-    (SoftmaxCrossEntropy(), [[0.5, 0.6], [1.0, 0.0]], 2, "Y rows must be probabilities"),
-    (SoftmaxCrossEntropy(), [[1.5, -0.5]], 2, "Y rows must be probabilities"),
-    (Hinge(), [[1.0], [0.0]], 1, "Y must contain only -1 and 1"),
-    (get_loss("binomial"), [[1.0], [2.0]], 1, "Y must contain only -1 and 1"),
-    (get_loss("binary_cross_entropy"), [[1.5]], 1, r"Y must lie in \[0, 1\]"),
-    (get_loss("squared_error"), [[1.0, 2.0]], 3, r"Y must have shape \(n_samples, 3\)"),
-    (get_loss("squared_error"), [[np.nan]], 1, "Y contains NaN or inf"),
-    (get_loss("squared_error"), [[np.inf]], 1, "Y contains NaN or inf"),
-])
+@pytest.mark.parametrize(
+    "loss, Y, k, match",
+    [
+        (SoftmaxCrossEntropy(), [0, 3], 3, r"Y labels must lie in 0..2"),
+        (SoftmaxCrossEntropy(), [-1, 0], 3, "Y labels"),
+        (SoftmaxCrossEntropy(), [0.5, 1.0], 3, "Y given as 1-D must hold integer class labels"),
+        (SoftmaxCrossEntropy(), [[0.5, 0.6], [1.0, 0.0]], 2, "Y rows must be probabilities"),
+        (SoftmaxCrossEntropy(), [[1.5, -0.5]], 2, "Y rows must be probabilities"),
+        (Hinge(), [[1.0], [0.0]], 1, "Y must contain only -1 and 1"),
+        (get_loss("binomial"), [[1.0], [2.0]], 1, "Y must contain only -1 and 1"),
+        (get_loss("binary_cross_entropy"), [[1.5]], 1, r"Y must lie in \[0, 1\]"),
+        (get_loss("squared_error"), [[1.0, 2.0]], 3, r"Y must have shape \(n_samples, 3\)"),
+        (get_loss("squared_error"), [[np.nan]], 1, "Y contains NaN or inf"),
+        (get_loss("squared_error"), [[np.inf]], 1, "Y contains NaN or inf"),
+    ],
+)
 def test_invalid_targets_raise_value_error_naming_Y(loss, Y, k, match):
     with pytest.raises(ValueError, match=match):
         loss.targets(np.array(Y), k)
@@ -212,13 +233,16 @@ def test_targets_accept_1d_labels_and_one_column():
 
 # ------------------------------------------------ precision of values (issue 18, item 10)
 
+
 def _mp_cross_entropy(F, labels):
     """Mean softmax cross-entropy of float64 logits F at integer labels, in 50-digit arithmetic."""
     import mpmath as mp
 
     with mp.workdps(50):
-        rows = [mp.log(mp.fsum(mp.exp(mp.mpf(float(f))) for f in row)) - mp.mpf(float(row[k]))
-                for row, k in zip(F, labels)]
+        rows = [
+            mp.log(mp.fsum(mp.exp(mp.mpf(float(f))) for f in row)) - mp.mpf(float(row[k]))
+            for row, k in zip(F, labels)
+        ]
         return float(mp.fsum(rows) / len(rows))
 
 
@@ -267,12 +291,19 @@ def test_cross_entropy_with_probability_rows_keeps_value_consistent():
     assert loss.value(F, loss.targets(T, 3)) == pytest.approx(lse - float(T[0] @ F[0]), rel=1e-14)
 
 
-@pytest.mark.parametrize("F, Y, expected", [
-    ([[1e308], [-1e308]], [[0.0], [1.0]], 1e308),  # each term 1e308: the sum overflows, the mean does not
-    ([[1.5e308], [1.5e308]], [[0.0], [0.0]], 1.5e308),
-    ([[1e308], [-1e308]], [[1.0], [0.0]], 0.0),
-    ([[-1e308]], [[0.5]], 0.5e308),
-])
+@pytest.mark.parametrize(
+    "F, Y, expected",
+    [
+        (
+            [[1e308], [-1e308]],
+            [[0.0], [1.0]],
+            1e308,
+        ),  # each term 1e308: the sum overflows, the mean does not
+        ([[1.5e308], [1.5e308]], [[0.0], [0.0]], 1.5e308),
+        ([[1e308], [-1e308]], [[1.0], [0.0]], 0.0),
+        ([[-1e308]], [[0.5]], 0.5e308),
+    ],
+)
 def test_binary_cross_entropy_on_extreme_logits_is_finite(F, Y, expected):
     loss = get_loss("binary_cross_entropy")
     F = np.array(F)

@@ -28,12 +28,21 @@ _CHILD = textwrap.dedent("""
 """)
 
 
-_ENV = {**{k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}, "OMP_NUM_THREADS": "1"}
+_ENV = {
+    **{k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")},
+    "OMP_NUM_THREADS": "1",
+}
 
 
 def _tuned_faults():
-    out = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True,
-                         check=True, timeout=120, env=_ENV)
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=_ENV,
+    )
     return float(out.stdout.strip())
 
 
@@ -43,11 +52,14 @@ def test_tuned_process_reuses_memory_instead_of_faulting():
     assert _tuned_faults() < 100
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    ({"mmap_threshold": -1}, ValueError),
-    ({"trim_threshold": 1.5}, TypeError),
-    ({"mmap_threshold": True}, TypeError),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"mmap_threshold": -1}, ValueError),
+        ({"trim_threshold": 1.5}, TypeError),
+        ({"mmap_threshold": True}, TypeError),
+    ],
+)
 def test_bad_thresholds_are_named(kwargs, error):
     name = next(iter(kwargs))
     with pytest.raises(error, match=name):

@@ -14,8 +14,11 @@ from registry import LAYERS, PROPERTY, Shape, data, shapes
 from numnet.layers import Dense, Residual
 from numnet.network import Sequential
 
-NETWORKS = [name for name, make in LAYERS.items()
-            if isinstance(make("tanh", Shape(2, 2, 2, 2, 0)), Sequential)]
+NETWORKS = [
+    name
+    for name, make in LAYERS.items()
+    if isinstance(make("tanh", Shape(2, 2, 2, 2, 0)), Sequential)
+]
 
 
 def _flatten(net):
@@ -49,10 +52,14 @@ def test_nesting_changes_no_product(net_name, s):
     (Z, c), (Zf, cf) = net.forward(theta, X), flat.forward(theta, X)
     gZ, dgZ = rng.standard_normal(Z.shape), rng.standard_normal(Z.shape)
     np.testing.assert_allclose(Z, Zf, rtol=1e-14)
-    np.testing.assert_allclose(net.jvp(theta, c, dtheta, dX), flat.jvp(theta, cf, dtheta, dX), rtol=1e-13)
+    np.testing.assert_allclose(
+        net.jvp(theta, c, dtheta, dX), flat.jvp(theta, cf, dtheta, dX), rtol=1e-13
+    )
     for a, b in zip(net.vjp(theta, c, gZ), flat.vjp(theta, cf, gZ)):
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-14)
-    for a, b in zip(net.rop(theta, c, dtheta, dX, gZ, dgZ), flat.rop(theta, cf, dtheta, dX, gZ, dgZ)):
+    for a, b in zip(
+        net.rop(theta, c, dtheta, dX, gZ, dgZ), flat.rop(theta, cf, dtheta, dX, gZ, dgZ)
+    ):
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-14)
 
 
@@ -92,7 +99,9 @@ def test_predict_converts_integer_input_to_theta_dtype():
     theta = net.init(0, np.float32)
     F = net.predict(theta, np.arange(6).reshape(2, 3))
     assert F.dtype == np.float32
-    np.testing.assert_allclose(F, net.predict(theta, np.arange(6.0, dtype=np.float32).reshape(2, 3)))
+    np.testing.assert_allclose(
+        F, net.predict(theta, np.arange(6.0, dtype=np.float32).reshape(2, 3))
+    )
 
 
 def test_smooth_is_false_when_any_layer_is_kinked():
@@ -116,13 +125,16 @@ def test_init_errors_name_the_argument():
         _net().init(0, np.int32)
 
 
-@pytest.mark.parametrize("theta, X, exc, match", [
-    (np.zeros(43), np.zeros((2, 3)), ValueError, "theta must be a 1-D array of shape"),
-    (np.zeros(44), np.zeros((2, 4)), ValueError, "X must have shape"),
-    (np.zeros(44, np.float32), np.zeros((2, 3)), TypeError, "X has dtype float64"),
-    (np.full(44, np.nan), np.zeros((2, 3)), ValueError, "theta contains NaN"),
-    (np.zeros(44), np.full((2, 3), -np.inf), ValueError, "X contains NaN or inf"),
-])
+@pytest.mark.parametrize(
+    "theta, X, exc, match",
+    [
+        (np.zeros(43), np.zeros((2, 3)), ValueError, "theta must be a 1-D array of shape"),
+        (np.zeros(44), np.zeros((2, 4)), ValueError, "X must have shape"),
+        (np.zeros(44, np.float32), np.zeros((2, 3)), TypeError, "X has dtype float64"),
+        (np.full(44, np.nan), np.zeros((2, 3)), ValueError, "theta contains NaN"),
+        (np.zeros(44), np.full((2, 3), -np.inf), ValueError, "X contains NaN or inf"),
+    ],
+)
 def test_forward_errors_name_the_argument(theta, X, exc, match):
     with pytest.raises(exc, match=match):
         _net().forward(theta, X)
@@ -151,8 +163,15 @@ def test_diag_backward_returns_the_input_curvature_by_default(net_name):
     np.testing.assert_array_equal(d, d3)
 
 
-@pytest.mark.parametrize("net_name, n_biases", [("mlp3", 3 + 3 + 2), ("graph_shared", 3 + 3 + 2),
-                                                ("graph_inception", 3 + 2 + 3 + 2 + 2), ("rnn_last", 2)])
+@pytest.mark.parametrize(
+    "net_name, n_biases",
+    [
+        ("mlp3", 3 + 3 + 2),
+        ("graph_shared", 3 + 3 + 2),
+        ("graph_inception", 3 + 2 + 3 + 2 + 2),
+        ("rnn_last", 2),
+    ],
+)
 def test_bias_mask_marks_exactly_the_biases(net_name, n_biases):
     """The mask that weight decay uses to skip biases has one True per bias (a shared slice counts once)."""
     net = LAYERS[net_name]("tanh", Shape(n_samples=2, d_in=3, hidden=3, d_out=2, seed=0))

@@ -52,8 +52,9 @@ def _n_steps(obj):
 def test_grad_is_derivative_of_value(loss_name, reg_name, s, act):
     _, obj, theta = make_objective(loss_name, reg_name, act, s)
     g = obj.grad(theta)
-    res = derivative_check(obj.value, theta, lambda v: g @ v, smooth=is_smooth(obj), h0=H0,
-                           seed=s.seed)
+    res = derivative_check(
+        obj.value, theta, lambda v: g @ v, smooth=is_smooth(obj), h0=H0, seed=s.seed
+    )
     assert res.passed, str(res)
 
 
@@ -64,8 +65,9 @@ def test_grad_is_derivative_of_value(loss_name, reg_name, s, act):
 def test_hvp_is_derivative_of_grad(loss_name, reg_name, s, act):
     _, obj, theta = make_objective(loss_name, reg_name, act, s)
     lin = obj.at(theta)
-    res = derivative_check(obj.grad, theta, lin.hvp, smooth=is_smooth(obj), n_steps=_n_steps(obj),
-                           seed=s.seed)
+    res = derivative_check(
+        obj.grad, theta, lin.hvp, smooth=is_smooth(obj), n_steps=_n_steps(obj), seed=s.seed
+    )
     assert res.passed, str(res)
 
 
@@ -94,7 +96,11 @@ def test_float32_keeps_dtype_and_agrees_with_float64(loss_name, s, act):
     v = rng.standard_normal(obj.n_params)
     lin, lin32 = obj.at(theta), obj32.at(theta32)
     assert obj32.dtype == np.float32 and lin32.value == pytest.approx(lin.value, rel=1e-4)
-    for single, double in [(lin32.grad, lin.grad), (lin32.hvp(v), lin.hvp(v)), (lin32.gnvp(v), lin.gnvp(v))]:
+    for single, double in [
+        (lin32.grad, lin.grad),
+        (lin32.hvp(v), lin.hvp(v)),
+        (lin32.gnvp(v), lin.gnvp(v)),
+    ]:
         assert single.dtype == np.float32
         assert rel_err(single, double) < 1e-4
 
@@ -103,7 +109,9 @@ def test_float32_keeps_dtype_and_agrees_with_float64(loss_name, s, act):
 @PROPERTY
 @given(s=shapes())
 def test_gnvp_equals_hvp_when_the_model_is_linear_in_theta(loss_name, s):
-    rng, obj, theta = make_objective(loss_name, "generalized_tikhonov", "identity", s, layer="dense")
+    rng, obj, theta = make_objective(
+        loss_name, "generalized_tikhonov", "identity", s, layer="dense"
+    )
     lin, v = obj.at(theta), rng.standard_normal(obj.n_params)
     np.testing.assert_allclose(lin.gnvp(v), lin.hvp(v), rtol=1e-12, atol=1e-14)
 
@@ -151,7 +159,9 @@ def test_linear_operators_are_their_own_transposes():
 
 
 def test_linear_operator_keeps_float32():
-    _, obj, theta = make_objective("cross_entropy", "tikhonov", "tanh", Shape(5, 3, 4, 3, 2), np.float32)
+    _, obj, theta = make_objective(
+        "cross_entropy", "tikhonov", "tanh", Shape(5, 3, 4, 3, 2), np.float32
+    )
     H = obj.at(theta).H
     assert H.dtype == np.float32 and (H @ np.ones(obj.n_params, np.float32)).dtype == np.float32
 
@@ -171,11 +181,19 @@ def test_at_runs_one_forward_pass_for_many_products(monkeypatch):
 
 
 def test_simple_calls_agree_with_the_linearization():
-    rng, obj, theta = make_objective("cross_entropy", "generalized_tikhonov", "sin", Shape(5, 3, 4, 3, 8))
+    rng, obj, theta = make_objective(
+        "cross_entropy", "generalized_tikhonov", "sin", Shape(5, 3, 4, 3, 8)
+    )
     lin, v = obj.at(theta), rng.standard_normal(obj.n_params)
-    assert isinstance(lin, Linearization) and lin.value == pytest.approx(obj.value(theta), rel=1e-14)
+    assert isinstance(lin, Linearization) and lin.value == pytest.approx(
+        obj.value(theta), rel=1e-14
+    )
     value, grad = obj.value_and_grad(theta)
-    assert value == lin.value and np.array_equal(grad, lin.grad) and np.array_equal(obj.grad(theta), grad)
+    assert (
+        value == lin.value
+        and np.array_equal(grad, lin.grad)
+        and np.array_equal(obj.grad(theta), grad)
+    )
     np.testing.assert_array_equal(obj.hvp(theta, v), lin.hvp(v))
     np.testing.assert_array_equal(obj.gnvp(theta, v), lin.gnvp(v))
     np.testing.assert_array_equal(lin.F, obj.predict(theta))
@@ -205,8 +223,10 @@ def test_batch_slice_is_a_view_with_the_subset_value(loss_name):
     np.testing.assert_allclose(sub.grad(theta), ref.grad(theta), rtol=1e-13)
     rows = np.array([6, 0, 3])
     picked = obj.batch(rows)
-    assert picked.value(theta) == pytest.approx(Objective(obj.net, obj.loss, obj.X[rows], obj.Y[rows],
-                                                          obj.regularizer).value(theta), rel=1e-14)
+    assert picked.value(theta) == pytest.approx(
+        Objective(obj.net, obj.loss, obj.X[rows], obj.Y[rows], obj.regularizer).value(theta),
+        rel=1e-14,
+    )
 
 
 def test_batch_of_no_rows_raises():
@@ -217,22 +237,31 @@ def test_batch_of_no_rows_raises():
 
 # ------------------------------------------------------------------ errors
 
+
 def _small():
     net = Sequential([Dense(3, 4, "tanh"), Dense(4, 2)])
     rng = np.random.default_rng(0)
     return net, rng.standard_normal((5, 3)), rng.standard_normal((5, 2)), net.init(0)
 
 
-@pytest.mark.parametrize("X, Y, exc, match", [
-    (np.zeros((5, 4)), None, ValueError, r"X must have shape \(n_samples, 3\)"),
-    (np.zeros(5), None, ValueError, "X must be a 2-D array"),
-    (np.zeros((0, 3)), np.zeros((0, 2)), ValueError, "X must contain at least one sample"),
-    (np.full((5, 3), np.nan), None, ValueError, "X contains NaN or inf"),
-    (None, np.zeros((4, 2)), ValueError, "Y must have 5 rows like X"),
-    (None, np.zeros((5, 3)), ValueError, r"Y must have shape \(n_samples, 2\)"),
-    (None, np.full((5, 2), np.inf), ValueError, "Y contains NaN or inf"),
-    (np.zeros((5, 3), dtype=np.complex128), None, TypeError, "X must be a float32 or float64 array"),
-])
+@pytest.mark.parametrize(
+    "X, Y, exc, match",
+    [
+        (np.zeros((5, 4)), None, ValueError, r"X must have shape \(n_samples, 3\)"),
+        (np.zeros(5), None, ValueError, "X must be a 2-D array"),
+        (np.zeros((0, 3)), np.zeros((0, 2)), ValueError, "X must contain at least one sample"),
+        (np.full((5, 3), np.nan), None, ValueError, "X contains NaN or inf"),
+        (None, np.zeros((4, 2)), ValueError, "Y must have 5 rows like X"),
+        (None, np.zeros((5, 3)), ValueError, r"Y must have shape \(n_samples, 2\)"),
+        (None, np.full((5, 2), np.inf), ValueError, "Y contains NaN or inf"),
+        (
+            np.zeros((5, 3), dtype=np.complex128),
+            None,
+            TypeError,
+            "X must be a float32 or float64 array",
+        ),
+    ],
+)
 def test_constructor_errors_name_the_argument(X, Y, exc, match):
     net, X0, Y0, _ = _small()
     with pytest.raises(exc, match=match):
@@ -249,12 +278,15 @@ def test_unknown_loss_and_bad_regularizer_name_the_argument():
         Objective(net, "squared_error", X, Y, "ridge")
 
 
-@pytest.mark.parametrize("theta, exc, match", [
-    (np.zeros(10), ValueError, r"theta must be a 1-D array of shape \(26,\)"),
-    (np.zeros((26, 1)), ValueError, "theta must be a 1-D array"),
-    (np.zeros(26, np.float32), TypeError, "theta has dtype float32 but X is float64"),
-    (np.full(26, np.nan), ValueError, "theta contains NaN or inf"),
-])
+@pytest.mark.parametrize(
+    "theta, exc, match",
+    [
+        (np.zeros(10), ValueError, r"theta must be a 1-D array of shape \(26,\)"),
+        (np.zeros((26, 1)), ValueError, "theta must be a 1-D array"),
+        (np.zeros(26, np.float32), TypeError, "theta has dtype float32 but X is float64"),
+        (np.full(26, np.nan), ValueError, "theta contains NaN or inf"),
+    ],
+)
 def test_theta_errors_name_the_argument(theta, exc, match):
     net, X, Y, _ = _small()
     obj = Objective(net, "squared_error", X, Y)
@@ -285,9 +317,16 @@ def test_every_linearization_satisfies_the_protocol_and_problem_counts_its_produ
     rng, obj, theta = make_objective("squared_error", "tikhonov", "tanh", Shape(5, 3, 4, 2, 8))
     quadratic = FunctionObjective(lambda x: 0.5 * x @ x, lambda x: x, lambda x, v: v)
     problem = Problem(obj)
-    lins = [obj.at(theta), quadratic.at(np.ones(3)), problem.at(theta), Problem(quadratic).at(np.ones(3))]
+    lins = [
+        obj.at(theta),
+        quadratic.at(np.ones(3)),
+        problem.at(theta),
+        Problem(quadratic).at(np.ones(3)),
+    ]
     assert all(isinstance(lin, Linearization) for lin in lins)
-    assert isinstance(lins[0], NetworkLinearization) and not isinstance(lins[2], NetworkLinearization)
+    assert isinstance(lins[0], NetworkLinearization) and not isinstance(
+        lins[2], NetworkLinearization
+    )
     lins[2].grad, lins[2].grad
     assert problem.counts.nfev == 1 and problem.counts.ngev == 1  # one forward pass, one gradient
     v = rng.standard_normal(obj.n_params)
@@ -300,4 +339,7 @@ def test_every_linearization_satisfies_the_protocol_and_problem_counts_its_produ
     assert problem.counts.nhvp == 2 + obj.n_params
     nfev, ngev = problem.counts.nfev, problem.counts.ngev
     np.testing.assert_array_equal(hessian_fd_grads(problem, theta), hessian_fd_grads(obj, theta))
-    assert (problem.counts.nfev - nfev, problem.counts.ngev - ngev) == (1 + 2 * obj.n_params, 2 * obj.n_params)
+    assert (problem.counts.nfev - nfev, problem.counts.ngev - ngev) == (
+        1 + 2 * obj.n_params,
+        2 * obj.n_params,
+    )

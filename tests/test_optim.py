@@ -47,8 +47,13 @@ def quadratic():
     V, _ = np.linalg.qr(rng.standard_normal((10, 10)))
     R, c = U @ np.diag(np.linspace(1, 10, 10)) @ V.T, rng.standard_normal(30)
     x_star = np.linalg.lstsq(R, c, rcond=None)[0]
-    obj = FunctionObjective(lambda x: 0.5 * np.sum((R @ x - c) ** 2), lambda x: R.T @ (R @ x - c),
-                            lambda x, v: R.T @ (R @ v), residual=lambda x: R @ x - c, jac=lambda x: R)
+    obj = FunctionObjective(
+        lambda x: 0.5 * np.sum((R @ x - c) ** 2),
+        lambda x: R.T @ (R @ x - c),
+        lambda x, v: R.T @ (R @ v),
+        residual=lambda x: R @ x - c,
+        jac=lambda x: R,
+    )
     return Problem(obj, np.zeros(10), obj.value(x_star), False)
 
 
@@ -62,7 +67,9 @@ def _rosen_jac(x):
 
 def rosenbrock():
     """Rosenbrock from (−1.2, 1); ½‖r‖² with r = √2 (10(x₂ − x₁²), 1 − x₁) for Gauss-Newton."""
-    obj = FunctionObjective(rosen, rosen_der, rosen_hess_prod, residual=_rosen_residual, jac=_rosen_jac)
+    obj = FunctionObjective(
+        rosen, rosen_der, rosen_hess_prod, residual=_rosen_residual, jac=_rosen_jac
+    )
     return Problem(obj, np.array([-1.2, 1.0]), 0.0, False)
 
 
@@ -77,10 +84,15 @@ def inverse_crime_problem():
     return Problem(Objective(net, "cross_entropy", d.X, d.Y), net.init(0), f_star, True)
 
 
-PROBLEMS = {"quadratic": quadratic, "rosenbrock": rosenbrock, "inverse_crime": inverse_crime_problem}
+PROBLEMS = {
+    "quadratic": quadratic,
+    "rosenbrock": rosenbrock,
+    "inverse_crime": inverse_crime_problem,
+}
 
 
 # ------------------------------------------------------------------ the table
+
 
 class Budget(NamedTuple):
     """max_iter, the required J − J* after the run, and the method's options."""
@@ -139,19 +151,30 @@ def problems():
 def test_table(problems, problem, method):
     """Loss threshold reached; callback count, history length and nit agree; iterates finite."""
     prob, b, calls = problems[problem], budget(problem, method), []
-    res = minimize(prob.objective, prob.theta0, method, max_iter=b.max_iter,
-                   callback=lambda r: calls.append(r.status), **b.options)
+    res = minimize(
+        prob.objective,
+        prob.theta0,
+        method,
+        max_iter=b.max_iter,
+        callback=lambda r: calls.append(r.status),
+        **b.options,
+    )
     assert res.fun - prob.f_star <= b.gap, res
     assert len(calls) == res.nit == len(res.history)
-    assert set(calls) == {Status.RUNNING} and not Status.RUNNING.success  # intermediate results are running
+    assert (
+        set(calls) == {Status.RUNNING} and not Status.RUNNING.success
+    )  # intermediate results are running
     assert np.isfinite(res.x).all() and all(np.isfinite(h["fun"]) for h in res.history)
     assert res.fun == min([h["fun"] for h in res.history] + [prob.objective.value(prob.theta0)])
 
 
 def _reaches_gtol(method):
     fn = METHODS[method]
-    return applies(method, False) and not getattr(fn, "stochastic", False) \
+    return (
+        applies(method, False)
+        and not getattr(fn, "stochastic", False)
         and not getattr(fn, "nonsmooth", False)
+    )
 
 
 @pytest.mark.parametrize("method", [m for m in sorted(METHODS) if _reaches_gtol(m)])
@@ -173,13 +196,19 @@ def test_callback_stops_early(problems, problem, method):
         if result.nit == 3:
             raise StopIteration
 
-    res = minimize(prob.objective, prob.theta0, method, callback=stop_at_three,
-                   **budget(problem, method).options)
+    res = minimize(
+        prob.objective,
+        prob.theta0,
+        method,
+        callback=stop_at_three,
+        **budget(problem, method).options,
+    )
     assert res.status is Status.CALLBACK and res.success
     assert calls == [1, 2, 3] and res.nit == 3 == len(res.history)
 
 
 # ------------------------------------------------------------------ non-finite regions
+
 
 class NaNOutside:
     """Wrap an objective: NaN value, gradient and products outside the ball ‖θ − center‖ ≤ radius.
@@ -227,11 +256,18 @@ class _NaNLinearization:
         val = getattr(self.lin, name)
         if not self.nan or name not in ("value", "grad", "hvp", "gnvp", "gF"):
             return val
-        return (lambda v: np.full_like(v, np.nan)) if callable(val) else np.full_like(np.asarray(val), np.nan)
+        return (
+            (lambda v: np.full_like(v, np.nan))
+            if callable(val)
+            else np.full_like(np.asarray(val), np.nan)
+        )
 
 
-NAN_OPTIONS = {"sgd": {"learning_rate": 5.0}, "adam": {"learning_rate": 0.5},
-               "subgradient": {"learning_rate": 0.5}}
+NAN_OPTIONS = {
+    "sgd": {"learning_rate": 5.0},
+    "adam": {"learning_rate": 0.5},
+    "subgradient": {"learning_rate": 0.5},
+}
 
 
 #: Per problem: (center, radius) of the ball outside which J is NaN. θ₀ is inside,
@@ -241,6 +277,8 @@ NAN_BALLS = {
     "rosenbrock": lambda p: (np.zeros(2), 2.0),
     "inverse_crime": lambda p: (0.5 * p.theta0, 0.55 * np.linalg.norm(p.theta0)),
 }
+
+
 @pytest.mark.parametrize("problem,method", CASES)
 def test_non_finite_steps_rejected(problems, problem, method):
     """Beyond a radius J is NaN: no such point is ever accepted and the best iterate is finite."""
@@ -255,16 +293,22 @@ def test_non_finite_steps_rejected(problems, problem, method):
 
 # ------------------------------------------------------------------ reproducibility
 
-@pytest.mark.parametrize("method", [m for m in sorted(METHODS) if getattr(METHODS[m], "stochastic", False)])
+
+@pytest.mark.parametrize(
+    "method", [m for m in sorted(METHODS) if getattr(METHODS[m], "stochastic", False)]
+)
 def test_same_seed_same_run(problems, method):
     prob = problems["inverse_crime"]
     opts = {**budget("inverse_crime", method).options, "batch_size": 30}
-    runs = [minimize(prob.objective, prob.theta0, method, max_iter=3, seed=s, **opts) for s in (7, 7, 8)]
+    runs = [
+        minimize(prob.objective, prob.theta0, method, max_iter=3, seed=s, **opts) for s in (7, 7, 8)
+    ]
     np.testing.assert_array_equal(runs[0].x, runs[1].x)
     assert not np.array_equal(runs[0].x, runs[2].x)
 
 
 # ------------------------------------------------------------------ against SciPy
+
 
 def logistic_regression():
     """Strongly convex: Dense(5, 1) + binary cross-entropy + Tikhonov(0.01), planted labels."""
@@ -290,6 +334,7 @@ def test_logistic_regression_matches_scipy(method):
 
 # ------------------------------------------------------------------ float32
 
+
 @pytest.mark.parametrize("method", [m for m in sorted(METHODS) if applies(m, True)])
 def test_float32_end_to_end(problems, method):
     """On float32 data every method keeps float32 iterates and decreases J."""
@@ -304,13 +349,16 @@ def test_float32_end_to_end(problems, method):
 
 # ------------------------------------------------------------------ the method table
 
+
 def test_the_method_table_is_explicit():
     """Every entry is a Method under its own name, with documented options (no registration by import)."""
     from numnet.optim import methods
 
     assert methods.METHODS is METHODS and len(METHODS) >= 13
     for name, method in METHODS.items():
-        assert isinstance(method, Method) and method.name == name and "**Options**" in method.__doc__
+        assert (
+            isinstance(method, Method) and method.name == name and "**Options**" in method.__doc__
+        )
 
 
 @pytest.mark.parametrize("method", ["lbfgs", "newton-cg", "levenberg-marquardt"])
@@ -319,8 +367,11 @@ def test_a_method_called_directly_is_a_generator_of_iterates(problems, method):
     prob = problems["rosenbrock"]
     problem = CountedProblem(prob.objective)
     f, g = problem.value_and_grad(prob.theta0)
-    steps = METHODS[method](problem, prob.theta0, f, g, max_cg=5) if method != "lbfgs" else \
-        METHODS[method](problem, prob.theta0, f, g, memory=5)
+    steps = (
+        METHODS[method](problem, prob.theta0, f, g, max_cg=5)
+        if method != "lbfgs"
+        else METHODS[method](problem, prob.theta0, f, g, memory=5)
+    )
     funs = [it.fun for it in itertools.islice(steps, 4)]
     options = {"memory": 5} if method == "lbfgs" else {"max_cg": 5}
     res = minimize(prob.objective, prob.theta0, method, max_iter=4, gtol=0.0, **options)
@@ -328,6 +379,7 @@ def test_a_method_called_directly_is_a_generator_of_iterates(problems, method):
 
 
 # ------------------------------------------------------------------ options, before any work
+
 
 class Counting:
     """Wrap an objective and count every evaluation (value, gradient, linearization, product, batch)."""
@@ -343,6 +395,7 @@ class Counting:
         def counted(*args, **kwargs):
             self.calls += 1
             return val(*args, **kwargs)
+
         return counted
 
 
@@ -359,42 +412,62 @@ def test_a_misspelt_option_is_a_type_error_before_any_evaluation(problems, metho
 
 #: (method, options, exception, name the message must contain): one or more bad values per option family.
 BAD_OPTIONS = [
-    ("newton-cg", {"max_cg": 0}, ValueError, "max_cg"), ("newton-cg", {"max_cg": 2.5}, TypeError, "max_cg"),
+    ("newton-cg", {"max_cg": 0}, ValueError, "max_cg"),
+    ("newton-cg", {"max_cg": 2.5}, TypeError, "max_cg"),
     ("newton-cg", {"forcing_power": -1.0}, ValueError, "forcing_power"),
-    ("newton-cg", {"max_forcing": 1.5}, ValueError, "max_forcing"), ("newton-cg", {"c1": 0.0}, ValueError, "c1"),
+    ("newton-cg", {"max_forcing": 1.5}, ValueError, "max_forcing"),
+    ("newton-cg", {"c1": 0.0}, ValueError, "c1"),
     ("newton-cg", {"max_backtracks": -1}, ValueError, "max_backtracks"),
     ("trust-ncg", {"initial_radius": -1.0}, ValueError, "initial_radius"),
     ("trust-ncg", {"initial_radius": 2e3}, ValueError, "initial_radius"),
-    ("trust-ncg", {"eta": 0.3}, ValueError, "eta"), ("trust-ncg", {"min_radius": 0.0}, ValueError, "min_radius"),
+    ("trust-ncg", {"eta": 0.3}, ValueError, "eta"),
+    ("trust-ncg", {"min_radius": 0.0}, ValueError, "min_radius"),
     ("gauss-newton", {"damping": -1.0}, ValueError, "damping"),
     ("gauss-newton", {"damping": "x"}, TypeError, "damping"),
-    ("levenberg-marquardt", {"mu0": 0.0}, ValueError, "mu0"), ("levenberg-marquardt", {"tau": -1.0}, ValueError, "tau"),
+    ("levenberg-marquardt", {"mu0": 0.0}, ValueError, "mu0"),
+    ("levenberg-marquardt", {"tau": -1.0}, ValueError, "tau"),
     ("levenberg-marquardt", {"max_mu": np.inf}, ValueError, "max_mu"),
-    ("block-gauss-newton", {"max_cg": 0}, ValueError, "max_cg"), ("block-gauss-newton", {"c1": 1.5}, ValueError, "c1"),
-    ("gd", {"step": "newton"}, ValueError, "step"), ("gd", {"learning_rate": -1.0}, ValueError, "learning_rate"),
+    ("block-gauss-newton", {"max_cg": 0}, ValueError, "max_cg"),
+    ("block-gauss-newton", {"c1": 1.5}, ValueError, "c1"),
+    ("gd", {"step": "newton"}, ValueError, "step"),
+    ("gd", {"learning_rate": -1.0}, ValueError, "learning_rate"),
     ("gd", {"step": "constant", "learning_rate": -1.0}, ValueError, "learning_rate"),
     ("gd", {"step": "wolfe", "c1": 0.5, "c2": 0.1}, ValueError, "c2"),
     ("gd", {"step": "diminishing", "decay": 0.0}, ValueError, "decay"),
-    ("gd", {"max_evals": 0}, ValueError, "max_evals"), ("subgradient", {"step": "armijo"}, ValueError, "step"),
+    ("gd", {"max_evals": 0}, ValueError, "max_evals"),
+    ("subgradient", {"step": "armijo"}, ValueError, "step"),
     ("subgradient", {"learning_rate": 0.0}, ValueError, "learning_rate"),
     ("subgradient", {"prox": "yes"}, TypeError, "prox"),
-    ("sgd", {"learning_rate": -1.0}, ValueError, "learning_rate"), ("sgd", {"momentum": 1.0}, ValueError, "momentum"),
-    ("sgd", {"nesterov": True}, ValueError, "nesterov"), ("sgd", {"batch_size": 0}, ValueError, "batch_size"),
-    ("sgd", {"seed": -1}, ValueError, "seed"), ("sgd", {"full_eval": "no"}, TypeError, "full_eval"),
+    ("sgd", {"learning_rate": -1.0}, ValueError, "learning_rate"),
+    ("sgd", {"momentum": 1.0}, ValueError, "momentum"),
+    ("sgd", {"nesterov": True}, ValueError, "nesterov"),
+    ("sgd", {"batch_size": 0}, ValueError, "batch_size"),
+    ("sgd", {"seed": -1}, ValueError, "seed"),
+    ("sgd", {"full_eval": "no"}, TypeError, "full_eval"),
     ("sgd", {"augment": "shift"}, TypeError, "augment"),
-    ("adam", {"b1": 1.0}, ValueError, "b1"), ("adam", {"b2": -0.1}, ValueError, "b2"),
-    ("adam", {"eps": 0.0}, ValueError, "eps"), ("adam", {"learning_rate": "fast"}, TypeError, "learning_rate"),
-    ("sr1", {"line_search": "exact"}, ValueError, "line_search"), ("sr1", {"r": -1.0}, ValueError, "r"),
+    ("adam", {"b1": 1.0}, ValueError, "b1"),
+    ("adam", {"b2": -0.1}, ValueError, "b2"),
+    ("adam", {"eps": 0.0}, ValueError, "eps"),
+    ("adam", {"learning_rate": "fast"}, TypeError, "learning_rate"),
+    ("sr1", {"line_search": "exact"}, ValueError, "line_search"),
+    ("sr1", {"r": -1.0}, ValueError, "r"),
     ("sr1", {"h0": 0.0}, ValueError, "h0"),
-    ("bfgs", {"h0": -1.0}, ValueError, "h0"), ("bfgs", {"c2": 1.5}, ValueError, "c2"),
+    ("bfgs", {"h0": -1.0}, ValueError, "h0"),
+    ("bfgs", {"c2": 1.5}, ValueError, "c2"),
     ("bfgs", {"eps": -1.0}, ValueError, "eps"),
-    ("lbfgs", {"memory": 0}, ValueError, "memory"), ("lbfgs", {"memory": 2.5}, TypeError, "memory"),
-    ("lbfgs", {"line_search": "exact"}, ValueError, "line_search"), ("lbfgs", {"c1": 0.0}, ValueError, "c1"),
-    ("varpro", {"outer": "newton"}, ValueError, "outer"), ("varpro", {"curvature": "full"}, ValueError, "curvature"),
-    ("varpro", {"inner_reg": -1.0}, ValueError, "inner_reg"), ("varpro", {"max_inner": 0}, ValueError, "max_inner"),
+    ("lbfgs", {"memory": 0}, ValueError, "memory"),
+    ("lbfgs", {"memory": 2.5}, TypeError, "memory"),
+    ("lbfgs", {"line_search": "exact"}, ValueError, "line_search"),
+    ("lbfgs", {"c1": 0.0}, ValueError, "c1"),
+    ("varpro", {"outer": "newton"}, ValueError, "outer"),
+    ("varpro", {"curvature": "full"}, ValueError, "curvature"),
+    ("varpro", {"inner_reg": -1.0}, ValueError, "inner_reg"),
+    ("varpro", {"max_inner": 0}, ValueError, "max_inner"),
     ("varpro", {"memory": 0}, ValueError, "memory"),
-    ("kfac", {"kind": "fisher"}, ValueError, "kind"), ("kfac", {"mc_samples": 0}, ValueError, "mc_samples"),
-    ("kfac", {"bias": "shared"}, ValueError, "bias"), ("kfac", {"min_mu": 0.0}, ValueError, "min_mu"),
+    ("kfac", {"kind": "fisher"}, ValueError, "kind"),
+    ("kfac", {"mc_samples": 0}, ValueError, "mc_samples"),
+    ("kfac", {"bias": "shared"}, ValueError, "bias"),
+    ("kfac", {"min_mu": 0.0}, ValueError, "min_mu"),
     ("kfac", {"rescale": "yes"}, TypeError, "rescale"),
 ]
 
@@ -403,8 +476,9 @@ def test_bad_options_cover_every_method():
     assert {m for m, *_ in BAD_OPTIONS} == set(METHODS)
 
 
-@pytest.mark.parametrize("method,options,exc,name", BAD_OPTIONS,
-                         ids=[f"{m}-{'-'.join(o)}" for m, o, *_ in BAD_OPTIONS])
+@pytest.mark.parametrize(
+    "method,options,exc,name", BAD_OPTIONS, ids=[f"{m}-{'-'.join(o)}" for m, o, *_ in BAD_OPTIONS]
+)
 def test_bad_option_values_are_refused_before_any_evaluation(problems, method, options, exc, name):
     prob = problems["inverse_crime"]
     obj = Counting(prob.objective)
@@ -428,11 +502,14 @@ def test_theta0_may_be_a_list():
 
 # ------------------------------------------------------------------ gradient norms that underflow
 
+
 def tiny_quadratic():
     """J(x) = ½ s‖x‖² with s = 1e-162 from x = 1.1·(1, 1, 1, 1): max |∇J_i| = 1.1e-162, ‖∇J‖ = 2.2e-162,
     whose square underflows (np.linalg.norm gives 0)."""
     s = 1e-162
-    return FunctionObjective(lambda x: 0.5 * s * float(x @ x), lambda x: s * x, lambda x, v: s * v), np.full(4, 1.1)
+    return FunctionObjective(
+        lambda x: 0.5 * s * float(x @ x), lambda x: s * x, lambda x, v: s * v
+    ), np.full(4, 1.1)
 
 
 @pytest.mark.parametrize("method", [m for m in sorted(METHODS) if applies(m, False)])
@@ -451,9 +528,17 @@ def test_robust_norm_is_the_plain_norm_where_that_is_safe(rng, dtype):
         assert robust_norm(v) == float(np.linalg.norm(v))  # bit for bit: results did not move
 
 
-@pytest.mark.parametrize("v,expected", [
-    (np.full(4, 1.1e-162), 2.2e-162), (np.full(4, 1e200), 2e200), (np.array([3e-170, 4e-170]), 5e-170),
-    (np.full(3, 1e-25, dtype=np.float32), np.sqrt(3) * 1e-25), (np.zeros(3), 0.0), (np.zeros(0), 0.0)])
+@pytest.mark.parametrize(
+    "v,expected",
+    [
+        (np.full(4, 1.1e-162), 2.2e-162),
+        (np.full(4, 1e200), 2e200),
+        (np.array([3e-170, 4e-170]), 5e-170),
+        (np.full(3, 1e-25, dtype=np.float32), np.sqrt(3) * 1e-25),
+        (np.zeros(3), 0.0),
+        (np.zeros(0), 0.0),
+    ],
+)
 def test_robust_norm_scales_tiny_and_huge_vectors(v, expected):
     assert robust_norm(v) == pytest.approx(expected, rel=1e-6 if v.dtype == np.float32 else 1e-14)
 

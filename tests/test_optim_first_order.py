@@ -27,13 +27,18 @@ def rosen_problem():
 
 def nan_beyond(radius):
     """Rosenbrock, NaN for ‖x‖ > radius."""
+
     def fun(x):
         return np.nan if np.linalg.norm(x) > radius else rosen(x)
+
     return Problem(FunctionObjective(fun, rosen_der))
 
 
-@given(x=st.lists(st.floats(-2, 2), min_size=2, max_size=2), angle=st.floats(-1.4, 1.4),
-       t0=st.sampled_from([1e-3, 1.0, 10.0]))
+@given(
+    x=st.lists(st.floats(-2, 2), min_size=2, max_size=2),
+    angle=st.floats(-1.4, 1.4),
+    t0=st.sampled_from([1e-3, 1.0, 10.0]),
+)
 def test_wolfe_satisfies_strong_wolfe(x, angle, t0):
     """Along any descent direction (within 80° of −g) the step meets both strong Wolfe conditions."""
     pr, x = rosen_problem(), np.array(x)
@@ -89,7 +94,9 @@ def test_line_search_option_errors():
 
 
 def test_wolfe_float32_keeps_dtype():
-    pr = Problem(FunctionObjective(lambda x: float(np.sum(x.astype(np.float64) ** 4)), lambda x: 4 * x**3))
+    pr = Problem(
+        FunctionObjective(lambda x: float(np.sum(x.astype(np.float64) ** 4)), lambda x: 4 * x**3)
+    )
     x = np.array([1.0, -2.0], dtype=np.float32)
     f, g = pr.value_and_grad(x)
     t, lin = wolfe(pr, x, f, g, -g)
@@ -98,11 +105,14 @@ def test_wolfe_float32_keeps_dtype():
 
 # ------------------------------------------------------------------ step rules
 
+
 def test_step_rules_follow_their_formulas():
     k = np.arange(1000)
     dim = np.array([schedules.diminishing(100, 100)(i) for i in k])
     np.testing.assert_allclose(dim, 100 / (100 + k))
-    np.testing.assert_allclose([schedules.inverse_sqrt(10, 100)(i) for i in k], 10 / np.sqrt(100 + k))
+    np.testing.assert_allclose(
+        [schedules.inverse_sqrt(10, 100)(i) for i in k], 10 / np.sqrt(100 + k)
+    )
     assert schedules.constant(0.3)(999) == 0.3
     for name in schedules.STEP_RULES:
         rule = schedules.step_rule(0.5, name, decay=10)
@@ -144,14 +154,22 @@ def _ours(tx, grads, x0):
 @pytest.mark.parametrize("momentum,nesterov", [(0.0, False), (0.9, False), (0.9, True)])
 def test_sgd_transform_matches_torch(rng, momentum, nesterov):
     x0, grads = rng.standard_normal(5), rng.standard_normal((20, 5))
-    ref = _torch_run(lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=momentum, nesterov=nesterov), grads, x0)
-    np.testing.assert_allclose(_ours(transforms.sgd(0.1, momentum, nesterov), grads, x0), ref, rtol=1e-12)
+    ref = _torch_run(
+        lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=momentum, nesterov=nesterov), grads, x0
+    )
+    np.testing.assert_allclose(
+        _ours(transforms.sgd(0.1, momentum, nesterov), grads, x0), ref, rtol=1e-12
+    )
 
 
 def test_adam_transform_matches_torch(rng):
     x0, grads = rng.standard_normal(5), rng.standard_normal((20, 5))
-    ref = _torch_run(lambda ps: torch.optim.Adam(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-6), grads, x0)
-    np.testing.assert_allclose(_ours(transforms.adam(0.01, 0.8, 0.99, 1e-6), grads, x0), ref, rtol=1e-10)
+    ref = _torch_run(
+        lambda ps: torch.optim.Adam(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-6), grads, x0
+    )
+    np.testing.assert_allclose(
+        _ours(transforms.adam(0.01, 0.8, 0.99, 1e-6), grads, x0), ref, rtol=1e-10
+    )
 
 
 def test_transforms_are_pure_and_chain_composes(rng):
@@ -182,17 +200,27 @@ def test_scheduled_learning_rate_counts_steps():
 def test_gd_step_rules_on_a_quadratic(step):
     A = np.diag([1.0, 4.0])
     obj = FunctionObjective(lambda x: 0.5 * x @ A @ x, lambda x: A @ x)
-    res = minimize(obj, np.array([1.0, 1.0]), "gd", step=step, learning_rate=0.2, max_iter=2000, gtol=1e-8)
+    res = minimize(
+        obj, np.array([1.0, 1.0]), "gd", step=step, learning_rate=0.2, max_iter=2000, gtol=1e-8
+    )
     assert res.success and np.linalg.norm(res.x) < 1e-7, res
 
 
 def test_gd_constant_step_too_large_is_halved_not_accepted():
     """Step 10 on ½‖x‖²·(1, 4) diverges; beyond ‖x‖ = 1e3 J is NaN: the step must be halved."""
     A = np.diag([1.0, 4.0])
-    obj = FunctionObjective(lambda x: 0.5 * x @ A @ x if np.linalg.norm(x) < 1e3 else np.nan, lambda x: A @ x)
-    res = minimize(obj, np.array([1.0, 1.0]), "gd", step="constant", learning_rate=10.0, max_iter=200)
+    obj = FunctionObjective(
+        lambda x: 0.5 * x @ A @ x if np.linalg.norm(x) < 1e3 else np.nan, lambda x: A @ x
+    )
+    res = minimize(
+        obj, np.array([1.0, 1.0]), "gd", step="constant", learning_rate=10.0, max_iter=200
+    )
     steps = [h["step"] for h in res.history]
-    assert np.isfinite(res.fun) and min(steps) < 10.0 and all(np.isfinite(h["fun"]) for h in res.history)
+    assert (
+        np.isfinite(res.fun)
+        and min(steps) < 10.0
+        and all(np.isfinite(h["fun"]) for h in res.history)
+    )
 
 
 def test_subgradient_on_a_nonsmooth_function():
@@ -207,10 +235,20 @@ def test_proximal_subgradient_solves_the_lasso(rng):
     X = rng.standard_normal((80, 6))
     y = X @ np.array([1.5, 0.0, -2.0, 0.0, 0.0, 0.5]) + 0.1 * rng.standard_normal(80)
     net = Sequential([Dense(6, 1)])
-    obj = Objective(net, "squared_error", X, y[:, None], regularizer=L1Penalty(0.1, mask=~net.bias_mask()))
+    obj = Objective(
+        net, "squared_error", X, y[:, None], regularizer=L1Penalty(0.1, mask=~net.bias_mask())
+    )
     L = np.linalg.eigvalsh(np.c_[X, np.ones(80)].T @ np.c_[X, np.ones(80)] / 80).max()
-    res = minimize(obj, np.zeros(7), "subgradient", prox=True, step="constant", learning_rate=1 / L,
-                   max_iter=2000, gtol=1e-10)
+    res = minimize(
+        obj,
+        np.zeros(7),
+        "subgradient",
+        prox=True,
+        step="constant",
+        learning_rate=1 / L,
+        max_iter=2000,
+        gtol=1e-10,
+    )
     ref = Lasso(alpha=0.1, tol=1e-12, max_iter=100_000).fit(X, y)
     np.testing.assert_allclose(res.x, np.r_[ref.coef_, ref.intercept_], atol=1e-7)
     assert res.success and (res.x[[1, 3, 4]] == 0).all()
@@ -238,10 +276,16 @@ def test_minibatches_partition_the_rows():
     np.testing.assert_array_equal(np.sort(np.concatenate(batches)), np.arange(23))
 
 
-@pytest.mark.parametrize("method,options", [
-    ("sgd", {"learning_rate": 0.5}), ("sgd", {"learning_rate": 0.2, "momentum": 0.9}),
-    ("sgd", {"learning_rate": 0.2, "momentum": 0.9, "nesterov": True}),
-    ("sgd", {"learning_rate": schedules.diminishing(50.0, 100.0)}), ("adam", {"learning_rate": 0.05})])
+@pytest.mark.parametrize(
+    "method,options",
+    [
+        ("sgd", {"learning_rate": 0.5}),
+        ("sgd", {"learning_rate": 0.2, "momentum": 0.9}),
+        ("sgd", {"learning_rate": 0.2, "momentum": 0.9, "nesterov": True}),
+        ("sgd", {"learning_rate": schedules.diminishing(50.0, 100.0)}),
+        ("adam", {"learning_rate": 0.05}),
+    ],
+)
 def test_stochastic_methods_decrease_the_loss(crime, method, options):
     obj, theta0 = crime
     res = minimize(obj, theta0, method, max_iter=40, batch_size=16, **options)
@@ -252,7 +296,9 @@ def test_stochastic_methods_decrease_the_loss(crime, method, options):
 
 def test_full_eval_false_estimates_the_gradient(crime):
     obj, theta0 = crime
-    res = minimize(obj, theta0, "sgd", learning_rate=0.5, max_iter=5, batch_size=16, full_eval=False)
+    res = minimize(
+        obj, theta0, "sgd", learning_rate=0.5, max_iter=5, batch_size=16, full_eval=False
+    )
     est = res.history[-1]["grad_norm"]
     assert res.ngev == 5 * 8 + 1 and np.isfinite(est) and est != np.linalg.norm(obj.grad(res.x))
 

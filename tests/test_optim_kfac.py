@@ -19,13 +19,17 @@ from numnet.optim.problem import Problem
 SHAPE = Shape(8, 3, 4, 3, 6)
 
 
-@pytest.mark.parametrize("layer", ["mlp3", "nested", "graph_inception", "conv_pool_max", "conv1d", "dropout"])
+@pytest.mark.parametrize(
+    "layer", ["mlp3", "nested", "graph_inception", "conv_pool_max", "conv1d", "dropout"]
+)
 def test_kfac_lowers_the_objective_on_every_supported_network(layer):
     _, obj, theta = make_objective("cross_entropy", "tikhonov", "tanh", SHAPE, layer=layer)
     res = minimize(obj, theta, "kfac", max_iter=15)
     assert np.isfinite(res.x).all() and res.fun < obj.value(theta)
     funs = [h["fun"] for h in res.history]
-    assert all(b <= a for a, b in zip(funs, funs[1:]))  # gain ratio > 0: every accepted step decreases J
+    assert all(
+        b <= a for a, b in zip(funs, funs[1:])
+    )  # gain ratio > 0: every accepted step decreases J
 
 
 @pytest.mark.parametrize("bias", ["joint", "separate"])

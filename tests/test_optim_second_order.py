@@ -23,11 +23,18 @@ from numnet.optim.newton import CG, Blocks, Damping, TrustRegion
 from numnet.optim.varpro import OutputLayerSolver, output_hessian, project_output_layer
 from numnet.regularizers import Tikhonov
 
-SECOND_ORDER = ["newton-cg", "trust-ncg", "gauss-newton", "levenberg-marquardt", "block-gauss-newton",
-                "varpro"]
+SECOND_ORDER = [
+    "newton-cg",
+    "trust-ncg",
+    "gauss-newton",
+    "levenberg-marquardt",
+    "block-gauss-newton",
+    "varpro",
+]
 
 
 # ------------------------------------------------------------------ Krylov solvers
+
 
 def _spd(n, cond, seed=0, shift=0.0):
     rng = np.random.default_rng(seed)
@@ -95,6 +102,7 @@ def test_krylov_rejects_bad_arguments():
 
 # ------------------------------------------------------------------ Rosenbrock
 
+
 def rosenbrock():
     return FunctionObjective(rosen, rosen_der, rosen_hess_prod)
 
@@ -109,8 +117,12 @@ def _jac(x):
 
 def rosenbrock_least_squares():
     """f = ½‖r‖², r(x) = (10(x₂ − x₁²), 1 − x₁): half the Rosenbrock function, GN from the Jacobian."""
-    return FunctionObjective(lambda x: 0.5 * _residual(x) @ _residual(x), lambda x: _jac(x).T @ _residual(x),
-                             residual=_residual, jac=_jac)
+    return FunctionObjective(
+        lambda x: 0.5 * _residual(x) @ _residual(x),
+        lambda x: _jac(x).T @ _residual(x),
+        residual=_residual,
+        jac=_jac,
+    )
 
 
 X0 = np.array([-1.2, 1.0])
@@ -141,6 +153,7 @@ def test_gauss_newton_methods_solve_rosenbrock_least_squares(method, solver):
 
 # ------------------------------------------------------------------ against SciPy
 
+
 def multinomial_logistic():
     """Strongly convex: Dense(5, 3) + softmax cross-entropy + Tikhonov(0.01) on every parameter."""
     rng = np.random.default_rng(4)
@@ -169,7 +182,9 @@ def _dense_newton(obj, theta, gtol=1e-13, max_iter=50):
         while obj.value(theta + step) > value and np.linalg.norm(step) > 1e-14:
             step /= 2
         theta = theta + step
-    raise AssertionError(f"reference Newton did not reach ‖g‖ < {gtol}: {np.linalg.norm(obj.grad(theta))}")
+    raise AssertionError(
+        f"reference Newton did not reach ‖g‖ < {gtol}: {np.linalg.norm(obj.grad(theta))}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +201,9 @@ def test_logistic_reference_agrees_with_scipy_bfgs(logistic_reference):
     np.testing.assert_allclose(bfgs.x, ref, atol=1e-6)
 
 
-@pytest.mark.parametrize("method", ["newton-cg", "trust-ncg", "gauss-newton", "levenberg-marquardt"])
+@pytest.mark.parametrize(
+    "method", ["newton-cg", "trust-ncg", "gauss-newton", "levenberg-marquardt"]
+)
 def test_regularized_logistic_regression_matches_scipy(logistic_reference, method):
     obj, theta0, ref = logistic_reference
     res = minimize(obj, theta0, method, max_iter=100, gtol=1e-10)
@@ -195,6 +212,7 @@ def test_regularized_logistic_regression_matches_scipy(logistic_reference, metho
 
 
 # ------------------------------------------------------------------ inverse crime (notes 000), full size
+
 
 @pytest.fixture(scope="module")
 def crime():
@@ -230,11 +248,13 @@ def test_inverse_crime_excess_loss_below_1e_4(crime, method):
 
 
 #: method: (iterations, required excess E − E_true) from net.init(0); measured excess in the comment.
-FROM_RANDOM = {"gauss-newton": (120, 6e-4),        # 3.4e-4
-               "newton-cg": (120, 6e-4),           # 3.6e-4
-               "levenberg-marquardt": (120, 6e-4),  # 3.1e-4
-               "block-gauss-newton": (30, 2e-2),    # 7.3e-3
-               "varpro": (15, 1e-2)}               # 3.8e-3
+FROM_RANDOM = {
+    "gauss-newton": (120, 6e-4),  # 3.4e-4
+    "newton-cg": (120, 6e-4),  # 3.6e-4
+    "levenberg-marquardt": (120, 6e-4),  # 3.1e-4
+    "block-gauss-newton": (30, 2e-2),  # 7.3e-3
+    "varpro": (15, 1e-2),
+}  # 3.8e-3
 
 
 @pytest.mark.parametrize("method", sorted(FROM_RANDOM))
@@ -250,6 +270,7 @@ def test_inverse_crime_from_random_init(crime, method):
 
 
 # ------------------------------------------------------------------ non-finite regions
+
 
 class Barrier:
     """f(x) = ½‖x − c‖² − log(1 − ‖x‖²): NaN outside the unit ball; counts NaN evaluations."""
@@ -272,7 +293,7 @@ class Barrier:
 
     def hvp(self, x, v):
         s = self._s(x)
-        return v + 2 * v / s + 4 * x * (x @ v) / s ** 2
+        return v + 2 * v / s + 4 * x * (x @ v) / s**2
 
     def minimizer(self):
         """x* = ρ c/‖c‖ with ρ − ‖c‖ + 2ρ/(1 − ρ²) = 0 (f is symmetric about the ray along c)."""
@@ -281,19 +302,32 @@ class Barrier:
         return rho * self.c / nc
 
     def objective(self):
-        return FunctionObjective(self.value, self.grad, self.hvp, residual=None,
-                                 jac=lambda x: np.linalg.cholesky(self._hess(x)).T)
+        return FunctionObjective(
+            self.value,
+            self.grad,
+            self.hvp,
+            residual=None,
+            jac=lambda x: np.linalg.cholesky(self._hess(x)).T,
+        )
 
     def _hess(self, x):
         s = 1.0 - x @ x
-        return np.eye(2) * (1 + 2 / s) + 4 * np.outer(x, x) / s ** 2
+        return np.eye(2) * (1 + 2 / s) + 4 * np.outer(x, x) / s**2
 
 
-@pytest.mark.parametrize("method", ["newton-cg", "trust-ncg", "gauss-newton", "levenberg-marquardt"])
+@pytest.mark.parametrize(
+    "method", ["newton-cg", "trust-ncg", "gauss-newton", "levenberg-marquardt"]
+)
 def test_nan_region_is_never_accepted(method):
     """Newton steps from near the boundary overshoot into the NaN region; they are rejected."""
     b = Barrier()
-    opts = {"initial_radius": 10.0} if method == "trust-ncg" else {"mu0": 1e-8} if "marq" in method else {}
+    opts = (
+        {"initial_radius": 10.0}
+        if method == "trust-ncg"
+        else {"mu0": 1e-8}
+        if "marq" in method
+        else {}
+    )
     res = minimize(b.objective(), np.array([0.0, 0.0]), method, max_iter=100, gtol=1e-9, **opts)
     assert b.n_nan > 0, "the test must reach the NaN region"
     assert res.status is Status.GTOL and np.isfinite(res.x).all() and res.x @ res.x < 1
@@ -302,6 +336,7 @@ def test_nan_region_is_never_accepted(method):
 
 
 # ------------------------------------------------------------------ block Gauss-Newton
+
 
 def small_network_problem(loss="cross_entropy", regularizer=None, n_hidden=4):
     d = inverse_crime(n_samples=60, n_features=5, n_classes=3, n_hidden=n_hidden, random_state=1)
@@ -321,8 +356,15 @@ def test_block_gauss_newton_step_solves_the_block_diagonal_system():
     lin, (s1, s2) = obj.at(theta0), net.slices
     G, H, g = _dense(lin.gnvp, net.n_params), _dense(lin.hvp, net.n_params), lin.grad
     p = np.concatenate([np.linalg.solve(G[s1, s1], -g[s1]), np.linalg.solve(H[s2, s2], -g[s2])])
-    res = minimize(obj, theta0, "block-gauss-newton", max_iter=1, max_cg=200, max_forcing=1e-12,
-                   forcing_power=10.0)
+    res = minimize(
+        obj,
+        theta0,
+        "block-gauss-newton",
+        max_iter=1,
+        max_cg=200,
+        max_forcing=1e-12,
+        forcing_power=10.0,
+    )
     t = res.history[0]["step"]
     assert 0 < t <= 1 and res.fun < obj.value(theta0)
     np.testing.assert_allclose((res.x - theta0) / t, p, rtol=1e-6, atol=1e-9)
@@ -339,6 +381,7 @@ def test_block_gauss_newton_needs_a_single_hidden_layer_network():
 
 
 # ------------------------------------------------------------------ variable projection
+
 
 def _features(net, theta, X):
     return Sequential(net.layers[:-1]).predict(theta[: net.slices[-1].start], X)
@@ -357,15 +400,20 @@ def test_varpro_least_squares_inner_solve_equals_lstsq():
 def test_varpro_tikhonov_inner_solve_solves_normal_equations():
     """With Tikhonov λ on the weights only: (Z₁ᵀZ₁/n + λ D) w = Z₁ᵀY/n, D = diag(1, …, 1, 0)."""
     lam = 0.05
-    obj, net = small_network_problem("squared_error", Tikhonov(lam, mask=~Sequential(
-        [Dense(5, 4, "tanh"), Dense(4, 3)]).bias_mask()))
+    obj, net = small_network_problem(
+        "squared_error",
+        Tikhonov(lam, mask=~Sequential([Dense(5, 4, "tanh"), Dense(4, 3)]).bias_mask()),
+    )
     theta = net.init(3)
     Z = _features(net, theta, obj.X)
     Z1, n = np.hstack([Z, np.ones((Z.shape[0], 1))]), Z.shape[0]
-    Wb = np.linalg.solve(Z1.T @ Z1 / n + lam * np.diag([1.0] * Z.shape[1] + [0.0]), Z1.T @ obj.Y / n)
+    Wb = np.linalg.solve(
+        Z1.T @ Z1 / n + lam * np.diag([1.0] * Z.shape[1] + [0.0]), Z1.T @ obj.Y / n
+    )
     theta_star = project_output_layer(obj, theta)
-    np.testing.assert_allclose(theta_star[net.slices[-1]], np.concatenate([Wb[:-1].ravel(), Wb[-1]]),
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        theta_star[net.slices[-1]], np.concatenate([Wb[:-1].ravel(), Wb[-1]]), atol=1e-10
+    )
     assert np.linalg.norm(obj.grad(theta_star)[net.slices[-1]]) < 1e-12
 
 
@@ -411,8 +459,17 @@ def test_varpro_gauss_newton_direction(curvature):
     """
     obj, net = small_network_problem("cross_entropy", Tikhonov(1e-3))
     iterates = []
-    res = minimize(obj, net.init(0), "varpro", curvature=curvature, max_iter=2, max_cg=500, max_forcing=1e-12,
-                   forcing_power=10.0, callback=lambda r: iterates.append(r.x.copy()))
+    res = minimize(
+        obj,
+        net.init(0),
+        "varpro",
+        curvature=curvature,
+        max_iter=2,
+        max_cg=500,
+        max_forcing=1e-12,
+        forcing_power=10.0,
+        callback=lambda r: iterates.append(r.x.copy()),
+    )
     n_h, (x1, x2) = net.slices[-1].start, iterates
     G, g = _dense(obj.at(x1).gnvp, net.n_params), obj.grad(x1)
     h, w = slice(0, n_h), slice(n_h, None)
@@ -434,7 +491,9 @@ def test_varpro_rejects_unsupported_networks_and_options():
         OutputLayerSolver(Objective(net, "absolute_error", obj.X, obj.Y))
 
 
-@pytest.mark.parametrize("options", [{"outer": "gauss-newton"}, {"outer": "lbfgs"}, {"curvature": "schur"}])
+@pytest.mark.parametrize(
+    "options", [{"outer": "gauss-newton"}, {"outer": "lbfgs"}, {"curvature": "schur"}]
+)
 def test_varpro_iterates_keep_the_output_layer_optimal(options):
     obj, net = small_network_problem("squared_error")
     res = minimize(obj, net.init(0), "varpro", max_iter=15, **options)
@@ -445,11 +504,18 @@ def test_varpro_iterates_keep_the_output_layer_optimal(options):
 
 # ------------------------------------------------------------------ options
 
-@pytest.mark.parametrize("method,option", [("newton-cg", {"max_cg": 0}), ("trust-ncg", {"eta": 0.3}),
-                                           ("trust-ncg", {"initial_radius": -1.0}),
-                                           ("gauss-newton", {"damping": -1.0}),
-                                           ("levenberg-marquardt", {"mu0": 0.0}),
-                                           ("newton-cg", {"max_forcing": 1.5})])
+
+@pytest.mark.parametrize(
+    "method,option",
+    [
+        ("newton-cg", {"max_cg": 0}),
+        ("trust-ncg", {"eta": 0.3}),
+        ("trust-ncg", {"initial_radius": -1.0}),
+        ("gauss-newton", {"damping": -1.0}),
+        ("levenberg-marquardt", {"mu0": 0.0}),
+        ("newton-cg", {"max_forcing": 1.5}),
+    ],
+)
 def test_bad_option_values_raise_value_error_naming_them(method, option):
     with pytest.raises(ValueError, match=next(iter(option))):
         minimize(rosenbrock(), X0, method, **option)
@@ -464,25 +530,32 @@ def test_unknown_option_raises_type_error(method):
 
 # ------------------------------------------------------------------ the shared Newton-steps driver
 
+
 def test_a_block_curvature_is_solved_one_block_at_a_time():
     """CG on Blocks: p = −[A₁₁⁻¹ g₁; A₂₂⁻¹ g₂] (coupling ignored), products of all blocks counted."""
     A, g = _spd(6, 30.0)
     b1, b2 = slice(0, 2), slice(2, 6)
-    solver = CG(lambda lin: Blocks(((b1, lambda v: A @ v), (b2, lambda v: A @ v))), max_cg=50,
-                forcing_power=10.0, max_forcing=1e-12)
+    solver = CG(
+        lambda lin: Blocks(((b1, lambda v: A @ v), (b2, lambda v: A @ v))),
+        max_cg=50,
+        forcing_power=10.0,
+        max_forcing=1e-12,
+    )
     sol = solver.solve(None, g)
-    expected = np.concatenate([np.linalg.solve(A[b1, b1], -g[b1]), np.linalg.solve(A[b2, b2], -g[b2])])
+    expected = np.concatenate(
+        [np.linalg.solve(A[b1, b1], -g[b1]), np.linalg.solve(A[b2, b2], -g[b2])]
+    )
     np.testing.assert_allclose(sol.p, expected, rtol=1e-8)
     assert sol.status == "converged" and 6 <= sol.n_iter <= 8
 
 
 def test_damping_follows_nielsens_rule_and_gives_up_above_max_mu():
     d = Damping(1.0, 2.0, max_mu=10.0)
-    assert d.update(1.0, None) == (1.0 / 3.0, 2.0, 10.0)          # ρ = 1: μ/3
-    assert d.update(0.5, None).mu == 1.0                          # ρ = ½: 1 − 0³ = 1
+    assert d.update(1.0, None) == (1.0 / 3.0, 2.0, 10.0)  # ρ = 1: μ/3
+    assert d.update(0.5, None).mu == 1.0  # ρ = ½: 1 − 0³ = 1
     failures = []
     for _ in range(3):
-        d = d.update(-np.inf, None)                               # failure: μ ← μν, ν ← 2ν
+        d = d.update(-np.inf, None)  # failure: μ ← μν, ν ← 2ν
         failures.append((d.mu, d.nu))
     assert failures == [(2.0, 4.0), (8.0, 8.0), (64.0, 16.0)]
     assert d.accepts(1e-9) and not d.accepts(0.0)
@@ -492,8 +565,8 @@ def test_damping_follows_nielsens_rule_and_gives_up_above_max_mu():
 
 def test_trust_radius_shrinks_to_a_quarter_of_the_step_and_doubles_on_the_boundary():
     region = TrustRegion(1.0, max_radius=3.0, eta=0.15, min_radius=0.1)
-    inside = CGResult(np.array([0.3, 0.4]), None, 1, "converged")       # ‖p‖ = 0.5
-    boundary = CGResult(np.array([0.6, 0.8]), None, 1, "boundary")      # ‖p‖ = 1
+    inside = CGResult(np.array([0.3, 0.4]), None, 1, "converged")  # ‖p‖ = 0.5
+    boundary = CGResult(np.array([0.6, 0.8]), None, 1, "boundary")  # ‖p‖ = 1
     assert region.update(0.1, inside).radius == 0.125
     assert region.update(0.9, boundary).radius == 2.0 and region.update(0.9, inside).radius == 1.0
     assert region.update(0.9, boundary).update(0.9, boundary).radius == 3.0
@@ -507,9 +580,15 @@ def test_gauss_newton_with_damping_and_levenberg_marquardt_share_one_step():
     """Both solve (G + μI) p = −g through the same solver: with a full step accepted, the first iterates
     are identical bit for bit."""
     A, b = _spd(5, 20.0, seed=3)
-    obj = FunctionObjective(lambda x: 0.5 * x @ A @ x - b @ x, lambda x: A @ x - b, lambda x, v: A @ v)
+    obj = FunctionObjective(
+        lambda x: 0.5 * x @ A @ x - b @ x, lambda x: A @ x - b, lambda x, v: A @ v
+    )
     x0 = np.zeros(5)
-    gn = minimize(obj, x0, "gauss-newton", damping=0.5, max_iter=1, max_forcing=1e-12, forcing_power=10.0)
-    lm = minimize(obj, x0, "levenberg-marquardt", mu0=0.5, max_iter=1, max_forcing=1e-12, forcing_power=10.0)
+    gn = minimize(
+        obj, x0, "gauss-newton", damping=0.5, max_iter=1, max_forcing=1e-12, forcing_power=10.0
+    )
+    lm = minimize(
+        obj, x0, "levenberg-marquardt", mu0=0.5, max_iter=1, max_forcing=1e-12, forcing_power=10.0
+    )
     assert gn.history[0]["step"] == 1.0 and gn.history[0]["inner"] == lm.history[0]["inner"] > 0
     np.testing.assert_array_equal(gn.x, lm.x)

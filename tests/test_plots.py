@@ -27,7 +27,9 @@ def test_decision_regions_image_is_the_classifier_on_the_grid(tmp_path):
     image = plot_decision_regions(ax, classify, X, y, n_grid=40, n_classes=2)
     assert seen == [(1600, 2)]
     labels = image.get_array()
-    assert labels.shape == (40, 40) and labels[0, -1] == 1 and labels[-1, 0] == 0  # row = second coordinate
+    assert (
+        labels.shape == (40, 40) and labels[0, -1] == 1 and labels[-1, 0] == 0
+    )  # row = second coordinate
     x0, x1, y0, y1 = image.get_extent()
     assert x0 < X[:, 0].min() and x1 > X[:, 0].max() and y0 < X[:, 1].min() and y1 > X[:, 1].max()
     assert image.get_clim() == (0, 1)

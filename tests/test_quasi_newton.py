@@ -90,8 +90,8 @@ def test_sr1_skip_rule_fires_when_denominator_vanishes():
     """u = s − H y orthogonal to y: |yᵀu| < r‖y‖‖u‖, refused; also refused when u = 0."""
     H = SR1Inverse(3, h0=1.0)
     y = np.array([1.0, 1.0, 0.0])
-    assert not H.update(y + np.array([1.0, -1.0, 0.0]), y)   # u ⟂ y
-    assert not H.update(y.copy(), y)                          # u = 0: secant already holds
+    assert not H.update(y + np.array([1.0, -1.0, 0.0]), y)  # u ⟂ y
+    assert not H.update(y.copy(), y)  # u = 0: secant already holds
     assert H.n_skipped == 2 and H.n_updates == 0 and H.H is None
     assert H.update(2 * y, y) and H.n_updates == 1
 
@@ -133,8 +133,9 @@ def _drive(memory, obj, x0, line_search, gtol=1e-10, max_iter=300):
     """Run the quasi-Newton loop with a given memory until ‖g‖ ≤ gtol: [(iterate, H copy)]."""
     pr = Problem(obj)
     f, g = pr.value_and_grad(x0)
-    steps = quasi_newton_steps(pr, x0, f, g, memory, get_line_search(line_search),
-                               fallback=isinstance(memory, SR1Inverse))
+    steps = quasi_newton_steps(
+        pr, x0, f, g, memory, get_line_search(line_search), fallback=isinstance(memory, SR1Inverse)
+    )
     run = []
     for _, it in zip(range(max_iter), steps):
         run.append((it, memory.H.copy()))
@@ -147,7 +148,9 @@ def test_bfgs_stays_positive_definite_under_wolfe():
     """Strong Wolfe gives yᵀs > 0: no pair is skipped and H stays SPD all the way to x*."""
     rng = np.random.default_rng(5)
     A = spd(rng, 8, cond=1e3)
-    obj = FunctionObjective(lambda x: 0.25 * (x @ A @ x) ** 2 + x @ x, lambda x: (x @ A @ x) * (A @ x) + 2 * x)
+    obj = FunctionObjective(
+        lambda x: 0.25 * (x @ A @ x) ** 2 + x @ x, lambda x: (x @ A @ x) * (A @ x) + 2 * x
+    )
     memory = BFGSInverse(8)
     run = _drive(memory, obj, rng.standard_normal(8), "wolfe")
     assert memory.n_skipped == 0 and memory.n_updates == len(run)
@@ -158,8 +161,10 @@ def test_bfgs_stays_positive_definite_under_wolfe():
 def test_sr1_falls_back_to_steepest_descent_on_indefinite_models():
     """f = x₁⁴ − x₁² + x₂²: SR1's H turns indefinite and −H g points uphill at some iterate;
     the loop then steps along −g, and every step still decreases f down to a minimizer."""
-    obj = FunctionObjective(lambda x: x[0] ** 4 - x[0] ** 2 + x[1] ** 2,
-                            lambda x: np.array([4 * x[0] ** 3 - 2 * x[0], 2 * x[1]]))
+    obj = FunctionObjective(
+        lambda x: x[0] ** 4 - x[0] ** 2 + x[1] ** 2,
+        lambda x: np.array([4 * x[0] ** 3 - 2 * x[0], 2 * x[1]]),
+    )
     memory = SR1Inverse(2)
     run = _drive(memory, obj, np.array([0.1, 1.0]), "armijo")
     uphill = [float(it.grad @ (H @ it.grad)) < 0 for it, H in run]
@@ -172,8 +177,14 @@ def test_sr1_falls_back_to_steepest_descent_on_indefinite_models():
 @pytest.mark.parametrize("line_search", ["armijo", "wolfe"])
 def test_methods_with_both_line_searches(method, line_search):
     from scipy.optimize import rosen, rosen_der
-    res = minimize(FunctionObjective(rosen, rosen_der), np.array([-1.2, 1.0]), method,
-                   line_search=line_search, max_iter=500)
+
+    res = minimize(
+        FunctionObjective(rosen, rosen_der),
+        np.array([-1.2, 1.0]),
+        method,
+        line_search=line_search,
+        max_iter=500,
+    )
     assert res.success and np.allclose(res.x, 1.0, atol=1e-5), res
 
 
@@ -183,10 +194,17 @@ def test_memory_option_errors():
     with pytest.raises(ValueError, match="h0"):
         BFGSInverse(3, h0=-1.0)
     with pytest.raises(ValueError, match="line_search"):
-        minimize(FunctionObjective(lambda x: x @ x, lambda x: 2 * x), np.ones(2), "bfgs", line_search="exact")
+        minimize(
+            FunctionObjective(lambda x: x @ x, lambda x: 2 * x),
+            np.ones(2),
+            "bfgs",
+            line_search="exact",
+        )
 
 
-@pytest.mark.parametrize("make", [lambda: BFGSInverse(5), lambda: SR1Inverse(5, h0=1.0), lambda: LBFGS(3)])
+@pytest.mark.parametrize(
+    "make", [lambda: BFGSInverse(5), lambda: SR1Inverse(5, h0=1.0), lambda: LBFGS(3)]
+)
 def test_a_snapshot_restores_the_memory_exactly(make):
     """snapshot() is plain data (what a checkpoint stores); restore() into a fresh memory gives the same H."""
     _, S, Y = curvature_pairs(3, 5, 5)
@@ -198,6 +216,9 @@ def test_a_snapshot_restores_the_memory_exactly(make):
     copy = make().restore(snap)
     v = np.arange(5.0)
     np.testing.assert_array_equal(copy @ v, memory @ v)
-    assert (copy.n_updates, copy.n_skipped) == (memory.n_updates, memory.n_skipped) and memory.n_skipped >= 1
+    assert (copy.n_updates, copy.n_skipped) == (
+        memory.n_updates,
+        memory.n_skipped,
+    ) and memory.n_skipped >= 1
     memory.update(S[1], 2 * Y[1])
     np.testing.assert_array_equal(make().restore(snap) @ v, copy @ v)  # the snapshot did not move

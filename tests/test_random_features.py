@@ -59,17 +59,27 @@ def test_same_seed_same_features_float32():
     assert a.theta.dtype == np.float32 and np.array_equal(a.theta, b.theta)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"distribution": "cauchy"}, "distribution"), ({"scale": 0.0}, "scale"),
-    ({"scale": np.inf}, "scale")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"distribution": "cauchy"}, "distribution"),
+        ({"scale": 0.0}, "scale"),
+        ({"scale": np.inf}, "scale"),
+    ],
+)
 def test_random_features_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         random_features(2, 3, **kwargs)
 
 
-@pytest.mark.parametrize("sizes, error, match", [
-    ((0, 10), ValueError, "^n_features must be >= 1, got 0$"), ((2, 0), ValueError, "^n_hidden must be >= 1"),
-    ((2.5, 3), TypeError, "^n_features must be an int")])
+@pytest.mark.parametrize(
+    "sizes, error, match",
+    [
+        ((0, 10), ValueError, "^n_features must be >= 1, got 0$"),
+        ((2, 0), ValueError, "^n_hidden must be >= 1"),
+        ((2.5, 3), TypeError, "^n_features must be an int"),
+    ],
+)
 def test_random_features_names_the_size_the_caller_wrote(sizes, error, match):
     with pytest.raises(error, match=match):  # not the d_in/d_out of the Dense layer inside
         random_features(*sizes)
@@ -79,9 +89,13 @@ def test_peaks_elm_equals_numpy_lstsq(peaks_data):
     """ELM on peaks (5 classes) = np.linalg.lstsq on the same random features, to 1e-8."""
     X, y = peaks_data
     elm = ELMClassifier(n_hidden=100, alpha=0.0, random_state=0).fit(X, y)
-    feats = random_features(2, 100, "tanh", random_state=np.random.default_rng(
-        np.random.RandomState(0).randint(2**31 - 1)))
-    assert np.array_equal(feats.theta, elm.theta_[:feats.layer.n_params])
+    feats = random_features(
+        2,
+        100,
+        "tanh",
+        random_state=np.random.default_rng(np.random.RandomState(0).randint(2**31 - 1)),
+    )
+    assert np.array_equal(feats.theta, elm.theta_[: feats.layer.n_params])
     A = _design(feats, X)
     Wt = np.linalg.lstsq(A, np.eye(5)[y], rcond=None)[0]
     np.testing.assert_allclose(elm.coefs_[1], Wt[:-1], rtol=0, atol=1e-8 * np.abs(Wt).max())
@@ -105,7 +119,10 @@ def test_normal_equations_match_lstsq_with_ridge(peaks_data):
 def test_normal_equations_batches_independent_of_batch_size(peaks_data):
     X, y = peaks_data
     feats = random_features(2, 30, "sin", random_state=4)
-    thetas = [fit_least_squares(feats, X, y, alpha=1e-3, solver="normal", batch_size=b) for b in (1000, 64, 7)]
+    thetas = [
+        fit_least_squares(feats, X, y, alpha=1e-3, solver="normal", batch_size=b)
+        for b in (1000, 64, 7)
+    ]
     tol = 1e-10 * np.abs(thetas[0]).max()
     np.testing.assert_allclose(thetas[1], thetas[0], rtol=0, atol=tol)
     np.testing.assert_allclose(thetas[2], thetas[0], rtol=0, atol=tol)
@@ -167,7 +184,9 @@ def test_logistic_matches_sklearn_logistic_regression(peaks_data):
     X, y = peaks_data
     feats, lam = random_features(2, 20, "tanh", random_state=1), 1e-2
     res = fit_logistic(feats, X, y, 5, alpha=lam, max_iter=50, tol=1e-10)
-    ref = LogisticRegression(C=1 / (len(y) * lam), tol=1e-12, max_iter=10_000).fit(feats.transform(X), y)
+    ref = LogisticRegression(C=1 / (len(y) * lam), tol=1e-12, max_iter=10_000).fit(
+        feats.transform(X), y
+    )
     W, c = res.x[:100].reshape(20, 5), res.x[100:]
     # softmax is invariant to adding a constant to every class's intercept
     np.testing.assert_allclose(W, ref.coef_.T, atol=1e-5)
@@ -220,14 +239,24 @@ _STREAM_CHILD = textwrap.dedent("""
 
 def test_streaming_fit_has_bounded_memory():
     """Fit 10⁶ × 20 with m = 200 in row batches: peak RSS stays far below n·m·8 bytes (1.6 GB)."""
-    out = subprocess.run([sys.executable, "-c", _STREAM_CHILD], capture_output=True, text=True,
-                         check=False, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    out = subprocess.run(
+        [sys.executable, "-c", _STREAM_CHILD],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
     assert out.returncode == 0, out.stderr
     before, peak, fit_s, r2, solver = out.stdout.split()
     n_m_8, mib = 10**6 * 200 * 8, 2**20
     assert solver == "normal"
     assert int(peak) < n_m_8 / 4, f"peak RSS {int(peak) / mib:.0f} MiB"
-    assert int(peak) - int(before) < n_m_8 / 20, f"fit grew the RSS by {(int(peak) - int(before)) / mib:.0f} MiB"
+    assert int(peak) - int(before) < n_m_8 / 20, (
+        f"fit grew the RSS by {(int(peak) - int(before)) / mib:.0f} MiB"
+    )
     assert float(r2) > 0.9
-    print(f"streaming ELM: peak RSS {int(peak) / mib:.0f} MiB, of which the fit {(int(peak) - int(before)) / mib:.0f}"
-          f" MiB (n·m·8 = {n_m_8 / mib:.0f} MiB); fit {float(fit_s):.1f} s; R² {float(r2):.4f}")
+    print(
+        f"streaming ELM: peak RSS {int(peak) / mib:.0f} MiB, of which the fit {(int(peak) - int(before)) / mib:.0f}"
+        f" MiB (n·m·8 = {n_m_8 / mib:.0f} MiB); fit {float(fit_s):.1f} s; R² {float(r2):.4f}"
+    )

@@ -37,13 +37,27 @@ def _setup(reg_name, layer_name, s):
 def test_grad_and_hvp_are_derivatives(reg_name, layer_name, s):
     rng, net, theta, reg = _setup(reg_name, layer_name, s)
     reg.check(net.n_params)
-    g = derivative_check(reg.value, theta, lambda v: np.vdot(reg.grad(theta), v),
-                         smooth=reg.smooth, h0=H0, seed=s.seed)
-    h = derivative_check(reg.grad, theta, lambda v: reg.hvp(theta, v), smooth=reg.smooth, seed=s.seed)
+    g = derivative_check(
+        reg.value,
+        theta,
+        lambda v: np.vdot(reg.grad(theta), v),
+        smooth=reg.smooth,
+        h0=H0,
+        seed=s.seed,
+    )
+    h = derivative_check(
+        reg.grad, theta, lambda v: reg.hvp(theta, v), smooth=reg.smooth, seed=s.seed
+    )
     assert g.passed, str(g)
     assert h.passed, str(h)
-    sym = adjoint_check(lambda v: reg.hvp(theta, v), lambda u: reg.hvp(theta, u), theta.shape,
-                        theta.shape, tol=1e-12, seed=s.seed)
+    sym = adjoint_check(
+        lambda v: reg.hvp(theta, v),
+        lambda u: reg.hvp(theta, u),
+        theta.shape,
+        theta.shape,
+        tol=1e-12,
+        seed=s.seed,
+    )
     v = rng.standard_normal(theta.shape)
     assert sym.passed and v @ reg.hvp(theta, v) >= 0
 
@@ -90,10 +104,15 @@ def test_l1_prox_minimizes_the_prox_objective(rng):
     assert all(obj(p) <= obj(p + 1e-3 * rng.standard_normal(8)) for _ in range(50))
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: Tikhonov(-1.0), "lam"), (lambda: Tikhonov(np.nan), "lam"),
-    (lambda: L1Penalty(np.inf), "lam"), (lambda: GeneralizedTikhonov(-0.1, np.eye(2)), "lam"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: Tikhonov(-1.0), "lam"),
+        (lambda: Tikhonov(np.nan), "lam"),
+        (lambda: L1Penalty(np.inf), "lam"),
+        (lambda: GeneralizedTikhonov(-0.1, np.eye(2)), "lam"),
+    ],
+)
 def test_invalid_lambda_names_the_argument(make, match):
     with pytest.raises(ValueError, match=match):
         make()

@@ -53,7 +53,9 @@ def dropout_network():
 def images():
     rng = np.random.default_rng(0)
     net = Sequential([Dense(16, 5, "tanh"), Dense(5, 1)])
-    return Objective(net, "squared_error", rng.random((30, 16)), rng.standard_normal((30, 1))), net.init(0)
+    return Objective(
+        net, "squared_error", rng.random((30, 16)), rng.standard_normal((30, 1))
+    ), net.init(0)
 
 
 def lasso():
@@ -61,30 +63,45 @@ def lasso():
     X = rng.standard_normal((40, 6))
     y = X @ np.array([1.5, 0.0, -2.0, 0.0, 0.0, 0.5]) + 0.1 * rng.standard_normal(40)
     net = Sequential([Dense(6, 1)])
-    return Objective(net, "squared_error", X, y[:, None], regularizer=L1Penalty(0.1, mask=~net.bias_mask())), \
-        np.zeros(7)
+    return Objective(
+        net, "squared_error", X, y[:, None], regularizer=L1Penalty(0.1, mask=~net.bias_mask())
+    ), np.zeros(7)
 
 
-PROBLEMS = {"network": network, "float32": lambda: network(np.float32), "dropout": dropout_network,
-            "images": images, "lasso": lasso}
+PROBLEMS = {
+    "network": network,
+    "float32": lambda: network(np.float32),
+    "dropout": dropout_network,
+    "images": images,
+    "lasso": lasso,
+}
 STOCHASTIC = {"learning_rate": 0.1, "batch_size": 16}
 DEFAULTS = {"sgd": STOCHASTIC, "adam": STOCHASTIC}
 CASES = [("network", m, DEFAULTS.get(m, {})) for m in sorted(METHODS)] + [
-    ("float32", "lbfgs", {}), ("float32", "adam", STOCHASTIC), ("float32", "levenberg-marquardt", {}),
+    ("float32", "lbfgs", {}),
+    ("float32", "adam", STOCHASTIC),
+    ("float32", "levenberg-marquardt", {}),
     ("dropout", "sgd", {**STOCHASTIC, "momentum": 0.9, "nesterov": True}),
     ("dropout", "adam", {**STOCHASTIC, "seed": 3}),
     ("images", "sgd", {"batch_size": 8, "seed": 2, "augment": "augment", "full_eval": False}),
     ("network", "sgd", {**STOCHASTIC, "learning_rate": "schedule"}),
     ("lasso", "subgradient", {"prox": True, "step": "constant", "learning_rate": 0.1}),
-    ("network", "gd", {"step": "wolfe"}), ("network", "gd", {"step": "diminishing", "learning_rate": 0.5}),
-    ("network", "lbfgs", {"line_search": "armijo", "memory": 3}), ("network", "sr1", {"line_search": "wolfe"}),
-    ("network", "bfgs", {"h0": 0.5}), ("network", "varpro", {"outer": "lbfgs", "memory": 3}),
-    ("network", "varpro", {"curvature": "schur"}), ("network", "gauss-newton", {"damping": 1e-3}),
-    ("network", "levenberg-marquardt", {"mu0": 1.0}), ("network", "trust-ncg", {"initial_radius": 0.1}),
+    ("network", "gd", {"step": "wolfe"}),
+    ("network", "gd", {"step": "diminishing", "learning_rate": 0.5}),
+    ("network", "lbfgs", {"line_search": "armijo", "memory": 3}),
+    ("network", "sr1", {"line_search": "wolfe"}),
+    ("network", "bfgs", {"h0": 0.5}),
+    ("network", "varpro", {"outer": "lbfgs", "memory": 3}),
+    ("network", "varpro", {"curvature": "schur"}),
+    ("network", "gauss-newton", {"damping": 1e-3}),
+    ("network", "levenberg-marquardt", {"mu0": 1.0}),
+    ("network", "trust-ncg", {"initial_radius": 0.1}),
     # p = 39 and 91: the defaults above run the dense path; these run CG, Marquardt's scaling, squared error
-    ("network", "levenberg-marquardt", {"solver": "cg"}), ("network", "gauss-newton", {"solver": "cg"}),
+    ("network", "levenberg-marquardt", {"solver": "cg"}),
+    ("network", "gauss-newton", {"solver": "cg"}),
     ("network", "levenberg-marquardt", {"scaling": "marquardt"}),
-    ("images", "levenberg-marquardt", {"solver": "dense"}), ("images", "gauss-newton", {"damping": 1e-2}),
+    ("images", "levenberg-marquardt", {"solver": "dense"}),
+    ("images", "gauss-newton", {"damping": 1e-2}),
 ]
 
 
@@ -121,7 +138,9 @@ def assert_same_run(a, b):
     assert (a.nit, a.nfev, a.ngev, a.nhvp, a.status) == (b.nit, b.nfev, b.ngev, b.nhvp, b.status)
 
 
-@pytest.mark.parametrize("problem,method,options", CASES, ids=[f"{p}-{m}-{'-'.join(o)}" for p, m, o in CASES])
+@pytest.mark.parametrize(
+    "problem,method,options", CASES, ids=[f"{p}-{m}-{'-'.join(o)}" for p, m, o in CASES]
+)
 def test_resumed_run_equals_the_uninterrupted_run(tmp_path, problem, method, options):
     straight = run(problem, method, options, max_iter=N)
     first = run(problem, method, options, max_iter=N // 2, checkpoint=tmp_path / "run.npz")
@@ -159,11 +178,28 @@ def test_keyboard_interrupt_saves_the_last_completed_iteration(tmp_path, method)
     obj, theta0 = network()
     options = DEFAULTS.get(method, {})
     with pytest.raises(KeyboardInterrupt):
-        minimize(obj, theta0, method, gtol=0.0, max_iter=N, callback=interrupt, checkpoint=path,
-                 checkpoint_every=100, **options)
+        minimize(
+            obj,
+            theta0,
+            method,
+            gtol=0.0,
+            max_iter=N,
+            callback=interrupt,
+            checkpoint=path,
+            checkpoint_every=100,
+            **options,
+        )
     assert seen == [1, 2, 3, 4, 5] and load_checkpoint(path)["nit"] == 4
-    rest = minimize(obj, theta0, method, gtol=0.0, max_iter=N, callback=interrupt_free(seen), resume=path,
-                    **options)
+    rest = minimize(
+        obj,
+        theta0,
+        method,
+        gtol=0.0,
+        max_iter=N,
+        callback=interrupt_free(seen),
+        resume=path,
+        **options,
+    )
     assert seen[5:] == [5, 6, 7, 8]
     assert_same_run(run("network", method, options, max_iter=N), rest)
 
@@ -172,6 +208,7 @@ def interrupt_free(seen):
     def callback(result):
         seen.append(result.nit)
         return record(result)
+
     return callback
 
 
@@ -183,7 +220,16 @@ def test_checkpoint_every_k_iterations(tmp_path):
         on_disk.append(load_checkpoint(path)["nit"] if path.exists() else None)
 
     obj, theta0 = network()
-    minimize(obj, theta0, "lbfgs", gtol=0.0, max_iter=8, callback=look, checkpoint=path, checkpoint_every=3)
+    minimize(
+        obj,
+        theta0,
+        "lbfgs",
+        gtol=0.0,
+        max_iter=8,
+        callback=look,
+        checkpoint=path,
+        checkpoint_every=3,
+    )
     assert on_disk == [None, None, None, 3, 3, 3, 6, 6] and load_checkpoint(path)["nit"] == 8
 
 
@@ -211,11 +257,24 @@ CHILD = textwrap.dedent("""
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_a_real_signal_saves_a_checkpoint_that_resumes_bitwise(tmp_path, signum):
     path = tmp_path / "run.npz"
-    code = CHILD.format(src=os.path.dirname(os.path.dirname(numnet.__file__)), tests=os.path.dirname(__file__),
-                        path=str(path))
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, env=env)
+    code = CHILD.format(
+        src=os.path.dirname(os.path.dirname(numnet.__file__)),
+        tests=os.path.dirname(__file__),
+        path=str(path),
+    )
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         while int(child.stdout.readline() or -1) < 5:
             assert child.poll() is None, child.stderr.read()
@@ -228,9 +287,14 @@ def test_a_real_signal_saves_a_checkpoint_that_resumes_bitwise(tmp_path, signum)
     assert nit >= 4  # the child printed 5 in iteration 5's callback: 4 iterations were complete
     obj, theta0 = network()
     options = dict(gtol=0.0, max_iter=nit + 3, learning_rate=0.1, batch_size=16)
-    straight, rest = minimize(obj, theta0, "adam", **options), minimize(obj, theta0, "adam", resume=path, **options)
+    straight, rest = (
+        minimize(obj, theta0, "adam", **options),
+        minimize(obj, theta0, "adam", resume=path, **options),
+    )
     np.testing.assert_array_equal(straight.x, rest.x)
-    np.testing.assert_array_equal([h["fun"] for h in straight.history], [h["fun"] for h in rest.history])
+    np.testing.assert_array_equal(
+        [h["fun"] for h in straight.history], [h["fun"] for h in rest.history]
+    )
 
 
 # ------------------------------------------------------------------ the file
@@ -244,7 +308,12 @@ def test_the_file_is_plain_arrays_and_json_written_atomically(tmp_path):
         arrays = {k: z[k] for k in z.files}
     assert all(a.dtype != object for a in arrays.values())
     meta = json.loads(bytes(arrays["__meta__"]))
-    assert (meta["format"], meta["method"], meta["nit"], meta["n_params"]) == ("numnet-checkpoint", "sgd", 3, 39)
+    assert (meta["format"], meta["method"], meta["nit"], meta["n_params"]) == (
+        "numnet-checkpoint",
+        "sgd",
+        3,
+        39,
+    )
     state = meta["state"]["fields"]
     assert state["rng"]["@dict"]["bit_generator"] == "PCG64" and "@array" in state["x"]
     assert [h["nit"] for h in meta["history"]] == [1, 2, 3]
@@ -258,10 +327,16 @@ def test_resume_at_the_iteration_limit_does_no_work(tmp_path):
     np.testing.assert_array_equal(again.x, first.x)
 
 
-@pytest.mark.parametrize("change,match", [
-    ({"method": "bfgs"}, "method 'lbfgs'"), ({"memory": 5}, "memory=5"),
-    ({"problem": lambda: network(np.float32)}, "dtype"), ({"problem": lambda: network(n_samples=50)}, "n_samples"),
-    ({"problem": images}, "n_params")])
+@pytest.mark.parametrize(
+    "change,match",
+    [
+        ({"method": "bfgs"}, "method 'lbfgs'"),
+        ({"memory": 5}, "memory=5"),
+        ({"problem": lambda: network(np.float32)}, "dtype"),
+        ({"problem": lambda: network(n_samples=50)}, "n_samples"),
+        ({"problem": images}, "n_params"),
+    ],
+)
 def test_resume_refuses_a_checkpoint_that_does_not_fit(tmp_path, change, match):
     path = tmp_path / "run.npz"
     run("network", "lbfgs", {}, max_iter=2, checkpoint=path)
@@ -293,6 +368,7 @@ def test_checkpoint_argument_errors(tmp_path):
 
 def test_a_registered_generator_method_runs_but_cannot_be_checkpointed(tmp_path):
     """The interface of numnet ≤ 0.1 (a generator function) still registers and runs, without checkpoints."""
+
     def halving(problem, x, f, g, *, rate=0.1):
         while True:
             x = x - rate * g
@@ -345,8 +421,14 @@ def test_a_registered_method_is_checked_checkpointed_and_resumed(tmp_path):
         with pytest.raises(ValueError, match="rate"):
             run("network", "heavy-ball-test", {"rate": -1.0}, max_iter=2)
         straight = run("network", "heavy-ball-test", {"beta": 0.9}, max_iter=N)
-        run("network", "heavy-ball-test", {"beta": 0.9}, max_iter=3, checkpoint=tmp_path / "run.npz")
-        assert_same_run(straight, run("network", "heavy-ball-test", {"beta": 0.9}, max_iter=N,
-                                      resume=tmp_path / "run.npz"))
+        run(
+            "network", "heavy-ball-test", {"beta": 0.9}, max_iter=3, checkpoint=tmp_path / "run.npz"
+        )
+        assert_same_run(
+            straight,
+            run(
+                "network", "heavy-ball-test", {"beta": 0.9}, max_iter=N, resume=tmp_path / "run.npz"
+            ),
+        )
     finally:
         METHODS.pop("heavy-ball-test")

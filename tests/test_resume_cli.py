@@ -47,25 +47,40 @@ def assert_same_outputs(a, b):
 
 
 def files(folder):
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
-@pytest.mark.parametrize("method", [[], ADAM, ["--method", "sgd", "--batch-size", "32"],
-                                    ["--method", "levenberg-marquardt"]], ids=["lbfgs", "adam", "sgd", "lm"])
+@pytest.mark.parametrize(
+    "method",
+    [[], ADAM, ["--method", "sgd", "--batch-size", "32"], ["--method", "levenberg-marquardt"]],
+    ids=["lbfgs", "adam", "sgd", "lm"],
+)
 def test_a_resumed_run_writes_the_uninterrupted_runs_outputs(tmp_path, method, capsys):
     assert train(*RUN, *method, "--max-iter", 8, "--out", tmp_path / "straight") == 0
     assert train(*RUN, *method, "--max-iter", 4, "--out", tmp_path / "split") == 0
     assert train("--resume", tmp_path / "split", "--max-iter", 8) == 0
     assert_same_outputs(tmp_path / "straight", tmp_path / "split")
     assert json.loads((tmp_path / "split" / "train.json").read_text())["nit"] == 8
-    assert sorted(os.listdir(tmp_path)) == ["split", "straight"]  # no checkpoint folder or temporary left
+    assert sorted(os.listdir(tmp_path)) == [
+        "split",
+        "straight",
+    ]  # no checkpoint folder or temporary left
 
 
 def test_the_layout_of_a_finished_run(tmp_path, capsys):
     out = tmp_path / "run"
     assert train(*RUN, *ADAM, "--max-iter", 3, "--checkpoint-every", 2, "--out", out) == 0
-    assert sorted(os.listdir(out)) == ["checkpoint", "decision_boundary.png", "loss.png", "model.npz",
-                                       "train.json"]
+    assert sorted(os.listdir(out)) == [
+        "checkpoint",
+        "decision_boundary.png",
+        "loss.png",
+        "model.npz",
+        "train.json",
+    ]
     assert sorted(os.listdir(out / "checkpoint")) == ["run.json", "state.npz"]
     record = json.loads((out / "checkpoint" / "run.json").read_text())
     assert record["format"] == "numnet-train-run" and record["args"]["method"] == "adam"
@@ -83,6 +98,7 @@ def test_checkpoint_every_k_iterations(tmp_path, monkeypatch, capsys):
         return real(target, record)
 
     import numnet.optim.driver as driver
+
     monkeypatch.setattr(driver, "write_checkpoint", spy)
     assert train(*RUN, "--max-iter", 7, "--checkpoint-every", 3, "--out", tmp_path / "a") == 0
     assert train(*RUN, "--max-iter", 7, "--out", tmp_path / "b") == 0
@@ -116,24 +132,35 @@ def test_a_data_file_run_resumes_from_another_folder(tmp_path, capsys, monkeypat
 
 # ------------------------------------------------------------------ what --resume refuses
 
-@pytest.mark.parametrize("argv, fragment", [
-    (["--resume", "{run}", "--method", "sgd"], "--method sgd differs from the run recorded in"),
-    (["--resume", "{run}", "--hidden", "7"], "--hidden 7 differs"),
-    (["--resume", "{run}", "xor"], "data xor differs"),
-    (["--resume", "{run}", "--seed", "3"], "--seed 3 differs"),
-    (["--resume", "{run}", "--out", "{tmp}/other"], "--out"),
-    (["--resume", "{tmp}/nothing"], "no run is recorded there"),
-    (["peaks", "--out", "{tmp}/foreign"], "holds files numnet train did not write (notes.txt)"),
-    ([], "the data argument is required"),
-])
+
+@pytest.mark.parametrize(
+    "argv, fragment",
+    [
+        (["--resume", "{run}", "--method", "sgd"], "--method sgd differs from the run recorded in"),
+        (["--resume", "{run}", "--hidden", "7"], "--hidden 7 differs"),
+        (["--resume", "{run}", "xor"], "data xor differs"),
+        (["--resume", "{run}", "--seed", "3"], "--seed 3 differs"),
+        (["--resume", "{run}", "--out", "{tmp}/other"], "--out"),
+        (["--resume", "{tmp}/nothing"], "no run is recorded there"),
+        (["peaks", "--out", "{tmp}/foreign"], "holds files numnet train did not write (notes.txt)"),
+        ([], "the data argument is required"),
+    ],
+)
 def test_resume_refuses_what_is_not_the_recorded_run(tmp_path, argv, fragment, capsys):
     assert train(*RUN, *ADAM, "--max-iter", 2, "--out", tmp_path / "run") == 0
     (tmp_path / "foreign").mkdir()
     (tmp_path / "foreign" / "notes.txt").write_text("mine\n")
     before = files(tmp_path)
     capsys.readouterr()
-    code = main(["train", *[a.replace("{run}", str(tmp_path / "run")).replace("{tmp}", str(tmp_path))
-                            for a in argv]])
+    code = main(
+        [
+            "train",
+            *[
+                a.replace("{run}", str(tmp_path / "run")).replace("{tmp}", str(tmp_path))
+                for a in argv
+            ],
+        ]
+    )
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
@@ -143,7 +170,10 @@ def test_resume_refuses_what_is_not_the_recorded_run(tmp_path, argv, fragment, c
 
 # ------------------------------------------------------------------ outputs as one unit
 
-def test_ctrl_c_while_writing_the_outputs_leaves_the_previous_run_whole(tmp_path, monkeypatch, capsys):
+
+def test_ctrl_c_while_writing_the_outputs_leaves_the_previous_run_whole(
+    tmp_path, monkeypatch, capsys
+):
     out = tmp_path / "run"
     assert train(*RUN, "--max-iter", 3, "--out", out) == 0
     previous = files(out)
@@ -157,8 +187,10 @@ def test_ctrl_c_while_writing_the_outputs_leaves_the_previous_run_whole(tmp_path
         m.setattr(plots, "save_figure", interrupt)
         assert train(*RUN, "--max-iter", 6, "--out", out) == 130
     err = capsys.readouterr().err
-    assert err.strip() == (f"numnet: interrupted by SIGINT after 6 of 6 iterations (checkpoint in {out}.checkpoint); "
-                           f"resume with: numnet train --resume {out}")
+    assert err.strip() == (
+        f"numnet: interrupted by SIGINT after 6 of 6 iterations (checkpoint in {out}.checkpoint); "
+        f"resume with: numnet train --resume {out}"
+    )
     assert files(out) == previous
     assert sorted(os.listdir(tmp_path)) == ["run", "run.checkpoint"]  # the temporary folder is gone
     assert train("--resume", out) == 0
@@ -196,16 +228,30 @@ def test_dead_runs_temporary_folders_are_removed(tmp_path, capsys):
 
 # ------------------------------------------------------------------ real signals
 
+
 def _child(args, cwd):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    return subprocess.Popen([sys.executable, "-m", "numnet", "train", *map(str, args)], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "numnet", "train", *map(str, args)],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_real_signal_leaves_a_checkpoint_that_resumes_bitwise(tmp_path, signum, code, capsys):
     out = tmp_path / "run"
-    child = _child([*RUN, *ADAM, "--max-iter", 10**6, "--checkpoint-every", 1, "--out", out], tmp_path)
+    child = _child(
+        [*RUN, *ADAM, "--max-iter", 10**6, "--checkpoint-every", 1, "--out", out], tmp_path
+    )
     state = tmp_path / "run.checkpoint" / "state.npz"
     try:
         deadline = time.monotonic() + 120
@@ -218,8 +264,10 @@ def test_a_real_signal_leaves_a_checkpoint_that_resumes_bitwise(tmp_path, signum
         child.kill()
     assert child.returncode == code, err
     nit = checkpoint_module.read_checkpoint(state)["nit"]
-    assert err.strip() == (f"numnet: interrupted by {signal.Signals(signum).name} after {nit} of 1000000 "
-                           f"iterations (checkpoint in {out}.checkpoint); resume with: numnet train --resume {out}")
+    assert err.strip() == (
+        f"numnet: interrupted by {signal.Signals(signum).name} after {nit} of 1000000 "
+        f"iterations (checkpoint in {out}.checkpoint); resume with: numnet train --resume {out}"
+    )
     assert not out.exists() and stdout == ""
     assert train("--resume", out, "--max-iter", nit + 2) == 0
     assert train(*RUN, *ADAM, "--max-iter", nit + 2, "--out", tmp_path / "straight") == 0

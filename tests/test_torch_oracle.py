@@ -30,14 +30,25 @@ from torch.func import grad, jvp, vjp
 from numnet.activations import ACTIVATIONS, LEAKY_SLOPE
 from numnet.graph import INPUT, Add, Concat, Graph
 from numnet.layers import Dense, Residual
-from numnet.layers import AvgPool1d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool1d, MaxPool2d, Reshape
+from numnet.layers import (
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    Flatten,
+    MaxPool1d,
+    MaxPool2d,
+    Reshape,
+)
 from numnet.layers import Dropout, Recurrent
 from numnet.network import Sequential
 from numnet.regularizers import GeneralizedTikhonov, L1Penalty, Tikhonov
 
 TOL_LAYER, TOL_OBJECTIVE = 1e-10, 1e-9
 # raised inside torch itself on import of some functional ops, not by numnet
-pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:`torch.jit.script` is deprecated:DeprecationWarning"
+)
 
 T_ACTIVATIONS = {
     "identity": lambda a: a,
@@ -62,7 +73,7 @@ def t_forward(layer, theta, X):
 def _t_sequential(layer, theta, X):
     offsets = np.cumsum([0] + [sub.n_params for sub in layer.layers])
     for sub, a, b in zip(layer.layers, offsets[:-1], offsets[1:]):
-        X = t_forward(sub, theta[int(a):int(b)], X)
+        X = t_forward(sub, theta[int(a) : int(b)], X)
     return X
 
 
@@ -84,7 +95,7 @@ def _t_graph(graph, theta, X):
             values[name] = torch.cat(xs, dim=1)
         else:
             s = graph.slices[name]
-            values[name] = t_forward(node.op, theta[s.start:s.stop], xs[0])
+            values[name] = t_forward(node.op, theta[s.start : s.stop], xs[0])
     return values[graph.output]
 
 
@@ -97,8 +108,8 @@ def _t_dropout(layer, theta, X):
 def _t_recurrent(layer, theta, X):
     """h_t = σ(x_t W_x + h_{t−1} W_h + b), h_0 = 0, one W_x, W_h, b for every step."""
     dx, dh, n_steps = layer.d_x, layer.d_h, layer.n_steps
-    W_x, W_h = theta[:dx * dh].reshape(dx, dh), theta[dx * dh:dx * dh + dh * dh].reshape(dh, dh)
-    b = theta[dx * dh + dh * dh:] if layer.bias else 0
+    W_x, W_h = theta[: dx * dh].reshape(dx, dh), theta[dx * dh : dx * dh + dh * dh].reshape(dh, dh)
+    b = theta[dx * dh + dh * dh :] if layer.bias else 0
     sigma, xs = T_ACTIVATIONS[layer.activation.name], X.reshape(X.shape[0], n_steps, dx)
     h, hs = torch.zeros(X.shape[0], dh, dtype=X.dtype), []
     for t in range(n_steps):
@@ -119,14 +130,22 @@ def _t_conv(layer, theta, X):
     # torch's weight is (filters, c_in, *kernel)
     W = theta[:n_W].reshape(*kernel, c_in, layer.filters).movedim((-1, -2), (0, 1)).contiguous()
     conv = tF.conv1d if isinstance(layer, Conv1d) else tF.conv2d
-    A = conv(_t_channels_first(layer, X), W, theta[n_W:] if layer.bias else None, stride=layer.stride,
-             padding=layer.padding)
+    A = conv(
+        _t_channels_first(layer, X),
+        W,
+        theta[n_W:] if layer.bias else None,
+        stride=layer.stride,
+        padding=layer.padding,
+    )
     return T_ACTIVATIONS[layer.activation.name](A.movedim(1, -1).reshape(X.shape[0], -1))
 
 
 def _t_pool(pool):
-    return lambda layer, theta, X: pool(_t_channels_first(layer, X), layer.pool_size, layer.stride).movedim(
-        1, -1).reshape(X.shape[0], -1)
+    return lambda layer, theta, X: (
+        pool(_t_channels_first(layer, X), layer.pool_size, layer.stride)
+        .movedim(1, -1)
+        .reshape(X.shape[0], -1)
+    )
 
 
 #: layer type -> twin(layer, theta, X); each written from the layer's documented formula and layout
@@ -161,7 +180,9 @@ T_LOSSES = {  # sums over samples; the caller divides by n
     "huber": lambda loss, F, Y: _huber(F, Y, loss.delta),
     "hinge": lambda loss, F, Y: torch.relu(1 - Y * F).sum(),
     "binomial": lambda loss, F, Y: torch.logaddexp(torch.zeros_like(F), -2 * Y * F).sum(),
-    "binary_cross_entropy": lambda loss, F, Y: tF.binary_cross_entropy_with_logits(F, Y, reduction="sum"),
+    "binary_cross_entropy": lambda loss, F, Y: tF.binary_cross_entropy_with_logits(
+        F, Y, reduction="sum"
+    ),
     "cross_entropy": lambda loss, F, Y: tF.cross_entropy(F, Y, reduction="sum"),
 }
 
@@ -174,8 +195,11 @@ def t_regularizer(reg, n_params):
     """Torch twin of ``reg.value`` as a function of theta (zero for None)."""
     if reg is None:
         return lambda th: th.sum() * 0
-    m = torch.ones(n_params, dtype=torch.float64) if getattr(reg, "mask", None) is None \
+    m = (
+        torch.ones(n_params, dtype=torch.float64)
+        if getattr(reg, "mask", None) is None
         else torch.from_numpy(reg.mask.astype(np.float64))
+    )
     if isinstance(reg, Tikhonov):
         return lambda th: 0.5 * reg.lam * ((th * m) ** 2).sum()
     if isinstance(reg, L1Penalty):
@@ -197,6 +221,7 @@ def _agree(ours, theirs, tol):
 
 # ------------------------------------------------------------------ layers
 
+
 @pytest.mark.parametrize("act", sorted(ACTIVATIONS))
 @pytest.mark.parametrize("layer_name", LAYERS)
 @PROPERTY
@@ -208,7 +233,11 @@ def test_layer_products_match_torch(layer_name, act, s):
     dtheta, dX, gZ, dgZ = (rng.standard_normal(a.shape) for a in (theta, X, Z, Z))
     f = lambda th, x: t_forward(layer, th, x)
     _agree(Z, f(T(theta), T(X)), TOL_LAYER)
-    _agree(layer.jvp(theta, cache, dtheta, dX), jvp(f, (T(theta), T(X)), (T(dtheta), T(dX)))[1], TOL_LAYER)
+    _agree(
+        layer.jvp(theta, cache, dtheta, dX),
+        jvp(f, (T(theta), T(X)), (T(dtheta), T(dX)))[1],
+        TOL_LAYER,
+    )
     for ours, theirs in zip(layer.vjp(theta, cache, gZ), vjp(f, T(theta), T(X))[1](T(gZ))):
         _agree(ours, theirs, TOL_LAYER)
     pullback = lambda th, x, g: vjp(f, th, x)[1](g)
@@ -228,6 +257,7 @@ def test_torch_twin_reads_the_same_parameters_as_unpack(layer_name):
 
 
 # ------------------------------------------------------------------ losses
+
 
 def test_every_registered_loss_has_a_torch_twin():
     assert {case.make().name for case in LOSSES.values()} <= set(T_LOSSES)
@@ -250,10 +280,15 @@ def test_loss_value_grad_hvp_match_torch(name, draw):
 
 # ------------------------------------------------------------------ objectives
 
+
 @pytest.mark.parametrize("loss_name", LOSSES)
 @PROPERTY
-@given(s=shapes(), act=st.sampled_from(["tanh", "sigmoid", "softplus", "sin", "relu", "leaky_relu"]),
-       layer_name=st.sampled_from(["mlp3", "nested"]), reg_name=st.sampled_from(sorted(REGULARIZERS)))
+@given(
+    s=shapes(),
+    act=st.sampled_from(["tanh", "sigmoid", "softplus", "sin", "relu", "leaky_relu"]),
+    layer_name=st.sampled_from(["mlp3", "nested"]),
+    reg_name=st.sampled_from(sorted(REGULARIZERS)),
+)
 def test_objective_value_grad_hvp_gnvp_match_torch(loss_name, s, act, layer_name, reg_name):
     rng, obj, theta = make_objective(loss_name, reg_name, act, s, layer=layer_name)
     v = rng.standard_normal(obj.n_params)
@@ -274,7 +309,11 @@ def test_objective_value_grad_hvp_gnvp_match_torch(loss_name, s, act, layer_name
 def test_regularizer_value_grad_hvp_match_torch(reg_name):
     rng = np.random.default_rng(3)
     net = LAYERS["mlp3"]("tanh", Shape(2, 3, 4, 2, 3))
-    reg, theta, v = REGULARIZERS[reg_name](net, rng), net.init(rng, scheme="normal"), rng.standard_normal(net.n_params)
+    reg, theta, v = (
+        REGULARIZERS[reg_name](net, rng),
+        net.init(rng, scheme="normal"),
+        rng.standard_normal(net.n_params),
+    )
     R = t_regularizer(reg, net.n_params)
     assert reg.value(theta) == pytest.approx(float(R(T(theta))), rel=TOL_LAYER)
     _agree(reg.grad(theta), grad(R)(T(theta)), TOL_LAYER)

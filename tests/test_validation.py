@@ -36,7 +36,10 @@ def test_number_checks_return_floats_and_name_the_argument(check):
 
 
 def test_check_positive_integer_is_check_int():
-    assert check_positive(3, "n", integer=True) == 3 and type(check_positive(np.int32(3), "n", integer=True)) is int
+    assert (
+        check_positive(3, "n", integer=True) == 3
+        and type(check_positive(np.int32(3), "n", integer=True)) is int
+    )
     with pytest.raises(TypeError, match="n must be an int"):
         check_positive(3.0, "n", integer=True)
     with pytest.raises(ValueError, match="n must be >= 1"):

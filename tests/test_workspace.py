@@ -22,7 +22,11 @@ from numnet.network import Sequential
 from numnet.objective import Objective
 from numnet.workspace import Workspace, WorkspacePool
 
-WS_LAYERS = [name for name in LAYERS if getattr(LAYERS[name]("tanh", Shape(3, 2, 3, 2, 0)), "takes_workspace", False)]
+WS_LAYERS = [
+    name
+    for name in LAYERS
+    if getattr(LAYERS[name]("tanh", Shape(3, 2, 3, 2, 0)), "takes_workspace", False)
+]
 SHAPE = Shape(5, 3, 4, 2, 11)
 
 
@@ -34,9 +38,14 @@ def test_workspace_returns_the_same_array_per_name_shape_and_dtype():
     ws = Workspace()
     a = ws.array("a", (3, 2), np.float64)
     assert ws.array("a", (3, 2), np.float64) is a
-    assert ws.array("a", (2, 3), np.float64) is not a and ws.array("a", (2, 3), np.float32).dtype == np.float32
+    assert (
+        ws.array("a", (2, 3), np.float64) is not a
+        and ws.array("a", (2, 3), np.float32).dtype == np.float32
+    )
     s = ws.scope(0)
-    assert ws.scope(0) is s and s.array("a", (2, 3), np.float32) is not ws.array("a", (2, 3), np.float32)
+    assert ws.scope(0) is s and s.array("a", (2, 3), np.float32) is not ws.array(
+        "a", (2, 3), np.float32
+    )
     assert ws.nbytes == 2 * 6 * 4
 
 
@@ -83,11 +92,18 @@ def test_products_in_a_workspace_equal_the_allocating_ones(layer_name, dtype):
         Z, cache = layer.forward(theta, X)
         Zw, cache_w = layer.forward(theta, X, ws.scope("f"))
         gZ, dgZ = (rng.standard_normal(Z.shape).astype(dtype) for _ in range(2))
-        pairs = [(Z, Zw), (layer.tangent(theta, cache, dth, dX)[0],
-                           layer.tangent(theta, cache_w, dth, dX, ws=ws.scope("t"))[0])]
+        pairs = [
+            (Z, Zw),
+            (
+                layer.tangent(theta, cache, dth, dX)[0],
+                layer.tangent(theta, cache_w, dth, dX, ws=ws.scope("t"))[0],
+            ),
+        ]
         pairs += zip(layer.vjp(theta, cache, gZ), layer.vjp(theta, cache_w, gZ, ws=ws.scope("g")))
-        pairs += zip(layer.rop(theta, cache, dth, dX, gZ, dgZ), layer.rop(theta, cache_w, dth, dX, gZ, dgZ,
-                                                                          ws=ws.scope("r")))
+        pairs += zip(
+            layer.rop(theta, cache, dth, dX, gZ, dgZ),
+            layer.rop(theta, cache_w, dth, dX, gZ, dgZ, ws=ws.scope("r")),
+        )
         for plain, in_ws in pairs:
             np.testing.assert_array_equal(in_ws, plain)
     assert ws.nbytes > 0
@@ -102,8 +118,14 @@ def test_returned_products_are_never_overwritten_by_later_calls(dtype):
     rng, obj, theta = _objective(dtype)
     v1, v2 = (rng.standard_normal(obj.n_params).astype(dtype) for _ in range(2))
     lin = obj.at(theta)
-    results = {"grad": lin.grad, "hvp": lin.hvp(v1), "gnvp": lin.gnvp(v1), "obj.grad": obj.grad(theta),
-               "obj.hvp": obj.hvp(theta, v1), "obj.gnvp": obj.gnvp(theta, v1)}
+    results = {
+        "grad": lin.grad,
+        "hvp": lin.hvp(v1),
+        "gnvp": lin.gnvp(v1),
+        "obj.grad": obj.grad(theta),
+        "obj.hvp": obj.hvp(theta, v1),
+        "obj.gnvp": obj.gnvp(theta, v1),
+    }
     saved = {k: r.copy() for k, r in results.items()}
     theta2 = theta + 0.1
     lin.hvp(v2), lin.gnvp(v2), obj.value_and_grad(theta2), obj.hvp(theta2, v2), obj.gnvp(theta2, v2)
@@ -111,7 +133,9 @@ def test_returned_products_are_never_overwritten_by_later_calls(dtype):
     for k, r in results.items():
         np.testing.assert_array_equal(r, saved[k], err_msg=k)
     np.testing.assert_array_equal(lin.hvp(v1), saved["hvp"])  # gnvp left the kept cotangents alone
-    assert not any(np.shares_memory(a, b) for a in results.values() for b in results.values() if a is not b)
+    assert not any(
+        np.shares_memory(a, b) for a in results.values() for b in results.values() if a is not b
+    )
     assert not any(np.shares_memory(r, lin.F) for r in results.values())
 
 
@@ -162,9 +186,14 @@ def test_repeated_products_allocate_little_more_than_their_result(dtype):
     obj = Objective(net, "cross_entropy", X, rng.integers(0, 3, 300))
     theta, v = net.init(rng, dtype), rng.standard_normal(net.n_params).astype(dtype)
     lin = obj.at(theta)
-    products = {"value_and_grad": lambda: obj.value_and_grad(theta), "hvp": lambda: obj.hvp(theta, v),
-                "gnvp": lambda: obj.gnvp(theta, v), "lin.hvp": lambda: lin.hvp(v),
-                "lin.gnvp": lambda: lin.gnvp(v), "value": lambda: obj.value(theta)}
+    products = {
+        "value_and_grad": lambda: obj.value_and_grad(theta),
+        "hvp": lambda: obj.hvp(theta, v),
+        "gnvp": lambda: obj.gnvp(theta, v),
+        "lin.hvp": lambda: lin.hvp(v),
+        "lin.gnvp": lambda: lin.gnvp(v),
+        "value": lambda: obj.value(theta),
+    }
     activation = X.shape[0] * 256 * X.itemsize
     for name, fn in products.items():
         fn(), fn()
@@ -204,7 +233,9 @@ def test_threads_sharing_a_linearization_get_their_own_product_workspaces():
     expected = [lin.hvp(v) + lin.gnvp(v) for v in V]
     got, errors = {k: [] for k in range(len(V))}, []
 
-    def work(k):  # NumPy releases the GIL in matmul and ufuncs on arrays this size: the calls overlap
+    def work(
+        k,
+    ):  # NumPy releases the GIL in matmul and ufuncs on arrays this size: the calls overlap
         try:
             for _ in range(15):
                 got[k].append(lin.hvp(V[k]) + lin.gnvp(V[k]))

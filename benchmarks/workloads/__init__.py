@@ -12,8 +12,19 @@ import importlib
 
 __all__ = ["WORKLOADS", "load"]
 
-WORKLOADS = ("products", "training", "random_features", "hessian", "conv", "fitting", "classification",
-             "product_ratios", "import_time", "scaling", "curvature")
+WORKLOADS = (
+    "products",
+    "training",
+    "random_features",
+    "hessian",
+    "conv",
+    "fitting",
+    "classification",
+    "product_ratios",
+    "import_time",
+    "scaling",
+    "curvature",
+)
 
 
 def load(name):

@@ -14,8 +14,19 @@ import numpy as np
 
 from ._trace import Stop, Trace
 
-__all__ = ["mlp", "torch_mlp", "numnet_run", "torch_adam_run", "torch_lbfgs_run", "numnet_methods",
-           "NUMNET_METHODS", "ADAM_LR", "MAX_ITER", "ADAM", "TORCH_LBFGS"]
+__all__ = [
+    "mlp",
+    "torch_mlp",
+    "numnet_run",
+    "torch_adam_run",
+    "torch_lbfgs_run",
+    "numnet_methods",
+    "NUMNET_METHODS",
+    "ADAM_LR",
+    "MAX_ITER",
+    "ADAM",
+    "TORCH_LBFGS",
+]
 
 #: numnet methods timed when ``minimize`` has them (names of ``numnet.METHODS``).
 NUMNET_METHODS = ("levenberg-marquardt", "gauss-newton", "newton-cg", "trust-ncg", "lbfgs")
@@ -54,8 +65,16 @@ def numnet_run(obj, theta0, method, goals, accuracy=None, **options):
         if trace.record(res.fun, accuracy and (lambda: accuracy(res.x))):
             raise StopIteration
 
-    res = minimize(obj, theta0, method, callback=callback, max_iter=MAX_ITER, gtol=0.0, max_time=goals.cap_s,
-                   **options)
+    res = minimize(
+        obj,
+        theta0,
+        method,
+        callback=callback,
+        max_iter=MAX_ITER,
+        gtol=0.0,
+        max_time=goals.cap_s,
+        **options,
+    )
     trace.solvers = {h["solver"] for h in res.history if "solver" in h}
     return trace
 
@@ -99,6 +118,7 @@ def _torch_accuracy(model, accuracy):
     def measure():
         with torch.no_grad():
             return accuracy(model)
+
     return None if accuracy is None else measure
 
 
@@ -125,8 +145,9 @@ def torch_lbfgs_run(net, theta0, loss, X, Y, goals, accuracy=None):
 
     model, Xt, fn = _torch_setup(net, theta0, loss, X, Y)
     trace = Trace(goals)
-    opt = torch.optim.LBFGS(model.parameters(), line_search_fn="strong_wolfe", tolerance_grad=0.0,
-                            tolerance_change=0.0)
+    opt = torch.optim.LBFGS(
+        model.parameters(), line_search_fn="strong_wolfe", tolerance_grad=0.0, tolerance_change=0.0
+    )
     measure = _torch_accuracy(model, accuracy)
 
     def closure():

@@ -16,7 +16,6 @@ as (n, k) (the input cotangents ``gA Wᵀ``).
 
 from collections import Counter
 
-import numpy as np
 
 __all__ = ["gemms", "flops", "operands", "PRODUCTS"]
 

@@ -28,8 +28,12 @@ class JaxNet:
         import jax.numpy as jnp
 
         self.jax = jax
-        self.params = [(jnp.asarray(W), jnp.asarray(b)) for W, b in problem.layer_params(problem.theta)]
-        self.tangent = [(jnp.asarray(W), jnp.asarray(b)) for W, b in problem.layer_params(problem.v)]
+        self.params = [
+            (jnp.asarray(W), jnp.asarray(b)) for W, b in problem.layer_params(problem.theta)
+        ]
+        self.tangent = [
+            (jnp.asarray(W), jnp.asarray(b)) for W, b in problem.layer_params(problem.v)
+        ]
         self.X, self.y = jnp.asarray(problem.X), jnp.asarray(problem.y)
         self._build(jax, jnp)
 
@@ -40,7 +44,9 @@ class JaxNet:
             return X @ p[-1][0] + p[-1][1]
 
         def ce(F, y):
-            return jnp.mean(jax.nn.logsumexp(F, axis=1) - jnp.take_along_axis(F, y[:, None], axis=1)[:, 0])
+            return jnp.mean(
+                jax.nn.logsumexp(F, axis=1) - jnp.take_along_axis(F, y[:, None], axis=1)[:, 0]
+            )
 
         def loss(p, X, y):
             return ce(net(p, X), y)
@@ -51,7 +57,9 @@ class JaxNet:
             return jax.vjp(lambda q: net(q, X), p)[1](HdF)[0]
 
         self._vg = jax.jit(jax.value_and_grad(loss))
-        self._hvp = jax.jit(lambda p, v, X, y: jax.jvp(lambda q: jax.grad(loss)(q, X, y), (p,), (v,))[1])
+        self._hvp = jax.jit(
+            lambda p, v, X, y: jax.jvp(lambda q: jax.grad(loss)(q, X, y), (p,), (v,))[1]
+        )
         self._gnvp = jax.jit(gnvp)
 
     def _ready(self, out):

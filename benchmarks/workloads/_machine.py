@@ -24,9 +24,16 @@ def _blas():
     from threadpoolctl import threadpool_info
 
     found = [i for i in threadpool_info() if i.get("user_api") == "blas"]
-    return [{"library": i.get("internal_api"), "version": i.get("version"),
-             "architecture": i.get("architecture"), "threads": i.get("num_threads"),
-             "file": os.path.basename(i.get("filepath", ""))} for i in found]
+    return [
+        {
+            "library": i.get("internal_api"),
+            "version": i.get("version"),
+            "architecture": i.get("architecture"),
+            "threads": i.get("num_threads"),
+            "file": os.path.basename(i.get("filepath", "")),
+        }
+        for i in found
+    ]
 
 
 def _versions():
@@ -51,6 +58,12 @@ def machine_facts():
     """CPU model, core count, BLAS, Python and package versions, load average."""
     import numpy  # noqa: F401  (loads the BLAS that threadpoolctl reports)
 
-    return {"cpu": _cpu_model(), "cores": os.cpu_count(), "blas": _blas(),
-            "python": platform.python_version(), "platform": platform.platform(),
-            "versions": _versions(), "load_average_start": load_average()}
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "blas": _blas(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": _versions(),
+        "load_average_start": load_average(),
+    }

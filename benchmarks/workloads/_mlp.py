@@ -59,7 +59,9 @@ class TorchNet:
         import torch
 
         self.torch = torch
-        self.dtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[problem.dtype]
+        self.dtype = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}[
+            problem.dtype
+        ]
         layers = []
         for i, (a, b) in enumerate(zip(problem.widths, problem.widths[1:])):
             layers.append(torch.nn.Linear(a, b, dtype=self.dtype))
@@ -80,8 +82,10 @@ class TorchNet:
 
     def _structure(self, pairs):
         out = {}
-        for (name, p), arr in zip(self.model.named_parameters(),
-                                  [a for W, b in pairs for a in (np.ascontiguousarray(W.T), b)]):
+        for (name, p), arr in zip(
+            self.model.named_parameters(),
+            [a for W, b in pairs for a in (np.ascontiguousarray(W.T), b)],
+        ):
             out[name] = self.torch.tensor(arr)
         return out
 

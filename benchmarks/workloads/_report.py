@@ -37,7 +37,11 @@ def add_ratios(case):
     invert = case.get("ratio") == "this / main"
     for r in case["rows"]:
         ok = main and main.get("median_s") and r.get("median_s") and r is not main
-        ratio = (r["median_s"] / main["median_s"] if invert else main["median_s"] / r["median_s"]) if ok else None
+        ratio = (
+            (r["median_s"] / main["median_s"] if invert else main["median_s"] / r["median_s"])
+            if ok
+            else None
+        )
         r["numnet_over_this"] = ratio
     return case
 
@@ -54,8 +58,11 @@ def _extra(case, r):
     if case["workload"] in ("grad", "hvp", "gnvp", "conv_grad", "conv_hvp"):
         return f"{r['gflops_per_s']:.1f} GFLOP/s"
     if case["workload"] == "training":
-        return (f"k={r['iterations']}, acc {r['accuracy']:.3f}, seeds {r['seeds_reached']}" if r.get("reached")
-                else f"not reached (best acc {r['best_accuracy']:.3f})")
+        return (
+            f"k={r['iterations']}, acc {r['accuracy']:.3f}, seeds {r['seeds_reached']}"
+            if r.get("reached")
+            else f"not reached (best acc {r['best_accuracy']:.3f})"
+        )
     if case["workload"] == "random_features":
         return f"peak {r['peak_mb']:,.0f} MiB"
     return ""
@@ -63,8 +70,13 @@ def _extra(case, r):
 
 def _cells(case, r):
     ratio = r.get("numnet_over_this")
-    return [r["impl"], _ms(r.get("median_s")), _ms(r.get("iqr_s")), _extra(case, r),
-            "main" if r["impl"] == case["main"] else (f"{ratio:.2f}×" if ratio else "")]
+    return [
+        r["impl"],
+        _ms(r.get("median_s")),
+        _ms(r.get("iqr_s")),
+        _extra(case, r),
+        "main" if r["impl"] == case["main"] else (f"{ratio:.2f}×" if ratio else ""),
+    ]
 
 
 HEADER = ["implementation", "median", "IQR", "", "numnet / this"]
@@ -74,7 +86,9 @@ def console_table(cases):
     """Plain-text table of every case."""
     lines = []
     for case in cases:
-        lines.append(f"\n{TITLES.get(case['workload'], case['workload'])} — {case['dtype']}, {case['problem']}")
+        lines.append(
+            f"\n{TITLES.get(case['workload'], case['workload'])} — {case['dtype']}, {case['problem']}"
+        )
         for r in case["rows"]:
             c = _cells(case, r)
             lines.append(f"  {c[0]:<52} {c[1]:>11} ±{c[2]:>10}  {c[3]:<28} {c[4]}")
@@ -93,18 +107,26 @@ def _md_case(case):
     table = _md_table(HEADER[:-1] + [last], [_cells(case, r) for r in case["rows"]])
     notes = list(case.get("notes", []))
     if case.get("agreement"):
-        notes.append("Agreement (relative 2-norm difference): " +
-                     ", ".join(f"{k} {v:.1e}" for k, v in case["agreement"].items()))
+        notes.append(
+            "Agreement (relative 2-norm difference): "
+            + ", ".join(f"{k} {v:.1e}" for k, v in case["agreement"].items())
+        )
     for impl, lim in case.get("matmul_limit", {}).items():
-        notes.append(f"Matmul limit of `{impl}` ({lim['gflop']:.2f} GFLOP of matrix products): "
-                     f"np.matmul {lim['np_matmul_s'] * 1e3:.1f} ms, torch.matmul {lim['torch_matmul_s'] * 1e3:.1f} ms; "
-                     f"numnet reaches **{lim['fraction_of_np_matmul']:.0%}** of the np.matmul limit.")
+        notes.append(
+            f"Matmul limit of `{impl}` ({lim['gflop']:.2f} GFLOP of matrix products): "
+            f"np.matmul {lim['np_matmul_s'] * 1e3:.1f} ms, torch.matmul {lim['torch_matmul_s'] * 1e3:.1f} ms; "
+            f"numnet reaches **{lim['fraction_of_np_matmul']:.0%}** of the np.matmul limit."
+        )
     if "fraction_of_np_matmul" in case and "per_batch_s" in case:
         parts = ", ".join(f"{k} {v * 1e3:.1f} ms" for k, v in case["per_batch_s"].items())
-        notes.append(f"Per batch: {parts}. Fit at **{case['fraction_of_np_matmul']:.0%}** of the np.matmul limit "
-                     f"({case['gram_matmul_s']:.2f} s for all Gram products).")
+        notes.append(
+            f"Per batch: {parts}. Fit at **{case['fraction_of_np_matmul']:.0%}** of the np.matmul limit "
+            f"({case['gram_matmul_s']:.2f} s for all Gram products)."
+        )
     if "max_rel_diff_vs_torch" in case:
-        notes.append(f"max |H_numnet − H_torch| / max |H_torch| = {case['max_rel_diff_vs_torch']:.1e}")
+        notes.append(
+            f"max |H_numnet − H_torch| / max |H_torch| = {case['max_rel_diff_vs_torch']:.1e}"
+        )
     return head + "\n" + table + "\n" + "".join(f"\n- {n}" for n in notes) + "\n"
 
 
@@ -114,34 +136,68 @@ def _md_limits(cases):
     for case in cases:
         for impl, lim in case.get("matmul_limit", {}).items():
             t = next(r["median_s"] for r in case["rows"] if r["impl"] == impl)
-            rows.append([impl, case["dtype"], f"{lim['gflop']:.2f}", f"{lim['gflop'] / t:.1f}",
-                         f"{lim['gflop'] / lim['np_matmul_s']:.1f}", f"**{lim['fraction_of_np_matmul']:.0%}**",
-                         f"{lim['np_matmul_s'] / lim['torch_matmul_s']:.2f}×"])
+            rows.append(
+                [
+                    impl,
+                    case["dtype"],
+                    f"{lim['gflop']:.2f}",
+                    f"{lim['gflop'] / t:.1f}",
+                    f"{lim['gflop'] / lim['np_matmul_s']:.1f}",
+                    f"**{lim['fraction_of_np_matmul']:.0%}**",
+                    f"{lim['np_matmul_s'] / lim['torch_matmul_s']:.2f}×",
+                ]
+            )
     if not rows:
         return ""
-    return ("### 4. Achieved GFLOP/s as a fraction of the matmul limit\n\nFLOPs are the matrix products "
-            "numnet runs (2·m·k·n each); the limit is np.matmul on the same list of shapes and transposes "
-            "(the fastest of its repeated calls, against numnet's median). "
-            "The last column is how much faster torch.matmul runs the same list.\n\n" +
-            _md_table(["product", "dtype", "GFLOP", "numnet GFLOP/s", "np.matmul GFLOP/s", "fraction",
-                       "torch.matmul speed-up"], rows) + "\n")
+    return (
+        "### 4. Achieved GFLOP/s as a fraction of the matmul limit\n\nFLOPs are the matrix products "
+        "numnet runs (2·m·k·n each); the limit is np.matmul on the same list of shapes and transposes "
+        "(the fastest of its repeated calls, against numnet's median). "
+        "The last column is how much faster torch.matmul runs the same list.\n\n"
+        + _md_table(
+            [
+                "product",
+                "dtype",
+                "GFLOP",
+                "numnet GFLOP/s",
+                "np.matmul GFLOP/s",
+                "fraction",
+                "torch.matmul speed-up",
+            ],
+            rows,
+        )
+        + "\n"
+    )
 
 
 def _md_targets(verdicts):
-    rows = [[v["id"], v["goal"], v["dtype"], "**met**" if v["met"] else "not met", v["measured"],
-             "" if v["met"] else v["limit"]] for v in verdicts]
+    rows = [
+        [
+            v["id"],
+            v["goal"],
+            v["dtype"],
+            "**met**" if v["met"] else "not met",
+            v["measured"],
+            "" if v["met"] else v["limit"],
+        ]
+        for v in verdicts
+    ]
     return _md_table(["#", "target", "dtype", "status", "measured", "what limits it"], rows)
 
 
 def readme_summary(meta, verdicts):
     """The README's summary of a full run: where and how it ran, then each target's verdict."""
-    rows = [[v["id"], v["goal"], v["dtype"], v["measured"], "**met**" if v["met"] else "not met"]
-            for v in verdicts]
+    rows = [
+        [v["id"], v["goal"], v["dtype"], v["measured"], "**met**" if v["met"] else "not met"]
+        for v in verdicts
+    ]
     m = meta["machine"]
-    return (f"Last full run: {m['cpu']}, {m['cores']} cores, {meta['threads']} thread(s) per library, "
-            f"load average {m['load_average_start'][0]} at the start and {meta['load_average_end'][0]} "
-            f"at the end, {meta['elapsed_s'] / 60:.0f} minutes; numnet time / peer time:\n\n"
-            + _md_table(["#", "target", "dtype", "measured", "status"], rows))
+    return (
+        f"Last full run: {m['cpu']}, {m['cores']} cores, {meta['threads']} thread(s) per library, "
+        f"load average {m['load_average_start'][0]} at the start and {meta['load_average_end'][0]} "
+        f"at the end, {meta['elapsed_s'] / 60:.0f} minutes; numnet time / peer time:\n\n"
+        + _md_table(["#", "target", "dtype", "measured", "status"], rows)
+    )
 
 
 def _md_optlog():
@@ -151,18 +207,26 @@ def _md_optlog():
 
 def _md_machine(meta):
     m = meta["machine"]
-    blas = "; ".join(f"{b['library']} {b['version']} ({b['architecture']}, {b['file']})" for b in m["blas"])
+    blas = "; ".join(
+        f"{b['library']} {b['version']} ({b['architecture']}, {b['file']})" for b in m["blas"]
+    )
     v = m["versions"]
-    return "\n".join([
-        f"- CPU: {m['cpu']}, {m['cores']} cores; threads per library in this run: {meta['threads']}",
-        f"- BLAS libraries loaded (NumPy's first, then SciPy's): {blas}",
-        f"- Python {m['python']}; " + ", ".join(f"{k} {v[k]}" for k in v if v[k]),
-        f"- Load average (1, 5, 15 min) at start: {m['load_average_start']}, at end: {meta['load_average_end']} "
-        "(the machine is shared; see the IQR column for the spread)",
-        f"- Settings: {meta['settings']}; wall time of the whole run {meta['elapsed_s']:.0f} s",
-        "- glibc allocator: " + ("`numnet.tune_malloc()` (freed memory kept mapped, for every library in "
-                                 "the run)" if meta.get("malloc_tuned") else "default thresholds"),
-    ])
+    return "\n".join(
+        [
+            f"- CPU: {m['cpu']}, {m['cores']} cores; threads per library in this run: {meta['threads']}",
+            f"- BLAS libraries loaded (NumPy's first, then SciPy's): {blas}",
+            f"- Python {m['python']}; " + ", ".join(f"{k} {v[k]}" for k in v if v[k]),
+            f"- Load average (1, 5, 15 min) at start: {m['load_average_start']}, at end: {meta['load_average_end']} "
+            "(the machine is shared; see the IQR column for the spread)",
+            f"- Settings: {meta['settings']}; wall time of the whole run {meta['elapsed_s']:.0f} s",
+            "- glibc allocator: "
+            + (
+                "`numnet.tune_malloc()` (freed memory kept mapped, for every library in the run)"
+                if meta.get("malloc_tuned")
+                else "default thresholds"
+            ),
+        ]
+    )
 
 
 def markdown(meta, cases, verdicts):

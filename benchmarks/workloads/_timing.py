@@ -16,8 +16,15 @@ from contextlib import contextmanager
 
 import numpy as np
 
-__all__ = ["Settings", "limit_threads", "threads_limited", "current_threads", "time_calls", "compare",
-           "summary"]
+__all__ = [
+    "Settings",
+    "limit_threads",
+    "threads_limited",
+    "current_threads",
+    "time_calls",
+    "compare",
+    "summary",
+]
 
 PAUSE_S = 0.15
 
@@ -64,6 +71,7 @@ def _load_thread_pools():
     """Import what brings its own thread pool (SciPy's OpenBLAS, scikit-learn's OpenMP, torch)."""
     import scipy.linalg  # noqa: F401
     import sklearn.utils  # noqa: F401
+
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -79,8 +87,10 @@ def limit_threads(n_threads):
     from threadpoolctl import threadpool_limits
 
     if n_threads == 1:  # XLA has no thread-count flag: one thread, or all cores
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
-                                   " intra_op_parallelism_threads=1").strip()
+        os.environ["XLA_FLAGS"] = (
+            os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
+            " intra_op_parallelism_threads=1"
+        ).strip()
     _load_thread_pools()
     limiter = threadpool_limits(limits=n_threads)
     _torch_threads(n_threads)
@@ -150,7 +160,12 @@ def summary(times):
     """Median, min and interquartile range (seconds) of a list of timings."""
     t = np.asarray(times, dtype=float)
     q1, med, q3 = np.percentile(t, [25, 50, 75])
-    return {"median_s": float(med), "min_s": float(t.min()), "iqr_s": float(q3 - q1), "n": int(t.size)}
+    return {
+        "median_s": float(med),
+        "min_s": float(t.min()),
+        "iqr_s": float(q3 - q1),
+        "n": int(t.size),
+    }
 
 
 def compare(fns, settings):

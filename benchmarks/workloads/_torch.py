@@ -6,8 +6,14 @@ can compare it with numnet's). Nothing is cached between calls except where
 the name says so (``hvp_kept_graph``).
 """
 
-__all__ = ["grad_eager", "grad_func", "hvp_func", "hvp_double_backward", "hvp_kept_graph",
-           "gnvp_func"]
+__all__ = [
+    "grad_eager",
+    "grad_func",
+    "hvp_func",
+    "hvp_double_backward",
+    "hvp_kept_graph",
+    "gnvp_func",
+]
 
 
 def _loss(net):

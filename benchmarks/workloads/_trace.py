@@ -46,7 +46,12 @@ class Goals:
     def __init__(self, loss, cap_s, accuracy=None, clock=time.perf_counter):
         if not (loss > 0 and cap_s > 0):
             raise ValueError(f"loss and cap_s must be positive, got {loss!r} and {cap_s!r}")
-        self.loss, self.cap_s, self.accuracy, self.clock = float(loss), float(cap_s), accuracy, clock
+        self.loss, self.cap_s, self.accuracy, self.clock = (
+            float(loss),
+            float(cap_s),
+            accuracy,
+            clock,
+        )
 
 
 class Trace:
@@ -59,7 +64,9 @@ class Trace:
 
     def __init__(self, goals):
         self.goals, self.points, self._paused = goals, [], 0.0
-        self.steps = None  # the count of steps behind each point, when it is not the point's position
+        self.steps = (
+            None  # the count of steps behind each point, when it is not the point's position
+        )
         self.solvers = set()  # linear solvers the run reported (numnet's history "solver" entries)
         self._t0 = goals.clock()
 
@@ -82,16 +89,25 @@ class Trace:
         """Every goal reached, the cap passed, or a non-finite loss."""
         t, loss, _ = self.points[-1]
         reached = self.time_to("loss") is not None and (
-            self.goals.accuracy is None or self.time_to("accuracy") is not None)
+            self.goals.accuracy is None or self.time_to("accuracy") is not None
+        )
         return reached or t >= self.goals.cap_s or not math.isfinite(loss)
 
     def first(self, goal):
         """Index of the first point reaching ``goal`` ("loss" or "accuracy"), or None."""
         if goal == "loss":
-            return next((i for i, (_, f, _) in enumerate(self.points) if f <= self.goals.loss), None)
+            return next(
+                (i for i, (_, f, _) in enumerate(self.points) if f <= self.goals.loss), None
+            )
         if goal == "accuracy":
-            return next((i for i, (_, _, a) in enumerate(self.points)
-                         if a is not None and a >= self.goals.accuracy), None)
+            return next(
+                (
+                    i
+                    for i, (_, _, a) in enumerate(self.points)
+                    if a is not None and a >= self.goals.accuracy
+                ),
+                None,
+            )
         raise ValueError(f"goal must be 'loss' or 'accuracy', got {goal!r}")
 
     def time_to(self, goal):
@@ -135,19 +151,32 @@ def _iqr(times):
 def row(impl, role, traces, goal, unit="steps"):
     """Summary of one contender over its seeds' traces for ``goal``: median time, IQR, seeds reaching it.
 
-    ``steps`` is the median over the seeds that reach the goal of the ``unit``\ s it took.
+    ``steps`` is the median over the seeds that reach the goal of the ``unit`` values it took.
     """
     times = [tr.time_to(goal) for tr in traces]
     reached = sum(t is not None for t in times)
     steps = [tr.steps_to(goal) for tr in traces if tr.time_to(goal) is not None]
-    return {"impl": impl, "role": role, "goal": goal, "median_s": _median(times), "iqr_s": _iqr(times),
-            "steps": float(np.median(steps)) if steps else None, "unit": unit,
-            "solvers": sorted(set().union(*(tr.solvers for tr in traces))),
-            "times_s": times, "seeds_reached": f"{reached}/{len(traces)}", "reached": reached > 0,
-            "n_reached": reached, "n_seeds": len(traces),
-            "best_loss": float(np.median([tr.best_loss() for tr in traces])),
-            "best_accuracy": (max((a for a in (tr.best_accuracy() for tr in traces) if a is not None), default=None)
-                              if goal == "accuracy" else None)}
+    return {
+        "impl": impl,
+        "role": role,
+        "goal": goal,
+        "median_s": _median(times),
+        "iqr_s": _iqr(times),
+        "steps": float(np.median(steps)) if steps else None,
+        "unit": unit,
+        "solvers": sorted(set().union(*(tr.solvers for tr in traces))),
+        "times_s": times,
+        "seeds_reached": f"{reached}/{len(traces)}",
+        "reached": reached > 0,
+        "n_reached": reached,
+        "n_seeds": len(traces),
+        "best_loss": float(np.median([tr.best_loss() for tr in traces])),
+        "best_accuracy": (
+            max((a for a in (tr.best_accuracy() for tr in traces) if a is not None), default=None)
+            if goal == "accuracy"
+            else None
+        ),
+    }
 
 
 def best_row(rows, role):
@@ -173,8 +202,11 @@ def describe(r):
     """The report's cell for a row: seeds reaching the goal, the best value of the others, loss at numnet's time."""
     text = f"{r['seeds_reached']} seeds"
     if r["n_reached"] < r["n_seeds"]:
-        best = (f"best acc {r['best_accuracy']:.3f}" if r["goal"] == "accuracy" and r["best_accuracy"] is not None
-                else f"best loss {r['best_loss']:.1e}")
+        best = (
+            f"best acc {r['best_accuracy']:.3f}"
+            if r["goal"] == "accuracy" and r["best_accuracy"] is not None
+            else f"best loss {r['best_loss']:.1e}"
+        )
         text += f" ({best})"
     if r.get("loss_at_s") is not None:
         text += f"; loss {r['loss_at_s']:.1e} at numnet's time"

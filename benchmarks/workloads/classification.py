@@ -37,7 +37,15 @@ import warnings
 
 import numpy as np
 
-from ._contenders import ADAM, TORCH_LBFGS, mlp, numnet_methods, numnet_run, torch_adam_run, torch_lbfgs_run
+from ._contenders import (
+    ADAM,
+    TORCH_LBFGS,
+    mlp,
+    numnet_methods,
+    numnet_run,
+    torch_adam_run,
+    torch_lbfgs_run,
+)
 from ._timing import threads_limited
 from ._trace import Goals, Trace, best_row, describe, loss_at_median, row
 
@@ -52,7 +60,10 @@ PEAKS_METHODS = {
     "block-gauss-newton": ("block-gauss-newton", {}),
     "varpro": ("varpro", {}),
     "varpro, schur": ("varpro", {"curvature": "schur"}),
-    "sgd, batch 32, lr 0.05, momentum 0.9": ("sgd", {"learning_rate": 0.05, "momentum": 0.9, "batch_size": 32}),
+    "sgd, batch 32, lr 0.05, momentum 0.9": (
+        "sgd",
+        {"learning_rate": 0.05, "momentum": 0.9, "batch_size": 32},
+    ),
     "adam, batch 32, lr 0.01": ("adam", {"learning_rate": 0.01, "batch_size": 32}),
 }
 CAP_S, QUICK_CAP_S = 8.0, 0.2
@@ -71,7 +82,9 @@ def _peaks(spec):
     from numnet.datasets import peaks, train_val_test_split
 
     X, y = peaks(spec["n"], 5, random_state=0)
-    Xtr, ytr, Xva, yva, _, _ = train_val_test_split(X, y, val_fraction=0.2, test_fraction=0.0, random_state=0)
+    Xtr, ytr, Xva, yva, _, _ = train_val_test_split(
+        X, y, val_fraction=0.2, test_fraction=0.0, random_state=0
+    )
     return Xtr, ytr, Xva, yva
 
 
@@ -89,8 +102,10 @@ def make_problem(spec):
     """``(net, (Xtr, ytr, Xva, yva), label)`` of one entry of :data:`PROBLEMS`."""
     data = {"peaks": _peaks, "digits": _digits}[spec["name"]](spec)
     widths = (data[0].shape[1], spec["hidden"], int(data[1].max()) + 1)
-    label = (f"{spec['name']}, {'-'.join(map(str, widths))} tanh, {len(data[0])} train / {len(data[2])} "
-             f"validation, targets: loss {spec['loss']:.0e}, validation accuracy {spec['accuracy']:.0%}")
+    label = (
+        f"{spec['name']}, {'-'.join(map(str, widths))} tanh, {len(data[0])} train / {len(data[2])} "
+        f"validation, targets: loss {spec['loss']:.0e}, validation accuracy {spec['accuracy']:.0%}"
+    )
     return mlp(widths), data, label
 
 
@@ -102,8 +117,16 @@ def _sklearn_fit(solver, hidden, data, seed, clock=time.perf_counter):
     Xtr, ytr, Xva, yva = data
 
     def fit(k):
-        est = MLPClassifier((hidden,), activation="tanh", solver=solver, alpha=0.0, max_iter=k, tol=0.0,
-                            n_iter_no_change=10**9, random_state=seed)
+        est = MLPClassifier(
+            (hidden,),
+            activation="tanh",
+            solver=solver,
+            alpha=0.0,
+            max_iter=k,
+            tol=0.0,
+            n_iter_no_change=10**9,
+            random_state=seed,
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # budgets below convergence warn by design
             t0 = clock()
@@ -118,7 +141,9 @@ def _sklearn_fit(solver, hidden, data, seed, clock=time.perf_counter):
 def _hits(points, goals):
     """``{goal: smallest budget reaching it}`` among ``points`` ({k: (seconds, loss, accuracy)})."""
     ok = {"loss": lambda p: p[1] <= goals.loss, "accuracy": lambda p: p[2] >= goals.accuracy}
-    return {g: min((k for k, p in points.items() if test(p)), default=None) for g, test in ok.items()}
+    return {
+        g: min((k for k, p in points.items() if test(p)), default=None) for g, test in ok.items()
+    }
 
 
 def budget_trace(fit, goals, *, k0=2, growth=1.5, k_max=100_000):
@@ -127,8 +152,12 @@ def budget_trace(fit, goals, *, k0=2, growth=1.5, k_max=100_000):
     while k <= k_max:
         points[k] = fit(k)
         spent += points[k][0]
-        if None not in _hits(points, goals).values() or points[k][0] >= goals.cap_s \
-                or spent >= SCAN_FACTOR * goals.cap_s or not math.isfinite(points[k][1]):
+        if (
+            None not in _hits(points, goals).values()
+            or points[k][0] >= goals.cap_s
+            or spent >= SCAN_FACTOR * goals.cap_s
+            or not math.isfinite(points[k][1])
+        ):
             break
         k = max(k + 1, math.ceil(k * growth))
     for goal in ("loss", "accuracy"):
@@ -157,20 +186,44 @@ def _contenders(net, data, hidden, more=()):
     Xtr, ytr, Xva, yva = data
     obj = Objective(net, "cross_entropy", Xtr, ytr)
     acc = lambda theta: np.mean(net.predict(theta, Xva).argmax(axis=1) == yva)  # noqa: E731
-    out = {f"numnet minimize({m})": ("numnet", "iterations", lambda s, th, g, m=m: numnet_run(obj, th, m, g, acc))
-           for m in numnet_methods(METHODS)}
+    out = {
+        f"numnet minimize({m})": (
+            "numnet",
+            "iterations",
+            lambda s, th, g, m=m: numnet_run(obj, th, m, g, acc),
+        )
+        for m in numnet_methods(METHODS)
+    }
     for label in more:
         method, options = PEAKS_METHODS[label]
         unit = "epochs" if method in ("sgd", "adam") else "iterations"
-        out[f"numnet minimize({label})"] = ("numnet", unit, lambda s, th, g, m=method, o=options: numnet_run(
-            obj, th, m, g, acc, **o))
-    out[ADAM] = ("peer", "steps", lambda s, th, g: torch_adam_run(
-        net, th, "cross_entropy", Xtr, ytr, g, _torch_accuracy(Xva, yva)))
-    out[TORCH_LBFGS] = ("peer", "evaluations", lambda s, th, g: torch_lbfgs_run(
-        net, th, "cross_entropy", Xtr, ytr, g, _torch_accuracy(Xva, yva)))
+        out[f"numnet minimize({label})"] = (
+            "numnet",
+            unit,
+            lambda s, th, g, m=method, o=options: numnet_run(obj, th, m, g, acc, **o),
+        )
+    out[ADAM] = (
+        "peer",
+        "steps",
+        lambda s, th, g: torch_adam_run(
+            net, th, "cross_entropy", Xtr, ytr, g, _torch_accuracy(Xva, yva)
+        ),
+    )
+    out[TORCH_LBFGS] = (
+        "peer",
+        "evaluations",
+        lambda s, th, g: torch_lbfgs_run(
+            net, th, "cross_entropy", Xtr, ytr, g, _torch_accuracy(Xva, yva)
+        ),
+    )
     for solver, unit in (("lbfgs", "iterations"), ("adam", "epochs")):
-        out[f"sklearn MLPClassifier({solver})"] = ("peer", unit, lambda s, th, g, solver=solver: budget_trace(
-            _sklearn_fit(solver, hidden, data, s, g.clock), g))
+        out[f"sklearn MLPClassifier({solver})"] = (
+            "peer",
+            unit,
+            lambda s, th, g, solver=solver: budget_trace(
+                _sklearn_fit(solver, hidden, data, s, g.clock), g
+            ),
+        )
     return out
 
 
@@ -194,31 +247,57 @@ def _race(contenders, seeds, thetas, goals):
 
 
 def _goal_case(spec, label, threads, contenders, traces, goal, clock):
-    rows = [row(impl, role, traces[impl], goal, unit) for impl, (role, unit, _) in contenders.items()]
+    rows = [
+        row(impl, role, traces[impl], goal, unit) for impl, (role, unit, _) in contenders.items()
+    ]
     main = best_row(rows, "numnet")
     t_main = next((r["median_s"] for r in rows if r["impl"] == main), None)
     for r in loss_at_median(rows, traces, t_main):
         r["extra"] = describe(r)
-    what = f"training loss {spec['loss']:.0e}" if goal == "loss" else f"validation accuracy {spec['accuracy']:.0%}"
-    return {"workload": f"{NAME}_{goal}", "dtype": "float64", "threads": threads, "problem_name": spec["name"],
-            "problem": f"{label}; time to {what}; {threads} thread{'s' if threads > 1 else ''}, {clock} clock",
-            "goal": goal, "main": main, "best_peer": best_row(rows, "peer"), "rows": rows,
-            "notes": [f"numnet's best: {main or 'none reached the goal'}; fastest peer: "
-                      f"{best_row(rows, 'peer') or 'none reached the goal'}."]}
+    what = (
+        f"training loss {spec['loss']:.0e}"
+        if goal == "loss"
+        else f"validation accuracy {spec['accuracy']:.0%}"
+    )
+    return {
+        "workload": f"{NAME}_{goal}",
+        "dtype": "float64",
+        "threads": threads,
+        "problem_name": spec["name"],
+        "problem": f"{label}; time to {what}; {threads} thread{'s' if threads > 1 else ''}, {clock} clock",
+        "goal": goal,
+        "main": main,
+        "best_peer": best_row(rows, "peer"),
+        "rows": rows,
+        "notes": [
+            f"numnet's best: {main or 'none reached the goal'}; fastest peer: "
+            f"{best_row(rows, 'peer') or 'none reached the goal'}."
+        ],
+    }
 
 
 def _cases(spec, threads, settings, seeds):
     """The loss and accuracy cases of one problem at one thread count (the run's clock on one thread, else wall)."""
     net, data, label = make_problem(spec)
     clock = settings.clock if threads == 1 else "wall"
-    goals = Goals(spec["loss"], QUICK_CAP_S if settings.quick else CAP_S, spec["accuracy"],
-                  settings.now if threads == 1 else time.perf_counter)
-    more = [k for k, (m, _) in PEAKS_METHODS.items() if numnet_methods([m])] \
-        if spec["name"] == "peaks" and threads == 1 else []
+    goals = Goals(
+        spec["loss"],
+        QUICK_CAP_S if settings.quick else CAP_S,
+        spec["accuracy"],
+        settings.now if threads == 1 else time.perf_counter,
+    )
+    more = (
+        [k for k, (m, _) in PEAKS_METHODS.items() if numnet_methods([m])]
+        if spec["name"] == "peaks" and threads == 1
+        else []
+    )
     contenders = _contenders(net, data, spec["hidden"], more)
     with threads_limited(threads):
         traces = _race(contenders, seeds, [net.init(s) for s in seeds], goals)
-    return [_goal_case(spec, label, threads, contenders, traces, goal, clock) for goal in ("loss", "accuracy")]
+    return [
+        _goal_case(spec, label, threads, contenders, traces, goal, clock)
+        for goal in ("loss", "accuracy")
+    ]
 
 
 def thread_counts():
@@ -231,6 +310,9 @@ def run(settings, dtypes):
     if "float64" not in [np.dtype(d).name for d in dtypes]:
         return []
     seeds = SEEDS[:1] if settings.quick else SEEDS
-    return [case for threads in thread_counts()
-            for spec in (QUICK_PROBLEMS if settings.quick else PROBLEMS)
-            for case in _cases(spec, threads, settings, seeds)]
+    return [
+        case
+        for threads in thread_counts()
+        for spec in (QUICK_PROBLEMS if settings.quick else PROBLEMS)
+        for case in _cases(spec, threads, settings, seeds)
+    ]

@@ -60,8 +60,10 @@ class ConvProblem:
     @property
     def label(self):
         f1, f2 = self.size["filters"]
-        return (f"{'×'.join(map(str, self.size['image']))} → conv {f1} 3×3 relu → maxpool 2 → conv {f2} 3×3 "
-                f"relu → maxpool 2 → dense {self.size['classes']}, batch {self.batch}, p = {self.net.n_params}")
+        return (
+            f"{'×'.join(map(str, self.size['image']))} → conv {f1} 3×3 relu → maxpool 2 → conv {f2} 3×3 "
+            f"relu → maxpool 2 → dense {self.size['classes']}, batch {self.batch}, p = {self.net.n_params}"
+        )
 
 
 def _conv_shapes(p):
@@ -70,7 +72,9 @@ def _conv_shapes(p):
     for i, c in enumerate(p.convs):
         Ho, Wo, F = c.output_shape
         offsets = c.kernel_size[0] * c.kernel_size[1]
-        out.append((p.batch * Ho * Wo, offsets * c.input_shape[2], F, c.input_shape[2], offsets, i == 0))
+        out.append(
+            (p.batch * Ho * Wo, offsets * c.input_shape[2], F, c.input_shape[2], offsets, i == 0)
+        )
     return out
 
 
@@ -93,9 +97,16 @@ def gemms(p, product):
     xgrad.append((n, b, a, "NT"))
     tangent += [(n, a, b, "NN")] * 2
     rback += [(a, n, b, "TN")] * 2 + [(n, b, a, "NT")] * 2
-    lists = {"grad": fwd + wgrad + xgrad,  # backward: weights of every layer, input cotangent after the first
-             "hvp": fwd + tangent + xgrad + rback,  # cotangents of a backward pass without weight gradients
-             "hvp_lin": tangent + rback}  # after lin.grad the cotangents are kept
+    lists = {
+        "grad": fwd
+        + wgrad
+        + xgrad,  # backward: weights of every layer, input cotangent after the first
+        "hvp": fwd
+        + tangent
+        + xgrad
+        + rback,  # cotangents of a backward pass without weight gradients
+        "hvp_lin": tangent + rback,
+    }  # after lin.grad the cotangents are kept
     return Counter(lists[product])
 
 
@@ -120,7 +131,9 @@ class TorchCNN:
         with torch.no_grad():
             for t, a in zip(self.model.parameters(), self._to_torch(p.theta)):
                 t.copy_(a)
-        self.X = torch.from_numpy(np.ascontiguousarray(p.X.reshape(p.batch, *p.size["image"]).transpose(0, 3, 1, 2)))
+        self.X = torch.from_numpy(
+            np.ascontiguousarray(p.X.reshape(p.batch, *p.size["image"]).transpose(0, 3, 1, 2))
+        )
         self.y = torch.from_numpy(p.y)
         self.params = {k: t.detach() for k, t in self.model.named_parameters()}
         self.tangent = dict(zip(self.params, self._to_torch(p.v)))
@@ -141,7 +154,9 @@ class TorchCNN:
 
     def flat(self, tensors):
         """numnet's flat layout of torch parameter tensors (a dict or a list in parameter order)."""
-        ts = [t.detach().numpy() for t in (tensors.values() if isinstance(tensors, dict) else tensors)]
+        ts = [
+            t.detach().numpy() for t in (tensors.values() if isinstance(tensors, dict) else tensors)
+        ]
         parts = []
         for W, b in zip(ts[::2], ts[1::2]):
             if W.ndim == 4:
@@ -163,19 +178,26 @@ def _impls(p, t):
     lin.grad  # noqa: B018  (a Newton-CG iteration has the gradient before its products)
     obj, theta, v = p.obj, p.theta, p.v
     return {
-        "conv_grad": {"numnet obj.value_and_grad": lambda: obj.value_and_grad(theta),
-                      "torch eager loss.backward": _torch.grad_eager(t), "torch.func grad": _torch.grad_func(t)},
-        "conv_hvp": {"numnet obj.hvp": lambda: obj.hvp(theta, v),
-                     "numnet lin.hvp (linearized)": lambda: lin.hvp(v),
-                     "torch.func jvp(grad)": _torch.hvp_func(t),
-                     "torch double backward": _torch.hvp_double_backward(t)},
+        "conv_grad": {
+            "numnet obj.value_and_grad": lambda: obj.value_and_grad(theta),
+            "torch eager loss.backward": _torch.grad_eager(t),
+            "torch.func grad": _torch.grad_func(t),
+        },
+        "conv_hvp": {
+            "numnet obj.hvp": lambda: obj.hvp(theta, v),
+            "numnet lin.hvp (linearized)": lambda: lin.hvp(v),
+            "torch.func jvp(grad)": _torch.hvp_func(t),
+            "torch double backward": _torch.hvp_double_backward(t),
+        },
     }
 
 
 def _agreement(p, t):
     lin = p.obj.at(p.theta)
-    return {"conv_grad": {"grad vs torch": _rel(lin.grad, t.flat(_torch.grad_eager(t)()))},
-            "conv_hvp": {"hvp vs torch": _rel(lin.hvp(p.v), t.flat(_torch.hvp_func(t)()))}}
+    return {
+        "conv_grad": {"grad vs torch": _rel(lin.grad, t.flat(_torch.grad_eager(t)()))},
+        "conv_hvp": {"hvp vs torch": _rel(lin.hvp(p.v), t.flat(_torch.hvp_func(t)()))},
+    }
 
 
 def _matmul_times(p, settings):
@@ -190,14 +212,18 @@ def _matmul_times(p, settings):
             A, B = operands(shape, p.dtype, rng)
             if lib == "torch":
                 A, B = torch.from_numpy(A), torch.from_numpy(B)
-            fns[shape] = (lambda A=A, B=B: A @ B)
+            fns[shape] = lambda A=A, B=B: A @ B
         out[lib] = {s: v["min_s"] for s, v in compare(fns, settings).items()}
     return out
 
 
 def _limits(case, p, times):
     """numnet's products as a fraction of the matmul limit (the same products in np.matmul and torch.matmul)."""
-    products = {"numnet obj.value_and_grad": "grad", "numnet obj.hvp": "hvp", "numnet lin.hvp (linearized)": "hvp_lin"}
+    products = {
+        "numnet obj.value_and_grad": "grad",
+        "numnet obj.hvp": "hvp",
+        "numnet lin.hvp (linearized)": "hvp_lin",
+    }
     out = {}
     for r in case["rows"]:
         product = products.get(r["impl"])
@@ -206,8 +232,13 @@ def _limits(case, p, times):
         g = gemms(p, product)
         t_np = sum(times["numpy"][s] * c for s, c in g.items())
         t_torch = sum(times["torch"][s] * c for s, c in g.items())
-        out[r["impl"]] = {"product": product, "gflop": flops(g) / 1e9, "np_matmul_s": t_np,
-                          "torch_matmul_s": t_torch, "fraction_of_np_matmul": t_np / r["median_s"]}
+        out[r["impl"]] = {
+            "product": product,
+            "gflop": flops(g) / 1e9,
+            "np_matmul_s": t_np,
+            "torch_matmul_s": t_torch,
+            "fraction_of_np_matmul": t_np / r["median_s"],
+        }
     return out
 
 
@@ -218,14 +249,33 @@ def run(settings, dtypes):
         p = ConvProblem(QUICK if settings.quick else FULL, dtype)
         t = TorchCNN(p)
         agreement, impls = _agreement(p, t), _impls(p, t)
-        for workload, main, product in (("conv_grad", "numnet obj.value_and_grad", "grad"),
-                                        ("conv_hvp", "numnet obj.hvp", "hvp")):
+        for workload, main, product in (
+            ("conv_grad", "numnet obj.value_and_grad", "grad"),
+            ("conv_hvp", "numnet obj.hvp", "hvp"),
+        ):
             stats = compare(impls[workload], settings)
             gf = flops(gemms(p, product))
-            rows = [dict(impl=name, role="numnet" if name.startswith("numnet") else "peer",
-                         gflops_per_s=gf / s["median_s"] / 1e9, **s) for name, s in stats.items()]
-            cases.append({"workload": workload, "dtype": p.dtype.name, "problem": p.label, "main": main,
-                          "product": product, "gflop": gf / 1e9, "rows": rows, "agreement": agreement[workload]})
+            rows = [
+                dict(
+                    impl=name,
+                    role="numnet" if name.startswith("numnet") else "peer",
+                    gflops_per_s=gf / s["median_s"] / 1e9,
+                    **s,
+                )
+                for name, s in stats.items()
+            ]
+            cases.append(
+                {
+                    "workload": workload,
+                    "dtype": p.dtype.name,
+                    "problem": p.label,
+                    "main": main,
+                    "product": product,
+                    "gflop": gf / 1e9,
+                    "rows": rows,
+                    "agreement": agreement[workload],
+                }
+            )
         times = _matmul_times(p, settings)
         for case in cases[-2:]:
             case["matmul_limit"] = _limits(case, p, times)

@@ -41,14 +41,23 @@ __all__ = ["run", "NAME", "QUANTITIES", "evaluate", "available", "DAMPING", "TOL
 NAME = "curvature"
 DAMPING = 1e-3
 TOL = 1e-10  # float64 agreement required of every pair before its timing counts
-PER_SAMPLE_ROWS = {"full": 32, "quick": 16}  # MLP rows for per-sample gradients (the result is rows × p)
+PER_SAMPLE_ROWS = {
+    "full": 32,
+    "quick": 16,
+}  # MLP rows for per-sample gradients (the result is rows × p)
 SLQ_STEPS = {"full": 20, "quick": 5}  # Lanczos steps = GGN-vector products of one SLQ probe
 GRID = 1024  # points of the density curve (curvlinops' default)
 QUANTITIES = {  # workload: (title, numnet main row)
     "curv_ggnvp": ("GGN-vector product", "numnet obj.gnvp"),
     "curv_kfac": ("KFAC construction (type-2)", "numnet kfac"),
-    "curv_kfac_inv": ("KFAC-inverse-vector product (factors' eigendecompositions cached)", "numnet K⁻¹ @ v"),
-    "curv_kfac_inv_fresh": ("KFAC inverse from the factors + one product", "numnet K.inverse(δ) @ v"),
+    "curv_kfac_inv": (
+        "KFAC-inverse-vector product (factors' eigendecompositions cached)",
+        "numnet K⁻¹ @ v",
+    ),
+    "curv_kfac_inv_fresh": (
+        "KFAC inverse from the factors + one product",
+        "numnet K.inverse(δ) @ v",
+    ),
     "curv_diag_ggn": ("Exact GGN diagonal", "numnet ggn_diagonal"),
     "curv_per_sample": ("Per-sample gradients", "numnet per_sample_gradients"),
     "curv_slq": ("SLQ spectral density of the GGN", "numnet slq(lin.G)"),
@@ -89,7 +98,9 @@ class Twin:
         return self.t.flat(list(tensors))
 
     def label(self):
-        return f"{self.kind}: {self.p.label}" + (f", p = {self.p.net.n_params:,}" if self.kind == "MLP" else "")
+        return f"{self.kind}: {self.p.label}" + (
+            f", p = {self.p.net.n_params:,}" if self.kind == "MLP" else ""
+        )
 
 
 def twins(size, dtype):
@@ -97,8 +108,11 @@ def twins(size, dtype):
     mlp = make_problem(FULL if size == "full" else QUICK, dtype)
     rows = _first_rows(mlp, PER_SAMPLE_ROWS[size])
     cnn = conv.ConvProblem(conv.FULL if size == "full" else conv.QUICK, dtype)
-    return {"mlp": Twin(mlp, TorchNet(mlp), "MLP"), "mlp_rows": Twin(rows, TorchNet(rows), "MLP"),
-            "cnn": Twin(cnn, conv.TorchCNN(cnn), "CNN")}
+    return {
+        "mlp": Twin(mlp, TorchNet(mlp), "MLP"),
+        "mlp_rows": Twin(rows, TorchNet(rows), "MLP"),
+        "cnn": Twin(cnn, conv.TorchCNN(cnn), "CNN"),
+    }
 
 
 def _first_rows(p, n):
@@ -144,9 +158,17 @@ def _peer_kfac(tw):
     from curvlinops import KFACLinearOperator
 
     def build():
-        op = KFACLinearOperator(tw.model, tw.loss_fn, tw.params, tw.data, fisher_type="type-2",
-                                check_deterministic=False, num_data=tw.n, num_per_example_loss_terms=1,
-                                separate_weight_and_bias=True)
+        op = KFACLinearOperator(
+            tw.model,
+            tw.loss_fn,
+            tw.params,
+            tw.data,
+            fisher_type="type-2",
+            check_deterministic=False,
+            num_data=tw.n,
+            num_per_example_loss_terms=1,
+            separate_weight_and_bias=True,
+        )
         op.compute_kronecker_factors()
         return op
 
@@ -196,7 +218,9 @@ def _slq_moments(tw, op, steps):
     evals, evecs = fast_lanczos(op, steps)
     tw.torch.manual_seed(0)
     v0 = tw.torch.randn(sum(q.numel() for q in tw.params), dtype=tw.params[0].dtype)
-    start = tw.flat([c.reshape(q.shape) for c, q in zip(v0.split([q.numel() for q in tw.params]), tw.params)])
+    start = tw.flat(
+        [c.reshape(q.shape) for c, q in zip(v0.split([q.numel() for q in tw.params]), tw.params)]
+    )
     alpha, beta = lanczos(tw.p.obj.at(tw.p.theta).gnvp, start, steps)
     nodes, S = eigh_tridiagonal(alpha, beta)
     scale = max(float(np.abs(nodes).max()), 1e-300)
@@ -213,21 +237,30 @@ def _ggnvp(tw):
     from curvlinops import GGNLinearOperator
 
     p, lin = tw.p, tw.p.obj.at(tw.p.theta)
-    op = GGNLinearOperator(tw.model, tw.loss_fn, tw.params, tw.data, check_deterministic=False, num_data=tw.n)
-    impls = {"numnet obj.gnvp": lambda: p.obj.gnvp(p.theta, p.v),
-             "numnet lin.gnvp (linearized)": lambda: lin.gnvp(p.v),
-             "curvlinops GGNLinearOperator @ v": lambda: op @ tw.v,
-             "backpack ggn_vector_product": _backpack_ggnvp(tw)}
+    op = GGNLinearOperator(
+        tw.model, tw.loss_fn, tw.params, tw.data, check_deterministic=False, num_data=tw.n
+    )
+    impls = {
+        "numnet obj.gnvp": lambda: p.obj.gnvp(p.theta, p.v),
+        "numnet lin.gnvp (linearized)": lambda: lin.gnvp(p.v),
+        "curvlinops GGNLinearOperator @ v": lambda: op @ tw.v,
+        "backpack ggn_vector_product": _backpack_ggnvp(tw),
+    }
     ours = lin.gnvp(p.v)
-    return impls, {"vs curvlinops": _rel(ours, tw.flat(op @ tw.v)),
-                   "vs backpack": _rel(ours, tw.flat(impls["backpack ggn_vector_product"]()))}
+    return impls, {
+        "vs curvlinops": _rel(ours, tw.flat(op @ tw.v)),
+        "vs backpack": _rel(ours, tw.flat(impls["backpack ggn_vector_product"]())),
+    }
 
 
 def _kfac(tw):
     from numnet.curvature import kfac
 
     p, build = tw.p, _peer_kfac(tw)
-    impls = {"numnet kfac": lambda: kfac(p.obj, p.theta, bias="separate"), "curvlinops KFACLinearOperator": build}
+    impls = {
+        "numnet kfac": lambda: kfac(p.obj, p.theta, bias="separate"),
+        "curvlinops KFACLinearOperator": build,
+    }
     return impls, {"K v vs curvlinops": _rel(impls["numnet kfac"]() @ p.v, tw.flat(build() @ tw.v))}
 
 
@@ -237,7 +270,10 @@ def _kfac_inverse(tw):
     p, op = tw.p, _peer_kfac(tw)()
     K = kfac(p.obj, p.theta, bias="separate")
     Kinv, inv = K.inverse(DAMPING), _peer_inverse(op)
-    impls = {"numnet K⁻¹ @ v": lambda: Kinv @ p.v, "curvlinops KFACInverseLinearOperator @ v": lambda: inv @ tw.v}
+    impls = {
+        "numnet K⁻¹ @ v": lambda: Kinv @ p.v,
+        "curvlinops KFACInverseLinearOperator @ v": lambda: inv @ tw.v,
+    }
     return impls, {"K⁻¹ v vs curvlinops": _rel(Kinv @ p.v, tw.flat(inv @ tw.v))}
 
 
@@ -250,8 +286,10 @@ def _kfac_inverse_fresh(tw):
     def ours():
         return KroneckerOperator(K.blocks, K.n_params, K.dtype).inverse(DAMPING) @ p.v
 
-    impls = {"numnet K.inverse(δ) @ v": ours, "curvlinops KFACInverseLinearOperator(K, δ) @ v":
-             lambda: _peer_inverse(op) @ tw.v}
+    impls = {
+        "numnet K.inverse(δ) @ v": ours,
+        "curvlinops KFACInverseLinearOperator(K, δ) @ v": lambda: _peer_inverse(op) @ tw.v,
+    }
     return impls, {"K⁻¹ v vs curvlinops": _rel(ours(), tw.flat(_peer_inverse(op) @ tw.v))}
 
 
@@ -260,9 +298,15 @@ def _diag_ggn(tw):
     from numnet.curvature import ggn_diagonal
 
     p = tw.p
-    impls = {"numnet ggn_diagonal": lambda: ggn_diagonal(p.obj, p.theta),
-             "backpack DiagGGNExact": _backpack_call(tw, DiagGGNExact, "diag_ggn_exact")}
-    return impls, {"vs backpack": _rel(impls["numnet ggn_diagonal"](), tw.flat(impls["backpack DiagGGNExact"]()))}
+    impls = {
+        "numnet ggn_diagonal": lambda: ggn_diagonal(p.obj, p.theta),
+        "backpack DiagGGNExact": _backpack_call(tw, DiagGGNExact, "diag_ggn_exact"),
+    }
+    return impls, {
+        "vs backpack": _rel(
+            impls["numnet ggn_diagonal"](), tw.flat(impls["backpack DiagGGNExact"]())
+        )
+    }
 
 
 def _per_sample(tw):
@@ -270,8 +314,10 @@ def _per_sample(tw):
     from numnet.curvature import per_sample_gradients
 
     p = tw.p
-    impls = {"numnet per_sample_gradients": lambda: per_sample_gradients(p.obj, p.theta),
-             "backpack BatchGrad": _backpack_call(tw, BatchGrad, "grad_batch")}
+    impls = {
+        "numnet per_sample_gradients": lambda: per_sample_gradients(p.obj, p.theta),
+        "backpack BatchGrad": _backpack_call(tw, BatchGrad, "grad_batch"),
+    }
     ours, theirs = impls["numnet per_sample_gradients"](), impls["backpack BatchGrad"]()
     # BackPACK's rows are the gradients of the mean's terms, ∇ℓ_n / n
     rows = np.stack([tw.flat([g[i] for g in theirs]) * tw.n for i in range(tw.n)])
@@ -284,9 +330,13 @@ def _slq(tw, steps):
 
     lo, hi = slq(tw.p.obj.at(tw.p.theta).G, n_probes=1, n_steps=steps, seed=0).support(pad=0.0)
     grid = np.linspace(lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo), GRID)
-    op = GGNLinearOperator(tw.model, tw.loss_fn, tw.params, tw.data, check_deterministic=False, num_data=tw.n)
-    impls = {"numnet slq(lin.G)": _numnet_slq(tw, steps, grid),
-             "curvlinops lanczos_approximate_spectrum": _peer_slq(tw, op, steps, (lo, hi))}
+    op = GGNLinearOperator(
+        tw.model, tw.loss_fn, tw.params, tw.data, check_deterministic=False, num_data=tw.n
+    )
+    impls = {
+        "numnet slq(lin.G)": _numnet_slq(tw, steps, grid),
+        "curvlinops lanczos_approximate_spectrum": _peer_slq(tw, op, steps, (lo, hi)),
+    }
     ours, theirs = _slq_moments(tw, op, steps)
     return impls, {"quadrature moments vs curvlinops": _rel(ours, theirs)}
 
@@ -296,22 +346,38 @@ def _slq(tw, steps):
 
 def _case(workload, tw, impls, agreement, settings, notes=()):
     stats = compare(impls, settings)
-    rows = [dict(impl=name, role="numnet" if name.startswith("numnet") else "peer", **s)
-            for name, s in stats.items()]
-    return {"workload": workload, "dtype": tw.p.dtype.name, "network": tw.kind, "problem": tw.label(),
-            "main": QUANTITIES[workload][1], "rows": rows, "agreement": agreement, "notes": list(notes)}
+    rows = [
+        dict(impl=name, role="numnet" if name.startswith("numnet") else "peer", **s)
+        for name, s in stats.items()
+    ]
+    return {
+        "workload": workload,
+        "dtype": tw.p.dtype.name,
+        "network": tw.kind,
+        "problem": tw.label(),
+        "main": QUANTITIES[workload][1],
+        "rows": rows,
+        "agreement": agreement,
+        "notes": list(notes),
+    }
 
 
 def _plan(size):
     """``[(workload, builder, notes, on the per-sample twin)]``: what is measured, and on which twin."""
     steps, damping = SLQ_STEPS[size], (f"damping δ = {DAMPING:g}, exact: (K + δI)⁻¹",)
-    slq_note = (f"{steps} Lanczos steps = {steps} GGN-vector products on each side; numnet reorthogonalizes "
-                "fully (curvlinops' fast_lanczos does not) and reuses one forward pass for all products")
-    return [("curv_ggnvp", _ggnvp, (), False), ("curv_kfac", _kfac, (), False),
-            ("curv_kfac_inv", _kfac_inverse, damping, False),
-            ("curv_kfac_inv_fresh", _kfac_inverse_fresh, damping, False),
-            ("curv_diag_ggn", _diag_ggn, (), False), ("curv_per_sample", _per_sample, (), True),
-            ("curv_slq", lambda tw: _slq(tw, steps), (slq_note,), False)]
+    slq_note = (
+        f"{steps} Lanczos steps = {steps} GGN-vector products on each side; numnet reorthogonalizes "
+        "fully (curvlinops' fast_lanczos does not) and reuses one forward pass for all products"
+    )
+    return [
+        ("curv_ggnvp", _ggnvp, (), False),
+        ("curv_kfac", _kfac, (), False),
+        ("curv_kfac_inv", _kfac_inverse, damping, False),
+        ("curv_kfac_inv_fresh", _kfac_inverse_fresh, damping, False),
+        ("curv_diag_ggn", _diag_ggn, (), False),
+        ("curv_per_sample", _per_sample, (), True),
+        ("curv_slq", lambda tw: _slq(tw, steps), (slq_note,), False),
+    ]
 
 
 def run(settings, dtypes):
@@ -334,18 +400,18 @@ def run(settings, dtypes):
 
 LIMITS = {  # what bounds numnet's time, per quantity (the measured ratio is in the verdict)
     "curv_ggnvp": "one forward, one tangent and one backward pass of matrix products (curvlinops' torch.func "
-                  "jvp + vjp runs the forward pass twice); the linearized lin.gnvp skips the forward pass",
+    "jvp + vjp runs the forward pass twice); the linearized lin.gnvp skips the forward pass",
     "curv_kfac": "k backward passes of the output factors' cotangents (k = number of classes) and one syrk per "
-                 "factor, as curvlinops does; both are matrix-product bound",
+    "factor, as curvlinops does; both are matrix-product bound",
     "curv_kfac_inv": "four matrix products per block on both sides (Q_Aᵀ V Q_G, then Q_A (·) Q_Gᵀ): the BLAS, "
-                     "OpenBLAS under NumPy against MKL under torch, on the same shapes",
+    "OpenBLAS under NumPy against MKL under torch, on the same shapes",
     "curv_kfac_inv_fresh": "the symmetric eigendecompositions of the factors (LAPACK syevd under NumPy, MKL's "
-                           "under torch), then four matrix products per block",
+    "under torch), then four matrix products per block",
     "curv_diag_ggn": "k backward passes of cotangents, then one product (X ⊙ X)ᵀ Σ_r gA_r ⊙ gA_r per Dense layer "
-                     "and a batched product per convolution",
+    "and a batched product per convolution",
     "curv_per_sample": "writing the n × p result (memory bandwidth): one outer product per sample and Dense layer",
     "curv_slq": "the GGN-vector products, and full reorthogonalization of each Lanczos vector against the basis "
-                "(4 passes over j·p numbers at step j; curvlinops' fast_lanczos does none)",
+    "(4 passes over j·p numbers at step j; curvlinops' fast_lanczos does none)",
 }
 
 
@@ -358,9 +424,15 @@ def _verdict(case):
     worst = max(case["agreement"].values())
     agrees = case["dtype"] != "float64" or worst < TOL
     measured = f"{ratio:.2f}× ({case['main']} / {best['impl']}); agreement {worst:.1e}"
-    return {"value": ratio, "met": ratio <= 1.0 and agrees, "measured": measured,
-            "limit": LIMITS[case["workload"]] if agrees else f"results differ by {worst:.1e} (> {TOL:g})",
-            "goal": f"{title} ≤ 1.0× the fastest peer"}
+    return {
+        "value": ratio,
+        "met": ratio <= 1.0 and agrees,
+        "measured": measured,
+        "limit": LIMITS[case["workload"]]
+        if agrees
+        else f"results differ by {worst:.1e} (> {TOL:g})",
+        "goal": f"{title} ≤ 1.0× the fastest peer",
+    }
 
 
 def evaluate(cases):
@@ -369,5 +441,12 @@ def evaluate(cases):
     for case in cases:
         if case["workload"] in QUANTITIES:
             v = _verdict(case)
-            out.append({"id": "14", "goal": v.pop("goal"), "dtype": f"{case['dtype']}, {case['network']}", **v})
+            out.append(
+                {
+                    "id": "14",
+                    "goal": v.pop("goal"),
+                    "dtype": f"{case['dtype']}, {case['network']}",
+                    **v,
+                }
+            )
     return out

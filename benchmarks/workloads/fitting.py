@@ -37,7 +37,15 @@ import math
 
 import numpy as np
 
-from ._contenders import ADAM, TORCH_LBFGS, mlp, numnet_methods, numnet_run, torch_adam_run, torch_lbfgs_run
+from ._contenders import (
+    ADAM,
+    TORCH_LBFGS,
+    mlp,
+    numnet_methods,
+    numnet_run,
+    torch_adam_run,
+    torch_lbfgs_run,
+)
 from ._timing import threads_limited
 from ._trace import Goals, Stop, Trace, best_row, describe, loss_at_median, row
 
@@ -72,7 +80,11 @@ def _peaks2d(n):
 
     t = np.linspace(-3.0, 3.0, n)
     X = np.stack(np.meshgrid(t, t), axis=-1).reshape(-1, 2)
-    return X, peaks_surface(X[:, 0], X[:, 1])[:, None], f"peaks surface on a {n} × {n} grid of [−3, 3]²"
+    return (
+        X,
+        peaks_surface(X[:, 0], X[:, 1])[:, None],
+        f"peaks surface on a {n} × {n} grid of [−3, 3]²",
+    )
 
 
 def make_problem(spec):
@@ -101,7 +113,9 @@ def scipy_run(net, X, Y, theta0, method, goals):
         return per_sample_output_gradients(net, theta, X).reshape(-1, net.n_params) * scale
 
     try:
-        least_squares(fun, theta0, jac=jac, method=method, ftol=TOL, xtol=TOL, gtol=TOL, max_nfev=10**9)
+        least_squares(
+            fun, theta0, jac=jac, method=method, ftol=TOL, xtol=TOL, gtol=TOL, max_nfev=10**9
+        )
     except Stop:
         pass
     return trace
@@ -112,10 +126,20 @@ def _contenders(net, X, Y):
     from numnet.objective import Objective
 
     obj = Objective(net, "squared_error", X, Y)
-    out = {f"numnet minimize({m})": ("numnet", "iterations", lambda th, g, m=m: numnet_run(obj, th, m, g))
-           for m in numnet_methods()}
+    out = {
+        f"numnet minimize({m})": (
+            "numnet",
+            "iterations",
+            lambda th, g, m=m: numnet_run(obj, th, m, g),
+        )
+        for m in numnet_methods()
+    }
     out[ADAM] = ("peer", "steps", lambda th, g: torch_adam_run(net, th, "squared_error", X, Y, g))
-    out[TORCH_LBFGS] = ("peer", "evaluations", lambda th, g: torch_lbfgs_run(net, th, "squared_error", X, Y, g))
+    out[TORCH_LBFGS] = (
+        "peer",
+        "evaluations",
+        lambda th, g: torch_lbfgs_run(net, th, "squared_error", X, Y, g),
+    )
     return out
 
 
@@ -124,14 +148,20 @@ def _scipy_name(method):
 
 
 def _scipy(net, X, Y):
-    return {_scipy_name(m): ("peer", "evaluations", lambda th, g, m=m: scipy_run(net, X, Y, th, m, g))
-            for m in ("trf", "lm")}
+    return {
+        _scipy_name(m): ("peer", "evaluations", lambda th, g, m=m: scipy_run(net, X, Y, th, m, g))
+        for m in ("trf", "lm")
+    }
 
 
 def _cap(best_scipy_s, quick):
     if quick:
         return QUICK_CAP_S
-    return MAX_CAP_S if best_scipy_s is None else min(MAX_CAP_S, max(MIN_CAP_S, CAP_FACTOR * best_scipy_s))
+    return (
+        MAX_CAP_S
+        if best_scipy_s is None
+        else min(MAX_CAP_S, max(MIN_CAP_S, CAP_FACTOR * best_scipy_s))
+    )
 
 
 def _race(scipy, others, thetas, target, quick, clock):
@@ -159,15 +189,19 @@ def _notes(case):
     t = next((r["median_s"] for r in case["rows"] if r["impl"] == main), None)
     trf = next(r for r in case["rows"] if r["impl"] == _scipy_name("trf"))
     caps = ", ".join(f"{c:.1f}" for c in case["caps_s"])
-    notes = [f"Target training loss {case['target']:.0e}; SciPy trf needs {_secs(trf['median_s'])} "
-             f"(median over seeds); the other contenders were capped at {CAP_FACTOR:g}× the best SciPy time "
-             f"of the same seed, within [{MIN_CAP_S:g}, {MAX_CAP_S:g}] s: {caps} s."]
+    notes = [
+        f"Target training loss {case['target']:.0e}; SciPy trf needs {_secs(trf['median_s'])} "
+        f"(median over seeds); the other contenders were capped at {CAP_FACTOR:g}× the best SciPy time "
+        f"of the same seed, within [{MIN_CAP_S:g}, {MAX_CAP_S:g}] s: {caps} s."
+    ]
     if main:
         adam = next(r for r in case["rows"] if r["impl"] == ADAM)
         # None when Adam had not evaluated a point by then (a loaded machine): said so, not formatted
         at_t = "none yet" if adam["loss_at_s"] is None else f"{adam['loss_at_s']:.1e}"
-        notes.append(f"numnet's best: {main} in {t:.2f} s; Adam's loss at that wall time: "
-                     f"{at_t} (median over seeds).")
+        notes.append(
+            f"numnet's best: {main} in {t:.2f} s; Adam's loss at that wall time: "
+            f"{at_t} (median over seeds)."
+        )
     else:
         notes.append("No numnet method reached the target within the cap.")
     return notes
@@ -180,19 +214,33 @@ def _secs(s):
 def _case(spec, settings, seeds):
     net, X, Y, label = make_problem(spec)
     scipy, others = _scipy(net, X, Y), _contenders(net, X, Y)
-    traces, caps = _race(scipy, others, [net.init(s) for s in seeds], spec["target"], settings.quick, settings.now)
-    rows = [row(impl, role, traces[impl], "loss", unit) for impl, (role, unit, _) in {**scipy, **others}.items()]
-    best_scipy = best_row(rows[:len(scipy)], "peer")
+    traces, caps = _race(
+        scipy, others, [net.init(s) for s in seeds], spec["target"], settings.quick, settings.now
+    )
+    rows = [
+        row(impl, role, traces[impl], "loss", unit)
+        for impl, (role, unit, _) in {**scipy, **others}.items()
+    ]
+    best_scipy = best_row(rows[: len(scipy)], "peer")
     main = best_row(rows, "numnet")
     t_main = next((r["median_s"] for r in rows if r["impl"] == main), None)
     for r in loss_at_median(rows, traces, t_main):
         r["extra"] = describe(r)
-    case = {"workload": NAME, "dtype": "float64", "threads": THREADS, "problem_name": spec["name"],
-            "problem": f"{label}, squared error, {THREADS} thread, {settings.clock} clock, "
-                       f"seeds {', '.join(map(str, seeds))}",
-            "target": spec["target"], "cap_s": max(caps), "caps_s": caps, "main": main, "rows": rows,
-            "best_scipy": best_scipy,
-            "adam": ADAM}
+    case = {
+        "workload": NAME,
+        "dtype": "float64",
+        "threads": THREADS,
+        "problem_name": spec["name"],
+        "problem": f"{label}, squared error, {THREADS} thread, {settings.clock} clock, "
+        f"seeds {', '.join(map(str, seeds))}",
+        "target": spec["target"],
+        "cap_s": max(caps),
+        "caps_s": caps,
+        "main": main,
+        "rows": rows,
+        "best_scipy": best_scipy,
+        "adam": ADAM,
+    }
     case["notes"] = _notes(case)
     return case
 
@@ -203,5 +251,7 @@ def run(settings, dtypes):
         return []
     seeds = SEEDS[:1] if settings.quick else SEEDS
     with threads_limited(THREADS):
-        return [_case(spec, settings, seeds)
-                for spec in (QUICK_PROBLEMS if settings.quick else PROBLEMS)]
+        return [
+            _case(spec, settings, seeds)
+            for spec in (QUICK_PROBLEMS if settings.quick else PROBLEMS)
+        ]

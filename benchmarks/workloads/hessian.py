@@ -58,15 +58,32 @@ def run(settings, dtypes):
     for dtype in dtypes:
         p = Problem(size["widths"], size["batch"], dtype)
         t = TorchNet(p)
-        impls = {"numnet curvature.hessian_dense": lambda: hessian_dense(p.obj, p.theta),
-                 "torch.autograd.functional.hessian": _torch_hessian(t, False),
-                 "torch.autograd.functional.hessian(vectorize=True)": _torch_hessian(t, True)}
-        stats = compare(impls, settings.replace(repeats=min(settings.repeats, 5), warmup=min(settings.warmup, 1),
-                                                rounds=1))
-        rows = [dict(impl=k, role="numnet" if k.startswith("numnet") else "peer", **v) for k, v in stats.items()]
+        impls = {
+            "numnet curvature.hessian_dense": lambda: hessian_dense(p.obj, p.theta),
+            "torch.autograd.functional.hessian": _torch_hessian(t, False),
+            "torch.autograd.functional.hessian(vectorize=True)": _torch_hessian(t, True),
+        }
+        stats = compare(
+            impls,
+            settings.replace(
+                repeats=min(settings.repeats, 5), warmup=min(settings.warmup, 1), rounds=1
+            ),
+        )
+        rows = [
+            dict(impl=k, role="numnet" if k.startswith("numnet") else "peer", **v)
+            for k, v in stats.items()
+        ]
         idx = _flat_index(p)
         H, Ht = hessian_dense(p.obj, p.theta), impls["torch.autograd.functional.hessian"]().numpy()
         diff = float(np.abs(H - Ht[np.ix_(idx, idx)]).max() / np.abs(Ht).max())
-        cases.append({"workload": NAME, "dtype": p.dtype.name, "problem": f"{p.label}, p = {p.net.n_params}",
-                      "main": rows[0]["impl"], "rows": rows, "max_rel_diff_vs_torch": diff})
+        cases.append(
+            {
+                "workload": NAME,
+                "dtype": p.dtype.name,
+                "problem": f"{p.label}, p = {p.net.n_params}",
+                "main": rows[0]["impl"],
+                "rows": rows,
+                "max_rel_diff_vs_torch": diff,
+            }
+        )
     return cases

@@ -21,12 +21,18 @@ from ._timing import summary
 __all__ = ["run", "NAME", "STATEMENTS", "HEAVY", "time_import"]
 
 NAME = "import"
-STATEMENTS = {"import numnet": "numnet", "import numpy": "numpy",
-              "import scipy.sparse.linalg": "scipy.sparse.linalg", "import sklearn": "sklearn"}
+STATEMENTS = {
+    "import numnet": "numnet",
+    "import numpy": "numpy",
+    "import scipy.sparse.linalg": "scipy.sparse.linalg",
+    "import sklearn": "sklearn",
+}
 #: Modules whose presence after ``import numnet`` the report lists.
 HEAVY = ("sklearn", "matplotlib", "scipy.optimize", "scipy.sparse.linalg", "torch", "tqdm")
-_CHILD = ("import sys, time, json; t = time.perf_counter(); import {module}; t = time.perf_counter() - t; "
-          "print(json.dumps([t, [m for m in {heavy!r} if m in sys.modules]]))")
+_CHILD = (
+    "import sys, time, json; t = time.perf_counter(); import {module}; t = time.perf_counter() - t; "
+    "print(json.dumps([t, [m for m in {heavy!r} if m in sys.modules]]))"
+)
 
 
 def time_import(module):
@@ -50,11 +56,24 @@ def run(settings, dtypes):
         for name, module in statements.items():
             seconds, loaded[name] = time_import(module)
             times[name].append(seconds)
-    rows = [dict(impl=name, role="numnet" if name == "import numnet" else "peer", **summary(t))
-            for name, t in times.items()]
+    rows = [
+        dict(impl=name, role="numnet" if name == "import numnet" else "peer", **summary(t))
+        for name, t in times.items()
+    ]
     heavy = loaded["import numnet"]
-    return [{"workload": NAME, "dtype": "any", "problem": f"fresh `{sys.executable} -c 'import …'`, "
-             f"{rows[0]['n']} rounds, import statement only", "main": "import numnet", "rows": rows,
-             "heavy_loaded": heavy, "median_s": float(np.median(times["import numnet"])),
-             "notes": ["Loaded by `import numnet`: " + (", ".join(f"`{m}`" for m in heavy) or "none of "
-                       + ", ".join(HEAVY))]}]
+    return [
+        {
+            "workload": NAME,
+            "dtype": "any",
+            "problem": f"fresh `{sys.executable} -c 'import …'`, "
+            f"{rows[0]['n']} rounds, import statement only",
+            "main": "import numnet",
+            "rows": rows,
+            "heavy_loaded": heavy,
+            "median_s": float(np.median(times["import numnet"])),
+            "notes": [
+                "Loaded by `import numnet`: "
+                + (", ".join(f"`{m}`" for m in heavy) or "none of " + ", ".join(HEAVY))
+            ],
+        }
+    ]

@@ -13,8 +13,8 @@ tracemalloc) of one extra, traced call; the data X and, for the peers, the
 precomputed Z are allocated before tracing starts; a peer's peak is then
 reported as Z plus what its fit adds (``fit_peak_mb`` alone), numnet's as
 what its streaming fit adds. With one repeat (n = 10⁶) the traced call is also the
-timed one; otherwise the times come from separate untraced calls. The matmul limit is ``np.matmul`` on the Gram products the
-fit needs, Z_bᵀ Z_b for every batch b (2·n·m² FLOPs in all).
+timed one; otherwise the times come from separate untraced calls. The matmul
+limit is ``np.matmul`` on the Gram products the fit needs, Z_bᵀ Z_b for every batch b (2·n·m² FLOPs in all).
 """
 
 import time
@@ -46,6 +46,7 @@ def _numnet(features, X, y, batch):
 
 def _numpy_direct(Z, y):
     """Solve (Z̃ᵀZ̃ + nλD) W̃ = Z̃ᵀy with Z̃ = [Z 1] (intercept not penalized), from the whole Z."""
+
     def fit():
         n, m = Z.shape
         G = np.empty((m + 1, m + 1), dtype=Z.dtype)
@@ -82,8 +83,13 @@ def _batch_parts(features, X, batch, settings):
     Zb = features.transform(Xb)
     Z64 = Zb.astype(np.float64)
     C = np.zeros((Zb.shape[1],) * 2, order="F")
-    fns = {"features": lambda: features.transform(Xb), "np.matmul gram": lambda: Zb.T @ Zb,
-           "syrk (float64)": lambda: scipy.linalg.blas.dsyrk(1.0, Z64.T, beta=1.0, c=C, lower=1, overwrite_c=1)}
+    fns = {
+        "features": lambda: features.transform(Xb),
+        "np.matmul gram": lambda: Zb.T @ Zb,
+        "syrk (float64)": lambda: scipy.linalg.blas.dsyrk(
+            1.0, Z64.T, beta=1.0, c=C, lower=1, overwrite_c=1
+        ),
+    }
     return {k: v["min_s"] for k, v in compare(fns, settings).items()}, Xb.shape[0]  # fastest calls
 
 
@@ -97,8 +103,13 @@ def _row(impl, role, fn, settings, repeats):
         t0 = settings.now()
         fn()
         times.append(settings.now() - t0)
-    return {"impl": impl, "role": role, "peak_mb": peak / 2**20, "timed_traced": not times,
-            **summary(times or [traced_s])}
+    return {
+        "impl": impl,
+        "role": role,
+        "peak_mb": peak / 2**20,
+        "timed_traced": not times,
+        **summary(times or [traced_s]),
+    }
 
 
 def _case(n, dtype, settings, with_peers):
@@ -108,21 +119,52 @@ def _case(n, dtype, settings, with_peers):
     X, y = _data(n, dtype)
     feats = random_features(D, m, "tanh", scale=0.5, random_state=0, dtype=dtype)
     repeats = 1 if n >= 1_000_000 else min(settings.repeats, 3) + 1
-    rows = [_row("numnet fit_least_squares (streaming)", "numnet", _numnet(feats, X, y, batch), settings, repeats)]
+    rows = [
+        _row(
+            "numnet fit_least_squares (streaming)",
+            "numnet",
+            _numnet(feats, X, y, batch),
+            settings,
+            repeats,
+        )
+    ]
     if with_peers:
         t0 = time.perf_counter()
         Z = feats.transform(X)
         features_s = time.perf_counter() - t0
-        rows += [_row("NumPy direct normal equations (whole Z)", "peer", _numpy_direct(Z, y), settings, repeats),
-                 _row("sklearn Ridge on precomputed Z", "peer", _ridge(Z, y), settings, repeats)]
+        rows += [
+            _row(
+                "NumPy direct normal equations (whole Z)",
+                "peer",
+                _numpy_direct(Z, y),
+                settings,
+                repeats,
+            ),
+            _row("sklearn Ridge on precomputed Z", "peer", _ridge(Z, y), settings, repeats),
+        ]
         for r in rows[1:]:  # forming Z is not in their time, but Z is in their memory
-            r.update(features_s=features_s, fit_peak_mb=r["peak_mb"], peak_mb=r["peak_mb"] + Z.nbytes / 2**20)
+            r.update(
+                features_s=features_s,
+                fit_peak_mb=r["peak_mb"],
+                peak_mb=r["peak_mb"] + Z.nbytes / 2**20,
+            )
         del Z
     parts, rows_per_batch = _batch_parts(feats, X, batch, settings)
     limit = parts["np.matmul gram"] * n / rows_per_batch
-    return {"workload": NAME, "dtype": np.dtype(dtype).name, "n": n, "m": m, "d": D, "batch": batch,
-            "problem": f"n={n:,}, d={D}, m={m}, batch {batch:,}", "main": rows[0]["impl"], "rows": rows,
-            "per_batch_s": parts, "gram_matmul_s": limit, "fraction_of_np_matmul": limit / rows[0]["median_s"]}
+    return {
+        "workload": NAME,
+        "dtype": np.dtype(dtype).name,
+        "n": n,
+        "m": m,
+        "d": D,
+        "batch": batch,
+        "problem": f"n={n:,}, d={D}, m={m}, batch {batch:,}",
+        "main": rows[0]["impl"],
+        "rows": rows,
+        "per_batch_s": parts,
+        "gram_matmul_s": limit,
+        "fraction_of_np_matmul": limit / rows[0]["median_s"],
+    }
 
 
 def run(settings, dtypes):

@@ -44,7 +44,9 @@ class ReferenceMLP:
         self.X = np.ascontiguousarray(X, dtype=self.dtype)
         self.y, self.rows, self.n = np.asarray(y, dtype=np.intp), np.arange(n), n
         self.shapes = list(zip(widths, widths[1:]))
-        self.Z = [np.empty((n, b), self.dtype) for _, b in self.shapes]  # A_l, overwritten by tanh(A_l)
+        self.Z = [
+            np.empty((n, b), self.dtype) for _, b in self.shapes
+        ]  # A_l, overwritten by tanh(A_l)
         self.G = [np.empty((n, b), self.dtype) for _, b in self.shapes]  # cotangents G_l
         self.D = [np.empty((n, b), self.dtype) for _, b in self.shapes[:-1]]  # 1 − Z_l²
         self.m, self.s = np.empty((n, 1), self.dtype), np.empty((n, 1), self.dtype)
@@ -56,8 +58,8 @@ class ReferenceMLP:
         """Per-layer (W, b) views of a flat vector in numnet's layout."""
         Ws, bs = [], []
         for (a, b), start in zip(self.shapes, self.offsets):
-            Ws.append(flat[start:start + a * b].reshape(a, b))
-            bs.append(flat[start + a * b:start + a * b + b])
+            Ws.append(flat[start : start + a * b].reshape(a, b))
+            bs.append(flat[start + a * b : start + a * b + b])
         return Ws, bs
 
     def value_and_grad(self, theta):

@@ -38,15 +38,33 @@ __all__ = ["run", "NAME", "available", "measure", "predict", "fit_alpha_beta", "
 
 NAME = "scaling"
 BENCH = Path(__file__).resolve().parent.parent
-FULL = {"n": 1_000_000, "widths": (16, 32, 1), "products": 20, "n_hidden": 300, "repeats": 3,
-        "sizes": [8 * 4**k for k in range(11)], "allreduce_reps": 2000, "ranks": (1, 2)}
-QUICK = {"n": 20_000, "widths": (4, 8, 1), "products": 20, "n_hidden": 30, "repeats": 1,
-         "sizes": [8, 8 * 64, 8 * 4096], "allreduce_reps": 20, "ranks": (1, 2)}
+FULL = {
+    "n": 1_000_000,
+    "widths": (16, 32, 1),
+    "products": 20,
+    "n_hidden": 300,
+    "repeats": 3,
+    "sizes": [8 * 4**k for k in range(11)],
+    "allreduce_reps": 2000,
+    "ranks": (1, 2),
+}
+QUICK = {
+    "n": 20_000,
+    "widths": (4, 8, 1),
+    "products": 20,
+    "n_hidden": 30,
+    "repeats": 1,
+    "sizes": [8, 8 * 64, 8 * 4096],
+    "allreduce_reps": 20,
+    "ranks": (1, 2),
+}
 PREDICT_RANKS, PREDICT_N = (8, 64, 512), 10**9
 TARGET_EFFICIENCY, TARGET_COMM = 0.8, 0.05
 _CHUNK = 8192
-_CHILD = ("import json, sys; sys.path.insert(0, sys.argv[1]); from workloads.scaling import measure; "
-          "r = measure(json.loads(sys.argv[2])); r is None or print('RESULT ' + json.dumps(r))")
+_CHILD = (
+    "import json, sys; sys.path.insert(0, sys.argv[1]); from workloads.scaling import measure; "
+    "r = measure(json.loads(sys.argv[2])); r is None or print('RESULT ' + json.dumps(r))"
+)
 
 
 # ------------------------------------------------------------------ on every rank
@@ -54,9 +72,11 @@ _CHILD = ("import json, sys; sys.path.insert(0, sys.argv[1]); from workloads.sca
 
 def _rows(lo, hi, d, seed):
     """Rows lo … hi−1 of a synthetic table, drawn in fixed chunks (the same rows whatever the split)."""
-    chunks = [np.random.default_rng([seed, c]).standard_normal((_CHUNK, d + 1))
-              for c in range(lo // _CHUNK, -(-hi // _CHUNK))]
-    table = np.concatenate(chunks)[lo - (lo // _CHUNK) * _CHUNK:][:hi - lo]
+    chunks = [
+        np.random.default_rng([seed, c]).standard_normal((_CHUNK, d + 1))
+        for c in range(lo // _CHUNK, -(-hi // _CHUNK))
+    ]
+    table = np.concatenate(chunks)[lo - (lo // _CHUNK) * _CHUNK :][: hi - lo]
     X = table[:, :d]
     return X, np.tanh(X @ np.linspace(-1, 1, d)) + 0.1 * table[:, d]
 
@@ -111,13 +131,19 @@ def _elm(comm, spec):
     lo, hi = shard_range(spec["n"], comm.rank, comm.size)
     X, y = _rows(lo, hi, spec["widths"][0], 0)
     features = random_features(X.shape[1], spec["n_hidden"], random_state=0)
-    reducer = Reducer(comm)  # counts the fit's reduction and broadcast (and the wait for rank 0's solve)
+    reducer = Reducer(
+        comm
+    )  # counts the fit's reduction and broadcast (and the wait for rank 0's solve)
 
     def fit(rows=slice(None)):
         fit_least_squares(features, X[rows], y[rows], alpha=1e-6, batch_size=10_000, comm=reducer)
 
     fit(slice(0, 10_000))  # warm-up
-    return {"m": spec["n_hidden"], "runs": _timed(comm, fit, reducer.stats, spec["repeats"]), "n_local": hi - lo}
+    return {
+        "m": spec["n_hidden"],
+        "runs": _timed(comm, fit, reducer.stats, spec["repeats"]),
+        "n_local": hi - lo,
+    }
 
 
 def _allreduce(comm, sizes, max_reps=2000):
@@ -140,7 +166,7 @@ def _allreduce(comm, sizes, max_reps=2000):
             for i in range(reps):
                 comm.Allreduce(MPI.IN_PLACE, buf)
                 single[b * reps + i] = time.perf_counter()
-            single[b * reps:(b + 1) * reps] -= np.r_[t, single[b * reps:(b + 1) * reps - 1]]
+            single[b * reps : (b + 1) * reps] -= np.r_[t, single[b * reps : (b + 1) * reps - 1]]
             per_call.append((time.perf_counter() - t) / reps)
         typical.append(float(np.median(per_call)))
         fast.append(float(np.percentile(single, 10)))
@@ -159,8 +185,13 @@ def measure(spec):
         reps = spec["allreduce_reps"]
         typical, fast = _allreduce(comm, spec["sizes"], reps)
         grad = _allreduce(comm, [8 * result["newton"]["p"]], reps)
-        result["allreduce"] = {"bytes": spec["sizes"], "seconds": typical, "fast_seconds": fast,
-                               "gradient": grad[0][0], "gradient_fast": grad[1][0]}
+        result["allreduce"] = {
+            "bytes": spec["sizes"],
+            "seconds": typical,
+            "fast_seconds": fast,
+            "gradient": grad[0][0],
+            "gradient_fast": grad[1][0],
+        }
     return result if comm.rank == 0 else None
 
 
@@ -168,15 +199,28 @@ def measure(spec):
 
 
 def _launch(spec, ranks):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+    }
     mpiexec = Path(sys.executable).parent / "mpiexec"
-    cmd = [str(mpiexec) if mpiexec.exists() else "mpiexec", "-n", str(ranks), sys.executable, "-c", _CHILD,
-           str(BENCH), json.dumps(spec)]
+    cmd = [
+        str(mpiexec) if mpiexec.exists() else "mpiexec",
+        "-n",
+        str(ranks),
+        sys.executable,
+        "-c",
+        _CHILD,
+        str(BENCH),
+        json.dumps(spec),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600, check=False)
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
     if out.returncode != 0 or not lines:
         raise RuntimeError(f"mpiexec -n {ranks} failed ({out.returncode}): {out.stderr[-2000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return json.loads(lines[-1][len("RESULT ") :])
 
 
 def fit_alpha_beta(nbytes, seconds):
@@ -208,19 +252,37 @@ def _scaling_case(workload, problem, results, key, what):
     rows = []
     for r in results:
         k = r["size"]
-        rows.append(_row(f"{k} rank{'s' if k > 1 else ''}", r[key]["runs"],
-                         f"efficiency {t[1] / (k * t[k]):.0%} (CPU time {cpu[k]:.3g} s: {cpu[1] / (k * cpu[k]):.0%}), "
-                         f"in collectives {c[k] / t[k]:.1%} ({c[k] * 1e3:.2f} ms)"))
+        rows.append(
+            _row(
+                f"{k} rank{'s' if k > 1 else ''}",
+                r[key]["runs"],
+                f"efficiency {t[1] / (k * t[k]):.0%} (CPU time {cpu[k]:.3g} s: {cpu[1] / (k * cpu[k]):.0%}), "
+                f"in collectives {c[k] / t[k]:.1%} ({c[k] * 1e3:.2f} ms)",
+            )
+        )
     k = max(t)
     eff, share, cpu_eff = t[1] / (k * t[k]), c[k] / t[k], cpu[1] / (k * cpu[k])
-    notes = [f"{what}: strong-scaling efficiency 1 → {k} ranks {eff:.0%} by wall clock, {cpu_eff:.0%} by CPU "
-             f"time (target ≥ {TARGET_EFFICIENCY:.0%}: {'met' if eff >= TARGET_EFFICIENCY else 'NOT met'} by wall "
-             f"clock); time inside collectives {share:.2%} of the {k}-rank run (target ≤ {TARGET_COMM:.0%}: "
-             f"{'met' if share <= TARGET_COMM else 'NOT met'})"]
-    return {"workload": workload, "dtype": "float64", "problem": problem, "main": rows[-1]["impl"], "rows": rows,
-            "ratio": "this / main", "efficiency": eff, "cpu_efficiency": cpu_eff, "comm_share": share,
-            "seconds": {str(k): v for k, v in t.items()}, "cpu_seconds": {str(k): v for k, v in cpu.items()},
-            "collective_seconds": {str(k): v for k, v in c.items()}, "notes": notes}
+    notes = [
+        f"{what}: strong-scaling efficiency 1 → {k} ranks {eff:.0%} by wall clock, {cpu_eff:.0%} by CPU "
+        f"time (target ≥ {TARGET_EFFICIENCY:.0%}: {'met' if eff >= TARGET_EFFICIENCY else 'NOT met'} by wall "
+        f"clock); time inside collectives {share:.2%} of the {k}-rank run (target ≤ {TARGET_COMM:.0%}: "
+        f"{'met' if share <= TARGET_COMM else 'NOT met'})"
+    ]
+    return {
+        "workload": workload,
+        "dtype": "float64",
+        "problem": problem,
+        "main": rows[-1]["impl"],
+        "rows": rows,
+        "ratio": "this / main",
+        "efficiency": eff,
+        "cpu_efficiency": cpu_eff,
+        "comm_share": share,
+        "seconds": {str(k): v for k, v in t.items()},
+        "cpu_seconds": {str(k): v for k, v in cpu.items()},
+        "collective_seconds": {str(k): v for k, v in c.items()},
+        "notes": notes,
+    }
 
 
 def _allreduce_case(two, newton_case, newton):
@@ -228,9 +290,18 @@ def _allreduce_case(two, newton_case, newton):
     alpha, beta = fit_alpha_beta(ar["bytes"], ar["seconds"])
     alpha_fast, beta_fast = fit_alpha_beta(ar["bytes"], ar["fast_seconds"])
     p, reductions = newton["p"], newton["reductions"]
-    rows = [{"impl": f"Allreduce {b:,} B", "role": "numnet", "median_s": s, "min_s": s, "iqr_s": 0.0, "n": 3,
-             "extra": f"model {(alpha + beta * b) * 1e6:.1f} µs; fastest 10% of calls ≤ {f * 1e6:.1f} µs"}
-            for b, s, f in zip(ar["bytes"], ar["seconds"], ar["fast_seconds"])]
+    rows = [
+        {
+            "impl": f"Allreduce {b:,} B",
+            "role": "numnet",
+            "median_s": s,
+            "min_s": s,
+            "iqr_s": 0.0,
+            "n": 3,
+            "extra": f"model {(alpha + beta * b) * 1e6:.1f} µs; fastest 10% of calls ≤ {f * 1e6:.1f} µs",
+        }
+        for b, s, f in zip(ar["bytes"], ar["seconds"], ar["fast_seconds"])
+    ]
     t1, cpu1 = newton_case["seconds"]["1"], newton_case["cpu_seconds"]["1"]
     pred = predict(t1, newton["n"], reductions, p, alpha, beta)
     pred_cpu = predict(cpu1, newton["n"], reductions, p, alpha, beta)
@@ -238,28 +309,42 @@ def _allreduce_case(two, newton_case, newton):
     transfer = reductions * ar["gradient"]  # measured Allreduce time of p numbers, R times
     inside, t2 = newton_case["collective_seconds"]["2"], newton_case["seconds"]["2"]
     bandwidth = f"{1 / beta / 1e9:.2f} GB/s" if beta > 0 else "bandwidth not resolved"
-    notes = [f"Fit over the sizes: α = {alpha * 1e6:.2f} µs, β = {beta * 1e9:.3f} ns/byte "
-             f"({bandwidth}); a gradient-sized vector (p = {p}, {8 * p:,} B) takes "
-             f"{ar['gradient'] * 1e6:.1f} µs per Allreduce. From the 10th percentile of single calls (both ranks "
-             f"on a core, as on an idle machine): α = {alpha_fast * 1e6:.2f} µs, β = {beta_fast * 1e9:.3f} ns/byte, "
-             f"{ar['gradient_fast'] * 1e6:.1f} µs for the gradient.",
-             f"Of the {inside * 1e3:.1f} ms the 2-rank Newton-CG iteration spends inside reductions "
-             f"({inside / t2:.2%} of it), R × that Allreduce time is {transfer * 1e3:.2f} ms "
-             f"({transfer / t2:.3%}); the rest is a rank waiting for the slower one.",
-             f"Cost model T(K) = compute/K + R·(α + β·8p) with compute = {t1:.3g} s per Newton-CG iteration "
-             f"at n = {newton['n']:,} on one rank, scaled linearly to n = 10⁹, R = {reductions}: PREDICTED "
-             + ", ".join(f"K = {k}: {s:.3g} s" for k, s in pred.items())
-             + f"; with compute = the 1-rank CPU time {cpu1:.3g} s (less sensitive to other processes on the "
-             "machine): " + ", ".join(f"K = {k}: {s:.3g} s" for k, s in pred_cpu.items())
-             + f". The communication term R·(α + β·8p) is {comm * 1e3:.3g} ms of each "
-             "(predictions from the α, β of this machine's shared memory, not measurements)."]
-    return {"workload": "allreduce", "dtype": "float64", "problem": "2 ranks on this machine, in-place float64 sum",
-            "main": rows[0]["impl"], "rows": rows, "alpha_s": alpha, "beta_s_per_byte": beta,
-            "gradient_allreduce_s": ar["gradient"], "alpha_fast_s": alpha_fast, "beta_fast_s_per_byte": beta_fast,
-            "gradient_allreduce_fast_s": ar["gradient_fast"], "predictions": {str(k): s for k, s in pred.items()},
-            "predictions_cpu": {str(k): s for k, s in pred_cpu.items()}, "comm_per_iteration_s": comm,
-            "transfer_share": transfer / t2,
-            "notes": notes}
+    notes = [
+        f"Fit over the sizes: α = {alpha * 1e6:.2f} µs, β = {beta * 1e9:.3f} ns/byte "
+        f"({bandwidth}); a gradient-sized vector (p = {p}, {8 * p:,} B) takes "
+        f"{ar['gradient'] * 1e6:.1f} µs per Allreduce. From the 10th percentile of single calls (both ranks "
+        f"on a core, as on an idle machine): α = {alpha_fast * 1e6:.2f} µs, β = {beta_fast * 1e9:.3f} ns/byte, "
+        f"{ar['gradient_fast'] * 1e6:.1f} µs for the gradient.",
+        f"Of the {inside * 1e3:.1f} ms the 2-rank Newton-CG iteration spends inside reductions "
+        f"({inside / t2:.2%} of it), R × that Allreduce time is {transfer * 1e3:.2f} ms "
+        f"({transfer / t2:.3%}); the rest is a rank waiting for the slower one.",
+        f"Cost model T(K) = compute/K + R·(α + β·8p) with compute = {t1:.3g} s per Newton-CG iteration "
+        f"at n = {newton['n']:,} on one rank, scaled linearly to n = 10⁹, R = {reductions}: PREDICTED "
+        + ", ".join(f"K = {k}: {s:.3g} s" for k, s in pred.items())
+        + f"; with compute = the 1-rank CPU time {cpu1:.3g} s (less sensitive to other processes on the "
+        "machine): "
+        + ", ".join(f"K = {k}: {s:.3g} s" for k, s in pred_cpu.items())
+        + f". The communication term R·(α + β·8p) is {comm * 1e3:.3g} ms of each "
+        "(predictions from the α, β of this machine's shared memory, not measurements).",
+    ]
+    return {
+        "workload": "allreduce",
+        "dtype": "float64",
+        "problem": "2 ranks on this machine, in-place float64 sum",
+        "main": rows[0]["impl"],
+        "rows": rows,
+        "alpha_s": alpha,
+        "beta_s_per_byte": beta,
+        "gradient_allreduce_s": ar["gradient"],
+        "alpha_fast_s": alpha_fast,
+        "beta_fast_s_per_byte": beta_fast,
+        "gradient_allreduce_fast_s": ar["gradient_fast"],
+        "predictions": {str(k): s for k, s in pred.items()},
+        "predictions_cpu": {str(k): s for k, s in pred_cpu.items()},
+        "comm_per_iteration_s": comm,
+        "transfer_share": transfer / t2,
+        "notes": notes,
+    }
 
 
 def available():
@@ -268,7 +353,9 @@ def available():
     import shutil
 
     local = Path(sys.executable).parent / "mpiexec"
-    return importlib.util.find_spec("mpi4py") is not None and (local.exists() or shutil.which("mpiexec"))
+    return importlib.util.find_spec("mpi4py") is not None and (
+        local.exists() or shutil.which("mpiexec")
+    )
 
 
 def run(settings, dtypes):
@@ -286,10 +373,20 @@ def run(settings, dtypes):
     w = spec["widths"]
     for r in results:
         r["newton"]["n"] = spec["n"]
-    newton = _scaling_case("scaling_newton", f"one Newton-CG iteration (gradient + {spec['products']} GN "
-                           f"products), {'-'.join(map(str, w))} tanh network, n = {spec['n']:,}, 1 thread per rank",
-                           results, "newton", "Newton-CG iteration")
-    elm = _scaling_case("scaling_elm", f"least-squares ELM fit, m = {spec['n_hidden']}, n = {spec['n']:,}, "
-                        "1 thread per rank", results, "elm", "ELM fit")
+    newton = _scaling_case(
+        "scaling_newton",
+        f"one Newton-CG iteration (gradient + {spec['products']} GN "
+        f"products), {'-'.join(map(str, w))} tanh network, n = {spec['n']:,}, 1 thread per rank",
+        results,
+        "newton",
+        "Newton-CG iteration",
+    )
+    elm = _scaling_case(
+        "scaling_elm",
+        f"least-squares ELM fit, m = {spec['n_hidden']}, n = {spec['n']:,}, 1 thread per rank",
+        results,
+        "elm",
+        "ELM fit",
+    )
     two = next(r for r in results if r["size"] == 2)
     return [newton, elm, _allreduce_case(two, newton, results[0]["newton"])]

@@ -67,15 +67,23 @@ def _estimator_fit(make, data):
 def _numnet_fit(solver, data, seed):
     from numnet.estimators import MLPClassifier
 
-    return _estimator_fit(lambda k: MLPClassifier((HIDDEN,), activation="tanh", solver=solver,
-                                                  max_iter=k, random_state=seed), data)
+    return _estimator_fit(
+        lambda k: MLPClassifier(
+            (HIDDEN,), activation="tanh", solver=solver, max_iter=k, random_state=seed
+        ),
+        data,
+    )
 
 
 def _sklearn_fit(solver, data, seed):
     from sklearn.neural_network import MLPClassifier
 
-    return _estimator_fit(lambda k: MLPClassifier((HIDDEN,), activation="tanh", solver=solver,
-                                                  max_iter=k, random_state=seed), data)
+    return _estimator_fit(
+        lambda k: MLPClassifier(
+            (HIDDEN,), activation="tanh", solver=solver, max_iter=k, random_state=seed
+        ),
+        data,
+    )
 
 
 def _torch_fit(data, seed, lr=1e-3, batch=200):
@@ -87,8 +95,11 @@ def _torch_fit(data, seed, lr=1e-3, batch=200):
 
     def fit(k):
         torch.manual_seed(seed)
-        model = torch.nn.Sequential(torch.nn.Linear(Xtr.shape[1], HIDDEN, dtype=dtype), torch.nn.Tanh(),
-                                    torch.nn.Linear(HIDDEN, 10, dtype=dtype))
+        model = torch.nn.Sequential(
+            torch.nn.Linear(Xtr.shape[1], HIDDEN, dtype=dtype),
+            torch.nn.Tanh(),
+            torch.nn.Linear(HIDDEN, 10, dtype=dtype),
+        )
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         t0 = time.perf_counter()
         for _ in range(k):
@@ -119,7 +130,12 @@ def first_hit(fit, *, k0=2, growth=1.5, k_max=2000, budget_s=SCAN_BUDGET_S):
         lo, k = k, max(k + 1, math.ceil(k * growth))
     hits = [h for h in seen if h[2] >= TARGET]
     k, seconds, acc = min(hits) if hits else (None, None, None)
-    return {"k": k, "seconds": seconds, "accuracy": acc, "best_accuracy": max(a for _, _, a in seen)}
+    return {
+        "k": k,
+        "seconds": seconds,
+        "accuracy": acc,
+        "best_accuracy": max(a for _, _, a in seen),
+    }
 
 
 def _bisect(fit, lo, hi, seen):
@@ -142,21 +158,36 @@ def _row(impl, role, fits, quick):
     runs = [_seed_time(fit, quick) for fit in fits]
     times = [t for t, _ in runs if t is not None]
     hits = [h for t, h in runs if t is not None]
-    row = {"impl": impl, "role": role, "reached": bool(times), "seeds_reached": f"{len(times)}/{len(runs)}",
-           "best_accuracy": max(h["best_accuracy"] for _, h in runs)}
+    row = {
+        "impl": impl,
+        "role": role,
+        "reached": bool(times),
+        "seeds_reached": f"{len(times)}/{len(runs)}",
+        "best_accuracy": max(h["best_accuracy"] for _, h in runs),
+    }
     if not times:
         return {**row, "median_s": None}
-    return {**row, "iterations": int(np.median([h["k"] for h in hits])),
-            "accuracy": float(np.median([h["accuracy"] for h in hits])), **summary(times)}
+    return {
+        **row,
+        "iterations": int(np.median([h["k"] for h in hits])),
+        "accuracy": float(np.median([h["accuracy"] for h in hits])),
+        **summary(times),
+    }
 
 
 def _contenders(dtype, quick, seeds=SEEDS):
     """``{impl: (role, [fit for each seed])}``."""
     data = _data(dtype)
-    out = {f"numnet MLPClassifier({s})": ("numnet", [_numnet_fit(s, data, r) for r in seeds])
-           for s in (QUICK_SOLVERS if quick else NUMNET_SOLVERS)}
-    out.update({f"sklearn MLPClassifier({s})": ("peer", [_sklearn_fit(s, data, r) for r in seeds])
-                for s in ("lbfgs", "adam")})
+    out = {
+        f"numnet MLPClassifier({s})": ("numnet", [_numnet_fit(s, data, r) for r in seeds])
+        for s in (QUICK_SOLVERS if quick else NUMNET_SOLVERS)
+    }
+    out.update(
+        {
+            f"sklearn MLPClassifier({s})": ("peer", [_sklearn_fit(s, data, r) for r in seeds])
+            for s in ("lbfgs", "adam")
+        }
+    )
     out["torch Adam loop"] = ("peer", [_torch_fit(data, r) for r in seeds])
     return out
 
@@ -168,11 +199,20 @@ def _best(rows, prefix):
 
 def _case(dtype, threads, quick):
     seeds = SEEDS[:1] if quick else SEEDS
-    rows = [_row(impl, role, fits, quick) for impl, (role, fits) in _contenders(dtype, quick, seeds).items()]
-    return {"workload": NAME, "dtype": np.dtype(dtype).name, "threads": threads, "rows": rows,
-            "problem": f"digits, 64-{HIDDEN}-10 tanh, 1347 train / 450 test, target {TARGET:.0%}, "
-                       f"{threads} thread{'s' if threads > 1 else ''}, seeds {', '.join(map(str, seeds))}",
-            "main": _best(rows, "numnet"), "best_sklearn": _best(rows, "sklearn")}
+    rows = [
+        _row(impl, role, fits, quick)
+        for impl, (role, fits) in _contenders(dtype, quick, seeds).items()
+    ]
+    return {
+        "workload": NAME,
+        "dtype": np.dtype(dtype).name,
+        "threads": threads,
+        "rows": rows,
+        "problem": f"digits, 64-{HIDDEN}-10 tanh, 1347 train / 450 test, target {TARGET:.0%}, "
+        f"{threads} thread{'s' if threads > 1 else ''}, seeds {', '.join(map(str, seeds))}",
+        "main": _best(rows, "numnet"),
+        "best_sklearn": _best(rows, "sklearn"),
+    }
 
 
 def run(settings, dtypes):

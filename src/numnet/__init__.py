@@ -11,7 +11,7 @@ NetworkClassifier``, …, which import scikit-learn) load on first use; see
 import importlib
 
 from . import datasets
-from ._version import __version__
+from ._version import __version__ as __version__
 from .activations import ACTIVATIONS, Activation, get_activation
 from .checks import adjoint_check, check_layer, derivative_check
 from .graph import Add, Concat, Graph, Node
@@ -27,23 +27,64 @@ from .regularizers import GeneralizedTikhonov, L1Penalty, Tikhonov
 
 
 __all__ = [
-    "ACTIVATIONS", "Activation", "get_activation",
-    "adjoint_check", "check_layer", "derivative_check",
-    "Dense", "Residual", "Sequential",
-    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "Flatten", "Reshape",
-    "Dropout", "Recurrent",
-    "Graph", "Node", "Add", "Concat",
-    "LOSSES", "get_loss", "Objective", "Linearization", "NetworkLinearization",
-    "Tikhonov", "GeneralizedTikhonov", "L1Penalty",
-    "minimize", "METHODS", "OptimizeResult",
-    "curvature", "datasets",
-    "MLPClassifier", "MLPRegressor", "NetworkClassifier", "NetworkRegressor",
-    "ELMClassifier", "ELMRegressor", "save", "load",
+    "ACTIVATIONS",
+    "Activation",
+    "get_activation",
+    "adjoint_check",
+    "check_layer",
+    "derivative_check",
+    "Dense",
+    "Residual",
+    "Sequential",
+    "Conv1d",
+    "Conv2d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "Flatten",
+    "Reshape",
+    "Dropout",
+    "Recurrent",
+    "Graph",
+    "Node",
+    "Add",
+    "Concat",
+    "LOSSES",
+    "get_loss",
+    "Objective",
+    "Linearization",
+    "NetworkLinearization",
+    "Tikhonov",
+    "GeneralizedTikhonov",
+    "L1Penalty",
+    "minimize",
+    "METHODS",
+    "OptimizeResult",
+    "curvature",
+    "datasets",
+    "MLPClassifier",
+    "MLPRegressor",
+    "NetworkClassifier",
+    "NetworkRegressor",
+    "ELMClassifier",
+    "ELMRegressor",
+    "save",
+    "load",
     "tune_malloc",
 ]
 
-_LAZY = {name: ".estimators" for name in ("MLPClassifier", "MLPRegressor", "NetworkClassifier",
-                                          "NetworkRegressor", "ELMClassifier", "ELMRegressor")}
+_LAZY = {
+    name: ".estimators"
+    for name in (
+        "MLPClassifier",
+        "MLPRegressor",
+        "NetworkClassifier",
+        "NetworkRegressor",
+        "ELMClassifier",
+        "ELMRegressor",
+    )
+}
 _LAZY.update({name: ".optim" for name in ("METHODS", "OptimizeResult", "minimize")})
 _LAZY.update(estimators=None, optim=None, curvature=None)
 

@@ -48,18 +48,41 @@ MAX_MEMBERS = 64
 """Most members an archive may have (a numnet file has at most a dozen)."""
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}\.npy")
-_END = struct.Struct("<4s4H2LH")  # signature, disk, directory disk, entries here, entries, size, offset, comment
+_END = struct.Struct(
+    "<4s4H2LH"
+)  # signature, disk, directory disk, entries here, entries, size, offset, comment
 _END64_LOCATOR = struct.Struct("<4sLQL")  # signature, disk, offset of the zip64 end record, disks
-_END64 = struct.Struct("<4sQ2H2L4Q")  # signature, record size, versions, disks, entries ×2, size, offset
-_LOCAL = struct.Struct("<4s5H3L2H")  # signature, version, flags, method, time, date, crc, sizes, name, extra
+_END64 = struct.Struct(
+    "<4sQ2H2L4Q"
+)  # signature, record size, versions, disks, entries ×2, size, offset
+_LOCAL = struct.Struct(
+    "<4s5H3L2H"
+)  # signature, version, flags, method, time, date, crc, sizes, name, extra
 _NPY_LENGTH = {(1, 0): "<H", (2, 0): "<I"}  # .npy version → format of its header length
-_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+_READERS = {
+    (1, 0): np.lib.format.read_array_header_1_0,
+    (2, 0): np.lib.format.read_array_header_2_0,
+}
 _UNSAFE_FLAGS = 0x1 | 0x8  # encrypted, sizes in a data descriptor after the data
 _CHUNK = 1 << 24
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_ERRORS = (OSError, EOFError, ValueError, TypeError, KeyError, IndexError, SyntaxError, RecursionError,
-           OverflowError, struct.error, zlib.error, zipfile.BadZipFile, NotImplementedError,
-           RuntimeError, UnicodeDecodeError)
+_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    SyntaxError,
+    RecursionError,
+    OverflowError,
+    struct.error,
+    zlib.error,
+    zipfile.BadZipFile,
+    NotImplementedError,
+    RuntimeError,
+    UnicodeDecodeError,
+)
 
 
 class Archive:
@@ -104,7 +127,9 @@ class Archive:
         info = self._members[key + ".npy"]
         with self._corrupt():
             if info.file_size > limit + _prefix_limit():
-                raise ValueError(f"member {key!r} holds {info.file_size} bytes, more than the {limit} allowed")
+                raise ValueError(
+                    f"member {key!r} holds {info.file_size} bytes, more than the {limit} allowed"
+                )
             with self._zip.open(info) as member:
                 dtype, shape, _, header = _header(member, key)
                 if dtype != np.uint8 or len(shape) != 1 or header + shape[0] != info.file_size:
@@ -129,13 +154,17 @@ class Archive:
     def _open(self, key, dtype, shape):
         info, nbytes = self._members[key + ".npy"], dtype.itemsize * prod(shape)
         if not nbytes < info.file_size <= nbytes + _prefix_limit():
-            raise ValueError(f"member {key!r} holds {info.file_size} bytes, but an array of dtype "
-                             f"{dtype.str} and shape {shape} takes {nbytes} bytes plus a header")
+            raise ValueError(
+                f"member {key!r} holds {info.file_size} bytes, but an array of dtype "
+                f"{dtype.str} and shape {shape} takes {nbytes} bytes plus a header"
+            )
         with self._zip.open(info) as member:
             found, found_shape, fortran, header = _header(member, key)
             if found.str != dtype.str or found_shape != shape or header + nbytes != info.file_size:
-                raise ValueError(f"member {key!r} declares dtype {found.str} and shape {found_shape} in "
-                                 f"{info.file_size} bytes; the metadata says {dtype.str} and {shape}")
+                raise ValueError(
+                    f"member {key!r} declares dtype {found.str} and shape {found_shape} in "
+                    f"{info.file_size} bytes; the metadata says {dtype.str} and {shape}"
+                )
             yield member, fortran
 
     @contextmanager
@@ -143,7 +172,9 @@ class Archive:
         try:
             yield
         except _ERRORS as exc:
-            raise ValueError(f"{self.path} is not a readable numnet file (truncated or corrupt?): {exc}") from exc
+            raise ValueError(
+                f"{self.path} is not a readable numnet file (truncated or corrupt?): {exc}"
+            ) from exc
 
 
 def _prefix_limit():
@@ -156,7 +187,7 @@ def json_depth(text, chunk=2**20):
     codes = np.frombuffer(_JSON_STRING.sub('""', text).encode("utf-8"), dtype=np.uint8)
     depth = deepest = 0
     for start in range(0, codes.size, chunk):
-        part = codes[start:start + chunk]
+        part = codes[start : start + chunk]
         steps = ((part == 91) | (part == 123)).astype(np.int32) - ((part == 93) | (part == 125))
         levels = depth + np.cumsum(steps, dtype=np.int64)
         deepest, depth = max(deepest, int(levels.max())), int(levels[-1])
@@ -164,6 +195,7 @@ def json_depth(text, chunk=2**20):
 
 
 # ------------------------------------------------------------------- structure
+
 
 def _open(f):
     """``(ZipFile, {name: ZipInfo})`` of a file that is exactly one archive of stored ``.npy`` members."""
@@ -175,7 +207,9 @@ def _open(f):
     try:
         infos = zf.infolist()
         if len(infos) != count or zf.start_dir != directory:
-            raise ValueError("its central directory is not where its end record says (data before the archive?)")
+            raise ValueError(
+                "its central directory is not where its end record says (data before the archive?)"
+            )
         members = _check_members(infos)
         _check_layout(f, infos, directory)
     except BaseException:
@@ -189,7 +223,9 @@ def _end_records(f, size):
     if size < _END.size:
         raise ValueError(f"it has {size} bytes, fewer than a zip end record")
     f.seek(size - _END.size)
-    sig, disk, disk_cd, count_here, count, cd_size, cd_offset, comment = _END.unpack(f.read(_END.size))
+    sig, disk, disk_cd, count_here, count, cd_size, cd_offset, comment = _END.unpack(
+        f.read(_END.size)
+    )
     if sig != b"PK\x05\x06" or comment:
         raise ValueError("it does not end with a zip end-of-central-directory record")
     end = size - _END.size
@@ -198,8 +234,10 @@ def _end_records(f, size):
     elif disk or disk_cd or count_here != count:
         raise ValueError("it is a multi-volume zip archive")
     if cd_offset + cd_size != end:
-        raise ValueError("its central directory is not where its end record says "
-                         "(data prepended, or another archive appended?)")
+        raise ValueError(
+            "its central directory is not where its end record says "
+            "(data prepended, or another archive appended?)"
+        )
     return cd_offset, count
 
 
@@ -217,8 +255,15 @@ def _zip64_end(f, end):
         raise ValueError("its zip64 end records are not where they belong")
     f.seek(record_at)
     sig, record_size, _, _, disk, disk_cd, count_here, count, cd_size, cd_offset = _END64.unpack(
-        f.read(_END64.size))
-    if sig != b"PK\x06\x06" or record_size != _END64.size - 12 or disk or disk_cd or count_here != count:
+        f.read(_END64.size)
+    )
+    if (
+        sig != b"PK\x06\x06"
+        or record_size != _END64.size - 12
+        or disk
+        or disk_cd
+        or count_here != count
+    ):
         raise ValueError("its zip64 end record is malformed")
     return cd_size, cd_offset, count, record_at
 
@@ -231,9 +276,14 @@ def _check_members(infos):
             raise ValueError(f"member {name!r} is not named like a numnet array (<key>.npy)")
         if name in members:
             raise ValueError(f"member {name!r} appears twice")
-        if info.flag_bits & _UNSAFE_FLAGS or info.compress_type != zipfile.ZIP_STORED \
-                or info.compress_size != info.file_size:
-            raise ValueError(f"member {name!r} is compressed or encrypted; numnet files store arrays as they are")
+        if (
+            info.flag_bits & _UNSAFE_FLAGS
+            or info.compress_type != zipfile.ZIP_STORED
+            or info.compress_size != info.file_size
+        ):
+            raise ValueError(
+                f"member {name!r} is compressed or encrypted; numnet files store arrays as they are"
+            )
         members[name] = info
     return members
 
@@ -243,10 +293,14 @@ def _check_layout(f, infos, directory):
     at = 0
     for info in sorted(infos, key=lambda i: i.header_offset):
         if info.header_offset != at:
-            raise ValueError(f"unexpected bytes at offset {at} (data before or between the members)")
+            raise ValueError(
+                f"unexpected bytes at offset {at} (data before or between the members)"
+            )
         at = _member_end(f, info)
     if at != directory:
-        raise ValueError(f"unexpected bytes at offset {at} (data between the members and the directory)")
+        raise ValueError(
+            f"unexpected bytes at offset {at} (data between the members and the directory)"
+        )
 
 
 def _member_end(f, info):
@@ -256,28 +310,48 @@ def _member_end(f, info):
     if len(head) < _LOCAL.size:
         raise ValueError(f"the local header of {info.filename!r} is cut off")
     sig, _, flags, method, _, _, _, _, _, name_size, extra_size = _LOCAL.unpack(head)
-    if sig != b"PK\x03\x04" or flags & _UNSAFE_FLAGS or method != zipfile.ZIP_STORED \
-            or f.read(name_size) != info.filename.encode("ascii"):
-        raise ValueError(f"the local header of {info.filename!r} disagrees with the central directory")
+    if (
+        sig != b"PK\x03\x04"
+        or flags & _UNSAFE_FLAGS
+        or method != zipfile.ZIP_STORED
+        or f.read(name_size) != info.filename.encode("ascii")
+    ):
+        raise ValueError(
+            f"the local header of {info.filename!r} disagrees with the central directory"
+        )
     return info.header_offset + _LOCAL.size + name_size + extra_size + info.compress_size
 
 
 # ------------------------------------------------------------------- .npy members
 
+
 def _header(member, key):
     """``(dtype, shape, fortran_order, header bytes)`` from the ``.npy`` header alone."""
     version = np.lib.format.read_magic(member)
     if version not in _NPY_LENGTH:
-        raise ValueError(f"member {key!r} has .npy format version {version}; numnet reads 1.0 and 2.0")
+        raise ValueError(
+            f"member {key!r} has .npy format version {version}; numnet reads 1.0 and 2.0"
+        )
     length_bytes = member.read(struct.calcsize(_NPY_LENGTH[version]))
     (length,) = struct.unpack(_NPY_LENGTH[version], length_bytes)
     if length > MAX_HEADER:
-        raise ValueError(f"member {key!r} declares a .npy header of {length} bytes; at most {MAX_HEADER} are read")
+        raise ValueError(
+            f"member {key!r} declares a .npy header of {length} bytes; at most {MAX_HEADER} are read"
+        )
     text = member.read(length)
-    shape, fortran, dtype = _READERS[version](io.BytesIO(length_bytes + text), max_header_size=MAX_HEADER)
+    shape, fortran, dtype = _READERS[version](
+        io.BytesIO(length_bytes + text), max_header_size=MAX_HEADER
+    )
     if dtype.hasobject or not isinstance(shape, tuple):
-        raise ValueError(f"member {key!r} holds Python objects (a pickle), which numnet never reads")
-    return dtype, shape, fortran, len(np.lib.format.MAGIC_PREFIX) + 2 + len(length_bytes) + len(text)
+        raise ValueError(
+            f"member {key!r} holds Python objects (a pickle), which numnet never reads"
+        )
+    return (
+        dtype,
+        shape,
+        fortran,
+        len(np.lib.format.MAGIC_PREFIX) + 2 + len(length_bytes) + len(text),
+    )
 
 
 def _read_exactly(member, nbytes, key):
@@ -288,7 +362,7 @@ def _read_exactly(member, nbytes, key):
         chunk = member.read(min(_CHUNK, nbytes - at))
         if not chunk:
             raise ValueError(f"member {key!r} ends after {at} of {nbytes} bytes")
-        view[at:at + len(chunk)] = chunk
+        view[at : at + len(chunk)] = chunk
         at += len(chunk)
     if member.read(1):
         raise ValueError(f"member {key!r} holds more than its {nbytes} bytes")

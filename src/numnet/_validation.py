@@ -6,8 +6,19 @@ was expected, and never copies an array that is already valid.
 
 import numpy as np
 
-__all__ = ["as_rng", "check_int", "check_positive", "check_non_negative", "check_open_unit", "check_unit_interval",
-           "check_matrix", "check_theta", "check_direction", "check_float_dtype", "FLOAT_DTYPES"]
+__all__ = [
+    "as_rng",
+    "check_int",
+    "check_positive",
+    "check_non_negative",
+    "check_open_unit",
+    "check_unit_interval",
+    "check_matrix",
+    "check_theta",
+    "check_direction",
+    "check_float_dtype",
+    "FLOAT_DTYPES",
+]
 
 #: The float dtypes numnet computes in. float64 first: scikit-learn's ``check_array(dtype=FLOAT_DTYPES)``
 #: converts other input to the first.
@@ -37,7 +48,9 @@ def check_int(value, name, minimum=1):
 
 def _check_real(value, name, what):
     """TypeError naming ``name`` unless value is a real number (an int or float, NumPy's too; not a bool)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
         raise TypeError(f"{name} must be {what}, got {value!r}")
 
 
@@ -82,9 +95,13 @@ def as_rng(seed_or_rng, name="seed"):
     """Return a ``np.random.Generator`` from a seed, a Generator or None."""
     if isinstance(seed_or_rng, np.random.Generator):
         return seed_or_rng
-    if seed_or_rng is None or (isinstance(seed_or_rng, (int, np.integer)) and not isinstance(seed_or_rng, bool)):
+    if seed_or_rng is None or (
+        isinstance(seed_or_rng, (int, np.integer)) and not isinstance(seed_or_rng, bool)
+    ):
         return np.random.default_rng(seed_or_rng)
-    raise TypeError(f"{name} must be an int, None or np.random.Generator, got {type(seed_or_rng).__name__}")
+    raise TypeError(
+        f"{name} must be an int, None or np.random.Generator, got {type(seed_or_rng).__name__}"
+    )
 
 
 def check_matrix(X, name, n_cols=None, dtype=None, finite=True):
@@ -96,8 +113,10 @@ def check_matrix(X, name, n_cols=None, dtype=None, finite=True):
     """
     X = np.asarray(X)
     if X.ndim != 2:
-        raise ValueError(f"{name} must be a 2-D array of shape (n_samples, {n_cols or 'n_features'}), "
-                         f"got shape {X.shape}")
+        raise ValueError(
+            f"{name} must be a 2-D array of shape (n_samples, {n_cols or 'n_features'}), "
+            f"got shape {X.shape}"
+        )
     if n_cols is not None and X.shape[1] != n_cols:
         raise ValueError(f"{name} must have shape (n_samples, {n_cols}), got {X.shape}")
     if X.dtype.kind in "biu":
@@ -115,7 +134,9 @@ def check_theta(theta, n_params, name="theta", finite=True):
     """Validate a flat parameter vector of length ``n_params``."""
     theta = np.asarray(theta)
     if theta.ndim != 1 or theta.shape[0] != n_params:
-        raise ValueError(f"{name} must be a 1-D array of shape ({n_params},), got shape {theta.shape}")
+        raise ValueError(
+            f"{name} must be a 1-D array of shape ({n_params},), got shape {theta.shape}"
+        )
     if theta.dtype not in FLOAT_DTYPES:
         raise TypeError(f"{name} must be float32 or float64, got dtype {theta.dtype}")
     if finite and not np.isfinite(theta).all():
@@ -134,12 +155,16 @@ def check_direction(d, shape, dtype, name):
     """
     d = np.asarray(d)
     if d.dtype.kind == "c":
-        raise TypeError(f"{name} must be real, got complex dtype {d.dtype} (the imaginary part would be lost)")
+        raise TypeError(
+            f"{name} must be real, got complex dtype {d.dtype} (the imaginary part would be lost)"
+        )
     if d.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real numeric array, got dtype {d.dtype}")
     if d.ndim != len(shape) or any(n is not None and n != m for n, m in zip(shape, d.shape)):
         expected = ", ".join("n" if n is None else str(n) for n in shape)
-        raise ValueError(f"{name} must have shape ({expected}{',' if len(shape) == 1 else ''}), got {d.shape}")
+        raise ValueError(
+            f"{name} must have shape ({expected}{',' if len(shape) == 1 else ''}), got {d.shape}"
+        )
     d = d.astype(dtype, copy=False)
     if not np.isfinite(d).all():
         raise ValueError(f"{name} contains NaN or inf")

@@ -63,29 +63,61 @@ class Activation:
     d2f_from_output: Callable[[Array], Array] | None = None
     writes_out: bool = False
 
-    def __init__(self, name, f, df, d2f, smooth=True, odd=False, df_from_output=None, d2f_from_output=None,
-                 writes_out=False, *, dfz=None, d2fz=None):
+    def __init__(
+        self,
+        name,
+        f,
+        df,
+        d2f,
+        smooth=True,
+        odd=False,
+        df_from_output=None,
+        d2f_from_output=None,
+        writes_out=False,
+        *,
+        dfz=None,
+        d2fz=None,
+    ):
         if dfz is not None or d2fz is not None:
-            warnings.warn("Activation(dfz=, d2fz=) is deprecated; pass df_from_output=, d2f_from_output=",
-                          DeprecationWarning, stacklevel=2)
+            warnings.warn(
+                "Activation(dfz=, d2fz=) is deprecated; pass df_from_output=, d2f_from_output=",
+                DeprecationWarning,
+                stacklevel=2,
+            )
             df_from_output = dfz if df_from_output is None else df_from_output
             d2f_from_output = d2fz if d2f_from_output is None else d2f_from_output
-        values = dict(name=name, f=f, df=df, d2f=d2f, smooth=smooth, odd=odd, df_from_output=df_from_output,
-                      d2f_from_output=d2f_from_output, writes_out=writes_out)
+        values = dict(
+            name=name,
+            f=f,
+            df=df,
+            d2f=d2f,
+            smooth=smooth,
+            odd=odd,
+            df_from_output=df_from_output,
+            d2f_from_output=d2f_from_output,
+            writes_out=writes_out,
+        )
         for key, value in values.items():
             object.__setattr__(self, key, value)
 
     @property
     def dfz(self):
         """Deprecated name of :attr:`df_from_output`."""
-        warnings.warn("Activation.dfz is deprecated; use Activation.df_from_output", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "Activation.dfz is deprecated; use Activation.df_from_output",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self.df_from_output
 
     @property
     def d2fz(self):
         """Deprecated name of :attr:`d2f_from_output`."""
-        warnings.warn("Activation.d2fz is deprecated; use Activation.d2f_from_output", DeprecationWarning,
-                      stacklevel=2)
+        warnings.warn(
+            "Activation.d2fz is deprecated; use Activation.d2f_from_output",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self.d2f_from_output
 
     def __call__(self, A):
@@ -100,13 +132,19 @@ class Activation:
 
     def dsigma(self, A, Z, out=None):
         """σ′(A), from the output Z = σ(A) when that form exists; into ``out`` as :meth:`sigma`."""
-        return (self._eval(self.df, A, out) if self.df_from_output is None
-                else self._eval(self.df_from_output, Z, out))
+        return (
+            self._eval(self.df, A, out)
+            if self.df_from_output is None
+            else self._eval(self.df_from_output, Z, out)
+        )
 
     def d2sigma(self, A, Z, out=None):
         """σ″(A), from Z when that form exists; into ``out`` as :meth:`sigma`."""
-        return (self._eval(self.d2f, A, out) if self.d2f_from_output is None
-                else self._eval(self.d2f_from_output, Z, out))
+        return (
+            self._eval(self.d2f, A, out)
+            if self.d2f_from_output is None
+            else self._eval(self.d2f_from_output, Z, out)
+        )
 
 
 def _into(value, out):
@@ -222,10 +260,25 @@ ACTIVATIONS = {
     a.name: a
     for a in [
         Activation("identity", _identity, _ones, _zeros, odd=True, writes_out=True),
-        Activation("tanh", np.tanh, _dtanh, _d2tanh, odd=True, df_from_output=_dtanh_z, d2f_from_output=_d2tanh_z,
-                   writes_out=True),
-        Activation("sigmoid", _sigmoid, _dsigmoid, _d2sigmoid, df_from_output=_dsigmoid_z,
-                   d2f_from_output=_d2sigmoid_z, writes_out=True),
+        Activation(
+            "tanh",
+            np.tanh,
+            _dtanh,
+            _d2tanh,
+            odd=True,
+            df_from_output=_dtanh_z,
+            d2f_from_output=_d2tanh_z,
+            writes_out=True,
+        ),
+        Activation(
+            "sigmoid",
+            _sigmoid,
+            _dsigmoid,
+            _d2sigmoid,
+            df_from_output=_dsigmoid_z,
+            d2f_from_output=_d2sigmoid_z,
+            writes_out=True,
+        ),
         Activation("relu", _relu, _step, _zeros, smooth=False, writes_out=True),
         Activation("leaky_relu", _leaky, _dleaky, _zeros, smooth=False, writes_out=True),
         Activation("softplus", _softplus, _sigmoid, _dsigmoid, writes_out=True),
@@ -247,6 +300,4 @@ def get_activation(activation):
         return activation
     if isinstance(activation, str) and activation in ACTIVATIONS:
         return ACTIVATIONS[activation]
-    raise ValueError(
-        f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}"
-    )
+    raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")

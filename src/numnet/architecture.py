@@ -27,9 +27,19 @@ MAX_DEPTH = 32
 def layer_types():
     """``{name: class}`` of every type :func:`from_json` may build."""
     found = {name: getattr(_layers, name) for name in _layers.__all__}
-    found = {name: cls for name, cls in found.items()
-             if inspect.isclass(cls) and hasattr(cls, "get_config") and hasattr(cls, "forward")}
-    return {**found, "Sequential": Sequential, "Graph": Graph, "Add": Add, "Concat": Concat, "Augment": Augment}
+    found = {
+        name: cls
+        for name, cls in found.items()
+        if inspect.isclass(cls) and hasattr(cls, "get_config") and hasattr(cls, "forward")
+    }
+    return {
+        **found,
+        "Sequential": Sequential,
+        "Graph": Graph,
+        "Add": Add,
+        "Concat": Concat,
+        "Augment": Augment,
+    }
 
 
 def to_json(net):
@@ -44,7 +54,9 @@ def to_json(net):
     """
     name = type(net).__name__
     if layer_types().get(name) is not type(net):
-        raise TypeError(f"net must be built from numnet's layers {sorted(layer_types())}, got {name}")
+        raise TypeError(
+            f"net must be built from numnet's layers {sorted(layer_types())}, got {name}"
+        )
     return {"type": name, **{k: _encode(v, f"{name}.{k}") for k, v in net.get_config().items()}}
 
 
@@ -63,9 +75,12 @@ def _encode(value, where):
         return float(value)
     if hasattr(value, "name") and getattr(value, "f", None) is not None:  # an Activation
         from .activations import ACTIVATIONS
+
         if ACTIVATIONS.get(value.name) is value:
             return value.name
-        raise ValueError(f"activation {value.name!r} is not in numnet.ACTIVATIONS and cannot be saved")
+        raise ValueError(
+            f"activation {value.name!r} is not in numnet.ACTIVATIONS and cannot be saved"
+        )
     raise ValueError(f"{where}={value!r} is not plain data and cannot be saved")
 
 
@@ -80,14 +95,18 @@ def from_json(spec, depth=0):
         refuses the values (its message is kept).
     """
     if not isinstance(spec, dict) or depth > MAX_DEPTH:
-        raise ValueError(f"architecture entries must be JSON objects nested at most {MAX_DEPTH} deep")
+        raise ValueError(
+            f"architecture entries must be JSON objects nested at most {MAX_DEPTH} deep"
+        )
     cls = layer_types().get(spec.get("type")) if isinstance(spec.get("type"), str) else None
     if cls is None:
         raise ValueError(f"unknown layer type {spec.get('type')!r}; known: {sorted(layer_types())}")
     kwargs = {k: v for k, v in spec.items() if k != "type"}
     _check_arguments(cls, kwargs)
     if cls is Sequential:
-        kwargs["layers"] = [from_json(s, depth + 1) for s in _list(kwargs["layers"], "Sequential.layers")]
+        kwargs["layers"] = [
+            from_json(s, depth + 1) for s in _list(kwargs["layers"], "Sequential.layers")
+        ]
     elif cls is Graph:
         kwargs["nodes"] = [_node(n, depth) for n in _list(kwargs["nodes"], "Graph.nodes")]
     try:
@@ -99,11 +118,17 @@ def from_json(spec, depth=0):
 def _check_arguments(cls, kwargs):
     params = inspect.signature(cls.__init__).parameters
     names = {n for n in params if n != "self"}
-    required = {n for n in names if params[n].default is inspect.Parameter.empty
-                and params[n].kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)}
+    required = {
+        n
+        for n in names
+        if params[n].default is inspect.Parameter.empty
+        and params[n].kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    }
     unknown, missing = sorted(set(kwargs) - names), sorted(required - set(kwargs))
     if unknown or missing:
-        raise ValueError(f"malformed {cls.__name__}: unknown arguments {unknown}, missing {missing}")
+        raise ValueError(
+            f"malformed {cls.__name__}: unknown arguments {unknown}, missing {missing}"
+        )
 
 
 def _list(value, where):

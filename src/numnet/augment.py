@@ -20,10 +20,17 @@ __all__ = ["Augment"]
 def _image_shape(image_shape):
     """(h, w) or (h, w, c) of positive ints as (h, w, c)."""
     shape = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else None
-    if shape is None or len(shape) not in (2, 3) or not all(
-            isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1 for s in shape):
-        raise ValueError(f"image_shape must be (height, width) or (height, width, channels) of "
-                         f"positive ints, got {image_shape!r}")
+    if (
+        shape is None
+        or len(shape) not in (2, 3)
+        or not all(
+            isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 1 for s in shape
+        )
+    ):
+        raise ValueError(
+            f"image_shape must be (height, width) or (height, width, channels) of "
+            f"positive ints, got {image_shape!r}"
+        )
     return tuple(int(s) for s in shape) + ((1,) if len(shape) == 2 else ())
 
 
@@ -31,7 +38,9 @@ def _non_negative(value, name, integer=False):
     """``value`` as a finite number ≥ 0 (an int when ``integer``); raises naming ``name``."""
     kinds = (int, np.integer) if integer else Real
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, kinds):
-        raise TypeError(f"{name} must be a non-negative {'int' if integer else 'number'}, got {value!r}")
+        raise TypeError(
+            f"{name} must be a non-negative {'int' if integer else 'number'}, got {value!r}"
+        )
     if not (np.isfinite(value) and value >= 0):
         raise ValueError(f"{name} must be a finite non-negative number, got {value!r}")
     return int(value) if integer else float(value)
@@ -81,13 +90,20 @@ class Augment:
         self.noise = _non_negative(noise, "noise")
 
     def __repr__(self):
-        return (f"Augment({self.image_shape}, shift={self.shift}, rotate={self.rotate}, "
-                f"flip={self.flip}, noise={self.noise})")
+        return (
+            f"Augment({self.image_shape}, shift={self.shift}, rotate={self.rotate}, "
+            f"flip={self.flip}, noise={self.noise})"
+        )
 
     def get_config(self):
         """Constructor arguments as plain JSON data (so estimators that use it can be saved)."""
-        return {"image_shape": list(self.image_shape), "shift": self.shift, "rotate": self.rotate,
-                "flip": self.flip, "noise": self.noise}
+        return {
+            "image_shape": list(self.image_shape),
+            "shift": self.shift,
+            "rotate": self.rotate,
+            "flip": self.flip,
+            "noise": self.noise,
+        }
 
     @property
     def n_features(self):
@@ -106,7 +122,9 @@ class Augment:
         if self.rotate > 0:
             images = rotate_images(images, rng.uniform(-self.rotate, self.rotate, len(images)))
         if self.shift > 0:
-            images = shift_images(images, rng.integers(-self.shift, self.shift + 1, (len(images), 2)))
+            images = shift_images(
+                images, rng.integers(-self.shift, self.shift + 1, (len(images), 2))
+            )
         if self.flip:
             mirror = rng.random(len(images)) < 0.5
             images[mirror] = images[mirror, :, ::-1]
@@ -138,7 +156,9 @@ def rotate_images(images, degrees):
     n, h, w, c = images.shape
     a = np.deg2rad(np.asarray(degrees, dtype=np.float64))[:, None, None, None]
     cy, cx = (h - 1) / 2, (w - 1) / 2
-    N, I, J, C = np.meshgrid(np.arange(n), np.arange(h) - cy, np.arange(w) - cx, np.arange(c), indexing="ij")
+    N, I, J, C = np.meshgrid(
+        np.arange(n), np.arange(h) - cy, np.arange(w) - cx, np.arange(c), indexing="ij"
+    )
     cos, sin = np.cos(a), np.sin(a)
     coords = np.stack([N, cos * I + sin * J + cy, cos * J - sin * I + cx, C])
     from scipy import ndimage  # imported on first use: `import numnet` stays light

@@ -11,8 +11,14 @@ import numpy as np
 
 from ._validation import as_rng, check_direction, check_float_dtype, check_int, check_positive
 
-__all__ = ["DerivativeCheck", "AdjointCheck", "LayerCheck",
-           "derivative_check", "adjoint_check", "check_layer"]
+__all__ = [
+    "DerivativeCheck",
+    "AdjointCheck",
+    "LayerCheck",
+    "derivative_check",
+    "adjoint_check",
+    "check_layer",
+]
 
 
 @dataclass
@@ -28,8 +34,10 @@ class DerivativeCheck:
     name: str = "f"
 
     def __str__(self):
-        rows = [f"derivative check of {self.name}: {'passed' if self.passed else 'FAILED'}",
-                f"{'h':>10} {'|f(x+hv)-f(x)|':>16} {'|f(x+hv)-f(x)-hJv|':>20} {'order0':>7} {'order1':>7}"]
+        rows = [
+            f"derivative check of {self.name}: {'passed' if self.passed else 'FAILED'}",
+            f"{'h':>10} {'|f(x+hv)-f(x)|':>16} {'|f(x+hv)-f(x)-hJv|':>20} {'order0':>7} {'order1':>7}",
+        ]
         for i, h in enumerate(self.h):
             o0 = f"{self.order0[i - 1]:7.2f}" if i else " " * 7
             o1 = f"{self.order1[i - 1]:7.2f}" if i else " " * 7
@@ -50,8 +58,10 @@ class AdjointCheck:
 
     def __str__(self):
         verdict = "passed" if self.passed else "FAILED"
-        return (f"adjoint check of {self.name}: {verdict}  u'Jv={self.uJv:.15e}  "
-                f"v'J'u={self.vJtu:.15e}  rel.err={self.rel_error:.2e} (tol {self.tol:.0e})")
+        return (
+            f"adjoint check of {self.name}: {verdict}  u'Jv={self.uJv:.15e}  "
+            f"v'J'u={self.vJtu:.15e}  rel.err={self.rel_error:.2e} (tol {self.tol:.0e})"
+        )
 
 
 @dataclass
@@ -148,7 +158,7 @@ def _judge(order1, E1, floor, smooth):
     exact = bool(E1[-1] <= floor)
     if o1.size == 0:
         return exact
-    return bool(np.median(o1[-(5 if smooth else 3):]) >= 1.7) or (exact and not smooth)
+    return bool(np.median(o1[-(5 if smooth else 3) :]) >= 1.7) or (exact and not smooth)
 
 
 def adjoint_check(jvp, vjp, v_shape, u_shape, *, dtype=np.float64, tol=None, seed=0, name="J"):
@@ -196,7 +206,7 @@ class _LayerMaps:
 
     def split_g(self, wg):
         """[w; vec gZ] → (w, gZ)."""
-        return wg[:self.x0.size], wg[self.x0.size:].reshape(self.gZ.shape)
+        return wg[: self.x0.size], wg[self.x0.size :].reshape(self.gZ.shape)
 
     def forward(self, w):
         return self.layer.forward(*self.split(w))[0]
@@ -242,8 +252,10 @@ def check_layer(layer, X, theta=None, *, seed=0, n_steps=None):
     rng = as_rng(seed)
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"X must be a 2-D array with at least one row (a 0-row batch tests nothing), "
-                         f"got shape {X.shape}")
+        raise ValueError(
+            f"X must be a 2-D array with at least one row (a 0-row batch tests nothing), "
+            f"got shape {X.shape}"
+        )
     if n_steps is not None:
         check_int(n_steps, "n_steps", minimum=2)
     if theta is None:
@@ -251,11 +263,37 @@ def check_layer(layer, X, theta=None, *, seed=0, n_steps=None):
     smooth = getattr(layer, "smooth", True)
     n_steps, dtype, name = n_steps or (14 if smooth else 24), theta.dtype, repr(layer)
     m = _LayerMaps(layer, theta, X.astype(dtype), rng)
-    return LayerCheck([
-        derivative_check(m.forward, m.x0, m.jvp, n_steps=n_steps, smooth=smooth, seed=seed, name=f"{name}.jvp"),
-        adjoint_check(m.jvp, m.vjp, m.x0.shape, m.gZ.shape, dtype=dtype, seed=seed, name=f"{name}.vjp"),
-        derivative_check(m.grad_map, _join(m.x0, m.gZ), m.rop, n_steps=n_steps, smooth=smooth,
-                         seed=seed + 1, name=f"{name}.rop"),
-        adjoint_check(m.hess, m.hess, m.x0.shape, m.x0.shape, dtype=dtype, seed=seed + 2,
-                      name=f"{name}.rop symmetry"),
-    ])
+    return LayerCheck(
+        [
+            derivative_check(
+                m.forward,
+                m.x0,
+                m.jvp,
+                n_steps=n_steps,
+                smooth=smooth,
+                seed=seed,
+                name=f"{name}.jvp",
+            ),
+            adjoint_check(
+                m.jvp, m.vjp, m.x0.shape, m.gZ.shape, dtype=dtype, seed=seed, name=f"{name}.vjp"
+            ),
+            derivative_check(
+                m.grad_map,
+                _join(m.x0, m.gZ),
+                m.rop,
+                n_steps=n_steps,
+                smooth=smooth,
+                seed=seed + 1,
+                name=f"{name}.rop",
+            ),
+            adjoint_check(
+                m.hess,
+                m.hess,
+                m.x0.shape,
+                m.x0.shape,
+                dtype=dtype,
+                seed=seed + 2,
+                name=f"{name}.rop symmetry",
+            ),
+        ]
+    )

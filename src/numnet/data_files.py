@@ -36,7 +36,11 @@ def _read_rows(path, delimiter):
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f, delimiter=delimiter)
-            rows = [(reader.line_num, [c.strip() for c in r]) for r in reader if any(c.strip() for c in r)]
+            rows = [
+                (reader.line_num, [c.strip() for c in r])
+                for r in reader
+                if any(c.strip() for c in r)
+            ]
     except (UnicodeDecodeError, csv.Error) as exc:
         raise ValueError(f"path {str(path)!r} is not a readable CSV file: {exc}") from exc
     if not rows:
@@ -44,9 +48,13 @@ def _read_rows(path, delimiter):
     width = len(rows[0][1])
     for line, cells in rows:
         if len(cells) != width:
-            raise ValueError(f"path {str(path)!r}: line {line} has {len(cells)} fields, expected {width}")
+            raise ValueError(
+                f"path {str(path)!r}: line {line} has {len(cells)} fields, expected {width}"
+            )
     if width < 2:
-        raise ValueError(f"path {str(path)!r} needs at least 2 columns (features and target), got {width}")
+        raise ValueError(
+            f"path {str(path)!r} needs at least 2 columns (features and target), got {width}"
+        )
     return rows
 
 
@@ -56,13 +64,19 @@ def target_column(target, header, width, path):
         return width - 1
     if isinstance(target, str):
         if header is None:
-            raise ValueError(f"target={target!r} is a column name but {str(path)!r} has no header row")
+            raise ValueError(
+                f"target={target!r} is a column name but {str(path)!r} has no header row"
+            )
         if target not in header:
-            raise ValueError(f"target={target!r} is not a column of {str(path)!r}; available: {header}")
+            raise ValueError(
+                f"target={target!r} is not a column of {str(path)!r}; available: {header}"
+            )
         return header.index(target)
     if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
         if not -width <= target < width:
-            raise ValueError(f"target={target} is out of range for {width} columns in {str(path)!r}")
+            raise ValueError(
+                f"target={target} is out of range for {width} columns in {str(path)!r}"
+            )
         return int(target) % width
     raise TypeError(f"target must be None, a column name or an int, got {type(target).__name__}")
 
@@ -72,14 +86,20 @@ def _parse_features(cells, lines, names, dtype, path):
     try:
         X = np.array(cells, dtype=np.float64)
     except ValueError:
-        i, j = next((i, j) for i, row in enumerate(cells) for j, t in enumerate(row) if not _is_number(t))
-        raise ValueError(f"path {str(path)!r}: non-numeric feature value {cells[i][j]!r} "
-                         f"at line {lines[i]}, column {names[j]!r}") from None
+        i, j = next(
+            (i, j) for i, row in enumerate(cells) for j, t in enumerate(row) if not _is_number(t)
+        )
+        raise ValueError(
+            f"path {str(path)!r}: non-numeric feature value {cells[i][j]!r} "
+            f"at line {lines[i]}, column {names[j]!r}"
+        ) from None
     bad = np.argwhere(~np.isfinite(X))
     if len(bad):
         i, j = bad[0]
-        raise ValueError(f"path {str(path)!r}: feature value {cells[i][j]!r} (NaN or inf) "
-                         f"at line {lines[i]}, column {names[j]!r}")
+        raise ValueError(
+            f"path {str(path)!r}: feature value {cells[i][j]!r} (NaN or inf) "
+            f"at line {lines[i]}, column {names[j]!r}"
+        )
     return X.astype(dtype)
 
 
@@ -138,7 +158,7 @@ def load_csv(path, *, target=None, delimiter=",", dtype=np.float64):
     t = target_column(target, header, width, path)
     names = [c for k, c in enumerate(header or range(width)) if k != t]
     lines = [line for line, _ in rows]
-    X = _parse_features([r[:t] + r[t + 1:] for _, r in rows], lines, names, dt, path)
+    X = _parse_features([r[:t] + r[t + 1 :] for _, r in rows], lines, names, dt, path)
     return X, _parse_labels([r[t] for _, r in rows], dt, path)
 
 
@@ -154,20 +174,28 @@ def _open_npz(path):
 
 def _npz_member(data, key, name, path):
     if key not in data.files:
-        raise ValueError(f"{name}={key!r} is not in {str(path)!r}; available keys: {sorted(data.files)}")
+        raise ValueError(
+            f"{name}={key!r} is not in {str(path)!r}; available keys: {sorted(data.files)}"
+        )
     try:
         return data[key]
     except _READ_ERRORS as exc:
-        raise ValueError(f"cannot read {name}={key!r} from {str(path)!r} "
-                         f"(object arrays are refused, pickle is never used): {exc}") from exc
+        raise ValueError(
+            f"cannot read {name}={key!r} from {str(path)!r} "
+            f"(object arrays are refused, pickle is never used): {exc}"
+        ) from exc
 
 
 def _check_npz_arrays(X, y, path, dtype):
     if X.ndim != 2 or X.dtype.kind not in "biuf":
-        raise ValueError(f"X in {str(path)!r} must be a 2-D numeric array, got shape {X.shape}, dtype {X.dtype}")
+        raise ValueError(
+            f"X in {str(path)!r} must be a 2-D numeric array, got shape {X.shape}, dtype {X.dtype}"
+        )
     if y.ndim not in (1, 2) or len(y) != len(X) or y.dtype.kind not in "biufU":
-        raise ValueError(f"y in {str(path)!r} must be numeric or str with {len(X)} rows like X, "
-                         f"got shape {y.shape}, dtype {y.dtype}")
+        raise ValueError(
+            f"y in {str(path)!r} must be numeric or str with {len(X)} rows like X, "
+            f"got shape {y.shape}, dtype {y.dtype}"
+        )
     if dtype is not None:
         X = X.astype(_check_dtype(dtype))
     elif X.dtype.kind != "f" or X.dtype.itemsize < 4:
@@ -208,4 +236,3 @@ def load_npz(path, *, x_key="X", y_key="y", dtype=None):
 
 
 # ---------------------------------------------------------- registry, split
-

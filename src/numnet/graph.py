@@ -79,7 +79,9 @@ class Concat:
         if all(d is None for d in dXs):
             return None
         dtype = next(d.dtype for d in dXs if d is not None)
-        return np.concatenate([np.zeros((n, w), dtype) if d is None else d for d, w in zip(dXs, widths)], axis=1)
+        return np.concatenate(
+            [np.zeros((n, w), dtype) if d is None else d for d, w in zip(dXs, widths)], axis=1
+        )
 
     def vjp(self, gZ, widths):
         return np.split(gZ, np.cumsum(widths)[:-1], axis=1)
@@ -169,7 +171,9 @@ class Graph:
         self.d_out = self.widths[self.output]
         _check_all_used(self.nodes, self.output)
         self.slices, self.owners = self._slices()
-        self._forwards = {name: getattr(n.op, "_forward", n.op.forward) for name, n in self.nodes.items()}
+        self._forwards = {
+            name: getattr(n.op, "_forward", n.op.forward) for name, n in self.nodes.items()
+        }
 
     # ------------------------------------------------------------ construction
 
@@ -181,8 +185,10 @@ class Graph:
             if isinstance(node.op, _MERGES):
                 widths[name] = node.op.width(w_in, name)
             elif w_in[0] != node.op.d_in:
-                raise ValueError(f"node {name!r} has d_in={node.op.d_in} but its input "
-                                 f"{node.inputs[0]!r} has width {w_in[0]}")
+                raise ValueError(
+                    f"node {name!r} has d_in={node.op.d_in} but its input "
+                    f"{node.inputs[0]!r} has width {w_in[0]}"
+                )
             else:
                 widths[name] = node.op.d_out
         return widths
@@ -205,28 +211,40 @@ class Graph:
         node = self.nodes[name]
         target = self.nodes.get(node.share)
         if target is None:
-            raise ValueError(f"node {name!r} shares the parameters of an unknown node {node.share!r}")
+            raise ValueError(
+                f"node {name!r} shares the parameters of an unknown node {node.share!r}"
+            )
         if target.share is not None or isinstance(target.op, _MERGES):
-            raise ValueError(f"node {name!r} must share the parameters of a layer node that owns them; "
-                             f"{node.share!r} does not")
+            raise ValueError(
+                f"node {name!r} must share the parameters of a layer node that owns them; "
+                f"{node.share!r} does not"
+            )
         if _param_shapes(node.op) != _param_shapes(target.op):
-            raise ValueError(f"node {name!r} shares the slice of {node.share!r} but their parameter "
-                             f"shapes differ: {_param_shapes(node.op)} vs {_param_shapes(target.op)}")
+            raise ValueError(
+                f"node {name!r} shares the slice of {node.share!r} but their parameter "
+                f"shapes differ: {_param_shapes(node.op)} vs {_param_shapes(target.op)}"
+            )
         return node.share
 
     def __repr__(self):
-        lines = [f"    Node({n.name!r}, {n.op!r}, {list(n.inputs)!r}"
-                 + (f", share={n.share!r})" if n.share else ")") for n in self.nodes.values()]
+        lines = [
+            f"    Node({n.name!r}, {n.op!r}, {list(n.inputs)!r}"
+            + (f", share={n.share!r})" if n.share else ")")
+            for n in self.nodes.values()
+        ]
         return f"Graph({self.d_in}, [\n" + ",\n".join(lines) + f",\n], output={self.output!r})"
 
     def get_config(self):
         """``{"d_in", "nodes", "output"}`` with the ops themselves (:mod:`numnet.io` turns them into JSON)."""
-        nodes = [{"name": n.name, "op": n.op, "inputs": list(n.inputs), "share": n.share}
-                 for n in self.nodes.values()]
+        nodes = [
+            {"name": n.name, "op": n.op, "inputs": list(n.inputs), "share": n.share}
+            for n in self.nodes.values()
+        ]
         return {"d_in": self.d_in, "nodes": nodes, "output": self.output}
 
     def map_layers(self, fn):
         """A new graph with every leaf layer replaced by ``fn(layer)`` (containers recurse)."""
+
         def mapped(op):
             if isinstance(op, _MERGES):
                 return op
@@ -282,7 +300,9 @@ class Graph:
             if isinstance(node.op, _MERGES):
                 values[name] = node.op.forward(inputs)
             else:
-                values[name], caches[name] = self._forwards[name](theta[self.slices[name]], inputs[0])
+                values[name], caches[name] = self._forwards[name](
+                    theta[self.slices[name]], inputs[0]
+                )
         return values[self.output], GraphCache(values, caches)
 
     def predict(self, theta, X):
@@ -303,7 +323,9 @@ class Graph:
             if d is None and dtheta is None:
                 dvals[name] = None
                 continue
-            dvals[name], tc = node.op.tangent(theta[s], cache.caches[name], None if dtheta is None else dtheta[s], d)
+            dvals[name], tc = node.op.tangent(
+                theta[s], cache.caches[name], None if dtheta is None else dtheta[s], d
+            )
             tcache[name] = (d, tc)
         dF = dvals[self.output]
         return (np.zeros_like(cache.values[self.output]) if dF is None else dF), tcache
@@ -319,7 +341,9 @@ class Graph:
 
     def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):
         """Backpropagation Jᵀ u: return ``(gtheta, gX)``."""
-        g, gX, _ = self.backward(theta, cache, gZ, need_gtheta=need_gtheta, need_gX=need_gX, out=out)
+        g, gX, _ = self.backward(
+            theta, cache, gZ, need_gtheta=need_gtheta, need_gX=need_gX, out=out
+        )
         return g, gX
 
     def backward(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None):
@@ -329,11 +353,21 @@ class Graph:
         for name in reversed(self.order):
             node, gZs[name] = self.nodes[name], gvals.pop(name)
             if isinstance(node.op, _MERGES):
-                _accumulate(gvals, node.inputs, node.op.vjp(gZs[name], [self.widths[i] for i in node.inputs]))
+                _accumulate(
+                    gvals,
+                    node.inputs,
+                    node.op.vjp(gZs[name], [self.widths[i] for i in node.inputs]),
+                )
                 continue
             s, wants_gX = self.slices[name], need_gX or node.inputs[0] != INPUT
-            gX = node.op.vjp(theta[s], cache.caches[name], gZs[name], need_gtheta=need_gtheta,
-                             need_gX=wants_gX, out=None if g is None else g.target(s))[1]
+            gX = node.op.vjp(
+                theta[s],
+                cache.caches[name],
+                gZs[name],
+                need_gtheta=need_gtheta,
+                need_gX=wants_gX,
+                out=None if g is None else g.target(s),
+            )[1]
             if need_gtheta:
                 g.written(s)
             if wants_gX:
@@ -341,7 +375,9 @@ class Graph:
         g = None if g is None else g.finish(self.slices.values())
         return g, (gvals.get(INPUT) if need_gX else None), gZs
 
-    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None, gZs=None):
+    def rop(
+        self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None, gZs=None
+    ):
         """R-operator of :meth:`vjp` along (dtheta, dX), with gZ moving along dgZ.
 
         ``gZs``, the cotangents of :meth:`backward` for this ``gZ``, spare one backward pass.
@@ -356,14 +392,25 @@ class Graph:
             node, dg = self.nodes[name], dgvals.pop(name, None)
             if isinstance(node.op, _MERGES):
                 if dg is not None:
-                    _accumulate(dgvals, node.inputs, node.op.vjp(dg, [self.widths[i] for i in node.inputs]))
+                    _accumulate(
+                        dgvals, node.inputs, node.op.vjp(dg, [self.widths[i] for i in node.inputs])
+                    )
                 continue
             s, wants_gX = self.slices[name], need_gX or node.inputs[0] != INPUT
             d, tc = tcache.get(name, (None, None))
             if d is None and dtheta is None and dg is None:
                 continue  # every input of this node's R-pass is zero
-            RgX = node.op.rop(theta[s], cache.caches[name], None if dtheta is None else dtheta[s], d,
-                              gZs[name], dg, tcache=tc, need_gX=wants_gX, out=Rg.target(s))[1]
+            RgX = node.op.rop(
+                theta[s],
+                cache.caches[name],
+                None if dtheta is None else dtheta[s],
+                d,
+                gZs[name],
+                dg,
+                tcache=tc,
+                need_gX=wants_gX,
+                out=Rg.target(s),
+            )[1]
             Rg.written(s)
             if wants_gX:
                 _accumulate(dgvals, node.inputs, [RgX])
@@ -372,7 +419,6 @@ class Graph:
         if need_gX and RgX is None:
             RgX = np.zeros_like(cache.values[INPUT])
         return Rg, RgX
-
 
     def diag_backward(self, theta, cache, gZ, hZ, *, need_hX=True, out=None, gZs=None):
         """Becker–LeCun's backward recursion (note 004) through the DAG: ``(diag curvature of θ, hX)``.
@@ -392,11 +438,14 @@ class Graph:
         for name in reversed(self.order):
             node, h = self.nodes[name], hvals.pop(name)
             if isinstance(node.op, _MERGES):
-                _accumulate(hvals, node.inputs, node.op.vjp(h, [self.widths[i] for i in node.inputs]))
+                _accumulate(
+                    hvals, node.inputs, node.op.vjp(h, [self.widths[i] for i in node.inputs])
+                )
                 continue
             s, wants_hX = self.slices[name], need_hX or node.inputs[0] != INPUT
             hX = require_diag_backward(node.op, repr(name)).diag_backward(
-                theta[s], cache.caches[name], gZs[name], h, need_hX=wants_hX, out=d.target(s))[1]
+                theta[s], cache.caches[name], gZs[name], h, need_hX=wants_hX, out=d.target(s)
+            )[1]
             d.written(s)
             if wants_hX:
                 _accumulate(hvals, node.inputs, [hX])
@@ -405,23 +454,36 @@ class Graph:
 
 # ------------------------------------------------------------ helpers
 
+
 def _as_node(spec):
     node = spec if isinstance(spec, Node) else Node(*spec)
     if not isinstance(node.name, str) or not node.name or node.name == INPUT:
-        raise ValueError(f"node names must be non-empty strings other than {INPUT!r}, got {node.name!r}")
+        raise ValueError(
+            f"node names must be non-empty strings other than {INPUT!r}, got {node.name!r}"
+        )
     inputs = (node.inputs,) if isinstance(node.inputs, str) else tuple(node.inputs)
     if not inputs or not all(isinstance(i, str) for i in inputs):
-        raise ValueError(f"node {node.name!r}: inputs must be a node name or a sequence of them, got {node.inputs!r}")
+        raise ValueError(
+            f"node {node.name!r}: inputs must be a node name or a sequence of them, got {node.inputs!r}"
+        )
     if isinstance(node.op, _MERGES):
         if len(inputs) < 2:
-            raise ValueError(f"node {node.name!r}: {type(node.op).__name__} needs at least two inputs, got {len(inputs)}")
+            raise ValueError(
+                f"node {node.name!r}: {type(node.op).__name__} needs at least two inputs, got {len(inputs)}"
+            )
         if node.share is not None:
-            raise ValueError(f"node {node.name!r}: {type(node.op).__name__} has no parameters to share")
+            raise ValueError(
+                f"node {node.name!r}: {type(node.op).__name__} has no parameters to share"
+            )
     elif not isinstance(node.op, Layer):
-        raise TypeError(f"node {node.name!r}: op must be a layer, Add or Concat, got {type(node.op).__name__}")
+        raise TypeError(
+            f"node {node.name!r}: op must be a layer, Add or Concat, got {type(node.op).__name__}"
+        )
     elif len(inputs) != 1:
-        raise ValueError(f"node {node.name!r} is a layer with {len(inputs)} inputs; "
-                         "merge them first with Add or Concat")
+        raise ValueError(
+            f"node {node.name!r} is a layer with {len(inputs)} inputs; "
+            "merge them first with Add or Concat"
+        )
     return Node(node.name, node.op, inputs, node.share)
 
 
@@ -437,7 +499,7 @@ def _topological_order(nodes):
         if state.get(name) == "done":
             return
         if state.get(name) == "open":
-            cycle = path[path.index(name):] + [name]
+            cycle = path[path.index(name) :] + [name]
             raise ValueError(f"node {name!r} is on a cycle: {' -> '.join(cycle)}")
         state[name] = "open"
         for i in nodes[name].inputs:
@@ -470,8 +532,11 @@ def _check_all_used(nodes, output):
 
 def _param_shapes(layer):
     views = layer.unpack(np.zeros(layer.n_params))
-    return [(k, None if v is None else v.shape) for k, v in views.items()] if isinstance(views, dict) \
+    return (
+        [(k, None if v is None else v.shape) for k, v in views.items()]
+        if isinstance(views, dict)
         else [layer.n_params, type(layer).__name__]
+    )
 
 
 class _Gradient:
@@ -484,7 +549,9 @@ class _Gradient:
 
     def target(self, s):
         """Where the product for slice ``s`` goes: the slice itself, or a scratch array to add."""
-        self.pending = None if (s.start, s.stop) not in self.done else np.empty(s.stop - s.start, self.g.dtype)
+        self.pending = (
+            None if (s.start, s.stop) not in self.done else np.empty(s.stop - s.start, self.g.dtype)
+        )
         return self.g[s] if self.pending is None else self.pending
 
     def written(self, s):

@@ -59,12 +59,16 @@ MAX_META = 16 * 2**20
 MAX_JSON_DEPTH = 200
 """Deepest nesting of JSON arrays and objects in the metadata (a network nested
 :data:`numnet.architecture.MAX_DEPTH` containers deep needs about 100)."""
-_READABLE_VERSIONS = (1, 2)  # version 2 adds graphs and every layer type; version 1 files read unchanged
+_READABLE_VERSIONS = (
+    1,
+    2,
+)  # version 2 adds graphs and every layer type; version 1 files read unchanged
 #: Estimator parameters that files of a version may lack (added later); they take their defaults.
 _LATER_PARAMS = {1: {"augment"}, 2: set()}
 
 
 # ------------------------------------------------------------------- save
+
 
 def save(model, path):
     """Write ``model`` to ``path`` atomically as ``.npz`` + JSON metadata.
@@ -97,8 +101,12 @@ def save(model, path):
         Nothing is written then.
     """
     meta, arrays = _encode(model)
-    meta.update(format=FORMAT, format_version=FORMAT_VERSION, numnet_version=__version__,
-                arrays={k: _describe(a) for k, a in arrays.items()})
+    meta.update(
+        format=FORMAT,
+        format_version=FORMAT_VERSION,
+        numnet_version=__version__,
+        arrays={k: _describe(a) for k, a in arrays.items()},
+    )
     text = json.dumps(meta, sort_keys=True)
     _check_meta_text(text, f"cannot save {path}")
     blob = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
@@ -122,22 +130,28 @@ def _encode(model):
         net, theta = model
         theta = _check_vector(theta, "theta")
         if theta.shape[0] != net.n_params:
-            raise ValueError(f"theta has {theta.shape[0]} entries but the network has {net.n_params} parameters")
+            raise ValueError(
+                f"theta has {theta.shape[0]} entries but the network has {net.n_params} parameters"
+            )
         spec = to_json(net)
         _decode_network(spec, theta, "model")  # what load will do with it
         return {"kind": "network", "architecture": spec}, {"theta": theta}
     if hasattr(model, "get_params") and hasattr(model, "fit"):
         return _encode_estimator(model)
-    raise TypeError("model must be a parameter vector, a (network, theta) pair or a fitted numnet "
-                    f"estimator, got {type(model).__name__}")
+    raise TypeError(
+        "model must be a parameter vector, a (network, theta) pair or a fitted numnet "
+        f"estimator, got {type(model).__name__}"
+    )
 
 
 def _check_vector(theta, name):
     """A 1-D float32/float64 vector with finite entries (save and load both insist)."""
     theta = np.asarray(theta)
     if theta.ndim != 1 or theta.dtype not in FLOAT_DTYPES:
-        raise ValueError(f"{name} must be a 1-D float32 or float64 array, got shape {theta.shape} "
-                         f"and dtype {theta.dtype}")
+        raise ValueError(
+            f"{name} must be a 1-D float32 or float64 array, got shape {theta.shape} "
+            f"and dtype {theta.dtype}"
+        )
     if not np.isfinite(theta).all():
         raise ValueError(f"{name} contains NaN or inf; numnet files hold finite parameters only")
     return theta
@@ -148,7 +162,9 @@ def _encode_estimator(est):
 
     name = type(est).__name__
     if ESTIMATORS.get(name) is not type(est):
-        raise TypeError(f"model must be one of the numnet estimators {sorted(ESTIMATORS)}, got {name}")
+        raise TypeError(
+            f"model must be one of the numnet estimators {sorted(ESTIMATORS)}, got {name}"
+        )
     if "theta_" not in vars(est):
         raise ValueError(f"this {name} is not fitted; fit it before saving")
     try:
@@ -163,8 +179,10 @@ def _encode_estimator(est):
             else:
                 attrs[key] = _json_data(value, key)
     params = {k: _param_data(v, k) for k, v in est.get_params(deep=False).items()}
-    return {"kind": "estimator", "estimator": {"class": name, "params": params,
-                                               "attributes": attrs}}, arrays
+    return {
+        "kind": "estimator",
+        "estimator": {"class": name, "params": params, "attributes": attrs},
+    }, arrays
 
 
 def _plain_array(a, name):
@@ -172,7 +190,9 @@ def _plain_array(a, name):
         try:
             a = a.astype(str)
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"{name} holds objects that are not strings; it cannot be saved") from exc
+            raise ValueError(
+                f"{name} holds objects that are not strings; it cannot be saved"
+            ) from exc
         if a.dtype.kind != "U":
             raise ValueError(f"{name} holds objects that are not strings; it cannot be saved")
     if a.dtype.kind not in _ARRAY_KINDS:
@@ -194,7 +214,9 @@ def _param_value(value):
     """Inverse of :func:`_param_data` (lists become tuples, as estimators take them)."""
     if isinstance(value, dict):
         if set(value) != {_OBJECT}:
-            raise ValueError(f"an estimator parameter that is an object must be {{{_OBJECT!r}: ...}}")
+            raise ValueError(
+                f"an estimator parameter that is an object must be {{{_OBJECT!r}: ...}}"
+            )
         return from_json(value[_OBJECT])
     return tuple(value) if isinstance(value, list) else value
 
@@ -211,11 +233,14 @@ def _json_data(value, name):
         return float(value)
     if isinstance(value, (list, tuple)):
         return [_json_data(v, name) for v in value]
-    raise ValueError(f"{name}={value!r} is not plain data (None, bool, int, float, str or a list "
-                     "of them) and cannot be saved; use an int random_state, for example")
+    raise ValueError(
+        f"{name}={value!r} is not plain data (None, bool, int, float, str or a list "
+        "of them) and cannot be saved; use an int random_state, for example"
+    )
 
 
 # ------------------------------------------------------------------- load
+
 
 def load(path):
     """Read a model written by :func:`save`.
@@ -288,7 +313,9 @@ def _parse_meta(raw, path):
         raise ValueError(f"{path} is not a numnet file (no format tag)")
     version = meta.pop("format_version", None)
     if type(version) is not int or version not in _READABLE_VERSIONS:
-        raise ValueError(f"{path} has format version {version!r}; this numnet reads versions {_READABLE_VERSIONS}")
+        raise ValueError(
+            f"{path} has format version {version!r}; this numnet reads versions {_READABLE_VERSIONS}"
+        )
     meta.pop("numnet_version", None)
     meta["format_version"] = version
     if meta.get("kind") not in KINDS or not isinstance(meta.get("arrays"), dict):
@@ -303,13 +330,17 @@ def _check_meta_text(text, where):
         raise ValueError(f"{where}: the metadata has {size} bytes; at most {MAX_META} are allowed")
     depth = _json_depth(text)
     if depth > MAX_JSON_DEPTH:
-        raise ValueError(f"{where}: the metadata is nested {depth} deep; at most {MAX_JSON_DEPTH} is allowed")
+        raise ValueError(
+            f"{where}: the metadata is nested {depth} deep; at most {MAX_JSON_DEPTH} is allowed"
+        )
 
 
 def _expect(found, wanted, what, path):
     extra, missing = sorted(found - wanted), sorted(wanted - found)
     if extra or missing:
-        raise ValueError(f"{path}: {what} do not match the format: unexpected {extra}, missing {missing}")
+        raise ValueError(
+            f"{path}: {what} do not match the format: unexpected {extra}, missing {missing}"
+        )
 
 
 def _array_spec(key, spec, path):
@@ -318,12 +349,19 @@ def _array_spec(key, spec, path):
         raise ValueError(f"{path}: metadata for array {key!r} is malformed")
     dtype, shape, sha256 = spec["dtype"], spec["shape"], spec["sha256"]
     if not isinstance(dtype, str) or not _DTYPE.fullmatch(dtype) or _dtype_str(dtype) != dtype:
-        raise ValueError(f"{path}: array {key!r} has dtype {dtype!r} in the metadata; numnet files hold "
-                         "bool, integer, float and string arrays only")
-    if not isinstance(shape, list) or len(shape) > _MAX_NDIM or \
-            not all(type(n) is int and n >= 0 for n in shape):
-        raise ValueError(f"{path}: array {key!r} has shape {shape!r} in the metadata; expected a list "
-                         f"of at most {_MAX_NDIM} non-negative ints")
+        raise ValueError(
+            f"{path}: array {key!r} has dtype {dtype!r} in the metadata; numnet files hold "
+            "bool, integer, float and string arrays only"
+        )
+    if (
+        not isinstance(shape, list)
+        or len(shape) > _MAX_NDIM
+        or not all(type(n) is int and n >= 0 for n in shape)
+    ):
+        raise ValueError(
+            f"{path}: array {key!r} has shape {shape!r} in the metadata; expected a list "
+            f"of at most {_MAX_NDIM} non-negative ints"
+        )
     if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
         raise ValueError(f"{path}: array {key!r} has no valid SHA-256 in the metadata")
     return np.dtype(dtype), tuple(shape), sha256
@@ -347,7 +385,9 @@ def _decode_network(spec, theta, path):
     except (TypeError, ValueError, KeyError, RecursionError) as exc:
         raise ValueError(f"{path}: invalid architecture: {exc}") from exc
     if theta.shape[0] != net.n_params:
-        raise ValueError(f"{path}: theta has {theta.shape[0]} entries, the architecture needs {net.n_params}")
+        raise ValueError(
+            f"{path}: theta has {theta.shape[0]} entries, the architecture needs {net.n_params}"
+        )
     return net, theta
 
 
@@ -383,7 +423,9 @@ def _estimator_spec(spec, path):
         raise ValueError(f"{path}: estimator metadata must have the keys class, params, attributes")
     cls = ESTIMATORS.get(spec["class"]) if isinstance(spec["class"], str) else None
     if cls is None:
-        raise ValueError(f"{path}: unknown estimator class {spec['class']!r}; known: {sorted(ESTIMATORS)}")
+        raise ValueError(
+            f"{path}: unknown estimator class {spec['class']!r}; known: {sorted(ESTIMATORS)}"
+        )
     if not isinstance(spec["params"], dict) or not isinstance(spec["attributes"], dict):
         raise ValueError(f"{path}: estimator params and attributes must be JSON objects")
     return cls, spec["params"], spec["attributes"]

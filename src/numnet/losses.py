@@ -20,8 +20,18 @@ import numpy as np
 from ._validation import check_positive
 from .activations import ACTIVATIONS
 
-__all__ = ["Loss", "LeastSquares", "L1", "Huber", "Hinge", "Binomial",
-           "BinaryCrossEntropy", "SoftmaxCrossEntropy", "LOSSES", "get_loss"]
+__all__ = [
+    "Loss",
+    "LeastSquares",
+    "L1",
+    "Huber",
+    "Hinge",
+    "Binomial",
+    "BinaryCrossEntropy",
+    "SoftmaxCrossEntropy",
+    "LOSSES",
+    "get_loss",
+]
 
 _sigmoid = ACTIVATIONS["sigmoid"].f
 _softplus = ACTIVATIONS["softplus"].f
@@ -50,7 +60,9 @@ class Loss:
         if Y.ndim == 1 and n_outputs == 1:
             Y = Y[:, None]
         if Y.ndim != 2 or Y.shape[1] != n_outputs:
-            raise ValueError(f"Y must have shape (n_samples, {n_outputs}) for {self!r}, got {Y.shape}")
+            raise ValueError(
+                f"Y must have shape (n_samples, {n_outputs}) for {self!r}, got {Y.shape}"
+            )
         if Y.dtype.kind not in "biuf":
             raise TypeError(f"Y must be numeric for {self!r}, got dtype {Y.dtype}")
         Y = Y.astype(dtype, copy=False)
@@ -267,7 +279,9 @@ class SoftmaxCrossEntropy(Loss):
             if Y.dtype.kind not in "biuf" or (Y.dtype.kind == "f" and (Y != np.round(Y)).any()):
                 raise ValueError("Y given as 1-D must hold integer class labels")
             if Y.size and (Y.min() < 0 or Y.max() >= n_outputs):
-                raise ValueError(f"Y labels must lie in 0..{n_outputs - 1}, got {Y.min()}..{Y.max()}")
+                raise ValueError(
+                    f"Y labels must lie in 0..{n_outputs - 1}, got {Y.min()}..{Y.max()}"
+                )
             T = np.zeros((Y.shape[0], n_outputs), dtype=dtype)
             T[np.arange(Y.shape[0]), Y.astype(np.intp)] = 1
             return T
@@ -307,8 +321,10 @@ class SoftmaxCrossEntropy(Loss):
         return softmax(F)
 
 
-LOSSES = {cls.name: cls for cls in [LeastSquares, L1, Huber, Hinge, Binomial,
-                                    BinaryCrossEntropy, SoftmaxCrossEntropy]}
+LOSSES = {
+    cls.name: cls
+    for cls in [LeastSquares, L1, Huber, Hinge, Binomial, BinaryCrossEntropy, SoftmaxCrossEntropy]
+}
 
 
 def get_loss(loss):

@@ -43,10 +43,14 @@ class Sequential:
             raise ValueError("layers must be a non-empty sequence of layers")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
-                raise TypeError(f"layers[{i}] must be a layer (see numnet.layers.Layer), got {type(layer).__name__}")
+                raise TypeError(
+                    f"layers[{i}] must be a layer (see numnet.layers.Layer), got {type(layer).__name__}"
+                )
         for i, (a, b) in enumerate(zip(layers, layers[1:])):
             if a.d_out != b.d_in:
-                raise ValueError(f"layers[{i}] has d_out={a.d_out} but layers[{i + 1}] has d_in={b.d_in}")
+                raise ValueError(
+                    f"layers[{i}] has d_out={a.d_out} but layers[{i + 1}] has d_in={b.d_in}"
+                )
         self.layers = layers
         self.d_in, self.d_out = layers[0].d_in, layers[-1].d_out
         bounds = np.cumsum([0] + [layer.n_params for layer in layers])
@@ -65,8 +69,12 @@ class Sequential:
 
     def map_layers(self, fn):
         """A new ``Sequential`` with every leaf layer replaced by ``fn(layer)`` (containers recurse)."""
-        return Sequential([layer.map_layers(fn) if hasattr(layer, "map_layers") else fn(layer)
-                           for layer in self.layers])
+        return Sequential(
+            [
+                layer.map_layers(fn) if hasattr(layer, "map_layers") else fn(layer)
+                for layer in self.layers
+            ]
+        )
 
     @property
     def n_params(self):
@@ -146,7 +154,9 @@ class Sequential:
         """Forward tangent pass: ``(dF, tcache)``, tcache keeping each layer's input tangent."""
         tcache = []
         for i, (layer, s, c) in enumerate(zip(self.layers, self.slices, cache)):
-            dZ, tc = layer.tangent(theta[s], c, None if dtheta is None else dtheta[s], dX, **self._ws(ws, i))
+            dZ, tc = layer.tangent(
+                theta[s], c, None if dtheta is None else dtheta[s], dX, **self._ws(ws, i)
+            )
             tcache.append((dX, tc))
             dX = dZ
         return dX, tcache
@@ -158,7 +168,9 @@ class Sequential:
 
     def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None, ws=None):
         """Backpropagation Jᵀ u: return ``(gtheta, gX)``."""
-        g, gX, _ = self.backward(theta, cache, gZ, need_gtheta=need_gtheta, need_gX=need_gX, out=out, ws=ws)
+        g, gX, _ = self.backward(
+            theta, cache, gZ, need_gtheta=need_gtheta, need_gX=need_gX, out=out, ws=ws
+        )
         return g, gX
 
     def backward(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None, ws=None):
@@ -173,13 +185,32 @@ class Sequential:
         gZs = [None] * len(self.layers)
         for i in reversed(range(len(self.layers))):
             s, gZs[i] = self.slices[i], gZ
-            _, gZ = self.layers[i].vjp(theta[s], cache[i], gZ, need_gtheta=need_gtheta,
-                                       need_gX=need_gX or i > 0, out=None if g is None else g[s],
-                                       **self._ws(ws, i))
+            _, gZ = self.layers[i].vjp(
+                theta[s],
+                cache[i],
+                gZ,
+                need_gtheta=need_gtheta,
+                need_gX=need_gX or i > 0,
+                out=None if g is None else g[s],
+                **self._ws(ws, i),
+            )
         return g, gZ, gZs
 
-    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None, gZs=None,
-            ws=None):
+    def rop(
+        self,
+        theta,
+        cache,
+        dtheta,
+        dX,
+        gZ,
+        dgZ,
+        *,
+        tcache=None,
+        need_gX=True,
+        out=None,
+        gZs=None,
+        ws=None,
+    ):
         """R-operator of :meth:`vjp` along (dtheta, dX), with gZ moving along dgZ.
 
         ``gZs``, the cotangents of :meth:`backward` for this ``gZ``, replace
@@ -190,11 +221,24 @@ class Sequential:
         Rg = np.empty(self.n_params, dtype=gZ.dtype) if out is None else out
         for i in reversed(range(len(self.layers))):
             layer, s, (dXi, tc), kw = self.layers[i], self.slices[i], tcache[i], self._ws(ws, i)
-            _, dgZ = layer.rop(theta[s], cache[i], None if dtheta is None else dtheta[s], dXi, gZ, dgZ,
-                               tcache=tc, need_gX=need_gX or i > 0, out=Rg[s], **kw)
+            _, dgZ = layer.rop(
+                theta[s],
+                cache[i],
+                None if dtheta is None else dtheta[s],
+                dXi,
+                gZ,
+                dgZ,
+                tcache=tc,
+                need_gX=need_gX or i > 0,
+                out=Rg[s],
+                **kw,
+            )
             if i > 0:
-                gZ = gZs[i - 1] if gZs is not None else layer.vjp(theta[s], cache[i], gZ, need_gtheta=False,
-                                                                  **kw)[1]
+                gZ = (
+                    gZs[i - 1]
+                    if gZs is not None
+                    else layer.vjp(theta[s], cache[i], gZ, need_gtheta=False, **kw)[1]
+                )
         return Rg, dgZ
 
     def diag_backward(self, theta, cache, gZ, hZ, *, need_hX=True, out=None, gZs=None):
@@ -210,14 +254,17 @@ class Sequential:
         for i in reversed(range(len(self.layers))):
             layer, s = self.layers[i], self.slices[i]
             hZ = require_diag_backward(layer, i).diag_backward(
-                theta[s], cache[i], gZs[i], hZ, need_hX=need_hX or i > 0, out=d[s])[1]
+                theta[s], cache[i], gZs[i], hZ, need_hX=need_hX or i > 0, out=d[s]
+            )[1]
         return d, hZ
 
 
 def require_diag_backward(layer, where):
     """``layer`` if it has ``diag_backward``; else a TypeError naming it (Becker–LeCun needs it)."""
     if not hasattr(layer, "diag_backward"):
-        raise TypeError(f"becker_lecun_diagonal needs diag_backward on every layer; layer {where} is {layer!r}")
+        raise TypeError(
+            f"becker_lecun_diagonal needs diag_backward on every layer; layer {where} is {layer!r}"
+        )
     return layer
 
 

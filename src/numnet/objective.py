@@ -117,12 +117,16 @@ class Objective:
         if Y.shape[0] != X.shape[0]:
             raise ValueError(f"Y must have {X.shape[0]} rows like X, got {Y.shape[0]}")
         self.X, self.Y = X, Y
-        self._lin_pool = WorkspacePool()  # forward passes and kept cotangents, one per linearization
+        self._lin_pool = (
+            WorkspacePool()
+        )  # forward passes and kept cotangents, one per linearization
         self._product_pool = WorkspacePool()  # tangents and R-cotangents, one per product call
 
     def __repr__(self):
-        return (f"Objective(loss={self.loss!r}, regularizer={self.regularizer!r}, "
-                f"n_samples={self.n_samples}, n_params={self.n_params})")
+        return (
+            f"Objective(loss={self.loss!r}, regularizer={self.regularizer!r}, "
+            f"n_samples={self.n_samples}, n_params={self.n_params})"
+        )
 
     @property
     def n_samples(self):
@@ -275,9 +279,17 @@ class NetworkLinearization:
         """Backpropagate gF, keeping each layer's output cotangent when the network offers them."""
         net = self.objective.net
         if not hasattr(net, "backward"):
-            return net.vjp(self.theta, self.cache, self.gF, need_gX=False)[0] if need_gtheta else None
-        g, _, self._gZs = net.backward(self.theta, self.cache, self.gF, need_gtheta=need_gtheta, need_gX=False,
-                                       **self._scope("grad"))
+            return (
+                net.vjp(self.theta, self.cache, self.gF, need_gX=False)[0] if need_gtheta else None
+            )
+        g, _, self._gZs = net.backward(
+            self.theta,
+            self.cache,
+            self.gF,
+            need_gtheta=need_gtheta,
+            need_gX=False,
+            **self._scope("grad"),
+        )
         return g
 
     @contextmanager
@@ -301,17 +313,32 @@ class NetworkLinearization:
         with self._product_workspace() as ws:
             dF, tcache = obj.net.tangent(self.theta, self.cache, v, None, **ws)
             dgF = obj.loss.hvp(self.F, obj.Y, dF)
-            Hv = obj.net.rop(self.theta, self.cache, v, None, self.gF, dgF, tcache=tcache, need_gX=False,
-                             **kept, **ws)[0]
+            Hv = obj.net.rop(
+                self.theta,
+                self.cache,
+                v,
+                None,
+                self.gF,
+                dgF,
+                tcache=tcache,
+                need_gX=False,
+                **kept,
+                **ws,
+            )[0]
         return self._add_reg_hvp(Hv, v)
 
     def gnvp(self, v):
         """(Jᵀ ∇²E J + λ∇²R) v."""
         obj, v = self.objective, self._vector(v)
         with self._product_workspace() as ws:
-            dF = (obj.net.tangent(self.theta, self.cache, v, None, **ws)[0] if hasattr(obj.net, "tangent")
-                  else obj.net.jvp(self.theta, self.cache, v, None))
-            Gv = obj.net.vjp(self.theta, self.cache, obj.loss.hvp(self.F, obj.Y, dF), need_gX=False, **ws)[0]
+            dF = (
+                obj.net.tangent(self.theta, self.cache, v, None, **ws)[0]
+                if hasattr(obj.net, "tangent")
+                else obj.net.jvp(self.theta, self.cache, v, None)
+            )
+            Gv = obj.net.vjp(
+                self.theta, self.cache, obj.loss.hvp(self.F, obj.Y, dF), need_gX=False, **ws
+            )[0]
         return self._add_reg_hvp(Gv, v)
 
     @property
@@ -345,7 +372,11 @@ class NetworkLinearization:
 
 def _check_net(net):
     """TypeError naming ``net`` unless it has what an objective calls (a layer or network)."""
-    missing = [a for a in ("d_in", "d_out", "n_params", "forward", "jvp", "vjp") if not hasattr(net, a)]
+    missing = [
+        a for a in ("d_in", "d_out", "n_params", "forward", "jvp", "vjp") if not hasattr(net, a)
+    ]
     if missing:
-        raise TypeError(f"net must be a layer or network (numnet.layers.Layer), got {type(net).__name__} "
-                        f"without {', '.join(missing)}")
+        raise TypeError(
+            f"net must be a layer or network (numnet.layers.Layer), got {type(net).__name__} "
+            f"without {', '.join(missing)}"
+        )

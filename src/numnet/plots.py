@@ -33,8 +33,14 @@ def __getattr__(name):
 
 def new_figure(ncols=1, nrows=1, *, width=4.5, height=3.5, **kwargs):
     """A figure with ``nrows × ncols`` axes of the given size per panel (inches)."""
-    return pyplot().subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False,
-                             constrained_layout=True, **kwargs)
+    return pyplot().subplots(
+        nrows,
+        ncols,
+        figsize=(width * ncols, height * nrows),
+        squeeze=False,
+        constrained_layout=True,
+        **kwargs,
+    )
 
 
 def save_figure(fig, path, dpi=110):
@@ -57,8 +63,23 @@ def grid_points(x_range, y_range, n_grid):
     return t0, t1, np.stack(np.meshgrid(t0, t1), axis=-1).reshape(-1, 2)
 
 
-def plot_decision_regions(ax, classify, X, y, *, extent=None, n_grid=120, n_classes=None, pad=0.05, alpha=0.6,
-                          size=4, linewidth=0.2, aspect=None, interpolation="nearest", cmap="viridis"):
+def plot_decision_regions(
+    ax,
+    classify,
+    X,
+    y,
+    *,
+    extent=None,
+    n_grid=120,
+    n_classes=None,
+    pad=0.05,
+    alpha=0.6,
+    size=4,
+    linewidth=0.2,
+    aspect=None,
+    interpolation="nearest",
+    cmap="viridis",
+):
     """Draw a 2-D classifier's decision regions on ``ax`` as an image, with the points ``X`` coloured by ``y``.
 
     Parameters
@@ -94,7 +115,17 @@ def plot_decision_regions(ax, classify, X, y, *, extent=None, n_grid=120, n_clas
     t0, t1, P = grid_points(extent[:2], extent[2:], n_grid)
     labels = np.asarray(classify(P)).reshape(n_grid, n_grid)
     scale = {} if n_classes is None else {"vmin": 0, "vmax": n_classes - 1}
-    image = ax.imshow(labels, origin="lower", extent=(t0[0], t0[-1], t1[0], t1[-1]), cmap=cmap, alpha=alpha,
-                      interpolation=interpolation, aspect=aspect, **scale)
-    ax.scatter(X[:, 0], X[:, 1], c=y, s=size, cmap=cmap, edgecolors="k", linewidths=linewidth, **scale)
+    image = ax.imshow(
+        labels,
+        origin="lower",
+        extent=(t0[0], t0[-1], t1[0], t1[-1]),
+        cmap=cmap,
+        alpha=alpha,
+        interpolation=interpolation,
+        aspect=aspect,
+        **scale,
+    )
+    ax.scatter(
+        X[:, 0], X[:, 1], c=y, s=size, cmap=cmap, edgecolors="k", linewidths=linewidth, **scale
+    )
     return image

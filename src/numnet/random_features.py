@@ -24,16 +24,35 @@ import scipy.linalg
 import scipy.linalg.blas
 
 from ._linalg import ridge_lstsq_intercept, spd_solve
-from ._validation import as_rng, check_float_dtype, check_int, check_matrix, check_non_negative, check_positive
+from ._validation import (
+    as_rng,
+    check_float_dtype,
+    check_int,
+    check_matrix,
+    check_non_negative,
+    check_positive,
+)
 from .layers import Dense
 from .network import Sequential
 from .objective import Objective
 from .optim import minimize
 from .regularizers import Tikhonov
 
-__all__ = ["RandomFeatures", "random_features", "NormalEquations", "fit_least_squares",
-           "fit_logistic", "stack_output_weights", "choose_ls_solver", "FeatureSpectrum", "feature_spectrum", "identity_rank_bound",
-           "DISTRIBUTIONS", "LS_SOLVERS", "LSTSQ_MAX_ENTRIES"]
+__all__ = [
+    "RandomFeatures",
+    "random_features",
+    "NormalEquations",
+    "fit_least_squares",
+    "fit_logistic",
+    "stack_output_weights",
+    "choose_ls_solver",
+    "FeatureSpectrum",
+    "feature_spectrum",
+    "identity_rank_bound",
+    "DISTRIBUTIONS",
+    "LS_SOLVERS",
+    "LSTSQ_MAX_ENTRIES",
+]
 
 DISTRIBUTIONS = ("normal", "uniform")
 LS_SOLVERS = ("auto", "normal", "lstsq")
@@ -69,8 +88,17 @@ class RandomFeatures:
         return self.layer.forward(self.theta, X)[0]
 
 
-def random_features(n_features, n_hidden, activation="tanh", *, scale=1.0, distribution="normal",
-                    bias=True, random_state=None, dtype=np.float64):
+def random_features(
+    n_features,
+    n_hidden,
+    activation="tanh",
+    *,
+    scale=1.0,
+    distribution="normal",
+    bias=True,
+    random_state=None,
+    dtype=np.float64,
+):
     """Draw the random first layer of an extreme learning machine.
 
     Parameters
@@ -111,8 +139,10 @@ def _as_2d_targets(Y, n_rows):
     Y = np.asarray(Y)
     Y = Y[:, None] if Y.ndim == 1 else Y
     if Y.ndim != 2 or Y.shape[0] != n_rows:
-        raise ValueError(f"Y must have {n_rows} rows (shape (n_samples,) or (n_samples, n_outputs)), "
-                         f"got shape {Y.shape}")
+        raise ValueError(
+            f"Y must have {n_rows} rows (shape (n_samples,) or (n_samples, n_outputs)), "
+            f"got shape {Y.shape}"
+        )
     return check_matrix(Y, "Y")
 
 
@@ -153,8 +183,9 @@ class NormalEquations:
         if Y.shape[1] != self.n_outputs:
             raise ValueError(f"Y must have {self.n_outputs} columns, got {Y.shape[1]}")
         # ZᵀZ by the symmetric rank-k update: half the flops of a product, written in place
-        self._ZtZ = scipy.linalg.blas.dsyrk(1.0, np.asfortranarray(Z.T), beta=1.0, c=self._ZtZ,
-                                            lower=1, overwrite_c=1)
+        self._ZtZ = scipy.linalg.blas.dsyrk(
+            1.0, np.asfortranarray(Z.T), beta=1.0, c=self._ZtZ, lower=1, overwrite_c=1
+        )
         self._ZtY += Z.T @ Y
         self._zsum += Z.sum(axis=0)
         self._ysum += Y.sum(axis=0)
@@ -168,8 +199,13 @@ class NormalEquations:
         up to those of one that saw them all; :meth:`from_sums` rebuilds it.
         """
         L = self._ZtZ
-        return (np.tril(L) + np.tril(L, -1).T, self._ZtY.copy(), self._zsum.copy(), self._ysum.copy(),
-                self.n_samples)
+        return (
+            np.tril(L) + np.tril(L, -1).T,
+            self._ZtY.copy(),
+            self._zsum.copy(),
+            self._ysum.copy(),
+            self.n_samples,
+        )
 
     @classmethod
     def from_sums(cls, ZtZ, ZtY, zsum, ysum, n_samples, *, fit_intercept=True):
@@ -178,10 +214,15 @@ class NormalEquations:
         new = cls(ZtY.shape[0], ZtY.shape[1], fit_intercept=fit_intercept)
         ZtZ = np.asarray(ZtZ, dtype=np.float64)
         if ZtZ.shape != (new.n_hidden, new.n_hidden):
-            raise ValueError(f"ZtZ must have shape ({new.n_hidden}, {new.n_hidden}), got {ZtZ.shape}")
+            raise ValueError(
+                f"ZtZ must have shape ({new.n_hidden}, {new.n_hidden}), got {ZtZ.shape}"
+            )
         new._ZtZ = np.asfortranarray(np.tril(ZtZ))
         new._ZtY, new._zsum = ZtY.copy(), np.asarray(zsum, dtype=np.float64).reshape(new.n_hidden)
-        new._ysum, new.n_samples = np.asarray(ysum, dtype=np.float64).reshape(new.n_outputs), int(n_samples)
+        new._ysum, new.n_samples = (
+            np.asarray(ysum, dtype=np.float64).reshape(new.n_outputs),
+            int(n_samples),
+        )
         return new
 
     def normal_matrix(self, alpha=0.0):
@@ -191,7 +232,9 @@ class NormalEquations:
         G[np.diag_indices(m)] += self.n_samples * _check_alpha(alpha)
         if not self.fit_intercept:
             return G, self._ZtY.copy()
-        G = np.block([[G, self._zsum[:, None]], [self._zsum[None, :], np.full((1, 1), self.n_samples)]])
+        G = np.block(
+            [[G, self._zsum[:, None]], [self._zsum[None, :], np.full((1, 1), self.n_samples)]]
+        )
         return G, np.vstack([self._ZtY, self._ysum])
 
     def solve(self, alpha=0.0):
@@ -210,8 +253,9 @@ def choose_ls_solver(solver, n_samples, n_hidden):
     return solver
 
 
-def fit_least_squares(features, X, Y, *, alpha=0.0, solver="auto", batch_size=10_000,
-                      fit_intercept=True):
+def fit_least_squares(
+    features, X, Y, *, alpha=0.0, solver="auto", batch_size=10_000, fit_intercept=True
+):
     """Output weights of a least-squares ELM: min (1/2n)‖Z W + c − Y‖² + (λ/2)‖W‖².
 
     Parameters
@@ -240,11 +284,13 @@ def fit_least_squares(features, X, Y, *, alpha=0.0, solver="auto", batch_size=10
     Y = _as_2d_targets(Y, X.shape[0])
     alpha, batch_size = _check_alpha(alpha), check_int(batch_size, "batch_size")
     if choose_ls_solver(solver, X.shape[0], features.n_hidden) == "lstsq":
-        Wt = ridge_lstsq_intercept(features.transform(X), Y.astype(X.dtype, copy=False), alpha, fit_intercept)
+        Wt = ridge_lstsq_intercept(
+            features.transform(X), Y.astype(X.dtype, copy=False), alpha, fit_intercept
+        )
     else:
         ne = NormalEquations(features.n_hidden, Y.shape[1], fit_intercept=fit_intercept)
         for i in range(0, X.shape[0], batch_size):
-            ne.update(features.transform(X[i:i + batch_size]), Y[i:i + batch_size])
+            ne.update(features.transform(X[i : i + batch_size]), Y[i : i + batch_size])
         Wt = ne.solve(alpha)
     return stack_output_weights(Wt, fit_intercept).astype(X.dtype, copy=False)
 
@@ -256,8 +302,9 @@ def stack_output_weights(Wt, fit_intercept):
     return np.concatenate([Wt[:-1].ravel(), Wt[-1]])
 
 
-def fit_logistic(features, X, y, n_outputs, *, alpha=0.0, theta0=None, max_iter=100, tol=1e-6,
-                 callback=None):
+def fit_logistic(
+    features, X, y, n_outputs, *, alpha=0.0, theta0=None, max_iter=100, tol=1e-6, callback=None
+):
     """Multinomial logistic regression on the random features, solved by ``newton-cg``.
 
     Parameters

@@ -118,4 +118,6 @@ def get_regularizer(regularizer):
         return regularizer
     if isinstance(regularizer, (int, float)) and not isinstance(regularizer, bool):
         return Tikhonov(regularizer)
-    raise TypeError(f"regularizer must be None, a float or a regularizer object, got {regularizer!r}")
+    raise TypeError(
+        f"regularizer must be None, a float or a regularizer object, got {regularizer!r}"
+    )

@@ -29,8 +29,19 @@ import re
 from math import prod
 
 from .activations import ACTIVATIONS
-from .layers import (AvgPool1d, AvgPool2d, Conv1d, Conv2d, Dense, Dropout, Flatten, MaxPool1d,
-                     MaxPool2d, Recurrent, Residual)
+from .layers import (
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    Dense,
+    Dropout,
+    Flatten,
+    MaxPool1d,
+    MaxPool2d,
+    Recurrent,
+    Residual,
+)
 from .network import Sequential
 
 __all__ = ["parse_spec"]
@@ -73,8 +84,10 @@ def parse_spec(spec, input_shape, n_outputs, name="arch"):
     last = layers[-1] if layers else None
     if isinstance(last, Dense) and last.activation.name == "identity":
         if last.d_out != n_outputs:
-            raise ValueError(f"{name}: the final dense:{last.d_out} is the output layer and must have "
-                             f"{n_outputs} units (the number of outputs), or end the spec with an activation")
+            raise ValueError(
+                f"{name}: the final dense:{last.d_out} is the output layer and must have "
+                f"{n_outputs} units (the number of outputs), or end the spec with an activation"
+            )
     else:
         layers.append(Dense(prod(shape), n_outputs))
     return Sequential(layers)
@@ -91,7 +104,9 @@ def _add(token, index, shape, layers):
         return _activate(kind, shape, layers)
     builder = _BUILDERS.get(kind)
     if builder is None:
-        raise ValueError(f"unknown token; expected one of {sorted(_BUILDERS)} or an activation name")
+        raise ValueError(
+            f"unknown token; expected one of {sorted(_BUILDERS)} or an activation name"
+        )
     layer, shape = builder(arg, shape, index)
     layers.append(layer)
     return shape
@@ -127,7 +142,9 @@ def _conv(arg, shape, index):
     if len(shape) in (2, 3):
         layer = (Conv1d if len(shape) == 2 else Conv2d)(shape, filters, k, **options)
         return layer, layer.output_shape
-    raise ValueError(f"conv needs (height, width, channels) or (length, channels) inputs, got shape {shape}")
+    raise ValueError(
+        f"conv needs (height, width, channels) or (length, channels) inputs, got shape {shape}"
+    )
 
 
 def _pool(kinds):
@@ -137,6 +154,7 @@ def _pool(kinds):
             raise ValueError(f"pooling needs image or sequence inputs, got shape {shape}")
         layer = kinds[len(shape) - 2](shape, size)
         return layer, layer.output_shape
+
     return build
 
 
@@ -145,7 +163,9 @@ def _flatten(arg, shape, index):
 
 
 def _dropout(arg, shape, index):
-    return Dropout(prod(shape), _number(arg, "a probability such as dropout:0.5", float), seed=index), shape
+    return Dropout(
+        prod(shape), _number(arg, "a probability such as dropout:0.5", float), seed=index
+    ), shape
 
 
 def _residual(arg, shape, index):
@@ -158,11 +178,23 @@ def _rnn(arg, shape, index):
         raise ValueError(f"rnn needs (steps, features) inputs, got shape {shape}")
     if mode not in ("", "seq"):
         raise ValueError(f"expected rnn:H or rnn:H:seq, got {arg!r}")
-    layer = Recurrent(shape[0], shape[1], _number(width, "a width such as rnn:16"),
-                      output="sequence" if mode else "last")
+    layer = Recurrent(
+        shape[0],
+        shape[1],
+        _number(width, "a width such as rnn:16"),
+        output="sequence" if mode else "last",
+    )
     return layer, ((shape[0], layer.d_h) if mode else (layer.d_h,))
 
 
-_BUILDERS = {"dense": _dense, "conv": _conv, "pool": _pool((MaxPool1d, MaxPool2d)),
-             "maxpool": _pool((MaxPool1d, MaxPool2d)), "avgpool": _pool((AvgPool1d, AvgPool2d)),
-             "flatten": _flatten, "dropout": _dropout, "residual": _residual, "rnn": _rnn}
+_BUILDERS = {
+    "dense": _dense,
+    "conv": _conv,
+    "pool": _pool((MaxPool1d, MaxPool2d)),
+    "maxpool": _pool((MaxPool1d, MaxPool2d)),
+    "avgpool": _pool((AvgPool1d, AvgPool2d)),
+    "flatten": _flatten,
+    "dropout": _dropout,
+    "residual": _residual,
+    "rnn": _rnn,
+}

@@ -47,7 +47,9 @@ class Workspace:
 
     def __init__(self, stores=None):
         self._arrays, self._scopes, self._borrower = {}, {}, None
-        self._stores = [] if stores is None else stores  # the _arrays of every scope, shared with the root
+        self._stores = (
+            [] if stores is None else stores
+        )  # the _arrays of every scope, shared with the root
         self._stores.append(self._arrays)
 
     def __repr__(self):
@@ -56,7 +58,9 @@ class Workspace:
     @property
     def nbytes(self):
         """Bytes held by the arrays of this workspace and of its scopes."""
-        return sum(a.nbytes for a in self._arrays.values()) + sum(w.nbytes for w in self._scopes.values())
+        return sum(a.nbytes for a in self._arrays.values()) + sum(
+            w.nbytes for w in self._scopes.values()
+        )
 
     def scope(self, key):
         """The nested workspace ``key`` (made on first use)."""

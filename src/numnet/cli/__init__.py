@@ -65,7 +65,11 @@ def _dispatch(args):
     from ..malloc import tune_malloc
 
     session = current()
-    if session is not None and not session.root and not getattr(args.command_module, "DISTRIBUTED", False):
+    if (
+        session is not None
+        and not session.root
+        and not getattr(args.command_module, "DISTRIBUTED", False)
+    ):
         return 0  # under mpiexec, a subcommand that does not shard its work runs on rank 0 alone
     tune_malloc()  # this process is ours: keep freed arrays mapped (see numnet.malloc)
     with threadpool_limits(limits=args.threads):
@@ -120,12 +124,16 @@ def _main(argv):
             raise
         memory = "not enough memory: " if isinstance(exc, MemoryError) else ""
         return EXIT_USAGE, f"numnet: error: {memory}{_one_line(exc)}"
-    except DistributedError as exc:  # another rank failed (mpiexec): its error, agreed on by every rank
+    except (
+        DistributedError
+    ) as exc:  # another rank failed (mpiexec): its error, agreed on by every rank
         return EXIT_USAGE if exc.user_error else EXIT_BUG, f"numnet: error: {_one_line(exc)}"
     except KeyboardInterrupt:
         return 130, "numnet: interrupted"
     except Exception as exc:  # a bug: still one line; the traceback on request
         if os.environ.get("NUMNET_DEBUG"):
             raise
-        return EXIT_BUG, (f"numnet: internal error: {type(exc).__name__}: {_one_line(exc)} "
-                          "(set NUMNET_DEBUG=1 for the traceback)")
+        return EXIT_BUG, (
+            f"numnet: internal error: {type(exc).__name__}: {_one_line(exc)} "
+            "(set NUMNET_DEBUG=1 for the traceback)"
+        )

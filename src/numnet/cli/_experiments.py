@@ -44,12 +44,18 @@ class ExperimentCommand:
             if name != "seed":  # --seed is every subcommand's (cli._parser)
                 _add_option(parser, self.flag(name), name, kind, defaults[name])
         if self.spec.details:
-            parser.add_argument("--quiet", action="store_true", help=f"do not print the {self.spec.details}")
+            parser.add_argument(
+                "--quiet", action="store_true", help=f"do not print the {self.spec.details}"
+            )
 
     def values(self, args):
         """The function's keyword arguments from the parsed ``args``."""
         params = self.spec.signature.parameters
-        return {name: getattr(args, name) for name in self.spec.kinds if name in params and hasattr(args, name)}
+        return {
+            name: getattr(args, name)
+            for name in self.spec.kinds
+            if name in params and hasattr(args, name)
+        }
 
     def run(self, args):
         """Check, run, print and save; the exit status."""
@@ -70,8 +76,11 @@ class ExperimentCommand:
 
     def message(self, exc):
         """A :class:`ParameterError` in command-line words: parameter names become their flags."""
-        reason = re.sub(r"\b(" + "|".join(map(re.escape, self.spec.kinds)) + r")\b",
-                        lambda m: self.flag(m.group(1)), exc.reason)
+        reason = re.sub(
+            r"\b(" + "|".join(map(re.escape, self.spec.kinds)) + r")\b",
+            lambda m: self.flag(m.group(1)),
+            exc.reason,
+        )
         return f"argument {self.flag(exc.names[0])}: {reason}" if len(exc.names) == 1 else reason
 
     def _flags(self, params, values):
@@ -95,8 +104,14 @@ def _add_option(parser, flag, name, kind, default):
         parser.add_argument(flag, dest=name, action="store_true", help=kind.help)
         return
     shown, form = (kind.cli.from_value(default), kind.cli.kind) if kind.cli else (default, kind)
-    parser.add_argument(flag, dest=name, type=_argparse_type(kind), default=default, metavar=_metavar(flag, form),
-                        help=f"{form.help or kind.help} (default: {form.show(shown)})".replace("%", "%%"))
+    parser.add_argument(
+        flag,
+        dest=name,
+        type=_argparse_type(kind),
+        default=default,
+        metavar=_metavar(flag, form),
+        help=f"{form.help or kind.help} (default: {form.show(shown)})".replace("%", "%%"),
+    )
 
 
 def _metavar(flag, kind):

@@ -13,13 +13,29 @@ from math import prod
 
 from ._parser import CommandError
 
-__all__ = ["available_bytes", "format_bytes", "require_memory", "require_training_memory", "training_bytes",
-           "floats_per_row", "parameter_vectors", "dense_path_runs", "dense_floats"]
+__all__ = [
+    "available_bytes",
+    "format_bytes",
+    "require_memory",
+    "require_training_memory",
+    "training_bytes",
+    "floats_per_row",
+    "parameter_vectors",
+    "dense_path_runs",
+    "dense_floats",
+]
 
 #: Parameter-sized vectors a method keeps (iterate, gradient, direction, trial point, best point, the
 #: saved copy, ...); L-BFGS adds its 2 × 10 pairs, Newton-type methods their CG vectors.
-_VECTORS = {"lbfgs": 28, "newton-cg": 14, "gauss-newton": 14, "trust-ncg": 14, "levenberg-marquardt": 14,
-            "block-gauss-newton": 14, "varpro": 14}
+_VECTORS = {
+    "lbfgs": 28,
+    "newton-cg": 14,
+    "gauss-newton": 14,
+    "trust-ncg": 14,
+    "levenberg-marquardt": 14,
+    "block-gauss-newton": 14,
+    "varpro": 14,
+}
 #: Dense p × p matrices of the full-memory quasi-Newton methods (H and the outer products of an update).
 _MATRICES = {"bfgs": 4, "sr1": 3}
 #: Methods with a dense small-p path (``solver="auto"`` may pick it; :mod:`numnet.optim.linear_solver`).
@@ -70,7 +86,11 @@ def _address_space_available():
 def available_bytes():
     """Memory this process can still allocate: the least of the free RAM (``MemAvailable``), the
     cgroup's headroom and the address-space limit; None where none of them is known."""
-    known = [b for b in (_meminfo_available(), _cgroup_available(), _address_space_available()) if b is not None]
+    known = [
+        b
+        for b in (_meminfo_available(), _cgroup_available(), _address_space_available())
+        if b is not None
+    ]
     return min(known) if known else None
 
 
@@ -78,8 +98,10 @@ def require_memory(nbytes, what):
     """Raise :class:`CommandError` when ``nbytes`` exceed the available memory; ``what`` names the run."""
     free = available_bytes()
     if free is not None and nbytes > free:
-        raise CommandError(f"{what} needs about {format_bytes(nbytes)} of memory, but {format_bytes(free)} "
-                           "is available")
+        raise CommandError(
+            f"{what} needs about {format_bytes(nbytes)} of memory, but {format_bytes(free)} "
+            "is available"
+        )
 
 
 def floats_per_row(layer):
@@ -118,7 +140,9 @@ def dense_path_runs(net, method, solver="auto"):
     from ..optim.linear_solver import DENSE_MAX_PARAMS
 
     p = net.n_params
-    return p * net.d_out <= DENSE_MAX_PARAMS and (has_fast_jacobian(net) or p <= GaussNewtonOptions().max_cg)
+    return p * net.d_out <= DENSE_MAX_PARAMS and (
+        has_fast_jacobian(net) or p <= GaussNewtonOptions().max_cg
+    )
 
 
 def dense_floats(net, n_rows):
@@ -139,12 +163,18 @@ def training_bytes(net, n_rows, method, itemsize=8, solver="auto"):
     p = net.n_params
     cache = _SECOND_ORDER_CACHE if method in _VECTORS and method != "lbfgs" else _FIRST_ORDER_CACHE
     dense = dense_floats(net, n_rows) if dense_path_runs(net, method, solver) else 0
-    return itemsize * (parameter_vectors(method) * p + _MATRICES.get(method, 0) * p * p + dense
-                       + cache * n_rows * floats_per_row(net))
+    return itemsize * (
+        parameter_vectors(method) * p
+        + _MATRICES.get(method, 0) * p * p
+        + dense
+        + cache * n_rows * floats_per_row(net)
+    )
 
 
 def require_training_memory(net, n_rows, method, flags):
     """Raise :class:`CommandError` naming ``flags`` when training ``net`` on ``n_rows`` rows with
     ``method`` (:func:`training_bytes`) cannot fit in the available memory."""
-    require_memory(training_bytes(net, n_rows, method),
-                   f"{flags} ({net.n_params:,} parameters, {n_rows:,} rows, {method})")
+    require_memory(
+        training_bytes(net, n_rows, method),
+        f"{flags} ({net.n_params:,} parameters, {n_rows:,} rows, {method})",
+    )

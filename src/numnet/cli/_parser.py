@@ -17,9 +17,27 @@ from pathlib import Path
 
 from ..experiments import _params
 
-__all__ = ["CommandError", "Parser", "build_parser", "argparse_type", "int_range", "float_range", "int_list_of",
-           "float_list_of", "method_name", "method_list", "output_dir", "positive_int", "nonneg_int",
-           "seed_int", "positive_float", "nonneg_float", "fraction", "int_list", "float_list"]
+__all__ = [
+    "CommandError",
+    "Parser",
+    "build_parser",
+    "argparse_type",
+    "int_range",
+    "float_range",
+    "int_list_of",
+    "float_list_of",
+    "method_name",
+    "method_list",
+    "output_dir",
+    "positive_int",
+    "nonneg_int",
+    "seed_int",
+    "positive_float",
+    "nonneg_float",
+    "fraction",
+    "int_list",
+    "float_list",
+]
 
 
 class CommandError(Exception):
@@ -35,19 +53,35 @@ class Parser(argparse.ArgumentParser):
 
 
 def _common_arguments(parser):
-    parser.add_argument("--seed", type=seed_int, default=0,
-                        help="random seed, 0 to 2**32 - 1 (default: %(default)s)")
-    parser.add_argument("--out", type=output_dir, default="numnet-out", metavar="DIR",
-                        help="output folder for figures and numbers, checked to be writable before any "
-                             "work (default: %(default)s)")
-    parser.add_argument("--threads", type=positive_int, default=1,
-                        help="BLAS threads; small networks run fastest on one (default: %(default)s)")
+    parser.add_argument(
+        "--seed",
+        type=seed_int,
+        default=0,
+        help="random seed, 0 to 2**32 - 1 (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out",
+        type=output_dir,
+        default="numnet-out",
+        metavar="DIR",
+        help="output folder for figures and numbers, checked to be writable before any "
+        "work (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=positive_int,
+        default=1,
+        help="BLAS threads; small networks run fastest on one (default: %(default)s)",
+    )
 
 
 def build_parser(commands):
     """The ``numnet`` parser with one subcommand per module of ``commands`` (``{name: module}``)."""
-    parser = Parser(prog="numnet", description="Numerical methods for deep learning: "
-                    "the experiments of the notes, training and derivative checks.")
+    parser = Parser(
+        prog="numnet",
+        description="Numerical methods for deep learning: "
+        "the experiments of the notes, training and derivative checks.",
+    )
     from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"numnet {__version__}")
@@ -63,6 +97,7 @@ def build_parser(commands):
 def argparse_type(kind):
     """An argparse type from an experiment parameter kind (:mod:`numnet.experiments._params`): the text
     parsed and checked by ``kind``, refused as "expected <what>, got '<text>'"."""
+
     def parse(text):
         try:
             return kind.parse(text)
@@ -91,7 +126,9 @@ def int_range(minimum=None, maximum=None, why=None):
 
 def float_range(minimum=None, maximum=None, *, open_min=False, open_max=False, why=None):
     """An argparse type: a finite float between the bounds (open or closed; None: unbounded)."""
-    return argparse_type(_params.Float(minimum, maximum, open_min=open_min, open_max=open_max, why=why))
+    return argparse_type(
+        _params.Float(minimum, maximum, open_min=open_min, open_max=open_max, why=why)
+    )
 
 
 def int_list_of(minimum=1, maximum=None, *, empty=True, example="50,50"):
@@ -135,13 +172,17 @@ def output_dir(text):
         raise argparse.ArgumentTypeError(f"{text!r} is a file, not a folder")
     base = _nearest_existing(path.absolute())
     if not base.is_dir():
-        raise argparse.ArgumentTypeError(f"cannot create {text!r}: {str(base)!r} is a file, not a folder")
+        raise argparse.ArgumentTypeError(
+            f"cannot create {text!r}: {str(base)!r} is a file, not a folder"
+        )
     try:
         fd, probe = tempfile.mkstemp(prefix=".numnet-probe-", dir=base)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise argparse.ArgumentTypeError(f"cannot write {text!r}: {str(base)!r}: {exc.strerror}") from None
+        raise argparse.ArgumentTypeError(
+            f"cannot write {text!r}: {str(base)!r}: {exc.strerror}"
+        ) from None
     return text
 
 

@@ -22,14 +22,31 @@ from ._run_folder import FORMAT, RunFolder
 
 __all__ = ["RUN_FLAGS", "SESSION_FLAGS", "open_run", "run_record", "merge_recorded"]
 
-RUN_FLAGS = {"data": "data", "target": "--target", "n_samples": "--n-samples", "task": "--task",
-             "hidden": "--hidden", "activation": "--activation", "arch": "--arch", "input_shape": "--input-shape",
-             "loss": "--loss", "method": "--method", "batch_size": "--batch-size",
-             "learning_rate": "--learning-rate", "alpha": "--alpha", "val_fraction": "--val-fraction",
-             "no_standardize": "--no-standardize", "seed": "--seed"}
+RUN_FLAGS = {
+    "data": "data",
+    "target": "--target",
+    "n_samples": "--n-samples",
+    "task": "--task",
+    "hidden": "--hidden",
+    "activation": "--activation",
+    "arch": "--arch",
+    "input_shape": "--input-shape",
+    "loss": "--loss",
+    "method": "--method",
+    "batch_size": "--batch-size",
+    "learning_rate": "--learning-rate",
+    "alpha": "--alpha",
+    "val_fraction": "--val-fraction",
+    "no_standardize": "--no-standardize",
+    "seed": "--seed",
+}
 """The arguments that define a run (argparse name → flag)."""
-SESSION_FLAGS = {"max_iter": "--max-iter", "checkpoint_every": "--checkpoint-every", "threads": "--threads",
-                 "quiet": "--quiet"}
+SESSION_FLAGS = {
+    "max_iter": "--max-iter",
+    "checkpoint_every": "--checkpoint-every",
+    "threads": "--threads",
+    "quiet": "--quiet",
+}
 """The arguments a resumed session may change."""
 
 
@@ -41,15 +58,19 @@ def open_run(args):
     """
     if args.resume is None:
         if args.data is None:
-            raise CommandError("the data argument is required: a built-in data set or a .csv/.npz file "
-                               "(or --resume DIR to continue a run)")
+            raise CommandError(
+                "the data argument is required: a built-in data set or a .csv/.npz file "
+                "(or --resume DIR to continue a run)"
+            )
         folder = RunFolder(args.out)
         folder.check_replaceable()
         return folder, None
     defaults = {name: args.train_parser.get_default(name) for name in vars(args)}
     if args.out != defaults["out"] and Path(args.out) != Path(args.resume):
-        raise CommandError(f"--out {args.out}: a resumed run writes to its own folder ({args.resume}); "
-                           "leave --out out")
+        raise CommandError(
+            f"--out {args.out}: a resumed run writes to its own folder ({args.resume}); "
+            "leave --out out"
+        )
     folder = RunFolder(args.resume)
     record, state = folder.recorded()
     merge_recorded(args, record, defaults, args.resume)
@@ -62,8 +83,13 @@ def run_record(args):
     """The JSON record of the run ``args`` describe (after --resume has been merged)."""
     from .. import __version__
 
-    record = {"format": FORMAT, "version": 1, "numnet_version": __version__,
-              "args": {name: getattr(args, name) for name in (*RUN_FLAGS, *SESSION_FLAGS)}, "data_file": None}
+    record = {
+        "format": FORMAT,
+        "version": 1,
+        "numnet_version": __version__,
+        "args": {name: getattr(args, name) for name in (*RUN_FLAGS, *SESSION_FLAGS)},
+        "data_file": None,
+    }
     path = Path(str(args.data))
     if path.is_file():
         record["data_file"] = {"path": str(path.resolve()), "sha256": _sha256(path)}
@@ -74,13 +100,17 @@ def merge_recorded(args, record, defaults, where):
     """Fill ``args`` from the recorded run; CommandError for a run argument that contradicts it."""
     recorded = record.get("args")
     if not isinstance(recorded, dict) or set(recorded) != set(RUN_FLAGS) | set(SESSION_FLAGS):
-        raise CommandError(f"--resume {where}: the run record is incomplete or of another numnet version")
+        raise CommandError(
+            f"--resume {where}: the run record is incomplete or of another numnet version"
+        )
     for name, flag in RUN_FLAGS.items():
         given, was = getattr(args, name), recorded[name]
         if given != defaults[name] and not _same(name, given, was, record):
-            raise CommandError(f"{_show(flag, given)} differs from the run recorded in {where} "
-                               f"({_show(flag, was)}): --resume continues that run; leave {flag} out, "
-                               "or start a new run with another --out")
+            raise CommandError(
+                f"{_show(flag, given)} differs from the run recorded in {where} "
+                f"({_show(flag, was)}): --resume continues that run; leave {flag} out, "
+                "or start a new run with another --out"
+            )
         setattr(args, name, was)
     for name in SESSION_FLAGS:
         if getattr(args, name) == defaults[name]:
@@ -113,8 +143,10 @@ def _check_data_file(args, record, where):
     if not path.is_file():
         raise CommandError(f"--resume {where}: the run's data file {path} no longer exists")
     if _sha256(path) != data_file["sha256"]:
-        raise CommandError(f"--resume {where}: the run's data file {path} changed since the run started "
-                           "(its SHA-256 differs); start a new run")
+        raise CommandError(
+            f"--resume {where}: the run's data file {path} changed since the run started "
+            "(its SHA-256 differs); start a new run"
+        )
     args.data = str(path)
 
 

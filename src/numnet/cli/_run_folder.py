@@ -42,9 +42,13 @@ __all__ = ["RunFolder", "OUTPUT_NAMES", "FORMAT"]
 FORMAT = "numnet-train-run"
 """The format tag of ``run.json``."""
 
-OUTPUT_NAMES = frozenset({"model.npz", "train.json", "loss.png", "decision_boundary.png", "checkpoint"})
+OUTPUT_NAMES = frozenset(
+    {"model.npz", "train.json", "loss.png", "decision_boundary.png", "checkpoint"}
+)
 """What a finished run's folder holds (and all an existing --out may hold to be replaced)."""
-_LEFTOVER = re.compile(r"\..+\.tmp(\.\w+)?")  # a temporary file of an atomic write killed before its rename
+_LEFTOVER = re.compile(
+    r"\..+\.tmp(\.\w+)?"
+)  # a temporary file of an atomic write killed before its rename
 _RUN, _STATE = "run.json", "state.npz"
 
 
@@ -76,19 +80,28 @@ class RunFolder:
         """Refuse (before any work) an OUT that holds other files, or that the siblings cannot be written beside."""
         out, cwd = self.out.resolve(), Path.cwd().resolve()
         if out in (cwd, *cwd.parents):
-            raise CommandError(f"{flag} {self.out} is the working folder or contains it; numnet train replaces "
-                               "that folder when the run finishes: choose another")
+            raise CommandError(
+                f"{flag} {self.out} is the working folder or contains it; numnet train replaces "
+                "that folder when the run finishes: choose another"
+            )
         if out.is_dir():
-            foreign = sorted(p.name for p in out.iterdir() if p.name not in OUTPUT_NAMES
-                             and not _LEFTOVER.fullmatch(p.name))
+            foreign = sorted(
+                p.name
+                for p in out.iterdir()
+                if p.name not in OUTPUT_NAMES and not _LEFTOVER.fullmatch(p.name)
+            )
             if foreign:
-                raise CommandError(f"{flag} {self.out} holds files numnet train did not write ({', '.join(foreign[:5])}"
-                                   f"{', …' if len(foreign) > 5 else ''}); a finished run replaces the whole folder: "
-                                   "choose another or move them")
+                raise CommandError(
+                    f"{flag} {self.out} holds files numnet train did not write ({', '.join(foreign[:5])}"
+                    f"{', …' if len(foreign) > 5 else ''}); a finished run replaces the whole folder: "
+                    "choose another or move them"
+                )
         parent = next((p for p in out.parents if p.exists()), None)
         if parent is None or not os.access(parent, os.W_OK | os.X_OK):
-            raise CommandError(f"{flag} {self.out}: its parent folder cannot be written, and numnet train writes "
-                               f"{self.live.name} and a temporary folder beside it")
+            raise CommandError(
+                f"{flag} {self.out}: its parent folder cannot be written, and numnet train writes "
+                f"{self.live.name} and a temporary folder beside it"
+            )
 
     # ------------------------------------------------------------------ the run in progress
 
@@ -98,8 +111,10 @@ class RunFolder:
             if (folder / _RUN).is_file():
                 state = folder / _STATE
                 return _read_record(folder / _RUN), (state if state.is_file() else None)
-        raise CommandError(f"--resume {self.out}: no run is recorded there (neither {self.live / _RUN} nor "
-                           f"{self.out / 'checkpoint' / _RUN} exists); give the --out folder of a numnet train run")
+        raise CommandError(
+            f"--resume {self.out}: no run is recorded there (neither {self.live / _RUN} nor "
+            f"{self.out / 'checkpoint' / _RUN} exists); give the --out folder of a numnet train run"
+        )
 
     def start(self, record, state=None):
         """Make ``live`` hold ``record`` (and a copy of ``state``, a finished run's checkpoint, when given)."""

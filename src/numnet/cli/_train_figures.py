@@ -35,14 +35,35 @@ def decision_figure(net, theta, X, y, classes, n_grid=200):
     pad = 0.05 * (hi - lo)
     t0, t1 = (np.linspace(lo[i] - pad[i], hi[i] + pad[i], n_grid) for i in (0, 1))
     P = np.stack(np.meshgrid(t0, t1), axis=-1).reshape(-1, 2)
-    labels = np.concatenate([predict_labels(net.predict(theta, P[i:i + _CHUNK]), classes)
-                             for i in range(0, len(P), _CHUNK)])
+    labels = np.concatenate(
+        [
+            predict_labels(net.predict(theta, P[i : i + _CHUNK]), classes)
+            for i in range(0, len(P), _CHUNK)
+        ]
+    )
     Z = np.searchsorted(classes, labels).reshape(n_grid, n_grid)
     fig, axes = new_figure(1, width=4.2, height=3.8)
     ax = axes[0, 0]
-    ax.imshow(Z, origin="lower", extent=(t0[0], t0[-1], t1[0], t1[-1]), aspect="auto", cmap="viridis",
-              alpha=0.55, vmin=0, vmax=len(classes) - 1)
-    ax.scatter(X[:, 0], X[:, 1], c=np.searchsorted(classes, y), s=6, cmap="viridis", edgecolors="k",
-               linewidths=0.2, vmin=0, vmax=len(classes) - 1)
+    ax.imshow(
+        Z,
+        origin="lower",
+        extent=(t0[0], t0[-1], t1[0], t1[-1]),
+        aspect="auto",
+        cmap="viridis",
+        alpha=0.55,
+        vmin=0,
+        vmax=len(classes) - 1,
+    )
+    ax.scatter(
+        X[:, 0],
+        X[:, 1],
+        c=np.searchsorted(classes, y),
+        s=6,
+        cmap="viridis",
+        edgecolors="k",
+        linewidths=0.2,
+        vmin=0,
+        vmax=len(classes) - 1,
+    )
     ax.set(xlabel="x₁", ylabel="x₂", title="decision regions (training points)")
     return fig

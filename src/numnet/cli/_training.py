@@ -13,8 +13,19 @@ import numpy as np
 
 from ..estimators import class_index, classifier_targets, encode_labels
 
-__all__ = ["Targets", "CLASSIFICATION_LOSSES", "REGRESSION_LOSSES", "infer_task", "default_loss",
-           "encode_targets", "fold_standardization", "input_scale", "fold_input_scale", "predict_labels", "metrics"]
+__all__ = [
+    "Targets",
+    "CLASSIFICATION_LOSSES",
+    "REGRESSION_LOSSES",
+    "infer_task",
+    "default_loss",
+    "encode_targets",
+    "fold_standardization",
+    "input_scale",
+    "fold_input_scale",
+    "predict_labels",
+    "metrics",
+]
 
 CLASSIFICATION_LOSSES = ("cross_entropy", "squared_error", "binomial", "hinge")
 REGRESSION_LOSSES = ("squared_error", "absolute_error", "huber")
@@ -30,7 +41,7 @@ class Targets(NamedTuple):
 
 
 def infer_task(y):
-    """"classification" for integer, boolean or string labels, "regression" for float targets."""
+    """ "classification" for integer, boolean or string labels, "regression" for float targets."""
     return "regression" if np.asarray(y).dtype.kind == "f" else "classification"
 
 
@@ -41,8 +52,10 @@ def default_loss(task):
 def _check_loss_for_task(loss, task):
     allowed = CLASSIFICATION_LOSSES if task == "classification" else REGRESSION_LOSSES
     if loss not in allowed:
-        raise ValueError(f"--loss {loss} does not fit a {task} task (--task, or the type of the targets); "
-                         f"choose one of {', '.join(allowed)}")
+        raise ValueError(
+            f"--loss {loss} does not fit a {task} task (--task, or the type of the targets); "
+            f"choose one of {', '.join(allowed)}"
+        )
 
 
 def encode_targets(y, loss, task, classes=None):

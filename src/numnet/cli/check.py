@@ -26,24 +26,52 @@ from ._parser import int_list, int_range, positive_int
 __all__ = ["NAME", "HELP", "add_arguments", "run", "network_checks", "random_targets"]
 
 NAME = "check"
-HELP = "derivative, adjoint and second-order checks (tables of notes 000) for an architecture and loss"
+HELP = (
+    "derivative, adjoint and second-order checks (tables of notes 000) for an architecture and loss"
+)
 
 
 def add_arguments(parser):
-    parser.add_argument("--hidden", type=int_list, default=[8], metavar="N[,N...]",
-                        help="hidden widths, comma-separated (default: 8)")
-    parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="tanh",
-                        help="hidden activation (default: %(default)s)")
-    parser.add_argument("--loss", choices=sorted(LOSSES), default="cross_entropy",
-                        help="loss (default: %(default)s)")
-    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64",
-                        help="floating-point precision (default: %(default)s)")
-    parser.add_argument("--n-samples", type=positive_int, default=10, help="rows of random data (default: 10)")
-    parser.add_argument("--n-features", type=positive_int, default=3, help="input width (default: 3)")
-    parser.add_argument("--n-outputs", type=positive_int, default=3, help="output width (default: 3)")
-    parser.add_argument("--steps", type=int_range(6, 64, why="five observed orders; below 2^-63 every row is "
-                                                             "rounding"),
-                        default=14, help="rows of each Taylor table, 6 to 64 (default: 14)")
+    parser.add_argument(
+        "--hidden",
+        type=int_list,
+        default=[8],
+        metavar="N[,N...]",
+        help="hidden widths, comma-separated (default: 8)",
+    )
+    parser.add_argument(
+        "--activation",
+        choices=sorted(ACTIVATIONS),
+        default="tanh",
+        help="hidden activation (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--loss",
+        choices=sorted(LOSSES),
+        default="cross_entropy",
+        help="loss (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--dtype",
+        choices=["float64", "float32"],
+        default="float64",
+        help="floating-point precision (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--n-samples", type=positive_int, default=10, help="rows of random data (default: 10)"
+    )
+    parser.add_argument(
+        "--n-features", type=positive_int, default=3, help="input width (default: 3)"
+    )
+    parser.add_argument(
+        "--n-outputs", type=positive_int, default=3, help="output width (default: 3)"
+    )
+    parser.add_argument(
+        "--steps",
+        type=int_range(6, 64, why="five observed orders; below 2^-63 every row is rounding"),
+        default=14,
+        help="rows of each Taylor table, 6 to 64 (default: 14)",
+    )
 
 
 def random_targets(loss, n_samples, n_outputs, rng):
@@ -73,10 +101,15 @@ def _layer_checks(net, theta, X, n_steps):
     """``check_layer`` on each layer at its own input, then on the whole network."""
     results, Z = [], X
     for i, (layer, s) in enumerate(zip(net.layers, net.slices)):
-        results += _renamed(check_layer(layer, Z, theta[s], n_steps=n_steps).results, repr(layer),
-                            f"layer {i + 1} {layer!r}")
+        results += _renamed(
+            check_layer(layer, Z, theta[s], n_steps=n_steps).results,
+            repr(layer),
+            f"layer {i + 1} {layer!r}",
+        )
         Z = layer.forward(theta[s], Z)[0]
-    return results + _renamed(check_layer(net, X, theta, n_steps=n_steps).results, repr(net), "network")
+    return results + _renamed(
+        check_layer(net, X, theta, n_steps=n_steps).results, repr(net), "network"
+    )
 
 
 def _objective_checks(obj, theta, n_steps, smooth):
@@ -85,17 +118,42 @@ def _objective_checks(obj, theta, n_steps, smooth):
     value = lambda th: obj.value(th.astype(dt, copy=False))  # noqa: E731  (x + h v may be float64)
     grad = lambda th: obj.grad(th.astype(dt, copy=False))  # noqa: E731
     return [
-        derivative_check(value, theta, lambda v: float(np.vdot(lin.grad, v)), n_steps=n_steps,
-                         smooth=smooth, name="objective value, gradient"),
-        derivative_check(grad, theta, lin.hvp, n_steps=n_steps, smooth=smooth, seed=1,
-                         name="objective gradient, Hessian-vector product (R-operator)"),
+        derivative_check(
+            value,
+            theta,
+            lambda v: float(np.vdot(lin.grad, v)),
+            n_steps=n_steps,
+            smooth=smooth,
+            name="objective value, gradient",
+        ),
+        derivative_check(
+            grad,
+            theta,
+            lin.hvp,
+            n_steps=n_steps,
+            smooth=smooth,
+            seed=1,
+            name="objective gradient, Hessian-vector product (R-operator)",
+        ),
         adjoint_check(lin.hvp, lin.hvp, (p,), (p,), dtype=dt, seed=2, name="Hessian symmetry"),
-        adjoint_check(lin.gnvp, lin.gnvp, (p,), (p,), dtype=dt, seed=3, name="Gauss-Newton symmetry"),
+        adjoint_check(
+            lin.gnvp, lin.gnvp, (p,), (p,), dtype=dt, seed=3, name="Gauss-Newton symmetry"
+        ),
     ]
 
 
-def network_checks(hidden, activation="tanh", loss="cross_entropy", *, dtype=np.float64,
-                   n_samples=10, n_features=3, n_outputs=3, n_steps=14, seed=0):
+def network_checks(
+    hidden,
+    activation="tanh",
+    loss="cross_entropy",
+    *,
+    dtype=np.float64,
+    n_samples=10,
+    n_features=3,
+    n_outputs=3,
+    n_steps=14,
+    seed=0,
+):
     """Run every check on a dense network and its objective on random data.
 
     Parameters
@@ -135,13 +193,25 @@ def summary(results):
 
 def run(args):
     """Print every table and the summary, write ``check.txt``; exit status 0 if all pass, else 1."""
-    require_training_memory(_network([args.n_features, *args.hidden, args.n_outputs], args.activation),
-                            args.n_samples, "newton-cg", f"--hidden {','.join(map(str, args.hidden))} with "
-                            f"--n-samples {args.n_samples}, --n-features {args.n_features}, --n-outputs "
-                            f"{args.n_outputs}")
-    results = network_checks(args.hidden, args.activation, args.loss, dtype=np.dtype(args.dtype),
-                             n_samples=args.n_samples, n_features=args.n_features,
-                             n_outputs=args.n_outputs, n_steps=args.steps, seed=args.seed)
+    require_training_memory(
+        _network([args.n_features, *args.hidden, args.n_outputs], args.activation),
+        args.n_samples,
+        "newton-cg",
+        f"--hidden {','.join(map(str, args.hidden))} with "
+        f"--n-samples {args.n_samples}, --n-features {args.n_features}, --n-outputs "
+        f"{args.n_outputs}",
+    )
+    results = network_checks(
+        args.hidden,
+        args.activation,
+        args.loss,
+        dtype=np.dtype(args.dtype),
+        n_samples=args.n_samples,
+        n_features=args.n_features,
+        n_outputs=args.n_outputs,
+        n_steps=args.steps,
+        seed=args.seed,
+    )
     n_failed = sum(not r.passed for r in results)
     text = "\n\n".join(str(r) for r in results)
     text += f"\n\n== summary ==\n{summary(results)}\n{len(results) - n_failed}/{len(results)} checks passed"

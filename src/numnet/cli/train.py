@@ -71,53 +71,120 @@ __all__ = ["NAME", "HELP", "add_arguments", "run"]
 NAME = "train"
 HELP = "train a network on a built-in data set or a CSV/NPZ file; save the model and figures"
 _METHOD_FLAGS = {"batch_size": "--batch-size", "learning_rate": "--learning-rate"}
-DISTRIBUTED = True  # under mpiexec every rank runs train (numnet.cli), each on its shard of the rows
+DISTRIBUTED = (
+    True  # under mpiexec every rank runs train (numnet.cli), each on its shard of the rows
+)
 
 
 def add_arguments(parser):
-    parser.add_argument("data", nargs="?", default=None,
-                        help=f"a built-in data set ({', '.join(sorted(DATASETS))}) or a .csv/.npz file "
-                             "(not needed with --resume)")
-    parser.add_argument("--target", default=None,
-                        help="CSV target column: a header name or an index (default: the last column)")
-    parser.add_argument("--n-samples", type=positive_int, default=None,
-                        help="points to draw from a synthetic data set (default: its own)")
-    parser.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
-                        help="auto: classification for integer or string labels (default: auto)")
-    parser.add_argument("--hidden", type=int_list, default=None, metavar="N[,N...]",
-                        help="hidden widths of a multi-layer perceptron, e.g. 50,50 (default: 50)")
-    parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default=None,
-                        help="hidden activation of the perceptron (default: tanh)")
-    parser.add_argument("--arch", default=None, metavar="SPEC",
-                        help="any architecture instead of --hidden/--activation, e.g. "
-                             "conv:8x3p1,relu,pool:2,dense:32,relu (tokens: dense:N, conv:FxK[sS][pP], "
-                             "pool:K, avgpool:K, flatten, dropout:P, residual[:ACT], rnn:H[:seq], "
-                             "activation names; the output layer is added; see numnet.spec)")
-    parser.add_argument("--input-shape", type=int_list, default=None, metavar="H,W,C",
-                        help="shape of one input row for --arch, channels last: H,W,C for images, "
-                             "L,C for sequences (default: 8,8,1 for digits, else the feature count)")
-    parser.add_argument("--loss", choices=sorted(set(CLASSIFICATION_LOSSES + REGRESSION_LOSSES)), default=None,
-                        help="loss (default: cross_entropy for classification, squared_error for regression; "
-                             "two classes get one output, binary cross-entropy for cross_entropy)")
-    parser.add_argument("--method", type=method_name, default="lbfgs",
-                        help="a numnet.optim.minimize method (default: lbfgs)")
-    parser.add_argument("--max-iter", type=positive_int, default=200,
-                        help="iterations (epochs for sgd/adam) (default: %(default)s)")
-    parser.add_argument("--batch-size", type=positive_int, default=None, help="mini-batch rows (sgd, adam)")
-    parser.add_argument("--learning-rate", type=positive_float, default=None, help="step size (sgd, adam, gd)")
-    parser.add_argument("--alpha", type=float_range(0.0, 1e100, why="the line search overflows from about 1e200"),
-                        default=1e-4,
-                        help="weight decay ½α‖W‖² on the weights, not the biases (default: %(default)s)")
-    parser.add_argument("--val-fraction", type=fraction, default=0.2,
-                        help="fraction of rows held out for validation (default: %(default)s)")
+    parser.add_argument(
+        "data",
+        nargs="?",
+        default=None,
+        help=f"a built-in data set ({', '.join(sorted(DATASETS))}) or a .csv/.npz file "
+        "(not needed with --resume)",
+    )
+    parser.add_argument(
+        "--target",
+        default=None,
+        help="CSV target column: a header name or an index (default: the last column)",
+    )
+    parser.add_argument(
+        "--n-samples",
+        type=positive_int,
+        default=None,
+        help="points to draw from a synthetic data set (default: its own)",
+    )
+    parser.add_argument(
+        "--task",
+        choices=["auto", "classification", "regression"],
+        default="auto",
+        help="auto: classification for integer or string labels (default: auto)",
+    )
+    parser.add_argument(
+        "--hidden",
+        type=int_list,
+        default=None,
+        metavar="N[,N...]",
+        help="hidden widths of a multi-layer perceptron, e.g. 50,50 (default: 50)",
+    )
+    parser.add_argument(
+        "--activation",
+        choices=sorted(ACTIVATIONS),
+        default=None,
+        help="hidden activation of the perceptron (default: tanh)",
+    )
+    parser.add_argument(
+        "--arch",
+        default=None,
+        metavar="SPEC",
+        help="any architecture instead of --hidden/--activation, e.g. "
+        "conv:8x3p1,relu,pool:2,dense:32,relu (tokens: dense:N, conv:FxK[sS][pP], "
+        "pool:K, avgpool:K, flatten, dropout:P, residual[:ACT], rnn:H[:seq], "
+        "activation names; the output layer is added; see numnet.spec)",
+    )
+    parser.add_argument(
+        "--input-shape",
+        type=int_list,
+        default=None,
+        metavar="H,W,C",
+        help="shape of one input row for --arch, channels last: H,W,C for images, "
+        "L,C for sequences (default: 8,8,1 for digits, else the feature count)",
+    )
+    parser.add_argument(
+        "--loss",
+        choices=sorted(set(CLASSIFICATION_LOSSES + REGRESSION_LOSSES)),
+        default=None,
+        help="loss (default: cross_entropy for classification, squared_error for regression; "
+        "two classes get one output, binary cross-entropy for cross_entropy)",
+    )
+    parser.add_argument(
+        "--method",
+        type=method_name,
+        default="lbfgs",
+        help="a numnet.optim.minimize method (default: lbfgs)",
+    )
+    parser.add_argument(
+        "--max-iter",
+        type=positive_int,
+        default=200,
+        help="iterations (epochs for sgd/adam) (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=None, help="mini-batch rows (sgd, adam)"
+    )
+    parser.add_argument(
+        "--learning-rate", type=positive_float, default=None, help="step size (sgd, adam, gd)"
+    )
+    parser.add_argument(
+        "--alpha",
+        type=float_range(0.0, 1e100, why="the line search overflows from about 1e200"),
+        default=1e-4,
+        help="weight decay ½α‖W‖² on the weights, not the biases (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--val-fraction",
+        type=fraction,
+        default=0.2,
+        help="fraction of rows held out for validation (default: %(default)s)",
+    )
     parser.add_argument("--no-standardize", action="store_true", help="train on the raw features")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
-    parser.add_argument("--checkpoint-every", type=positive_int, default=None, metavar="K",
-                        help="also checkpoint the run every K iterations into OUT.checkpoint/ (it is always "
-                             "checkpointed on Ctrl-C, on SIGTERM and at the end)")
-    parser.add_argument("--resume", default=None, metavar="DIR",
-                        help="continue the run whose --out was DIR with its recorded data, split, network and "
-                             "method (other values are refused); --max-iter counts all its iterations")
+    parser.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        default=None,
+        metavar="K",
+        help="also checkpoint the run every K iterations into OUT.checkpoint/ (it is always "
+        "checkpointed on Ctrl-C, on SIGTERM and at the end)",
+    )
+    parser.add_argument(
+        "--resume",
+        default=None,
+        metavar="DIR",
+        help="continue the run whose --out was DIR with its recorded data, split, network and "
+        "method (other values are refused); --max-iter counts all its iterations",
+    )
     parser.set_defaults(train_parser=parser)
 
 
@@ -128,12 +195,19 @@ def _load(args):
             raise CommandError("--target is only used with a .csv file")
         kwargs["target"] = int(args.target) if args.target.lstrip("-").isdigit() else args.target
     if args.n_samples is not None:
-        if args.data not in DATASETS or "n_samples" not in inspect.signature(DATASETS[args.data]).parameters:
-            raise CommandError(f"--n-samples is only used with a synthetic data set, not {args.data!r}")
+        if (
+            args.data not in DATASETS
+            or "n_samples" not in inspect.signature(DATASETS[args.data]).parameters
+        ):
+            raise CommandError(
+                f"--n-samples is only used with a synthetic data set, not {args.data!r}"
+            )
         kwargs["n_samples"] = args.n_samples
     if args.data not in DATASETS and not Path(args.data).is_file():
-        raise CommandError(f"{args.data!r} is neither a built-in data set ({', '.join(sorted(DATASETS))}) "
-                           "nor an existing file")
+        raise CommandError(
+            f"{args.data!r} is neither a built-in data set ({', '.join(sorted(DATASETS))}) "
+            "nor an existing file"
+        )
     try:
         return load_dataset(args.data, random_state=args.seed, **kwargs)
     except ValueError as exc:
@@ -147,7 +221,7 @@ def _flagged(exc, kwargs):
     for key in kwargs:
         match = re.match(rf"{key}\b=?", text)
         if match:
-            return CommandError(f"--{key.replace('_', '-')} " + text[match.end():].lstrip())
+            return CommandError(f"--{key.replace('_', '-')} " + text[match.end() :].lstrip())
     return exc
 
 
@@ -174,8 +248,10 @@ def _network(args, n_features, n_outputs):
         return mlp(n_features, args.hidden, n_outputs, args.activation)
     shape = args.input_shape or list(IMAGE_SHAPES.get(args.data, (n_features,)))
     if prod(shape) != n_features:
-        raise CommandError(f"--input-shape {','.join(map(str, shape))} has {prod(shape)} entries "
-                           f"but the data have {n_features} features")
+        raise CommandError(
+            f"--input-shape {','.join(map(str, shape))} has {prod(shape)} entries "
+            f"but the data have {n_features} features"
+        )
     try:
         return parse_spec(args.arch, shape, n_outputs, name="--arch")
     except ValueError as exc:
@@ -189,8 +265,14 @@ class _Setup:
         self.task = infer_task(y) if args.task == "auto" else args.task
         self.loss = args.loss or default_loss(self.task)
         _check_split(y, self.task, args)
-        parts = train_val_test_split(X, y, val_fraction=args.val_fraction, test_fraction=0.0,
-                                     stratify=self.task == "classification", random_state=args.seed)
+        parts = train_val_test_split(
+            X,
+            y,
+            val_fraction=args.val_fraction,
+            test_fraction=0.0,
+            stratify=self.task == "classification",
+            random_state=args.seed,
+        )
         self.Xtr, self.ytr, self.Xva, self.yva = parts[:4]
         self.mean, self.scale = self.Xtr.mean(axis=0), self.Xtr.std(axis=0)
         if args.no_standardize:
@@ -231,18 +313,26 @@ def _check_split(y, task, args):
         return
     counts = np.unique(np.asarray(y), return_counts=True)[1]
     if min(n_val, n - n_val) < len(counts) or counts.min() < 2:
-        raise CommandError(f"--val-fraction {args.val_fraction} of {rows} gives {n_val} validation and "
-                           f"{n - n_val} training rows for {len(counts)} classes (the smallest has "
-                           f"{counts.min()} rows); a stratified split needs every class on both sides: "
-                           "more rows, another --val-fraction, or --val-fraction 0")
+        raise CommandError(
+            f"--val-fraction {args.val_fraction} of {rows} gives {n_val} validation and "
+            f"{n - n_val} training rows for {len(counts)} classes (the smallest has "
+            f"{counts.min()} rows); a stratified split needs every class on both sides: "
+            "more rows, another --val-fraction, or --val-fraction 0"
+        )
 
 
 def _check_memory(net, n_rows, args):
     """Refuse a network whose training cannot fit in memory, before its parameters exist."""
-    flag = f"--arch {args.arch}" if args.arch is not None else f"--hidden {','.join(map(str, args.hidden))}"
-    require_memory(training_bytes(net, n_rows, args.method),
-                   f"training the network of {flag} ({net.n_params:,} parameters) with --method {args.method} "
-                   f"on {n_rows} rows")
+    flag = (
+        f"--arch {args.arch}"
+        if args.arch is not None
+        else f"--hidden {','.join(map(str, args.hidden))}"
+    )
+    require_memory(
+        training_bytes(net, n_rows, args.method),
+        f"training the network of {flag} ({net.n_params:,} parameters) with --method {args.method} "
+        f"on {n_rows} rows",
+    )
 
 
 def _fit(setup, args, options, folder, resume):
@@ -252,28 +342,50 @@ def _fit(setup, args, options, folder, resume):
     from ..optim import METHODS, minimize
 
     done = 0 if resume is None else min(resume["nit"], args.max_iter)
-    bar = tqdm(total=args.max_iter, initial=done, desc=args.method, unit="it", leave=False,
-               disable=args.quiet or not sys.stderr.isatty())
+    bar = tqdm(
+        total=args.max_iter,
+        initial=done,
+        desc=args.method,
+        unit="it",
+        leave=False,
+        disable=args.quiet or not sys.stderr.isatty(),
+    )
 
     root = _root()
 
     def callback(res):
         info = {}
         if setup.val is not None and root:
-            info = {f"val_{k}": v for k, v in
-                    metrics(setup.val, res.x, setup.yva, setup.task, setup.classes).items()}
+            info = {
+                f"val_{k}": v
+                for k, v in metrics(setup.val, res.x, setup.yva, setup.task, setup.classes).items()
+            }
         bar.update(1)
-        bar.set_postfix({"loss": f"{res.fun:.4g}", **{k: f"{v:.3g}" for k, v in info.items()
-                                                       if k in ("val_loss", "val_accuracy")}})
+        bar.set_postfix(
+            {
+                "loss": f"{res.fun:.4g}",
+                **{k: f"{v:.3g}" for k, v in info.items() if k in ("val_loss", "val_accuracy")},
+            }
+        )
         return info
 
     saving = {}
     if METHODS[args.method].checkpointable:
-        saving = {"checkpoint": folder.state if root else None,
-                  "checkpoint_every": args.checkpoint_every or args.max_iter + 1, "resume": resume}
+        saving = {
+            "checkpoint": folder.state if root else None,
+            "checkpoint_every": args.checkpoint_every or args.max_iter + 1,
+            "resume": resume,
+        }
     try:
-        return minimize(_training_objective(setup), setup.net.init(args.seed), args.method, callback=callback,
-                        max_iter=args.max_iter, **saving, **options)
+        return minimize(
+            _training_objective(setup),
+            setup.net.init(args.seed),
+            args.method,
+            callback=callback,
+            max_iter=args.max_iter,
+            **saving,
+            **options,
+        )
     finally:
         bar.close()
 
@@ -307,14 +419,18 @@ def _check_distributed_method(args):
 
     if args.method in ONE_PROCESS_METHODS:
         usable = ", ".join(m for m in METHODS if m not in ONE_PROCESS_METHODS)
-        raise CommandError(f"--method {args.method} reads all the training rows in one process and cannot run "
-                           f"under mpiexec (each rank holds its shard); use one of {usable}")
+        raise CommandError(
+            f"--method {args.method} reads all the training rows in one process and cannot run "
+            f"under mpiexec (each rank holds its shard); use one of {usable}"
+        )
 
 
 def _resolve_network_flags(args):
     """--arch excludes --hidden/--activation; without it they default to 50 and tanh."""
     if args.arch is not None and (args.hidden is not None or args.activation is not None):
-        raise CommandError("--arch describes the whole network: leave out --hidden and --activation")
+        raise CommandError(
+            "--arch describes the whole network: leave out --hidden and --activation"
+        )
     if args.arch is None:
         if args.input_shape is not None:
             raise CommandError("--input-shape is only used with --arch")
@@ -352,12 +468,17 @@ def _train(setup, args, options, folder, state):
     from ..optim.checkpoint import read_checkpoint
 
     if args.resume is None and folder.live.is_dir():
-        print(f"numnet: note: a new run in {folder.out} replaces the interrupted one in {folder.live} "
-              f"(numnet train --resume {shlex.quote(str(folder.out))} would have continued it)", file=sys.stderr)
+        print(
+            f"numnet: note: a new run in {folder.out} replaces the interrupted one in {folder.live} "
+            f"(numnet train --resume {shlex.quote(str(folder.out))} would have continued it)",
+            file=sys.stderr,
+        )
     root = _root()
     if root:
         folder.start(run_record(args), state)
-    source = folder.state if root else state  # under mpiexec only rank 0 copies it into the live folder
+    source = (
+        folder.state if root else state
+    )  # under mpiexec only rank 0 copies it into the live folder
     resume = None if state is None else read_checkpoint(source, name=f"--resume {args.resume}")
     t0 = time.perf_counter()
     res = _fit(setup, args, options, folder, resume)
@@ -386,8 +507,10 @@ def _interrupted(exc, folder, args):
             nit = read_checkpoint(folder.state)["nit"] if folder.state.is_file() else 0
         except ValueError:
             nit = 0
-        where = (f"after {nit} of {args.max_iter} iterations (checkpoint in {folder.live}); "
-                 f"resume with: numnet train --resume {shlex.quote(str(folder.out))}")
+        where = (
+            f"after {nit} of {args.max_iter} iterations (checkpoint in {folder.live}); "
+            f"resume with: numnet train --resume {shlex.quote(str(folder.out))}"
+        )
     print(f"numnet: interrupted by {sig.name} {where}", file=sys.stderr)
     return 128 + int(sig)
 
@@ -398,19 +521,33 @@ def _save(setup, res, scores, args, seconds, out):
     from ..plots import save_figure
     from ._train_figures import decision_figure, loss_figure
 
-    theta = (fold_standardization(setup.net, res.x, setup.mean, setup.scale) if args.arch is None
-             else fold_input_scale(setup.net, res.x, float(setup.scale[0])))
+    theta = (
+        fold_standardization(setup.net, res.x, setup.mean, setup.scale)
+        if args.arch is None
+        else fold_input_scale(setup.net, res.x, float(setup.scale[0]))
+    )
     paths = [io.save((setup.net, theta), out / "model.npz")]
     paths.append(save_figure(loss_figure(res.history, args.method), out / "loss.png"))
     if setup.task == "classification" and setup.Xtr.shape[1] == 2:
         fig = decision_figure(setup.net, theta, setup.Xtr, setup.ytr, setup.classes)
         paths.append(save_figure(fig, out / "decision_boundary.png"))
-    report = {"data": str(args.data), "task": setup.task, "loss": setup.loss, "network_loss": setup.net_loss,
-              "method": args.method,
-              "hidden": args.hidden, "activation": args.activation, "arch": args.arch, "alpha": args.alpha,
-              "classes": None if setup.classes is None else setup.classes.tolist(),
-              "nit": res.nit, "status": res.status.name, "seconds": seconds, "scores": scores,
-              "history": res.history}
+    report = {
+        "data": str(args.data),
+        "task": setup.task,
+        "loss": setup.loss,
+        "network_loss": setup.net_loss,
+        "method": args.method,
+        "hidden": args.hidden,
+        "activation": args.activation,
+        "arch": args.arch,
+        "alpha": args.alpha,
+        "classes": None if setup.classes is None else setup.classes.tolist(),
+        "nit": res.nit,
+        "status": res.status.name,
+        "seconds": seconds,
+        "scores": scores,
+        "history": res.history,
+    }
     with atomic_path(out / "train.json") as tmp:
         tmp.write_text(json.dumps(report, indent=2, default=float))
     return paths + [out / "train.json"]
@@ -419,12 +556,16 @@ def _save(setup, res, scores, args, seconds, out):
 def _summary(setup, res, scores, args, seconds):
     n_va = 0 if setup.val is None else len(setup.yva)
     what = f"{len(setup.classes)} classes" if setup.classes is not None else "regression"
-    arch = args.arch or " → ".join(str(w) for w in [setup.Xtr.shape[1], *args.hidden, setup.n_outputs])
+    arch = args.arch or " → ".join(
+        str(w) for w in [setup.Xtr.shape[1], *args.hidden, setup.n_outputs]
+    )
     keys = list(scores["train"])
-    lines = [f"data: {args.data}: {len(setup.ytr)} training rows, {n_va} validation rows, "
-             f"{setup.Xtr.shape[1]} features, {what}",
-             f"network: {arch}{'' if args.arch else f' ({args.activation})'}, loss {setup.net_loss}, method {args.method}",
-             f"stopped after {res.nit} iterations in {seconds:.2f} s: {res.message}",
-             f"{'':12}" + "".join(f"{k:>10}" for k in keys)]
+    lines = [
+        f"data: {args.data}: {len(setup.ytr)} training rows, {n_va} validation rows, "
+        f"{setup.Xtr.shape[1]} features, {what}",
+        f"network: {arch}{'' if args.arch else f' ({args.activation})'}, loss {setup.net_loss}, method {args.method}",
+        f"stopped after {res.nit} iterations in {seconds:.2f} s: {res.message}",
+        f"{'':12}" + "".join(f"{k:>10}" for k in keys),
+    ]
     lines += [f"{name:12}" + "".join(f"{s[k]:10.4f}" for k in keys) for name, s in scores.items()]
     return "\n".join(lines)

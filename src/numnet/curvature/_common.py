@@ -6,8 +6,18 @@ from ..layers import Dense
 from ..objective import Objective
 from ..regularizers import Tikhonov
 
-__all__ = ["linearize", "objective_and_theta", "flat_layers", "all_dense", "check_dense", "unit",
-           "matrix_of", "diagonal_of", "regularizer_diagonal", "regularizer_matrix"]
+__all__ = [
+    "linearize",
+    "objective_and_theta",
+    "flat_layers",
+    "all_dense",
+    "check_dense",
+    "unit",
+    "matrix_of",
+    "diagonal_of",
+    "regularizer_diagonal",
+    "regularizer_matrix",
+]
 
 
 def linearize(obj, theta):
@@ -24,14 +34,17 @@ def linearize(obj, theta):
         return obj.at(theta)
     if isinstance(getattr(obj, "objective", None), Objective) and hasattr(obj, "theta"):
         if theta is not None:
-            raise ValueError("theta must be None when obj is a Linearization (it already fixes theta)")
+            raise ValueError(
+                "theta must be None when obj is a Linearization (it already fixes theta)"
+            )
         return obj
     raise TypeError(f"obj must be an Objective or a Linearization, got {type(obj).__name__}")
 
 
 def _is_objective(obj):
-    return isinstance(obj, Objective) or (isinstance(getattr(obj, "objective", None), Objective)
-                                          and hasattr(obj, "at"))
+    return isinstance(obj, Objective) or (
+        isinstance(getattr(obj, "objective", None), Objective) and hasattr(obj, "at")
+    )
 
 
 def objective_and_theta(obj, theta):

@@ -16,7 +16,15 @@ from ..graph import Add, Concat, Graph
 from ..layers import Conv2d, Dense, Residual
 from ..network import Sequential
 
-__all__ = ["Leaf", "leaves", "leaf_names", "static_leaves", "pre_activation", "has_bias", "KRONECKER_LAYERS"]
+__all__ = [
+    "Leaf",
+    "leaves",
+    "leaf_names",
+    "static_leaves",
+    "pre_activation",
+    "has_bias",
+    "KRONECKER_LAYERS",
+]
 
 #: Layers whose weights act as one matrix on rows of an input matrix (Kronecker-factorable).
 KRONECKER_LAYERS = (Dense, Conv2d, Residual)
@@ -53,16 +61,27 @@ def leaves(net, theta, cache, gZ=None, *, prefix="", offset=0):
     """
     if isinstance(net, Sequential):
         gZs = _sequential_cotangents(net, theta, cache, gZ)
-        parts = [(str(i), layer, s, c, g) for i, (layer, s, c, g)
-                 in enumerate(zip(net.layers, net.slices, cache, gZs))]
+        parts = [
+            (str(i), layer, s, c, g)
+            for i, (layer, s, c, g) in enumerate(zip(net.layers, net.slices, cache, gZs))
+        ]
     elif isinstance(net, Graph):
-        gZs = {} if gZ is None else net.backward(theta, cache, gZ, need_gtheta=False, need_gX=False)[2]
-        parts = [(name, net.nodes[name].op, net.slices[name], cache.caches[name], gZs.get(name))
-                 for name in net.order if not isinstance(net.nodes[name].op, (Add, Concat))]
+        gZs = (
+            {}
+            if gZ is None
+            else net.backward(theta, cache, gZ, need_gtheta=False, need_gX=False)[2]
+        )
+        parts = [
+            (name, net.nodes[name].op, net.slices[name], cache.caches[name], gZs.get(name))
+            for name in net.order
+            if not isinstance(net.nodes[name].op, (Add, Concat))
+        ]
     else:
         if net.n_params == 0:
             return []
-        return [Leaf(prefix.rstrip(".") or "0", net, slice(offset, offset + net.n_params), cache, gZ)]
+        return [
+            Leaf(prefix.rstrip(".") or "0", net, slice(offset, offset + net.n_params), cache, gZ)
+        ]
     out = []
     for name, layer, s, c, g in parts:
         out += leaves(layer, theta[s], c, g, prefix=f"{prefix}{name}.", offset=offset + s.start)
@@ -88,14 +107,24 @@ def static_leaves(net, *, shared=False, prefix="", offset=0):
     if isinstance(net, Sequential):
         parts = [(str(i), layer, s) for i, (layer, s) in enumerate(zip(net.layers, net.slices))]
     elif isinstance(net, Graph):
-        parts = [(name, net.nodes[name].op, net.slices[name]) for name in net.order
-                 if not isinstance(net.nodes[name].op, (Add, Concat)) and (shared or net.nodes[name].share is None)]
+        parts = [
+            (name, net.nodes[name].op, net.slices[name])
+            for name in net.order
+            if not isinstance(net.nodes[name].op, (Add, Concat))
+            and (shared or net.nodes[name].share is None)
+        ]
     else:
         n = net.n_params
-        return [Leaf(prefix.rstrip(".") or "0", net, slice(offset, offset + n), None, None)] if n else []
+        return (
+            [Leaf(prefix.rstrip(".") or "0", net, slice(offset, offset + n), None, None)]
+            if n
+            else []
+        )
     out = []
     for name, layer, s in parts:
-        out += static_leaves(layer, shared=shared, prefix=f"{prefix}{name}.", offset=offset + s.start)
+        out += static_leaves(
+            layer, shared=shared, prefix=f"{prefix}{name}.", offset=offset + s.start
+        )
     return out
 
 
@@ -111,8 +140,10 @@ def pre_activation(leaf):
     if isinstance(layer, Residual):
         layer, gZ = layer.inner, layer.step * gZ
     if not isinstance(layer, (Dense, Conv2d)):
-        raise TypeError(f"layer {leaf.name} is {layer!r}: only Dense, Residual, Conv2d and Conv1d layers "
-                        "have a Kronecker-factored curvature")
+        raise TypeError(
+            f"layer {leaf.name} is {layer!r}: only Dense, Residual, Conv2d and Conv1d layers "
+            "have a Kronecker-factored curvature"
+        )
     gA = gZ if layer.activation.name == "identity" else cache.dsigma * gZ
     if isinstance(layer, Conv2d):
         return cache.cols, gA.reshape(-1, layer.filters)

@@ -17,7 +17,13 @@ from ._leaves import leaf_names
 from .factors import hessian_factors
 from .ggn import _chunks
 
-__all__ = ["parameter_groups", "hessian_blocks", "gauss_newton_blocks", "block_operators", "BlockDiagonal"]
+__all__ = [
+    "parameter_groups",
+    "hessian_blocks",
+    "gauss_newton_blocks",
+    "block_operators",
+    "BlockDiagonal",
+]
 
 OPERATORS = ("hessian", "gauss_newton")
 
@@ -31,12 +37,22 @@ def _groups(groups, net, p):
     """``{name: index array}`` from None (per layer) or a mapping of slices / integer index arrays."""
     groups = parameter_groups(net) if groups is None else groups
     if not hasattr(groups, "items") or not groups:
-        raise TypeError(f"groups must be a non-empty mapping name -> slice or index array, got {groups!r}")
+        raise TypeError(
+            f"groups must be a non-empty mapping name -> slice or index array, got {groups!r}"
+        )
     out = {}
     for name, idx in groups.items():
         idx = np.arange(p)[idx] if isinstance(idx, slice) else np.asarray(idx)
-        if idx.ndim != 1 or idx.size == 0 or idx.dtype.kind not in "iu" or idx.min() < 0 or idx.max() >= p:
-            raise ValueError(f"groups[{name!r}] must select at least one index of theta in 0..{p - 1}")
+        if (
+            idx.ndim != 1
+            or idx.size == 0
+            or idx.dtype.kind not in "iu"
+            or idx.min() < 0
+            or idx.max() >= p
+        ):
+            raise ValueError(
+                f"groups[{name!r}] must select at least one index of theta in 0..{p - 1}"
+            )
         out[name] = idx
     return out
 
@@ -59,8 +75,10 @@ def hessian_blocks(obj, theta=None, *, groups=None):
     """
     lin = linearize(obj, theta)
     p, dtype = lin.objective.n_params, lin.objective.dtype
-    return {name: np.stack([lin.hvp(unit(p, j, dtype))[idx] for j in idx], axis=1)
-            for name, idx in _groups(groups, lin.objective.net, p).items()}
+    return {
+        name: np.stack([lin.hvp(unit(p, j, dtype))[idx] for j in idx], axis=1)
+        for name, idx in _groups(groups, lin.objective.net, p).items()
+    }
 
 
 def gauss_newton_blocks(obj, theta=None, *, groups=None, chunk_size=None):
@@ -97,14 +115,19 @@ def gauss_newton_blocks(obj, theta=None, *, groups=None, chunk_size=None):
             for name, i in idx.items():
                 out[name] += R[:, i].T @ R[:, i]
     c = obj.dtype.type(factors.scale)
-    return {name: out[name] * c + _regularizer_block(obj.regularizer, lin.theta, i) for name, i in idx.items()}
+    return {
+        name: out[name] * c + _regularizer_block(obj.regularizer, lin.theta, i)
+        for name, i in idx.items()
+    }
 
 
 def _regularizer_block(reg, theta, idx):
     p, dtype = theta.shape[0], theta.dtype
     if reg is None:
         return np.zeros((idx.size, idx.size), dtype=dtype)
-    return np.stack([reg.hvp(theta, unit(p, j, dtype))[idx] for j in idx], axis=1).astype(dtype, copy=False)
+    return np.stack([reg.hvp(theta, unit(p, j, dtype))[idx] for j in idx], axis=1).astype(
+        dtype, copy=False
+    )
 
 
 def block_operators(obj, theta=None, *, operator="hessian", groups=None):
@@ -122,7 +145,10 @@ def block_operators(obj, theta=None, *, operator="hessian", groups=None):
     lin = linearize(obj, theta)
     product = lin.hvp if operator == "hessian" else lin.gnvp
     p, dtype = lin.objective.n_params, lin.objective.dtype
-    return {name: _restricted(product, i, p, dtype) for name, i in _groups(groups, lin.objective.net, p).items()}
+    return {
+        name: _restricted(product, i, p, dtype)
+        for name, i in _groups(groups, lin.objective.net, p).items()
+    }
 
 
 def _restricted(product, idx, p, dtype):
@@ -165,10 +191,14 @@ class BlockDiagonal:
         return out
 
     def as_operator(self):
-        return LinearOperator(self.shape, matvec=self.__matmul__, rmatvec=self.__matmul__, dtype=self.dtype)
+        return LinearOperator(
+            self.shape, matvec=self.__matmul__, rmatvec=self.__matmul__, dtype=self.dtype
+        )
 
     def to_dense(self):
-        return np.stack([self @ unit(self.n_params, j, self.dtype) for j in range(self.n_params)], axis=1)
+        return np.stack(
+            [self @ unit(self.n_params, j, self.dtype) for j in range(self.n_params)], axis=1
+        )
 
     def inverse(self, damping):
         """(⊕ M_g + δI)⁻¹ = ⊕ (M_g + δI)⁻¹ for dense symmetric blocks, by eigendecomposition (δ > 0)."""
@@ -179,7 +209,9 @@ class BlockDiagonal:
                 raise TypeError(f"block {name!r} is not a dense matrix; inverse needs dense blocks")
             lam, Q = np.linalg.eigh(0.5 * (M + M.T))
             if lam.min() + damping <= 0:
-                raise ValueError(f"damping={damping} does not make block {name!r} positive definite "
-                                 f"(smallest eigenvalue {lam.min():.3e})")
+                raise ValueError(
+                    f"damping={damping} does not make block {name!r} positive definite "
+                    f"(smallest eigenvalue {lam.min():.3e})"
+                )
             inv[name] = (Q / (lam + damping).astype(M.dtype)) @ Q.T
         return BlockDiagonal(inv, self.groups, self.n_params)

@@ -2,7 +2,14 @@
 
 import numpy as np
 
-from ._common import all_dense, check_dense, diagonal_of, flat_layers, linearize, regularizer_diagonal
+from ._common import (
+    all_dense,
+    check_dense,
+    diagonal_of,
+    flat_layers,
+    linearize,
+    regularizer_diagonal,
+)
 from ..network import require_diag_backward
 from .outer import loss_hessian_blocks
 
@@ -90,7 +97,9 @@ def becker_lecun_diagonal(obj, theta=None):
     lin = linearize(obj, theta)
     net, blocks = lin.objective.net, loss_hessian_blocks(lin.objective.loss, lin.F, lin.objective.Y)
     require_diag_backward(net, "0")
-    d = net.diag_backward(lin.theta, lin.cache, lin.gF, np.einsum("nkk->nk", blocks), need_hX=False)[0]
+    d = net.diag_backward(
+        lin.theta, lin.cache, lin.gF, np.einsum("nkk->nk", blocks), need_hX=False
+    )[0]
     return d + regularizer_diagonal(lin.objective.regularizer, lin.theta)
 
 
@@ -100,7 +109,7 @@ def _backward_diagonal(lin, layers, exact):
     blocks = loss_hessian_blocks(obj.loss, lin.F, obj.Y)
     d = regularizer_diagonal(obj.regularizer, lin.theta)
     width = max(max(layer.d_in, layer.d_out) for layer, _, _ in layers)
-    chunk = max(1, _MAX_BLOCK_ENTRIES // width ** 2) if exact else n
+    chunk = max(1, _MAX_BLOCK_ENTRIES // width**2) if exact else n
     for start in range(0, n, chunk):
         rows = slice(start, start + chunk)
         M = blocks[rows] if exact else np.einsum("nkk->nk", blocks[rows])

@@ -22,8 +22,17 @@ from .._validation import as_rng, check_int
 from ..losses import Binomial, BinaryCrossEntropy, LeastSquares, SoftmaxCrossEntropy, softmax
 from .outer import loss_hessian_blocks
 
-__all__ = ["OutputFactors", "KINDS", "hessian_factors", "empirical_factors", "mc_factors", "fisher_factors",
-           "sample_targets", "curvature_factors", "PREDICTIVE_LOSSES"]
+__all__ = [
+    "OutputFactors",
+    "KINDS",
+    "hessian_factors",
+    "empirical_factors",
+    "mc_factors",
+    "fisher_factors",
+    "sample_targets",
+    "curvature_factors",
+    "PREDICTIVE_LOSSES",
+]
 
 #: The curvature kinds: exact loss Hessian (Gauss–Newton, "type-2"), Monte-Carlo Fisher, empirical Fisher.
 KINDS = ("type-2", "mc", "empirical")
@@ -91,8 +100,10 @@ def sample_targets(loss, F, mc_samples=1, seed=0):
         return (rng.random(shape) < loss.link(F)).astype(F.dtype)
     if isinstance(loss, Binomial):
         return np.where(rng.random(shape) < loss.link(F), 1.0, -1.0).astype(F.dtype)
-    raise TypeError(f"loss must be one of {[c.__name__ for c in PREDICTIVE_LOSSES]} for a predictive "
-                    f"distribution (Monte-Carlo or exact Fisher), got {loss!r}")
+    raise TypeError(
+        f"loss must be one of {[c.__name__ for c in PREDICTIVE_LOSSES]} for a predictive "
+        f"distribution (Monte-Carlo or exact Fisher), got {loss!r}"
+    )
 
 
 def _categorical(P, mc_samples, rng):
@@ -135,7 +146,9 @@ def mc_factors(loss, F, mc_samples=1, seed=0, targets=None):
 
 def _checked_targets(loss, targets, n, k, dtype):
     if len(targets) == 0:
-        raise ValueError("targets must be a non-empty sequence of target arrays, one per Monte-Carlo sample")
+        raise ValueError(
+            "targets must be a non-empty sequence of target arrays, one per Monte-Carlo sample"
+        )
     Ys = [loss.targets(Y, k, dtype) for Y in targets]
     for m, Y in enumerate(Ys):
         if Y.shape[0] != n:

@@ -24,7 +24,11 @@ __all__ = ["empirical_fisher", "mc_fisher", "fisher"]
 def _result(lin, factors, dense, chunk_size):
     if not isinstance(dense, bool):
         raise TypeError(f"dense must be True or False, got {dense!r}")
-    return factor_matrix(lin, factors, chunk_size=chunk_size) if dense else factor_operator(lin, factors)
+    return (
+        factor_matrix(lin, factors, chunk_size=chunk_size)
+        if dense
+        else factor_operator(lin, factors)
+    )
 
 
 def empirical_fisher(obj, theta=None, *, dense=False, chunk_size=None):

@@ -54,7 +54,9 @@ def _chunks(lin, factors, chunk_size):
     for start in range(0, n, chunk):
         rows = slice(start, min(n, start + chunk))
         part = lin if chunk >= n else obj.batch(rows).at(lin.theta)
-        yield [_rows(obj.net, lin.theta, part.cache, np.ascontiguousarray(U[rows])) for U in factors.U]
+        yield [
+            _rows(obj.net, lin.theta, part.cache, np.ascontiguousarray(U[rows])) for U in factors.U
+        ]
 
 
 def factor_matrix(lin, factors, *, chunk_size=None):
@@ -97,7 +99,9 @@ def _kronecker_only(lin):
     """Whether every leaf with parameters is Dense, Residual or a convolution, none sharing a slice."""
     found = leaves(lin.objective.net, lin.theta, lin.cache)
     slices = {(leaf.params.start, leaf.params.stop) for leaf in found}
-    return len(slices) == len(found) and all(isinstance(leaf.layer, KRONECKER_LAYERS) for leaf in found)
+    return len(slices) == len(found) and all(
+        isinstance(leaf.layer, KRONECKER_LAYERS) for leaf in found
+    )
 
 
 def _add_leaf_squares(d, lin, Us):
@@ -126,14 +130,16 @@ def _add_conv_squares(view, rows, gA, n, bias):
     R3, G3 = rows.reshape(n, -1, a), gA.reshape(n, -1, g)
     step = max(1, _CHUNK_BYTES // (a * g * gA.itemsize))
     for s in range(0, n, step):
-        Gamma = np.matmul(R3[s:s + step].transpose(0, 2, 1), G3[s:s + step])
-        view[:a * g] += np.einsum("nag,nag->ag", Gamma, Gamma).ravel()
+        Gamma = np.matmul(R3[s : s + step].transpose(0, 2, 1), G3[s : s + step])
+        view[: a * g] += np.einsum("nag,nag->ag", Gamma, Gamma).ravel()
     if bias:
         gb = G3.sum(axis=1)
-        view[a * g:] += np.einsum("ng,ng->g", gb, gb)
+        view[a * g :] += np.einsum("ng,ng->g", gb, gb)
 
 
-def ggn_diagonal(obj, theta=None, *, kind="type-2", mc_samples=1, seed=0, targets=None, chunk_size=None):
+def ggn_diagonal(
+    obj, theta=None, *, kind="type-2", mc_samples=1, seed=0, targets=None, chunk_size=None
+):
     """Diagonal of the Gauss–Newton matrix (exact, "type-2") or of its Monte-Carlo / empirical stand-ins.
 
     Parameters
@@ -165,4 +171,5 @@ def ggn_diagonal(obj, theta=None, *, kind="type-2", mc_samples=1, seed=0, target
     lin = linearize(obj, theta)
     factors = curvature_factors(lin, kind, mc_samples=mc_samples, seed=seed, targets=targets)
     return factor_diagonal(lin, factors, chunk_size=chunk_size) + regularizer_diagonal(
-        lin.objective.regularizer, lin.theta)
+        lin.objective.regularizer, lin.theta
+    )

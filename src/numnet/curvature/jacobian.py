@@ -20,11 +20,15 @@ def _network_pass(obj, theta, X):
     """``(net, theta, cache, n)`` from an Objective/Linearization (X None) or a network with θ and X."""
     if isinstance(obj, (Objective, NetworkLinearization)):
         if X is not None:
-            raise ValueError("X must be None when obj is an Objective or Linearization (it has its own X)")
+            raise ValueError(
+                "X must be None when obj is an Objective or Linearization (it has its own X)"
+            )
         lin = linearize(obj, theta)
         return lin.objective.net, lin.theta, lin.cache, lin.F.shape[0]
     if not all(hasattr(obj, a) for a in ("forward", "jvp", "vjp", "n_params")):
-        raise TypeError(f"obj must be an Objective, a Linearization or a network, got {type(obj).__name__}")
+        raise TypeError(
+            f"obj must be an Objective, a Linearization or a network, got {type(obj).__name__}"
+        )
     if theta is None or X is None:
         raise ValueError("theta and X are required when obj is a network")
     theta = check_theta(theta, obj.n_params)
@@ -104,7 +108,9 @@ def input_hessian(obj, theta=None, *, dense=False):
     def product(dX):
         dF, tcache = obj.net.tangent(lin.theta, lin.cache, None, dX)
         dgF = obj.loss.hvp(lin.F, obj.Y, dF)
-        return obj.net.rop(lin.theta, lin.cache, None, dX, lin.gF, dgF, tcache=tcache, need_gX=True)[1]
+        return obj.net.rop(
+            lin.theta, lin.cache, None, dX, lin.gF, dgF, tcache=tcache, need_gX=True
+        )[1]
 
     if not isinstance(dense, bool):
         raise TypeError(f"dense must be True or False, got {dense!r}")

@@ -167,8 +167,10 @@ def _split(leaf, rows, gAs, n, bias):
     if bias == "joint":
         return [_Block(leaf.name, s, np.hstack([rows, ones]), gAs, n)]
     n_W = rows.shape[1] * gAs[0].shape[1]
-    return [_Block(f"{leaf.name}.W", slice(s.start, s.start + n_W), rows, gAs, n),
-            _Block(f"{leaf.name}.b", slice(s.start + n_W, s.stop), ones, gAs, n)]
+    return [
+        _Block(f"{leaf.name}.W", slice(s.start, s.start + n_W), rows, gAs, n),
+        _Block(f"{leaf.name}.b", slice(s.start + n_W, s.stop), ones, gAs, n),
+    ]
 
 
 def check_kfac_network(net):
@@ -181,10 +183,14 @@ def _check_supported(found):
     seen = {}
     for leaf in found:
         if not isinstance(leaf.layer, KRONECKER_LAYERS):
-            raise TypeError(f"KFAC supports Dense, Residual, Conv2d and Conv1d layers; layer {leaf.name} "
-                            f"is {leaf.layer!r}")
+            raise TypeError(
+                f"KFAC supports Dense, Residual, Conv2d and Conv1d layers; layer {leaf.name} "
+                f"is {leaf.layer!r}"
+            )
         key = (leaf.params.start, leaf.params.stop)
         if key in seen:
-            raise ValueError(f"layer {leaf.name} shares the parameters of layer {seen[key]}: "
-                             "KFAC has no Kronecker factors for shared weights")
+            raise ValueError(
+                f"layer {leaf.name} shares the parameters of layer {seen[key]}: "
+                "KFAC has no Kronecker factors for shared weights"
+            )
         seen[key] = leaf.name

@@ -57,7 +57,9 @@ class _BlockOperator:
     def __matmul__(self, v):
         v = np.asarray(v)
         if v.ndim not in (1, 2) or v.shape[0] != self.n_params:
-            raise ValueError(f"v must have shape ({self.n_params},) or ({self.n_params}, m), got {v.shape}")
+            raise ValueError(
+                f"v must have shape ({self.n_params},) or ({self.n_params}, m), got {v.shape}"
+            )
         V = v.reshape(self.n_params, -1).astype(self.dtype, copy=False)
         out = np.zeros_like(V)
         for b in self.blocks:
@@ -74,8 +76,14 @@ class _BlockOperator:
 
     def as_operator(self):
         """A symmetric ``scipy.sparse.linalg.LinearOperator`` (for ``cg``, ``eigsh``, :func:`~numnet.curvature.slq`)."""
-        return LinearOperator(self.shape, matvec=self.matvec, rmatvec=self.matvec,
-                              matmat=self.__matmul__, rmatmat=self.__matmul__, dtype=self.dtype)
+        return LinearOperator(
+            self.shape,
+            matvec=self.matvec,
+            rmatvec=self.matvec,
+            matmat=self.__matmul__,
+            rmatmat=self.__matmul__,
+            dtype=self.dtype,
+        )
 
 
 def _both_sides(L, V, R):
@@ -157,8 +165,14 @@ class KroneckerOperator(_BlockOperator):
         for b in self.blocks:
             pi = np.sqrt((np.trace(b.A) / b.A.shape[0]) / (np.trace(b.G) / b.G.shape[0]))
             pi = pi if np.isfinite(pi) and pi > 0 else 1.0
-            blocks.append(KroneckerBlock(b.name, b.params, _damped_inverse(b.A, pi * np.sqrt(damping)),
-                                         _damped_inverse(b.G, np.sqrt(damping) / pi)))
+            blocks.append(
+                KroneckerBlock(
+                    b.name,
+                    b.params,
+                    _damped_inverse(b.A, pi * np.sqrt(damping)),
+                    _damped_inverse(b.G, np.sqrt(damping) / pi),
+                )
+            )
         return KroneckerOperator(blocks, self.n_params, self.dtype)
 
 
@@ -170,7 +184,10 @@ def _eigh(M, done):
     benchmark machine, as fast in float64).
     """
     if id(M) not in done:
-        done[id(M)] = (M, scipy.linalg.eigh(M, driver="evd"))  # M kept alive so that its id stays unique
+        done[id(M)] = (
+            M,
+            scipy.linalg.eigh(M, driver="evd"),
+        )  # M kept alive so that its id stays unique
     return done[id(M)][1]
 
 
@@ -214,7 +231,9 @@ class KroneckerEigenOperator(_BlockOperator):
         damping = check_positive(damping, "damping")
         low = min(float(b.S.min()) for b in self.blocks)
         if low + damping <= 0:
-            raise ValueError(f"damping={damping} does not make the operator positive definite "
-                             f"(smallest eigenvalue {low:.3e})")
+            raise ValueError(
+                f"damping={damping} does not make the operator positive definite "
+                f"(smallest eigenvalue {low:.3e})"
+            )
         blocks = [b._replace(S=1.0 / (b.S + damping)) for b in self.blocks]
         return KroneckerEigenOperator(blocks, self.n_params, self.dtype)

@@ -7,8 +7,15 @@ from ..layers import Dense, Residual
 from ..losses import BinaryCrossEntropy
 from ._common import flat_layers, linearize, regularizer_matrix
 
-__all__ = ["per_sample_output_gradients", "output_jacobians", "has_fast_jacobian", "loss_hessian_blocks",
-           "outer_product_factor", "outer_product_hessian", "outer_product_hessian_logistic"]
+__all__ = [
+    "per_sample_output_gradients",
+    "output_jacobians",
+    "has_fast_jacobian",
+    "loss_hessian_blocks",
+    "outer_product_factor",
+    "outer_product_hessian",
+    "outer_product_hessian_logistic",
+]
 
 
 def per_sample_output_gradients(net, theta, X):
@@ -199,9 +206,13 @@ def outer_product_hessian_logistic(obj, theta=None):
     lin = linearize(obj, theta)
     obj = lin.objective
     if not isinstance(obj.loss, BinaryCrossEntropy):
-        raise TypeError(f"obj.loss must be BinaryCrossEntropy for the logistic form, got {obj.loss!r}")
+        raise TypeError(
+            f"obj.loss must be BinaryCrossEntropy for the logistic form, got {obj.loss!r}"
+        )
     if obj.net.d_out != 1:
-        raise ValueError(f"the logistic form needs a network with 1 output, got net.d_out={obj.net.d_out}")
+        raise ValueError(
+            f"the logistic form needs a network with 1 output, got net.d_out={obj.net.d_out}"
+        )
     grad_a = _jacobians(obj.net, lin.theta, lin.cache)[:, 0, :]
     y = obj.loss.link(lin.F)[:, 0]
     weighted = grad_a * (y * (1 - y) / obj.n_samples)[:, None]

@@ -16,8 +16,13 @@ from ..layers import Conv2d, Dense, Residual
 from ._common import linearize
 from ._leaves import leaves, pre_activation
 
-__all__ = ["per_sample_gradients", "iter_per_sample_gradients", "per_sample_vjp", "gradient_moments",
-           "GradientMoments"]
+__all__ = [
+    "per_sample_gradients",
+    "iter_per_sample_gradients",
+    "per_sample_vjp",
+    "gradient_moments",
+    "GradientMoments",
+]
 
 _CHUNK_BYTES = 1 << 26  # 64 MB of per-sample gradients per chunk by default
 
@@ -53,7 +58,9 @@ def per_sample_vjp(obj, theta=None, *, cotangents):
     n, k = lin.F.shape
     U = np.asarray(cotangents)
     if U.shape != (n, k):
-        raise ValueError(f"cotangents must have shape ({n}, {k}) (n_samples, n_outputs), got {U.shape}")
+        raise ValueError(
+            f"cotangents must have shape ({n}, {k}) (n_samples, n_outputs), got {U.shape}"
+        )
     return _rows(lin.objective.net, lin.theta, lin.cache, U.astype(lin.F.dtype, copy=False))
 
 
@@ -64,7 +71,9 @@ def _rows(net, theta, cache, U, out=None):
     sharing another's slice adds to them.
     """
     found, n = leaves(net, theta, cache, U), U.shape[0]
-    spans = {(leaf.params.start, leaf.params.stop) for leaf in found}  # slices are unhashable before 3.12
+    spans = {
+        (leaf.params.start, leaf.params.stop) for leaf in found
+    }  # slices are unhashable before 3.12
     covered = sum(stop - start for start, stop in spans) == net.n_params
     if out is None:
         out = (np.empty if covered else np.zeros)((n, net.n_params), dtype=U.dtype)
@@ -99,13 +108,13 @@ def _kronecker_rows(leaf, n, out):
     P = rows.shape[0] // n
     R3, G3 = rows.reshape(n, P, -1), gA.reshape(n, P, -1)
     a, g = R3.shape[2], G3.shape[2]
-    W = np.reshape(out[:, :a * g], (n, a, g), copy=False)  # a view: the writes land in ``out``
+    W = np.reshape(out[:, : a * g], (n, a, g), copy=False)  # a view: the writes land in ``out``
     if P == 1:
         np.einsum("na,ng->nag", rows, gA, out=W)
     else:
         np.matmul(R3.transpose(0, 2, 1), G3, out=W)
     if out.shape[1] > a * g:
-        np.sum(G3, axis=1, out=out[:, a * g:])
+        np.sum(G3, axis=1, out=out[:, a * g :])
     return out
 
 
@@ -113,13 +122,15 @@ def _fallback_rows(leaf, theta):
     """Per-sample rows of any other layer: forward and ``vjp`` again on each sample's row."""
     layer, X = leaf.layer, getattr(leaf.cache, "X", None)
     if X is None:
-        raise TypeError(f"layer {leaf.name} ({layer!r}) keeps no input X in its cache; "
-                        "per-sample gradients need it for layers other than Dense and convolutions")
+        raise TypeError(
+            f"layer {leaf.name} ({layer!r}) keeps no input X in its cache; "
+            "per-sample gradients need it for layers other than Dense and convolutions"
+        )
     X = X.reshape(leaf.gZ.shape[0], -1)
     out = np.empty((X.shape[0], layer.n_params), dtype=leaf.gZ.dtype)
     for i in range(X.shape[0]):
-        c = layer.forward(theta, X[i:i + 1])[1]
-        out[i] = layer.vjp(theta, c, leaf.gZ[i:i + 1], need_gX=False)[0]
+        c = layer.forward(theta, X[i : i + 1])[1]
+        out[i] = layer.vjp(theta, c, leaf.gZ[i : i + 1], need_gX=False)[0]
     return out
 
 

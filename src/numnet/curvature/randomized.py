@@ -17,8 +17,15 @@ from scipy.sparse.linalg import LinearOperator
 from .._validation import as_rng, check_int
 from .spectrum import TraceEstimate
 
-__all__ = ["hutchinson", "hutchpp", "xtrace", "diagonal_hutchinson", "xdiag", "DiagonalEstimate",
-           "DISTRIBUTIONS"]
+__all__ = [
+    "hutchinson",
+    "hutchpp",
+    "xtrace",
+    "diagonal_hutchinson",
+    "xdiag",
+    "DiagonalEstimate",
+    "DISTRIBUTIONS",
+]
 
 DISTRIBUTIONS = ("rademacher", "normal")
 
@@ -57,8 +64,10 @@ def _budget(n_matvecs, minimum, p, per_vector=None):
     """``n_matvecs`` checked: at least ``minimum``, and a sketch of m/per_vector columns at most p wide."""
     m = check_int(n_matvecs, "n_matvecs", minimum)
     if per_vector is not None and m // per_vector > p:
-        raise ValueError(f"n_matvecs={m} sketches more than p = {p} columns; "
-                         f"use at most {per_vector * p} (or compute exactly from p products)")
+        raise ValueError(
+            f"n_matvecs={m} sketches more than p = {p} columns; "
+            f"use at most {per_vector * p} (or compute exactly from p products)"
+        )
     return m
 
 

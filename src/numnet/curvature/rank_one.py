@@ -44,7 +44,9 @@ def inverse_outer_product(grads, alpha):
     """
     grads = np.asarray(grads)
     if grads.ndim != 2 or grads.dtype.kind != "f":
-        raise ValueError(f"grads must be a 2-D float array (n_rows, p), got shape {grads.shape}, dtype {grads.dtype}")
+        raise ValueError(
+            f"grads must be a 2-D float array (n_rows, p), got shape {grads.shape}, dtype {grads.dtype}"
+        )
     alpha = check_positive(alpha, "alpha")
     Hinv = np.eye(grads.shape[1], dtype=grads.dtype) / grads.dtype.type(alpha)
     for g in grads:
@@ -86,7 +88,9 @@ def sr1_update(Hinv, s, y, r=1e-8):
     Hinv, s, y = np.asarray(Hinv), np.asarray(s), np.asarray(y)
     p = Hinv.shape[0]
     if Hinv.shape != (p, p) or s.shape != (p,) or y.shape != (p,):
-        raise ValueError(f"Hinv must be (p, p) and s, y (p,); got {Hinv.shape}, {s.shape}, {y.shape}")
+        raise ValueError(
+            f"Hinv must be (p, p) and s, y (p,); got {Hinv.shape}, {s.shape}, {y.shape}"
+        )
     r = check_non_negative(r, "r")
     new = _sr1_update(Hinv, s, y, r)
     return Hinv if new is None else new

@@ -28,13 +28,15 @@ def lanczos(matvec, v0, n_steps):
     so m may be less than ``n_steps``.
     """
     v = v0 / np.linalg.norm(v0)
-    V = np.empty((n_steps, v.size), dtype=v.dtype)  # the Lanczos basis, one row per step, filled in place
+    V = np.empty(
+        (n_steps, v.size), dtype=v.dtype
+    )  # the Lanczos basis, one row per step, filled in place
     V[0] = v
     alpha, beta = [], []
     for j in range(n_steps):
         w = np.asarray(matvec(V[j]), dtype=v.dtype).reshape(-1)
         alpha.append(float(V[j] @ w))
-        basis = V[:j + 1]
+        basis = V[: j + 1]
         w -= basis.T @ (basis @ w)
         w -= basis.T @ (basis @ w)  # twice is enough (Kahan–Parlett)
         b = float(np.linalg.norm(w))
@@ -124,7 +126,7 @@ def slq(A, n_probes=10, n_steps=30, *, seed=0):
         z = rng.choice(np.array([-1.0, 1.0], dtype=dtype), size=p)
         alpha, beta = lanczos(lambda v: f(v[:, None])[:, 0], z, n_steps)
         theta, S = eigh_tridiagonal(alpha, beta) if alpha.size > 1 else (alpha, np.ones((1, 1)))
-        nodes[i, :theta.size], weights[i, :theta.size] = theta, S[0] ** 2
+        nodes[i, : theta.size], weights[i, : theta.size] = theta, S[0] ** 2
     return SpectralDensity(nodes, weights, p)
 
 
@@ -157,7 +159,9 @@ def plot_spectral_densities(densities, *, ax=None, sigma=None, n_grid=400, log=T
     top = 0.0
     for i, (label, d) in enumerate(densities.items()):
         rho = d.density(grid, sigma)
-        ax.plot(grid, rho, label=label, linestyle=("-", "--", "-.", ":")[i % 4])  # styles show overlaps
+        ax.plot(
+            grid, rho, label=label, linestyle=("-", "--", "-.", ":")[i % 4]
+        )  # styles show overlaps
         top = max(top, float(rho.max()))
     if log:
         ax.set_yscale("log")

@@ -40,8 +40,20 @@ def _v0(p, dtype, seed):
     return as_rng(seed).standard_normal(p).astype(dtype)
 
 
-def extreme_eigenvalues(obj, theta=None, k=6, which="LA", operator="hessian", *, shift=0.0,
-                        seed=0, tol=0.0, ncv=None, maxiter=None, return_eigenvectors=False):
+def extreme_eigenvalues(
+    obj,
+    theta=None,
+    k=6,
+    which="LA",
+    operator="hessian",
+    *,
+    shift=0.0,
+    seed=0,
+    tol=0.0,
+    ncv=None,
+    maxiter=None,
+    return_eigenvectors=False,
+):
     """k extreme eigenvalues of ∇²J(θ) or of the Gauss–Newton matrix, by Lanczos (ARPACK).
 
     Parameters
@@ -93,8 +105,16 @@ def extreme_eigenvalues(obj, theta=None, k=6, which="LA", operator="hessian", *,
     if which not in WHICH:
         raise ValueError(f"which must be one of {WHICH}, got {which!r}")
     op = _operator(lin, operator, shift)
-    out = eigsh(op, k=int(k), which=which, v0=_v0(p, op.dtype, seed), tol=tol, ncv=ncv,
-                maxiter=maxiter, return_eigenvectors=return_eigenvectors)
+    out = eigsh(
+        op,
+        k=int(k),
+        which=which,
+        v0=_v0(p, op.dtype, seed),
+        tol=tol,
+        ncv=ncv,
+        maxiter=maxiter,
+        return_eigenvectors=return_eigenvectors,
+    )
     if not return_eigenvectors:
         return np.sort(out)
     order = np.argsort(out[0])
@@ -144,11 +164,14 @@ def hutchinson_trace(obj, theta=None, n_probes=100, seed=0, operator="hessian"):
     for i in range(n_probes):
         z = rng.choice(np.array([-1.0, 1.0], dtype=op.dtype), size=p)
         samples[i] = float(z @ op.matvec(z))
-    return TraceEstimate(float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(n_probes)), int(n_probes))
+    return TraceEstimate(
+        float(samples.mean()), float(samples.std(ddof=1) / np.sqrt(n_probes)), int(n_probes)
+    )
 
 
-def condition_estimate(obj, theta=None, operator="gauss_newton", *, shift=0.0, seed=0, tol=1e-8,
-                       ncv=None, maxiter=None):
+def condition_estimate(
+    obj, theta=None, operator="gauss_newton", *, shift=0.0, seed=0, tol=1e-8, ncv=None, maxiter=None
+):
     """Condition number λ_max/λ_min of a symmetric positive definite curvature operator.
 
     Parameters
@@ -196,11 +219,20 @@ def condition_estimate(obj, theta=None, operator="gauss_newton", *, shift=0.0, s
     lin = linearize(obj, theta)
     if ncv is None:
         ncv = _default_ncv(lin.objective.n_params, lin.objective.dtype)
-    opts = {"k": 1, "operator": operator, "shift": shift, "seed": seed, "tol": tol,
-            "ncv": ncv, "maxiter": maxiter}
+    opts = {
+        "k": 1,
+        "operator": operator,
+        "shift": shift,
+        "seed": seed,
+        "tol": tol,
+        "ncv": ncv,
+        "maxiter": maxiter,
+    }
     hi = extreme_eigenvalues(lin, which="LA", **opts)[0]
     lo = extreme_eigenvalues(lin, which="SA", **opts)[0]
     if lo <= 0:
-        raise ValueError(f"the {operator} operator (+ shift {shift}) is not positive definite at theta: "
-                         f"smallest eigenvalue {lo:.3e}; add a Tikhonov regularizer or a shift")
+        raise ValueError(
+            f"the {operator} operator (+ shift {shift}) is not positive definite at theta: "
+            f"smallest eigenvalue {lo:.3e}; add a Tikhonov regularizer or a shift"
+        )
     return float(hi / lo)

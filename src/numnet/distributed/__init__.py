@@ -34,6 +34,17 @@ from .objective import ONE_PROCESS_METHODS, DistributedLinearization, Distribute
 from .random_features import fit_least_squares, fit_logistic
 from .shards import Shard, load_shard, shard_range
 
-__all__ = ["DistributedObjective", "DistributedLinearization", "ONE_PROCESS_METHODS", "DistributedError", "Reducer",
-           "launched_size", "abort_on_uncaught", "fit_least_squares", "fit_logistic", "Shard", "load_shard",
-           "shard_range"]
+__all__ = [
+    "DistributedObjective",
+    "DistributedLinearization",
+    "ONE_PROCESS_METHODS",
+    "DistributedError",
+    "Reducer",
+    "launched_size",
+    "abort_on_uncaught",
+    "fit_least_squares",
+    "fit_logistic",
+    "Shard",
+    "load_shard",
+    "shard_range",
+]

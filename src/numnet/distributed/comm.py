@@ -37,13 +37,31 @@ import zlib
 
 import numpy as np
 
-__all__ = ["mpi", "launched_size", "default_comm", "as_reducer", "Reducer", "CommStats", "DistributedError", "ThetaDrift",
-           "fingerprint", "USER_ERROR_KINDS", "abort_on_uncaught"]
+__all__ = [
+    "mpi",
+    "launched_size",
+    "default_comm",
+    "as_reducer",
+    "Reducer",
+    "CommStats",
+    "DistributedError",
+    "ThetaDrift",
+    "fingerprint",
+    "USER_ERROR_KINDS",
+    "abort_on_uncaught",
+]
 
 _SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
 """Set by MPICH's and Intel MPI's ``mpiexec`` and Slurm's PMI-2 (PMI_SIZE), Open MPI, MVAPICH."""
-USER_ERROR_KINDS = ("ValueError", "TypeError", "OSError", "FileNotFoundError", "PermissionError",
-                    "MemoryError", "CommandError")
+USER_ERROR_KINDS = (
+    "ValueError",
+    "TypeError",
+    "OSError",
+    "FileNotFoundError",
+    "PermissionError",
+    "MemoryError",
+    "CommandError",
+)
 """Exception types (by name) of errors the user can fix; :class:`DistributedError` tells them apart."""
 
 
@@ -52,8 +70,10 @@ def mpi():
     try:
         from mpi4py import MPI
     except ImportError as exc:
-        raise ImportError("numnet.distributed needs mpi4py and an MPI library: pip install 'numnet[mpi]' "
-                          "(mpi4py with the mpich wheel), or mpi4py built against the cluster's MPI") from exc
+        raise ImportError(
+            "numnet.distributed needs mpi4py and an MPI library: pip install 'numnet[mpi]' "
+            "(mpi4py with the mpich wheel), or mpi4py built against the cluster's MPI"
+        ) from exc
     return MPI
 
 
@@ -106,8 +126,12 @@ def abort_on_uncaught(comm=None):
         if getattr(exc, "numnet_agreed", False) and world.Get_rank() != 0:
             return  # raised on every rank by a collective: rank 0 reports it and aborts
         previous(kind, exc, tb)
-        print(f"numnet.distributed: rank {world.Get_rank()} of {world.Get_size()} ended with an uncaught "
-              f"{kind.__name__}; stopping every rank (MPI_Abort)", file=sys.stderr, flush=True)
+        print(
+            f"numnet.distributed: rank {world.Get_rank()} of {world.Get_size()} ended with an uncaught "
+            f"{kind.__name__}; stopping every rank (MPI_Abort)",
+            file=sys.stderr,
+            flush=True,
+        )
         world.Abort(1)
 
     hook._numnet_abort = True
@@ -205,11 +229,11 @@ class Reducer:
         buf[n] = error is not None
         if theta is not None:
             h = fingerprint(theta)
-            buf[n + 1::2], buf[n + 2::2] = h, h * h
+            buf[n + 1 :: 2], buf[n + 2 :: 2] = h, h * h
         self._allreduce(buf)
         if buf[n] > 0:
             self._raise_agreed(error)
-        if theta is not None and not _same_everywhere(buf[n + 1:], h, self.size):
+        if theta is not None and not _same_everywhere(buf[n + 1 :], h, self.size):
             raise ThetaDrift("theta differs between ranks")
         return buf[:n]
 
@@ -228,7 +252,9 @@ class Reducer:
         buf[n] = error is not None
         self._timed(self.comm.Bcast, buf, root=root)
         if buf[n] > 0:
-            record = self.comm.bcast(None if error is None else (type(error).__name__, _one_line(error)), root=root)
+            record = self.comm.bcast(
+                None if error is None else (type(error).__name__, _one_line(error)), root=root
+            )
             if error is not None:
                 raise _agreed(error)
             raise _agreed(DistributedError(root, self.size, *record))

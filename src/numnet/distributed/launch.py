@@ -99,8 +99,12 @@ class Session:
 
     def abort(self, status, message):
         """Print ``message`` with this rank's number to the real stderr and end every rank (``MPI_Abort``)."""
-        print(f"{message or 'numnet: error'} (rank {self.rank} of {self.size}; the other ranks are still "
-              f"computing: stopping all of them)", file=self._stderr, flush=True)
+        print(
+            f"{message or 'numnet: error'} (rank {self.rank} of {self.size}; the other ranks are still "
+            f"computing: stopping all of them)",
+            file=self._stderr,
+            flush=True,
+        )
         self.comm.Abort(status or 1)
 
     def _print_others(self, failed, own):
@@ -115,15 +119,20 @@ class Session:
         MPI = mpi()
         send = np.zeros(_RECORD, np.uint8)
         send[:8] = np.frombuffer(np.int64(status).tobytes(), np.uint8)
-        text = message.encode("utf-8")[:_RECORD - 8]
-        send[8:8 + len(text)] = np.frombuffer(text, np.uint8)
+        text = message.encode("utf-8")[: _RECORD - 8]
+        send[8 : 8 + len(text)] = np.frombuffer(text, np.uint8)
         recv = np.zeros(_RECORD * self.size, np.uint8)
         request = self._agreement.Iallgather([send, MPI.BYTE], [recv, MPI.BYTE])
         if not _wait(request, timeout):
             return None
         rows = recv.reshape(self.size, _RECORD)
-        return [(int(np.frombuffer(row[:8].tobytes(), np.int64)[0]),
-                 row[8:].tobytes().rstrip(b"\0").decode("utf-8", "replace")) for row in rows]
+        return [
+            (
+                int(np.frombuffer(row[:8].tobytes(), np.int64)[0]),
+                row[8:].tobytes().rstrip(b"\0").decode("utf-8", "replace"),
+            )
+            for row in rows
+        ]
 
 
 def _wait(request, timeout):

@@ -88,8 +88,13 @@ class DistributedObjective:
         self.local, self._dtype, counts = self._shard(net, X, Y)
         self.n_samples = int(counts.sum())
         if self.n_samples == 0:
-            raise ValueError("X must contain at least one sample on some rank, got 0 rows on every rank")
-        self.start, self.n_local = int(counts[:self.reducer.rank].sum()), int(counts[self.reducer.rank])
+            raise ValueError(
+                "X must contain at least one sample on some rank, got 0 rows on every rank"
+            )
+        self.start, self.n_local = (
+            int(counts[: self.reducer.rank].sum()),
+            int(counts[self.reducer.rank]),
+        )
         self._counter = {"resyncs": 0}
 
     @classmethod
@@ -99,8 +104,14 @@ class DistributedObjective:
 
         reducer = as_reducer(comm)
         lo, hi = shard_range(objective.n_samples, reducer.rank, reducer.size)
-        return cls(objective.net, objective.loss, objective.X[lo:hi], objective.Y[lo:hi], objective.regularizer,
-                   comm=reducer)
+        return cls(
+            objective.net,
+            objective.loss,
+            objective.X[lo:hi],
+            objective.Y[lo:hi],
+            objective.regularizer,
+            comm=reducer,
+        )
 
     def _shard(self, net, X, Y):
         """The local objective (None for no rows), the dtype, and every rank's row count, agreed on."""
@@ -116,14 +127,20 @@ class DistributedObjective:
         try:
             counts = self.reducer.sum(self.reducer.size, fill, theta=key)
         except ThetaDrift:
-            raise _agreed(ValueError("net and X must have the same sizes and dtype on every rank "
-                                     f"(here n_params={net.n_params}, dtype {box['dtype']})")) from None
+            raise _agreed(
+                ValueError(
+                    "net and X must have the same sizes and dtype on every rank "
+                    f"(here n_params={net.n_params}, dtype {box['dtype']})"
+                )
+            ) from None
         return box["obj"], box["dtype"], counts
 
     def __repr__(self):
-        return (f"DistributedObjective(loss={self.loss!r}, regularizer={self.regularizer!r}, "
-                f"n_samples={self.n_samples}, n_local={self.n_local}, rank={self.reducer.rank}, "
-                f"size={self.reducer.size}, n_params={self.n_params})")
+        return (
+            f"DistributedObjective(loss={self.loss!r}, regularizer={self.regularizer!r}, "
+            f"n_samples={self.n_samples}, n_local={self.n_local}, rank={self.reducer.rank}, "
+            f"size={self.reducer.size}, n_params={self.n_params})"
+        )
 
     @property
     def n_params(self):
@@ -131,12 +148,16 @@ class DistributedObjective:
 
     @property
     def X(self):
-        raise AttributeError("a DistributedObjective has no X of all samples (this rank's rows are local.X); "
-                             "methods that need the data themselves (kfac, varpro) run on an Objective")
+        raise AttributeError(
+            "a DistributedObjective has no X of all samples (this rank's rows are local.X); "
+            "methods that need the data themselves (kfac, varpro) run on an Objective"
+        )
 
     @property
     def Y(self):
-        raise AttributeError("a DistributedObjective has no Y of all samples (this rank's rows are local.Y)")
+        raise AttributeError(
+            "a DistributedObjective has no Y of all samples (this rank's rows are local.Y)"
+        )
 
     @property
     def dtype(self):
@@ -159,7 +180,9 @@ class DistributedObjective:
         Dropout mask key.
         """
         if self.start is None:
-            raise ValueError("batch: this objective is already a batch; take rows of the full objective")
+            raise ValueError(
+                "batch: this objective is already a batch; take rows of the full objective"
+            )
         local_rows, n_rows = _local_rows(rows, self.n_samples, self.start, self.n_local)
         if n_rows == 0:
             raise ValueError("rows selects no samples")
@@ -167,8 +190,15 @@ class DistributedObjective:
         new.__dict__.update(self.__dict__)
         new.n_samples, new.start = n_rows, None  # a batch's rows have no global block
         empty = self.local is None or _is_empty(local_rows)
-        new.local = None if empty else (self.local.batch(local_rows) if key is None
-                                        else self.local.batch(local_rows, key=key))
+        new.local = (
+            None
+            if empty
+            else (
+                self.local.batch(local_rows)
+                if key is None
+                else self.local.batch(local_rows, key=key)
+            )
+        )
         new.n_local = 0 if new.local is None else new.local.n_samples
         return new
 
@@ -178,6 +208,7 @@ class DistributedObjective:
 
     def value(self, theta):
         """J(θ): a local forward pass, one reduction."""
+
         def fill(th, out):
             out[0] = 0.0 if self.local is None else self.weight * self.local.value(th)
 
@@ -243,8 +274,12 @@ class DistributedObjective:
     def _resync(self, theta):
         self._counter["resyncs"] += 1
         if self.reducer.rank == 0:
-            warnings.warn("theta differed between ranks; rank 0's theta was broadcast and used "
-                          f"({self.resyncs} time(s) so far)", RuntimeWarning, stacklevel=4)
+            warnings.warn(
+                "theta differed between ranks; rank 0's theta was broadcast and used "
+                f"({self.resyncs} time(s) so far)",
+                RuntimeWarning,
+                stacklevel=4,
+            )
 
         def fill(out):
             out[...] = theta
@@ -339,13 +374,21 @@ class DistributedLinearization:
         n = self.objective.n_params
 
         def block(V):
-            return self._reduce(lambda W: None if box["A"] is None else box["A"] @ W, self._vectors(V, "V"))
+            return self._reduce(
+                lambda W: None if box["A"] is None else box["A"] @ W, self._vectors(V, "V")
+            )
 
         def vector(v):
             return block(np.ravel(v))[:, 0]
 
-        return LinearOperator((n, n), matvec=vector, rmatvec=vector, matmat=block, rmatmat=block,
-                              dtype=self.objective.dtype)
+        return LinearOperator(
+            (n, n),
+            matvec=vector,
+            rmatvec=vector,
+            matmat=block,
+            rmatmat=block,
+            dtype=self.objective.dtype,
+        )
 
     @property
     def H(self):
@@ -357,8 +400,14 @@ class DistributedLinearization:
 
     def _operator(self, product, block):
         n = self.objective.n_params
-        return LinearOperator((n, n), matvec=lambda v: product(np.ravel(v)), rmatvec=lambda v: product(np.ravel(v)),
-                              matmat=block, rmatmat=block, dtype=self.objective.dtype)
+        return LinearOperator(
+            (n, n),
+            matvec=lambda v: product(np.ravel(v)),
+            rmatvec=lambda v: product(np.ravel(v)),
+            matmat=block,
+            rmatmat=block,
+            dtype=self.objective.dtype,
+        )
 
     def _reduce(self, local, V):
         """Σ_r w_r ``local(V)`` (this rank's (p, k) products; None: no rows) in one reduction."""
@@ -372,8 +421,11 @@ class DistributedLinearization:
         try:
             return obj.reducer.sum(p * k, fill, theta=V).reshape(p, k).astype(obj.dtype)
         except ThetaDrift:
-            raise _agreed(ValueError("the direction differs between ranks; pass the same vectors on every "
-                                     "rank")) from None
+            raise _agreed(
+                ValueError(
+                    "the direction differs between ranks; pass the same vectors on every rank"
+                )
+            ) from None
 
     def _vectors(self, V, name):
         """V checked, as a (p, k) array in the objective's dtype."""
@@ -409,13 +461,17 @@ def _local_rows(rows, n, start, n_local):
     if rows.dtype == bool:
         if rows.shape != (n,):
             raise ValueError(f"a boolean rows mask must have shape ({n},), got {rows.shape}")
-        return np.flatnonzero(rows[start:start + n_local]), int(rows.sum())
+        return np.flatnonzero(rows[start : start + n_local]), int(rows.sum())
     if rows.ndim != 1 or rows.dtype.kind not in "iu":
-        raise TypeError(f"rows must be a slice, a 1-D integer array or a boolean mask, got {rows.dtype} "
-                        f"of shape {rows.shape}")
+        raise TypeError(
+            f"rows must be a slice, a 1-D integer array or a boolean mask, got {rows.dtype} "
+            f"of shape {rows.shape}"
+        )
     if rows.size and (rows.min() < -n or rows.max() >= n):
-        raise ValueError(f"rows must be in [-{n}, {n}) (the samples of all ranks), got values from "
-                         f"{rows.min()} to {rows.max()}")
+        raise ValueError(
+            f"rows must be in [-{n}, {n}) (the samples of all ranks), got values from "
+            f"{rows.min()} to {rows.max()}"
+        )
     rows = rows % n
     mine = rows[(rows >= start) & (rows < start + n_local)]
     return mine - start, rows.size

@@ -25,7 +25,9 @@ from .objective import DistributedObjective
 __all__ = ["fit_least_squares", "fit_logistic"]
 
 
-def fit_least_squares(features, X, Y, *, alpha=0.0, batch_size=10_000, fit_intercept=True, comm=None):
+def fit_least_squares(
+    features, X, Y, *, alpha=0.0, batch_size=10_000, fit_intercept=True, comm=None
+):
     """Least-squares ELM output weights over every rank's rows: min (1/2N)‖Z W + c − Y‖² + (λ/2)‖W‖².
 
     Parameters
@@ -70,14 +72,20 @@ def fit_least_squares(features, X, Y, *, alpha=0.0, batch_size=10_000, fit_inter
     def fill(out):
         ne = NormalEquations(m, k, fit_intercept=fit_intercept)
         for i in range(0, X.shape[0], batch_size):
-            ne.update(features.transform(X[i:i + batch_size]), Y[i:i + batch_size])
+            ne.update(features.transform(X[i : i + batch_size]), Y[i : i + batch_size])
         _pack(ne.sums(), out, sizes)
 
     try:
-        total = reducer.sum(sum(sizes), fill, theta=np.array([m, k, fit_intercept], dtype=np.float64))
+        total = reducer.sum(
+            sum(sizes), fill, theta=np.array([m, k, fit_intercept], dtype=np.float64)
+        )
     except ThetaDrift:
-        raise _agreed(ValueError(f"features, Y and fit_intercept must agree on every rank (here n_hidden={m}, "
-                                 f"{k} outputs, fit_intercept={fit_intercept})")) from None
+        raise _agreed(
+            ValueError(
+                f"features, Y and fit_intercept must agree on every rank (here n_hidden={m}, "
+                f"{k} outputs, fit_intercept={fit_intercept})"
+            )
+        ) from None
     ne = NormalEquations.from_sums(*_unpack(total, sizes, m, k), fit_intercept=fit_intercept)
     n_theta = (m + fit_intercept) * k
 
@@ -99,7 +107,7 @@ def _pack(sums, out, sizes):
     parts = (ZtZ[np.tril_indices(len(ZtZ))], ZtY.ravel(), zsum, ysum, [n])
     ends = np.cumsum(sizes)
     for part, end, size in zip(parts, ends, sizes):
-        out[end - size:end] = part
+        out[end - size : end] = part
 
 
 def _unpack(buf, sizes, m, k):
@@ -110,8 +118,19 @@ def _unpack(buf, sizes, m, k):
     return ZtZ, ZtY.reshape(m, k), zsum, ysum, int(round(n[0]))
 
 
-def fit_logistic(features, X, y, n_outputs, *, alpha=0.0, theta0=None, max_iter=100, tol=1e-6, callback=None,
-                 comm=None):
+def fit_logistic(
+    features,
+    X,
+    y,
+    n_outputs,
+    *,
+    alpha=0.0,
+    theta0=None,
+    max_iter=100,
+    tol=1e-6,
+    callback=None,
+    comm=None,
+):
     """Multinomial logistic regression on the random features of every rank's rows, by Newton-CG.
 
     The parameters are those of :func:`numnet.random_features.fit_logistic`
@@ -128,7 +147,8 @@ def fit_logistic(features, X, y, n_outputs, *, alpha=0.0, theta0=None, max_iter=
     Z = features.transform(check_matrix(X, "X", features.n_features))
     net = Sequential([Dense(features.n_hidden, n_outputs)])
     loss = "binary_cross_entropy" if n_outputs == 1 else "cross_entropy"
-    obj = DistributedObjective(net, loss, Z, y, Tikhonov(_check_alpha(alpha), mask=~net.bias_mask()),
-                               comm=comm)
+    obj = DistributedObjective(
+        net, loss, Z, y, Tikhonov(_check_alpha(alpha), mask=~net.bias_mask()), comm=comm
+    )
     x0 = np.zeros(net.n_params, Z.dtype) if theta0 is None else theta0
     return minimize(obj, x0, "newton-cg", max_iter=max_iter, gtol=tol, callback=callback)

@@ -96,9 +96,9 @@ def load_shard(path, *, target=None, comm=None, dtype=np.float64, delimiter=",")
         out[reducer.size + _KINDS.index(_kind(labels))] = len(labels) > 0
 
     sums = reducer.sum(reducer.size + len(_KINDS), fill)
-    counts, kinds = sums[:reducer.size], sums[reducer.size:]
+    counts, kinds = sums[: reducer.size], sums[reducer.size :]
     kind = next((k for k, present in zip(reversed(_KINDS), reversed(kinds)) if present), "int")
-    start = int(counts[:reducer.rank].sum())
+    start = int(counts[: reducer.rank].sum())
     return Shard(box["X"], _as_kind(box["labels"], kind, dtype), start, int(counts.sum()))
 
 
@@ -107,8 +107,10 @@ def _read(path, target, reducer, dtype, delimiter):
     if path.is_dir():
         npy, csvs = sorted(path.glob("*.npy")), sorted(path.glob("*.csv"))
         if bool(npy) == bool(csvs):
-            raise ValueError(f"path {str(path)!r} must hold .npy files or .csv files (one kind), "
-                             f"found {len(npy)} .npy and {len(csvs)} .csv")
+            raise ValueError(
+                f"path {str(path)!r} must hold .npy files or .csv files (one kind), "
+                f"found {len(npy)} .npy and {len(csvs)} .csv"
+            )
         if npy:
             return _read_npy(npy, target, reducer, dtype)
         return _read_csv_files(csvs, target, reducer, dtype, delimiter)
@@ -132,8 +134,10 @@ def _open_npy(path):
     except (ValueError, OSError, EOFError) as exc:
         raise ValueError(f"path {str(path)!r} is not a readable .npy file: {exc}") from exc
     if table.ndim != 2 or table.dtype.kind not in "biuf" or table.shape[1] < 2:
-        raise ValueError(f"path {str(path)!r} must hold a 2-D numeric table with at least 2 columns "
-                         f"(features and target), got shape {table.shape}, dtype {table.dtype}")
+        raise ValueError(
+            f"path {str(path)!r} must hold a 2-D numeric table with at least 2 columns "
+            f"(features and target), got shape {table.shape}, dtype {table.dtype}"
+        )
     return table
 
 
@@ -143,7 +147,9 @@ def _read_npy(paths, target, reducer, dtype):
     width = tables[0].shape[1]
     for p, t in zip(paths, tables):
         if t.shape[1] != width:
-            raise ValueError(f"path {str(p)!r} has {t.shape[1]} columns, {str(paths[0])!r} has {width}")
+            raise ValueError(
+                f"path {str(p)!r} has {t.shape[1]} columns, {str(paths[0])!r} has {width}"
+            )
     t = target_column(target, None, width, paths[0])
     ends = np.cumsum([len(tab) for tab in tables])
     lo, hi = shard_range(int(ends[-1]), reducer.rank, reducer.size)
@@ -151,7 +157,7 @@ def _read_npy(paths, target, reducer, dtype):
     for tab, end in zip(tables, ends):
         a, b = max(lo, first), min(hi, int(end))
         if a < b:
-            blocks.append(np.asarray(tab[a - first:b - first], dtype=np.float64))
+            blocks.append(np.asarray(tab[a - first : b - first], dtype=np.float64))
         first = int(end)
     rows = np.concatenate(blocks) if blocks else np.zeros((0, width))
     X = np.delete(rows, t, axis=1)
@@ -192,7 +198,9 @@ def _decode(raw, path, pos):
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ValueError(f"path {str(path)!r} is not a UTF-8 CSV file (at byte {pos}): {exc}") from None
+        raise ValueError(
+            f"path {str(path)!r} is not a UTF-8 CSV file (at byte {pos}): {exc}"
+        ) from None
     return text.removeprefix("\ufeff") if pos == 0 else text
 
 
@@ -216,7 +224,11 @@ def _read_csv_files(paths, target, reducer, dtype, delimiter):
     sizes = np.array([p.stat().st_size for p in paths], dtype=np.float64)
     middles = np.cumsum(sizes) - sizes / 2
     owner = np.minimum((middles * reducer.size / max(sizes.sum(), 1)).astype(int), reducer.size - 1)
-    parts = [_parse_csv(p, 0, 0, True, target, dtype, delimiter) for p, r in zip(paths, owner) if r == reducer.rank]
+    parts = [
+        _parse_csv(p, 0, 0, True, target, dtype, delimiter)
+        for p, r in zip(paths, owner)
+        if r == reducer.rank
+    ]
     if not parts:
         width = len(_header(paths[0], delimiter)[0])
         return np.zeros((0, width - 1), dtype), np.zeros(0, dtype=str)
@@ -232,22 +244,34 @@ def _parse_csv(path, lo, hi, whole, target, dtype, delimiter):
     lines = _csv_lines(path, lo, hi, header, whole)
     width = len(cells)
     if width < 2:
-        raise ValueError(f"path {str(path)!r} needs at least 2 columns (features and target), got {width}")
+        raise ValueError(
+            f"path {str(path)!r} needs at least 2 columns (features and target), got {width}"
+        )
     t = target_column(target, cells if header else None, width, path)
-    rows = [[c.strip() for c in r] for r in csv.reader([text for _, text in lines], delimiter=delimiter)]
+    rows = [
+        [c.strip() for c in r] for r in csv.reader([text for _, text in lines], delimiter=delimiter)
+    ]
     for (pos, _), r in zip(lines, rows):
         if len(r) != width:
-            raise ValueError(f"path {str(path)!r}: the line at byte {pos} has {len(r)} fields, expected {width}")
-    feats = [r[:t] + r[t + 1:] for r in rows]
+            raise ValueError(
+                f"path {str(path)!r}: the line at byte {pos} has {len(r)} fields, expected {width}"
+            )
+    feats = [r[:t] + r[t + 1 :] for r in rows]
     try:
         X = np.array(feats, dtype=np.float64).reshape(len(rows), width - 1)
     except ValueError:
-        i, j = next((i, j) for i, r in enumerate(feats) for j, c in enumerate(r) if not _is_number(c))
-        raise ValueError(f"path {str(path)!r}: non-numeric feature value {feats[i][j]!r} in the line at byte "
-                         f"{lines[i][0]}") from None
+        i, j = next(
+            (i, j) for i, r in enumerate(feats) for j, c in enumerate(r) if not _is_number(c)
+        )
+        raise ValueError(
+            f"path {str(path)!r}: non-numeric feature value {feats[i][j]!r} in the line at byte "
+            f"{lines[i][0]}"
+        ) from None
     bad = np.argwhere(~np.isfinite(X))
     if len(bad):
-        raise ValueError(f"path {str(path)!r}: NaN or inf feature in the line at byte {lines[bad[0][0]][0]}")
+        raise ValueError(
+            f"path {str(path)!r}: NaN or inf feature in the line at byte {lines[bad[0][0]][0]}"
+        )
     labels = np.array([r[t] for r in rows], dtype=str)
     if (labels == "").any():
         raise ValueError(f"path {str(path)!r}: missing value in the target column")
@@ -258,7 +282,7 @@ def _parse_csv(path, lo, hi, whole, target, dtype, delimiter):
 
 
 def _kind(labels):
-    """"int" (all integral), "float" or "str" (some label is not a number): this rank's targets."""
+    """ "int" (all integral), "float" or "str" (some label is not a number): this rank's targets."""
     if labels.dtype.kind == "U":
         if not all(_is_number(t) for t in labels):
             return "str"

@@ -15,11 +15,32 @@ from ._elm import ELMClassifier, ELMRegressor
 from ._mlp import MLPClassifier, MLPRegressor
 from ._network import NetworkClassifier, NetworkRegressor
 
-__all__ = ["MLPClassifier", "MLPRegressor", "NetworkClassifier", "NetworkRegressor", "ELMClassifier", "ELMRegressor", "ESTIMATORS",
-           "encode_labels", "classifier_targets", "class_index", "fitted_attributes", "check_restorable"]
+__all__ = [
+    "MLPClassifier",
+    "MLPRegressor",
+    "NetworkClassifier",
+    "NetworkRegressor",
+    "ELMClassifier",
+    "ELMRegressor",
+    "ESTIMATORS",
+    "encode_labels",
+    "classifier_targets",
+    "class_index",
+    "fitted_attributes",
+    "check_restorable",
+]
 
-ESTIMATORS = {cls.__name__: cls for cls in (MLPClassifier, MLPRegressor, NetworkClassifier, NetworkRegressor,
-                                            ELMClassifier, ELMRegressor)}
+ESTIMATORS = {
+    cls.__name__: cls
+    for cls in (
+        MLPClassifier,
+        MLPRegressor,
+        NetworkClassifier,
+        NetworkRegressor,
+        ELMClassifier,
+        ELMRegressor,
+    )
+}
 """The estimator classes :func:`numnet.io.load` may rebuild (a whitelist, by class name)."""
 
 

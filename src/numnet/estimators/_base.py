@@ -21,9 +21,21 @@ try:
 except ImportError:  # scikit-learn < 1.6
     validate_data = None
 
-__all__ = ["NetworkEstimatorMixin", "ClassifierOutputsMixin", "RegressorOutputsMixin",
-           "validate", "encode_labels", "class_index", "classifier_targets", "network_loss",
-           "rng_from", "forward_rows", "noise_precision", "FLOAT_DTYPES", "PREDICT_CHUNK"]
+__all__ = [
+    "NetworkEstimatorMixin",
+    "ClassifierOutputsMixin",
+    "RegressorOutputsMixin",
+    "validate",
+    "encode_labels",
+    "class_index",
+    "classifier_targets",
+    "network_loss",
+    "rng_from",
+    "forward_rows",
+    "noise_precision",
+    "FLOAT_DTYPES",
+    "PREDICT_CHUNK",
+]
 
 PREDICT_CHUNK = 8192
 """Rows per forward pass in ``predict``: memory O(chunk · width), whatever n_samples is."""
@@ -50,8 +62,10 @@ def _validate_legacy(est, X, y, reset, **kwargs):
     if reset:
         est.n_features_in_ = X.shape[1]
     elif X.shape[1] != est.n_features_in_:
-        raise ValueError(f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
-                         f"{est.n_features_in_} features as input")
+        raise ValueError(
+            f"X has {X.shape[1]} features, but {type(est).__name__} is expecting "
+            f"{est.n_features_in_} features as input"
+        )
     return X if isinstance(y, str) and y == "no_validation" else (X, y)
 
 
@@ -66,7 +80,9 @@ def forward_rows(net, theta, X, chunk=PREDICT_CHUNK):
     """Network output for X in row chunks (bounded memory, same values row by row)."""
     if X.shape[0] <= chunk:
         return net.predict(theta, X)
-    return np.concatenate([net.predict(theta, X[i:i + chunk]) for i in range(0, X.shape[0], chunk)])
+    return np.concatenate(
+        [net.predict(theta, X[i : i + chunk]) for i in range(0, X.shape[0], chunk)]
+    )
 
 
 class NetworkEstimatorMixin:
@@ -139,12 +155,16 @@ def encode_labels(y, classes=None):
     check_classification_targets(y)
     source, classes = ("y", np.unique(y)) if classes is None else ("classes", np.unique(classes))
     if classes.shape[0] < 2:
-        raise ValueError(f"{source} contains {classes.shape[0]} class(es) {classes.tolist()}; "
-                         "a classifier needs at least 2 classes")
+        raise ValueError(
+            f"{source} contains {classes.shape[0]} class(es) {classes.tolist()}; "
+            "a classifier needs at least 2 classes"
+        )
     unknown = np.setdiff1d(y, classes)
     if unknown.size:
-        raise ValueError(f"y contains labels {unknown.tolist()} not in classes_ {classes.tolist()}: "
-                         "no training row has them")
+        raise ValueError(
+            f"y contains labels {unknown.tolist()} not in classes_ {classes.tolist()}: "
+            "no training row has them"
+        )
     return classes, np.searchsorted(classes, y)
 
 

@@ -49,15 +49,22 @@ class _BaseELM(NetworkEstimatorMixin, BaseEstimator):
         return [Dense(d_in, self.n_hidden, self.activation), Dense(self.n_hidden, d_out)]
 
     def _features(self, X):
-        return random_features(X.shape[1], self.n_hidden, self.activation, scale=self.scale,
-                               distribution=self.distribution, random_state=rng_from(self.random_state),
-                               dtype=X.dtype)
+        return random_features(
+            X.shape[1],
+            self.n_hidden,
+            self.activation,
+            scale=self.scale,
+            distribution=self.distribution,
+            random_state=rng_from(self.random_state),
+            dtype=X.dtype,
+        )
 
     def _fit_least_squares(self, feats, X, Y):
         self.solver_ = choose_ls_solver(self.solver, X.shape[0], self.n_hidden)
         self.n_iter_ = 1
-        return fit_least_squares(feats, X, Y, alpha=self.alpha, solver=self.solver_,
-                                 batch_size=self.batch_size)
+        return fit_least_squares(
+            feats, X, Y, alpha=self.alpha, solver=self.solver_, batch_size=self.batch_size
+        )
 
     @property
     def _predict_rows(self):
@@ -118,13 +125,29 @@ class ELMClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseELM):
     classes_ : ndarray of shape (n_classes,)
     """
 
-    _constraints = {**_COMMON, "loss": Options({"squared_error", "cross_entropy"}),
-                    "max_iter": Interval(1, None, integer=True), "tol": Interval(0, None)}
+    _constraints = {
+        **_COMMON,
+        "loss": Options({"squared_error", "cross_entropy"}),
+        "max_iter": Interval(1, None, integer=True),
+        "tol": Interval(0, None),
+    }
     _fitted_attributes = _FITTED + ("classes_",)
 
-    def __init__(self, n_hidden=100, *, activation="tanh", scale=1.0, distribution="normal",
-                 alpha=1e-6, loss="squared_error", solver="auto", batch_size=10_000, max_iter=100,
-                 tol=1e-6, random_state=None):
+    def __init__(
+        self,
+        n_hidden=100,
+        *,
+        activation="tanh",
+        scale=1.0,
+        distribution="normal",
+        alpha=1e-6,
+        loss="squared_error",
+        solver="auto",
+        batch_size=10_000,
+        max_iter=100,
+        tol=1e-6,
+        random_state=None,
+    ):
         self.n_hidden = n_hidden
         self.activation = activation
         self.scale = scale
@@ -152,8 +175,9 @@ class ELMClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseELM):
         return self
 
     def _fit_logistic(self, feats, X, Y):
-        result = fit_logistic(feats, X, Y, self.n_outputs_, alpha=self.alpha,
-                              max_iter=self.max_iter, tol=self.tol)
+        result = fit_logistic(
+            feats, X, Y, self.n_outputs_, alpha=self.alpha, max_iter=self.max_iter, tol=self.tol
+        )
         self.solver_, self.n_iter_ = "newton-cg", max(result.nit, 1)
         return result.x
 
@@ -208,8 +232,18 @@ class ELMRegressor(RegressorOutputsMixin, RegressorMixin, _BaseELM):
     _constraints = dict(_COMMON)
     _fitted_attributes = _FITTED + ("beta_",)
 
-    def __init__(self, n_hidden=100, *, activation="tanh", scale=1.0, distribution="normal",
-                 alpha=1e-6, solver="auto", batch_size=10_000, random_state=None):
+    def __init__(
+        self,
+        n_hidden=100,
+        *,
+        activation="tanh",
+        scale=1.0,
+        distribution="normal",
+        alpha=1e-6,
+        solver="auto",
+        batch_size=10_000,
+        random_state=None,
+    ):
         self.n_hidden = n_hidden
         self.activation = activation
         self.scale = scale
@@ -226,5 +260,7 @@ class ELMRegressor(RegressorOutputsMixin, RegressorMixin, _BaseELM):
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         feats = self._features(X)
         self.theta_ = np.concatenate([feats.theta, self._fit_least_squares(feats, X, y)])
-        self.beta_ = noise_precision(forward_rows(self._network(), self.theta_, X, self.batch_size), y)
+        self.beta_ = noise_precision(
+            forward_rows(self._network(), self.theta_, X, self.batch_size), y
+        )
         return self

@@ -65,8 +65,18 @@ _COMMON = {
     "verbose": Boolean(allow_int=True),
 }
 
-_FITTED = ("theta_", "n_features_in_", "feature_names_in_", "n_outputs_", "n_iter_", "loss_curve_",
-           "loss_", "validation_scores_", "best_validation_score_", "optimizer_state_")
+_FITTED = (
+    "theta_",
+    "n_features_in_",
+    "feature_names_in_",
+    "n_outputs_",
+    "n_iter_",
+    "loss_curve_",
+    "loss_",
+    "validation_scores_",
+    "best_validation_score_",
+    "optimizer_state_",
+)
 
 
 def _is_stochastic(solver):
@@ -121,12 +131,20 @@ class _BaseMLP(NetworkEstimatorMixin, BaseEstimator):
         if resume:
             X = X.astype(self.theta_.dtype, copy=False)
             if self.theta_.shape[0] != net.n_params:
-                raise ValueError(f"warm_start/partial_fit needs the architecture of the previous fit "
-                                 f"({self.theta_.shape[0]} parameters), but the parameters now give {net.n_params}")
+                raise ValueError(
+                    f"warm_start/partial_fit needs the architecture of the previous fit "
+                    f"({self.theta_.shape[0]} parameters), but the parameters now give {net.n_params}"
+                )
         previous = previous_run(self, X, Y, incremental, self._options) if resume else None
-        theta0, seeds = self._start(net, X, resume, incremental) if previous is None else (self.theta_, previous.seeds)
+        theta0, seeds = (
+            self._start(net, X, resume, incremental)
+            if previous is None
+            else (self.theta_, previous.seeds)
+        )
         obj, score = self._objective(net, loss, X, Y, codes, seeds["split"])
-        result, monitor, record = self._minimize(obj, theta0, score, seeds["optimizer"], incremental, previous)
+        result, monitor, record = self._minimize(
+            obj, theta0, score, seeds["optimizer"], incremental, previous
+        )
         self._store(obj, result, monitor, resume, previous, record if incremental else None)
         if record is not None or previous is None:
             keep_run(self, record, seeds, monitor, X, Y, incremental)
@@ -152,8 +170,13 @@ class _BaseMLP(NetworkEstimatorMixin, BaseEstimator):
         if split_seed is None:
             return Objective(net, loss, X, Y, reg), None
         Xt, Xv, Yt, Yv, _, cv = train_test_split(
-            X, Y, codes if codes is not None else np.zeros(len(X)), test_size=self.validation_fraction,
-            random_state=split_seed, stratify=codes)
+            X,
+            Y,
+            codes if codes is not None else np.zeros(len(X)),
+            test_size=self.validation_fraction,
+            random_state=split_seed,
+            stratify=codes,
+        )
         return Objective(net, loss, Xt, Yt, reg), self._scorer(net, Xv, Yv, cv)
 
     def _minimize(self, obj, theta0, score, seed, incremental, previous):
@@ -168,11 +191,22 @@ class _BaseMLP(NetworkEstimatorMixin, BaseEstimator):
         if previous is not None:
             restore_monitor(monitor, previous.monitor, self.theta_)
             keep["resume"] = previous.record
-        result = minimize(obj, theta0, self.solver, callback=monitor, max_iter=max_iter,
-                          gtol=0.0 if stochastic else self.tol, **keep, **self._options(seed))
+        result = minimize(
+            obj,
+            theta0,
+            self.solver,
+            callback=monitor,
+            max_iter=max_iter,
+            gtol=0.0 if stochastic else self.tol,
+            **keep,
+            **self._options(seed),
+        )
         if not result.success and not incremental:
-            warnings.warn(f"{type(self).__name__} ({self.solver}) stopped without converging: "
-                          f"{result.message}", ConvergenceWarning)
+            warnings.warn(
+                f"{type(self).__name__} ({self.solver}) stopped without converging: "
+                f"{result.message}",
+                ConvergenceWarning,
+            )
         return result, monitor, (records[-1] if records else None)
 
     def _options(self, seed):
@@ -183,11 +217,22 @@ class _BaseMLP(NetworkEstimatorMixin, BaseEstimator):
         if self.augment is not None:
             common["augment"] = self.augment
         if self.solver == "sgd":
-            return {"learning_rate": self.learning_rate_init, "momentum": self.momentum,
-                    "nesterov": self.nesterovs_momentum and self.momentum > 0, **common, "full_eval": False}
+            return {
+                "learning_rate": self.learning_rate_init,
+                "momentum": self.momentum,
+                "nesterov": self.nesterovs_momentum and self.momentum > 0,
+                **common,
+                "full_eval": False,
+            }
         if self.solver == "adam":
-            return {"learning_rate": self.learning_rate_init, "b1": self.beta_1, "b2": self.beta_2,
-                    "eps": self.epsilon, **common, "full_eval": False}
+            return {
+                "learning_rate": self.learning_rate_init,
+                "b1": self.beta_1,
+                "b2": self.beta_2,
+                "eps": self.epsilon,
+                **common,
+                "full_eval": False,
+            }
         return common
 
     def _store(self, obj, result, monitor, resume, previous, epoch):
@@ -196,7 +241,9 @@ class _BaseMLP(NetworkEstimatorMixin, BaseEstimator):
         best = monitor.best_x if monitor.best_x is not None else result.x
         if epoch is not None:
             best = getattr(epoch["state"], "x", best)
-        curve = [h["fun"] for h in result.history[done:]] or ([] if previous else [float(result.fun)])
+        curve = [h["fun"] for h in result.history[done:]] or (
+            [] if previous else [float(result.fun)]
+        )
         self.theta_ = best
         self.n_iter_ = result.nit - done + (self.n_iter_ if resume else 0)
         self.loss_curve_ = (self.loss_curve_ if resume else []) + curve
@@ -305,11 +352,31 @@ class MLPClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseMLP):
     _fitted_attributes = _FITTED + ("classes_",)
     _y_checks = {}
 
-    def __init__(self, hidden_layer_sizes=(100,), *, activation="tanh", solver="lbfgs", alpha=1e-4,
-                 loss="cross_entropy", batch_size=None, augment=None, learning_rate_init=1e-3,
-                 max_iter=200, tol=1e-4, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, momentum=0.9, nesterovs_momentum=True, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, random_state=None, warm_start=False, verbose=False):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        activation="tanh",
+        solver="lbfgs",
+        alpha=1e-4,
+        loss="cross_entropy",
+        batch_size=None,
+        augment=None,
+        learning_rate_init=1e-3,
+        max_iter=200,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        random_state=None,
+        warm_start=False,
+        verbose=False,
+    ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -340,6 +407,7 @@ class MLPClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseMLP):
     def _scorer(self, net, Xv, Yv, cv):
         def accuracy(theta):
             return float(np.mean(class_index(net.predict(theta, Xv)) == cv))
+
         return accuracy
 
     @available_if(_has_partial_fit)
@@ -358,10 +426,15 @@ class MLPClassifier(ClassifierMixin, ClassifierOutputsMixin, _BaseMLP):
         """
         if not hasattr(self, "theta_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
-        if hasattr(self, "theta_") and classes is not None and not np.array_equal(
-                np.unique(classes), self.classes_):
-            raise ValueError(f"classes={np.unique(classes).tolist()} is not the same as on the first call to "
-                             f"partial_fit, was {self.classes_.tolist()}")
+        if (
+            hasattr(self, "theta_")
+            and classes is not None
+            and not np.array_equal(np.unique(classes), self.classes_)
+        ):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} is not the same as on the first call to "
+                f"partial_fit, was {self.classes_.tolist()}"
+            )
         return self._partial_fit(X, y, classes)
 
 
@@ -454,16 +527,40 @@ class MLPRegressor(RegressorOutputsMixin, RegressorMixin, _BaseMLP):
         1/β = (1/(N K)) Σ_n ‖y(x_n, w) − t_n‖², K = n_outputs_.
     """
 
-    _constraints = {**_COMMON, "loss": Options({"squared_error", "absolute_error", "huber"}),
-                    "huber_delta": Interval(0, None, closed="neither")}
+    _constraints = {
+        **_COMMON,
+        "loss": Options({"squared_error", "absolute_error", "huber"}),
+        "huber_delta": Interval(0, None, closed="neither"),
+    }
     _fitted_attributes = _FITTED + ("beta_",)
     _y_checks = {"multi_output": True, "y_numeric": True}
 
-    def __init__(self, hidden_layer_sizes=(100,), *, activation="tanh", solver="lbfgs", alpha=1e-4,
-                 loss="squared_error", huber_delta=1.0, batch_size=None, augment=None,
-                 learning_rate_init=1e-3, max_iter=200, tol=1e-4, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, momentum=0.9, nesterovs_momentum=True, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, random_state=None, warm_start=False, verbose=False):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        *,
+        activation="tanh",
+        solver="lbfgs",
+        alpha=1e-4,
+        loss="squared_error",
+        huber_delta=1.0,
+        batch_size=None,
+        augment=None,
+        learning_rate_init=1e-3,
+        max_iter=200,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        random_state=None,
+        warm_start=False,
+        verbose=False,
+    ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -498,6 +595,7 @@ class MLPRegressor(RegressorOutputsMixin, RegressorMixin, _BaseMLP):
     def _scorer(self, net, Xv, Yv, cv):
         def r2(theta):
             return float(r2_score(Yv, net.predict(theta, Xv)))
+
         return r2
 
     def _store_extra(self, X, y):

@@ -17,7 +17,9 @@ from ._params import NoneOr, Sizes
 
 __all__ = ["NetworkClassifier", "NetworkRegressor"]
 
-_NETWORK_PARAMS = {k: v for k, v in _COMMON.items() if k not in ("hidden_layer_sizes", "activation")}
+_NETWORK_PARAMS = {
+    k: v for k, v in _COMMON.items() if k not in ("hidden_layer_sizes", "activation")
+}
 
 
 class _Network:
@@ -27,8 +29,10 @@ class _Network:
         if isinstance(value, str):
             return
         if not isinstance(value, Layer):
-            raise TypeError(f"{name} must be an architecture spec (str) or a numnet network, "
-                            f"got {type(value).__name__}")
+            raise TypeError(
+                f"{name} must be an architecture spec (str) or a numnet network, "
+                f"got {type(value).__name__}"
+            )
 
 
 class _NetworkMixin:
@@ -41,12 +45,16 @@ class _NetworkMixin:
         if isinstance(self.network, str):
             shape = _shape(self.input_shape, d_in)
             if prod(shape) != d_in:
-                raise ValueError(f"input_shape {shape} has {prod(shape)} entries but X has {d_in} features")
+                raise ValueError(
+                    f"input_shape {shape} has {prod(shape)} entries but X has {d_in} features"
+                )
             return parse_spec(self.network, shape, d_out, name="network")
         net = self.network
         if net.d_in != d_in or net.d_out != d_out:
-            raise ValueError(f"network maps {net.d_in} inputs to {net.d_out} outputs, "
-                             f"but the data have {d_in} features and need {d_out} outputs")
+            raise ValueError(
+                f"network maps {net.d_in} inputs to {net.d_out} outputs, "
+                f"but the data have {d_in} features and need {d_out} outputs"
+            )
         return net if hasattr(net, "predict") else Sequential([net])  # a bare layer: same theta
 
     def _init_scheme(self):
@@ -59,8 +67,9 @@ class _NetworkMixin:
 
     @property
     def coefs_(self):
-        raise AttributeError(f"{type(self).__name__} has no coefs_ (its layers need not be dense): "
-                             "use params_")
+        raise AttributeError(
+            f"{type(self).__name__} has no coefs_ (its layers need not be dense): use params_"
+        )
 
     @property
     def intercepts_(self):
@@ -70,7 +79,11 @@ class _NetworkMixin:
 def _shape(input_shape, n_features):
     if input_shape is None:
         return (n_features,)
-    return (int(input_shape),) if isinstance(input_shape, Integral) else tuple(int(s) for s in input_shape)
+    return (
+        (int(input_shape),)
+        if isinstance(input_shape, Integral)
+        else tuple(int(s) for s in input_shape)
+    )
 
 
 class NetworkClassifier(_NetworkMixin, MLPClassifier):
@@ -166,14 +179,37 @@ class NetworkClassifier(_NetworkMixin, MLPClassifier):
     classes_ : ndarray of shape (n_classes,)
     """
 
-    _constraints = {**_NETWORK_PARAMS, **_NetworkMixin._constraints_extra,
-                    "loss": MLPClassifier._constraints["loss"]}
+    _constraints = {
+        **_NETWORK_PARAMS,
+        **_NetworkMixin._constraints_extra,
+        "loss": MLPClassifier._constraints["loss"],
+    }
 
-    def __init__(self, network="dense:32,tanh", *, input_shape=None, solver="lbfgs", alpha=1e-4,
-                 loss="cross_entropy", batch_size=None, augment=None, learning_rate_init=1e-3, max_iter=200,
-                 tol=1e-4, early_stopping=False, validation_fraction=0.1, n_iter_no_change=10,
-                 momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999, epsilon=1e-8,
-                 random_state=None, warm_start=False, verbose=False):
+    def __init__(
+        self,
+        network="dense:32,tanh",
+        *,
+        input_shape=None,
+        solver="lbfgs",
+        alpha=1e-4,
+        loss="cross_entropy",
+        batch_size=None,
+        augment=None,
+        learning_rate_init=1e-3,
+        max_iter=200,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        random_state=None,
+        warm_start=False,
+        verbose=False,
+    ):
         self.network = network
         self.input_shape = input_shape
         self.solver = solver
@@ -290,15 +326,39 @@ class NetworkRegressor(_NetworkMixin, MLPRegressor):
         1/β = (1/(N K)) Σ_n ‖y(x_n, w) − t_n‖², K = n_outputs_.
     """
 
-    _constraints = {**_NETWORK_PARAMS, **_NetworkMixin._constraints_extra,
-                    "loss": MLPRegressor._constraints["loss"],
-                    "huber_delta": MLPRegressor._constraints["huber_delta"]}
+    _constraints = {
+        **_NETWORK_PARAMS,
+        **_NetworkMixin._constraints_extra,
+        "loss": MLPRegressor._constraints["loss"],
+        "huber_delta": MLPRegressor._constraints["huber_delta"],
+    }
 
-    def __init__(self, network="dense:32,tanh", *, input_shape=None, solver="lbfgs", alpha=1e-4,
-                 loss="squared_error", huber_delta=1.0, batch_size=None, augment=None, learning_rate_init=1e-3,
-                 max_iter=200, tol=1e-4, early_stopping=False, validation_fraction=0.1,
-                 n_iter_no_change=10, momentum=0.9, nesterovs_momentum=True, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, random_state=None, warm_start=False, verbose=False):
+    def __init__(
+        self,
+        network="dense:32,tanh",
+        *,
+        input_shape=None,
+        solver="lbfgs",
+        alpha=1e-4,
+        loss="squared_error",
+        huber_delta=1.0,
+        batch_size=None,
+        augment=None,
+        learning_rate_init=1e-3,
+        max_iter=200,
+        tol=1e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        random_state=None,
+        warm_start=False,
+        verbose=False,
+    ):
         self.network = network
         self.input_shape = input_shape
         self.solver = solver

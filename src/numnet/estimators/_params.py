@@ -12,7 +12,16 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import check_scalar
 
-__all__ = ["Interval", "Options", "Boolean", "NoneOr", "Sizes", "RandomState", "Function", "check_params"]
+__all__ = [
+    "Interval",
+    "Options",
+    "Boolean",
+    "NoneOr",
+    "Sizes",
+    "RandomState",
+    "Function",
+    "check_params",
+]
 
 
 class Interval:
@@ -23,9 +32,17 @@ class Interval:
 
     def check(self, value, name):
         if isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{name} must be {'an int' if self.integer else 'a real number'}, got {value!r}")
-        check_scalar(value, name, Integral if self.integer else Real, min_val=self.low,
-                     max_val=self.high, include_boundaries=self.closed)
+            raise TypeError(
+                f"{name} must be {'an int' if self.integer else 'a real number'}, got {value!r}"
+            )
+        check_scalar(
+            value,
+            name,
+            Integral if self.integer else Real,
+            min_val=self.low,
+            max_val=self.high,
+            include_boundaries=self.closed,
+        )
         if not self.integer and not np.isfinite(value):
             raise ValueError(f"{name} must be finite, got {value!r}")
 
@@ -73,7 +90,9 @@ class Sizes:
     def check(self, value, name):
         sizes = (value,) if isinstance(value, Integral) and not isinstance(value, bool) else value
         if not isinstance(sizes, (tuple, list)) or len(sizes) == 0:
-            raise TypeError(f"{name} must be a positive int or a non-empty tuple of positive ints, got {value!r}")
+            raise TypeError(
+                f"{name} must be a positive int or a non-empty tuple of positive ints, got {value!r}"
+            )
         for i, size in enumerate(sizes):
             Interval(1, None, integer=True).check(size, f"{name}[{i}]")
 

@@ -70,7 +70,9 @@ class Numbers:
 
     def check(self, value, name):
         if not isinstance(value, list) or not value:
-            raise TypeError(f"{name} must be a non-empty list of floats, got {type(value).__name__}")
+            raise TypeError(
+                f"{name} must be a non-empty list of floats, got {type(value).__name__}"
+            )
         for i, item in enumerate(value):
             Number().check(item, f"{name}[{i}]")
 
@@ -91,7 +93,9 @@ class OptimizerState:
 
     def check(self, value, name):
         if not isinstance(value, np.ndarray) or value.dtype != np.uint8 or value.ndim != 1:
-            raise TypeError(f"{name} must be a 1-D uint8 array (the bytes of a checkpoint), got {_describe(value)}")
+            raise TypeError(
+                f"{name} must be a 1-D uint8 array (the bytes of a checkpoint), got {_describe(value)}"
+            )
 
 
 class Vector:
@@ -101,12 +105,20 @@ class Vector:
         self.kinds, self.labels = kinds, labels
 
     def check(self, value, name):
-        if not isinstance(value, np.ndarray) or value.ndim != 1 or value.dtype.kind not in self.kinds:
-            raise TypeError(f"{name} must be a 1-D array of dtype kind {self.kinds!r}, got {_describe(value)}")
+        if (
+            not isinstance(value, np.ndarray)
+            or value.ndim != 1
+            or value.dtype.kind not in self.kinds
+        ):
+            raise TypeError(
+                f"{name} must be a 1-D array of dtype kind {self.kinds!r}, got {_describe(value)}"
+            )
         if value.dtype.kind == "O" and not all(isinstance(v, str) for v in value):
             raise TypeError(f"{name} must hold strings only")
         if self.labels and (value.shape[0] < 2 or not np.all(value[1:] > value[:-1])):
-            raise ValueError(f"{name} must hold at least 2 sorted unique labels, got {value.tolist()!r}")
+            raise ValueError(
+                f"{name} must hold at least 2 sorted unique labels, got {value.tolist()!r}"
+            )
 
 
 def _describe(value):
@@ -132,7 +144,9 @@ FITTED = {
 }
 """The constraint of every fitted attribute any numnet estimator has."""
 
-OPTIONAL = frozenset({"feature_names_in_", "validation_scores_", "best_validation_score_", "optimizer_state_"})
+OPTIONAL = frozenset(
+    {"feature_names_in_", "validation_scores_", "best_validation_score_", "optimizer_state_"}
+)
 """Fitted attributes that only some fits set (feature names given; early stopping; a checkpointed run)."""
 
 
@@ -149,9 +163,13 @@ def check_fitted(est):
     """
     names = type(est)._fitted_attributes
     found = vars(est)
-    unknown = sorted(k for k in found if k.endswith("_") and not k.startswith("_") and k not in names)
+    unknown = sorted(
+        k for k in found if k.endswith("_") and not k.startswith("_") and k not in names
+    )
     if unknown:
-        raise ValueError(f"unknown fitted attributes {unknown}; a {type(est).__name__} has {list(names)}")
+        raise ValueError(
+            f"unknown fitted attributes {unknown}; a {type(est).__name__} has {list(names)}"
+        )
     for name in names:
         if name not in FITTED:
             raise ValueError(f"{name} has no schema in numnet.estimators._schema.FITTED")
@@ -169,10 +187,14 @@ def _check_agreement(est, found):
         raise ValueError(f"{len(classes)} classes_ do not fit n_outputs_={est.n_outputs_}")
     names = found.get("feature_names_in_")
     if names is not None and len(names) != est.n_features_in_:
-        raise ValueError(f"feature_names_in_ has {len(names)} names for n_features_in_={est.n_features_in_}")
+        raise ValueError(
+            f"feature_names_in_ has {len(names)} names for n_features_in_={est.n_features_in_}"
+        )
     scores, best = found.get("validation_scores_"), found.get("best_validation_score_")
     if (scores is None) != (best is None):
-        raise ValueError("validation_scores_ and best_validation_score_ come together (early stopping)")
+        raise ValueError(
+            "validation_scores_ and best_validation_score_ come together (early stopping)"
+        )
     if scores is not None and best != max(scores):
         raise ValueError(f"best_validation_score_={best!r} is not the best of validation_scores_")
     if "optimizer_state_" in found:

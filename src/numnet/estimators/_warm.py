@@ -35,8 +35,15 @@ import numpy as np
 from ..optim import METHODS
 from ..optim.checkpoint import continuation, options_record, read_checkpoint, write_checkpoint
 
-__all__ = ["Previous", "previous_run", "keep_run", "restore_monitor", "data_digest", "read_optimizer_state",
-           "check_optimizer_state"]
+__all__ = [
+    "Previous",
+    "previous_run",
+    "keep_run",
+    "restore_monitor",
+    "data_digest",
+    "read_optimizer_state",
+    "check_optimizer_state",
+]
 
 NAME = "optimizer_state_"
 _EXTRA = {"theta_sha256": str, "data_sha256": str, "seeds": dict, "monitor": dict, "split": list}
@@ -76,8 +83,12 @@ def previous_run(est, X, Y, incremental, options_for):
         return None
     record = read_optimizer_state(blob)
     extra = record["extra"]
-    if extra["theta_sha256"] != data_digest(est.theta_) or record["method"] != est.solver \
-            or record["dtype"] != str(est.theta_.dtype) or extra["split"] != _split(est, incremental):
+    if (
+        extra["theta_sha256"] != data_digest(est.theta_)
+        or record["method"] != est.solver
+        or record["dtype"] != str(est.theta_.dtype)
+        or extra["split"] != _split(est, incremental)
+    ):
         return None
     seeds = extra["seeds"]
     if record["options"] != options_record(method.bind(options_for(seeds["optimizer"]))):
@@ -94,10 +105,18 @@ def keep_run(est, record, seeds, monitor, X, Y, incremental):
     if record is None:
         vars(est).pop(NAME, None)
         return
-    extra = {"theta_sha256": data_digest(est.theta_), "data_sha256": data_digest(X, Y), "seeds": seeds,
-             "monitor": {"best_loss": float(monitor.best_loss), "stall": int(monitor.stall),
-                         "best_score": float(monitor.best_score), "scores": [float(s) for s in monitor.scores]},
-             "split": _split(est, incremental)}
+    extra = {
+        "theta_sha256": data_digest(est.theta_),
+        "data_sha256": data_digest(X, Y),
+        "seeds": seeds,
+        "monitor": {
+            "best_loss": float(monitor.best_loss),
+            "stall": int(monitor.stall),
+            "best_score": float(monitor.best_score),
+            "scores": [float(s) for s in monitor.scores],
+        },
+        "split": _split(est, incremental),
+    }
     history = [{k: v for k, v in h.items() if k != "time"} for h in record["history"]]
     buf = io.BytesIO()  # without clock readings: the same fit gives the same bytes
     write_checkpoint(buf, {**record, "elapsed": 0.0, "history": history, "extra": extra})
@@ -115,8 +134,11 @@ def read_optimizer_state(value):
     """The record in ``optimizer_state_`` with its ``extra`` checked; ValueError naming the attribute."""
     record = read_checkpoint(value, name=NAME)
     extra = record.get("extra")
-    if not isinstance(extra, dict) or set(extra) != set(_EXTRA) or \
-            not all(isinstance(extra[k], t) for k, t in _EXTRA.items()):
+    if (
+        not isinstance(extra, dict)
+        or set(extra) != set(_EXTRA)
+        or not all(isinstance(extra[k], t) for k, t in _EXTRA.items())
+    ):
         raise ValueError(f"{NAME} has no valid estimator part (keys {sorted(_EXTRA)})")
     _check_parts(extra)
     return record
@@ -124,11 +146,16 @@ def read_optimizer_state(value):
 
 def _check_parts(extra):
     seeds, monitor = extra["seeds"], extra["monitor"]
-    if set(seeds) != {"split", "optimizer"} or not all(s is None or type(s) is int for s in seeds.values()):
+    if set(seeds) != {"split", "optimizer"} or not all(
+        s is None or type(s) is int for s in seeds.values()
+    ):
         raise ValueError(f"{NAME}: seeds must be ints or null")
     keys = {"best_loss": float, "stall": int, "best_score": float, "scores": list}
-    if set(monitor) != set(keys) or not all(isinstance(monitor[k], t) for k, t in keys.items()) \
-            or not all(isinstance(s, float) for s in monitor["scores"]):
+    if (
+        set(monitor) != set(keys)
+        or not all(isinstance(monitor[k], t) for k, t in keys.items())
+        or not all(isinstance(s, float) for s in monitor["scores"])
+    ):
         raise ValueError(f"{NAME}: the monitor state is malformed")
 
 
@@ -136,6 +163,7 @@ def check_optimizer_state(value, theta):
     """Raise ValueError unless the bytes ``value`` hold a readable run of ``theta``'s size and dtype."""
     record = read_optimizer_state(value)
     if (record["n_params"], record["dtype"]) != (theta.size, str(theta.dtype)):
-        raise ValueError(f"{NAME} is a run of {record['n_params']} {record['dtype']} parameters, "
-                         f"but theta_ has {theta.size} of {theta.dtype}")
-
+        raise ValueError(
+            f"{NAME} is a run of {record['n_params']} {record['dtype']} parameters, "
+            f"but theta_ has {theta.size} of {theta.dtype}"
+        )

@@ -97,4 +97,3 @@ def discover():
         elif hasattr(module, "NAME") and hasattr(module, "run"):  # the former protocol
             found[module.NAME] = module
     return dict(sorted(found.items()))
-

@@ -27,10 +27,25 @@ from ..random_features import feature_spectrum, fit_least_squares, random_featur
 from ..regularizers import Tikhonov
 from ._params import Int, Training
 
-__all__ = ["MIN_PEAKS_SAMPLES", "peaks_samples_kind", "peaks_network", "peaks_training", "PeaksProblem",
-           "peaks_problem", "accuracy", "Trace", "PEAKS_METHOD_OPTIONS", "train_method", "decision_map",
-           "plot_decision_regions",
-           "RF_ACTIVATIONS", "peaks_split", "fit_and_score", "effective_rank", "activation_spectra"]
+__all__ = [
+    "MIN_PEAKS_SAMPLES",
+    "peaks_samples_kind",
+    "peaks_network",
+    "peaks_training",
+    "PeaksProblem",
+    "peaks_problem",
+    "accuracy",
+    "Trace",
+    "PEAKS_METHOD_OPTIONS",
+    "train_method",
+    "decision_map",
+    "plot_decision_regions",
+    "RF_ACTIVATIONS",
+    "peaks_split",
+    "fit_and_score",
+    "effective_rank",
+    "activation_spectra",
+]
 
 #: The fewest peaks points the experiments on peaks take: 5 classes of equal size and a stratified
 #: 20 % validation split need 5 validation rows, one of each class.
@@ -62,8 +77,17 @@ class PeaksProblem(NamedTuple):
     val: Objective
 
 
-def peaks_problem(*, n_samples=1000, n_classes=5, n_hidden=32, activation="tanh", alpha=1e-4,
-                  val_fraction=0.2, seed=0, dtype=np.float64):
+def peaks_problem(
+    *,
+    n_samples=1000,
+    n_classes=5,
+    n_hidden=32,
+    activation="tanh",
+    alpha=1e-4,
+    val_fraction=0.2,
+    seed=0,
+    dtype=np.float64,
+):
     """Peaks data split into training/validation and the single-layer network of notes 000.
 
     The network is F = σ(X W₁ + b₁) W₂ + b₂ (notes: S = W σ(KY + b), K = W₁ᵀ)
@@ -71,12 +95,16 @@ def peaks_problem(*, n_samples=1000, n_classes=5, n_hidden=32, activation="tanh"
     (not the biases).
     """
     X, y = peaks(n_samples, n_classes, random_state=seed, dtype=dtype)
-    Xtr, ytr, Xva, yva, _, _ = train_val_test_split(X, y, val_fraction=val_fraction, test_fraction=0.0,
-                                                    random_state=seed)
+    Xtr, ytr, Xva, yva, _, _ = train_val_test_split(
+        X, y, val_fraction=val_fraction, test_fraction=0.0, random_state=seed
+    )
     net = peaks_network(n_hidden, n_classes, activation)
     reg = Tikhonov(alpha, mask=~net.bias_mask()) if alpha > 0 else None
-    return PeaksProblem(net, Objective(net, "cross_entropy", Xtr, ytr, reg),
-                        Objective(net, "cross_entropy", Xva, yva))
+    return PeaksProblem(
+        net,
+        Objective(net, "cross_entropy", Xtr, ytr, reg),
+        Objective(net, "cross_entropy", Xva, yva),
+    )
 
 
 def accuracy(obj, theta):
@@ -108,10 +136,13 @@ def _passes(method, res):
 #: 32, a fixed step with momentum, the full objective value (not the gradient) after each epoch.
 #: Newton-type methods: truncated CG of at most 10 products per step (cheap, inexact steps);
 #: VarPro: at most 5 Newton steps for the output layer per outer step.
-PEAKS_METHOD_OPTIONS = {"sgd": {"learning_rate": 0.05, "batch_size": 32, "momentum": 0.9, "full_eval": False},
-                        "newton-cg": {"max_cg": 10}, "gauss-newton": {"max_cg": 10},
-                        "block-gauss-newton": {"max_cg": 10},
-                        "varpro": {"max_cg": 10, "max_inner": 5, "inner_gtol": 1e-6}}
+PEAKS_METHOD_OPTIONS = {
+    "sgd": {"learning_rate": 0.05, "batch_size": 32, "momentum": 0.9, "full_eval": False},
+    "newton-cg": {"max_cg": 10},
+    "gauss-newton": {"max_cg": 10},
+    "block-gauss-newton": {"max_cg": 10},
+    "varpro": {"max_cg": 10, "max_inner": 5, "inner_gtol": 1e-6},
+}
 
 
 def train_method(obj, theta0, method, *, passes=None, max_iter=100, max_time=None, **options):
@@ -127,8 +158,16 @@ def train_method(obj, theta0, method, *, passes=None, max_iter=100, max_time=Non
         if budget is not None and done[-1] >= budget:
             raise StopIteration
 
-    res = minimize(obj, theta0, method, callback=record, max_iter=max_iter, gtol=1e-8, max_time=max_time,
-                   **options)
+    res = minimize(
+        obj,
+        theta0,
+        method,
+        callback=record,
+        max_iter=max_iter,
+        gtol=1e-8,
+        max_time=max_time,
+        **options,
+    )
     loss = np.array([obj.value(theta0)] + [h["fun"] for h in res.history])
     time = np.array([0.0] + [h["time"] for h in res.history])
     return Trace(method, loss, time, np.array(done), thetas, res)
@@ -168,7 +207,7 @@ def fit_and_score(features, data, alpha=0.0):
     n_classes = int(ytr.max()) + 1
     theta = fit_least_squares(features, Xtr, np.eye(n_classes)[ytr], alpha=alpha)
     m = features.n_hidden
-    W, c = theta[: m * n_classes].reshape(m, n_classes), theta[m * n_classes:]
+    W, c = theta[: m * n_classes].reshape(m, n_classes), theta[m * n_classes :]
     err = lambda X, y: float(np.mean((features.transform(X) @ W + c).argmax(axis=1) != y))  # noqa: E731
     return err(Xtr, ytr), err(Xva, yva)
 
@@ -180,5 +219,7 @@ def effective_rank(s, rel=1e-4):
 
 def activation_spectra(X, n_hidden, seed=0, activations=RF_ACTIVATIONS + ("identity",)):
     """``{activation: FeatureSpectrum}`` of σ(X Kᵀ + b) for the same random K, b (seed)."""
-    return {act: feature_spectrum(random_features(X.shape[1], n_hidden, act, random_state=seed), X)
-            for act in activations}
+    return {
+        act: feature_spectrum(random_features(X.shape[1], n_hidden, act, random_state=seed), X)
+        for act in activations
+    }

@@ -30,8 +30,26 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["ParameterError", "Kind", "Int", "Float", "IntList", "FloatList", "Choice", "Methods", "Flag",
-           "Optional", "CommandLine", "Training", "Memory", "Spec", "experiment", "spec_of", "deprecated_alias", "SEED"]
+__all__ = [
+    "ParameterError",
+    "Kind",
+    "Int",
+    "Float",
+    "IntList",
+    "FloatList",
+    "Choice",
+    "Methods",
+    "Flag",
+    "Optional",
+    "CommandLine",
+    "Training",
+    "Memory",
+    "Spec",
+    "experiment",
+    "spec_of",
+    "deprecated_alias",
+    "SEED",
+]
 
 
 class ParameterError(ValueError):
@@ -101,8 +119,14 @@ def int_bounds(minimum, maximum):
 def float_what(minimum, maximum, open_min, open_max):
     """``a number > 0``, ``a number in [0, 1)`` or ``a finite number``."""
     if maximum is None:
-        return "a finite number" if minimum is None else f"a number {'>' if open_min else '>='} {minimum:g}"
-    return f"a number in {'(' if open_min else '['}{minimum:g}, {maximum:g}{')' if open_max else ']'}"
+        return (
+            "a finite number"
+            if minimum is None
+            else f"a number {'>' if open_min else '>='} {minimum:g}"
+        )
+    return (
+        f"a number in {'(' if open_min else '['}{minimum:g}, {maximum:g}{')' if open_max else ']'}"
+    )
 
 
 def _is_int(value):
@@ -127,7 +151,9 @@ class Int(Kind):
     def check(self, value):
         if not _is_int(value):
             self.refuse(value, TypeError)
-        if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
+        if (self.minimum is not None and value < self.minimum) or (
+            self.maximum is not None and value > self.maximum
+        ):
             self.refuse(value)
         return int(value)
 
@@ -135,7 +161,9 @@ class Int(Kind):
 class Float(Kind):
     """A finite number between the bounds (open or closed; None: unbounded), returned as a float."""
 
-    def __init__(self, minimum=None, maximum=None, *, open_min=False, open_max=False, why=None, **kw):
+    def __init__(
+        self, minimum=None, maximum=None, *, open_min=False, open_max=False, why=None, **kw
+    ):
         super().__init__(**kw)
         self.bounds = (minimum, maximum, open_min, open_max)
         self.what = _because(float_what(*self.bounds), why)
@@ -168,7 +196,11 @@ class _List(Kind):
         self.item, self.empty, self.what = item, empty, what
 
     def convert(self, text):
-        return tuple(self.item.convert(t) for t in text.split(",") if t.strip()) if text.strip() else ()
+        return (
+            tuple(self.item.convert(t) for t in text.split(",") if t.strip())
+            if text.strip()
+            else ()
+        )
 
     def check(self, value):
         if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
@@ -194,7 +226,9 @@ class IntList(_List):
 
     def __init__(self, minimum=1, maximum=None, *, empty=True, example="50,50", **kw):
         what = f"a comma-separated list of integers{int_bounds(minimum, maximum)} such as {example}"
-        super().__init__(Int(minimum, maximum), what + (" (or '' for none)" if empty else ""), empty=empty, **kw)
+        super().__init__(
+            Int(minimum, maximum), what + (" (or '' for none)" if empty else ""), empty=empty, **kw
+        )
 
 
 class FloatList(_List):
@@ -203,7 +237,9 @@ class FloatList(_List):
     def __init__(self, minimum=0.0, maximum=None, *, example="0.5,1,2", **kw):
         item = Float(minimum, maximum, open_min=True)
         bound = float_what(minimum, maximum, True, False).replace("a number", "numbers")
-        super().__init__(item, f"a comma-separated list of {bound} such as {example}", empty=False, **kw)
+        super().__init__(
+            item, f"a comma-separated list of {bound} such as {example}", empty=False, **kw
+        )
 
     def convert(self, text):
         return tuple(float(x) for x in text.split(","))
@@ -252,12 +288,16 @@ class Methods(Kind):
         try:
             return self.check(self.convert(text))
         except (ValueError, TypeError):
-            raise ValueError(f"expected a comma-separated list of {', '.join(self.choices)}, got {text!r}") from None
+            raise ValueError(
+                f"expected a comma-separated list of {', '.join(self.choices)}, got {text!r}"
+            ) from None
 
     def check(self, value):
         methods = (value,) if isinstance(value, str) else tuple(value)
         if not methods or any(m not in self.choices for m in methods):
-            raise ValueError(f"expected a non-empty list of {', '.join(self.choices)}, got {value!r}")
+            raise ValueError(
+                f"expected a non-empty list of {', '.join(self.choices)}, got {value!r}"
+            )
         return methods
 
     def show(self, value):
@@ -345,7 +385,9 @@ class Spec(NamedTuple):
 
     def defaults(self):
         """``{parameter: default}`` from the signature."""
-        return {k: p.default for k, p in self.signature.parameters.items() if p.default is not p.empty}
+        return {
+            k: p.default for k, p in self.signature.parameters.items() if p.default is not p.empty
+        }
 
     def validate(self, values):
         """Every declared parameter of ``values`` checked (names in errors), then the cross checks."""
@@ -363,6 +405,7 @@ class Spec(NamedTuple):
 
 def experiment(name, help, *, checks=None, needs=None, details=None, **kinds):  # noqa: A002
     """Declare an experiment function (see the module docstring); its calls validate their arguments."""
+
     def wrap(function):
         params = inspect.signature(function).parameters
         unknown = set(kinds) - set(params)
@@ -376,7 +419,9 @@ def experiment(name, help, *, checks=None, needs=None, details=None, **kinds):  
             bound = spec.signature.bind(*args, **kwargs)
             bound.apply_defaults()
             result = function(**spec.validate(bound.arguments))
-            if hasattr(result, "numbers") and hasattr(result, "name"):  # an ExperimentResult: one naming style
+            if hasattr(result, "numbers") and hasattr(
+                result, "name"
+            ):  # an ExperimentResult: one naming style
                 result.name = spec.output_name
             return result
 
@@ -388,7 +433,11 @@ def experiment(name, help, *, checks=None, needs=None, details=None, **kinds):  
 
 def spec_of(obj):
     """The :class:`Spec` of an experiment function, or None."""
-    return getattr(obj, "spec", None) if callable(obj) and isinstance(getattr(obj, "spec", None), Spec) else None
+    return (
+        getattr(obj, "spec", None)
+        if callable(obj) and isinstance(getattr(obj, "spec", None), Spec)
+        else None
+    )
 
 
 def deprecated_alias(function, old_name):
@@ -397,7 +446,9 @@ def deprecated_alias(function, old_name):
 
     @functools.wraps(function)
     def alias(*args, **kwargs):
-        warnings.warn(f"{old_name} is deprecated; use {function.__name__}", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            f"{old_name} is deprecated; use {function.__name__}", DeprecationWarning, stacklevel=2
+        )
         return function(*args, **kwargs)
 
     alias.__name__ = alias.__qualname__ = old_name

@@ -35,6 +35,8 @@ def stats(values):
 def plot_band(ax, grid, curves, label, **kwargs):
     """The mean of ``curves`` (one row per seed) against ``grid``, with its min–max band."""
     C = np.asarray(curves, dtype=float)
-    line, = ax.plot(grid, C.mean(axis=0), label=label, **kwargs)
-    ax.fill_between(grid, C.min(axis=0), C.max(axis=0), color=line.get_color(), alpha=0.2, linewidth=0)
+    (line,) = ax.plot(grid, C.mean(axis=0), label=label, **kwargs)
+    ax.fill_between(
+        grid, C.min(axis=0), C.max(axis=0), color=line.get_color(), alpha=0.2, linewidth=0
+    )
     return line

@@ -35,9 +35,18 @@ from ..regularizers import Tikhonov
 from . import ExperimentResult
 from ._params import FloatList, Int, Training, deprecated_alias, experiment
 
-__all__ = ["adversarial_experiment", "AttackObjective", "project_ball",
-           "pgd_attack", "fgm_attack", "tikhonov_attack", "train_digits", "attack_set", "success_rate",
-           "tikhonov_sweep"]
+__all__ = [
+    "adversarial_experiment",
+    "AttackObjective",
+    "project_ball",
+    "pgd_attack",
+    "fgm_attack",
+    "tikhonov_attack",
+    "train_digits",
+    "attack_set",
+    "success_rate",
+    "tikhonov_sweep",
+]
 
 NAME = "adversarial"
 HELP = "adversarial digits: projected gradient (‖d‖ ≤ ε), FGSM baseline and the Tikhonov variant"
@@ -48,8 +57,14 @@ _RADII = dict(minimum=0.0, maximum=1e6, example="0.5,1,2")
 
 
 def _needs(p):
-    return [Training(Sequential([Dense(64, p["n_hidden"]), Dense(p["n_hidden"], 10)]), 1797, "lbfgs",
-                     ("n_hidden",))]
+    return [
+        Training(
+            Sequential([Dense(64, p["n_hidden"]), Dense(p["n_hidden"], 10)]),
+            1797,
+            "lbfgs",
+            ("n_hidden",),
+        )
+    ]
 
 
 class _AttackLinearization:
@@ -76,7 +91,9 @@ class _AttackLinearization:
     def gnvp(self, v):
         """Gauss-Newton J_Xᵀ ∇²E J_X v + λ v."""
         obj, V = self.objective, v.reshape(self.D.shape)
-        dgF = self.F.shape[0] * obj.loss.hvp(self.F, obj.T, obj.net.jvp(obj.theta, self.cache, None, V))
+        dgF = self.F.shape[0] * obj.loss.hvp(
+            self.F, obj.T, obj.net.jvp(obj.theta, self.cache, None, V)
+        )
         return obj.net.vjp(obj.theta, self.cache, dgF, need_gtheta=False)[1].ravel() + obj.lam * v
 
 
@@ -176,8 +193,9 @@ def train_digits(*, n_hidden=32, activation="tanh", alpha=1e-4, train_iter=150, 
     from ..optim import minimize
 
     X, y = digits()
-    Xtr, ytr, _, _, Xte, yte = train_val_test_split(X, y, val_fraction=0.0, test_fraction=0.25,
-                                                    random_state=seed)
+    Xtr, ytr, _, _, Xte, yte = train_val_test_split(
+        X, y, val_fraction=0.0, test_fraction=0.25, random_state=seed
+    )
     net = Sequential([Dense(64, n_hidden, activation), Dense(n_hidden, 10)])
     obj = Objective(net, "cross_entropy", Xtr, ytr, Tikhonov(alpha, mask=~net.bias_mask()))
     theta = minimize(obj, net.init(seed), "lbfgs", max_iter=train_iter).x
@@ -200,8 +218,15 @@ def _ball_sweep(obj, eps, steps):
     rows = []
     for e in eps:
         D_pgd, D_fgm = pgd_attack(obj, e, steps), fgm_attack(obj, e)
-        rows.append({"eps": e, "pgd": success_rate(obj, D_pgd), "fgm": success_rate(obj, D_fgm),
-                     "max_norm": float(np.linalg.norm(D_pgd, axis=1).max()), "D": D_pgd})
+        rows.append(
+            {
+                "eps": e,
+                "pgd": success_rate(obj, D_pgd),
+                "fgm": success_rate(obj, D_fgm),
+                "max_norm": float(np.linalg.norm(D_pgd, axis=1).max()),
+                "D": D_pgd,
+            }
+        )
     return rows
 
 
@@ -211,20 +236,37 @@ def tikhonov_sweep(net, theta, X, c_hat, lams):
     for lam in lams:
         obj = AttackObjective(net, theta, X, c_hat, lam=lam)
         D = tikhonov_attack(obj)
-        rows.append({"lam": lam, "success": success_rate(obj, D),
-                     "mean_norm": float(np.linalg.norm(D, axis=1).mean())})
+        rows.append(
+            {
+                "lam": lam,
+                "success": success_rate(obj, D),
+                "mean_norm": float(np.linalg.norm(D, axis=1).mean()),
+            }
+        )
     return rows
 
 
-@experiment(NAME, HELP, needs=_needs,
-            n_hidden=Int(1, help="hidden width"),
-            train_iter=Int(1, help="L-BFGS iterations to train the classifier"),
-            n_attack=Int(1, help="correctly classified test digits to attack"),
-            eps=FloatList(**_RADII, help="radii ε of the ball"),
-            lams=FloatList(**_RADII, help="Tikhonov weights λ"),
-            steps=Int(1, help="PGD steps"))
-def adversarial_experiment(*, n_hidden=32, train_iter=150, n_attack=100, eps=(0.25, 0.5, 1.0, 1.5, 2.0, 3.0),
-                lams=(30.0, 10.0, 5.0, 3.0, 1.0), steps=50, seed=0):
+@experiment(
+    NAME,
+    HELP,
+    needs=_needs,
+    n_hidden=Int(1, help="hidden width"),
+    train_iter=Int(1, help="L-BFGS iterations to train the classifier"),
+    n_attack=Int(1, help="correctly classified test digits to attack"),
+    eps=FloatList(**_RADII, help="radii ε of the ball"),
+    lams=FloatList(**_RADII, help="Tikhonov weights λ"),
+    steps=Int(1, help="PGD steps"),
+)
+def adversarial_experiment(
+    *,
+    n_hidden=32,
+    train_iter=150,
+    n_attack=100,
+    eps=(0.25, 0.5, 1.0, 1.5, 2.0, 3.0),
+    lams=(30.0, 10.0, 5.0, 3.0, 1.0),
+    steps=50,
+    seed=0,
+):
     """Targeted attacks ĉ = (c + 1) mod 10 on correctly classified test digits.
 
     Parameters
@@ -253,20 +295,30 @@ def adversarial_experiment(*, n_hidden=32, train_iter=150, n_attack=100, eps=(0.
     X, c, c_hat = attack_set(net, theta, Xte, yte, n_attack)
     obj = AttackObjective(net, theta, X, c_hat)
     ball, tik = _ball_sweep(obj, list(eps), steps), tikhonov_sweep(net, theta, X, c_hat, list(lams))
-    numbers = {"test_accuracy": acc, "n_attack": len(X), "eps": list(eps),
-               "pgd_success": [r["pgd"] for r in ball], "fgm_success": [r["fgm"] for r in ball],
-               "pgd_max_norm": [r["max_norm"] for r in ball], "lams": list(lams),
-               "tikhonov_success": [r["success"] for r in tik],
-               "tikhonov_mean_norm": [r["mean_norm"] for r in tik]}
+    numbers = {
+        "test_accuracy": acc,
+        "n_attack": len(X),
+        "eps": list(eps),
+        "pgd_success": [r["pgd"] for r in ball],
+        "fgm_success": [r["fgm"] for r in ball],
+        "pgd_max_norm": [r["max_norm"] for r in ball],
+        "lams": list(lams),
+        "tikhonov_success": [r["success"] for r in tik],
+        "tikhonov_mean_norm": [r["mean_norm"] for r in tik],
+    }
     mid = ball[len(ball) // 2]
-    figures = {"adversarial.png": _curve_figure(ball, tik),
-               "adversarial_digits.png": _digits_figure(obj, X, c, mid["D"], mid["eps"])}
+    figures = {
+        "adversarial.png": _curve_figure(ball, tik),
+        "adversarial_digits.png": _digits_figure(obj, X, c, mid["D"], mid["eps"]),
+    }
     return ExperimentResult(NAME, numbers, figures, _table(ball, tik))
 
 
 def _table(ball, tik):
     lines = [f"{'eps':>6} {'PGD success':>12} {'FGSM success':>13} {'max |d|':>8}"]
-    lines += [f"{r['eps']:6.2f} {r['pgd']:12.2f} {r['fgm']:13.2f} {r['max_norm']:8.3f}" for r in ball]
+    lines += [
+        f"{r['eps']:6.2f} {r['pgd']:12.2f} {r['fgm']:13.2f} {r['max_norm']:8.3f}" for r in ball
+    ]
     lines += ["", f"{'lambda':>6} {'Tikhonov success':>17} {'mean |d|':>9}"]
     lines += [f"{r['lam']:6.3g} {r['success']:17.2f} {r['mean_norm']:9.3f}" for r in tik]
     return "\n".join(lines)
@@ -278,10 +330,18 @@ def _curve_figure(ball, tik):
     eps = [r["eps"] for r in ball]
     ax.plot(eps, [r["pgd"] for r in ball], "o-", label="projected gradient, ‖d‖ ≤ ε")
     ax.plot(eps, [r["fgm"] for r in ball], "s--", label="FGSM (one step, 2-norm)")
-    ax.plot([r["mean_norm"] for r in tik], [r["success"] for r in tik], "^:",
-            label="Tikhonov, x = mean ‖d‖")
-    ax.set(xlabel="ε (perturbation norm)", ylabel="targeted success rate", ylim=(-0.02, 1.02),
-           title="adversarial digits")
+    ax.plot(
+        [r["mean_norm"] for r in tik],
+        [r["success"] for r in tik],
+        "^:",
+        label="Tikhonov, x = mean ‖d‖",
+    )
+    ax.set(
+        xlabel="ε (perturbation norm)",
+        ylabel="targeted success rate",
+        ylim=(-0.02, 1.02),
+        title="adversarial digits",
+    )
     ax.legend(fontsize=8)
     return fig
 
@@ -290,8 +350,9 @@ def _digits_figure(obj, X, c, D, eps, n_show=6):
     pred, vmax = obj.predict(D.ravel()), float(np.abs(D[:n_show]).max())
     fig, axes = new_figure(n_show, 3, width=1.3, height=1.45)
     for j in range(min(n_show, len(X))):
-        for i, (img, title) in enumerate([(X[j], f"{c[j]}"), (X[j] + D[j], f"→ {pred[j]}"),
-                                          (D[j], "d")]):
+        for i, (img, title) in enumerate(
+            [(X[j], f"{c[j]}"), (X[j] + D[j], f"→ {pred[j]}"), (D[j], "d")]
+        ):
             ax = axes[i, j]
             scale = {"vmin": 0, "vmax": 1} if i < 2 else {"vmin": -vmax, "vmax": vmax}
             ax.imshow(img.reshape(8, 8), cmap="gray_r" if i < 2 else "RdBu", **scale)

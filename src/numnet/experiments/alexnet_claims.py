@@ -33,14 +33,35 @@ from ..augment import Augment
 from ..optim.schedules import step_rule
 from ..spec import parse_spec
 from . import ExperimentResult
-from ._cnn import DIGITS_SHAPE, accuracy, digits_split, figure, first_epoch, stats, stop_epoch, table, train_epochs
+from ._cnn import (
+    DIGITS_SHAPE,
+    accuracy,
+    digits_split,
+    figure,
+    first_epoch,
+    stats,
+    stop_epoch,
+    table,
+    train_epochs,
+)
 from ._params import Choice, Float, Int, ParameterError, deprecated_alias, experiment
 
-__all__ = ["alexnet_claims_experiment", "relu_vs_tanh", "regularization",
-           "early_stopping", "train_digits_cnn", "RELU_TANH_ARCH", "SMALL_ARCH", "DIGITS_CNN", "VARIANTS"]
+__all__ = [
+    "alexnet_claims_experiment",
+    "relu_vs_tanh",
+    "regularization",
+    "early_stopping",
+    "train_digits_cnn",
+    "RELU_TANH_ARCH",
+    "SMALL_ARCH",
+    "DIGITS_CNN",
+    "VARIANTS",
+]
 
 NAME = "alexnet-claims"
-HELP = "notes 001's AlexNet claims on digits: relu vs tanh, dropout and augmentation, early stopping"
+HELP = (
+    "notes 001's AlexNet claims on digits: relu vs tanh, dropout and augmentation, early stopping"
+)
 
 #: (a): the four-layer CNN, the activation filled in.
 RELU_TANH_ARCH = "conv:16x3p1,{act},pool:2,conv:32x3p1,{act},pool:2,dense:64,{act}"
@@ -54,26 +75,46 @@ VARIANTS = ("plain", "dropout", "augment", "both")
 def _checks(p):
     pool = len(digits_split(p["seed"])["train"][1])
     if not 10 <= p["n_train"] <= pool:
-        raise ParameterError(f"expected an integer from 10 to {pool} (the training split), got {p['n_train']}",
-                             "n_train")
+        raise ParameterError(
+            f"expected an integer from 10 to {pool} (the training split), got {p['n_train']}",
+            "n_train",
+        )
 
 
-@experiment(NAME, HELP, checks=_checks,
-            n_seeds=Int(1, help="seeds of every part"),
-            relu_epochs=Int(1, help="(a) passes per run"),
-            learning_rate=Float(0.0, open_min=True, help="(a) SGD step"),
-            target_error=Float(0.0, 1.0, open_max=True, help="(a) training error target"),
-            init=Choice(("he", "xavier"), help="(a) init scheme of both"),
-            n_train=Int(1, help="(b, c) training digits, 10 up to the training split"),
-            epochs=Int(1, help="(b, c) epochs per run"),
-            dropout=Float(0.0, 1.0, open_max=True, help="(b) drop probability"),
-            shift=Choice((0, 1, 2), help="(b) largest shift, pixels"),
-            rotate=Float(0.0, help="(b) largest rotation, degrees"),
-            patience=Int(1, help="(c) epochs without improvement"),
-            cnn_epochs=Int(1, help="epochs of the digits CNN"))
-def alexnet_claims_experiment(*, n_seeds=3, relu_epochs=20, learning_rate=0.005, target_error=0.05, init="he",
-                   n_train=300, epochs=60, dropout=0.5, shift=0, rotate=10.0, patience=10, cnn_epochs=30, seed=0,
-                   plot=True):
+@experiment(
+    NAME,
+    HELP,
+    checks=_checks,
+    n_seeds=Int(1, help="seeds of every part"),
+    relu_epochs=Int(1, help="(a) passes per run"),
+    learning_rate=Float(0.0, open_min=True, help="(a) SGD step"),
+    target_error=Float(0.0, 1.0, open_max=True, help="(a) training error target"),
+    init=Choice(("he", "xavier"), help="(a) init scheme of both"),
+    n_train=Int(1, help="(b, c) training digits, 10 up to the training split"),
+    epochs=Int(1, help="(b, c) epochs per run"),
+    dropout=Float(0.0, 1.0, open_max=True, help="(b) drop probability"),
+    shift=Choice((0, 1, 2), help="(b) largest shift, pixels"),
+    rotate=Float(0.0, help="(b) largest rotation, degrees"),
+    patience=Int(1, help="(c) epochs without improvement"),
+    cnn_epochs=Int(1, help="epochs of the digits CNN"),
+)
+def alexnet_claims_experiment(
+    *,
+    n_seeds=3,
+    relu_epochs=20,
+    learning_rate=0.005,
+    target_error=0.05,
+    init="he",
+    n_train=300,
+    epochs=60,
+    dropout=0.5,
+    shift=0,
+    rotate=10.0,
+    patience=10,
+    cnn_epochs=30,
+    seed=0,
+    plot=True,
+):
     """Check the claims (a), (b), (c) of the module docstring and train the digits CNN.
 
     Parameters are those of :func:`relu_vs_tanh` (``relu_epochs`` is its
@@ -98,38 +139,69 @@ def alexnet_claims_experiment(*, n_seeds=3, relu_epochs=20, learning_rate=0.005,
     not rise (0.932 → 0.910). (c) Early stopping saves about 9 of 60 epochs
     at no gain in test accuracy (0.927 vs 0.932).
     """
-    a = relu_vs_tanh(epochs=relu_epochs, learning_rate=learning_rate, target_error=target_error, init=init,
-                     n_seeds=n_seeds, seed=seed)
-    b, plain_runs = regularization(n_train=n_train, epochs=epochs, dropout=dropout, shift=shift, rotate=rotate,
-                                   n_seeds=n_seeds, seed=seed, return_runs=True)
+    a = relu_vs_tanh(
+        epochs=relu_epochs,
+        learning_rate=learning_rate,
+        target_error=target_error,
+        init=init,
+        n_seeds=n_seeds,
+        seed=seed,
+    )
+    b, plain_runs = regularization(
+        n_train=n_train,
+        epochs=epochs,
+        dropout=dropout,
+        shift=shift,
+        rotate=rotate,
+        n_seeds=n_seeds,
+        seed=seed,
+        return_runs=True,
+    )
     c = early_stopping(plain_runs, patience)
     cnn = train_digits_cnn(seed, epochs=cnn_epochs)
     act, var = a["activations"], b["variants"]
-    numbers = {"relu_passes_to_target_mean": act["relu"]["passes_to_target_mean"],
-               "tanh_passes_to_target_mean": act["tanh"]["passes_to_target_mean"],
-               "relu_final_loss_mean": act["relu"]["final_loss_mean"],
-               "tanh_final_loss_mean": act["tanh"]["final_loss_mean"],
-               **{f"{v}_gap_mean": var[v]["gap_mean"] for v in VARIANTS},
-               "early_stopped_test_accuracy_mean": c["early_test_accuracy_mean"],
-               "last_epoch_test_accuracy_mean": c["last_test_accuracy_mean"],
-               "cnn_test_accuracy": cnn["test_accuracy"],
-               "relu_vs_tanh": a, "regularization": b, "early_stopping": c, "digits_cnn": cnn}
+    numbers = {
+        "relu_passes_to_target_mean": act["relu"]["passes_to_target_mean"],
+        "tanh_passes_to_target_mean": act["tanh"]["passes_to_target_mean"],
+        "relu_final_loss_mean": act["relu"]["final_loss_mean"],
+        "tanh_final_loss_mean": act["tanh"]["final_loss_mean"],
+        **{f"{v}_gap_mean": var[v]["gap_mean"] for v in VARIANTS},
+        "early_stopped_test_accuracy_mean": c["early_test_accuracy_mean"],
+        "last_epoch_test_accuracy_mean": c["last_test_accuracy_mean"],
+        "cnn_test_accuracy": cnn["test_accuracy"],
+        "relu_vs_tanh": a,
+        "regularization": b,
+        "early_stopping": c,
+        "digits_cnn": cnn,
+    }
     figures = {"alexnet_claims.png": figure(a, b, c, cnn)} if plot else {}
     return ExperimentResult(NAME, numbers, figures, table(a, b, c, cnn))
 
 
 def _sgd_options(learning_rate, seed):
-    return {"learning_rate": learning_rate, "momentum": 0.9, "batch_size": 32, "seed": seed, "full_eval": False}
+    return {
+        "learning_rate": learning_rate,
+        "momentum": 0.9,
+        "batch_size": 32,
+        "seed": seed,
+        "full_eval": False,
+    }
 
 
 def _adam_options(learning_rate, n_rows, epochs, seed, batch_size=32):
     """Adam with notes 002's square-summable rule α_k = α b/(b + k), b a third of all steps."""
     decay = max(1.0, epochs * ceil(n_rows / batch_size) / 3)
-    return {"learning_rate": step_rule(learning_rate, "square-summable", decay), "batch_size": batch_size,
-            "seed": seed, "full_eval": False}
+    return {
+        "learning_rate": step_rule(learning_rate, "square-summable", decay),
+        "batch_size": batch_size,
+        "seed": seed,
+        "full_eval": False,
+    }
 
 
-def relu_vs_tanh(*, epochs=20, learning_rate=0.005, target_error=0.05, init="he", n_seeds=3, seed=0):
+def relu_vs_tanh(
+    *, epochs=20, learning_rate=0.005, target_error=0.05, init="he", n_seeds=3, seed=0
+):
     """Part (a): :data:`RELU_TANH_ARCH` with relu and with tanh, SGD (momentum 0.9, batch 32).
 
     Both activations start from the same θ₀ (scheme ``init``) and see the
@@ -140,30 +212,60 @@ def relu_vs_tanh(*, epochs=20, learning_rate=0.005, target_error=0.05, init="he"
     the seeds on which relu reached it in no more passes than tanh (or tanh
     not at all).
     """
-    out = {"architecture": RELU_TANH_ARCH, "target_error": target_error, "learning_rate": learning_rate,
-           "init": init, "epochs": epochs, "activations": {}}
+    out = {
+        "architecture": RELU_TANH_ARCH,
+        "target_error": target_error,
+        "learning_rate": learning_rate,
+        "init": init,
+        "epochs": epochs,
+        "activations": {},
+    }
     for act in ("relu", "tanh"):
         runs = []
         for k in range(n_seeds):
             data = digits_split(seed + k)
             net = parse_spec(RELU_TANH_ARCH.format(act=act), DIGITS_SHAPE, 10)
-            runs.append(train_epochs(net, data["train"], net.init(seed + k, scheme=init), "sgd", epochs,
-                                     watch={"train": data["train"]}, **_sgd_options(learning_rate, seed + k)))
+            runs.append(
+                train_epochs(
+                    net,
+                    data["train"],
+                    net.init(seed + k, scheme=init),
+                    "sgd",
+                    epochs,
+                    watch={"train": data["train"]},
+                    **_sgd_options(learning_rate, seed + k),
+                )
+            )
         err = [1.0 - r.accuracy["train"] for r in runs]
         passes = [first_epoch(e, lambda v: v <= target_error) for e in err]
         mean, std = stats(passes)
         out["activations"][act] = {
-            "loss": [r.loss.tolist() for r in runs], "train_error": [e.tolist() for e in err],
-            "passes_to_target": passes, "passes_to_target_mean": mean, "passes_to_target_std": std,
-            "n_reached": sum(p is not None for p in passes), "n_train": len(data["train"][1]),
-            "final_loss_mean": stats([r.loss[-1] for r in runs])[0]}
+            "loss": [r.loss.tolist() for r in runs],
+            "train_error": [e.tolist() for e in err],
+            "passes_to_target": passes,
+            "passes_to_target_mean": mean,
+            "passes_to_target_std": std,
+            "n_reached": sum(p is not None for p in passes),
+            "n_train": len(data["train"][1]),
+            "final_loss_mean": stats([r.loss[-1] for r in runs])[0],
+        }
     relu, tanh = (out["activations"][a]["passes_to_target"] for a in ("relu", "tanh"))
     out["relu_no_slower"] = sum(r is not None and (t is None or r <= t) for r, t in zip(relu, tanh))
     return out
 
 
-def regularization(*, n_train=300, epochs=60, dropout=0.5, shift=0, rotate=10.0, learning_rate=2e-3,
-                   n_seeds=3, seed=0, return_runs=False):
+def regularization(
+    *,
+    n_train=300,
+    epochs=60,
+    dropout=0.5,
+    shift=0,
+    rotate=10.0,
+    learning_rate=2e-3,
+    n_seeds=3,
+    seed=0,
+    return_runs=False,
+):
     """Part (b): :data:`SMALL_ARCH` on ``n_train`` digits, each of :data:`VARIANTS`, Adam.
 
     Dropout (drop probability ``dropout``) sits before the output layer;
@@ -190,15 +292,25 @@ def regularization(*, n_train=300, epochs=60, dropout=0.5, shift=0, rotate=10.0,
             if v in ("augment", "both"):
                 opts["augment"] = Augment(DIGITS_SHAPE, shift=shift, rotate=rotate)
             net = parse_spec(spec, DIGITS_SHAPE, 10)
-            runs[v].append(train_epochs(net, data["train"], theta0, "adam", epochs, watch=data, **opts))
-    out = {"architecture": SMALL_ARCH, "n_train": n_train, "epochs": epochs, "dropout": dropout,
-           "augment": {"shift": shift, "rotate": rotate}, "variants": {v: _variant(runs[v]) for v in VARIANTS}}
+            runs[v].append(
+                train_epochs(net, data["train"], theta0, "adam", epochs, watch=data, **opts)
+            )
+    out = {
+        "architecture": SMALL_ARCH,
+        "n_train": n_train,
+        "epochs": epochs,
+        "dropout": dropout,
+        "augment": {"shift": shift, "rotate": rotate},
+        "variants": {v: _variant(runs[v]) for v in VARIANTS},
+    }
     return (out, runs["plain"]) if return_runs else out
 
 
 def _variant(runs):
-    last = {"train_accuracy": [float(r.accuracy["train"][-1]) for r in runs],
-            "test_accuracy": [float(r.accuracy["test"][-1]) for r in runs]}
+    last = {
+        "train_accuracy": [float(r.accuracy["train"][-1]) for r in runs],
+        "test_accuracy": [float(r.accuracy["test"][-1]) for r in runs],
+    }
     last["gap"] = [a - b for a, b in zip(last["train_accuracy"], last["test_accuracy"])]
     out = dict(last)
     for key, values in last.items():
@@ -214,9 +326,16 @@ def early_stopping(runs, patience=10):
     epochs, and the test accuracy of the best model up to the stop (the
     early-stopped model) and of the last epoch's model, with means and stds.
     """
-    out = {"patience": patience, "val_accuracy": [r.accuracy["val"].tolist() for r in runs],
-           "test_accuracy": [r.accuracy["test"].tolist() for r in runs], "stop_epoch": [], "best_epoch": [],
-           "early_test_accuracy": [], "last_test_accuracy": [], "epochs": len(runs[0].loss) - 1}
+    out = {
+        "patience": patience,
+        "val_accuracy": [r.accuracy["val"].tolist() for r in runs],
+        "test_accuracy": [r.accuracy["test"].tolist() for r in runs],
+        "stop_epoch": [],
+        "best_epoch": [],
+        "early_test_accuracy": [],
+        "last_test_accuracy": [],
+        "epochs": len(runs[0].loss) - 1,
+    }
     for r in runs:
         stop, best = stop_epoch(r.accuracy["val"], patience)
         out["stop_epoch"].append(stop)
@@ -228,8 +347,16 @@ def early_stopping(runs, patience=10):
     return out
 
 
-def train_digits_cnn(seed=0, *, epochs=30, architecture=DIGITS_CNN, learning_rate=3e-3, alpha=1e-3,
-                     batch_size=32, test_fraction=0.2):
+def train_digits_cnn(
+    seed=0,
+    *,
+    epochs=30,
+    architecture=DIGITS_CNN,
+    learning_rate=3e-3,
+    alpha=1e-3,
+    batch_size=32,
+    test_fraction=0.2,
+):
     """Train a CNN on the digits to ≥ 98 % test accuracy (seed 0: 0.986; see Notes).
 
     Parameters
@@ -267,16 +394,34 @@ def train_digits_cnn(seed=0, *, epochs=30, architecture=DIGITS_CNN, learning_rat
     data = digits_split(seed, val_fraction=0.0, test_fraction=test_fraction)
     net = parse_spec(architecture, DIGITS_SHAPE, 10, name="architecture")
     n_rows = len(data["train"][1])
-    run = train_epochs(net, data["train"], net.init(seed, scheme="he"), "adam", epochs,
-                       watch={"test": data["test"]}, alpha=alpha,
-                       **_adam_options(learning_rate, n_rows, epochs, seed, batch_size))
+    run = train_epochs(
+        net,
+        data["train"],
+        net.init(seed, scheme="he"),
+        "adam",
+        epochs,
+        watch={"test": data["test"]},
+        alpha=alpha,
+        **_adam_options(learning_rate, n_rows, epochs, seed, batch_size),
+    )
     curve = run.accuracy["test"][1:]
-    return {"test_accuracy": float(curve[-1]), "train_accuracy": accuracy(net, run.theta, *data["train"]),
-            "seconds": run.seconds, "architecture": architecture, "method": "adam", "epochs": epochs,
-            "learning_rate": learning_rate, "alpha": alpha, "batch_size": batch_size,
-            "n_params": int(net.n_params), "seed": seed, "n_train": n_rows, "n_test": len(data["test"][1]),
-            "test_accuracy_curve": curve.tolist(), "epochs_to_98": first_epoch(run.accuracy["test"],
-                                                                                lambda v: v >= 0.98)}
+    return {
+        "test_accuracy": float(curve[-1]),
+        "train_accuracy": accuracy(net, run.theta, *data["train"]),
+        "seconds": run.seconds,
+        "architecture": architecture,
+        "method": "adam",
+        "epochs": epochs,
+        "learning_rate": learning_rate,
+        "alpha": alpha,
+        "batch_size": batch_size,
+        "n_params": int(net.n_params),
+        "seed": seed,
+        "n_train": n_rows,
+        "n_test": len(data["test"][1]),
+        "test_accuracy_curve": curve.tolist(),
+        "epochs_to_98": first_epoch(run.accuracy["test"], lambda v: v >= 0.98),
+    }
 
 
 #: Deprecated name of :func:`alexnet_claims_experiment`.

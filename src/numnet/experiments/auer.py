@@ -49,8 +49,12 @@ def _checks(p):
     for d in p["dims"]:
         n = len(start_grid(d, p["per_axis"]))
         if n > MAX_STARTS:
-            raise ParameterError(f"dims {d} with per_axis {p['per_axis']} needs {n} local searches, more than "
-                                 f"{MAX_STARTS}: lower per_axis or dims", "per_axis", "dims")
+            raise ParameterError(
+                f"dims {d} with per_axis {p['per_axis']} needs {n} local searches, more than "
+                f"{MAX_STARTS}: lower per_axis or dims",
+                "per_axis",
+                "dims",
+            )
 
 
 def auer_data(d, n):
@@ -69,7 +73,7 @@ def auer_data(d, n):
     t, y1 = auer_samples(k)
     X, y = np.zeros((n, d)), np.full(n, y1[0])
     for j in range(d):
-        X[j * k:(j + 1) * k, j] = t
+        X[j * k : (j + 1) * k, j] = t
     return X, y
 
 
@@ -84,7 +88,9 @@ def start_grid(d, per_axis, points_per_decade=2):
     The wells of :func:`~numnet.experiments.perceptron.auer_samples` are at
     w = 10^i, i < per_axis; the grid covers 10^-1 … 10^per_axis.
     """
-    axis = np.concatenate([[-1.0], np.logspace(-1, per_axis, points_per_decade * (per_axis + 1) + 1)])
+    axis = np.concatenate(
+        [[-1.0], np.logspace(-1, per_axis, points_per_decade * (per_axis + 1) + 1)]
+    )
     return np.array(list(itertools.product(axis, repeat=d)))
 
 
@@ -114,11 +120,19 @@ def count_minima(obj, starts, *, method="trust-ncg", max_iter=200, gtol=1e-13, r
     return sorted(found, key=lambda m: tuple(m[0]))
 
 
-@experiment(NAME, HELP, checks=_checks,
-            dims=IntList(1, MAX_DIM, empty=False, example="1,2,3", help="dimensions d"),
-            per_axis=Int(1, 4, why="minimizers 10^i, and the grid grows as its d-th power",
-                         help="samples per axis k = floor(n/d)"),
-            extra=Int(0, 10, help="samples x = 0 added to the d*k (n = d*k + extra)"))
+@experiment(
+    NAME,
+    HELP,
+    checks=_checks,
+    dims=IntList(1, MAX_DIM, empty=False, example="1,2,3", help="dimensions d"),
+    per_axis=Int(
+        1,
+        4,
+        why="minimizers 10^i, and the grid grows as its d-th power",
+        help="samples per axis k = floor(n/d)",
+    ),
+    extra=Int(0, 10, help="samples x = 0 added to the d*k (n = d*k + extra)"),
+)
 def auer_experiment(*, dims=(1, 2, 3), per_axis=3, extra=1, method="trust-ncg", plot=True):
     """Count the local minima of the d-dimensional Auer construction for each d.
 
@@ -150,12 +164,21 @@ def auer_experiment(*, dims=(1, 2, 3), per_axis=3, extra=1, method="trust-ncg", 
         t0 = time.perf_counter()
         minima = count_minima(obj, starts, method=method)
         values = np.array([m[1] for m in minima])
-        numbers.update({f"n_{d}": n, f"formula_{d}": (n // d) ** d, f"counted_{d}": len(minima),
-                        f"starts_{d}": len(starts), f"bad_{d}": int((values > values.min() * (1 + 1e-9)).sum()),
-                        f"min_curvature_{d}": min(m[2] for m in minima),
-                        f"seconds_{d}": time.perf_counter() - t0})
-        tables.append(f"d = {d}: n = {n}, floor(n/d)^d = {(n // d) ** d}, counted {len(minima)} minima "
-                      f"from {len(starts)} starts ({numbers[f'bad_{d}']} worse than the best)")
+        numbers.update(
+            {
+                f"n_{d}": n,
+                f"formula_{d}": (n // d) ** d,
+                f"counted_{d}": len(minima),
+                f"starts_{d}": len(starts),
+                f"bad_{d}": int((values > values.min() * (1 + 1e-9)).sum()),
+                f"min_curvature_{d}": min(m[2] for m in minima),
+                f"seconds_{d}": time.perf_counter() - t0,
+            }
+        )
+        tables.append(
+            f"d = {d}: n = {n}, floor(n/d)^d = {(n // d) ** d}, counted {len(minima)} minima "
+            f"from {len(starts)} starts ({numbers[f'bad_{d}']} worse than the best)"
+        )
         if d == 2:
             planes = {"obj": obj, "minima": minima}
     numbers["all_match"] = all(numbers[f"counted_{d}"] == numbers[f"formula_{d}"] for d in dims)
@@ -171,7 +194,9 @@ def _figure(planes):
     ax = axes[0, 0]
     g = np.logspace(-0.5, np.log10(max(m[0].max() for m in minima)) + 0.7, 120)
     S = np.array([[obj.value(np.array([a, b])) for a in g] for b in g])
-    cs = ax.contourf(np.log10(g), np.log10(g), np.log10(S - S.min() + 1e-6), levels=30, cmap="viridis")
+    cs = ax.contourf(
+        np.log10(g), np.log10(g), np.log10(S - S.min() + 1e-6), levels=30, cmap="viridis"
+    )
     fig.colorbar(cs, ax=ax, label="log10(ℓ − min ℓ + 1e-6)")
     w = np.array([m[0] for m in minima])
     ax.plot(np.log10(w[:, 0]), np.log10(w[:, 1]), "r.", ms=9, label=f"{len(minima)} local minima")

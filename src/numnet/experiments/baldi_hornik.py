@@ -28,8 +28,10 @@ from ._params import Int, ParameterError, experiment
 __all__ = ["baldi_hornik_experiment", "regression_data", "critical_point", "sigma_matrices"]
 
 NAME = "baldi-hornik"
-HELP = ("Linear two-layer net, Y != X: every critical point by index set, saddles except J = {1..p}; random starts "
-        "reach the global minimum (notes 001).")
+HELP = (
+    "Linear two-layer net, Y != X: every critical point by index set, saddles except J = {1..p}; random starts "
+    "reach the global minimum (notes 001)."
+)
 
 #: Largest d_y on the command line: 2^d_y index sets are built, each with a dense Hessian.
 MAX_OUTPUTS = 12
@@ -37,11 +39,20 @@ MAX_OUTPUTS = 12
 
 def _checks(p):
     if not p["n_components"] < p["n_outputs"] or p["n_components"] > p["n_inputs"]:
-        raise ParameterError(f"n_components {p['n_components']} must be below n_outputs {p['n_outputs']} and at "
-                             f"most n_inputs {p['n_inputs']} (a bottleneck)", "n_components", "n_outputs", "n_inputs")
+        raise ParameterError(
+            f"n_components {p['n_components']} must be below n_outputs {p['n_outputs']} and at "
+            f"most n_inputs {p['n_inputs']} (a bottleneck)",
+            "n_components",
+            "n_outputs",
+            "n_inputs",
+        )
     if p["n_samples"] <= p["n_inputs"]:
-        raise ParameterError(f"n_samples {p['n_samples']} must exceed n_inputs {p['n_inputs']}: Σ_XX must be "
-                             "invertible", "n_samples", "n_inputs")
+        raise ParameterError(
+            f"n_samples {p['n_samples']} must exceed n_inputs {p['n_inputs']}: Σ_XX must be "
+            "invertible",
+            "n_samples",
+            "n_inputs",
+        )
 
 
 def regression_data(n_samples, n_inputs, n_outputs, rng, noise=0.3):
@@ -68,8 +79,8 @@ def critical_point(Sxx, Sxy, U, J, p):
     d_x, d_y = Sxy.shape
     W1, W2 = np.zeros((d_x, p)), np.zeros((p, d_y))
     UJ = U[:, list(J)]
-    W1[:, :len(J)] = np.linalg.solve(Sxx, Sxy @ UJ)
-    W2[:len(J), :] = UJ.T
+    W1[:, : len(J)] = np.linalg.solve(Sxx, Sxy @ UJ)
+    W2[: len(J), :] = UJ.T
     return np.concatenate([W1.ravel(), W2.ravel()])
 
 
@@ -81,20 +92,42 @@ def _classify(obj, theta, J, p, optimum, tol):
     H = hessian_dense(obj, theta)
     eigs = np.linalg.eigvalsh(0.5 * (H + H.T))
     scale = max(abs(eigs[-1]), np.finfo(float).tiny)
-    return {"J": tuple(int(j) + 1 for j in J), "rank": len(J), "excess": float(obj.value(theta)) - optimum,
-            "grad_norm": float(np.linalg.norm(obj.grad(theta))), "min_eig": float(eigs[0]),
-            "saddle": bool(eigs[0] < -tol * scale), "global": tuple(J) == tuple(range(p)),
-            "n_zero": int(np.sum(np.abs(eigs) <= tol * scale))}
+    return {
+        "J": tuple(int(j) + 1 for j in J),
+        "rank": len(J),
+        "excess": float(obj.value(theta)) - optimum,
+        "grad_norm": float(np.linalg.norm(obj.grad(theta))),
+        "min_eig": float(eigs[0]),
+        "saddle": bool(eigs[0] < -tol * scale),
+        "global": tuple(J) == tuple(range(p)),
+        "n_zero": int(np.sum(np.abs(eigs) <= tol * scale)),
+    }
 
 
-@experiment(NAME, HELP, checks=_checks,
-            n_inputs=Int(1, 200, help="d_x"),
-            n_outputs=Int(2, MAX_OUTPUTS, why="2^d_y index sets are enumerated", help="d_y"),
-            n_components=Int(1, help="bottleneck p, below --n-outputs and at most --n-inputs"),
-            n_samples=Int(2, 10**6, help="samples, more than --n-inputs"),
-            n_starts=Int(1, 1000, help="random starts"))
-def baldi_hornik_experiment(*, seed=0, n_inputs=8, n_outputs=6, n_components=3, n_samples=400, n_starts=10,
-                            method="trust-ncg", gtol=1e-11, max_iter=300, tol=1e-9, plot=True):
+@experiment(
+    NAME,
+    HELP,
+    checks=_checks,
+    n_inputs=Int(1, 200, help="d_x"),
+    n_outputs=Int(2, MAX_OUTPUTS, why="2^d_y index sets are enumerated", help="d_y"),
+    n_components=Int(1, help="bottleneck p, below --n-outputs and at most --n-inputs"),
+    n_samples=Int(2, 10**6, help="samples, more than --n-inputs"),
+    n_starts=Int(1, 1000, help="random starts"),
+)
+def baldi_hornik_experiment(
+    *,
+    seed=0,
+    n_inputs=8,
+    n_outputs=6,
+    n_components=3,
+    n_samples=400,
+    n_starts=10,
+    method="trust-ncg",
+    gtol=1e-11,
+    max_iter=300,
+    tol=1e-9,
+    plot=True,
+):
     """Enumerate and classify the critical points; train from random starts.
 
     Parameters
@@ -138,23 +171,43 @@ def baldi_hornik_experiment(*, seed=0, n_inputs=8, n_outputs=6, n_components=3, 
     obj = Objective(_network(n_inputs, n_components, n_outputs), "squared_error", X, Y)
     optimum = 0.5 * float(np.trace(Syy) - lam[:n_components].sum())
     t0 = time.perf_counter()
-    points = [_classify(obj, critical_point(Sxx, Sxy, U, J, n_components), J, n_components, optimum, tol)
-              for r in range(n_components + 1) for J in itertools.combinations(range(n_outputs), r)]
+    points = [
+        _classify(obj, critical_point(Sxx, Sxy, U, J, n_components), J, n_components, optimum, tol)
+        for r in range(n_components + 1)
+        for J in itertools.combinations(range(n_outputs), r)
+    ]
     t_points = time.perf_counter() - t0
-    starts = [_train(obj, U[:, :n_components], optimum, rng, method, gtol, max_iter) for _ in range(n_starts)]
+    starts = [
+        _train(obj, U[:, :n_components], optimum, rng, method, gtol, max_iter)
+        for _ in range(n_starts)
+    ]
     glob = next(p for p in points if p["global"])
     numbers = {
-        "eigenvalues": lam, "min_gap": float(np.min(-np.diff(lam))), "optimum": optimum,
-        "n_critical": len(points), "n_saddles": sum(p["saddle"] for p in points),
-        "n_minima": sum(not p["saddle"] for p in points), "global_is_minimum": not glob["saddle"],
+        "eigenvalues": lam,
+        "min_gap": float(np.min(-np.diff(lam))),
+        "optimum": optimum,
+        "n_critical": len(points),
+        "n_saddles": sum(p["saddle"] for p in points),
+        "n_minima": sum(not p["saddle"] for p in points),
+        "global_is_minimum": not glob["saddle"],
         "max_grad_norm": max(p["grad_norm"] for p in points),
-        "max_value_error": max(abs(p["excess"] - 0.5 * float(lam[:n_components].sum() - lam[list(np.array(p["J"],
-                                                                                                   int) - 1)].sum()))
-                               for p in points),
-        "zero_eigs_at_global": glob["n_zero"], "global_min_eig": glob["min_eig"],
-        "start_excess": [s["excess"] for s in starts], "start_angle": [s["angle"] for s in starts],
-        "n_global": sum(s["excess"] < 1e-9 * max(1.0, optimum) and s["angle"] < 1e-6 for s in starts),
-        "n_starts": n_starts, "critical_points": points, "seconds_critical": t_points,
+        "max_value_error": max(
+            abs(
+                p["excess"]
+                - 0.5 * float(lam[:n_components].sum() - lam[list(np.array(p["J"], int) - 1)].sum())
+            )
+            for p in points
+        ),
+        "zero_eigs_at_global": glob["n_zero"],
+        "global_min_eig": glob["min_eig"],
+        "start_excess": [s["excess"] for s in starts],
+        "start_angle": [s["angle"] for s in starts],
+        "n_global": sum(
+            s["excess"] < 1e-9 * max(1.0, optimum) and s["angle"] < 1e-6 for s in starts
+        ),
+        "n_starts": n_starts,
+        "critical_points": points,
+        "seconds_critical": t_points,
     }
     figures = {"baldi_hornik.png": _figure(points, starts)} if plot else {}
     return ExperimentResult(NAME.replace("-", "_"), numbers, figures, _table(numbers))
@@ -163,19 +216,27 @@ def baldi_hornik_experiment(*, seed=0, n_inputs=8, n_outputs=6, n_components=3, 
 def _train(obj, Up, optimum, rng, method, gtol, max_iter):
     res = minimize(obj, obj.net.init(rng, scheme="normal"), method, max_iter=max_iter, gtol=gtol)
     W2 = obj.net.unpack(res.x)[1]["W"]
-    return {"excess": float(res.fun) - optimum, "angle": float(subspace_angles(W2.T, Up).max()),
-            "curve": np.array([h["fun"] for h in res.history]) - optimum, "nit": res.nit}
+    return {
+        "excess": float(res.fun) - optimum,
+        "angle": float(subspace_angles(W2.T, Up).max()),
+        "curve": np.array([h["fun"] for h in res.history]) - optimum,
+        "nit": res.nit,
+    }
 
 
 def _table(nb):
     lines = [f"{'J':>14} {'loss - optimum':>15} {'min eig(H)':>11} {'|grad|':>9}  kind"]
     for p in nb["critical_points"]:
         kind = "global minimum" if p["global"] else ("saddle" if p["saddle"] else "MINIMUM?")
-        lines.append(f"{str(set(p['J']) or '{}'):>14} {p['excess']:>15.4g} {p['min_eig']:>11.3g} "
-                     f"{p['grad_norm']:>9.1e}  {kind}")
-    lines.append(f"{nb['n_critical']} critical points: {nb['n_saddles']} saddles, {nb['n_minima']} minimum; "
-                 f"{nb['n_global']}/{nb['n_starts']} random starts reach the global minimum "
-                 f"(worst excess {max(nb['start_excess']):.2e}, worst angle {max(nb['start_angle']):.2e})")
+        lines.append(
+            f"{str(set(p['J']) or '{}'):>14} {p['excess']:>15.4g} {p['min_eig']:>11.3g} "
+            f"{p['grad_norm']:>9.1e}  {kind}"
+        )
+    lines.append(
+        f"{nb['n_critical']} critical points: {nb['n_saddles']} saddles, {nb['n_minima']} minimum; "
+        f"{nb['n_global']}/{nb['n_starts']} random starts reach the global minimum "
+        f"(worst excess {max(nb['start_excess']):.2e}, worst angle {max(nb['start_angle']):.2e})"
+    )
     return "\n".join(lines)
 
 
@@ -186,11 +247,20 @@ def _figure(points, starts):
     ax = axes[0, 0]
     for r, marker in zip(sorted({p["rank"] for p in points}), "os^vDP"):
         sel = [p for p in points if p["rank"] == r]
-        ax.plot([p["excess"] for p in sel], [p["min_eig"] for p in sel], marker, ms=6, mfc="none", label=f"|J| = {r}")
+        ax.plot(
+            [p["excess"] for p in sel],
+            [p["min_eig"] for p in sel],
+            marker,
+            ms=6,
+            mfc="none",
+            label=f"|J| = {r}",
+        )
     glob = next(p for p in points if p["global"])
     ax.plot(glob["excess"], glob["min_eig"], "k*", ms=12, label="J = {1..p}")
     ax.axhline(0, color="k", lw=0.5)
-    ax.set(xlabel="loss − optimum", ylabel="smallest Hessian eigenvalue", title="critical points by J")
+    ax.set(
+        xlabel="loss − optimum", ylabel="smallest Hessian eigenvalue", title="critical points by J"
+    )
     ax.legend(fontsize=8)
     ax = axes[0, 1]
     for s in starts:

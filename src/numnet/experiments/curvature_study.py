@@ -44,22 +44,36 @@ from ._params import Float, Int, IntList, experiment
 __all__ = ["curvature_study_experiment", "APPROXIMATIONS"]
 
 NAME = "curvature-study"
-HELP = ("Curvature study: spectra of the Hessian, Gauss-Newton, empirical Fisher and KFAC (SLQ); "
-        "KFAC, EKFAC, diagonal and block approximations of GN; their cost (notes 004).")
+HELP = (
+    "Curvature study: spectra of the Hessian, Gauss-Newton, empirical Fisher and KFAC (SLQ); "
+    "KFAC, EKFAC, diagonal and block approximations of GN; their cost (notes 004)."
+)
 
 #: The approximations of the Gauss–Newton matrix compared.
 APPROXIMATIONS = ("KFAC", "EKFAC", "diagonal", "layer blocks", "empirical Fisher")
 
 
-@experiment(NAME, HELP,
-            n_samples=Int(6, why="two samples per class", help="peaks samples, 3 classes"),
-            hidden=IntList(1, empty=False, example="12,12", help="hidden tanh widths"),
-            train_iter=Int(1, help="L-BFGS iterations to the trained θ"),
-            damping=Float(0.0, open_min=True, help="λ of the damped Newton directions"),
-            n_probes=Int(1, flag="probes", help="SLQ probes"),
-            n_steps=Int(1, flag="steps", help="Lanczos steps per probe, at most the number of parameters"))
-def curvature_study_experiment(*, seed=0, n_samples=300, hidden=(12, 12), train_iter=200, damping=1e-3,
-                               n_probes=8, n_steps=40, plot=True):
+@experiment(
+    NAME,
+    HELP,
+    n_samples=Int(6, why="two samples per class", help="peaks samples, 3 classes"),
+    hidden=IntList(1, empty=False, example="12,12", help="hidden tanh widths"),
+    train_iter=Int(1, help="L-BFGS iterations to the trained θ"),
+    damping=Float(0.0, open_min=True, help="λ of the damped Newton directions"),
+    n_probes=Int(1, flag="probes", help="SLQ probes"),
+    n_steps=Int(1, flag="steps", help="Lanczos steps per probe, at most the number of parameters"),
+)
+def curvature_study_experiment(
+    *,
+    seed=0,
+    n_samples=300,
+    hidden=(12, 12),
+    train_iter=200,
+    damping=1e-3,
+    n_probes=8,
+    n_steps=40,
+    plot=True,
+):
     """Spectra, accuracy and cost of the curvature approximations at a trained θ.
 
     Parameters
@@ -94,19 +108,37 @@ def curvature_study_experiment(*, seed=0, n_samples=300, hidden=(12, 12), train_
     dense, cost = _approximations(lin, damping)
     G, g = dense.pop("GN"), lin.grad
     exact_step = -np.linalg.solve(G + damping * np.eye(obj.n_params), g)
-    numbers = {"n_params": obj.n_params, "n_samples": obj.n_samples, "loss": float(lin.value),
-               "damping": damping, "frobenius_error": {}, "newton_angle_deg": {}}
+    numbers = {
+        "n_params": obj.n_params,
+        "n_samples": obj.n_samples,
+        "loss": float(lin.value),
+        "damping": damping,
+        "frobenius_error": {},
+        "newton_angle_deg": {},
+    }
     for name in APPROXIMATIONS:
         A = dense[name]
         numbers["frobenius_error"][name] = float(np.linalg.norm(G - A) / np.linalg.norm(G))
-        numbers["newton_angle_deg"][name] = _angle(exact_step, -np.linalg.solve(A + damping * np.eye(len(g)), g))
+        numbers["newton_angle_deg"][name] = _angle(
+            exact_step, -np.linalg.solve(A + damping * np.eye(len(g)), g)
+        )
     densities, numbers["slq_cost"] = _densities(lin, n_probes, n_steps, seed)
-    spectra = {"Hessian": dense["Hessian"], "Gauss-Newton": G, "empirical Fisher": dense["empirical Fisher"],
-               "KFAC": dense["KFAC"]}
+    spectra = {
+        "Hessian": dense["Hessian"],
+        "Gauss-Newton": G,
+        "empirical Fisher": dense["empirical Fisher"],
+        "KFAC": dense["KFAC"],
+    }
     numbers["eigenvalues"] = {k: _extremes(M) for k, M in spectra.items()}
-    numbers["slq_moments"] = {k: {"mean": densities[k].moment(1), "dense_mean": float(np.trace(M)) / len(M),
-                                  "second": densities[k].moment(2),
-                                  "dense_second": float(np.sum(M * M)) / len(M)} for k, M in spectra.items()}
+    numbers["slq_moments"] = {
+        k: {
+            "mean": densities[k].moment(1),
+            "dense_mean": float(np.trace(M)) / len(M),
+            "second": densities[k].moment(2),
+            "dense_second": float(np.sum(M * M)) / len(M),
+        }
+        for k, M in spectra.items()
+    }
     numbers["cost"] = cost
     figures = {"curvature_study.png": _figure(densities, numbers)} if plot else {}
     return ExperimentResult(NAME, numbers, figures, _table(numbers))
@@ -138,17 +170,35 @@ def _approximations(lin, damping):
     d, t_d = _timed(lambda: ggn_diagonal(lin))
     groups = parameter_groups(obj.net)
     B, t_b = _timed(lambda: BlockDiagonal(gauss_newton_blocks(lin), groups, p))
-    for name, op, built, passes in (("KFAC", K, t_k, k), ("EKFAC", E, t_e, k), ("layer blocks", B, t_b, k)):
+    for name, op, built, passes in (
+        ("KFAC", K, t_k, k),
+        ("EKFAC", E, t_e, k),
+        ("layer blocks", B, t_b, k),
+    ):
         _, t_solve = _timed(lambda: op.inverse(damping) @ g)
-        cost[name] = {"build_backward_passes": passes, "build_seconds": built, "solve_seconds": t_solve}
+        cost[name] = {
+            "build_backward_passes": passes,
+            "build_seconds": built,
+            "solve_seconds": t_solve,
+        }
     _, t_solve = _timed(lambda: g / (d + damping))
     cost["diagonal"] = {"build_backward_passes": k, "build_seconds": t_d, "solve_seconds": t_solve}
     cost["GN (CG)"] = _cg_cost(lin, damping)
     H, t_h = _timed(lambda: hessian_dense(lin), repeats=1)
-    cost["Hessian (dense)"] = {"build_backward_passes": p, "build_seconds": t_h, "solve_seconds": float("nan")}
-    dense = {"KFAC": K.to_dense(), "EKFAC": E.to_dense(), "diagonal": np.diag(d), "layer blocks": B.to_dense(),
-             "empirical Fisher": empirical_fisher(lin, dense=True), "Hessian": 0.5 * (H + H.T),
-             "GN": outer_product_hessian(lin)}
+    cost["Hessian (dense)"] = {
+        "build_backward_passes": p,
+        "build_seconds": t_h,
+        "solve_seconds": float("nan"),
+    }
+    dense = {
+        "KFAC": K.to_dense(),
+        "EKFAC": E.to_dense(),
+        "diagonal": np.diag(d),
+        "layer blocks": B.to_dense(),
+        "empirical Fisher": empirical_fisher(lin, dense=True),
+        "Hessian": 0.5 * (H + H.T),
+        "GN": outer_product_hessian(lin),
+    }
     return dense, cost
 
 
@@ -162,16 +212,29 @@ def _cg_cost(lin, damping):
 
     def solve():
         count[0] = 0
-        return cg(LinearOperator((p, p), matvec=mv, dtype=lin.objective.dtype), -lin.grad, rtol=1e-8,
-                  maxiter=10 * p)
+        return cg(
+            LinearOperator((p, p), matvec=mv, dtype=lin.objective.dtype),
+            -lin.grad,
+            rtol=1e-8,
+            maxiter=10 * p,
+        )
 
     _, seconds = _timed(solve)
-    return {"build_backward_passes": 0, "build_seconds": 0.0, "solve_seconds": seconds, "solve_products": count[0]}
+    return {
+        "build_backward_passes": 0,
+        "build_seconds": 0.0,
+        "solve_seconds": seconds,
+        "solve_products": count[0],
+    }
 
 
 def _densities(lin, n_probes, n_steps, seed):
-    ops = {"Hessian": lin.H, "Gauss-Newton": lin.G, "empirical Fisher": empirical_fisher(lin),
-           "KFAC": kfac(lin).as_operator()}
+    ops = {
+        "Hessian": lin.H,
+        "Gauss-Newton": lin.G,
+        "empirical Fisher": empirical_fisher(lin),
+        "KFAC": kfac(lin).as_operator(),
+    }
     steps = min(n_steps, lin.objective.n_params)
     out, cost = {}, {}
     for name, op in ops.items():
@@ -191,19 +254,31 @@ def _extremes(M):
 
 
 def _table(numbers):
-    lines = [f"Curvature of a {numbers['n_params']}-parameter tanh network (peaks, 3 classes, "
-             f"{numbers['n_samples']} samples, loss {numbers['loss']:.3g}); approximations of Gauss-Newton G:",
-             f"{'approximation':<18} {'‖G − A‖_F/‖G‖_F':>16} {'Newton angle (°)':>17}"]
-    lines += [f"{a:<18} {numbers['frobenius_error'][a]:>16.3f} {numbers['newton_angle_deg'][a]:>17.1f}"
-              for a in APPROXIMATIONS]
-    lines.append(f"\n{'method':<18} {'build passes':>12} {'build s':>9} {'solve s':>9} {'solve products':>14}")
+    lines = [
+        f"Curvature of a {numbers['n_params']}-parameter tanh network (peaks, 3 classes, "
+        f"{numbers['n_samples']} samples, loss {numbers['loss']:.3g}); approximations of Gauss-Newton G:",
+        f"{'approximation':<18} {'‖G − A‖_F/‖G‖_F':>16} {'Newton angle (°)':>17}",
+    ]
+    lines += [
+        f"{a:<18} {numbers['frobenius_error'][a]:>16.3f} {numbers['newton_angle_deg'][a]:>17.1f}"
+        for a in APPROXIMATIONS
+    ]
+    lines.append(
+        f"\n{'method':<18} {'build passes':>12} {'build s':>9} {'solve s':>9} {'solve products':>14}"
+    )
     for m, c in numbers["cost"].items():
-        lines.append(f"{m:<18} {c['build_backward_passes']:>12} {c['build_seconds']:>9.4f} "
-                     f"{c['solve_seconds']:>9.4f} {c.get('solve_products', '-'):>14}")
-    lines.append(f"\n{'SLQ of':<18} {'products':>9} {'seconds':>9} {'mean λ (SLQ)':>13} {'mean λ (dense)':>15}")
+        lines.append(
+            f"{m:<18} {c['build_backward_passes']:>12} {c['build_seconds']:>9.4f} "
+            f"{c['solve_seconds']:>9.4f} {c.get('solve_products', '-'):>14}"
+        )
+    lines.append(
+        f"\n{'SLQ of':<18} {'products':>9} {'seconds':>9} {'mean λ (SLQ)':>13} {'mean λ (dense)':>15}"
+    )
     for m, c in numbers["slq_cost"].items():
         mom = numbers["slq_moments"][m]
-        lines.append(f"{m:<18} {c['products']:>9} {c['seconds']:>9.4f} {mom['mean']:>13.4g} {mom['dense_mean']:>15.4g}")
+        lines.append(
+            f"{m:<18} {c['products']:>9} {c['seconds']:>9.4f} {mom['mean']:>13.4g} {mom['dense_mean']:>15.4g}"
+        )
     return "\n".join(lines)
 
 
@@ -215,10 +290,20 @@ def _figure(densities, numbers):
     axes[0, 0].set_title("spectral densities (SLQ) at the trained θ")
     ax = axes[0, 1]
     x = np.arange(len(APPROXIMATIONS))
-    ax.bar(x - 0.2, [numbers["frobenius_error"][a] for a in APPROXIMATIONS], 0.4, label="‖G − A‖_F / ‖G‖_F")
+    ax.bar(
+        x - 0.2,
+        [numbers["frobenius_error"][a] for a in APPROXIMATIONS],
+        0.4,
+        label="‖G − A‖_F / ‖G‖_F",
+    )
     twin = ax.twinx()
-    twin.bar(x + 0.2, [numbers["newton_angle_deg"][a] for a in APPROXIMATIONS], 0.4, color="C1",
-             label="Newton angle (°)")
+    twin.bar(
+        x + 0.2,
+        [numbers["newton_angle_deg"][a] for a in APPROXIMATIONS],
+        0.4,
+        color="C1",
+        label="Newton angle (°)",
+    )
     ax.set_xticks(x, APPROXIMATIONS, rotation=25, ha="right", fontsize=8)
     ax.set(ylabel="relative Frobenius error", title="approximations of Gauss-Newton")
     twin.set_ylabel("angle between damped Newton steps (°)")

@@ -62,7 +62,9 @@ class DemoResult(ExperimentResult):
         """Write ``demo.png``, ``demo.json`` and ``report.md`` under ``out_dir``; return the paths."""
         figures, self.figures = self.figures, {}
         try:
-            paths = [save_figure(figures["demo.png"], Path(out_dir) / "demo.png", dpi=80)] + super().save(out_dir)
+            paths = [
+                save_figure(figures["demo.png"], Path(out_dir) / "demo.png", dpi=80)
+            ] + super().save(out_dir)
         finally:
             self.figures = figures
         return paths + [_write_report(self, self.passes, out_dir)]
@@ -79,26 +81,38 @@ def _random_features(n_samples, seed):
     data = peaks_split(n_samples, seed)
     from ..random_features import random_features
 
-    errors = {act: fit_and_score(random_features(2, 200, act, random_state=seed), data)[1]
-              for act in ("sin", "tanh", "relu")}
+    errors = {
+        act: fit_and_score(random_features(2, 200, act, random_state=seed), data)[1]
+        for act in ("sin", "tanh", "relu")
+    }
     return errors, activation_spectra(data[0], 200, seed)
 
 
 def _training(n_samples, passes, seed):
     prob = peaks_problem(n_samples=n_samples, seed=seed)
     theta0 = prob.net.init(seed)
-    traces = {m: train_method(prob.train, theta0, m, passes=passes, max_iter=10_000, **PEAKS_METHOD_OPTIONS.get(m, {}))
-              for m in TOUR_METHODS}
+    traces = {
+        m: train_method(
+            prob.train, theta0, m, passes=passes, max_iter=10_000, **PEAKS_METHOD_OPTIONS.get(m, {})
+        )
+        for m in TOUR_METHODS
+    }
     return prob, traces
 
 
 def _checks(obj, theta):
     """Taylor tests of the gradient and of the Hessian-vector product at θ (a random start)."""
     lin = obj.at(theta)
-    first = derivative_check(obj.value, theta, lambda v: float(np.vdot(lin.grad, v)), n_steps=10,
-                             name="J(θ) with ∇J (gradient by backpropagation)")
-    second = derivative_check(obj.grad, theta, lin.hvp, n_steps=10, seed=1,
-                              name="∇J(θ) with ∇²J v (R-operator)")
+    first = derivative_check(
+        obj.value,
+        theta,
+        lambda v: float(np.vdot(lin.grad, v)),
+        n_steps=10,
+        name="J(θ) with ∇J (gradient by backpropagation)",
+    )
+    second = derivative_check(
+        obj.grad, theta, lin.hvp, n_steps=10, seed=1, name="∇J(θ) with ∇²J v (R-operator)"
+    )
     return first, second
 
 
@@ -106,13 +120,22 @@ def _spectrum(obj, theta):
     H = hessian_dense(obj, theta)
     G = outer_product_hessian(obj, theta)  # Σ J_nᵀ ∇²E J_n + λ∇²R, the matrix of lin.gnvp
     lanczos = extreme_eigenvalues(obj, theta, k=2, which="BE")
-    return np.linalg.eigvalsh(0.5 * (H + H.T)), np.linalg.eigvalsh(G), lanczos, float(
-        np.abs(H - H.T).max() / np.abs(H).max())
+    return (
+        np.linalg.eigvalsh(0.5 * (H + H.T)),
+        np.linalg.eigvalsh(G),
+        lanczos,
+        float(np.abs(H - H.T).max() / np.abs(H).max()),
+    )
 
 
-@experiment(NAME, HELP, needs=_needs, details="derivative-check tables",
-            n_samples=peaks_samples_kind(),
-            passes=Float(0.0, open_min=True, help="budget of passes over the data per training method"))
+@experiment(
+    NAME,
+    HELP,
+    needs=_needs,
+    details="derivative-check tables",
+    n_samples=peaks_samples_kind(),
+    passes=Float(0.0, open_min=True, help="budget of passes over the data per training method"),
+)
 def demo_experiment(*, n_samples=1000, passes=1000, seed=0):
     """Run the tour; return numbers, the summary table and the figure ``demo.png``.
 
@@ -129,39 +152,67 @@ def demo_experiment(*, n_samples=1000, passes=1000, seed=0):
     theta = traces["gauss-newton"].result.x
     checks = _checks(prob.train, traces["gauss-newton"].thetas[0])
     eig_H, eig_G, lanczos, asym = _spectrum(prob.train, theta)
-    nb = {**_random_feature_numbers(rf_errors, spectra), **_training_numbers(traces, prob),
-          **_check_numbers(checks), **_spectrum_numbers(eig_H, eig_G, lanczos, asym),
-          "check_table": f"{checks[0]}\n\n{checks[1]}"}
+    nb = {
+        **_random_feature_numbers(rf_errors, spectra),
+        **_training_numbers(traces, prob),
+        **_check_numbers(checks),
+        **_spectrum_numbers(eig_H, eig_G, lanczos, asym),
+        "check_table": f"{checks[0]}\n\n{checks[1]}",
+    }
     fig = _figure(spectra, traces, prob, checks, eig_H, eig_G)
-    return DemoResult(NAME, nb, {"demo.png": fig}, summary_table(nb, passes), nb["check_table"], passes)
+    return DemoResult(
+        NAME, nb, {"demo.png": fig}, summary_table(nb, passes), nb["check_table"], passes
+    )
 
 
 def _random_feature_numbers(rf_errors, spectra):
     nb = {f"rf_{a}_val_error": e for a, e in rf_errors.items()}
-    nb.update({f"rf_{a}_effective_rank": effective_rank(s.singular_values) for a, s in spectra.items()})
-    nb.update({"rf_identity_rank": spectra["identity"].rank, "rf_identity_bound": spectra["identity"].rank_bound})
+    nb.update(
+        {f"rf_{a}_effective_rank": effective_rank(s.singular_values) for a, s in spectra.items()}
+    )
+    nb.update(
+        {
+            "rf_identity_rank": spectra["identity"].rank,
+            "rf_identity_bound": spectra["identity"].rank_bound,
+        }
+    )
     return nb
 
 
 def _training_numbers(traces, prob):
     nb = {}
     for m, tr in traces.items():
-        nb.update({f"{m}_loss": float(tr.result.fun), f"{m}_val_accuracy": accuracy(prob.val, tr.result.x),
-                   f"{m}_iterations": int(tr.result.nit), f"{m}_seconds": float(tr.time[-1])})
+        nb.update(
+            {
+                f"{m}_loss": float(tr.result.fun),
+                f"{m}_val_accuracy": accuracy(prob.val, tr.result.x),
+                f"{m}_iterations": int(tr.result.nit),
+                f"{m}_seconds": float(tr.time[-1]),
+            }
+        )
     return nb
 
 
 def _check_numbers(checks):
-    return {"check_gradient_passed": checks[0].passed, "check_hessian_passed": checks[1].passed,
-            "check_gradient_order": float(np.nanmedian(checks[0].order1)),
-            "check_hessian_order": float(np.nanmedian(checks[1].order1))}
+    return {
+        "check_gradient_passed": checks[0].passed,
+        "check_hessian_passed": checks[1].passed,
+        "check_gradient_order": float(np.nanmedian(checks[0].order1)),
+        "check_hessian_order": float(np.nanmedian(checks[1].order1)),
+    }
 
 
 def _spectrum_numbers(eig_H, eig_G, lanczos, asym):
-    return {"hessian_max": float(eig_H[-1]), "hessian_min": float(eig_H[0]),
-            "hessian_n_negative": int((eig_H < -1e-10 * eig_H[-1]).sum()), "n_params": int(eig_H.size),
-            "lanczos_min_max": lanczos.tolist(), "hessian_asymmetry": asym,
-            "gauss_newton_min": float(eig_G[0]), "gauss_newton_max": float(eig_G[-1])}
+    return {
+        "hessian_max": float(eig_H[-1]),
+        "hessian_min": float(eig_H[0]),
+        "hessian_n_negative": int((eig_H < -1e-10 * eig_H[-1]).sum()),
+        "n_params": int(eig_H.size),
+        "lanczos_min_max": lanczos.tolist(),
+        "hessian_asymmetry": asym,
+        "gauss_newton_min": float(eig_G[0]),
+        "gauss_newton_max": float(eig_G[-1]),
+    }
 
 
 def _verdict(ok):
@@ -171,21 +222,47 @@ def _verdict(ok):
 def _rows(nb, passes):
     rf = ", ".join(f"{a} {nb[f'rf_{a}_val_error']:.3f}" for a in ("sin", "tanh", "relu"))
     ranks = ", ".join(f"{a} {nb[f'rf_{a}_effective_rank']}" for a in ("sin", "tanh", "relu"))
-    rows = [("random features, m = 200", "validation error", rf),
-            ("", "effective rank of σ(XKᵀ+b)", ranks),
-            ("", "rank with σ = identity", f"{nb['rf_identity_rank']} (bound n_f + 1 = {nb['rf_identity_bound']})")]
+    rows = [
+        ("random features, m = 200", "validation error", rf),
+        ("", "effective rank of σ(XKᵀ+b)", ranks),
+        (
+            "",
+            "rank with σ = identity",
+            f"{nb['rf_identity_rank']} (bound n_f + 1 = {nb['rf_identity_bound']})",
+        ),
+    ]
     for m in TOUR_METHODS:
-        rows.append((f"single layer, {passes:g} passes" if m == TOUR_METHODS[0] else "", m,
-                     f"loss {nb[f'{m}_loss']:.4f}, val. accuracy {nb[f'{m}_val_accuracy']:.3f}, "
-                     f"{nb[f'{m}_iterations']} it., {nb[f'{m}_seconds']:.2f} s"))
-    rows += [("derivative check at θ₀", "gradient",
-              f"{_verdict(nb['check_gradient_passed'])}, order {nb['check_gradient_order']:.2f}"),
-             ("", "Hessian-vector product", f"{_verdict(nb['check_hessian_passed'])}, order "
-              f"{nb['check_hessian_order']:.2f}"),
-             ("Hessian spectrum", f"exact Hessian, p = {nb['n_params']}",
-              f"[{nb['hessian_min']:.3g}, {nb['hessian_max']:.3g}], {nb['hessian_n_negative']} negative"),
-             ("", "Gauss-Newton matrix", f"[{nb['gauss_newton_min']:.3g}, {nb['gauss_newton_max']:.3g}]"),
-             ("", "Hessian by Lanczos (both ends)", "[{:.3g}, {:.3g}]".format(*nb["lanczos_min_max"]))]
+        rows.append(
+            (
+                f"single layer, {passes:g} passes" if m == TOUR_METHODS[0] else "",
+                m,
+                f"loss {nb[f'{m}_loss']:.4f}, val. accuracy {nb[f'{m}_val_accuracy']:.3f}, "
+                f"{nb[f'{m}_iterations']} it., {nb[f'{m}_seconds']:.2f} s",
+            )
+        )
+    rows += [
+        (
+            "derivative check at θ₀",
+            "gradient",
+            f"{_verdict(nb['check_gradient_passed'])}, order {nb['check_gradient_order']:.2f}",
+        ),
+        (
+            "",
+            "Hessian-vector product",
+            f"{_verdict(nb['check_hessian_passed'])}, order {nb['check_hessian_order']:.2f}",
+        ),
+        (
+            "Hessian spectrum",
+            f"exact Hessian, p = {nb['n_params']}",
+            f"[{nb['hessian_min']:.3g}, {nb['hessian_max']:.3g}], {nb['hessian_n_negative']} negative",
+        ),
+        (
+            "",
+            "Gauss-Newton matrix",
+            f"[{nb['gauss_newton_min']:.3g}, {nb['gauss_newton_max']:.3g}]",
+        ),
+        ("", "Hessian by Lanczos (both ends)", "[{:.3g}, {:.3g}]".format(*nb["lanczos_min_max"])),
+    ]
     return rows
 
 
@@ -203,14 +280,27 @@ def _markdown_table(nb, passes):
 
 def _write_report(result, passes, out):
     nb = result.numbers
-    text = "\n".join([
-        "# numnet demo", "",
-        "A one-minute tour of numnet on the peaks data (5 classes, 80 % training, 20 % validation).", "",
-        _markdown_table(nb, passes), "", "![demo](demo.png)", "",
-        "## Derivative check (notes 000)", "",
-        "Taylor test at the random start θ₀ along a random direction: the first error column is",
-        "O(h), the second O(h²) (observed orders ≈ 1 and ≈ 2).", "",
-        "```", nb["check_table"], "```", ""])
+    text = "\n".join(
+        [
+            "# numnet demo",
+            "",
+            "A one-minute tour of numnet on the peaks data (5 classes, 80 % training, 20 % validation).",
+            "",
+            _markdown_table(nb, passes),
+            "",
+            "![demo](demo.png)",
+            "",
+            "## Derivative check (notes 000)",
+            "",
+            "Taylor test at the random start θ₀ along a random direction: the first error column is",
+            "O(h), the second O(h²) (observed orders ≈ 1 and ≈ 2).",
+            "",
+            "```",
+            nb["check_table"],
+            "```",
+            "",
+        ]
+    )
     path = Path(out) / "report.md"
     with atomic_path(path) as tmp:
         tmp.write_text(text)
@@ -232,15 +322,26 @@ def _spectra_panel(ax, spectra):
     for act, spec in spectra.items():
         s = spec.singular_values
         ax.semilogy(np.arange(1, s.size + 1), np.maximum(s / s[0], 1e-17), label=act)
-    ax.set(title="random features: singular values", xlabel="index", ylabel="s_i / s_1", ylim=(1e-17, 2))
+    ax.set(
+        title="random features: singular values",
+        xlabel="index",
+        ylabel="s_i / s_1",
+        ylim=(1e-17, 2),
+    )
     ax.legend(fontsize=7)
 
 
 def _training_panels(ax_loss, ax_acc, traces, prob):
     for m, tr in traces.items():
         ax_loss.loglog(np.maximum(tr.passes, 0.5), tr.loss, label=m)
-        ax_acc.semilogx(np.maximum(tr.time, 1e-3), [accuracy(prob.val, th) for th in tr.thetas], label=m)
-    ax_loss.set(title="single layer: loss against work", xlabel="passes over the data", ylabel="training loss")
+        ax_acc.semilogx(
+            np.maximum(tr.time, 1e-3), [accuracy(prob.val, th) for th in tr.thetas], label=m
+        )
+    ax_loss.set(
+        title="single layer: loss against work",
+        xlabel="passes over the data",
+        ylabel="training loss",
+    )
     ax_loss.legend(fontsize=7)
     ax_acc.set(title="validation accuracy", xlabel="time [s]", ylabel="accuracy")
 

@@ -25,13 +25,22 @@ from .landscape import loss_surface, network_direction, nonconvex_fraction
 __all__ = ["depth_landscape_experiment", "deep_network", "equal_width", "n_params_of"]
 
 NAME = "depth-landscape"
-HELP = ("Non-convexity against depth: loss along two random directions and its non-convex fraction for depths "
-        "1, 2, 4, 8 at equal parameter count (notes 000).")
+HELP = (
+    "Non-convexity against depth: loss along two random directions and its non-convex fraction for depths "
+    "1, 2, 4, 8 at equal parameter count (notes 000)."
+)
 
 
 def _needs(p):
-    return [Training(deep_network(d, equal_width(d, p["n_params"])), p["n_samples"], "lbfgs",
-                     ("n_samples", "n_params")) for d in p["depths"]]
+    return [
+        Training(
+            deep_network(d, equal_width(d, p["n_params"])),
+            p["n_samples"],
+            "lbfgs",
+            ("n_samples", "n_params"),
+        )
+        for d in p["depths"]
+    ]
 
 
 def n_params_of(depth, width, d_in=2, d_out=5):
@@ -49,20 +58,40 @@ def equal_width(depth, n_params, d_in=2, d_out=5):
 def deep_network(depth, width, d_in=2, d_out=5):
     """``Sequential`` of ``depth`` tanh Dense layers of ``width`` units and a linear output layer."""
     sizes = [d_in] + [width] * depth
-    return Sequential([Dense(a, b, "tanh") for a, b in zip(sizes[:-1], sizes[1:])] + [Dense(width, d_out)])
+    return Sequential(
+        [Dense(a, b, "tanh") for a, b in zip(sizes[:-1], sizes[1:])] + [Dense(width, d_out)]
+    )
 
 
-@experiment(NAME, HELP, needs=_needs,
-            depths=IntList(1, 16, empty=False, example="1,2,4,8", help="hidden layers of each network"),
-            n_params=Int(100, 100_000, help="parameters of every network"),
-            n_samples=Int(50, 100_000, help="peaks points"),
-            n_seeds=Int(1, 100, help="seeds per depth"),
-            train_iter=Int(0, help="L-BFGS iterations before the surface; 0: at the start"),
-            radius=Float(0.0, 100.0, open_min=True, help="grid half-width, in units of the filter-normalized "
-                         "directions"),
-            n_grid=Int(3, 201, why="a centre and two neighbours per axis", help="grid points per axis"))
-def depth_landscape_experiment(*, depths=(1, 2, 4, 8), n_params=1000, n_samples=500, n_seeds=3, train_iter=200,
-                               radius=1.0, n_grid=25, seed=0, plot=True):
+@experiment(
+    NAME,
+    HELP,
+    needs=_needs,
+    depths=IntList(1, 16, empty=False, example="1,2,4,8", help="hidden layers of each network"),
+    n_params=Int(100, 100_000, help="parameters of every network"),
+    n_samples=Int(50, 100_000, help="peaks points"),
+    n_seeds=Int(1, 100, help="seeds per depth"),
+    train_iter=Int(0, help="L-BFGS iterations before the surface; 0: at the start"),
+    radius=Float(
+        0.0,
+        100.0,
+        open_min=True,
+        help="grid half-width, in units of the filter-normalized directions",
+    ),
+    n_grid=Int(3, 201, why="a centre and two neighbours per axis", help="grid points per axis"),
+)
+def depth_landscape_experiment(
+    *,
+    depths=(1, 2, 4, 8),
+    n_params=1000,
+    n_samples=500,
+    n_seeds=3,
+    train_iter=200,
+    radius=1.0,
+    n_grid=25,
+    seed=0,
+    plot=True,
+):
     """Non-convex fraction of the loss along two random directions, per depth, at equal parameter count.
 
     Parameters
@@ -96,7 +125,10 @@ def depth_landscape_experiment(*, depths=(1, 2, 4, 8), n_params=1000, n_samples=
     for depth in depths:
         net = deep_network(depth, equal_width(depth, n_params))
         obj = Objective(net, "cross_entropy", X, Y)
-        per_seed = [_surfaces(obj, np.random.default_rng([seed, depth, s]), train_iter, t) for s in range(n_seeds)]
+        per_seed = [
+            _surfaces(obj, np.random.default_rng([seed, depth, s]), train_iter, t)
+            for s in range(n_seeds)
+        ]
         rows.append(_row(depth, net, per_seed, h))
         surfaces[depth] = per_seed[0]["trained"]
     numbers = {key: [r[key] for r in rows] for key in rows[0]}
@@ -108,7 +140,11 @@ def depth_landscape_experiment(*, depths=(1, 2, 4, 8), n_params=1000, n_samples=
 def _surfaces(obj, rng, train_iter, t):
     """Surfaces at the start and at the L-BFGS point, each along its own filter-normalized pair."""
     theta0 = obj.net.init(rng)
-    theta = minimize(obj, theta0, "lbfgs", max_iter=train_iter, gtol=0.0).x if train_iter > 0 else theta0
+    theta = (
+        minimize(obj, theta0, "lbfgs", max_iter=train_iter, gtol=0.0).x
+        if train_iter > 0
+        else theta0
+    )
     out = {"loss": float(obj.value(theta))}
     for name, point in (("start", theta0), ("trained", theta)):
         d1, d2 = (network_direction(obj.net, point, rng, filter_normalize=True) for _ in range(2))
@@ -118,18 +154,28 @@ def _surfaces(obj, rng, train_iter, t):
 
 def _row(depth, net, per_seed, h):
     frac = {k: [nonconvex_fraction(s[k], h, h) for s in per_seed] for k in ("start", "trained")}
-    return {"depths": depth, "widths": net.layers[0].d_out, "n_params": net.n_params,
-            "fraction_start": float(np.mean(frac["start"])), "fraction_trained": float(np.mean(frac["trained"])),
-            "fraction_trained_all": frac["trained"], "loss_trained": float(np.mean([s["loss"] for s in per_seed])),
-            "loss_range_trained": float(np.mean([np.ptp(s["trained"]) for s in per_seed]))}
+    return {
+        "depths": depth,
+        "widths": net.layers[0].d_out,
+        "n_params": net.n_params,
+        "fraction_start": float(np.mean(frac["start"])),
+        "fraction_trained": float(np.mean(frac["trained"])),
+        "fraction_trained_all": frac["trained"],
+        "loss_trained": float(np.mean([s["loss"] for s in per_seed])),
+        "loss_range_trained": float(np.mean([np.ptp(s["trained"]) for s in per_seed])),
+    }
 
 
 def _table(nb):
-    lines = [f"{'depth':>5} {'width':>5} {'params':>6} {'non-convex (start)':>19} {'non-convex (trained)':>21} "
-             f"{'loss':>7}"]
+    lines = [
+        f"{'depth':>5} {'width':>5} {'params':>6} {'non-convex (start)':>19} {'non-convex (trained)':>21} "
+        f"{'loss':>7}"
+    ]
     for i, depth in enumerate(nb["depths"]):
-        lines.append(f"{depth:>5} {nb['widths'][i]:>5} {nb['n_params'][i]:>6} {nb['fraction_start'][i]:>19.3f} "
-                     f"{nb['fraction_trained'][i]:>21.3f} {nb['loss_trained'][i]:>7.3f}")
+        lines.append(
+            f"{depth:>5} {nb['widths'][i]:>5} {nb['n_params'][i]:>6} {nb['fraction_start'][i]:>19.3f} "
+            f"{nb['fraction_trained'][i]:>21.3f} {nb['loss_trained'][i]:>7.3f}"
+        )
     return "\n".join(lines)
 
 
@@ -146,6 +192,11 @@ def _figure(t, surfaces, nb):
     ax.plot(nb["depths"], nb["fraction_start"], "o-", label="at the start")
     ax.plot(nb["depths"], nb["fraction_trained"], "s-", label="trained")
     ax.set_xscale("log", base=2)
-    ax.set(xlabel="hidden layers", ylabel="non-convex fraction", title="equal parameter count", ylim=(0, 1))
+    ax.set(
+        xlabel="hidden layers",
+        ylabel="non-convex fraction",
+        title="equal parameter count",
+        ylim=(0, 1),
+    )
     ax.legend(fontsize=8)
     return fig

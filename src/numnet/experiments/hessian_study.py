@@ -59,8 +59,9 @@ COST_METHODS = {
 
 
 @experiment(NAME, HELP, repeats=Int(1, help="timing repeats, the minimum is kept"))
-def hessian_study_experiment(*, seed=0, hidden=(6, 6), n_samples=200, train_iter=300, cost_methods=None,
-                             repeats=3, plot=True):
+def hessian_study_experiment(
+    *, seed=0, hidden=(6, 6), n_samples=200, train_iter=300, cost_methods=None, repeats=3, plot=True
+):
     """Compare the Hessian approximations and measure the cost of each method.
 
     Parameters
@@ -99,7 +100,9 @@ def hessian_study_experiment(*, seed=0, hidden=(6, 6), n_samples=200, train_iter
     cost = cost_study(cost_methods or COST_METHODS, repeats=repeats, seed=seed)
     numbers["cost"] = cost
     numbers["time_exponent"] = {m: c["time_exponent"] for m, c in cost.items()}
-    numbers["count_exponent"] = {m: c["count_exponent"] for m, c in cost.items() if c["count_exponent"] is not None}
+    numbers["count_exponent"] = {
+        m: c["count_exponent"] for m, c in cost.items() if c["count_exponent"] is not None
+    }
     figures = {"hessian_study.png": _figure(numbers, cost)} if plot else {}
     return ExperimentResult(NAME, numbers, figures, _table(numbers, cost))
 
@@ -128,17 +131,24 @@ def approximation_errors(obj, theta):
     H_raw = hessian_dense(lin)
     H = 0.5 * (H_raw + H_raw.T)
     d_exact, d_bl = hessian_diagonal(lin), becker_lecun_diagonal(lin)
-    approx = {"fd-values": hessian_fd_values(lin), "fd-grads": hessian_fd_grads(lin),
-              "gauss-newton": outer_product_hessian(lin),
-              "exact diagonal": np.diag(d_exact), "becker-lecun": np.diag(d_bl)}
+    approx = {
+        "fd-values": hessian_fd_values(lin),
+        "fd-grads": hessian_fd_grads(lin),
+        "gauss-newton": outer_product_hessian(lin),
+        "exact diagonal": np.diag(d_exact),
+        "becker-lecun": np.diag(d_bl),
+    }
     norm = np.linalg.norm(H)
     eig_H = np.linalg.eigvalsh(H)
     lanczos = extreme_eigenvalues(lin, k=2, which="BE")
-    return {"errors": {k: float(np.linalg.norm(H - A) / norm) for k, A in approx.items()},
-            "bl_diagonal_error": float(np.linalg.norm(d_bl - d_exact) / np.linalg.norm(d_exact)),
-            "lanczos_error": float(np.max(np.abs(lanczos - eig_H[[0, -1]])) / np.max(np.abs(eig_H))),
-            "eig_H": eig_H, "eig_GN": np.linalg.eigvalsh(approx["gauss-newton"]),
-            "symmetry_error": float(np.linalg.norm(H_raw - H_raw.T) / norm)}
+    return {
+        "errors": {k: float(np.linalg.norm(H - A) / norm) for k, A in approx.items()},
+        "bl_diagonal_error": float(np.linalg.norm(d_bl - d_exact) / np.linalg.norm(d_exact)),
+        "lanczos_error": float(np.max(np.abs(lanczos - eig_H[[0, -1]])) / np.max(np.abs(eig_H))),
+        "eig_H": eig_H,
+        "eig_GN": np.linalg.eigvalsh(approx["gauss-newton"]),
+        "symmetry_error": float(np.linalg.norm(H_raw - H_raw.T) / norm),
+    }
 
 
 def _passes(problem):
@@ -163,7 +173,11 @@ def _run_method(method, obj, theta, v):
         becker_lecun_diagonal(obj.at(theta))
         return None
     else:
-        {"exact (W hvps)": hessian_dense, "fd-grads": hessian_fd_grads, "fd-values": hessian_fd_values}[method](obj, theta)
+        {
+            "exact (W hvps)": hessian_dense,
+            "fd-grads": hessian_fd_grads,
+            "fd-values": hessian_fd_values,
+        }[method](obj, theta)
     return _passes(obj) - start
 
 
@@ -206,8 +220,10 @@ def cost_study(methods=None, *, repeats=3, seed=0):
     """
     rng = np.random.default_rng(seed)
     with threadpool_limits(limits=1):
-        return {method: _sweep(method, target, widths, n, repeats, rng)
-                for method, (target, widths, n) in (methods or COST_METHODS).items()}
+        return {
+            method: _sweep(method, target, widths, n, repeats, rng)
+            for method, (target, widths, n) in (methods or COST_METHODS).items()
+        }
 
 
 def _sweep(method, target, widths, n_samples, repeats, rng):
@@ -227,8 +243,15 @@ def _sweep(method, target, widths, n_samples, repeats, rng):
         W.append(obj.objective.n_params)
         secs.append(best)
         ops.append(None if passes is None else passes * n_samples * m * (COST_INPUTS + 1))
-    return {"W": W, "seconds": secs, "ops": ops, "target": target, "n_samples": n_samples,
-            "time_exponent": _slope(W, secs), "count_exponent": None if ops[0] is None else _slope(W, ops)}
+    return {
+        "W": W,
+        "seconds": secs,
+        "ops": ops,
+        "target": target,
+        "n_samples": n_samples,
+        "time_exponent": _slope(W, secs),
+        "count_exponent": None if ops[0] is None else _slope(W, ops),
+    }
 
 
 def _slope(x, y):
@@ -237,12 +260,21 @@ def _slope(x, y):
 
 def _table(numbers, cost):
     keys = list(numbers["errors_init"])
-    lines = [f"Hessian of a {numbers['n_params']}-parameter tanh network (peaks), ‖H − A‖_F / ‖H‖_F:",
-             f"{'approximation':<16} {'random θ':>10} {'trained θ':>10}"]
-    lines += [f"{k:<16} {numbers['errors_init'][k]:>10.2e} {numbers['errors_trained'][k]:>10.2e}" for k in keys]
-    lines.append(f"Becker–LeCun vs exact diagonal: {numbers['bl_diagonal_error_init']:.2e} (random), "
-                 f"{numbers['bl_diagonal_error_trained']:.2e} (trained)")
-    lines.append(f"\n{'method':<16} {'W range':>12} {'target':>6} {'time exp.':>9} {'count exp.':>10}")
+    lines = [
+        f"Hessian of a {numbers['n_params']}-parameter tanh network (peaks), ‖H − A‖_F / ‖H‖_F:",
+        f"{'approximation':<16} {'random θ':>10} {'trained θ':>10}",
+    ]
+    lines += [
+        f"{k:<16} {numbers['errors_init'][k]:>10.2e} {numbers['errors_trained'][k]:>10.2e}"
+        for k in keys
+    ]
+    lines.append(
+        f"Becker–LeCun vs exact diagonal: {numbers['bl_diagonal_error_init']:.2e} (random), "
+        f"{numbers['bl_diagonal_error_trained']:.2e} (trained)"
+    )
+    lines.append(
+        f"\n{'method':<16} {'W range':>12} {'target':>6} {'time exp.':>9} {'count exp.':>10}"
+    )
     for m, c in cost.items():
         ce = "-" if c["count_exponent"] is None else f"{c['count_exponent']:.2f}"
         w_range = f"{c['W'][0]}-{c['W'][-1]}"
@@ -271,8 +303,14 @@ def _figure(numbers, cost):
     ax.legend(fontsize=8)
     ax = axes[0, 2]
     for i, (m, c) in enumerate(cost.items()):
-        ax.loglog(c["W"], c["seconds"], "o-", color=f"C{i}", ms=3,
-                  label=f"{m}: W^{c['time_exponent']:.2f} (O(W^{c['target']}))")
+        ax.loglog(
+            c["W"],
+            c["seconds"],
+            "o-",
+            color=f"C{i}",
+            ms=3,
+            label=f"{m}: W^{c['time_exponent']:.2f} (O(W^{c['target']}))",
+        )
     ax.set(xlabel="parameters W", ylabel="seconds", title="cost")
     ax.legend(fontsize=6)
     return fig

@@ -32,8 +32,17 @@ from ..plots import new_figure
 from . import ExperimentResult
 from ._params import Choice, Int, Methods, Training, deprecated_alias, experiment
 
-__all__ = ["inverse_crime_experiment", "Alignment", "align",
-           "unit_matrix", "Planted", "planted_problem", "recovery_errors", "fresh_excess", "floor_evidence"]
+__all__ = [
+    "inverse_crime_experiment",
+    "Alignment",
+    "align",
+    "unit_matrix",
+    "Planted",
+    "planted_problem",
+    "recovery_errors",
+    "fresh_excess",
+    "floor_evidence",
+]
 
 NAME = "inverse-crime"
 HELP = "fit the planted softmax model of notes 000 and align the parameters up to symmetries"
@@ -41,7 +50,11 @@ HELP = "fit the planted softmax model of notes 000 and align the parameters up t
 
 def _needs(p):
     net = Sequential([Dense(p["n_features"], p["n_hidden"]), Dense(p["n_hidden"], p["n_classes"])])
-    return [Training(net, p["n_samples"], p["method"], ("n_samples", "n_features", "n_hidden", "n_classes"))]
+    return [
+        Training(
+            net, p["n_samples"], p["method"], ("n_samples", "n_features", "n_hidden", "n_classes")
+        )
+    ]
 
 
 class Alignment(NamedTuple):
@@ -85,7 +98,7 @@ def align(W1, b1, W2, W1_true, b1_true, W2_true, *, odd=True):
     signs = np.where(odd & (flipped[rows, perm] < same[rows, perm]), -1.0, 1.0)
     A = U[perm] * signs[:, None]
     n_f = W1.shape[0]
-    return Alignment(perm, signs, A[:, :n_f].T, A[:, n_f], A[:, n_f + 1:])
+    return Alignment(perm, signs, A[:, :n_f].T, A[:, n_f], A[:, n_f + 1 :])
 
 
 def _relative(a, b):
@@ -94,21 +107,37 @@ def _relative(a, b):
 
 def _errors(al, P):
     W2c = P.W2 - P.W2.mean(axis=1, keepdims=True)
-    return {"error_K": _relative(al.W1, P.W1), "error_b": _relative(al.b1, P.b),
-            "error_W": _relative(al.W2, W2c),
-            "error_all": _relative(unit_matrix(al.W1, al.b1, al.W2), unit_matrix(P.W1, P.b, P.W2))}
+    return {
+        "error_K": _relative(al.W1, P.W1),
+        "error_b": _relative(al.b1, P.b),
+        "error_W": _relative(al.W2, W2c),
+        "error_all": _relative(unit_matrix(al.W1, al.b1, al.W2), unit_matrix(P.W1, P.b, P.W2)),
+    }
 
 
-@experiment(NAME, HELP, needs=_needs,
-            n_samples=Int(1, help="n"),
-            n_features=Int(1, help="n_f"),
-            n_classes=Int(2, why="a softmax over two classes at least", help="n_c"),
-            n_hidden=Int(1, help="m"),
-            method=Choice(Methods().choices, help="minimize method"),
-            max_iter=Int(1, help="iterations"),
-            solver=Choice(("cg", "dense"), help="linear solver of gauss-newton / levenberg-marquardt"))
-def inverse_crime_experiment(*, n_samples=500, n_features=50, n_classes=10, n_hidden=40, method="gauss-newton",
-                  max_iter=100, solver="cg", seed=0):
+@experiment(
+    NAME,
+    HELP,
+    needs=_needs,
+    n_samples=Int(1, help="n"),
+    n_features=Int(1, help="n_f"),
+    n_classes=Int(2, why="a softmax over two classes at least", help="n_c"),
+    n_hidden=Int(1, help="m"),
+    method=Choice(Methods().choices, help="minimize method"),
+    max_iter=Int(1, help="iterations"),
+    solver=Choice(("cg", "dense"), help="linear solver of gauss-newton / levenberg-marquardt"),
+)
+def inverse_crime_experiment(
+    *,
+    n_samples=500,
+    n_features=50,
+    n_classes=10,
+    n_hidden=40,
+    method="gauss-newton",
+    max_iter=100,
+    solver="cg",
+    seed=0,
+):
     """Fit the planted model from a random start and measure the aligned parameter error.
 
     Parameters
@@ -146,11 +175,19 @@ def inverse_crime_experiment(*, n_samples=500, n_features=50, n_classes=10, n_hi
     (p1, p2) = net.unpack(res.x)
     al = align(p1["W"], p1["b"], p2["W"], P.W1, P.b, P.W2)
     unaligned = _relative(unit_matrix(p1["W"], p1["b"], p2["W"]), unit_matrix(P.W1, P.b, P.W2))
-    numbers = {"method": method, "nit": res.nit, "kl_misfit": res.fun - obj.value(theta_true),
-               "max_prob_error": float(np.abs(softmax(net.predict(res.x, P.X)) - P.Y).max()),
-               **_errors(al, P), "error_unaligned": unaligned, "n_sign_flips": int((al.signs < 0).sum()),
-               "loss_history": [h["fun"] for h in res.history]}
-    return ExperimentResult(NAME.replace("-", "_"), numbers, {"inverse_crime.png": _figure(al, P, numbers)})
+    numbers = {
+        "method": method,
+        "nit": res.nit,
+        "kl_misfit": res.fun - obj.value(theta_true),
+        "max_prob_error": float(np.abs(softmax(net.predict(res.x, P.X)) - P.Y).max()),
+        **_errors(al, P),
+        "error_unaligned": unaligned,
+        "n_sign_flips": int((al.signs < 0).sum()),
+        "loss_history": [h["fun"] for h in res.history],
+    }
+    return ExperimentResult(
+        NAME.replace("-", "_"), numbers, {"inverse_crime.png": _figure(al, P, numbers)}
+    )
 
 
 def _figure(al, P, numbers):
@@ -161,11 +198,16 @@ def _figure(al, P, numbers):
     ax.plot(W2c.ravel(), al.W2.ravel(), ".", ms=3, label="W (centered)")
     lim = np.abs(P.W1).max() * 1.05
     ax.plot([-lim, lim], [-lim, lim], "k-", lw=0.5)
-    ax.set(xlabel="true", ylabel="recovered, aligned",
-           title=f"aligned error {numbers['error_all']:.1e}")
+    ax.set(
+        xlabel="true",
+        ylabel="recovered, aligned",
+        title=f"aligned error {numbers['error_all']:.1e}",
+    )
     ax.legend(fontsize=8, markerscale=4)
-    kl = np.maximum(np.array(numbers["loss_history"]) - (numbers["loss_history"][-1] - numbers["kl_misfit"]),
-                    1e-18)
+    kl = np.maximum(
+        np.array(numbers["loss_history"]) - (numbers["loss_history"][-1] - numbers["kl_misfit"]),
+        1e-18,
+    )
     axes[0, 1].semilogy(np.arange(1, len(kl) + 1), kl)
     axes[0, 1].set(xlabel="iteration", ylabel="misfit KL(Y ‖ softmax(F))", title=numbers["method"])
     return fig
@@ -194,9 +236,14 @@ def recovery_errors(p, theta):
     """Relative errors of (K, b, W) after alignment (permutation, signs, softmax shift) and the unit cosines."""
     (p1, p2) = p.net.unpack(theta)
     al = align(p1["W"], p1["b"], p2["W"], p.data.W1, p.data.b, p.data.W2)
-    cos = np.abs(np.sum(al.W1 * p.data.W1, axis=0)) / (np.linalg.norm(al.W1, axis=0)
-                                                        * np.linalg.norm(p.data.W1, axis=0))
-    return {**_errors(al, p.data), "units_recovered": int((cos > 0.999).sum()), "median_cos": float(np.median(cos))}
+    cos = np.abs(np.sum(al.W1 * p.data.W1, axis=0)) / (
+        np.linalg.norm(al.W1, axis=0) * np.linalg.norm(p.data.W1, axis=0)
+    )
+    return {
+        **_errors(al, p.data),
+        "units_recovered": int((cos > 0.999).sum()),
+        "median_cos": float(np.median(cos)),
+    }
 
 
 def _spectrum(obj, theta):
@@ -247,20 +294,35 @@ def floor_evidence(p, theta_stall):
     H_b = np.linalg.eigvalsh(_b_block(p, b))
     weakest = V[:, np.flatnonzero(~zero)[0]]
     Vp = V[:, ~zero]
-    cov_b = np.linalg.eigvalsh((Vp[b] / positive) @ Vp[b].T)  # (H⁺)_bb: b's curvature with the rest optimized
+    cov_b = np.linalg.eigvalsh(
+        (Vp[b] / positive) @ Vp[b].T
+    )  # (H⁺)_bb: b's curvature with the rest optimized
     lam_s = _spectrum(p.obj, theta_stall)[0]
     excess = float(p.obj.value(theta_stall)) - p.e_true
     n_true, n_stall = _centered_norm(p, p.theta_true), _centered_norm(p, theta_stall)
-    return {"true_zero_eigs": int(zero.sum()), "true_min_eig": float(positive.min()), "true_max_eig": float(scale),
-            "true_condition": float(scale / positive.min()), "true_eigs_below_1e-6": int((positive < 1e-6).sum()),
-            "b_block_eigs": [float(H_b[0]), float(H_b[-1])], "b_share_weakest": float(np.sum(weakest[b] ** 2)),
-            "b_schur_eigs": [float(1 / cov_b[-1]), float(1 / cov_b[0])],
-            "stall_excess": excess, "stall_grad_norm": float(np.linalg.norm(p.obj.grad(theta_stall))),
-            "stall_negative_eigs": int((lam_s < -1e-10).sum()), "stall_min_eig": float(lam_s[0]),
-            **{f"stall_{k}": v for k, v in recovery_errors(p, theta_stall).items()},
-            "stall_fresh_excess": fresh_excess(p, theta_stall), "norm_true": n_true, "norm_stall": n_stall,
-            "alpha_crossover": float(2 * excess / (n_true**2 - n_stall**2)) if n_true > n_stall else float("inf"),
-            "eigs_true": lam_t, "eigs_stall": lam_s}
+    return {
+        "true_zero_eigs": int(zero.sum()),
+        "true_min_eig": float(positive.min()),
+        "true_max_eig": float(scale),
+        "true_condition": float(scale / positive.min()),
+        "true_eigs_below_1e-6": int((positive < 1e-6).sum()),
+        "b_block_eigs": [float(H_b[0]), float(H_b[-1])],
+        "b_share_weakest": float(np.sum(weakest[b] ** 2)),
+        "b_schur_eigs": [float(1 / cov_b[-1]), float(1 / cov_b[0])],
+        "stall_excess": excess,
+        "stall_grad_norm": float(np.linalg.norm(p.obj.grad(theta_stall))),
+        "stall_negative_eigs": int((lam_s < -1e-10).sum()),
+        "stall_min_eig": float(lam_s[0]),
+        **{f"stall_{k}": v for k, v in recovery_errors(p, theta_stall).items()},
+        "stall_fresh_excess": fresh_excess(p, theta_stall),
+        "norm_true": n_true,
+        "norm_stall": n_stall,
+        "alpha_crossover": float(2 * excess / (n_true**2 - n_stall**2))
+        if n_true > n_stall
+        else float("inf"),
+        "eigs_true": lam_t,
+        "eigs_stall": lam_s,
+    }
 
 
 def _b_block(p, b):

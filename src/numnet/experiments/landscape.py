@@ -20,8 +20,13 @@ from . import ExperimentResult
 from ._common import peaks_problem, peaks_samples_kind, peaks_training
 from ._params import Choice, Flag, Float, Int, deprecated_alias, experiment
 
-__all__ = ["landscape_experiment", "random_direction", "network_direction",
-           "loss_surface", "nonconvex_fraction"]
+__all__ = [
+    "landscape_experiment",
+    "random_direction",
+    "network_direction",
+    "loss_surface",
+    "nonconvex_fraction",
+]
 
 NAME = "landscape"
 HELP = "loss of a single layer on peaks along two random directions (dK, dW): contour and surface"
@@ -90,17 +95,35 @@ def _train(obj, theta0, max_iter):
     return minimize(obj, theta0, "lbfgs", max_iter=max_iter).x
 
 
-@experiment(NAME, HELP, needs=_needs,
-            n_samples=peaks_samples_kind(),
-            n_hidden=Int(1, help="hidden width m"),
-            activation=Choice(sorted(ACTIVATIONS), help="hidden activation"),
-            train_iter=Int(0, help="L-BFGS iterations before plotting; 0 plots at the random start"),
-            radius=Float(0.0, 1e100, open_min=True, why="finite differences of the surface overflow from about "
-                         "1e150", help="grid half-width"),
-            n_grid=Int(3, why="a centre and two neighbours per axis", help="grid points per axis"),
-            filter_normalize=Flag(help="rescale each unit's block of a direction to the norm of θ's block"))
-def landscape_experiment(*, n_samples=500, n_hidden=32, activation="tanh", train_iter=100, radius=1.0, n_grid=31,
-              filter_normalize=False, seed=0):
+@experiment(
+    NAME,
+    HELP,
+    needs=_needs,
+    n_samples=peaks_samples_kind(),
+    n_hidden=Int(1, help="hidden width m"),
+    activation=Choice(sorted(ACTIVATIONS), help="hidden activation"),
+    train_iter=Int(0, help="L-BFGS iterations before plotting; 0 plots at the random start"),
+    radius=Float(
+        0.0,
+        1e100,
+        open_min=True,
+        why="finite differences of the surface overflow from about 1e150",
+        help="grid half-width",
+    ),
+    n_grid=Int(3, why="a centre and two neighbours per axis", help="grid points per axis"),
+    filter_normalize=Flag(help="rescale each unit's block of a direction to the norm of θ's block"),
+)
+def landscape_experiment(
+    *,
+    n_samples=500,
+    n_hidden=32,
+    activation="tanh",
+    train_iter=100,
+    radius=1.0,
+    n_grid=31,
+    filter_normalize=False,
+    seed=0,
+):
     """Loss of a single layer on peaks along two random directions (dK, dW).
 
     Parameters
@@ -128,26 +151,46 @@ def landscape_experiment(*, n_samples=500, n_hidden=32, activation="tanh", train
     """
     if n_grid < 3:
         raise ValueError(f"n_grid must be at least 3, got {n_grid}")
-    prob = peaks_problem(n_samples=n_samples, n_hidden=n_hidden, activation=activation, alpha=0.0,
-                         val_fraction=0.2, seed=seed)
+    prob = peaks_problem(
+        n_samples=n_samples,
+        n_hidden=n_hidden,
+        activation=activation,
+        alpha=0.0,
+        val_fraction=0.2,
+        seed=seed,
+    )
     rng = np.random.default_rng(seed)
     theta = _train(prob.train, prob.net.init(rng), train_iter)
-    dK, dW = (random_direction(prob.net, theta, i, rng, filter_normalize=filter_normalize) for i in (0, 1))
+    dK, dW = (
+        random_direction(prob.net, theta, i, rng, filter_normalize=filter_normalize) for i in (0, 1)
+    )
     t = np.linspace(-radius, radius, n_grid)
     S = loss_surface(prob.train, theta, dK, dW, t, t)
     h = t[1] - t[0]
-    numbers = {"center_loss": float(prob.train.value(theta)), "min_loss": float(S.min()),
-               "max_loss": float(S.max()), "nonconvex_fraction": nonconvex_fraction(S, h, h),
-               "n_local_minima": _count_local_minima(S), "train_iter": train_iter,
-               "filter_normalize": bool(filter_normalize), "radius": radius, "alphas": t, "surface": S}
+    numbers = {
+        "center_loss": float(prob.train.value(theta)),
+        "min_loss": float(S.min()),
+        "max_loss": float(S.max()),
+        "nonconvex_fraction": nonconvex_fraction(S, h, h),
+        "n_local_minima": _count_local_minima(S),
+        "train_iter": train_iter,
+        "filter_normalize": bool(filter_normalize),
+        "radius": radius,
+        "alphas": t,
+        "surface": S,
+    }
     return ExperimentResult(NAME, numbers, {"landscape.png": _figure(t, S, filter_normalize)})
 
 
 def _count_local_minima(S):
     """Interior grid points strictly below their 8 neighbours."""
     c = S[1:-1, 1:-1]
-    shifts = [S[1 + i:S.shape[0] - 1 + i, 1 + j:S.shape[1] - 1 + j]
-              for i in (-1, 0, 1) for j in (-1, 0, 1) if (i, j) != (0, 0)]
+    shifts = [
+        S[1 + i : S.shape[0] - 1 + i, 1 + j : S.shape[1] - 1 + j]
+        for i in (-1, 0, 1)
+        for j in (-1, 0, 1)
+        if (i, j) != (0, 0)
+    ]
     return int(np.all([c < s for s in shifts], axis=0).sum())
 
 

@@ -31,28 +31,51 @@ def _checks(p):
     """p < n_f (the saddle uses the (p+1)-th eigenvector), n > n_f (full-rank centered data: a unique
     PCA subspace and W₁ determined)."""
     if p["n_components"] >= p["n_features"]:
-        raise ParameterError(f"n_components {p['n_components']} must be smaller than n_features "
-                             f"{p['n_features']}: a bottleneck, and the saddle needs the next eigenvector",
-                             "n_components", "n_features")
+        raise ParameterError(
+            f"n_components {p['n_components']} must be smaller than n_features "
+            f"{p['n_features']}: a bottleneck, and the saddle needs the next eigenvector",
+            "n_components",
+            "n_features",
+        )
     if p["n_samples"] <= p["n_features"]:
-        raise ParameterError(f"n_samples {p['n_samples']} must exceed n_features {p['n_features']}: with "
-                             "fewer rows the centered data are rank-deficient and the minimum is not unique",
-                             "n_samples", "n_features")
+        raise ParameterError(
+            f"n_samples {p['n_samples']} must exceed n_features {p['n_features']}: with "
+            "fewer rows the centered data are rank-deficient and the minimum is not unique",
+            "n_samples",
+            "n_features",
+        )
 
 
 def _needs(p):
     """The dense Hessians of the 2 n_f p parameters."""
     w = 2 * p["n_features"] * p["n_components"]
-    return [Memory(8 * 3 * w * w, ("n_features", "n_components"), f"dense Hessians of {w:,} parameters")]
+    return [
+        Memory(8 * 3 * w * w, ("n_features", "n_components"), f"dense Hessians of {w:,} parameters")
+    ]
 
 
-@experiment(NAME, HELP, checks=_checks, needs=_needs,
-            n_features=Int(2, why="one more than the bottleneck at least", help="input width n_f"),
-            n_components=Int(1, help="bottleneck width p, below --n-features"),
-            n_samples=Int(3, help="samples, more than --n-features"),
-            n_starts=Int(1, help="random starts"))
-def linear_pca_experiment(*, seed=0, n_features=8, n_components=3, n_samples=500, n_starts=8,
-                          method="newton-cg", gtol=1e-11, max_iter=300, plot=True):
+@experiment(
+    NAME,
+    HELP,
+    checks=_checks,
+    needs=_needs,
+    n_features=Int(2, why="one more than the bottleneck at least", help="input width n_f"),
+    n_components=Int(1, help="bottleneck width p, below --n-features"),
+    n_samples=Int(3, help="samples, more than --n-features"),
+    n_starts=Int(1, help="random starts"),
+)
+def linear_pca_experiment(
+    *,
+    seed=0,
+    n_features=8,
+    n_components=3,
+    n_samples=500,
+    n_starts=8,
+    method="newton-cg",
+    gtol=1e-11,
+    max_iter=300,
+    plot=True,
+):
     """Train the linear autoencoder from random starts and compare it with PCA.
 
     Parameters
@@ -95,12 +118,18 @@ def linear_pca_experiment(*, seed=0, n_features=8, n_components=3, n_samples=500
     obj = autoencoder_objective(X, n_components)
     lam, U = pca_subspace(X)
     optimum = 0.5 * float(lam[n_components:].sum())
-    runs = [_train(obj, obj.net.init(rng, scheme="normal"), method, gtol, max_iter) for _ in range(n_starts)]
+    runs = [
+        _train(obj, obj.net.init(rng, scheme="normal"), method, gtol, max_iter)
+        for _ in range(n_starts)
+    ]
     stats = [_assess(obj, res.x, U[:, :n_components], optimum) for res in runs]
     saddle = _saddle(obj, U, n_components, optimum)
     numbers = {
-        "n_features": n_features, "n_components": n_components, "n_starts": n_starts,
-        "eigenvalues": lam, "pca_optimal_loss": optimum,
+        "n_features": n_features,
+        "n_components": n_components,
+        "n_starts": n_starts,
+        "eigenvalues": lam,
+        "pca_optimal_loss": optimum,
         "max_angle": [s["angle"] for s in stats],
         "loss_excess": [s["excess"] for s in stats],
         "min_hessian_eig": [s["min_eig"] for s in stats],
@@ -108,7 +137,8 @@ def linear_pca_experiment(*, seed=0, n_features=8, n_components=3, n_samples=500
         "worst_angle": max(s["angle"] for s in stats),
         "worst_loss_excess": max(abs(s["excess"]) for s in stats),
         "spurious_minima": sum(s["angle"] > 1e-6 for s in stats),
-        "saddle_loss_excess": saddle["excess"], "saddle_min_hessian_eig": saddle["min_eig"],
+        "saddle_loss_excess": saddle["excess"],
+        "saddle_min_hessian_eig": saddle["min_eig"],
     }
     figures = {"linear_pca.png": _figure(runs, optimum, stats[0], saddle)} if plot else {}
     return ExperimentResult(NAME, numbers, figures, _table(numbers))
@@ -142,8 +172,12 @@ def _assess(obj, theta, Up, optimum):
     W1, W2 = (p["W"] for p in obj.net.unpack(theta))
     angle = max(subspace_angles(W2.T, Up).max(), subspace_angles(W1, Up).max())
     eigs = np.linalg.eigvalsh(_symmetric(hessian_dense(obj, theta)))
-    return {"angle": float(angle), "excess": float(obj.value(theta)) - optimum,
-            "min_eig": float(eigs[0]), "eigs": eigs}
+    return {
+        "angle": float(angle),
+        "excess": float(obj.value(theta)) - optimum,
+        "min_eig": float(eigs[0]),
+        "eigs": eigs,
+    }
 
 
 def _saddle(obj, U, p, optimum):
@@ -151,8 +185,12 @@ def _saddle(obj, U, p, optimum):
     UJ = U[:, list(range(p - 1)) + [p]]
     theta = np.concatenate([UJ.ravel(), UJ.T.ravel()])
     eigs = np.linalg.eigvalsh(_symmetric(hessian_dense(obj, theta)))
-    return {"excess": float(obj.value(theta)) - optimum, "min_eig": float(eigs[0]), "eigs": eigs,
-            "grad_norm": float(np.linalg.norm(obj.grad(theta)))}
+    return {
+        "excess": float(obj.value(theta)) - optimum,
+        "min_eig": float(eigs[0]),
+        "eigs": eigs,
+        "grad_norm": float(np.linalg.norm(obj.grad(theta))),
+    }
 
 
 def _symmetric(H):
@@ -160,12 +198,22 @@ def _symmetric(H):
 
 
 def _table(numbers):
-    lines = [f"{'start':>5} {'largest angle':>14} {'loss - PCA optimum':>19} {'min eig(H)':>11} {'iterations':>10}"]
-    for i, (a, e, m, k) in enumerate(zip(numbers["max_angle"], numbers["loss_excess"],
-                                         numbers["min_hessian_eig"], numbers["iterations"])):
+    lines = [
+        f"{'start':>5} {'largest angle':>14} {'loss - PCA optimum':>19} {'min eig(H)':>11} {'iterations':>10}"
+    ]
+    for i, (a, e, m, k) in enumerate(
+        zip(
+            numbers["max_angle"],
+            numbers["loss_excess"],
+            numbers["min_hessian_eig"],
+            numbers["iterations"],
+        )
+    ):
         lines.append(f"{i:>5} {a:>14.2e} {e:>19.2e} {m:>11.2e} {k:>10}")
-    lines.append(f"saddle J={{1..p-1, p+1}}: loss - optimum {numbers['saddle_loss_excess']:.3g}, "
-                 f"min eig(H) {numbers['saddle_min_hessian_eig']:.3g}")
+    lines.append(
+        f"saddle J={{1..p-1, p+1}}: loss - optimum {numbers['saddle_loss_excess']:.3g}, "
+        f"min eig(H) {numbers['saddle_min_hessian_eig']:.3g}"
+    )
     return "\n".join(lines)
 
 

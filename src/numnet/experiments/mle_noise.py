@@ -30,15 +30,37 @@ _W_1D = 8 * (1 + 2) + 1
 
 
 def _needs(p):
-    return [Training(Sequential([Dense(2, 8, "tanh"), Dense(8, 3)]), p["n_samples"], "lbfgs", ("n_samples",))]
+    return [
+        Training(
+            Sequential([Dense(2, 8, "tanh"), Dense(8, 3)]), p["n_samples"], "lbfgs", ("n_samples",)
+        )
+    ]
 
 
-@experiment(NAME, HELP, needs=_needs,
-            beta=Float(1e-100, 1e100, why="noise std β^-1/2 finite in float64", help="true noise precision β"),
-            n_samples=Int(_W_1D + 1, why=f"more than the {_W_1D} parameters of the 1-D fit", help="samples N"),
-            n_replicates=Int(1, help="fresh noise draws per case"))
-def mle_noise_experiment(*, seed=0, beta=25.0, n_samples=1000, n_outputs=3, n_hidden=8, n_replicates=10,
-                         max_iter=1000, n_sigma=3.0, plot=True):
+@experiment(
+    NAME,
+    HELP,
+    needs=_needs,
+    beta=Float(
+        1e-100, 1e100, why="noise std β^-1/2 finite in float64", help="true noise precision β"
+    ),
+    n_samples=Int(
+        _W_1D + 1, why=f"more than the {_W_1D} parameters of the 1-D fit", help="samples N"
+    ),
+    n_replicates=Int(1, help="fresh noise draws per case"),
+)
+def mle_noise_experiment(
+    *,
+    seed=0,
+    beta=25.0,
+    n_samples=1000,
+    n_outputs=3,
+    n_hidden=8,
+    n_replicates=10,
+    max_iter=1000,
+    n_sigma=3.0,
+    plot=True,
+):
     """Estimate β for a 1-D (K = 1) and a K-dimensional regression network.
 
     Parameters
@@ -82,9 +104,17 @@ def mle_noise_experiment(*, seed=0, beta=25.0, n_samples=1000, n_outputs=3, n_hi
         est, corrected, theta, obj = [], [], None, None
         for _ in range(n_replicates):
             T = F + rng.standard_normal(F.shape) / np.sqrt(beta)
-            obj = Objective(Sequential([Dense(d, n_hidden, "tanh"), Dense(n_hidden, K)]), "squared_error", X, T)
-            theta = minimize(obj, obj.net.init(rng) if theta is None else theta, "lbfgs",
-                             max_iter=max_iter, gtol=1e-8, ftol=1e-13).x
+            obj = Objective(
+                Sequential([Dense(d, n_hidden, "tanh"), Dense(n_hidden, K)]), "squared_error", X, T
+            )
+            theta = minimize(
+                obj,
+                obj.net.init(rng) if theta is None else theta,
+                "lbfgs",
+                max_iter=max_iter,
+                gtol=1e-8,
+                ftol=1e-13,
+            ).x
             est.append(beta_ml(obj, theta))
             corrected.append(est[-1] * (1 - obj.n_params / (n_samples * K)))
             if len(est) == 1:
@@ -125,21 +155,33 @@ def beta_interval(beta, dof, n_sigma=3.0):
 def _case_numbers(case, est, beta, dof, n_sigma):
     lo, hi = beta_interval(beta, dof, n_sigma)
     se = beta * np.sqrt(2.0 / dof)
-    return {f"beta_ml_{case}": est[0], f"z_{case}": (est[0] - beta) / se, f"interval_{case}": [lo, hi],
-            f"within_{case}": bool(lo <= est[0] <= hi), f"replicates_{case}": est,
-            f"replicate_mean_{case}": float(np.mean(est)), f"replicate_std_{case}": float(np.std(est, ddof=1))
-            if len(est) > 1 else float("nan"), f"predicted_std_{case}": float(se), f"dof_{case}": dof}
+    return {
+        f"beta_ml_{case}": est[0],
+        f"z_{case}": (est[0] - beta) / se,
+        f"interval_{case}": [lo, hi],
+        f"within_{case}": bool(lo <= est[0] <= hi),
+        f"replicates_{case}": est,
+        f"replicate_mean_{case}": float(np.mean(est)),
+        f"replicate_std_{case}": float(np.std(est, ddof=1)) if len(est) > 1 else float("nan"),
+        f"predicted_std_{case}": float(se),
+        f"dof_{case}": dof,
+    }
 
 
 def _table(numbers):
-    lines = [f"true beta = {numbers['beta']:g}, N = {numbers['n_samples']}",
-             f"{'case':<6} {'beta_ML':>9} {'z':>6} {'3-sigma interval':>21} {'mean ± std over draws':>24} {'predicted std':>13}"]
+    lines = [
+        f"true beta = {numbers['beta']:g}, N = {numbers['n_samples']}",
+        f"{'case':<6} {'beta_ML':>9} {'z':>6} {'3-sigma interval':>21} "
+        f"{'mean ± std over draws':>24} {'predicted std':>13}",
+    ]
     for case in ("1d", "kd"):
         lo, hi = numbers[f"interval_{case}"]
-        lines.append(f"{case:<6} {numbers[f'beta_ml_{case}']:>9.3f} {numbers[f'z_{case}']:>6.2f} "
-                     f"{f'[{lo:.2f}, {hi:.2f}]':>21} "
-                     f"{numbers[f'replicate_mean_{case}']:>14.3f} ± {numbers[f'replicate_std_{case}']:<7.3f} "
-                     f"{numbers[f'predicted_std_{case}']:>13.3f}")
+        lines.append(
+            f"{case:<6} {numbers[f'beta_ml_{case}']:>9.3f} {numbers[f'z_{case}']:>6.2f} "
+            f"{f'[{lo:.2f}, {hi:.2f}]':>21} "
+            f"{numbers[f'replicate_mean_{case}']:>14.3f} ± {numbers[f'replicate_std_{case}']:<7.3f} "
+            f"{numbers[f'predicted_std_{case}']:>13.3f}"
+        )
     return "\n".join(lines)
 
 
@@ -152,9 +194,21 @@ def _figure(numbers, keep, beta):
         dof, est = numbers[f"dof_{case}"], np.array(numbers[f"replicates_{case}"]) / beta
         grid = np.linspace(0.8, 1.2, 400)
         # density of β_ML/β = dof/χ²_dof at r: χ²-density(dof/r) · dof/r²
-        ax.plot(grid, stats.chi2.pdf(dof / grid, dof) * dof / grid ** 2, color=f"C{i}", label=f"theory {case}")
-        ax.plot(est, np.full(est.size, -1.5 - 2.5 * i), "|", ms=12, mew=1.5, color=f"C{i}",
-                label=f"{len(est)} draws {case}")
+        ax.plot(
+            grid,
+            stats.chi2.pdf(dof / grid, dof) * dof / grid**2,
+            color=f"C{i}",
+            label=f"theory {case}",
+        )
+        ax.plot(
+            est,
+            np.full(est.size, -1.5 - 2.5 * i),
+            "|",
+            ms=12,
+            mew=1.5,
+            color=f"C{i}",
+            label=f"{len(est)} draws {case}",
+        )
     ax.axvline(1.0, color="k", lw=0.8)
     ax.set(xlabel="β_ML / β", ylabel="density", title="spread of the estimate")
     ax.legend(fontsize=7)
@@ -164,7 +218,9 @@ def _figure(numbers, keep, beta):
     b = np.linspace(0.5 * beta, 1.5 * beta, 300)
     nll = 0.5 * b * sq - 0.5 * obj.n_samples * np.log(b / (2 * np.pi))
     ax.plot(b, nll, "C0")
-    ax.axvline(numbers["beta_ml_1d"], color="C3", ls="--", label=f"β_ML = {numbers['beta_ml_1d']:.2f}")
+    ax.axvline(
+        numbers["beta_ml_1d"], color="C3", ls="--", label=f"β_ML = {numbers['beta_ml_1d']:.2f}"
+    )
     ax.axvline(beta, color="k", lw=0.8, label=f"true β = {beta:g}")
     ax.set(xlabel="β", ylabel="−ln p(t | x, w_ML, β)", title="1-D: likelihood in β")
     ax.legend(fontsize=8)

@@ -22,8 +22,13 @@ from ..optim import minimize
 from . import ExperimentResult
 from ._params import Float, Int, Training, experiment
 
-__all__ = ["perceptron_experiment", "auer_samples", "auer_objective", "count_local_minima",
-           "delta_rule"]
+__all__ = [
+    "perceptron_experiment",
+    "auer_samples",
+    "auer_objective",
+    "count_local_minima",
+    "delta_rule",
+]
 
 NAME = "perceptron"
 HELP = "Perceptron: delta-rule SGD recovers w*; the Auer et al. landscape has one minimum per sample (notes 001)."
@@ -35,20 +40,44 @@ MAX_MINIMA = 160
 
 
 def _needs(p):
-    return [Training(Sequential([Dense(p["n_features"], 1, "sigmoid", bias=False)]), p["n_samples"], "sgd",
-                     ("n_samples", "n_features"))]
+    return [
+        Training(
+            Sequential([Dense(p["n_features"], 1, "sigmoid", bias=False)]),
+            p["n_samples"],
+            "sgd",
+            ("n_samples", "n_features"),
+        )
+    ]
 
 
-@experiment(NAME, HELP, needs=_needs,
-            n_minima=Int(1, MAX_MINIMA, why="minimizers 10^i resolvable in float64",
-                         help="samples (hence local minima) of the Auer construction"),
-            n_samples=Int(1, help="planted-perceptron samples for the delta rule"),
-            n_features=Int(1, help="planted-perceptron dimension d"),
-            epochs=Int(1, help="delta-rule SGD epochs"),
-            learning_rate=Float(0.0, 1e3, open_min=True,
-                                help="constant SGD step; above about 1 the delta rule diverges"))
-def perceptron_experiment(*, seed=0, n_minima=6, n_samples=500, n_features=10, epochs=20,
-                          learning_rate=0.2, batch_size=1, plot=True):
+@experiment(
+    NAME,
+    HELP,
+    needs=_needs,
+    n_minima=Int(
+        1,
+        MAX_MINIMA,
+        why="minimizers 10^i resolvable in float64",
+        help="samples (hence local minima) of the Auer construction",
+    ),
+    n_samples=Int(1, help="planted-perceptron samples for the delta rule"),
+    n_features=Int(1, help="planted-perceptron dimension d"),
+    epochs=Int(1, help="delta-rule SGD epochs"),
+    learning_rate=Float(
+        0.0, 1e3, open_min=True, help="constant SGD step; above about 1 the delta rule diverges"
+    ),
+)
+def perceptron_experiment(
+    *,
+    seed=0,
+    n_minima=6,
+    n_samples=500,
+    n_features=10,
+    epochs=20,
+    learning_rate=0.2,
+    batch_size=1,
+    plot=True,
+):
     """Run the Auer construction and the delta rule.
 
     Parameters
@@ -78,8 +107,9 @@ def perceptron_experiment(*, seed=0, n_minima=6, n_samples=500, n_features=10, e
     obj = auer_objective(*auer_samples(n_minima))
     minima = count_local_minima(obj)
     X, y, w_true = planted_perceptron(n_samples, n_features, random_state=seed)
-    errors = delta_rule(X, y, w_true, epochs=epochs, learning_rate=learning_rate,
-                        batch_size=batch_size, seed=seed)
+    errors = delta_rule(
+        X, y, w_true, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size, seed=seed
+    )
     numbers = {
         "auer_samples": n_minima,
         "auer_local_minima": len(minima),
@@ -201,25 +231,45 @@ def delta_rule(X, y, w_true, *, epochs=20, learning_rate=0.2, batch_size=1, seed
     gradient is exactly this). Error: ‖w − w*‖ / ‖w*‖, the first entry at
     the start w = 0.
     """
-    obj = Objective(Sequential([Dense(X.shape[1], 1, "sigmoid", bias=False)]), "squared_error", X, y)
+    obj = Objective(
+        Sequential([Dense(X.shape[1], 1, "sigmoid", bias=False)]), "squared_error", X, y
+    )
     w0 = np.zeros(obj.n_params, dtype=obj.dtype)
     norm = float(np.linalg.norm(w_true))
 
     def record(result):
         return {"recovery_error": float(np.linalg.norm(result.x - w_true)) / norm}
 
-    res = minimize(obj, w0, "sgd", callback=record, max_iter=epochs, gtol=0.0,
-                   learning_rate=learning_rate, batch_size=batch_size, seed=seed, full_eval=False)
+    res = minimize(
+        obj,
+        w0,
+        "sgd",
+        callback=record,
+        max_iter=epochs,
+        gtol=0.0,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        seed=seed,
+        full_eval=False,
+    )
     return [1.0] + [h["recovery_error"] for h in res.history]
 
 
 def _table(numbers):
-    lines = [(f"Auer construction: {numbers['auer_samples']} samples, "
-              f"{numbers['auer_local_minima']} local minima ({numbers['auer_bad_minima']} worse than the best)")]
-    lines += [f"  w = {w:10.4g}   loss = {v:.6f}"
-              for w, v in zip(numbers["auer_minimizers"], numbers["auer_minimum_values"])]
-    lines.append(f"delta rule: relative recovery error {numbers['final_recovery_error']:.3g} "
-                 f"after {len(numbers['recovery_error']) - 1} epochs")
+    lines = [
+        (
+            f"Auer construction: {numbers['auer_samples']} samples, "
+            f"{numbers['auer_local_minima']} local minima ({numbers['auer_bad_minima']} worse than the best)"
+        )
+    ]
+    lines += [
+        f"  w = {w:10.4g}   loss = {v:.6f}"
+        for w, v in zip(numbers["auer_minimizers"], numbers["auer_minimum_values"])
+    ]
+    lines.append(
+        f"delta rule: relative recovery error {numbers['final_recovery_error']:.3g} "
+        f"after {len(numbers['recovery_error']) - 1} epochs"
+    )
     return "\n".join(lines)
 
 

@@ -28,11 +28,19 @@ from ..optim import minimize
 from . import ExperimentResult
 from ._params import Float, Int, IntList, Memory, ParameterError, experiment
 
-__all__ = ["planted_recovery_experiment", "planted_data", "fit_perceptron", "preservation", "loglog_slope"]
+__all__ = [
+    "planted_recovery_experiment",
+    "planted_data",
+    "fit_perceptron",
+    "preservation",
+    "loglog_slope",
+]
 
 NAME = "planted-recovery"
-HELP = ("Planted perceptron: recovery error ~ sqrt(d log n / n) (slope -1/2 in n), and the gradient/Hessian "
-        "preservation sup-deviations against n (notes 001).")
+HELP = (
+    "Planted perceptron: recovery error ~ sqrt(d log n / n) (slope -1/2 in n), and the gradient/Hessian "
+    "preservation sup-deviations against n (notes 001)."
+)
 
 TASKS = ("regression", "classification")
 
@@ -40,7 +48,9 @@ TASKS = ("regression", "classification")
 def _checks(p):
     small = [n for n in p["sizes"] for d in p["dims"] if n <= d]
     if small:
-        raise ParameterError(f"sizes {small[0]} must exceed every one of dims (n > d)", "sizes", "dims")
+        raise ParameterError(
+            f"sizes {small[0]} must exceed every one of dims (n > d)", "sizes", "dims"
+        )
 
 
 def _needs(p):
@@ -57,7 +67,9 @@ def planted_data(n, w_true, task, rng, noise=0.0):
 
 
 def _objective(X, y):
-    return Objective(Sequential([Dense(X.shape[1], 1, "sigmoid", bias=False)]), "squared_error", X, y)
+    return Objective(
+        Sequential([Dense(X.shape[1], 1, "sigmoid", bias=False)]), "squared_error", X, y
+    )
 
 
 def fit_perceptron(X, y, *, method="newton-cg", gtol=1e-10, max_iter=200):
@@ -87,7 +99,9 @@ def _ball_points(w_true, radius, n_points, rng):
     """w* and n_points − 1 points uniform in the ball ‖w‖ ≤ radius."""
     d = w_true.size
     u = rng.standard_normal((n_points - 1, d))
-    u *= (radius * rng.uniform(size=(n_points - 1, 1)) ** (1 / d)) / np.linalg.norm(u, axis=1, keepdims=True)
+    u *= (radius * rng.uniform(size=(n_points - 1, 1)) ** (1 / d)) / np.linalg.norm(
+        u, axis=1, keepdims=True
+    )
     return np.vstack([w_true, u])
 
 
@@ -95,8 +109,9 @@ def _grad_hess(obj, w):
     return obj.grad(w), hessian_dense(obj, w)
 
 
-def preservation(task, d, sizes, *, noise=0.1, n_points=20, radius=2.0, n_population=200_000, n_seeds=5,
-                 seed=0):
+def preservation(
+    task, d, sizes, *, noise=0.1, n_points=20, radius=2.0, n_population=200_000, n_seeds=5, seed=0
+):
     """sup over points of the ball of ‖∇ℓ_n − ∇ℓ‖ and ‖∇²ℓ_n − ∇²ℓ‖₂, mean over seeds, for each n.
 
     The population ∇ℓ, ∇²ℓ are those of ``n_population`` fresh samples
@@ -111,20 +126,36 @@ def preservation(task, d, sizes, *, noise=0.1, n_points=20, radius=2.0, n_popula
     for i, n in enumerate(sizes):
         for s in range(n_seeds):
             emp = _objective(*planted_data(n, w_true, task, rng, noise))
-            devs = [(np.linalg.norm(g - gp), np.linalg.norm(H - Hp, 2))
-                    for (g, H), (gp, Hp) in zip((_grad_hess(emp, w) for w in points), pop_gh)]
+            devs = [
+                (np.linalg.norm(g - gp), np.linalg.norm(H - Hp, 2))
+                for (g, H), (gp, Hp) in zip((_grad_hess(emp, w) for w in points), pop_gh)
+            ]
             grad_dev[i, s], hess_dev[i, s] = np.max(devs, axis=0)
     return grad_dev.mean(axis=1), hess_dev.mean(axis=1)
 
 
-@experiment(NAME, HELP, checks=_checks, needs=_needs,
-            dims=IntList(1, 200, empty=False, example="5,10,20", help="dimensions d"),
-            sizes=IntList(10, 10**6, empty=False, example="200,800,3200", help="sample sizes n"),
-            n_seeds=Int(2, 1000, why="a mean and its spread", help="seeds per (n, d)"),
-            noise=Float(0.0, 10.0, help="standard deviation of the regression label noise"),
-            n_population=Int(1000, 10**7, help="samples of the population estimate"))
-def planted_recovery_experiment(*, dims=(5, 10, 20), sizes=(200, 400, 800, 1600, 3200, 6400), n_seeds=20,
-                                noise=0.1, n_population=200_000, preservation_dim=None, seed=0, plot=True):
+@experiment(
+    NAME,
+    HELP,
+    checks=_checks,
+    needs=_needs,
+    dims=IntList(1, 200, empty=False, example="5,10,20", help="dimensions d"),
+    sizes=IntList(10, 10**6, empty=False, example="200,800,3200", help="sample sizes n"),
+    n_seeds=Int(2, 1000, why="a mean and its spread", help="seeds per (n, d)"),
+    noise=Float(0.0, 10.0, help="standard deviation of the regression label noise"),
+    n_population=Int(1000, 10**7, help="samples of the population estimate"),
+)
+def planted_recovery_experiment(
+    *,
+    dims=(5, 10, 20),
+    sizes=(200, 400, 800, 1600, 3200, 6400),
+    n_seeds=20,
+    noise=0.1,
+    n_population=200_000,
+    preservation_dim=None,
+    seed=0,
+    plot=True,
+):
     """Recovery error against n and d for both tasks; gradient/Hessian preservation against n.
 
     Parameters
@@ -155,21 +186,38 @@ def planted_recovery_experiment(*, dims=(5, 10, 20), sizes=(200, 400, 800, 1600,
         preservation (regression with noise, and classification):
         ``grad_dev_<t>``, ``hess_dev_<t>`` per n and their slopes.
     """
-    sizes, numbers, curves = np.asarray(sizes), {"dims": list(dims), "sizes": list(map(int, sizes))}, {}
+    sizes, numbers, curves = (
+        np.asarray(sizes),
+        {"dims": list(dims), "sizes": list(map(int, sizes))},
+        {},
+    )
     for task in TASKS:
         for d in dims:
-            errors = _recovery(task, d, sizes, n_seeds, noise if task == "regression" else 0.0, seed)
+            errors = _recovery(
+                task, d, sizes, n_seeds, noise if task == "regression" else 0.0, seed
+            )
             median, rate = np.median(errors, axis=1), np.sqrt(d * np.log(sizes) / sizes)
-            numbers.update({f"error_{task}_{d}": median, f"error_mean_{task}_{d}": errors.mean(axis=1),
-                            f"diverged_{task}_{d}": (errors > 10).sum(axis=1),
-                            f"slope_{task}_{d}": loglog_slope(sizes, median),
-                            f"constant_{task}_{d}": float(np.mean(median / rate))})
+            numbers.update(
+                {
+                    f"error_{task}_{d}": median,
+                    f"error_mean_{task}_{d}": errors.mean(axis=1),
+                    f"diverged_{task}_{d}": (errors > 10).sum(axis=1),
+                    f"slope_{task}_{d}": loglog_slope(sizes, median),
+                    f"constant_{task}_{d}": float(np.mean(median / rate)),
+                }
+            )
             curves[(task, d)] = median
     pd_ = preservation_dim or sorted(dims)[len(dims) // 2]
     for task in TASKS:
         g, h = preservation(task, pd_, sizes, noise=noise, n_population=n_population, seed=seed)
-        numbers.update({f"grad_dev_{task}": g, f"hess_dev_{task}": h, f"grad_slope_{task}": loglog_slope(sizes, g),
-                        f"hess_slope_{task}": loglog_slope(sizes, h)})
+        numbers.update(
+            {
+                f"grad_dev_{task}": g,
+                f"hess_dev_{task}": h,
+                f"grad_slope_{task}": loglog_slope(sizes, g),
+                f"hess_slope_{task}": loglog_slope(sizes, h),
+            }
+        )
     numbers["preservation_dim"] = pd_
     figures = {"planted_recovery.png": _figure(sizes, dims, curves, numbers)} if plot else {}
     return ExperimentResult(NAME.replace("-", "_"), numbers, figures, _table(numbers, dims))
@@ -177,15 +225,21 @@ def planted_recovery_experiment(*, dims=(5, 10, 20), sizes=(200, 400, 800, 1600,
 
 def _table(nb, dims):
     head = f"median error, n = {nb['sizes'][0]} ... {nb['sizes'][-1]}"
-    lines = [f"{'task':>15} {'d':>4} {head:>34} {'slope in n':>11} {'error / sqrt(d log n / n)':>26} {'diverged':>9}"]
+    lines = [
+        f"{'task':>15} {'d':>4} {head:>34} {'slope in n':>11} {'error / sqrt(d log n / n)':>26} {'diverged':>9}"
+    ]
     for task in TASKS:
         for d in dims:
             err = nb[f"error_{task}_{d}"]
-            lines.append(f"{task:>15} {d:>4} {f'{err[0]:.3g} ... {err[-1]:.3g}':>34} {nb[f'slope_{task}_{d}']:>11.3f} "
-                         f"{nb[f'constant_{task}_{d}']:>26.3f} {int(np.sum(nb[f'diverged_{task}_{d}'])):>9}")
+            lines.append(
+                f"{task:>15} {d:>4} {f'{err[0]:.3g} ... {err[-1]:.3g}':>34} {nb[f'slope_{task}_{d}']:>11.3f} "
+                f"{nb[f'constant_{task}_{d}']:>26.3f} {int(np.sum(nb[f'diverged_{task}_{d}'])):>9}"
+            )
     for task in TASKS:
-        lines.append(f"preservation ({task}, d = {nb['preservation_dim']}): sup|grad dev| slope "
-                     f"{nb[f'grad_slope_{task}']:.3f}, sup|Hessian dev| slope {nb[f'hess_slope_{task}']:.3f}")
+        lines.append(
+            f"preservation ({task}, d = {nb['preservation_dim']}): sup|grad dev| slope "
+            f"{nb[f'grad_slope_{task}']:.3f}, sup|Hessian dev| slope {nb[f'hess_slope_{task}']:.3f}"
+        )
     return "\n".join(lines)
 
 
@@ -202,9 +256,15 @@ def _figure(sizes, dims, curves, nb):
         ax.legend(fontsize=8)
     ax = axes[0, 2]
     for i, task in enumerate(TASKS):
-        ax.loglog(sizes, nb[f"grad_dev_{task}"], "o-", color=f"C{i}", ms=3, label=f"gradient, {task}")
-        ax.loglog(sizes, nb[f"hess_dev_{task}"], "s--", color=f"C{i}", ms=3, label=f"Hessian, {task}")
-    ax.set(xlabel="n", ylabel="sup over the ball", title=f"preservation, d = {nb['preservation_dim']}")
+        ax.loglog(
+            sizes, nb[f"grad_dev_{task}"], "o-", color=f"C{i}", ms=3, label=f"gradient, {task}"
+        )
+        ax.loglog(
+            sizes, nb[f"hess_dev_{task}"], "s--", color=f"C{i}", ms=3, label=f"Hessian, {task}"
+        )
+    ax.set(
+        xlabel="n", ylabel="sup over the ball", title=f"preservation, d = {nb['preservation_dim']}"
+    )
     ax.legend(fontsize=7)
     for ax in axes[0]:
         ax.set_xticks(sizes, [str(n) for n in sizes], minor=False, fontsize=7)

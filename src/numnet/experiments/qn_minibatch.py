@@ -44,12 +44,19 @@ from ..regularizers import Tikhonov
 from . import ExperimentResult
 from ._params import Float, Int, IntList, experiment
 
-__all__ = ["qn_minibatch_experiment", "minibatch_quasi_newton", "chunk_stream", "digits_problem",
-           "preconditioned_condition"]
+__all__ = [
+    "qn_minibatch_experiment",
+    "minibatch_quasi_newton",
+    "chunk_stream",
+    "digits_problem",
+    "preconditioned_condition",
+]
 
 NAME = "qn-minibatch"
-HELP = ("Quasi-Newton (L-BFGS, BFGS) full batch vs mini-batches: curvature pairs across batches break it, "
-        "overlapping batches fix it (notes 004).")
+HELP = (
+    "Quasi-Newton (L-BFGS, BFGS) full batch vs mini-batches: curvature pairs across batches break it, "
+    "overlapping batches fix it (notes 004)."
+)
 
 SCHEMES = ("naive", "overlap")
 
@@ -65,7 +72,7 @@ def chunk_stream(n, chunk, rng):
     while True:
         perm = rng.permutation(n)
         for i in range(n // chunk):
-            yield perm[i * chunk:(i + 1) * chunk]
+            yield perm[i * chunk : (i + 1) * chunk]
 
 
 class _Pieces:
@@ -89,8 +96,18 @@ def _armijo(obj_b, x, f, g, p, c1=1e-4, max_backtracks=30):
     return 0.0, f, max_backtracks + 1
 
 
-def minibatch_quasi_newton(obj, x0, memory, *, batch_size, scheme="overlap", epochs=30, step_size=None, seed=0,
-                           diagnose=True):
+def minibatch_quasi_newton(
+    obj,
+    x0,
+    memory,
+    *,
+    batch_size,
+    scheme="overlap",
+    epochs=30,
+    step_size=None,
+    seed=0,
+    diagnose=True,
+):
     """Mini-batch (L-)BFGS with the naive or the overlapping curvature pairs; a full batch when b ≥ n.
 
     Parameters
@@ -127,8 +144,16 @@ def minibatch_quasi_newton(obj, x0, memory, *, batch_size, scheme="overlap", epo
     step_chunks = 1 if full else 2
     cur = [next(stream) for _ in range(step_chunks)]
     x, pieces = x0.copy(), _Pieces(obj, x0, cur)
-    used, out = step_chunks * chunk, {"passes": [0.0], "loss": [float(obj.value(x0))], "pair_error": [],
-                                      "skipped": 0, "failed": 0}
+    used, out = (
+        step_chunks * chunk,
+        {
+            "passes": [0.0],
+            "loss": [float(obj.value(x0))],
+            "pair_error": [],
+            "skipped": 0,
+            "failed": 0,
+        },
+    )
     while used < epochs * n:
         g, rows = pieces.mean(), np.concatenate(cur)
         obj_b = obj.batch(rows)
@@ -142,7 +167,11 @@ def minibatch_quasi_newton(obj, x0, memory, *, batch_size, scheme="overlap", epo
             out["failed"] += 1
             memory.reset()
         x_new = x + t * (p if float(g @ p) < 0 else -g)
-        nxt = [next(stream) for _ in range(step_chunks)] if (full or scheme == "naive") else [cur[1], next(stream)]
+        nxt = (
+            [next(stream) for _ in range(step_chunks)]
+            if (full or scheme == "naive")
+            else [cur[1], next(stream)]
+        )
         new_pieces = _Pieces(obj, x_new, nxt)
         used += step_chunks * chunk
         y = _pair(obj, pieces, new_pieces, cur, nxt, scheme, full, x, x_new)
@@ -150,7 +179,9 @@ def minibatch_quasi_newton(obj, x0, memory, *, batch_size, scheme="overlap", epo
             out["skipped"] += 1
         if diagnose and t > 0:
             y_full = obj.grad(x_new) - obj.grad(x)
-            out["pair_error"].append(float(np.linalg.norm(y - y_full) / max(np.linalg.norm(y_full), 1e-300)))
+            out["pair_error"].append(
+                float(np.linalg.norm(y - y_full) / max(np.linalg.norm(y_full), 1e-300))
+            )
         x, pieces, cur = x_new, new_pieces, nxt
         out["passes"].append(used / n)
         out["loss"].append(float(obj.value(x)))
@@ -185,13 +216,21 @@ def _memory(kind, n_params):
     return LBFGS(10) if kind == "lbfgs" else BFGSInverse(n_params)
 
 
-@experiment(NAME, HELP,
-            batch_sizes=IntList(2, 1797, empty=False, example="32,128,512", help="mini-batch sizes b (digits)"),
-            epochs=Int(1, help="passes over the data"),
-            step_size=Float(0.0, 10.0, open_min=True, help="fixed step t of every run (1: the quasi-Newton step)"),
-            alpha=Float(0.0, 1e3, open_min=True, why="a strongly convex problem", help="weight decay α"))
-def qn_minibatch_experiment(*, batch_sizes=(32, 128, 512), epochs=60, alpha=1e-3, step_size=1.0, seed=0,
-                            plot=True):
+@experiment(
+    NAME,
+    HELP,
+    batch_sizes=IntList(
+        2, 1797, empty=False, example="32,128,512", help="mini-batch sizes b (digits)"
+    ),
+    epochs=Int(1, help="passes over the data"),
+    step_size=Float(
+        0.0, 10.0, open_min=True, help="fixed step t of every run (1: the quasi-Newton step)"
+    ),
+    alpha=Float(0.0, 1e3, open_min=True, why="a strongly convex problem", help="weight decay α"),
+)
+def qn_minibatch_experiment(
+    *, batch_sizes=(32, 128, 512), epochs=60, alpha=1e-3, step_size=1.0, seed=0, plot=True
+):
     """L-BFGS and BFGS on digits: full batch, then each batch size with naive and with overlapping pairs.
 
     Parameters
@@ -226,11 +265,21 @@ def qn_minibatch_experiment(*, batch_sizes=(32, 128, 512), epochs=60, alpha=1e-3
     optimum = float(minimize(obj, x0, "lbfgs", max_iter=5000, gtol=1e-10).fun)
     numbers, curves = {"batch_sizes": list(batch_sizes), "epochs": epochs, "optimum": optimum}, {}
     for kind in ("lbfgs", "bfgs"):
-        runs = [("full", obj.n_samples, "naive")] + [(f"{s}_{b}", b, s) for b in batch_sizes for s in SCHEMES]
+        runs = [("full", obj.n_samples, "naive")] + [
+            (f"{s}_{b}", b, s) for b in batch_sizes for s in SCHEMES
+        ]
         for label, b, scheme in runs:
             memory = _memory(kind, obj.n_params)
-            res = minibatch_quasi_newton(obj, x0, memory, batch_size=b, scheme=scheme, epochs=epochs,
-                                         step_size=step_size, seed=seed)
+            res = minibatch_quasi_newton(
+                obj,
+                x0,
+                memory,
+                batch_size=b,
+                scheme=scheme,
+                epochs=epochs,
+                step_size=step_size,
+                seed=seed,
+            )
             key, excess = f"{kind}_{label}", np.maximum(np.array(res["loss"]) - optimum, 0.0)
             numbers.update(_summary(key, res, excess, memory, obj))
             curves[key] = (res["passes"], excess, res["pair_error"])
@@ -241,22 +290,35 @@ def qn_minibatch_experiment(*, batch_sizes=(32, 128, 512), epochs=60, alpha=1e-3
 
 def _summary(key, res, excess, memory, obj):
     kappa, kappa_h = preconditioned_condition(memory, obj, res["x"])
-    return {f"excess_{key}": float(excess[-1]), f"late_max_{key}": float(excess[excess.size // 2:].max()),
-            f"kappa_{key}": kappa, "kappa_hessian": kappa_h,
-            f"median_pair_error_{key}": float(np.median(res["pair_error"] or [np.nan])),
-            f"skipped_{key}": res["skipped"] / max(res["steps"], 1), f"failed_{key}": res["failed"]}
+    return {
+        f"excess_{key}": float(excess[-1]),
+        f"late_max_{key}": float(excess[excess.size // 2 :].max()),
+        f"kappa_{key}": kappa,
+        "kappa_hessian": kappa_h,
+        f"median_pair_error_{key}": float(np.median(res["pair_error"] or [np.nan])),
+        f"skipped_{key}": res["skipped"] / max(res["steps"], 1),
+        f"failed_{key}": res["failed"],
+    }
 
 
 def _table(nb, batch_sizes):
-    lines = [f"{'method':>6} {'pairs':>8} {'b':>5} {'J - J*':>10} {'late max':>9} {'|y - y_full|/|y_full|':>22} "
-             f"{'skipped':>8} {'cond(H^1/2 A H^1/2)':>20}"]
+    lines = [
+        f"{'method':>6} {'pairs':>8} {'b':>5} {'J - J*':>10} {'late max':>9} {'|y - y_full|/|y_full|':>22} "
+        f"{'skipped':>8} {'cond(H^1/2 A H^1/2)':>20}"
+    ]
     for kind in ("lbfgs", "bfgs"):
-        rows = [("full", "all", f"{kind}_full")] + [(s, b, f"{kind}_{s}_{b}") for b in batch_sizes for s in SCHEMES]
+        rows = [("full", "all", f"{kind}_full")] + [
+            (s, b, f"{kind}_{s}_{b}") for b in batch_sizes for s in SCHEMES
+        ]
         for scheme, b, key in rows:
-            lines.append(f"{kind:>6} {scheme:>8} {b:>5} {nb['excess_' + key]:>10.2e} {nb['late_max_' + key]:>9.2e} "
-                         f"{nb['median_pair_error_' + key]:>22.3g} {nb['skipped_' + key]:>8.2f} "
-                         f"{nb['kappa_' + key]:>20.3g}")
-    lines.append(f"cond(A) of the Hessian A itself: {nb['kappa_hessian']:.3g}; J* = {nb['optimum']:.6f}")
+            lines.append(
+                f"{kind:>6} {scheme:>8} {b:>5} {nb['excess_' + key]:>10.2e} {nb['late_max_' + key]:>9.2e} "
+                f"{nb['median_pair_error_' + key]:>22.3g} {nb['skipped_' + key]:>8.2f} "
+                f"{nb['kappa_' + key]:>20.3g}"
+            )
+    lines.append(
+        f"cond(A) of the Hessian A itself: {nb['kappa_hessian']:.3g}; J* = {nb['optimum']:.6f}"
+    )
     return "\n".join(lines)
 
 
@@ -270,18 +332,43 @@ def _figure(curves, batch_sizes):
         for i, b in enumerate(batch_sizes):
             for scheme, ls in zip(SCHEMES, ("--", "-")):
                 passes, loss, _ = curves[f"{kind}_{scheme}_{b}"]
-                ax.semilogy(passes, np.maximum(loss, 1e-16), ls, color=f"C{i}", lw=1, label=f"b={b} {scheme}")
+                ax.semilogy(
+                    passes,
+                    np.maximum(loss, 1e-16),
+                    ls,
+                    color=f"C{i}",
+                    lw=1,
+                    label=f"b={b} {scheme}",
+                )
         ax.set(xlabel="passes over the data", ylabel="J − J*", title=kind.upper())
         ax.legend(fontsize=6, ncol=2)
     ax = axes[0, 2]
     for kind, marker in (("lbfgs", "o"), ("bfgs", "s")):
         for scheme, ls in zip(SCHEMES, ("--", "-")):
-            q = np.array([np.percentile(curves[f"{kind}_{scheme}_{b}"][2], [25, 50, 75]) for b in batch_sizes])
-            ax.errorbar(batch_sizes, q[:, 1], yerr=[q[:, 1] - q[:, 0], q[:, 2] - q[:, 1]], ls=ls, marker=marker,
-                        ms=4, capsize=3, label=f"{kind.upper()} {scheme}")
+            q = np.array(
+                [
+                    np.percentile(curves[f"{kind}_{scheme}_{b}"][2], [25, 50, 75])
+                    for b in batch_sizes
+                ]
+            )
+            ax.errorbar(
+                batch_sizes,
+                q[:, 1],
+                yerr=[q[:, 1] - q[:, 0], q[:, 2] - q[:, 1]],
+                ls=ls,
+                marker=marker,
+                ms=4,
+                capsize=3,
+                label=f"{kind.upper()} {scheme}",
+            )
     ax.axhline(1.0, color="k", lw=0.5)
-    ax.set(xscale="log", yscale="log", xlabel="batch size b", ylabel="‖y − y_full‖ / ‖y_full‖ (quartiles)",
-           title="curvature pairs: error per step")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="batch size b",
+        ylabel="‖y − y_full‖ / ‖y_full‖ (quartiles)",
+        title="curvature pairs: error per step",
+    )
     ax.set_xticks(list(batch_sizes), [str(b) for b in batch_sizes])
     ax.set_xticks([], minor=True)
     ax.legend(fontsize=7)

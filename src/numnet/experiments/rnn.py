@@ -41,8 +41,15 @@ from ._common import train_method
 from ._params import Int, Methods, Training, experiment
 from ._runs import curve, pass_grid, plot_band, stats
 
-__all__ = ["rnn_experiment", "adding_problem", "rnn_and_mlp", "nmse",
-           "within", "METHOD_OPTIONS", "TARGET_VARIANCE"]
+__all__ = [
+    "rnn_experiment",
+    "adding_problem",
+    "rnn_and_mlp",
+    "nmse",
+    "within",
+    "METHOD_OPTIONS",
+    "TARGET_VARIANCE",
+]
 
 NAME = "rnn"
 HELP = "RNN vs an MLP of equal size on the adding problem (notes 002), trained by Adam and Gauss-Newton"
@@ -51,17 +58,23 @@ MODELS = ("rnn", "mlp")
 #: var(u_i + u_j) for u_i, u_j ~ U[0, 1] independent: the error of predicting the mean, 1.
 TARGET_VARIANCE = 1.0 / 6.0
 #: The methods this experiment offers, each with all of its options (nothing inherited).
-METHOD_OPTIONS = {"adam": {"learning_rate": 0.01, "batch_size": 50, "full_eval": False},
-                  "sgd": {"learning_rate": 0.05, "momentum": 0.9, "batch_size": 50, "full_eval": False},
-                  "gauss-newton": {"max_cg": 50, "solver": "cg"},
-                  "levenberg-marquardt": {"max_cg": 50, "solver": "cg"},
-                  "newton-cg": {"max_cg": 50}, "lbfgs": {}}
+METHOD_OPTIONS = {
+    "adam": {"learning_rate": 0.01, "batch_size": 50, "full_eval": False},
+    "sgd": {"learning_rate": 0.05, "momentum": 0.9, "batch_size": 50, "full_eval": False},
+    "gauss-newton": {"max_cg": 50, "solver": "cg"},
+    "levenberg-marquardt": {"max_cg": 50, "solver": "cg"},
+    "newton-cg": {"max_cg": 50},
+    "lbfgs": {},
+}
 
 
 def _needs(p):
     rows = max(p["n_train"], p["n_test"])
-    return [Training(net, rows, method, ("n_steps", "n_hidden", "n_train", "n_test"))
-            for net in rnn_and_mlp(p["n_steps"], p["n_hidden"]).values() for method in p["methods"]]
+    return [
+        Training(net, rows, method, ("n_steps", "n_hidden", "n_train", "n_test"))
+        for net in rnn_and_mlp(p["n_steps"], p["n_hidden"]).values()
+        for method in p["methods"]
+    ]
 
 
 def adding_problem(n_samples, n_steps, rng):
@@ -84,10 +97,16 @@ def adding_problem(n_samples, n_steps, rng):
     if n_steps < 2:
         raise ValueError(f"n_steps must be at least 2 (one marker in each half), got {n_steps}")
     rng = np.random.default_rng(rng)
-    u, m, rows = rng.uniform(size=(n_samples, n_steps)), np.zeros((n_samples, n_steps)), np.arange(n_samples)
+    u, m, rows = (
+        rng.uniform(size=(n_samples, n_steps)),
+        np.zeros((n_samples, n_steps)),
+        np.arange(n_samples),
+    )
     m[rows, rng.integers(0, n_steps // 2, n_samples)] = 1.0
     m[rows, rng.integers(n_steps // 2, n_steps, n_samples)] = 1.0
-    return np.stack([u, m], axis=-1).reshape(n_samples, 2 * n_steps), (u * m).sum(axis=1, keepdims=True)
+    return np.stack([u, m], axis=-1).reshape(n_samples, 2 * n_steps), (u * m).sum(
+        axis=1, keepdims=True
+    )
 
 
 def rnn_and_mlp(n_steps, n_hidden, activation="tanh"):
@@ -97,17 +116,32 @@ def rnn_and_mlp(n_steps, n_hidden, activation="tanh"):
     return {"rnn": rnn, "mlp": Sequential([Dense(2 * n_steps, width, activation), Dense(width, 1)])}
 
 
-@experiment(NAME, HELP, needs=_needs,
-            n_steps=Int(2, why="a marker in each half", help="sequence length T"),
-            n_hidden=Int(1, help="RNN state width d_h"),
-            n_train=Int(1, help="training sequences"),
-            n_test=Int(1, help="held-out sequences"),
-            methods=Methods(METHOD_OPTIONS, help="comma-separated training methods"),
-            passes=Int(1, help="budget of passes over the data per run"),
-            max_iter=Int(1, help="at most this many iterations (Adam: epochs) per run"),
-            n_seeds=Int(1, help="random starts per run"))
-def rnn_experiment(*, n_steps=10, n_hidden=6, n_train=1000, n_test=2000, methods=("adam", "gauss-newton"),
-                   passes=500, max_iter=5000, n_seeds=3, seed=0, plot=True):
+@experiment(
+    NAME,
+    HELP,
+    needs=_needs,
+    n_steps=Int(2, why="a marker in each half", help="sequence length T"),
+    n_hidden=Int(1, help="RNN state width d_h"),
+    n_train=Int(1, help="training sequences"),
+    n_test=Int(1, help="held-out sequences"),
+    methods=Methods(METHOD_OPTIONS, help="comma-separated training methods"),
+    passes=Int(1, help="budget of passes over the data per run"),
+    max_iter=Int(1, help="at most this many iterations (Adam: epochs) per run"),
+    n_seeds=Int(1, help="random starts per run"),
+)
+def rnn_experiment(
+    *,
+    n_steps=10,
+    n_hidden=6,
+    n_train=1000,
+    n_test=2000,
+    methods=("adam", "gauss-newton"),
+    passes=500,
+    max_iter=5000,
+    n_seeds=3,
+    seed=0,
+    plot=True,
+):
     """Train the RNN and the MLP of equal size on the adding problem with each method.
 
     Parameters
@@ -154,19 +188,38 @@ def rnn_experiment(*, n_steps=10, n_hidden=6, n_train=1000, n_test=2000, methods
         if m not in METHOD_OPTIONS:
             raise ValueError(f"methods must be keys of {tuple(METHOD_OPTIONS)}, got {m!r}")
     rng = np.random.default_rng(seed)
-    (Xtr, ytr), (Xte, yte) = adding_problem(n_train, n_steps, rng), adding_problem(n_test, n_steps, rng)
+    (Xtr, ytr), (Xte, yte) = (
+        adding_problem(n_train, n_steps, rng),
+        adding_problem(n_test, n_steps, rng),
+    )
     grid, nets = pass_grid(passes), rnn_and_mlp(n_steps, n_hidden)
     numbers = {f"{k}_n_params": int(net.n_params) for k, net in nets.items()}
     numbers["target_variance"], curves = TARGET_VARIANCE, {}
     for model, net in nets.items():
-        train, test = Objective(net, "squared_error", Xtr, ytr), Objective(net, "squared_error", Xte, yte)
+        train, test = (
+            Objective(net, "squared_error", Xtr, ytr),
+            Objective(net, "squared_error", Xte, yte),
+        )
         for method in methods:
-            traces = [train_method(train, net.init(seed + k), method, passes=passes, max_iter=max_iter,
-                                   **METHOD_OPTIONS[method]) for k in range(n_seeds)]
+            traces = [
+                train_method(
+                    train,
+                    net.init(seed + k),
+                    method,
+                    passes=passes,
+                    max_iter=max_iter,
+                    **METHOD_OPTIONS[method],
+                )
+                for k in range(n_seeds)
+            ]
             numbers.update(_summary(f"{model}_{method}", traces, train, test))
-            curves[f"{model}_{method}"] = [curve(t, grid, lambda th: nmse(test, th)) for t in traces]
+            curves[f"{model}_{method}"] = [
+                curve(t, grid, lambda th: nmse(test, th)) for t in traces
+            ]
     for model in MODELS:
-        numbers[f"best_{model}_test_nmse"] = min(numbers[f"{model}_{m}_test_nmse_mean"] for m in methods)
+        numbers[f"best_{model}_test_nmse"] = min(
+            numbers[f"{model}_{m}_test_nmse_mean"] for m in methods
+        )
     numbers["passes_grid"] = grid
     numbers["curves"] = {k: np.mean(c, axis=0) for k, c in curves.items()}
     figures = {"rnn.png": _figure(grid, curves, numbers)} if plot else {}
@@ -185,10 +238,13 @@ def within(obj, theta, tol):
 
 def _summary(key, traces, train, test):
     """Per-seed numbers of the runs ``traces`` and their mean and std, under ``key``."""
-    runs = {"test_nmse": [nmse(test, t.result.x) for t in traces],
-            "train_nmse": [nmse(train, t.result.x) for t in traces],
-            "test_within_0.04": [within(test, t.result.x, 0.04) for t in traces],
-            "passes": [float(t.passes[-1]) for t in traces], "time": [float(t.time[-1]) for t in traces]}
+    runs = {
+        "test_nmse": [nmse(test, t.result.x) for t in traces],
+        "train_nmse": [nmse(train, t.result.x) for t in traces],
+        "test_within_0.04": [within(test, t.result.x, 0.04) for t in traces],
+        "passes": [float(t.passes[-1]) for t in traces],
+        "time": [float(t.time[-1]) for t in traces],
+    }
     out = {f"{key}_runs": runs}
     for name, values in runs.items():
         out[f"{key}_{name}_mean"], out[f"{key}_{name}_std"] = stats(values)
@@ -196,17 +252,21 @@ def _summary(key, traces, train, test):
 
 
 def _table(nb, methods, n_steps, n_seeds):
-    lines = [f"adding problem, T = {n_steps}; mean ± std over {n_seeds} seeds; nmse = mse / var(y)",
-             f"{'model':>5} {'params':>6} {'method':>20} {'test nmse':>17} {'train nmse':>17} "
-             f"{'|err|<0.04':>10} {'passes':>6} {'time s':>6}"]
+    lines = [
+        f"adding problem, T = {n_steps}; mean ± std over {n_seeds} seeds; nmse = mse / var(y)",
+        f"{'model':>5} {'params':>6} {'method':>20} {'test nmse':>17} {'train nmse':>17} "
+        f"{'|err|<0.04':>10} {'passes':>6} {'time s':>6}",
+    ]
     for model in MODELS:
         for m in methods:
             k = f"{model}_{m}"
             pm = lambda s: f"{nb[f'{k}_{s}_mean']:.2e} ± {nb[f'{k}_{s}_std']:.1e}"  # noqa: E731
-            lines.append(f"{model:>5} {nb[f'{model}_n_params']:6d} {m:>20} {pm('test_nmse')} "
-                         f"{pm('train_nmse')} "
-                         f"{nb[f'{k}_test_within_0.04_mean']:10.3f} {nb[f'{k}_passes_mean']:6.0f} "
-                         f"{nb[f'{k}_time_mean']:6.2f}")
+            lines.append(
+                f"{model:>5} {nb[f'{model}_n_params']:6d} {m:>20} {pm('test_nmse')} "
+                f"{pm('train_nmse')} "
+                f"{nb[f'{k}_test_within_0.04_mean']:10.3f} {nb[f'{k}_passes_mean']:6.0f} "
+                f"{nb[f'{k}_time_mean']:6.2f}"
+            )
     return "\n".join(lines)
 
 
@@ -217,10 +277,19 @@ def _figure(grid, curves, nb):
     ax = axes[0, 0]
     for key, c in curves.items():
         model, method = key.split("_", 1)
-        plot_band(ax, grid, c, f"{model} ({nb[f'{model}_n_params']} params), {method}",
-                  linestyle="-" if model == "rnn" else "--")
+        plot_band(
+            ax,
+            grid,
+            c,
+            f"{model} ({nb[f'{model}_n_params']} params), {method}",
+            linestyle="-" if model == "rnn" else "--",
+        )
     ax.axhline(1.0, color="k", linewidth=0.8, linestyle=":", label="predict the mean")
-    ax.set(yscale="log", xlabel="passes over the training data", ylabel="held-out mse / var(y)",
-           title="adding problem: held-out error")
+    ax.set(
+        yscale="log",
+        xlabel="passes over the training data",
+        ylabel="held-out mse / var(y)",
+        title="adding problem: held-out error",
+    )
     ax.legend(fontsize=7)
     return fig

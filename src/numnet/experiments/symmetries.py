@@ -43,15 +43,23 @@ def _needs(p):
 
 def n_symmetries(n_hidden):
     """2^M · M!, the number of sign-flip/permutation transforms of M hidden units."""
-    return 2 ** n_hidden * math.factorial(n_hidden)
+    return 2**n_hidden * math.factorial(n_hidden)
 
 
-@experiment(NAME, HELP, needs=_needs,
-            n_hidden=Int(1, MAX_HIDDEN, why="2^M M! printable in 4300 digits", help="hidden units M"),
-            n_transforms=Int(2, why="the identity and one more",
-                             help="transforms sampled; all of them when 2^M*M! is not larger"))
-def symmetries_experiment(*, seed=0, n_hidden=6, n_transforms=1000, n_features=3, n_outputs=2,
-                          n_samples=200, plot=True):
+@experiment(
+    NAME,
+    HELP,
+    needs=_needs,
+    n_hidden=Int(1, MAX_HIDDEN, why="2^M M! printable in 4300 digits", help="hidden units M"),
+    n_transforms=Int(
+        2,
+        why="the identity and one more",
+        help="transforms sampled; all of them when 2^M*M! is not larger",
+    ),
+)
+def symmetries_experiment(
+    *, seed=0, n_hidden=6, n_transforms=1000, n_features=3, n_outputs=2, n_samples=200, plot=True
+):
     """Apply sign-flip/permutation transforms to a random and a trained tanh network.
 
     Parameters
@@ -93,12 +101,18 @@ def symmetries_experiment(*, seed=0, n_hidden=6, n_transforms=1000, n_features=3
     obj = Objective(net, "squared_error", X, rng.standard_normal((n_samples, n_outputs)))
     relu = _net(n_features, n_hidden, n_outputs, "relu")
     numbers = {
-        "n_hidden": n_hidden, "n_symmetries": n_symmetries(n_hidden), "n_checked": len(transforms),
-        "n_distinct": len({hidden_unit_transform(net, theta, p, s).tobytes() for p, s in transforms}),
+        "n_hidden": n_hidden,
+        "n_symmetries": n_symmetries(n_hidden),
+        "n_checked": len(transforms),
+        "n_distinct": len(
+            {hidden_unit_transform(net, theta, p, s).tobytes() for p, s in transforms}
+        ),
         "max_output_change": _max_change(net, theta, X, transforms),
         "max_grad_change": _max_grad_change(obj, theta, transforms),
         "relu_max_output_change": _max_change(relu, theta, X, transforms),
-        "relu_perm_output_change": _max_change(relu, theta, X, [(p, np.ones(n_hidden)) for p, _ in transforms]),
+        "relu_perm_output_change": _max_change(
+            relu, theta, X, [(p, np.ones(n_hidden)) for p, _ in transforms]
+        ),
     }
     paths = _paths(rng, n_hidden, transforms[1:4])
     numbers["path_barrier"] = max(float(v.max() - v[0]) for v in paths["values"])
@@ -149,9 +163,11 @@ def sample_transforms(n_hidden, n_transforms, rng):
     """
     total = n_symmetries(n_hidden)
     if total <= n_transforms:
-        return [(np.array(p), np.array(s, dtype=float))
-                for p in itertools.permutations(range(n_hidden))
-                for s in itertools.product((1.0, -1.0), repeat=n_hidden)]
+        return [
+            (np.array(p), np.array(s, dtype=float))
+            for p in itertools.permutations(range(n_hidden))
+            for s in itertools.product((1.0, -1.0), repeat=n_hidden)
+        ]
     seen, out = set(), [(np.arange(n_hidden), np.ones(n_hidden))]
     seen.add(out[0][0].tobytes() + out[0][1].tobytes())
     while len(out) < n_transforms:
@@ -169,8 +185,12 @@ def _net(n_features, n_hidden, n_outputs, activation):
 
 def _changes(net, theta, X, transforms):
     F = net.predict(theta, X)
-    return np.array([np.max(np.abs(net.predict(hidden_unit_transform(net, theta, p, s), X) - F))
-                     for p, s in transforms])
+    return np.array(
+        [
+            np.max(np.abs(net.predict(hidden_unit_transform(net, theta, p, s), X) - F))
+            for p, s in transforms
+        ]
+    )
 
 
 def _max_change(net, theta, X, transforms):
@@ -179,31 +199,55 @@ def _max_change(net, theta, X, transforms):
 
 def _max_grad_change(obj, theta, transforms):
     g, net = obj.grad(theta), obj.net
-    return float(max(np.max(np.abs(obj.grad(hidden_unit_transform(net, theta, p, s))
-                                   - hidden_unit_transform(net, g, p, s))) for p, s in transforms))
+    return float(
+        max(
+            np.max(
+                np.abs(
+                    obj.grad(hidden_unit_transform(net, theta, p, s))
+                    - hidden_unit_transform(net, g, p, s)
+                )
+            )
+            for p, s in transforms
+        )
+    )
 
 
 def _paths(rng, n_hidden, transforms, n_points=101):
     """Train a 1-D regression net with weight decay (itself invariant), then J on the segments θ* → Tθ*."""
     x = np.linspace(-2, 2, 100)[:, None]
-    obj = Objective(_net(1, n_hidden, 1, "tanh"), "squared_error", x, np.sin(2 * x), regularizer=1e-3)
+    obj = Objective(
+        _net(1, n_hidden, 1, "tanh"), "squared_error", x, np.sin(2 * x), regularizer=1e-3
+    )
     theta = minimize(obj, obj.net.init(rng), "lbfgs", max_iter=2000, gtol=1e-8).x
     t = np.linspace(0, 1, n_points)
-    values = [np.array([obj.value((1 - ti) * theta + ti * hidden_unit_transform(obj.net, theta, p, s))
-                        for ti in t]) for p, s in transforms]
+    values = [
+        np.array(
+            [
+                obj.value((1 - ti) * theta + ti * hidden_unit_transform(obj.net, theta, p, s))
+                for ti in t
+            ]
+        )
+        for p, s in transforms
+    ]
     return {"t": t, "values": values}
 
 
 def _table(numbers):
-    return "\n".join([
-        f"M = {numbers['n_hidden']} tanh units: 2^M M! = {numbers['n_symmetries']} equivalent parameter vectors",
-        f"checked {numbers['n_checked']} transforms ({numbers['n_distinct']} distinct θ)",
-        (f"  tanh: max |F(Tθ) − F(θ)| = {numbers['max_output_change']:.2e}, "
-         f"max |∇J(Tθ) − T∇J(θ)| = {numbers['max_grad_change']:.2e}"),
-        (f"  relu: sign flips change F by up to {numbers['relu_max_output_change']:.3g}; "
-         f"permutations alone by {numbers['relu_perm_output_change']:.2e}"),
-        f"loss barrier between θ* and Tθ*: {numbers['path_barrier']:.3g}",
-    ])
+    return "\n".join(
+        [
+            f"M = {numbers['n_hidden']} tanh units: 2^M M! = {numbers['n_symmetries']} equivalent parameter vectors",
+            f"checked {numbers['n_checked']} transforms ({numbers['n_distinct']} distinct θ)",
+            (
+                f"  tanh: max |F(Tθ) − F(θ)| = {numbers['max_output_change']:.2e}, "
+                f"max |∇J(Tθ) − T∇J(θ)| = {numbers['max_grad_change']:.2e}"
+            ),
+            (
+                f"  relu: sign flips change F by up to {numbers['relu_max_output_change']:.3g}; "
+                f"permutations alone by {numbers['relu_perm_output_change']:.2e}"
+            ),
+            f"loss barrier between θ* and Tθ*: {numbers['path_barrier']:.3g}",
+        ]
+    )
 
 
 def _figure(net, relu, theta, X, transforms, paths):
@@ -215,12 +259,17 @@ def _figure(net, relu, theta, X, transforms, paths):
     for model, label in ((net, "tanh"), (relu, "relu")):
         ch = np.maximum(_changes(model, theta, X, transforms), floor)
         ax.hist(np.log10(ch), bins=np.linspace(-18, 2, 41), label=label, alpha=0.7)
-    ax.set(xlabel="log10 max |F(Tθ) − F(θ)|", ylabel="transforms",
-           title=f"{len(transforms)} sign/permutation transforms")
+    ax.set(
+        xlabel="log10 max |F(Tθ) − F(θ)|",
+        ylabel="transforms",
+        title=f"{len(transforms)} sign/permutation transforms",
+    )
     ax.legend()
     ax = axes[0, 1]
     for i, v in enumerate(paths["values"]):
         ax.plot(paths["t"], v, label=f"transform {i + 1}")
-    ax.set(xlabel="t", ylabel="loss at (1−t)θ* + t·Tθ*", title="equivalent minima, barriers between")
+    ax.set(
+        xlabel="t", ylabel="loss at (1−t)θ* + t·Tθ*", title="equivalent minima, barriers between"
+    )
     ax.legend(fontsize=8)
     return fig

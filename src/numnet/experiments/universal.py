@@ -19,29 +19,63 @@ from ..optim import minimize
 from . import ExperimentResult
 from ._params import CommandLine, Int, IntList, Training, experiment
 
-__all__ = ["universal_experiment", "target_function", "barron_constant", "ball_samples", "fit_units"]
+__all__ = [
+    "universal_experiment",
+    "target_function",
+    "barron_constant",
+    "ball_samples",
+    "fit_units",
+]
 
 NAME = "universal"
 HELP = "Universal approximation: error of n hidden units against n, next to the 4r^2C(f)^2/n bound (notes 002)."
 
 
 def _powers_of_two(max_units):
-    return tuple(2 ** k for k in range(max_units.bit_length()))
+    return tuple(2**k for k in range(max_units.bit_length()))
 
 
 def _needs(p):
     return [Training(_net(2, p["units"][-1], "tanh"), 4000, "lbfgs", ("units",))]
 
 
-@experiment(NAME, HELP, needs=_needs,
-            units=IntList(1, empty=False, example="1,2,4", help="numbers of hidden units n fitted",
-                          cli=CommandLine("max-units", Int(2, why="two widths at least, for a rate",
-                                                           help="largest n: every power of 2 up to it is fitted"),
-                                          _powers_of_two, max)),
-            max_iter=Int(1, help="optimizer iterations per fit"))
-def universal_experiment(*, seed=0, units=(1, 2, 4, 8, 16, 32, 64), dims=(1, 2), frequency=2.0,
-                         radius=(3.0, 2.5), n_train=(300, 1500), n_test=4000, max_iter=1000,
-                         n_starts=2, activation="tanh", method="lbfgs", plot=True):
+@experiment(
+    NAME,
+    HELP,
+    needs=_needs,
+    units=IntList(
+        1,
+        empty=False,
+        example="1,2,4",
+        help="numbers of hidden units n fitted",
+        cli=CommandLine(
+            "max-units",
+            Int(
+                2,
+                why="two widths at least, for a rate",
+                help="largest n: every power of 2 up to it is fitted",
+            ),
+            _powers_of_two,
+            max,
+        ),
+    ),
+    max_iter=Int(1, help="optimizer iterations per fit"),
+)
+def universal_experiment(
+    *,
+    seed=0,
+    units=(1, 2, 4, 8, 16, 32, 64),
+    dims=(1, 2),
+    frequency=2.0,
+    radius=(3.0, 2.5),
+    n_train=(300, 1500),
+    n_test=4000,
+    max_iter=1000,
+    n_starts=2,
+    activation="tanh",
+    method="lbfgs",
+    plot=True,
+):
     """Fit f in each dimension with every number of hidden units; report errors, bounds and rates.
 
     Parameters
@@ -83,19 +117,37 @@ def universal_experiment(*, seed=0, units=(1, 2, 4, 8, 16, 32, 64), dims=(1, 2),
     for d, r, n_tr in zip(dims, radius, n_train):
         X, Xt = ball_samples(n_tr, d, r, rng), ball_samples(n_test, d, r, rng)
         obj = Objective(_net(d, 1, activation), "squared_error", X, target_function(X, frequency))
-        fits = fit_units(obj, units, rng, activation=activation, max_iter=max_iter, n_starts=n_starts,
-                         method=method)
+        fits = fit_units(
+            obj,
+            units,
+            rng,
+            activation=activation,
+            max_iter=max_iter,
+            n_starts=n_starts,
+            method=method,
+        )
         ft = target_function(Xt, frequency)
-        err = [float(np.mean((_net(d, n, activation).predict(t, Xt)[:, 0] - ft) ** 2)) for n, t in zip(units, fits)]
+        err = [
+            float(np.mean((_net(d, n, activation).predict(t, Xt)[:, 0] - ft) ** 2))
+            for n, t in zip(units, fits)
+        ]
         C = barron_constant(d, frequency)
-        numbers.update({f"errors_{d}d": err, f"bound_{d}d": [4 * r * r * C * C / n for n in units],
-                        f"rate_{d}d": float(np.polyfit(np.log(units), np.log(err), 1)[0]),
-                        f"C_{d}d": C, f"radius_{d}d": r,
-                        f"train_loss_{d}d": [float(2 * _objective(obj, n, activation).value(t))
-                                             for n, t in zip(units, fits)]})
+        numbers.update(
+            {
+                f"errors_{d}d": err,
+                f"bound_{d}d": [4 * r * r * C * C / n for n in units],
+                f"rate_{d}d": float(np.polyfit(np.log(units), np.log(err), 1)[0]),
+                f"C_{d}d": C,
+                f"radius_{d}d": r,
+                f"train_loss_{d}d": [
+                    float(2 * _objective(obj, n, activation).value(t)) for n, t in zip(units, fits)
+                ],
+            }
+        )
         curves[d] = (Xt, ft, fits[-1])
-    numbers["max_error_over_bound"] = max(e / b for d in dims
-                                          for e, b in zip(numbers[f"errors_{d}d"], numbers[f"bound_{d}d"]))
+    numbers["max_error_over_bound"] = max(
+        e / b for d in dims for e, b in zip(numbers[f"errors_{d}d"], numbers[f"bound_{d}d"])
+    )
     figures = {"universal.png": _figure(numbers, dims, curves, activation)} if plot else {}
     return ExperimentResult(NAME, numbers, figures, _table(numbers, dims))
 
@@ -174,10 +226,18 @@ def _table(numbers, dims):
     head = f"{'n':>4} " + " ".join(f"{f'error {d}-D':>11} {f'bound {d}-D':>11}" for d in dims)
     lines = [head]
     for i, n in enumerate(numbers["units"]):
-        lines.append(f"{n:>4} " + " ".join(f"{numbers[f'errors_{d}d'][i]:>11.3e} {numbers[f'bound_{d}d'][i]:>11.3e}"
-                                           for d in dims))
-    lines.append("fitted rate (slope of log error vs log n): "
-                 + ", ".join(f"{d}-D {numbers[f'rate_{d}d']:.2f}" for d in dims) + "  (bound: -1)")
+        lines.append(
+            f"{n:>4} "
+            + " ".join(
+                f"{numbers[f'errors_{d}d'][i]:>11.3e} {numbers[f'bound_{d}d'][i]:>11.3e}"
+                for d in dims
+            )
+        )
+    lines.append(
+        "fitted rate (slope of log error vs log n): "
+        + ", ".join(f"{d}-D {numbers[f'rate_{d}d']:.2f}" for d in dims)
+        + "  (bound: -1)"
+    )
     return "\n".join(lines)
 
 
@@ -189,7 +249,9 @@ def _figure(numbers, dims, curves, activation):
     for i, d in enumerate(dims):
         err = np.array(numbers[f"errors_{d}d"])
         ax.loglog(n, err, "o-", color=f"C{i}", label=f"{d}-D, slope {numbers[f'rate_{d}d']:.2f}")
-        ax.loglog(n, numbers[f"bound_{d}d"], "--", color=f"C{i}", lw=0.8, label=f"{d}-D bound 4r²C²/n")
+        ax.loglog(
+            n, numbers[f"bound_{d}d"], "--", color=f"C{i}", lw=0.8, label=f"{d}-D bound 4r²C²/n"
+        )
     ax.set(xlabel="hidden units n", ylabel="∫ (f − fₙ)² dμ", title="approximation error")
     ax.legend(fontsize=7)
     ax = axes[0, 1]

@@ -25,12 +25,23 @@ HELP = "XOR: the linear logistic model is stuck at w=0, b=0; one hidden layer se
 
 
 def _needs(p):
-    return [Training(Sequential([Dense(2, p["n_hidden"]), Dense(p["n_hidden"], 1)]), 4, "lbfgs", ("n_hidden",))]
+    return [
+        Training(
+            Sequential([Dense(2, p["n_hidden"]), Dense(p["n_hidden"], 1)]),
+            4,
+            "lbfgs",
+            ("n_hidden",),
+        )
+    ]
 
 
-@experiment(NAME, HELP, needs=_needs,
-            n_hidden=Int(1, help="hidden units of the nonlinear model"),
-            n_starts=Int(1, help="random starts of each model"))
+@experiment(
+    NAME,
+    HELP,
+    needs=_needs,
+    n_hidden=Int(1, help="hidden units of the nonlinear model"),
+    n_starts=Int(1, help="random starts of each model"),
+)
 def xor_experiment(*, seed=0, n_hidden=4, n_starts=5, activation="tanh", plot=True):
     """Train the linear and the one-hidden-layer model on XOR from random starts.
 
@@ -66,9 +77,13 @@ def xor_experiment(*, seed=0, n_hidden=4, n_starts=5, activation="tanh", plot=Tr
     linear = Objective(Sequential([Dense(2, 1)]), "binomial", X, y)
     zero = np.zeros(linear.n_params)
     lin0 = linear.at(zero)
-    hidden = Objective(Sequential([Dense(2, n_hidden, activation), Dense(n_hidden, 1)]), "binomial", X, y)
-    fits = {"linear": [_fit(linear, rng) for _ in range(n_starts)],
-            "hidden": [_fit(hidden, rng) for _ in range(n_starts)]}
+    hidden = Objective(
+        Sequential([Dense(2, n_hidden, activation), Dense(n_hidden, 1)]), "binomial", X, y
+    )
+    fits = {
+        "linear": [_fit(linear, rng) for _ in range(n_starts)],
+        "hidden": [_fit(hidden, rng) for _ in range(n_starts)],
+    }
     numbers = {
         "grad_norm_at_zero": float(np.linalg.norm(lin0.grad)),
         "loss_at_zero": float(lin0.value),
@@ -82,7 +97,11 @@ def xor_experiment(*, seed=0, n_hidden=4, n_starts=5, activation="tanh", plot=Tr
     numbers["linear_best_accuracy"] = max(numbers["linear_accuracy"])
     numbers["hidden_best_accuracy"] = max(numbers["hidden_accuracy"])
     numbers["hidden_all_separate"] = bool(min(numbers["hidden_accuracy"]) == 1.0)
-    figures = {"xor.png": _figure(linear, fits["linear"][0], hidden, fits["hidden"][0], X, y)} if plot else {}
+    figures = (
+        {"xor.png": _figure(linear, fits["linear"][0], hidden, fits["hidden"][0], X, y)}
+        if plot
+        else {}
+    )
     return ExperimentResult(NAME, numbers, figures, _table(numbers))
 
 
@@ -122,8 +141,10 @@ def _accuracy(obj, theta):
 
 
 def _table(numbers):
-    rows = [("linear  w·x + b", numbers["linear_best_accuracy"], min(numbers["linear_loss"])),
-            ("1 hidden layer", numbers["hidden_best_accuracy"], min(numbers["hidden_loss"]))]
+    rows = [
+        ("linear  w·x + b", numbers["linear_best_accuracy"], min(numbers["linear_loss"])),
+        ("1 hidden layer", numbers["hidden_best_accuracy"], min(numbers["hidden_loss"])),
+    ]
     lines = [f"{'model':<16} {'best accuracy':>14} {'best loss':>11}"]
     lines += [f"{m:<16} {a:>14.2f} {v:>11.3g}" for m, a, v in rows]
     return "\n".join(lines)
@@ -135,8 +156,10 @@ def _figure(linear, t_lin, hidden, t_hid, X, y):
     fig, axes = new_figure(2, width=3.6, height=3.3)
     g = np.linspace(-1.6, 1.6, 121)
     G = np.stack(np.meshgrid(g, g), axis=-1).reshape(-1, 2)
-    for ax, obj, theta, title in ((axes[0, 0], linear, t_lin, "linear: P(y=1)"),
-                                  (axes[0, 1], hidden, t_hid, "1 hidden layer: P(y=1)")):
+    for ax, obj, theta, title in (
+        (axes[0, 0], linear, t_lin, "linear: P(y=1)"),
+        (axes[0, 1], hidden, t_hid, "1 hidden layer: P(y=1)"),
+    ):
         P = obj.loss.link(obj.predict(theta, G)).reshape(g.size, g.size)
         im = ax.contourf(g, g, P, levels=np.linspace(0, 1, 11), cmap="RdBu_r")
         ax.scatter(X[:, 0], X[:, 1], c=y, cmap="RdBu_r", edgecolors="k", s=80, vmin=-1, vmax=1)

@@ -14,6 +14,17 @@ from .dropout import Dropout, DropoutCache, with_dropout_key
 from .recurrent import Recurrent, RecurrentCache
 
 __all__ = ["Layer", "INIT_SCHEMES", "Dense", "DenseCache", "Residual"]
-__all__ += ["Conv2d", "Conv1d", "ConvCache", "as_rows",
-            "MaxPool2d", "AvgPool2d", "MaxPool1d", "AvgPool1d", "Reshape", "Flatten", "PoolCache"]
+__all__ += [
+    "Conv2d",
+    "Conv1d",
+    "ConvCache",
+    "as_rows",
+    "MaxPool2d",
+    "AvgPool2d",
+    "MaxPool1d",
+    "AvgPool1d",
+    "Reshape",
+    "Flatten",
+    "PoolCache",
+]
 __all__ += ["Dropout", "DropoutCache", "with_dropout_key", "Recurrent", "RecurrentCache"]

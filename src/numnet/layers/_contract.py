@@ -58,7 +58,9 @@ class Layer(Protocol):
     @property
     def smooth(self) -> bool: ...
 
-    def init(self, rng: np.random.Generator, dtype=np.float64, scheme: str = "xavier") -> np.ndarray:
+    def init(
+        self, rng: np.random.Generator, dtype=np.float64, scheme: str = "xavier"
+    ) -> np.ndarray:
         """A new parameter slice of length ``n_params`` drawn by ``scheme`` (see ``INIT_SCHEMES``)."""
 
     def unpack(self, theta: np.ndarray) -> Any:
@@ -79,7 +81,9 @@ class Layer(Protocol):
     def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None) -> tuple:
         """Jᵀ u: ``(gtheta, gX)``; a part not needed is None; ``gtheta`` is written into ``out`` when given."""
 
-    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None) -> tuple:
+    def rop(
+        self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None
+    ) -> tuple:
         """``(R gtheta, R gX)``: the derivative of ``vjp(gZ)`` along ``(dtheta, dX)`` with gZ moving along ``dgZ``."""
 
     def get_config(self) -> dict:
@@ -99,17 +103,24 @@ def positive_int(value, name):
 
 
 def init_std(scheme, fan_in, fan_out):
-    """Standard deviation of the weights: "normal" 1 (the notes' randn), "xavier" √(2/(fan_in+fan_out)), "he" √(2/fan_in)."""
-    std = {"normal": 1.0,
-           "xavier": np.sqrt(2.0 / (fan_in + fan_out)),
-           "he": np.sqrt(2.0 / fan_in)}.get(scheme)
+    """Standard deviation of the weights.
+
+    "normal" 1 (the notes' randn), "xavier" √(2/(fan_in+fan_out)), "he" √(2/fan_in).
+    """
+    std = {
+        "normal": 1.0,
+        "xavier": np.sqrt(2.0 / (fan_in + fan_out)),
+        "he": np.sqrt(2.0 / fan_in),
+    }.get(scheme)
     if std is None:
         raise ValueError(f"scheme must be one of {INIT_SCHEMES}, got {scheme!r}")
     return std
 
 
 def init_weights(rng, dtype, scheme, n_weights, n_bias, fan_in, fan_out):
-    """``n_weights`` weights of scale :func:`init_std`, then ``n_bias`` biases (standard normal for "normal", else zero).
+    """``n_weights`` weights of scale :func:`init_std`, then ``n_bias`` biases.
+
+    The biases are standard normal for "normal", else zero.
 
     ``rng`` is a ``np.random.Generator``, or an int seed or None for a new one
     (as ``Sequential.init`` takes).

@@ -38,8 +38,16 @@ def int_pair(value, name, minimum=1):
 def check_shape(shape, ndim, name="input_shape"):
     """``shape`` as a tuple of ``ndim`` positive ints; errors name ``name``."""
     if not isinstance(shape, (tuple, list)) or len(shape) != ndim:
-        what = "(height, width, channels)" if ndim == 3 else "(length, channels)" if ndim == 2 else f"{ndim} sizes"
-        raise ValueError(f"{name} must be a tuple {what} of positive ints (channels-last), got {shape!r}")
+        what = (
+            "(height, width, channels)"
+            if ndim == 3
+            else "(length, channels)"
+            if ndim == 2
+            else f"{ndim} sizes"
+        )
+        raise ValueError(
+            f"{name} must be a tuple {what} of positive ints (channels-last), got {shape!r}"
+        )
     return tuple(check_int(s, name) for s in shape)
 
 
@@ -75,10 +83,14 @@ def as_rows(X, input_shape, name="X"):
         return check_matrix(X.reshape(X.shape[0], d), name, d)
     first = (shape[-1], *shape[:-1])
     if X.ndim == len(shape) + 1 and X.shape[1:] == first:
-        raise ValueError(f"{name} has shape {X.shape}, which looks channels-first; numnet is channels-last: "
-                         f"expected (n_samples, {', '.join(map(str, shape))}) (np.moveaxis({name}, 1, -1) converts)")
-    raise ValueError(f"{name} must have shape (n_samples, {', '.join(map(str, shape))}) or (n_samples, {d}), "
-                     f"got {X.shape}")
+        raise ValueError(
+            f"{name} has shape {X.shape}, which looks channels-first; numnet is channels-last: "
+            f"expected (n_samples, {', '.join(map(str, shape))}) (np.moveaxis({name}, 1, -1) converts)"
+        )
+    raise ValueError(
+        f"{name} must have shape (n_samples, {', '.join(map(str, shape))}) or (n_samples, {d}), "
+        f"got {X.shape}"
+    )
 
 
 class Windows:
@@ -109,8 +121,19 @@ class Windows:
         self.padded_shape = (Hp, Wp, C)
         Ho, Wo = (Hp - kh) // sh + 1, (Wp - kw) // sw + 1
         self.out_hw = (Ho, Wo)
-        self.offsets = [(i, j, (slice(None), slice(i, i + sh * (Ho - 1) + 1, sh), slice(j, j + sw * (Wo - 1) + 1, sw)))
-                        for i in range(kh) for j in range(kw)]
+        self.offsets = [
+            (
+                i,
+                j,
+                (
+                    slice(None),
+                    slice(i, i + sh * (Ho - 1) + 1, sh),
+                    slice(j, j + sw * (Wo - 1) + 1, sw),
+                ),
+            )
+            for i in range(kh)
+            for j in range(kw)
+        ]
         self.overlap = sh < kh or sw < kw
         self._strided = kw * C >= _MIN_STRIDED_ROW
 
@@ -125,7 +148,7 @@ class Windows:
         if ph == pw == 0:
             return X4
         Xp = np.zeros((n, *self.padded_shape), dtype=X.dtype)
-        Xp[:, ph:ph + H, pw:pw + W] = X4
+        Xp[:, ph : ph + H, pw : pw + W] = X4
         return Xp
 
     def im2col(self, X):
@@ -135,7 +158,9 @@ class Windows:
         if self._strided:
             s0, s1, s2, s3 = Xp.strides
             sh, sw = self.stride
-            view = as_strided(Xp, (n, Ho, Wo, kh, kw, C), (s0, sh * s1, sw * s2, s1, s2, s3), writeable=False)
+            view = as_strided(
+                Xp, (n, Ho, Wo, kh, kw, C), (s0, sh * s1, sw * s2, s1, s2, s3), writeable=False
+            )
             return view.reshape(n * Ho * Wo, kh * kw * C)
         cols = np.empty((n, Ho, Wo, kh, kw, C), dtype=X.dtype)
         for i, j, sl in self.offsets:
@@ -158,5 +183,5 @@ class Windows:
         for (_, _, sl), part in zip(self.offsets, parts):
             gXp[sl] += part
         if ph or pw:
-            gXp = np.ascontiguousarray(gXp[:, ph:ph + H, pw:pw + W])
+            gXp = np.ascontiguousarray(gXp[:, ph : ph + H, pw : pw + W])
         return gXp.reshape(n, -1)

@@ -95,12 +95,25 @@ class Conv2d:
     gradients, and the tangent pass keeps cols(dX) for ``rop``.
     """
 
-    def __init__(self, input_shape, filters, kernel_size, *, stride=1, padding=0, activation="identity",
-                 bias=True):
+    def __init__(
+        self,
+        input_shape,
+        filters,
+        kernel_size,
+        *,
+        stride=1,
+        padding=0,
+        activation="identity",
+        bias=True,
+    ):
         shape = check_shape(input_shape, 3)
         kernel = int_pair(kernel_size, "kernel_size")
-        self._setup(Windows(shape, kernel, int_pair(stride, "stride"), int_pair(padding, "padding", 0)),
-                    filters, activation, bias)
+        self._setup(
+            Windows(shape, kernel, int_pair(stride, "stride"), int_pair(padding, "padding", 0)),
+            filters,
+            activation,
+            bias,
+        )
         self.input_shape, self.output_shape = shape, (*self._grid.out_hw, self.filters)
         self.kernel_size, self.stride, self.padding = kernel, self._grid.stride, self._grid.padding
 
@@ -120,14 +133,22 @@ class Conv2d:
         self._linear = self.activation.name == "identity"
 
     def __repr__(self):
-        return (f"{type(self).__name__}({self.input_shape}, {self.filters}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, activation={self.activation.name!r}, "
-                f"bias={self.bias})")
+        return (
+            f"{type(self).__name__}({self.input_shape}, {self.filters}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding}, activation={self.activation.name!r}, "
+            f"bias={self.bias})"
+        )
 
     def get_config(self):
-        return {"input_shape": list(self.input_shape), "filters": self.filters,
-                "kernel_size": list(self.kernel_size), "stride": list(self.stride),
-                "padding": list(self.padding), "activation": self.activation, "bias": self.bias}
+        return {
+            "input_shape": list(self.input_shape),
+            "filters": self.filters,
+            "kernel_size": list(self.kernel_size),
+            "stride": list(self.stride),
+            "padding": list(self.padding),
+            "activation": self.activation,
+            "bias": self.bias,
+        }
 
     @property
     def n_params(self):
@@ -145,12 +166,12 @@ class Conv2d:
     def unpack(self, theta):
         """Views ``{"W": (kh, kw, c_in, filters), "b": (filters,) or None}`` into ``theta``."""
         W = theta[: self._n_W].reshape(*self._grid.kernel, self._grid.image[2], self.filters)
-        return {"W": W, "b": theta[self._n_W:] if self.bias else None}
+        return {"W": W, "b": theta[self._n_W :] if self.bias else None}
 
     def bias_mask(self):
         """Boolean mask of the entries of ``theta`` that are biases."""
         mask = np.zeros(self.n_params, dtype=bool)
-        mask[self._n_W:] = True
+        mask[self._n_W :] = True
         return mask
 
     def forward(self, theta, X):
@@ -163,7 +184,7 @@ class Conv2d:
         cols = self._grid.im2col(X)
         A = (cols @ self._matrix(theta)).reshape(X.shape[0], self.d_out)
         if self.bias:
-            A += self._per_pixel(theta[self._n_W:])
+            A += self._per_pixel(theta[self._n_W :])
         Z = A if self._linear else self.activation.f(A)
         return Z, ConvCache(X, cols, A, Z, self.activation)
 
@@ -178,7 +199,7 @@ class Conv2d:
             dA = XdW if dA is None else np.add(dA, XdW, out=dA)
         dA = np.zeros_like(cache.Z) if dA is None else dA.reshape(cache.Z.shape)
         if dtheta is not None and self.bias:
-            dA += self._per_pixel(dtheta[self._n_W:])
+            dA += self._per_pixel(dtheta[self._n_W :])
         return (dA if self._linear else cache.dsigma * dA), (dA, dcols)
 
     def jvp(self, theta, cache, dtheta, dX):
@@ -221,7 +242,9 @@ class Conv2d:
         hZ holds the diagonal second derivatives at the output (off-diagonal terms
         dropped), gZ the cotangent; the diagonal is written into ``out`` when given.
         """
-        hA = self._by_pixel(hZ if self._linear else cache.dsigma * cache.dsigma * hZ + cache.d2sigma * gZ)
+        hA = self._by_pixel(
+            hZ if self._linear else cache.dsigma * cache.dsigma * hZ + cache.d2sigma * gZ
+        )
         d = self._param_grad(cache.cols * cache.cols, hA, out)
         W = theta[: self._n_W]
         return d, (self._backproject([(hA, W * W)]) if need_hX else None)
@@ -247,7 +270,10 @@ class Conv2d:
         """
         G0 = pairs[0][0]
         n, dims = G0.shape[0] // self._grid.n_pixels, (-1, *self._grid.out_hw, self._grid.image[2])
-        Ws = [theta[: self._n_W].reshape(len(self._grid.offsets), -1, self.filters) for _, theta in pairs]
+        Ws = [
+            theta[: self._n_W].reshape(len(self._grid.offsets), -1, self.filters)
+            for _, theta in pairs
+        ]
 
         def part(k):
             P = G0 @ Ws[0][k].T
@@ -262,8 +288,9 @@ class Conv2d:
         g = np.empty(self.n_params, dtype=gA.dtype) if out is None else out
         np.matmul(cols.T, gA, out=g[: self._n_W].reshape(self._k, self.filters))
         if self.bias:  # sum the long rows of (n, Ho·Wo·filters) first: a column sum of (n·Ho·Wo, filters) is slow
-            gA.reshape(-1, self._grid.n_pixels * self.filters).sum(axis=0).reshape(-1, self.filters).sum(
-                axis=0, out=g[self._n_W:])
+            gA.reshape(-1, self._grid.n_pixels * self.filters).sum(axis=0).reshape(
+                -1, self.filters
+            ).sum(axis=0, out=g[self._n_W :])
         return g
 
 
@@ -296,8 +323,17 @@ class Conv1d(Conv2d):
     product is the one of :class:`Conv2d`.
     """
 
-    def __init__(self, input_shape, filters, kernel_size, *, stride=1, padding=0, activation="identity",
-                 bias=True):
+    def __init__(
+        self,
+        input_shape,
+        filters,
+        kernel_size,
+        *,
+        stride=1,
+        padding=0,
+        activation="identity",
+        bias=True,
+    ):
         L, C = check_shape(input_shape, 2)
         k, s = check_int(kernel_size, "kernel_size"), check_int(stride, "stride")
         p = check_int(padding, "padding", 0)
@@ -308,11 +344,17 @@ class Conv1d(Conv2d):
         self.kernel_size, self.stride, self.padding = k, s, p
 
     def get_config(self):
-        return {"input_shape": list(self.input_shape), "filters": self.filters, "kernel_size": self.kernel_size,
-                "stride": self.stride, "padding": self.padding, "activation": self.activation,
-                "bias": self.bias}
+        return {
+            "input_shape": list(self.input_shape),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "activation": self.activation,
+            "bias": self.bias,
+        }
 
     def unpack(self, theta):
         """Views ``{"W": (kernel_size, c_in, filters), "b": (filters,) or None}`` into ``theta``."""
         W = theta[: self._n_W].reshape(self.kernel_size, self.input_shape[1], self.filters)
-        return {"W": W, "b": theta[self._n_W:] if self.bias else None}
+        return {"W": W, "b": theta[self._n_W :] if self.bias else None}

@@ -94,7 +94,12 @@ class Dense:
         return f"Dense({self.d_in}, {self.d_out}, activation={self.activation.name!r}, bias={self.bias})"
 
     def get_config(self):
-        return {"d_in": self.d_in, "d_out": self.d_out, "activation": self.activation, "bias": self.bias}
+        return {
+            "d_in": self.d_in,
+            "d_out": self.d_out,
+            "activation": self.activation,
+            "bias": self.bias,
+        }
 
     @property
     def affine(self):
@@ -112,17 +117,19 @@ class Dense:
 
     def init(self, rng, dtype=np.float64, scheme="xavier"):
         """Draw parameters: "normal" (randn, as in the notes), "xavier" or "he" (zero bias)."""
-        return init_weights(rng, dtype, scheme, self._n_W, self.n_params - self._n_W, self.d_in, self.d_out)
+        return init_weights(
+            rng, dtype, scheme, self._n_W, self.n_params - self._n_W, self.d_in, self.d_out
+        )
 
     def unpack(self, theta):
         """Views ``{"W": (d_in, d_out), "b": (d_out,) or None}`` into ``theta``."""
         W = theta[: self._n_W].reshape(self.d_in, self.d_out)
-        return {"W": W, "b": theta[self._n_W:] if self.bias else None}
+        return {"W": W, "b": theta[self._n_W :] if self.bias else None}
 
     def bias_mask(self):
         """Boolean mask of the entries of ``theta`` that are biases."""
         mask = np.zeros(self.n_params, dtype=bool)
-        mask[self._n_W:] = True
+        mask[self._n_W :] = True
         return mask
 
     def forward(self, theta, X, ws=None):
@@ -142,7 +149,11 @@ class Dense:
 
     def tangent(self, theta, cache, dtheta, dX, *, ws=None):
         """Return ``(dZ, dA)``: the jvp and the tangent of A that :meth:`rop` reuses."""
-        dA = None if dX is None else np.matmul(dX, self.unpack(theta)["W"], out=buffer(ws, "dA", cache.Z))
+        dA = (
+            None
+            if dX is None
+            else np.matmul(dX, self.unpack(theta)["W"], out=buffer(ws, "dA", cache.Z))
+        )
         if dtheta is not None:
             d = self.unpack(dtheta)
             if dA is None:
@@ -164,10 +175,16 @@ class Dense:
         """Jᵀ u: return ``(gtheta, gX)``; ``gtheta`` is written into ``out`` when given."""
         gA = gZ if self._linear else np.multiply(cache.dsigma, gZ, out=buffer(ws, "gA", gZ))
         gtheta = self._param_grad(cache.X, gA, out) if need_gtheta else None
-        gX = np.matmul(gA, self.unpack(theta)["W"].T, out=buffer(ws, "gX", cache.X)) if need_gX else None
+        gX = (
+            np.matmul(gA, self.unpack(theta)["W"].T, out=buffer(ws, "gX", cache.X))
+            if need_gX
+            else None
+        )
         return gtheta, gX
 
-    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None, ws=None):
+    def rop(
+        self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None, ws=None
+    ):
         """R{vjp}: derivative of ``vjp(gZ)`` along (dtheta, dX) with gZ moving along dgZ."""
         dA = self.tangent(theta, cache, dtheta, dX, ws=ws)[1] if tcache is None else tcache
         gA = gZ if self._linear else None  # σ′(A) ⊙ gZ, needed for the dX and dW terms only
@@ -177,7 +194,10 @@ class Dense:
         Rg = self._param_grad(cache.X, RgA, out)
         if dX is not None:
             Rg[: self._n_W].reshape(self.d_in, self.d_out)[...] += np.matmul(
-                dX.T, gA, out=None if ws is None else ws.array("dXgA", (self.d_in, self.d_out), gA.dtype))
+                dX.T,
+                gA,
+                out=None if ws is None else ws.array("dXgA", (self.d_in, self.d_out), gA.dtype),
+            )
         if not need_gX:
             return Rg, None
         RgX = np.matmul(RgA, self.unpack(theta)["W"].T, out=buffer(ws, "RgX", cache.X))
@@ -212,7 +232,7 @@ class Dense:
         g = np.empty(self.n_params, dtype=gA.dtype) if out is None else out
         np.matmul(X.T, gA, out=g[: self._n_W].reshape(self.d_in, self.d_out))
         if self.bias:
-            np.sum(gA, axis=0, out=g[self._n_W:])
+            np.sum(gA, axis=0, out=g[self._n_W :])
         return g
 
 
@@ -243,7 +263,9 @@ class Residual:
     def __init__(self, width, activation="tanh", step=1.0):
         self.inner = Dense(width, width, activation, bias=True)
         self.d_in = self.d_out = self.inner.d_in
-        if isinstance(step, (bool, np.bool_)) or not isinstance(step, (int, float, np.integer, np.floating)):
+        if isinstance(step, (bool, np.bool_)) or not isinstance(
+            step, (int, float, np.integer, np.floating)
+        ):
             raise TypeError(f"step must be a number, got {step!r}")
         self.step = float(step)
         if not np.isfinite(self.step):
@@ -299,17 +321,22 @@ class Residual:
 
     def vjp(self, theta, cache, gZ, *, need_gtheta=True, need_gX=True, out=None, ws=None):
         hgZ = np.multiply(gZ, self.step, out=buffer(ws, "hgZ", gZ))
-        g, gX = self.inner.vjp(theta, cache, hgZ, need_gtheta=need_gtheta, need_gX=need_gX, out=out, ws=ws)
+        g, gX = self.inner.vjp(
+            theta, cache, hgZ, need_gtheta=need_gtheta, need_gX=need_gX, out=out, ws=ws
+        )
         if need_gX:
             gX += gZ  # gX is the inner layer's new (or workspace) array
         return g, gX
 
-    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None, ws=None):
+    def rop(
+        self, theta, cache, dtheta, dX, gZ, dgZ, *, tcache=None, need_gX=True, out=None, ws=None
+    ):
         h = self.step
         hgZ = np.multiply(gZ, h, out=buffer(ws, "hgZ", gZ))
         hdgZ = None if dgZ is None else np.multiply(dgZ, h, out=buffer(ws, "hdgZ", dgZ))
-        Rg, RgX = self.inner.rop(theta, cache, dtheta, dX, hgZ, hdgZ, tcache=tcache, need_gX=need_gX, out=out,
-                                 ws=ws)
+        Rg, RgX = self.inner.rop(
+            theta, cache, dtheta, dX, hgZ, hdgZ, tcache=tcache, need_gX=need_gX, out=out, ws=ws
+        )
         if need_gX and dgZ is not None:
             RgX += dgZ
         return Rg, RgX
@@ -322,7 +349,9 @@ class Residual:
         term with J_D, and D's own part).
         """
         h = self.step
-        d, hXD = self.inner.diag_backward(theta, cache, h * gZ, h * h * hZ, need_hX=need_hX, out=out)
+        d, hXD = self.inner.diag_backward(
+            theta, cache, h * gZ, h * h * hZ, need_hX=need_hX, out=out
+        )
         if not need_hX:
             return d, None
         cross = 2 * h * cache.dsigma * np.diagonal(self.unpack(theta)["W"])

@@ -26,7 +26,9 @@ def _seed_int(value, name, allow_none=False):
     if value is None and allow_none:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a non-negative int{' or None' if allow_none else ''}, got {value!r}")
+        raise TypeError(
+            f"{name} must be a non-negative int{' or None' if allow_none else ''}, got {value!r}"
+        )
     if value < 0:
         raise ValueError(f"{name} must be a non-negative int, got {value!r}")
     return int(value)

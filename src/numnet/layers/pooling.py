@@ -105,7 +105,9 @@ def _pool_windows(input_shape, pool_size, stride, ndim):
         image = (1, *shape)
     if pool[0] > image[0] or pool[1] > image[1]:
         size = pool if ndim == 2 else pool[1]
-        raise ValueError(f"pool_size {size} is larger than the input {shape[:-1] if ndim == 2 else shape[0]}")
+        raise ValueError(
+            f"pool_size {size} is larger than the input {shape[:-1] if ndim == 2 else shape[0]}"
+        )
     return shape, Windows(image, pool, step, (0, 0), kernel_name="pool_size")
 
 
@@ -130,8 +132,11 @@ class _Pool:
 
     def get_config(self):
         listed = (lambda v: list(v)) if self._ndim == 2 else (lambda v: v)
-        return {"input_shape": list(self.input_shape), "pool_size": listed(self.pool_size),
-                "stride": listed(self.stride)}
+        return {
+            "input_shape": list(self.input_shape),
+            "pool_size": listed(self.pool_size),
+            "stride": listed(self.stride),
+        }
 
 
 class MaxPool2d(_NoParams, _Pool):
@@ -183,13 +188,17 @@ class MaxPool2d(_NoParams, _Pool):
             np.maximum(Z, part, out=Z)
             index += larger * (position - index)
         n = X.shape[0]
-        return Z.reshape(n, self.d_out), PoolCache(X, Z.reshape(n, self.d_out), index.reshape(n, self.d_out))
+        return Z.reshape(n, self.d_out), PoolCache(
+            X, Z.reshape(n, self.d_out), index.reshape(n, self.d_out)
+        )
 
     def _window_positions(self):
         """(pool offsets, Ho, Wo, C): the position in the input row read by each offset of each window."""
         grid, (_, W, C) = self._grid, self._grid.image
         (Ho, Wo), (sh, sw) = grid.out_hw, grid.stride
-        start = (np.arange(Ho)[:, None, None] * sh * W + np.arange(Wo)[:, None] * sw) * C + np.arange(C)
+        start = (
+            np.arange(Ho)[:, None, None] * sh * W + np.arange(Wo)[:, None] * sw
+        ) * C + np.arange(C)
         shift = np.array([(i * W + j) * C for i, j, _ in grid.offsets])
         dtype = np.int32 if self.d_in < 2**31 else np.intp
         return (shift[:, None, None, None] + start).astype(dtype)
@@ -206,8 +215,13 @@ class MaxPool2d(_NoParams, _Pool):
             gX = np.zeros((n, self.d_in), dtype=gZ.dtype)
             gX.ravel()[self._flat(cache.index)] = gZ
             return gX
-        return np.bincount(self._flat(cache.index).ravel(), weights=gZ.ravel(), minlength=n * self.d_in).reshape(
-            n, self.d_in).astype(gZ.dtype, copy=False)
+        return (
+            np.bincount(
+                self._flat(cache.index).ravel(), weights=gZ.ravel(), minlength=n * self.d_in
+            )
+            .reshape(n, self.d_in)
+            .astype(gZ.dtype, copy=False)
+        )
 
     def _flat(self, index):
         """Row positions → positions in the flattened (n_samples, d_in) input (a gather is faster on them)."""
@@ -257,7 +271,9 @@ class AvgPool2d(_NoParams, _Pool):
         return Z.reshape(X.shape[0], self.d_out)
 
     def _adjoint(self, cache, gZ):
-        G = gZ.reshape(-1, *self._grid.out_hw, self._grid.image[2]) * gZ.dtype.type(1.0 / len(self._grid.offsets))
+        G = gZ.reshape(-1, *self._grid.out_hw, self._grid.image[2]) * gZ.dtype.type(
+            1.0 / len(self._grid.offsets)
+        )
         return self._grid.scatter([G] * len(self._grid.offsets), G.shape[0], G.dtype)
 
     def _adjoint_squared(self, cache, hZ):
@@ -323,8 +339,10 @@ class Reshape(_NoParams):
         self.output_shape = self._shape(output_shape, "output_shape")
         self.d_in, self.d_out = prod(self.input_shape), prod(self.output_shape)
         if self.d_in != self.d_out:
-            raise ValueError(f"output_shape {self.output_shape} has {self.d_out} entries but input_shape "
-                             f"{self.input_shape} has {self.d_in}")
+            raise ValueError(
+                f"output_shape {self.output_shape} has {self.d_out} entries but input_shape "
+                f"{self.input_shape} has {self.d_in}"
+            )
 
     @staticmethod
     def _shape(shape, name):

@@ -110,12 +110,20 @@ class Recurrent:
         self._n_Wx, self._n_Wh = self.d_x * self.d_h, self.d_h * self.d_h
 
     def __repr__(self):
-        return (f"Recurrent({self.n_steps}, {self.d_x}, {self.d_h}, activation={self.activation.name!r}, "
-                f"output={self.output!r}, bias={self.bias})")
+        return (
+            f"Recurrent({self.n_steps}, {self.d_x}, {self.d_h}, activation={self.activation.name!r}, "
+            f"output={self.output!r}, bias={self.bias})"
+        )
 
     def get_config(self):
-        return {"n_steps": self.n_steps, "d_x": self.d_x, "d_h": self.d_h,
-                "activation": self.activation, "output": self.output, "bias": self.bias}
+        return {
+            "n_steps": self.n_steps,
+            "d_x": self.d_x,
+            "d_h": self.d_h,
+            "activation": self.activation,
+            "output": self.output,
+            "bias": self.bias,
+        }
 
     @property
     def n_params(self):
@@ -129,20 +137,30 @@ class Recurrent:
     def init(self, rng, dtype=np.float64, scheme="xavier"):
         """Draw W_x (fan_in d_x), W_h (fan_in d_h) by ``scheme``, then b (zero unless "normal")."""
         W_x = init_weights(rng, dtype, scheme, self._n_Wx, 0, self.d_x, self.d_h)
-        rest = init_weights(rng, dtype, scheme, self._n_Wh, self.n_params - self._n_Wx - self._n_Wh,
-                            self.d_h, self.d_h)
+        rest = init_weights(
+            rng,
+            dtype,
+            scheme,
+            self._n_Wh,
+            self.n_params - self._n_Wx - self._n_Wh,
+            self.d_h,
+            self.d_h,
+        )
         return np.concatenate([W_x, rest])
 
     def unpack(self, theta):
         """Views ``{"W_x": (d_x, d_h), "W_h": (d_h, d_h), "b": (d_h,) or None}`` into ``theta``."""
         a, b = self._n_Wx, self._n_Wx + self._n_Wh
-        return {"W_x": theta[:a].reshape(self.d_x, self.d_h), "W_h": theta[a:b].reshape(self.d_h, self.d_h),
-                "b": theta[b:] if self.bias else None}
+        return {
+            "W_x": theta[:a].reshape(self.d_x, self.d_h),
+            "W_h": theta[a:b].reshape(self.d_h, self.d_h),
+            "b": theta[b:] if self.bias else None,
+        }
 
     def bias_mask(self):
         """Boolean mask of the entries of ``theta`` that are biases."""
         mask = np.zeros(self.n_params, dtype=bool)
-        mask[self._n_Wx + self._n_Wh:] = True
+        mask[self._n_Wx + self._n_Wh :] = True
         return mask
 
     def forward(self, theta, X):

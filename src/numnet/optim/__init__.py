@@ -10,5 +10,16 @@ from .driver import minimize
 from .methods import METHODS, register
 from .problem import FunctionObjective, Problem
 
-__all__ = ["minimize", "METHODS", "OptimizeResult", "Status", "Iterate", "NoProgress", "Method",
-           "register", "FunctionObjective", "Problem", "robust_norm"]
+__all__ = [
+    "minimize",
+    "METHODS",
+    "OptimizeResult",
+    "Status",
+    "Iterate",
+    "NoProgress",
+    "Method",
+    "register",
+    "FunctionObjective",
+    "Problem",
+    "robust_norm",
+]

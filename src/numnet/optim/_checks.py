@@ -5,11 +5,27 @@ The number checks are the package's one validator set (:mod:`numnet._validation`
 
 import numpy as np
 
-from .._validation import check_int, check_non_negative, check_open_unit, check_positive, check_unit_interval
+from .._validation import (
+    check_int,
+    check_non_negative,
+    check_open_unit,
+    check_positive,
+    check_unit_interval,
+)
 from .linesearch import LINE_SEARCHES
 
-__all__ = ["check_positive", "check_non_negative", "check_open_unit", "check_cg_options", "check_line_search",
-           "check_int", "check_bool", "check_choice", "check_unit_interval", "check_whole_objective"]
+__all__ = [
+    "check_positive",
+    "check_non_negative",
+    "check_open_unit",
+    "check_cg_options",
+    "check_line_search",
+    "check_int",
+    "check_bool",
+    "check_choice",
+    "check_unit_interval",
+    "check_whole_objective",
+]
 
 
 def check_bool(value, name):
@@ -34,10 +50,18 @@ def check_whole_objective(problem, method):
     :class:`~numnet.distributed.DistributedObjective` holds one rank's rows.
     """
     obj = getattr(problem, "objective", problem)
-    if not all(hasattr(obj, name) for name in ("net", "loss", "X", "Y")):  # a DistributedObjective has no X
-        hint = " (this rank's rows only: run it in one process)" if type(obj).__name__ == "DistributedObjective" else ""
-        raise TypeError(f"method {method!r} reads the samples X, Y itself and needs an Objective holding all of "
-                        f"them, got obj of type {type(obj).__name__}{hint}")
+    if not all(
+        hasattr(obj, name) for name in ("net", "loss", "X", "Y")
+    ):  # a DistributedObjective has no X
+        hint = (
+            " (this rank's rows only: run it in one process)"
+            if type(obj).__name__ == "DistributedObjective"
+            else ""
+        )
+        raise TypeError(
+            f"method {method!r} reads the samples X, Y itself and needs an Objective holding all of "
+            f"them, got obj of type {type(obj).__name__}{hint}"
+        )
     return obj
 
 

@@ -59,14 +59,20 @@ def encode(value, packer, path):
         return {"@scalar": value.dtype.str, "value": value.item()}
     if isinstance(value, tuple) and hasattr(value, "_fields"):
         derived = getattr(type(value), "DERIVED", ())
-        return {"@namedtuple": f"{type(value).__module__}:{type(value).__qualname__}",
-                "fields": {f: None if f in derived else encode(getattr(value, f), packer, f"{path}.{f}")
-                           for f in value._fields}}
+        return {
+            "@namedtuple": f"{type(value).__module__}:{type(value).__qualname__}",
+            "fields": {
+                f: None if f in derived else encode(getattr(value, f), packer, f"{path}.{f}")
+                for f in value._fields
+            },
+        }
     if isinstance(value, (tuple, list)):
         return {"@tuple": [encode(v, packer, f"{path}.{i}") for i, v in enumerate(value)]}
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {"@dict": {k: encode(v, packer, f"{path}.{k}") for k, v in value.items()}}
-    raise TypeError(f"cannot checkpoint a {type(value).__name__} at {path}: a method state holds plain data")
+    raise TypeError(
+        f"cannot checkpoint a {type(value).__name__} at {path}: a method state holds plain data"
+    )
 
 
 def decode(tree, arrays):
@@ -92,20 +98,33 @@ def decode(tree, arrays):
 def _array(tree, arrays):
     """A copy of the slice ``tree`` names in its packed member, its bounds checked first."""
     member, at, shape = tree["@array"], tree.get("at"), tree.get("shape")
-    if set(tree) != {"@array", "at", "shape"} or member not in arrays or type(at) is not int or at < 0 \
-            or not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
+    if (
+        set(tree) != {"@array", "at", "shape"}
+        or member not in arrays
+        or type(at) is not int
+        or at < 0
+        or not isinstance(shape, list)
+        or not all(type(n) is int and n >= 0 for n in shape)
+    ):
         raise ValueError(f"malformed array reference {str(tree)[:80]!r}")
     packed = arrays[member]
     if at + prod(shape) > packed.size:
-        raise ValueError(f"array reference {str(tree)[:80]!r} reaches past member {member!r} "
-                         f"of {packed.size} entries")
-    return packed[at:at + prod(shape)].reshape(shape).copy()
+        raise ValueError(
+            f"array reference {str(tree)[:80]!r} reaches past member {member!r} "
+            f"of {packed.size} entries"
+        )
+    return packed[at : at + prod(shape)].reshape(shape).copy()
 
 
 def _scalar(tree):
     dtype, value = tree["@scalar"], tree.get("value")
-    if set(tree) != {"@scalar", "value"} or not isinstance(dtype, str) or not DTYPE.fullmatch(dtype) \
-            or isinstance(value, (str, list, dict)) or value is None:
+    if (
+        set(tree) != {"@scalar", "value"}
+        or not isinstance(dtype, str)
+        or not DTYPE.fullmatch(dtype)
+        or isinstance(value, (str, list, dict))
+        or value is None
+    ):
         raise ValueError(f"malformed scalar {str(tree)[:60]!r}")
     return np.dtype(dtype).type(value)
 
@@ -116,7 +135,9 @@ def _namedtuple_class(name, fields):
     obj = sys.modules.get(module)
     for part in qualname.split("."):
         obj = getattr(obj, part, None)
-    if not (isinstance(obj, type) and issubclass(obj, tuple) and getattr(obj, "_fields", None) == fields):
+    if not (
+        isinstance(obj, type) and issubclass(obj, tuple) and getattr(obj, "_fields", None) == fields
+    ):
         raise ValueError(f"state type {name!r} with fields {fields} is not a loaded NamedTuple")
     return obj
 

@@ -67,7 +67,10 @@ def robust_norm(v):
     return m * float(np.linalg.norm(v / m))
 
 
-_TINY_OVER_EPS = {np.dtype(t): float(np.finfo(t).tiny / np.finfo(t).eps) for t in (np.float16, np.float32, np.float64)}
+_TINY_OVER_EPS = {
+    np.dtype(t): float(np.finfo(t).tiny / np.finfo(t).eps)
+    for t in (np.float16, np.float32, np.float64)
+}
 
 
 def _tiny_over_eps(dtype):
@@ -123,9 +126,11 @@ class OptimizeResult:
         return self.status.success
 
     def __repr__(self):
-        return (f"OptimizeResult(success={self.success}, status={self.status.name}, fun={self.fun:.6g}, "
-                f"grad_norm={self.grad_norm:.3g}, nit={self.nit}, nfev={self.nfev}, ngev={self.ngev}, "
-                f"nhvp={self.nhvp}, message={self.message!r})")
+        return (
+            f"OptimizeResult(success={self.success}, status={self.status.name}, fun={self.fun:.6g}, "
+            f"grad_norm={self.grad_norm:.3g}, nit={self.nit}, nfev={self.nfev}, ngev={self.ngev}, "
+            f"nhvp={self.nhvp}, message={self.message!r})"
+        )
 
 
 class Method:
@@ -158,8 +163,21 @@ class Method:
         message; it evaluates nothing.
     """
 
-    def __init__(self, name, options, init, step, *, restore=None, check_problem=None, stochastic=False,
-                 needs_network=False, nonsmooth=False, checkpointable=True, describe=None):
+    def __init__(
+        self,
+        name,
+        options,
+        init,
+        step,
+        *,
+        restore=None,
+        check_problem=None,
+        stochastic=False,
+        needs_network=False,
+        nonsmooth=False,
+        checkpointable=True,
+        describe=None,
+    ):
         self.name, self.options, self.init, self.step = name, options, init, step
         self.checkpointable = checkpointable
         self.describe = describe or (lambda problem, opts, x0: None)
@@ -177,8 +195,10 @@ class Method:
         unknown = sorted(set(options) - set(names))
         if unknown:
             s = "s" if len(unknown) > 1 else ""
-            raise TypeError(f"unknown option{s} {', '.join(map(repr, unknown))} for method {self.name!r}; "
-                            f"valid options: {', '.join(names) or 'none'}")
+            raise TypeError(
+                f"unknown option{s} {', '.join(map(repr, unknown))} for method {self.name!r}; "
+                f"valid options: {', '.join(names) or 'none'}"
+            )
         opts = self.options(**options)
         check = getattr(opts, "check", None)
         if check is not None:
@@ -200,6 +220,12 @@ class Method:
 
 def _generator_signature(options):
     """Signature ``(problem, x, f, g, *, <options>)`` of :meth:`Method.__call__` (for ``inspect``)."""
-    pos = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("problem", "x", "f", "g")]
-    kw = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in inspect.signature(options).parameters.values()]
+    pos = [
+        inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        for n in ("problem", "x", "f", "g")
+    ]
+    kw = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in inspect.signature(options).parameters.values()
+    ]
     return inspect.Signature(pos + kw)

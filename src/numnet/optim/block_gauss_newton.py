@@ -4,7 +4,15 @@ from typing import NamedTuple
 
 from ._checks import check_cg_options, check_int, check_open_unit
 from .base import Iterate, Method
-from .newton import CG, Blocks, accepted_state, line_search_step, newton_init, newton_restore, restrict
+from .newton import (
+    CG,
+    Blocks,
+    accepted_state,
+    line_search_step,
+    newton_init,
+    newton_restore,
+    restrict,
+)
 
 __all__ = ["BlockGaussNewtonOptions", "block_gauss_newton", "restrict"]
 
@@ -60,10 +68,14 @@ class BlockGaussNewtonOptions(NamedTuple):
 def _blocks(problem):
     """Slices (hidden, output) of θ, from the network's ``single_hidden_layer_slices``; TypeError if it has none."""
     net = getattr(getattr(problem, "objective", None), "net", None)
-    blocks = net.single_hidden_layer_slices() if hasattr(net, "single_hidden_layer_slices") else None
+    blocks = (
+        net.single_hidden_layer_slices() if hasattr(net, "single_hidden_layer_slices") else None
+    )
     if blocks is None:
-        raise TypeError("block-gauss-newton needs an Objective whose net is "
-                        f"Sequential([Dense(n_f, m, act), Dense(m, n_c)]), got net={net!r}")
+        raise TypeError(
+            "block-gauss-newton needs an Objective whose net is "
+            f"Sequential([Dense(n_f, m, act), Dense(m, n_c)]), got net={net!r}"
+        )
     return blocks
 
 
@@ -77,12 +89,25 @@ def _init(problem, x, f, g, opts):
 
 def _step(problem, state, opts):
     hidden, output = _blocks(problem)
-    solver = CG(lambda lin: Blocks(((hidden, lin.gnvp), (output, lin.hvp))), opts.max_cg, opts.forcing_power,
-                opts.max_forcing)
-    lin, t, inner = line_search_step(problem, state, solver, c1=opts.c1, max_backtracks=opts.max_backtracks)
+    solver = CG(
+        lambda lin: Blocks(((hidden, lin.gnvp), (output, lin.hvp))),
+        opts.max_cg,
+        opts.forcing_power,
+        opts.max_forcing,
+    )
+    lin, t, inner = line_search_step(
+        problem, state, solver, c1=opts.c1, max_backtracks=opts.max_backtracks
+    )
     state = accepted_state(lin)
     return state, Iterate(state.x, state.f, state.g, step=t, inner=inner)
 
 
-block_gauss_newton = Method("block-gauss-newton", BlockGaussNewtonOptions, _init, _step, restore=newton_restore,
-                            check_problem=_check_problem, needs_network=True)
+block_gauss_newton = Method(
+    "block-gauss-newton",
+    BlockGaussNewtonOptions,
+    _init,
+    _step,
+    restore=newton_restore,
+    check_problem=_check_problem,
+    needs_network=True,
+)

@@ -48,10 +48,23 @@ from .._archive import Archive, json_depth
 from .._files import atomic_path
 from ._tree import DTYPE, Packer, decode, encode, jsonable
 
-__all__ = ["RunSnapshot", "checkpoint_record", "write_checkpoint", "read_checkpoint", "save_checkpoint",
-           "load_checkpoint", "check_resumable", "continuation", "interrupts_as_keyboard", "interrupt_signal",
-           "signals_held",
-           "FORMAT", "VERSION", "MAX_META", "MAX_JSON_DEPTH"]
+__all__ = [
+    "RunSnapshot",
+    "checkpoint_record",
+    "write_checkpoint",
+    "read_checkpoint",
+    "save_checkpoint",
+    "load_checkpoint",
+    "check_resumable",
+    "continuation",
+    "interrupts_as_keyboard",
+    "interrupt_signal",
+    "signals_held",
+    "FORMAT",
+    "VERSION",
+    "MAX_META",
+    "MAX_JSON_DEPTH",
+]
 
 FORMAT = "numnet-checkpoint"
 VERSION = 2
@@ -61,8 +74,20 @@ MAX_JSON_DEPTH = 64
 """Deepest nesting of the JSON part (a method state needs about 15)."""
 _META = "__meta__"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_RUN_KEYS = {"method", "options", "n_params", "dtype", "n_samples", "nit", "counts", "elapsed", "best", "last",
-             "history", "state"}
+_RUN_KEYS = {
+    "method",
+    "options",
+    "n_params",
+    "dtype",
+    "n_samples",
+    "nit",
+    "counts",
+    "elapsed",
+    "best",
+    "last",
+    "history",
+    "state",
+}
 _TERMINATED = "signal SIGTERM"
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
@@ -82,16 +107,30 @@ class RunSnapshot(NamedTuple):
 
 # ------------------------------------------------------------------ records
 
+
 def checkpoint_record(snapshot, method, opts, problem, x_like):
     """The record of ``snapshot``, a run of ``method`` with ``opts`` on ``problem`` (x of ``x_like``'s size)."""
     best = snapshot.best
-    return {"method": method.name, "options": options_record(opts), "n_params": int(x_like.size),
-            "dtype": str(x_like.dtype), "n_samples": _n_samples(problem), "nit": snapshot.nit,
-            "counts": list(snapshot.counts), "elapsed": snapshot.elapsed,
-            "best": {"x": best.x, "fun": best.fun, "grad_norm": best.grad_norm, "step": best.step,
-                     "inner": best.inner},
-            "last": {"fun": snapshot.last_fun, "grad_norm": snapshot.last_grad_norm},
-            "history": snapshot.history[: snapshot.nit], "state": snapshot.state}
+    return {
+        "method": method.name,
+        "options": options_record(opts),
+        "n_params": int(x_like.size),
+        "dtype": str(x_like.dtype),
+        "n_samples": _n_samples(problem),
+        "nit": snapshot.nit,
+        "counts": list(snapshot.counts),
+        "elapsed": snapshot.elapsed,
+        "best": {
+            "x": best.x,
+            "fun": best.fun,
+            "grad_norm": best.grad_norm,
+            "step": best.step,
+            "inner": best.inner,
+        },
+        "last": {"fun": snapshot.last_fun, "grad_norm": snapshot.last_grad_norm},
+        "history": snapshot.history[: snapshot.nit],
+        "state": snapshot.state,
+    }
 
 
 def continuation(record, x):
@@ -101,19 +140,34 @@ def continuation(record, x):
     iterate is ``x`` with value +inf (so the next iterate replaces it): the
     state goes on over new rows, as ``partial_fit`` does with each batch.
     """
-    return {**record, "n_samples": "any", "nit": 0, "counts": [0, 0, 0], "elapsed": 0.0, "history": [],
-            "best": {"x": x, "fun": float("inf"), "grad_norm": float("nan"), "step": float("nan"), "inner": 0},
-            "last": {"fun": float("inf"), "grad_norm": float("nan")}}
+    return {
+        **record,
+        "n_samples": "any",
+        "nit": 0,
+        "counts": [0, 0, 0],
+        "elapsed": 0.0,
+        "history": [],
+        "best": {
+            "x": x,
+            "fun": float("inf"),
+            "grad_norm": float("nan"),
+            "step": float("nan"),
+            "inner": 0,
+        },
+        "last": {"fun": float("inf"), "grad_norm": float("nan")},
+    }
 
 
 def options_record(opts):
     """The options as JSON data; values that are not (callables, objects) are recorded by type name."""
+
     def one(v):
         if v is None or isinstance(v, (bool, int, float, str)):
             return v
         if isinstance(v, np.generic):
             return v.item()
         return {"object": type(v).__qualname__}
+
     return {k: one(v) for k, v in opts._asdict().items()}
 
 
@@ -125,19 +179,32 @@ def _n_samples(problem):
 def check_resumable(meta, method, opts, problem, x_like):
     """Raise ValueError unless the record ``meta`` is of this method, options, size and dtype."""
     if meta["method"] != method.name:
-        raise ValueError(f"resume: the checkpoint is of method {meta['method']!r}, not {method.name!r}")
+        raise ValueError(
+            f"resume: the checkpoint is of method {meta['method']!r}, not {method.name!r}"
+        )
     now = options_record(opts)
-    diff = [f"{k}={now.get(k)!r} (checkpoint: {v!r})" for k, v in meta["options"].items() if now.get(k) != v]
+    diff = [
+        f"{k}={now.get(k)!r} (checkpoint: {v!r})"
+        for k, v in meta["options"].items()
+        if now.get(k) != v
+    ]
     diff += [f"{k}={v!r} (checkpoint: not set)" for k, v in now.items() if k not in meta["options"]]
     if diff:
         raise ValueError(f"resume: options differ from the checkpoint's: {', '.join(diff)}")
-    mine = {"n_params": int(x_like.size), "dtype": str(x_like.dtype), "n_samples": _n_samples(problem)}
+    mine = {
+        "n_params": int(x_like.size),
+        "dtype": str(x_like.dtype),
+        "n_samples": _n_samples(problem),
+    }
     for key, value in mine.items():
         if meta[key] != value and not (key == "n_samples" and meta[key] == "any"):
-            raise ValueError(f"resume: the checkpoint has {key}={meta[key]!r}, but this problem has {value!r}")
+            raise ValueError(
+                f"resume: the checkpoint has {key}={meta[key]!r}, but this problem has {value!r}"
+            )
 
 
 # ------------------------------------------------------------------ writing
+
 
 def write_checkpoint(target, record):
     """Write ``record`` to ``target``: a path (atomically) or a seekable binary file object.
@@ -147,11 +214,17 @@ def write_checkpoint(target, record):
     ``TypeError`` when the state holds something that is not plain data.
     """
     packer = Packer()
-    meta = {**record, "format": FORMAT, "version": VERSION,
-            "best": {**record["best"], "x": encode(record["best"]["x"], packer, "best.x")},
-            "state": encode(record["state"], packer, "state")}
-    meta["arrays"] = {name: {"dtype": parts[0].dtype.str, "size": size[0], "sha256": _digest(parts)}
-                      for name, (parts, size) in packer.groups.items()}
+    meta = {
+        **record,
+        "format": FORMAT,
+        "version": VERSION,
+        "best": {**record["best"], "x": encode(record["best"]["x"], packer, "best.x")},
+        "state": encode(record["state"], packer, "state"),
+    }
+    meta["arrays"] = {
+        name: {"dtype": parts[0].dtype.str, "size": size[0], "sha256": _digest(parts)}
+        for name, (parts, size) in packer.groups.items()
+    }
     text = json.dumps(meta, default=jsonable)
     _check_text(text, "cannot write the checkpoint")
     with signals_held():  # a Ctrl-C in the middle of a write takes effect when the file is complete
@@ -178,16 +251,21 @@ def _write_archive(f, text, groups):
     """An uncompressed zip of ``.npy`` members, as ``np.savez`` writes, each packed member streamed."""
     blob = text.encode("utf-8")
     with zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
-        _write_member(zf, _META, np.dtype(np.uint8), [np.frombuffer(blob, dtype=np.uint8)], len(blob))
+        _write_member(
+            zf, _META, np.dtype(np.uint8), [np.frombuffer(blob, dtype=np.uint8)], len(blob)
+        )
         for name, (parts, size) in groups.items():
             _write_member(zf, name, parts[0].dtype, parts, size[0])
 
 
 def _write_member(zf, name, dtype, parts, size):
-    info = zipfile.ZipInfo(f"{name}.npy", date_time=_EPOCH)  # a fixed time stamp: same record, same bytes
+    info = zipfile.ZipInfo(
+        f"{name}.npy", date_time=_EPOCH
+    )  # a fixed time stamp: same record, same bytes
     with zf.open(info, "w", force_zip64=True) as member:
-        np.lib.format.write_array_header_1_0(member, {"descr": dtype.str, "fortran_order": False,
-                                                       "shape": (size,)})
+        np.lib.format.write_array_header_1_0(
+            member, {"descr": dtype.str, "fortran_order": False, "shape": (size,)}
+        )
         for a in parts:
             member.write(_bytes(a))
 
@@ -199,6 +277,7 @@ def save_checkpoint(path, snapshot, method, opts, problem, x_like):
 
 # ------------------------------------------------------------------ reading
 
+
 def read_checkpoint(source, name=None):
     """The record of the checkpoint in ``source``: a path, or bytes (a ``uint8`` array) holding one.
 
@@ -209,8 +288,10 @@ def read_checkpoint(source, name=None):
         name = str(source) if isinstance(source, (str, os.PathLike)) else "the checkpoint"
     if isinstance(source, np.ndarray):
         if source.dtype != np.uint8 or source.ndim != 1:
-            raise ValueError(f"{name} must be a 1-D uint8 array (the bytes of a checkpoint), got "
-                             f"dtype {source.dtype} and shape {source.shape}")
+            raise ValueError(
+                f"{name} must be a 1-D uint8 array (the bytes of a checkpoint), got "
+                f"dtype {source.dtype} and shape {source.shape}"
+            )
         source = source.tobytes()
     if isinstance(source, (bytes, bytearray, memoryview)):
         source = io.BytesIO(source)
@@ -243,7 +324,9 @@ def _read_meta(archive, name):
         raise ValueError(f"{name} is not a numnet checkpoint (no format tag)")
     version = meta.pop("version", None)
     if type(version) is not int or version != VERSION:
-        raise ValueError(f"{name} is a checkpoint of version {version!r}; this numnet reads version {VERSION}")
+        raise ValueError(
+            f"{name} is a checkpoint of version {version!r}; this numnet reads version {VERSION}"
+        )
     if not isinstance(meta.get("arrays"), dict):
         raise ValueError(f"{name}: the metadata has no arrays table")
     return meta
@@ -255,14 +338,18 @@ def _check_text(text, where):
         raise ValueError(f"{where}: the metadata has {size} bytes; at most {MAX_META} are allowed")
     depth = json_depth(text)
     if depth > MAX_JSON_DEPTH:
-        raise ValueError(f"{where}: the metadata is nested {depth} deep; at most {MAX_JSON_DEPTH} is allowed")
+        raise ValueError(
+            f"{where}: the metadata is nested {depth} deep; at most {MAX_JSON_DEPTH} is allowed"
+        )
 
 
 def _read_arrays(archive, table, name):
     """The packed members the table declares, sizes and headers checked before any is read."""
     if archive.keys != set(table) | {_META}:
-        raise ValueError(f"{name}: members {sorted(archive.keys - {_META})} do not match the metadata's "
-                         f"{sorted(table)}")
+        raise ValueError(
+            f"{name}: members {sorted(archive.keys - {_META})} do not match the metadata's "
+            f"{sorted(table)}"
+        )
     specs = {key: _member_spec(key, spec, name) for key, spec in table.items()}
     for key, (dtype, size, _) in specs.items():
         archive.check(key, dtype, (size,))
@@ -278,15 +365,33 @@ def _member_spec(key, spec, name):
         raise ValueError(f"{name}: the metadata of member {key!r} is malformed")
     dtype, size, sha256 = spec["dtype"], spec["size"], spec["sha256"]
     match = DTYPE.fullmatch(dtype) if isinstance(dtype, str) else None
-    if match is None or key != "".join(match.groups()) or type(size) is not int or size < 0 \
-            or not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
-        raise ValueError(f"{name}: member {key!r} is declared as {spec!r}; expected a dtype such as '<f8' "
-                         "named by kind and size, a length and a SHA-256")
+    if (
+        match is None
+        or key != "".join(match.groups())
+        or type(size) is not int
+        or size < 0
+        or not isinstance(sha256, str)
+        or not _SHA256.fullmatch(sha256)
+    ):
+        raise ValueError(
+            f"{name}: member {key!r} is declared as {spec!r}; expected a dtype such as '<f8' "
+            "named by kind and size, a length and a SHA-256"
+        )
     return np.dtype(dtype), size, sha256
 
 
-_FIELDS = {"method": str, "options": dict, "n_params": int, "dtype": str, "nit": int, "counts": list,
-           "elapsed": float, "best": dict, "last": dict, "history": list}
+_FIELDS = {
+    "method": str,
+    "options": dict,
+    "n_params": int,
+    "dtype": str,
+    "nit": int,
+    "counts": list,
+    "elapsed": float,
+    "best": dict,
+    "last": dict,
+    "history": list,
+}
 
 
 def _check_record(meta):
@@ -297,8 +402,12 @@ def _check_record(meta):
     for key, kind in _FIELDS.items():
         if not isinstance(meta[key], kind) or isinstance(meta[key], bool):
             raise ValueError(f"{key} must be a {kind.__name__}, got {str(meta[key])[:40]!r}")
-    if meta["dtype"] not in ("float32", "float64") or meta["n_params"] < 0 or meta["nit"] < 0 \
-            or not meta["elapsed"] >= 0:
+    if (
+        meta["dtype"] not in ("float32", "float64")
+        or meta["n_params"] < 0
+        or meta["nit"] < 0
+        or not meta["elapsed"] >= 0
+    ):
         raise ValueError("dtype, n_params, nit or elapsed out of range")
     if len(meta["counts"]) != 3 or not all(type(c) is int and c >= 0 for c in meta["counts"]):
         raise ValueError(f"counts must be 3 non-negative ints, got {meta['counts']!r}")
@@ -314,15 +423,22 @@ def _check_record(meta):
 
 
 def _check_numbers(part, keys, where):
-    if set(part) - {"x"} != set(keys) or not all(isinstance(part[k], (int, float)) and not isinstance(
-            part[k], bool) for k in keys):
+    if set(part) - {"x"} != set(keys) or not all(
+        isinstance(part[k], (int, float)) and not isinstance(part[k], bool) for k in keys
+    ):
         raise ValueError(f"{where} must hold the numbers {', '.join(keys)}")
 
 
 def _check_best(meta):
     x = meta["best"]["x"]
-    if not isinstance(x, np.ndarray) or x.shape != (meta["n_params"],) or str(x.dtype) != meta["dtype"]:
-        raise ValueError(f"best.x must be a {meta['dtype']} vector of n_params={meta['n_params']} entries")
+    if (
+        not isinstance(x, np.ndarray)
+        or x.shape != (meta["n_params"],)
+        or str(x.dtype) != meta["dtype"]
+    ):
+        raise ValueError(
+            f"best.x must be a {meta['dtype']} vector of n_params={meta['n_params']} entries"
+        )
 
 
 def load_checkpoint(path):
@@ -331,6 +447,7 @@ def load_checkpoint(path):
 
 
 # ------------------------------------------------------------------ signals
+
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
@@ -366,8 +483,10 @@ def signals_held():
         yield
         return
     caught = []
-    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum))
-                for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        s: signal.signal(s, lambda signum, frame: caught.append(signum))
+        for s in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         yield
     finally:

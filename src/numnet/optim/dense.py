@@ -96,8 +96,17 @@ from .krylov import CGResult
 from .linesearch import armijo
 from .problem import FunctionObjective
 
-__all__ = ["DenseLinearization", "Direct", "solve_damped", "solve_floored", "damped_inverse",
-           "gauss_newton_system", "CHUNK_ENTRIES", "CHOLESKY_SOLVES", "FLOOR_GROWTH"]
+__all__ = [
+    "DenseLinearization",
+    "Direct",
+    "solve_damped",
+    "solve_floored",
+    "damped_inverse",
+    "gauss_newton_system",
+    "CHUNK_ENTRIES",
+    "CHOLESKY_SOLVES",
+    "FLOOR_GROWTH",
+]
 
 #: Largest Jacobian (n_samples · n_outputs · p numbers) built in one piece.
 CHUNK_ENTRIES = 2**22
@@ -163,7 +172,9 @@ class DenseLinearization:
         if self._J is not None:
             return self._J.T @ u
         F = self.lin.F
-        return self.lin.objective.net.vjp(self.theta, self.lin.cache, u.reshape(F.shape), need_gX=False)[0]
+        return self.lin.objective.net.vjp(
+            self.theta, self.lin.cache, u.reshape(F.shape), need_gX=False
+        )[0]
 
     def usable(self):
         """Whether the gradient and the matrix are finite (a trial point may be accepted)."""
@@ -177,7 +188,9 @@ class DenseLinearization:
         if scaling not in self._scales:
             d = np.diagonal(self.matrix).copy()
             top = float(d.max()) if d.size else 0.0
-            self._scales[scaling] = np.maximum(d, np.finfo(d.dtype).eps * top) if top > 0 else np.ones_like(d)
+            self._scales[scaling] = (
+                np.maximum(d, np.finfo(d.dtype).eps * top) if top > 0 else np.ones_like(d)
+            )
         return self._scales[scaling]
 
     def eigen(self, scaling):
@@ -190,7 +203,9 @@ class DenseLinearization:
             try:
                 self._eigen[scaling] = np.linalg.eigh(G)
             except np.linalg.LinAlgError as exc:
-                raise NoProgress(f"the Gauss-Newton matrix has no eigendecomposition: {exc}") from None
+                raise NoProgress(
+                    f"the Gauss-Newton matrix has no eigendecomposition: {exc}"
+                ) from None
         return self._eigen[scaling]
 
     def _build(self):
@@ -227,7 +242,11 @@ def _network_system(lin, need_grad):
     G, g = None, np.zeros(p, dtype=lin.theta.dtype) if need_grad else None
     chunks = _row_chunks(n, lin.F.shape[1] * p, obj.net)
     for rows in chunks:
-        J = output_jacobians(lin) if rows is None else per_sample_output_gradients(obj.net, lin.theta, obj.X[rows])
+        J = (
+            output_jacobians(lin)
+            if rows is None
+            else per_sample_output_gradients(obj.net, lin.theta, obj.X[rows])
+        )
         part = slice(None) if rows is None else rows
         if need_grad:
             g += J.reshape(-1, p).T @ lin.gF[part].ravel()
@@ -242,7 +261,9 @@ def _network_system(lin, need_grad):
 def _row_chunks(n, entries_per_row, net):
     """``[None]`` (all rows, the kept forward pass) or slices of rows holding at most CHUNK_ENTRIES numbers."""
     size = max(1, CHUNK_ENTRIES // max(entries_per_row, 1))
-    if n <= size or has_dropout(net):  # has_dropout walks the network: only asked when chunks are needed
+    if n <= size or has_dropout(
+        net
+    ):  # has_dropout walks the network: only asked when chunks are needed
         return [None]
     return [slice(i, min(i + size, n)) for i in range(0, n, size)]
 
@@ -253,7 +274,9 @@ def _gram(loss, F, Y, J, n):
     if isinstance(loss, LeastSquares):
         Jf = J.reshape(-1, p)
         return (Jf.T @ Jf) * (1.0 / n)
-    B = loss_hessian_blocks(loss, F, Y) * (F.shape[0] / n)  # the blocks of a mean over the chunk, rescaled
+    B = loss_hessian_blocks(loss, F, Y) * (
+        F.shape[0] / n
+    )  # the blocks of a mean over the chunk, rescaled
     lam, Q = np.linalg.eigh(B)
     R = (np.sqrt(np.maximum(lam, 0))[:, :, None] * (Q.transpose(0, 2, 1) @ J)).reshape(-1, p)
     return R.T @ R
@@ -372,15 +395,22 @@ class Direct(NamedTuple):
         if trial is not None:
             return self.wrap(problem, trial, trial.grad), 0.0, 1.0
         for k in range(1, max_backtracks + 1):
-            rho, t = lin.theta.size * np.finfo(lin.theta.dtype).eps * FLOOR_GROWTH ** k, 0.5 ** k
+            rho, t = lin.theta.size * np.finfo(lin.theta.dtype).eps * FLOOR_GROWTH**k, 0.5**k
             floored = solve_floored(lin, state.g, damping, rho, self.scaling).p
-            found = [(float(tr.value), i, tr) for i, tr in enumerate(
-                _armijo_trial(problem, state, step, c1) for step in (t * exact, floored)) if tr is not None]
+            found = [
+                (float(tr.value), i, tr)
+                for i, tr in enumerate(
+                    _armijo_trial(problem, state, step, c1) for step in (t * exact, floored)
+                )
+                if tr is not None
+            ]
             if found:
                 _, i, trial = min(found, key=lambda item: item[:2])
                 return self.wrap(problem, trial, trial.grad), (0.0, rho)[i], (t, 1.0)[i]
-        raise NoProgress(f"Armijo found no sufficient decrease along the halved or the eigenvalue-floored "
-                         f"steps in {max_backtracks} stages")
+        raise NoProgress(
+            f"Armijo found no sufficient decrease along the halved or the eigenvalue-floored "
+            f"steps in {max_backtracks} stages"
+        )
 
     def point(self, problem, x):
         """The linearization at a trial x, None when x or its value is not finite."""

@@ -32,8 +32,21 @@ from .problem import Problem
 __all__ = ["minimize"]
 
 
-def minimize(objective, theta0, method="lbfgs", *, callback=None, max_iter=100, gtol=1e-6, ftol=0.0,
-             max_time=None, checkpoint=None, checkpoint_every=1, resume=None, **options):
+def minimize(
+    objective,
+    theta0,
+    method="lbfgs",
+    *,
+    callback=None,
+    max_iter=100,
+    gtol=1e-6,
+    ftol=0.0,
+    max_time=None,
+    checkpoint=None,
+    checkpoint_every=1,
+    resume=None,
+    **options,
+):
     """Minimize an objective from ``theta0``.
 
     Parameters
@@ -123,14 +136,18 @@ def _check_checkpointing(method, checkpoint, checkpoint_every, resume):
             kind = "a callable" if name == "checkpoint" else "a checkpoint record (dict)"
             raise TypeError(f"{name} must be None, a path or {kind}, got {path!r}")
         if path is not None and not method.checkpointable:
-            raise ValueError(f"{name}: method {method.name!r} keeps its state in a generator; "
-                             "only a Method can be checkpointed")
+            raise ValueError(
+                f"{name}: method {method.name!r} keeps its state in a generator; "
+                "only a Method can be checkpointed"
+            )
     check_int(checkpoint_every, "checkpoint_every")
     if isinstance(checkpoint, (str, os.PathLike)):
         folder = Path(checkpoint).parent
         existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
         if not (existing.is_dir() and os.access(existing, os.W_OK)):
-            raise ValueError(f"checkpoint={str(checkpoint)!r}: {str(existing)!r} is not a writable folder")
+            raise ValueError(
+                f"checkpoint={str(checkpoint)!r}: {str(existing)!r} is not a writable folder"
+            )
 
 
 def _is_record(value):
@@ -141,7 +158,13 @@ class _Run:
     """Bookkeeping of one run: state, history, best and last iterate, the last completed iteration."""
 
     def __init__(self, problem, method, opts, callback, x0):
-        self.problem, self.method, self.opts, self.callback, self.x0 = problem, method, opts, callback, x0
+        self.problem, self.method, self.opts, self.callback, self.x0 = (
+            problem,
+            method,
+            opts,
+            callback,
+            x0,
+        )
         self.history, self.message, self.state, self.committed = [], None, None, None
         self.note = method.describe(problem, opts, x0)
         self.t0 = time.perf_counter()
@@ -166,7 +189,9 @@ class _Run:
         meta = source if _is_record(source) else load_checkpoint(source)
         check_resumable(meta, self.method, self.opts, self.problem, self.x0)
         best, last = meta["best"], meta["last"]
-        self.best = Iterate(best["x"], best["fun"], None, best["step"], best["inner"], best["grad_norm"])
+        self.best = Iterate(
+            best["x"], best["fun"], None, best["step"], best["inner"], best["grad_norm"]
+        )
         self.last = Iterate(None, last["fun"], None, grad_norm=last["grad_norm"])
         self.history = list(meta["history"])
         counts = self.problem.counts
@@ -217,8 +242,14 @@ class _Run:
         self.last = it
         if it.fun <= self.best.fun:
             self.best = it
-        rec = {"nit": len(self.history) + 1, "fun": it.fun, "grad_norm": it.grad_norm,
-               "step": it.step, "inner": it.inner, "time": time.perf_counter() - self.t0}
+        rec = {
+            "nit": len(self.history) + 1,
+            "fun": it.fun,
+            "grad_norm": it.grad_norm,
+            "step": it.step,
+            "inner": it.inner,
+            "time": time.perf_counter() - self.t0,
+        }
         if it.info:
             rec.update(it.info)
         self.history.append(rec)
@@ -245,16 +276,32 @@ class _Run:
     def commit(self):
         """Remember the run after a completed iteration: what a checkpoint writes."""
         c = self.problem.counts
-        self.committed = RunSnapshot(self.state, len(self.history), self.best, self.last.fun, self.last.grad_norm,
-                                     (c.nfev, c.ngev, c.nhvp), time.perf_counter() - self.t0, self.history)
+        self.committed = RunSnapshot(
+            self.state,
+            len(self.history),
+            self.best,
+            self.last.fun,
+            self.last.grad_norm,
+            (c.nfev, c.ngev, c.nhvp),
+            time.perf_counter() - self.t0,
+            self.history,
+        )
 
     def result(self, status, current=None):
         it = self.best if current is None else current
         c, message = self.problem.counts, self.message or status.value
-        return OptimizeResult(x=it.x, fun=it.fun, grad_norm=it.grad_norm, nit=len(self.history),
-                              nfev=c.nfev, ngev=c.ngev, nhvp=c.nhvp, status=status,
-                              message=message if self.note is None else f"{message}; {self.note}",
-                              history=self.history)
+        return OptimizeResult(
+            x=it.x,
+            fun=it.fun,
+            grad_norm=it.grad_norm,
+            nit=len(self.history),
+            nfev=c.nfev,
+            ngev=c.ngev,
+            nhvp=c.nhvp,
+            status=status,
+            message=message if self.note is None else f"{message}; {self.note}",
+            history=self.history,
+        )
 
 
 class _Saver:

@@ -4,8 +4,16 @@ from typing import NamedTuple
 
 from ._checks import check_cg_options, check_int, check_non_negative, check_open_unit
 from .base import Iterate, Method
-from .linear_solver import (DENSE_MAX_PARAMS, check_problem, check_solver_options, describe_solver,
-                            gauss_newton_solver, init_state, restore_state, solver_name)
+from .linear_solver import (
+    DENSE_MAX_PARAMS,
+    check_problem,
+    check_solver_options,
+    describe_solver,
+    gauss_newton_solver,
+    init_state,
+    restore_state,
+    solver_name,
+)
 from .dense import Direct
 from .newton import accepted_state, line_search_step
 
@@ -96,15 +104,29 @@ def _step(problem, state, opts):
     solver = gauss_newton_solver(problem, state.x.size, opts)
     info = {"solver": solver_name(solver)}
     if isinstance(solver, Direct):
-        lin, info["floor"], t = solver.search(problem, state, damping=opts.damping, c1=opts.c1,
-                                              max_backtracks=opts.max_backtracks)
+        lin, info["floor"], t = solver.search(
+            problem, state, damping=opts.damping, c1=opts.c1, max_backtracks=opts.max_backtracks
+        )
         inner = 0
     else:
-        lin, t, inner = line_search_step(problem, state, solver, damping=opts.damping, c1=opts.c1,
-                                         max_backtracks=opts.max_backtracks)
+        lin, t, inner = line_search_step(
+            problem,
+            state,
+            solver,
+            damping=opts.damping,
+            c1=opts.c1,
+            max_backtracks=opts.max_backtracks,
+        )
     state = accepted_state(lin)
     return state, Iterate(state.x, state.f, state.g, step=t, inner=inner, info=info)
 
 
-gauss_newton = Method("gauss-newton", GaussNewtonOptions, _init, _step, restore=restore_state,
-                      check_problem=check_problem, describe=describe_solver)
+gauss_newton = Method(
+    "gauss-newton",
+    GaussNewtonOptions,
+    _init,
+    _step,
+    restore=restore_state,
+    check_problem=check_problem,
+    describe=describe_solver,
+)

@@ -137,6 +137,9 @@ gd = Method("gd", GDOptions, _init, _step)
 
 def safe_step(problem, propose, t, mult, max_halvings=30):
     """Deprecated name of :func:`try_step`."""
-    warnings.warn("numnet.optim.gd.safe_step is deprecated; use numnet.optim.gd.try_step", DeprecationWarning,
-                  stacklevel=2)
+    warnings.warn(
+        "numnet.optim.gd.safe_step is deprecated; use numnet.optim.gd.try_step",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return try_step(problem, propose, t, mult, max_halvings)

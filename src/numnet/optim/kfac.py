@@ -118,20 +118,24 @@ class _KFACSolver(NamedTuple):
 
 
 def _check_problem(problem, opts):
-    check_whole_objective(problem, 'kfac')
+    check_whole_objective(problem, "kfac")
     net, loss = _network(problem)
     check_kfac_network(net)
     if opts.kind == "mc" and not isinstance(loss, PREDICTIVE_LOSSES):
-        raise TypeError(f"kfac with kind='mc' needs a loss with a predictive distribution "
-                        f"({', '.join(c.__name__ for c in PREDICTIVE_LOSSES)}), got {loss!r}")
+        raise TypeError(
+            f"kfac with kind='mc' needs a loss with a predictive distribution "
+            f"({', '.join(c.__name__ for c in PREDICTIVE_LOSSES)}), got {loss!r}"
+        )
 
 
 def _network(problem):
     obj = getattr(problem, "objective", None)
     net, loss = getattr(obj, "net", None), getattr(obj, "loss", None)
     if net is None or loss is None:
-        raise TypeError(f"kfac needs an Objective on a network of Dense and convolution layers, "
-                        f"got {type(obj).__name__}")
+        raise TypeError(
+            f"kfac needs an Objective on a network of Dense and convolution layers, "
+            f"got {type(obj).__name__}"
+        )
     return net, loss
 
 
@@ -150,12 +154,23 @@ def _init(problem, x, f, g, opts):
 
 def _step(problem, state, opts):
     seed = np.random.default_rng([opts.seed, state.k])
-    K = kfac_operator(state.lin, kind=opts.kind, mc_samples=opts.mc_samples, seed=seed, bias=opts.bias)
+    K = kfac_operator(
+        state.lin, kind=opts.kind, mc_samples=opts.mc_samples, seed=seed, bias=opts.bias
+    )
     lin, sol, region = gain_ratio_step(problem, state, _KFACSolver(K, opts.rescale))
     region = region._replace(mu=max(region.mu, opts.min_mu))
     state = KFACState(lin.theta, float(lin.value), lin.grad, lin, region, state.k + 1)
-    return state, Iterate(state.x, state.f, state.g, step=float(np.linalg.norm(sol.p)), inner=sol.n_iter)
+    return state, Iterate(
+        state.x, state.f, state.g, step=float(np.linalg.norm(sol.p)), inner=sol.n_iter
+    )
 
 
-kfac = Method("kfac", KFACOptions, _init, _step, restore=newton_restore, check_problem=_check_problem,
-              needs_network=True)
+kfac = Method(
+    "kfac",
+    KFACOptions,
+    _init,
+    _step,
+    restore=newton_restore,
+    check_problem=_check_problem,
+    needs_network=True,
+)

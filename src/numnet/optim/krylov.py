@@ -114,7 +114,11 @@ def truncated_cg(matvec, g, *, rtol=0.1, max_iter=50):
         Ad = matvec(cg.d)
         dAd = float(np.dot(cg.d, Ad))
         if not dAd > 0:
-            return CGResult(-g, Ad, j + 1, "negative_curvature") if j == 0 else cg.result(j + 1, "negative_curvature")
+            return (
+                CGResult(-g, Ad, j + 1, "negative_curvature")
+                if j == 0
+                else cg.result(j + 1, "negative_curvature")
+            )
         cg.step(Ad, cg.rr / dAd)
         if np.sqrt(cg.rr) <= tol:
             return cg.result(j + 1, "converged")
@@ -124,7 +128,7 @@ def truncated_cg(matvec, g, *, rtol=0.1, max_iter=50):
 def _to_boundary(cg, Ad, dAd, radius):
     """The root τ of ‖p + τ d‖ = radius with the lower model value (N&W Alg. 7.2)."""
     p, d = cg.p, cg.d
-    a, b, c = float(np.dot(d, d)), 2 * float(np.dot(p, d)), float(np.dot(p, p)) - radius ** 2
+    a, b, c = float(np.dot(d, d)), 2 * float(np.dot(p, d)), float(np.dot(p, p)) - radius**2
     disc = float(np.sqrt(max(b * b - 4 * a * c, 0.0)))
     rd = float(np.dot(cg.r, d))
     taus = [(-b - disc) / (2 * a), (-b + disc) / (2 * a)]
@@ -171,7 +175,9 @@ def steihaug_cg(matvec, g, radius, *, rtol=0.1, max_iter=50):
         dAd = float(np.dot(cg.d, Ad))
         alpha = cg.rr / dAd if dAd > 0 else np.inf
         if not dAd > 0 or np.linalg.norm(cg.p + alpha * cg.d) >= radius:
-            return _to_boundary(cg, Ad, dAd if np.isfinite(dAd) else 0.0, radius)._replace(n_iter=j + 1)
+            return _to_boundary(cg, Ad, dAd if np.isfinite(dAd) else 0.0, radius)._replace(
+                n_iter=j + 1
+            )
         cg.step(Ad, alpha)
         if np.sqrt(cg.rr) <= tol:
             return cg.result(j + 1, "converged")

@@ -6,8 +6,16 @@ import numpy as np
 
 from ._checks import check_bool, check_cg_options, check_positive
 from .base import Iterate, Method
-from .linear_solver import (DENSE_MAX_PARAMS, check_problem, check_solver_options, describe_solver,
-                            gauss_newton_solver, init_state, restore_state, solver_name)
+from .linear_solver import (
+    DENSE_MAX_PARAMS,
+    check_problem,
+    check_solver_options,
+    describe_solver,
+    gauss_newton_solver,
+    init_state,
+    restore_state,
+    solver_name,
+)
 from .newton import Damping, accepted_state, gain_ratio_step
 
 __all__ = ["LevenbergMarquardtOptions", "levenberg_marquardt"]
@@ -111,9 +119,22 @@ def _step(problem, state, opts):
     solver = gauss_newton_solver(problem, state.x.size, opts)
     lin, sol, region = gain_ratio_step(problem, state, solver)
     state = accepted_state(lin, region)
-    return state, Iterate(state.x, state.f, state.g, step=float(np.linalg.norm(sol.p)), inner=sol.n_iter,
-                          info={"solver": solver_name(solver)})
+    return state, Iterate(
+        state.x,
+        state.f,
+        state.g,
+        step=float(np.linalg.norm(sol.p)),
+        inner=sol.n_iter,
+        info={"solver": solver_name(solver)},
+    )
 
 
-levenberg_marquardt = Method("levenberg-marquardt", LevenbergMarquardtOptions, _init, _step, restore=restore_state,
-                             check_problem=check_problem, describe=describe_solver)
+levenberg_marquardt = Method(
+    "levenberg-marquardt",
+    LevenbergMarquardtOptions,
+    _init,
+    _step,
+    restore=restore_state,
+    check_problem=check_problem,
+    describe=describe_solver,
+)

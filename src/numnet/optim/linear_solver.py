@@ -41,9 +41,22 @@ from .dense import Direct
 from .newton import CG, gauss_newton, newton_init, newton_restore
 from .problem import FunctionObjective
 
-__all__ = ["SOLVERS", "SCALINGS", "DENSE_MAX_PARAMS", "check_solver_options", "dense_available", "dense_size",
-           "fast_jacobian", "solver_kind", "gauss_newton_solver", "solver_name", "describe_solver", "check_problem",
-           "init_state", "restore_state"]
+__all__ = [
+    "SOLVERS",
+    "SCALINGS",
+    "DENSE_MAX_PARAMS",
+    "check_solver_options",
+    "dense_available",
+    "dense_size",
+    "fast_jacobian",
+    "solver_kind",
+    "gauss_newton_solver",
+    "solver_name",
+    "describe_solver",
+    "check_problem",
+    "init_state",
+    "restore_state",
+]
 
 SOLVERS = ("auto", "dense", "cg")
 SCALINGS = ("identity", "marquardt")
@@ -62,8 +75,9 @@ def check_solver_options(solver, dense_max_params, scaling):
 
 def dense_available(objective):
     """Whether the dense path can form G: an Objective, or a FunctionObjective with ``jac``."""
-    return isinstance(objective, Objective) or (isinstance(objective, FunctionObjective)
-                                                 and objective.jac is not None)
+    return isinstance(objective, Objective) or (
+        isinstance(objective, FunctionObjective) and objective.jac is not None
+    )
 
 
 def dense_size(objective, n_params):
@@ -77,7 +91,7 @@ def fast_jacobian(objective):
 
 
 def solver_kind(problem, n_params, opts):
-    """"dense" or "cg": ``opts.solver``, or what "auto" picks (see the module notes)."""
+    """ "dense" or "cg": ``opts.solver``, or what "auto" picks (see the module notes)."""
     if opts.solver != "auto":
         return opts.solver
     obj = problem.objective
@@ -94,7 +108,7 @@ def gauss_newton_solver(problem, n_params, opts, curvature=gauss_newton):
 
 
 def solver_name(solver):
-    """"dense" or "cg": the history's ``solver`` entry for a solver of :func:`gauss_newton_solver`."""
+    """ "dense" or "cg": the history's ``solver`` entry for a solver of :func:`gauss_newton_solver`."""
     return "dense" if isinstance(solver, Direct) else "cg"
 
 
@@ -118,10 +132,13 @@ def _why(problem, p, opts):
         return f"J by p tangent passes, p = {p} {sign} max_cg = {opts.max_cg}"
     if size == p:
         return f"p = {p} {sign} dense_max_params = {opts.dense_max_params}"
-    return f"p·n_outputs = {p}·{size // p} = {size} {sign} dense_max_params = {opts.dense_max_params}"
+    return (
+        f"p·n_outputs = {p}·{size // p} = {size} {sign} dense_max_params = {opts.dense_max_params}"
+    )
 
 
 # ------------------------------------------------------------------ the methods' shared hooks
+
 
 def check_problem(problem, opts, n_params=None):
     """ValueError naming ``solver`` or ``scaling`` when the objective or p rules the asked path out.
@@ -132,11 +149,19 @@ def check_problem(problem, opts, n_params=None):
     """
     n_params = getattr(problem.objective, "n_params", None) if n_params is None else n_params
     if opts.solver == "dense" and not dense_available(problem.objective):
-        raise ValueError(f"solver='dense' needs an Objective or a FunctionObjective with jac=, got "
-                         f"{type(problem.objective).__name__}")
-    if n_params is not None and opts.scaling != "identity" and solver_kind(problem, n_params, opts) == "cg":
-        raise ValueError(f"scaling={opts.scaling!r} needs the dense solver, but solver='auto' chose CG "
-                         f"({_why(problem, n_params, opts)}); pass solver='dense'")
+        raise ValueError(
+            f"solver='dense' needs an Objective or a FunctionObjective with jac=, got "
+            f"{type(problem.objective).__name__}"
+        )
+    if (
+        n_params is not None
+        and opts.scaling != "identity"
+        and solver_kind(problem, n_params, opts) == "cg"
+    ):
+        raise ValueError(
+            f"scaling={opts.scaling!r} needs the dense solver, but solver='auto' chose CG "
+            f"({_why(problem, n_params, opts)}); pass solver='dense'"
+        )
 
 
 def init_state(problem, x, f, g, opts, region=None):

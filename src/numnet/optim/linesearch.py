@@ -51,7 +51,8 @@ class _Point:
     def sufficient(self, f, slope, c1, noise):
         """Armijo φ(t) ≤ φ(0) + c1 t φ'(0), or in the rounding band its derivative form."""
         return self.phi <= f + c1 * self.t * slope or (
-            self.flat(f, noise) and self.dphi <= (2 * c1 - 1) * slope)
+            self.flat(f, noise) and self.dphi <= (2 * c1 - 1) * slope
+        )
 
 
 def _noise(f, x):
@@ -153,8 +154,8 @@ def wolfe(problem, x, f, g, p, *, t0=1.0, c1=1e-4, c2=0.9, max_evals=30):
     ``phi(t) <= f + c1 * t * phi'(0)`` and ``abs(phi'(t)) <= c2 * abs(phi'(0))``.
     A non-finite φ(t) or φ'(t) counts as a failed sufficient decrease (the
     step is too long). Sufficient decrease is tested as in :func:`armijo`,
-    including its approximate form where φ(t) is within rounding of φ(0). If the budget runs out inside zoom after some point
-    with sufficient decrease was seen, that point is returned (Armijo only;
+    including its approximate form where φ(t) is within rounding of φ(0). If the
+    budget runs out inside zoom after some point with sufficient decrease was seen, that point is returned (Armijo only;
     quasi-Newton memories skip its update if the curvature yᵀs ≤ 0 fails).
     """
     _check(t0, c1, c2)
@@ -193,9 +194,11 @@ class _Wolfe:
     def too_long(self, pt, lo):
         """Sufficient decrease fails, φ rose above the low end, or φ' is non-finite."""
         o = self.origin
-        return (not pt.sufficient(o.phi, o.dphi, self.c1, self.noise)
-                or (lo.t > 0 and pt.phi >= lo.phi and not pt.flat(o.phi, self.noise))
-                or not np.isfinite(pt.dphi))
+        return (
+            not pt.sufficient(o.phi, o.dphi, self.c1, self.noise)
+            or (lo.t > 0 and pt.phi >= lo.phi and not pt.flat(o.phi, self.noise))
+            or not np.isfinite(pt.dphi)
+        )
 
     def curvature_ok(self, pt):
         return abs(pt.dphi) <= -self.c2 * self.origin.dphi
@@ -270,9 +273,11 @@ def get_line_search(name, *, c1=1e-4, c2=0.9, max_evals=30):
     ``max_backtracks = max_evals - 1``); ``c2`` is only used by ``"wolfe"``.
     """
     if name == "armijo":
-        return lambda problem, x, f, g, p, t0: armijo(problem, x, f, g, p, t0=t0, c1=c1,
-                                                      max_backtracks=max_evals - 1)
+        return lambda problem, x, f, g, p, t0: armijo(
+            problem, x, f, g, p, t0=t0, c1=c1, max_backtracks=max_evals - 1
+        )
     if name == "wolfe":
-        return lambda problem, x, f, g, p, t0: wolfe(problem, x, f, g, p, t0=t0, c1=c1, c2=c2,
-                                                     max_evals=max_evals)
+        return lambda problem, x, f, g, p, t0: wolfe(
+            problem, x, f, g, p, t0=t0, c1=c1, c2=c2, max_evals=max_evals
+        )
     raise ValueError(f"line_search must be one of {LINE_SEARCHES}, got {name!r}")

@@ -31,8 +31,25 @@ from .varpro import varpro
 __all__ = ["METHODS", "register", "generator_method"]
 
 #: Every method of :func:`~numnet.optim.minimize`, by name.
-METHODS = {m.name: m for m in (newton_cg, trust_ncg, gauss_newton, levenberg_marquardt, block_gauss_newton, gd,
-                               subgradient, sgd, adam, sr1, bfgs, lbfgs, varpro, kfac)}
+METHODS = {
+    m.name: m
+    for m in (
+        newton_cg,
+        trust_ncg,
+        gauss_newton,
+        levenberg_marquardt,
+        block_gauss_newton,
+        gd,
+        subgradient,
+        sgd,
+        adam,
+        sr1,
+        bfgs,
+        lbfgs,
+        varpro,
+        kfac,
+    )
+}
 
 
 def register(name, method=None):
@@ -69,8 +86,11 @@ def generator_method(name, fn):
     if not callable(fn):
         raise TypeError(f"a method must be a Method or a generator function, got {fn!r}")
     params = [p for p in inspect.signature(fn).parameters.values() if p.kind is p.KEYWORD_ONLY]
-    options = namedtuple(f"{fn.__name__}_options", [p.name for p in params],
-                         defaults=[_REQUIRED if p.default is p.empty else p.default for p in params])
+    options = namedtuple(
+        f"{fn.__name__}_options",
+        [p.name for p in params],
+        defaults=[_REQUIRED if p.default is p.empty else p.default for p in params],
+    )
     options.__doc__ = fn.__doc__
 
     def init(problem, x, f, g, opts):
@@ -80,6 +100,13 @@ def generator_method(name, fn):
     def step(problem, state, opts):
         return state, next(state.generator)
 
-    return Method(name, options, init, step, stochastic=getattr(fn, "stochastic", False),
-                  needs_network=getattr(fn, "needs_network", False), nonsmooth=getattr(fn, "nonsmooth", False),
-                  checkpointable=False)
+    return Method(
+        name,
+        options,
+        init,
+        step,
+        stochastic=getattr(fn, "stochastic", False),
+        needs_network=getattr(fn, "needs_network", False),
+        nonsmooth=getattr(fn, "nonsmooth", False),
+        checkpointable=False,
+    )

@@ -39,9 +39,25 @@ from .base import NoProgress, robust_norm
 from .krylov import CGResult, forcing_term, model_decrease, steihaug_cg, truncated_cg
 from .linesearch import armijo
 
-__all__ = ["NewtonState", "CG", "Blocks", "Damping", "TrustRegion", "hessian", "gauss_newton", "damped",
-           "restrict", "descent_step", "try_point", "gain_ratio", "newton_init", "newton_restore",
-           "line_search_step", "gain_ratio_step", "accepted_state"]
+__all__ = [
+    "NewtonState",
+    "CG",
+    "Blocks",
+    "Damping",
+    "TrustRegion",
+    "hessian",
+    "gauss_newton",
+    "damped",
+    "restrict",
+    "descent_step",
+    "try_point",
+    "gain_ratio",
+    "newton_init",
+    "newton_restore",
+    "line_search_step",
+    "gain_ratio_step",
+    "accepted_state",
+]
 
 
 class NewtonState(NamedTuple):
@@ -80,10 +96,12 @@ def damped(product, damping):
 
 def restrict(product, block, n):
     """The block P A Pᵀ of an operator A given by ``product``, for the slice ``block`` of length-n vectors."""
+
     def matvec(v):
         full = np.zeros(n, dtype=v.dtype)
         full[block] = v
         return product(full)[block]
+
     return matvec
 
 
@@ -109,7 +127,9 @@ def _solve_blocks(C, g, damping, rtol, max_cg):
     """One truncated CG per diagonal block (coupling ignored), all to the same tolerance."""
     p, Ap, inner, status = np.empty_like(g), np.empty_like(g), 0, "converged"
     for block, product in C.parts:
-        sol = truncated_cg(damped(restrict(product, block, g.size), damping), g[block], rtol=rtol, max_iter=max_cg)
+        sol = truncated_cg(
+            damped(restrict(product, block, g.size), damping), g[block], rtol=rtol, max_iter=max_cg
+        )
         p[block], Ap[block], inner = sol.p, sol.Ap, inner + sol.n_iter
         status = sol.status if status == "converged" else status
     return CGResult(p, Ap, inner, status)
@@ -252,7 +272,9 @@ def accepted_state(lin, region=None):
 def line_search_step(problem, state, solver, *, damping=0.0, c1=1e-4, max_backtracks=30):
     """Solve (C + damping·I) p = −g, then Armijo from t = 1: returns (accepted linearization, t, products)."""
     sol = solver.solve(state.lin, state.g, damping=damping)
-    t, lin = descent_step(problem, state.x, state.f, state.g, sol.p, c1=c1, max_backtracks=max_backtracks)
+    t, lin = descent_step(
+        problem, state.x, state.f, state.g, sol.p, c1=c1, max_backtracks=max_backtracks
+    )
     return _wrap(solver, problem, lin, lin.grad), t, sol.n_iter
 
 
@@ -288,5 +310,8 @@ class _Hooks(NamedTuple):
 
     @classmethod
     def of(cls, solver):
-        return cls(getattr(solver, "accelerate", lambda problem, lin, sol: sol.p),
-                   getattr(solver, "point", try_point), getattr(solver, "usable", lambda lin: True))
+        return cls(
+            getattr(solver, "accelerate", lambda problem, lin, sol: sol.p),
+            getattr(solver, "point", try_point),
+            getattr(solver, "usable", lambda lin: True),
+        )

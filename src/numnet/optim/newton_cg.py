@@ -58,7 +58,9 @@ def _init(problem, x, f, g, opts):
 
 def _step(problem, state, opts):
     solver = CG(hessian, opts.max_cg, opts.forcing_power, opts.max_forcing)
-    lin, t, inner = line_search_step(problem, state, solver, c1=opts.c1, max_backtracks=opts.max_backtracks)
+    lin, t, inner = line_search_step(
+        problem, state, solver, c1=opts.c1, max_backtracks=opts.max_backtracks
+    )
     state = accepted_state(lin)
     return state, Iterate(state.x, state.f, state.g, step=t, inner=inner)
 

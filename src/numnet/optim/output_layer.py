@@ -16,7 +16,13 @@ from .krylov import forcing_term, truncated_cg
 from .newton import descent_step
 from .problem import Problem
 
-__all__ = ["OutputLayerSolver", "output_hessian", "project_output_layer", "psd_factor", "DENSE_LIMIT"]
+__all__ = [
+    "OutputLayerSolver",
+    "output_hessian",
+    "project_output_layer",
+    "psd_factor",
+    "DENSE_LIMIT",
+]
 
 #: Output layers with at most this many parameters get dense Newton steps in the inner solve.
 DENSE_LIMIT = 1000
@@ -27,8 +33,10 @@ def _split(objective):
     net = getattr(objective, "net", None)
     split = net.split_output() if hasattr(net, "split_output") else None
     if split is None:
-        raise TypeError("varpro needs an Objective whose net is Sequential([..., Dense(m, n_out)]) with "
-                        f"at least one hidden layer and a linear (identity) output layer, got net={net!r}")
+        raise TypeError(
+            "varpro needs an Objective whose net is Sequential([..., Dense(m, n_out)]) with "
+            f"at least one hidden layer and a linear (identity) output layer, got net={net!r}"
+        )
     return split
 
 
@@ -85,7 +93,9 @@ class OutputLayerSolver:
         self.inner_gtol, self.counts = inner_gtol, counts
         self.least_squares = isinstance(objective.loss, LeastSquares)
         if not (self.least_squares or objective.loss.smooth):
-            raise TypeError(f"varpro needs a smooth loss for its inner Newton solve, got {objective.loss!r}")
+            raise TypeError(
+                f"varpro needs a smooth loss for its inner Newton solve, got {objective.loss!r}"
+            )
 
     def features(self, theta_h):
         """Hidden features Z = hidden(θ_h, X)."""
@@ -101,13 +111,21 @@ class OutputLayerSolver:
         if (Dm == Dm[:, :1]).all():
             Wb = ridge_lstsq(A, Y, Dm[:, 0])
         else:
-            Wb = np.column_stack([ridge_lstsq(A, Y[:, [c]], Dm[:, c])[:, 0] for c in range(out.d_out)])
+            Wb = np.column_stack(
+                [ridge_lstsq(A, Y[:, [c]], Dm[:, c])[:, 0] for c in range(out.d_out)]
+            )
         return np.ascontiguousarray(Wb).ravel().astype(Z.dtype, copy=False)
 
     def _newton(self, Z, w0):
-        reg = None if not self.D.any() else GeneralizedTikhonov(1.0, scipy.sparse.diags(np.sqrt(self.D)))
-        inner = Problem(Objective(Sequential([self.out]), self.objective.loss, Z, self.objective.Y, reg),
-                        self.counts)
+        reg = (
+            None
+            if not self.D.any()
+            else GeneralizedTikhonov(1.0, scipy.sparse.diags(np.sqrt(self.D)))
+        )
+        inner = Problem(
+            Objective(Sequential([self.out]), self.objective.loss, Z, self.objective.Y, reg),
+            self.counts,
+        )
         Z1 = self.with_ones(Z)
         lin = inner.at(w0)
         for _ in range(self.max_inner):
@@ -115,7 +133,9 @@ class OutputLayerSolver:
             if not robust_norm(g) > self.inner_gtol:
                 break
             try:
-                _, lin = descent_step(inner, lin.theta, float(lin.value), g, self._direction(lin, Z1, g))
+                _, lin = descent_step(
+                    inner, lin.theta, float(lin.value), g, self._direction(lin, Z1, g)
+                )
             except NoProgress:
                 break
         return lin.theta
@@ -128,7 +148,9 @@ class OutputLayerSolver:
 
     def output_solver(self, F, Z1):
         """Solver of the dense output-layer Hessian (+ D) at outputs F, features Z₁ (with the ones column)."""
-        return psd_factor(output_hessian(self.objective.loss, F, self.objective.Y, Z1) + np.diag(self.D))
+        return psd_factor(
+            output_hessian(self.objective.loss, F, self.objective.Y, Z1) + np.diag(self.D)
+        )
 
     def with_ones(self, Z):
         """Z₁ = [Z, 1] when the output layer has a bias, else Z."""

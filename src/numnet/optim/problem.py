@@ -68,7 +68,9 @@ class FunctionObjective:
 
     def hvp(self, x, v):
         if self._hvp is None:
-            raise TypeError("this FunctionObjective has no hvp; pass hvp= to use second-order methods")
+            raise TypeError(
+                "this FunctionObjective has no hvp; pass hvp= to use second-order methods"
+            )
         return np.asarray(self._hvp(x, v), dtype=x.dtype)
 
     def gnvp(self, x, v):
@@ -147,8 +149,12 @@ class _CountedLinearization:
 
 def _operator(product, theta):
     n = theta.size
-    return LinearOperator((n, n), matvec=lambda v: product(np.ravel(v)), rmatvec=lambda v: product(np.ravel(v)),
-                          dtype=theta.dtype)
+    return LinearOperator(
+        (n, n),
+        matvec=lambda v: product(np.ravel(v)),
+        rmatvec=lambda v: product(np.ravel(v)),
+        dtype=theta.dtype,
+    )
 
 
 class Problem:

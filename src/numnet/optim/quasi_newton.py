@@ -23,8 +23,15 @@ from .._linalg import sr1_update
 from .._validation import check_int, check_positive
 from .base import Iterate, NoProgress, robust_norm
 
-__all__ = ["BFGSInverse", "SR1Inverse", "LBFGS", "MemoryState", "QuasiNewtonState", "quasi_newton_step",
-           "quasi_newton_steps"]
+__all__ = [
+    "BFGSInverse",
+    "SR1Inverse",
+    "LBFGS",
+    "MemoryState",
+    "QuasiNewtonState",
+    "quasi_newton_step",
+    "quasi_newton_steps",
+]
 
 
 class MemoryState(NamedTuple):
@@ -66,8 +73,12 @@ class _Memory:
 
     def snapshot(self):
         """The contents as a :class:`MemoryState` (shares the arrays, which are never changed in place)."""
-        return MemoryState(getattr(self, "H", None), tuple(getattr(self, "pairs", ())), self.n_updates,
-                           self.n_skipped)
+        return MemoryState(
+            getattr(self, "H", None),
+            tuple(getattr(self, "pairs", ())),
+            self.n_updates,
+            self.n_skipped,
+        )
 
 
 class _Dense(_Memory):
@@ -131,8 +142,11 @@ class BFGSInverse(_Dense):
     def _store(self, s, y):
         H = self._initial(s, y) if self.H is None else self.H
         rho, Hy = 1.0 / float(y @ s), H @ y
-        self.H = (H - rho * (np.outer(s, Hy) + np.outer(Hy, s))
-                  + (rho * rho * float(y @ Hy) + rho) * np.outer(s, s)).astype(self.dtype, copy=False)
+        self.H = (
+            H
+            - rho * (np.outer(s, Hy) + np.outer(Hy, s))
+            + (rho * rho * float(y @ Hy) + rho) * np.outer(s, s)
+        ).astype(self.dtype, copy=False)
 
 
 class SR1Inverse(_Dense):
@@ -244,7 +258,9 @@ class LBFGS(_Memory):
 def _direction(memory, g, fallback):
     """p = −H g; −g when ``fallback`` and p is not a descent direction."""
     p = -memory.dot(g)
-    if fallback and not (np.isfinite(p).all() and float(g @ p) < -1e-12 * robust_norm(g) * robust_norm(p)):
+    if fallback and not (
+        np.isfinite(p).all() and float(g @ p) < -1e-12 * robust_norm(g) * robust_norm(p)
+    ):
         return -g
     return p
 

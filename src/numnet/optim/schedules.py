@@ -18,8 +18,16 @@ import numpy as np
 
 from .._validation import check_positive
 
-__all__ = ["constant", "square_summable", "inverse_sqrt", "as_schedule", "step_rule", "scaled",
-           "STEP_RULES", "diminishing"]
+__all__ = [
+    "constant",
+    "square_summable",
+    "inverse_sqrt",
+    "as_schedule",
+    "step_rule",
+    "scaled",
+    "STEP_RULES",
+    "diminishing",
+]
 
 
 def _check_k(k):
@@ -69,7 +77,9 @@ def as_schedule(learning_rate, name="learning_rate"):
         return learning_rate
     if isinstance(learning_rate, (int, float, np.floating, np.integer)):
         return constant(check_positive(learning_rate, name))
-    raise TypeError(f"{name} must be a float or a callable k -> step, got {type(learning_rate).__name__}")
+    raise TypeError(
+        f"{name} must be a float or a callable k -> step, got {type(learning_rate).__name__}"
+    )
 
 
 def scaled(schedule, factor):
@@ -107,7 +117,10 @@ def step_rule(learning_rate, rule="constant", decay=100.0):
 def diminishing(a=100.0, b=100.0):
     """Deprecated alias of :func:`square_summable` (the rule a/(b + k) is square-summable; the
     "diminishing" step rule of :func:`step_rule` is :func:`inverse_sqrt`)."""
-    warnings.warn("numnet.optim.schedules.diminishing is deprecated: it is the square-summable rule a/(b + k), "
-                  "use schedules.square_summable (the nonsummable diminishing rule is schedules.inverse_sqrt)",
-                  DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        "numnet.optim.schedules.diminishing is deprecated: it is the square-summable rule a/(b + k), "
+        "use schedules.square_summable (the nonsummable diminishing rule is schedules.inverse_sqrt)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return square_summable(a, b)

@@ -21,7 +21,7 @@ BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 def minibatches(rng, n_samples, batch_size):
     """Row indices of one epoch: a fresh permutation split into batches of ``batch_size``."""
     perm = rng.permutation(n_samples)
-    return [perm[i:i + batch_size] for i in range(0, n_samples, batch_size)]
+    return [perm[i : i + batch_size] for i in range(0, n_samples, batch_size)]
 
 
 _EPOCH_OPTIONS = """batch_size : int or None, default=None
@@ -69,7 +69,8 @@ _EPOCH_NOTES = """One iteration of :func:`~numnet.optim.minimize` is one epoch; 
 def _epoch_docs(options):
     """Fill the options and notes that "sgd" and "adam" share into ``options``' docstring."""
     options.__doc__ = options.__doc__.replace("{epoch_options}", _EPOCH_OPTIONS).replace(
-        "{epoch_notes}", _EPOCH_NOTES)
+        "{epoch_notes}", _EPOCH_NOTES
+    )
     return options
 
 
@@ -124,16 +125,28 @@ def _epoch_init(tx, problem, x, f, g, seed):
     key_rng, aug_rng = _child_rngs(seed)
     net = getattr(problem.objective, "net", None)
     key = int(key_rng.integers(2**62)) if net is not None and has_dropout(net) else None
-    return EpochState(x, tx.init(x), f, g, robust_norm(g), rng.bit_generator.state, aug_rng.bit_generator.state,
-                      key)
+    return EpochState(
+        x,
+        tx.init(x),
+        f,
+        g,
+        robust_norm(g),
+        rng.bit_generator.state,
+        aug_rng.bit_generator.state,
+        key,
+    )
 
 
 def _check_problem(problem, opts):
     if not hasattr(problem.objective, "batch"):
-        raise TypeError("stochastic methods need an objective with batch(rows) (a numnet Objective)")
+        raise TypeError(
+            "stochastic methods need an objective with batch(rows) (a numnet Objective)"
+        )
     if opts.augment is not None and not hasattr(problem.objective, "X"):
-        raise TypeError(f"augment must be None or a callable (X, rng) -> X on an objective with X, "
-                        f"got {opts.augment!r}")
+        raise TypeError(
+            f"augment must be None or a callable (X, rng) -> X on an objective with X, "
+            f"got {opts.augment!r}"
+        )
 
 
 def _finite(*values):
@@ -145,14 +158,20 @@ class _Epoch:
 
     def __init__(self, problem, tx, state, batch_size, augment):
         self.problem, self.tx, self.state, self.augment = problem, tx, state, augment
-        self.size = min(200, problem.n_samples) if batch_size is None else min(batch_size, problem.n_samples)
+        self.size = (
+            min(200, problem.n_samples)
+            if batch_size is None
+            else min(batch_size, problem.n_samples)
+        )
         self.mult, self.key = state.mult, state.key
 
     def reject(self):
         """Back to the epoch's start with half the step multiplier."""
         self.mult *= 0.5
         if self.mult < 2.0**-40:
-            raise NoProgress("mini-batch steps stayed non-finite after 40 halvings of the learning rate")
+            raise NoProgress(
+                "mini-batch steps stayed non-finite after 40 halvings of the learning rate"
+            )
         return self.state.x, self.state.opt
 
     def batch(self, problem, rows):
@@ -186,8 +205,10 @@ class _Epoch:
         obj = self.problem.objective
         X = self.augment(obj.X, aug_rng)
         if not isinstance(X, np.ndarray) or X.shape != obj.X.shape or X.dtype != obj.X.dtype:
-            raise ValueError(f"augment must return an array of X's shape {obj.X.shape} and dtype {obj.X.dtype}, "
-                             f"got {getattr(X, 'shape', None)} {getattr(X, 'dtype', type(X).__name__)}")
+            raise ValueError(
+                f"augment must return an array of X's shape {obj.X.shape} and dtype {obj.X.dtype}, "
+                f"got {getattr(X, 'shape', None)} {getattr(X, 'dtype', type(X).__name__)}"
+            )
         new = copy.copy(obj)
         new.X = X
         return Problem(new, self.problem.counts)
@@ -209,8 +230,17 @@ def _epoch_step(problem, state, tx, opts):
     f, g, gnorm = epoch.report(x, gmean, opts.full_eval)
     if gnorm is None or not np.isfinite(f):
         (x, opt), (f, g, gnorm) = epoch.reject(), (state.f, state.g, state.grad_norm)
-    new = EpochState(x, opt, float(f), g, gnorm, rng.bit_generator.state, aug_rng.bit_generator.state,
-                     epoch.key, epoch.mult)
+    new = EpochState(
+        x,
+        opt,
+        float(f),
+        g,
+        gnorm,
+        rng.bit_generator.state,
+        aug_rng.bit_generator.state,
+        epoch.key,
+        epoch.mult,
+    )
     return new, Iterate(x, new.f, g, step=epoch.mult, inner=n_batches, grad_norm=gnorm)
 
 
@@ -256,7 +286,9 @@ class SGDOptions(NamedTuple):
         _check_epoch_options(self)
 
     def transformation(self):
-        return transforms.sgd_transform(as_schedule(self.learning_rate), self.momentum, self.nesterov)
+        return transforms.sgd_transform(
+            as_schedule(self.learning_rate), self.momentum, self.nesterov
+        )
 
 
 @_epoch_docs
@@ -300,7 +332,9 @@ class AdamOptions(NamedTuple):
         _check_epoch_options(self)
 
     def transformation(self):
-        return transforms.adam_transform(as_schedule(self.learning_rate), self.b1, self.b2, self.eps)
+        return transforms.adam_transform(
+            as_schedule(self.learning_rate), self.b1, self.b2, self.eps
+        )
 
 
 def _init(problem, x, f, g, opts):

@@ -57,7 +57,9 @@ def _l1_regularizer(problem):
     """The objective's regularizer if it has a proximal operator, else a TypeError."""
     reg = getattr(problem.objective, "regularizer", None)
     if reg is None or not hasattr(reg, "prox"):
-        raise TypeError(f"prox=True needs an objective whose regularizer has prox (e.g. L1Penalty), got {reg!r}")
+        raise TypeError(
+            f"prox=True needs an objective whose regularizer has prox (e.g. L1Penalty), got {reg!r}"
+        )
     return reg
 
 
@@ -72,7 +74,9 @@ def _proximal(problem, state, rate, reg):
     gs = state.g - reg.grad(x_old)
     x, f, g, mult = try_step(problem, lambda a: reg.prox(x_old - a * gs, a), t, state.mult)
     mapping = (x_old - x) / (t * mult)
-    return FixedStepState(x, g, mult, state.k + 1), Iterate(x, f, g, step=t * mult, grad_norm=robust_norm(mapping))
+    return FixedStepState(x, g, mult, state.k + 1), Iterate(
+        x, f, g, step=t * mult, grad_norm=robust_norm(mapping)
+    )
 
 
 def _init(problem, x, f, g, opts):
@@ -86,5 +90,6 @@ def _step(problem, state, opts):
     return fixed_step(problem, state, rate)
 
 
-subgradient = Method("subgradient", SubgradientOptions, _init, _step, check_problem=_check_problem,
-                     nonsmooth=True)
+subgradient = Method(
+    "subgradient", SubgradientOptions, _init, _step, check_problem=_check_problem, nonsmooth=True
+)

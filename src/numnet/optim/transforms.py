@@ -27,9 +27,24 @@ import numpy as np
 
 from .schedules import as_schedule
 
-__all__ = ["GradientTransformation", "chain", "scale", "scale_by_schedule", "trace",
-           "scale_by_adam", "scale_by_learning_rate", "sgd_transform", "adam_transform", "apply_updates",
-           "EmptyState", "ScheduleState", "TraceState", "AdamState", "sgd", "adam"]
+__all__ = [
+    "GradientTransformation",
+    "chain",
+    "scale",
+    "scale_by_schedule",
+    "trace",
+    "scale_by_adam",
+    "scale_by_learning_rate",
+    "sgd_transform",
+    "adam_transform",
+    "apply_updates",
+    "EmptyState",
+    "ScheduleState",
+    "TraceState",
+    "AdamState",
+    "sgd",
+    "adam",
+]
 
 
 class GradientTransformation(NamedTuple):
@@ -65,6 +80,7 @@ class AdamState(NamedTuple):
 
 def chain(*transforms):
     """Apply transformations in order; the state is the tuple of their states."""
+
     def init(params):
         return tuple(t.init(params) for t in transforms)
 
@@ -80,6 +96,7 @@ def chain(*transforms):
 
 def scale(step):
     """``u -> step * u``."""
+
     def update(updates, state):
         return step * updates, state
 
@@ -88,6 +105,7 @@ def scale(step):
 
 def scale_by_schedule(schedule):
     """``u -> schedule(k) * u`` at step k = 0, 1, …"""
+
     def update(updates, state):
         return float(schedule(state.count)) * updates, ScheduleState(state.count + 1)
 
@@ -167,13 +185,21 @@ def apply_updates(params, updates):
 
 def sgd(learning_rate, momentum=0.0, nesterov=False):
     """Deprecated alias of :func:`sgd_transform` (``sgd`` is also the name of an optimizer method)."""
-    warnings.warn("numnet.optim.transforms.sgd is deprecated; use transforms.sgd_transform "
-                  "(the method is minimize(..., method='sgd'))", DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        "numnet.optim.transforms.sgd is deprecated; use transforms.sgd_transform "
+        "(the method is minimize(..., method='sgd'))",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return sgd_transform(learning_rate, momentum, nesterov)
 
 
 def adam(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8):
     """Deprecated alias of :func:`adam_transform` (``adam`` is also the name of an optimizer method)."""
-    warnings.warn("numnet.optim.transforms.adam is deprecated; use transforms.adam_transform "
-                  "(the method is minimize(..., method='adam'))", DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        "numnet.optim.transforms.adam is deprecated; use transforms.adam_transform "
+        "(the method is minimize(..., method='adam'))",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return adam_transform(learning_rate, b1, b2, eps)

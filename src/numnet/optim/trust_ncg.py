@@ -6,7 +6,15 @@ import numpy as np
 
 from ._checks import check_cg_options, check_non_negative, check_positive
 from .base import Iterate, Method
-from .newton import CG, TrustRegion, accepted_state, gain_ratio_step, hessian, newton_init, newton_restore
+from .newton import (
+    CG,
+    TrustRegion,
+    accepted_state,
+    gain_ratio_step,
+    hessian,
+    newton_init,
+    newton_restore,
+)
 
 __all__ = ["TrustNCGOptions", "trust_ncg"]
 
@@ -58,8 +66,10 @@ class TrustNCGOptions(NamedTuple):
         check_positive(self.max_radius, "max_radius")
         check_positive(self.min_radius, "min_radius")
         if self.initial_radius > self.max_radius:
-            raise ValueError(f"initial_radius={self.initial_radius!r} must not exceed "
-                             f"max_radius={self.max_radius!r}")
+            raise ValueError(
+                f"initial_radius={self.initial_radius!r} must not exceed "
+                f"max_radius={self.max_radius!r}"
+            )
         if not 0 <= check_non_negative(self.eta, "eta") < 0.25:
             raise ValueError(f"eta must be in [0, 0.25), got {self.eta!r}")
         check_cg_options(self.max_cg, self.forcing_power, self.max_forcing)
@@ -74,7 +84,9 @@ def _step(problem, state, opts):
     solver = CG(hessian, opts.max_cg, opts.forcing_power, opts.max_forcing)
     lin, sol, region = gain_ratio_step(problem, state, solver)
     state = accepted_state(lin, region)
-    return state, Iterate(state.x, state.f, state.g, step=float(np.linalg.norm(sol.p)), inner=sol.n_iter)
+    return state, Iterate(
+        state.x, state.f, state.g, step=float(np.linalg.norm(sol.p)), inner=sol.n_iter
+    )
 
 
 trust_ncg = Method("trust-ncg", TrustNCGOptions, _init, _step, restore=newton_restore)

@@ -5,16 +5,36 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._checks import (check_cg_options, check_choice, check_int, check_non_negative, check_open_unit,
-                      check_whole_objective)
+from ._checks import (
+    check_cg_options,
+    check_choice,
+    check_int,
+    check_non_negative,
+    check_open_unit,
+    check_whole_objective,
+)
 from .base import Iterate, Method
 from .linesearch import get_line_search
 from .newton import CG, NewtonState, gauss_newton, line_search_step
-from .output_layer import DENSE_LIMIT, OutputLayerSolver, output_hessian, project_output_layer, psd_factor
+from .output_layer import (
+    DENSE_LIMIT,
+    OutputLayerSolver,
+    output_hessian,
+    project_output_layer,
+    psd_factor,
+)
 from .quasi_newton import LBFGS, QuasiNewtonState, quasi_newton_step
 
-__all__ = ["VarproOptions", "VarproState", "varpro", "OutputLayerSolver", "output_hessian",
-           "project_output_layer", "psd_factor", "DENSE_LIMIT"]
+__all__ = [
+    "VarproOptions",
+    "VarproState",
+    "varpro",
+    "OutputLayerSolver",
+    "output_hessian",
+    "project_output_layer",
+    "psd_factor",
+    "DENSE_LIMIT",
+]
 
 OUTER = ("gauss-newton", "lbfgs")
 CURVATURES = ("block", "schur")
@@ -136,7 +156,7 @@ class _ReducedLinearization:
         Gv = self.full.gnvp(pad)
         if self.solver is None:
             return Gv[: self.n_h]
-        pad[self.n_h:] = -self._solve_ww(Gv[self.n_h:])
+        pad[self.n_h :] = -self._solve_ww(Gv[self.n_h :])
         return self.full.gnvp(pad)[: self.n_h]
 
 
@@ -159,9 +179,13 @@ class _Reduced:
 
     def linearize(self, full):
         """Φ's linearization from the full one at θ = (θ_h, w), with the penalty ½·inner_reg·‖W‖²."""
-        W = full.theta[self.n_h:][self.W_mask]
-        return _ReducedLinearization(full, self.n_h, 0.5 * self.solver.inner_reg * float(np.dot(W, W)),
-                                     self.solver if self.schur else None)
+        W = full.theta[self.n_h :][self.W_mask]
+        return _ReducedLinearization(
+            full,
+            self.n_h,
+            0.5 * self.solver.inner_reg * float(np.dot(W, W)),
+            self.solver if self.schur else None,
+        )
 
     def accepted(self, theta_h):
         """The linearization of an accepted trial point; warm start from its w, forget the rest."""
@@ -171,16 +195,23 @@ class _Reduced:
 
 
 def _solver(problem, opts):
-    solver = OutputLayerSolver(problem.objective, inner_reg=opts.inner_reg, max_inner=opts.max_inner,
-                               inner_gtol=opts.inner_gtol, counts=problem.counts)
+    solver = OutputLayerSolver(
+        problem.objective,
+        inner_reg=opts.inner_reg,
+        max_inner=opts.max_inner,
+        inner_gtol=opts.inner_gtol,
+        counts=problem.counts,
+    )
     if opts.curvature == "schur" and solver.out.n_params > DENSE_LIMIT:
-        raise ValueError(f"curvature='schur' needs an output layer of at most {DENSE_LIMIT} parameters, "
-                         f"got {solver.out.n_params}")
+        raise ValueError(
+            f"curvature='schur' needs an output layer of at most {DENSE_LIMIT} parameters, "
+            f"got {solver.out.n_params}"
+        )
     return solver
 
 
 def _check_problem(problem, opts):
-    check_whole_objective(problem, 'varpro')
+    check_whole_objective(problem, "varpro")
     _solver(problem, opts)
 
 
@@ -212,7 +243,9 @@ def _gauss_newton_step(problem, state, opts):
     """Gauss-Newton on Φ with the reduced Gauss-Newton products of ``lin.gnvp``, Armijo on Φ."""
     reduced = _reduced(problem, state, opts)
     solver = CG(gauss_newton, opts.max_cg, opts.forcing_power, opts.max_forcing)
-    trial, t, inner = line_search_step(reduced, state.outer, solver, c1=opts.c1, max_backtracks=opts.max_backtracks)
+    trial, t, inner = line_search_step(
+        reduced, state.outer, solver, c1=opts.c1, max_backtracks=opts.max_backtracks
+    )
     lin = reduced.accepted(trial.theta)
     return _iterate(reduced, lin, _outer_state(lin, None), t, inner)
 
@@ -248,5 +281,12 @@ def _restore(problem, state, opts):
     return state._replace(outer=state.outer._replace(lin=lin))
 
 
-varpro = Method("varpro", VarproOptions, _init, _step, restore=_restore, check_problem=_check_problem,
-                needs_network=True)
+varpro = Method(
+    "varpro",
+    VarproOptions,
+    _init,
+    _step,
+    restore=_restore,
+    check_problem=_check_problem,
+    needs_network=True,
+)

@@ -24,5 +24,14 @@ from .continuation import alpha_schedule, tikhonov_continuation
 from .kick import StallTest, stochastic_kick
 from .multistart import multistart, start_family
 
-__all__ = ["GlobalResult", "stochastic_kick", "multistart", "basin_hopping", "tikhonov_continuation",
-           "StallTest", "metropolis", "start_family", "alpha_schedule"]
+__all__ = [
+    "GlobalResult",
+    "stochastic_kick",
+    "multistart",
+    "basin_hopping",
+    "tikhonov_continuation",
+    "StallTest",
+    "metropolis",
+    "start_family",
+    "alpha_schedule",
+]

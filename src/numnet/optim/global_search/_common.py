@@ -17,8 +17,16 @@ from ..base import OptimizeResult, Status, robust_norm
 from ..driver import minimize
 from ..methods import METHODS
 
-__all__ = ["GlobalResult", "Budget", "Collector", "local_run", "kick_vector", "check_method", "check_target",
-           "SCALES"]
+__all__ = [
+    "GlobalResult",
+    "Budget",
+    "Collector",
+    "local_run",
+    "kick_vector",
+    "check_method",
+    "check_target",
+    "SCALES",
+]
 
 #: How a random kick is sized: relative to ‖θ‖ ("param") or to the last steps' length ("step").
 SCALES = ("param", "step")
@@ -93,8 +101,9 @@ def check_method(method, options):
 
 
 def check_target(target):
-    if target is not None and not (isinstance(target, (int, float, np.integer, np.floating))
-                                   and np.isfinite(target)):
+    if target is not None and not (
+        isinstance(target, (int, float, np.integer, np.floating)) and np.isfinite(target)
+    ):
         raise ValueError(f"target must be None or a finite number, got {target!r}")
     return None if target is None else float(target)
 
@@ -102,8 +111,17 @@ def check_target(target):
 def local_run(objective, x0, method, options, budget, *, max_iter, gtol, ftol, callback=None):
     """One inner :func:`~numnet.optim.minimize` run within the budget's iterations and seconds."""
     left = budget.time_left()
-    return minimize(objective, x0, method, callback=callback, max_iter=min(max_iter, budget.iterations_left()),
-                    gtol=gtol, ftol=ftol, max_time=None if left is None else max(left, 1e-9), **options)
+    return minimize(
+        objective,
+        x0,
+        method,
+        callback=callback,
+        max_iter=min(max_iter, budget.iterations_left()),
+        gtol=gtol,
+        ftol=ftol,
+        max_time=None if left is None else max(left, 1e-9),
+        **options,
+    )
 
 
 def kick_vector(rng, x, size, scale, step_length):
@@ -130,14 +148,31 @@ class Collector:
         ``value`` (default ``res.fun``) is what the run is ranked by, e.g.
         the unregularized loss at the end of a regularized run.
         """
-        i, offset, t_start = len(self.runs), len(self.history), self.budget.elapsed() - _run_time(res)
+        i, offset, t_start = (
+            len(self.runs),
+            len(self.history),
+            self.budget.elapsed() - _run_time(res),
+        )
         for rec in res.history:
-            self.history.append({**rec, "run": i, "run_nit": rec["nit"], "nit": offset + rec["nit"],
-                                 "time": t_start + rec["time"]})
+            self.history.append(
+                {
+                    **rec,
+                    "run": i,
+                    "run_nit": rec["nit"],
+                    "nit": offset + rec["nit"],
+                    "time": t_start + rec["time"],
+                }
+            )
         self.budget.used += res.nit
         value = float(res.fun if value is None else value)
-        summary = {"run": i, "fun": value, "nit": res.nit, "status": res.status.name,
-                   "time": self.budget.elapsed(), **extra}
+        summary = {
+            "run": i,
+            "fun": value,
+            "nit": res.nit,
+            "status": res.status.name,
+            "time": self.budget.elapsed(),
+            **extra,
+        }
         self.runs.append(summary)
         self.results.append(res)
         if self.best is None or value < self.best[0]:
@@ -157,12 +192,24 @@ class Collector:
         fun, best = self.best
         counts = [sum(getattr(r, k) for r in self.results) for k in ("nfev", "ngev", "nhvp")]
         reached = None if self.budget.target is None else bool(fun <= self.budget.target)
-        return GlobalResult(x=best.x, fun=fun, grad_norm=best.grad_norm, nit=len(self.history),
-                            nfev=counts[0], ngev=counts[1], nhvp=counts[2],
-                            status=Status.MAX_TIME if stop == "max_time" else best.status,
-                            message=_message(stop, self.runs, fun, best), history=self.history, runs=self.runs,
-                            finals=np.array([r["fun"] for r in self.runs]), target=self.budget.target,
-                            reached=reached, stop=stop, seed=seed)
+        return GlobalResult(
+            x=best.x,
+            fun=fun,
+            grad_norm=best.grad_norm,
+            nit=len(self.history),
+            nfev=counts[0],
+            ngev=counts[1],
+            nhvp=counts[2],
+            status=Status.MAX_TIME if stop == "max_time" else best.status,
+            message=_message(stop, self.runs, fun, best),
+            history=self.history,
+            runs=self.runs,
+            finals=np.array([r["fun"] for r in self.runs]),
+            target=self.budget.target,
+            reached=reached,
+            stop=stop,
+            seed=seed,
+        )
 
 
 def _run_time(res):
@@ -171,6 +218,10 @@ def _run_time(res):
 
 def _message(stop, runs, fun, best):
     i = next(r["run"] for r in runs if r["fun"] == fun)
-    why = {"target": "target reached", "max_iter": "iteration budget used", "max_time": "time limit reached",
-           "done": "every run done"}[stop]
+    why = {
+        "target": "target reached",
+        "max_iter": "iteration budget used",
+        "max_time": "time limit reached",
+        "done": "every run done",
+    }[stop]
     return f"{why} after {len(runs)} runs; best from run {i} ({best.message})"

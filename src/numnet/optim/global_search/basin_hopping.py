@@ -35,9 +35,25 @@ def _check(n_hops, step, scale, temperature, window, rtol, max_iter):
     check_int(max_iter, "max_iter")
 
 
-def basin_hopping(objective, theta0, method="gauss-newton", *, n_hops=20, step=0.1, scale="param",
-                  temperature=1e-3, seed=0, target=None, max_iter=100, window=10, rtol=1e-4, gtol=1e-10,
-                  ftol=0.0, max_time=None, **options):
+def basin_hopping(
+    objective,
+    theta0,
+    method="gauss-newton",
+    *,
+    n_hops=20,
+    step=0.1,
+    scale="param",
+    temperature=1e-3,
+    seed=0,
+    target=None,
+    max_iter=100,
+    window=10,
+    rtol=1e-4,
+    gtol=1e-10,
+    ftol=0.0,
+    max_time=None,
+    **options,
+):
     """Minimize locally, then hop: perturb the current minimum, minimize again, accept by Metropolis.
 
     Parameters
@@ -93,11 +109,22 @@ def basin_hopping(objective, theta0, method="gauss-newton", *, n_hops=20, step=0
     x, current, stop = np.asarray(theta0), None, None
     for _ in range(n_hops + 1):
         stall, start_fun = StallTest(window, rtol, budget.target), float(objective.value(x))
-        res = local_run(objective, x, method, options, budget, max_iter=max_iter, gtol=gtol, ftol=ftol,
-                        callback=stall)
+        res = local_run(
+            objective,
+            x,
+            method,
+            options,
+            budget,
+            max_iter=max_iter,
+            gtol=gtol,
+            ftol=ftol,
+            callback=stall,
+        )
         accepted = current is None or metropolis(res.fun, current.fun, temperature, rng.random())
         current = res if accepted else current
-        collect.add(res, accepted=bool(accepted), current_fun=float(current.fun), start_fun=start_fun)
+        collect.add(
+            res, accepted=bool(accepted), current_fun=float(current.fun), start_fun=start_fun
+        )
         stop = "target" if budget.reached(collect.best_fun) else budget.exhausted()
         if stop is not None:
             break

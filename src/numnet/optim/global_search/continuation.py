@@ -38,9 +38,24 @@ def _check(alpha0, factor, alpha_min, stage_iter, max_iter):
     check_int(max_iter, "max_iter")
 
 
-def tikhonov_continuation(make_objective, theta0, method="gauss-newton", *, alpha0=1e-3, factor=0.1,
-                          alpha_min=1e-10, stage_iter=30, max_iter=1000, target=None, window=10, rtol=0.0,
-                          gtol=1e-10, ftol=0.0, max_time=None, **options):
+def tikhonov_continuation(
+    make_objective,
+    theta0,
+    method="gauss-newton",
+    *,
+    alpha0=1e-3,
+    factor=0.1,
+    alpha_min=1e-10,
+    stage_iter=30,
+    max_iter=1000,
+    target=None,
+    window=10,
+    rtol=0.0,
+    gtol=1e-10,
+    ftol=0.0,
+    max_time=None,
+    **options,
+):
     """Minimize J(θ) by minimizing J(θ) + ½α‖θ‖² for decreasing α, each stage warm-started.
 
     Parameters
@@ -84,8 +99,17 @@ def tikhonov_continuation(make_objective, theta0, method="gauss-newton", *, alph
     plain, collect, x, stop = make_objective(0.0), Collector(budget), np.asarray(theta0), None
     for alpha in alpha_schedule(alpha0, factor, alpha_min):
         stall = StallTest(window, rtol, budget.target if alpha == 0 else None)
-        res = local_run(make_objective(alpha) if alpha > 0 else plain, x, method, options, budget,
-                        max_iter=stage_iter if alpha > 0 else max_iter, gtol=gtol, ftol=ftol, callback=stall)
+        res = local_run(
+            make_objective(alpha) if alpha > 0 else plain,
+            x,
+            method,
+            options,
+            budget,
+            max_iter=stage_iter if alpha > 0 else max_iter,
+            gtol=gtol,
+            ftol=ftol,
+            callback=stall,
+        )
         x = res.x
         collect.add(res, value=res.fun if alpha == 0 else plain.value(x), alpha=alpha)
         stop = "target" if budget.reached(collect.best_fun) else budget.exhausted()

@@ -26,7 +26,12 @@ class StallTest:
 
     def __init__(self, window, rtol, target):
         self.window, self.rtol, self.target = window, rtol, target
-        self.funs, self.steps, self.x, self.why = deque(maxlen=window + 1), deque(maxlen=window), None, None
+        self.funs, self.steps, self.x, self.why = (
+            deque(maxlen=window + 1),
+            deque(maxlen=window),
+            None,
+            None,
+        )
 
     def __call__(self, result):
         if self.x is not None:
@@ -36,7 +41,8 @@ class StallTest:
         if self.target is not None and result.fun <= self.target:
             self.why = "target"
         elif len(self.funs) > self.window and self.funs[0] - self.funs[-1] <= self.rtol * max(
-                abs(self.funs[-1]), np.finfo(float).tiny):
+            abs(self.funs[-1]), np.finfo(float).tiny
+        ):
             self.why = "stall"
         if self.why is not None:
             raise StopIteration
@@ -58,9 +64,25 @@ def _check(window, rtol, kick, scale, anneal, max_kicks, max_iter):
     check_int(max_iter, "max_iter")
 
 
-def stochastic_kick(objective, theta0, method="gauss-newton", *, seed=0, window=10, rtol=1e-4, kick=0.1,
-                    scale="param", anneal=0.7, max_kicks=10, target=None, max_iter=1000, gtol=1e-10,
-                    ftol=0.0, max_time=None, **options):
+def stochastic_kick(
+    objective,
+    theta0,
+    method="gauss-newton",
+    *,
+    seed=0,
+    window=10,
+    rtol=1e-4,
+    kick=0.1,
+    scale="param",
+    anneal=0.7,
+    max_kicks=10,
+    target=None,
+    max_iter=1000,
+    gtol=1e-10,
+    ftol=0.0,
+    max_time=None,
+    **options,
+):
     """Run a local method; when it stalls, kick the best point at random and go on.
 
     Parameters
@@ -115,11 +137,26 @@ def stochastic_kick(objective, theta0, method="gauss-newton", *, seed=0, window=
     budget = Budget(max_iter, max_time, check_target(target))
     _check(window, rtol, kick, scale, anneal, max_kicks, max_iter)
     check_method(method, options)
-    rng, collect, x, size, used = np.random.default_rng(seed), Collector(budget), np.asarray(theta0), kick, 0.0
+    rng, collect, x, size, used = (
+        np.random.default_rng(seed),
+        Collector(budget),
+        np.asarray(theta0),
+        kick,
+        0.0,
+    )
     for _ in range(max_kicks + 1):
         stall, start_fun = StallTest(window, rtol, budget.target), float(objective.value(x))
-        res = local_run(objective, x, method, options, budget, max_iter=max_iter, gtol=gtol, ftol=ftol,
-                        callback=stall)
+        res = local_run(
+            objective,
+            x,
+            method,
+            options,
+            budget,
+            max_iter=max_iter,
+            gtol=gtol,
+            ftol=ftol,
+            callback=stall,
+        )
         collect.add(res, kick=used, start_fun=start_fun, why=stall.why or res.status.name)
         stop = "target" if budget.reached(collect.best_fun) else budget.exhausted()
         if stop is not None:

@@ -23,8 +23,10 @@ def start_family(init, n_starts, seed):
         return [np.asarray(init(np.random.default_rng([seed, i]))) for i in range(n_starts)]
     starts = np.asarray(init)
     if starts.ndim != 2 or starts.shape[0] != n_starts:
-        raise ValueError(f"init must be a callable init(rng) or an array of shape (n_starts={n_starts}, "
-                         f"n_params), got shape {starts.shape}")
+        raise ValueError(
+            f"init must be a callable init(rng) or an array of shape (n_starts={n_starts}, "
+            f"n_params), got shape {starts.shape}"
+        )
     return list(starts)
 
 
@@ -34,8 +36,21 @@ def _check(n_starts, n_jobs, max_iter):
     check_int(max_iter, "max_iter")
 
 
-def multistart(objective, init, method="gauss-newton", *, n_starts=10, seed=0, n_jobs=1, target=None,
-               max_iter=100, gtol=1e-10, ftol=0.0, max_time=None, **options):
+def multistart(
+    objective,
+    init,
+    method="gauss-newton",
+    *,
+    n_starts=10,
+    seed=0,
+    n_jobs=1,
+    target=None,
+    max_iter=100,
+    gtol=1e-10,
+    ftol=0.0,
+    max_time=None,
+    **options,
+):
     """Minimize from ``n_starts`` seeded starts; the best point and the distribution of final losses.
 
     Parameters
@@ -88,7 +103,9 @@ def _one(job, x0):
     from ..driver import minimize
 
     objective, method, options, max_iter, gtol, ftol, max_time = job
-    return minimize(objective, x0, method, max_iter=max_iter, gtol=gtol, ftol=ftol, max_time=max_time, **options)
+    return minimize(
+        objective, x0, method, max_iter=max_iter, gtol=gtol, ftol=ftol, max_time=max_time, **options
+    )
 
 
 def _run_all(job, starts, n_jobs, target):
@@ -120,9 +137,12 @@ def _worker_run(x0):
 
 def _parallel(job, starts, n_jobs, target):
     """Forked workers (the objective is inherited, not pickled); results in start order."""
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with ProcessPoolExecutor(min(n_jobs, len(starts)), mp_context=context, initializer=_worker_init,
-                             initargs=(job,)) as pool:
+    context = multiprocessing.get_context(
+        "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    )
+    with ProcessPoolExecutor(
+        min(n_jobs, len(starts)), mp_context=context, initializer=_worker_init, initargs=(job,)
+    ) as pool:
         futures = [pool.submit(_worker_run, x0) for x0 in starts]
         out = []
         for fut in futures:
