@@ -18,7 +18,7 @@ import numnet.optim.dense as dense
 import numnet.optim.geodesic as geodesic
 import numnet.optim.linear_solver as linear_solver
 from numnet.curvature import per_sample_output_gradients
-from numnet.datasets import inverse_crime
+from numnet.datasets import planted_softmax
 from numnet.graph import Add, Graph, Node
 from numnet.layers import Dense, Dropout, Residual
 from numnet.network import Sequential
@@ -35,7 +35,7 @@ GN_METHODS = ["gauss-newton", "levenberg-marquardt"]
 
 
 def classification(regularizer=None, n_samples=60, loss="cross_entropy"):
-    d = inverse_crime(n_samples=n_samples, n_features=5, n_classes=3, n_hidden=4, random_state=0)
+    d = planted_softmax(n_samples=n_samples, n_features=5, n_classes=3, n_hidden=4, random_state=0)
     net = Sequential([Dense(5, 4, "tanh"), Dense(4, 3)])
     return Objective(net, loss, d.X, d.Y, regularizer=regularizer), net.init(0)
 
@@ -437,7 +437,7 @@ def test_planted_network_fit_is_recovered_like_scipy():
 
 
 def test_dense_lm_reaches_the_inverse_crime_optimum_and_dense_gn_a_stationary_point():
-    d = inverse_crime(n_samples=100, n_features=8, n_classes=3, n_hidden=6, random_state=0)
+    d = planted_softmax(n_samples=100, n_features=8, n_classes=3, n_hidden=6, random_state=0)
     net = Sequential([Dense(8, 6, "tanh"), Dense(6, 3)])
     obj = Objective(net, "cross_entropy", d.X, d.Y)
     f_star = float(-(d.Y * np.log(d.Y)).sum(axis=1).mean())

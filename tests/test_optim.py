@@ -22,7 +22,7 @@ import pytest
 from scipy.optimize import minimize as scipy_minimize
 from scipy.optimize import rosen, rosen_der, rosen_hess_prod
 
-from numnet.datasets import inverse_crime
+from numnet.datasets import planted_softmax
 from numnet.layers import Dense
 from numnet.network import Sequential
 from numnet.objective import Objective
@@ -78,7 +78,7 @@ def inverse_crime_problem():
 
     The planted model is in the family, so min J = mean entropy of the targets.
     """
-    d = inverse_crime(n_samples=100, n_features=8, n_classes=3, n_hidden=6, random_state=0)
+    d = planted_softmax(n_samples=100, n_features=8, n_classes=3, n_hidden=6, random_state=0)
     net = Sequential([Dense(8, 6, "tanh"), Dense(6, 3)])
     f_star = float(-(d.Y * np.log(d.Y)).sum(axis=1).mean())
     return Problem(Objective(net, "cross_entropy", d.X, d.Y), net.init(0), f_star, True)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy.optimize import rosen, rosen_der, rosen_hess_prod
 from sklearn.linear_model import Lasso
 
-from numnet.datasets import inverse_crime
+from numnet.datasets import planted_softmax
 from numnet.layers import Dense
 from numnet.network import Sequential
 from numnet.objective import Objective
@@ -108,7 +108,7 @@ def test_wolfe_float32_keeps_dtype():
 
 def test_step_rules_follow_their_formulas():
     k = np.arange(1000)
-    dim = np.array([schedules.diminishing(100, 100)(i) for i in k])
+    dim = np.array([schedules.square_summable(100, 100)(i) for i in k])
     np.testing.assert_allclose(dim, 100 / (100 + k))
     np.testing.assert_allclose(
         [schedules.inverse_sqrt(10, 100)(i) for i in k], 10 / np.sqrt(100 + k)
@@ -128,7 +128,7 @@ def test_schedules_reject_bad_input():
     with pytest.raises(ValueError, match="rule"):
         schedules.step_rule(1.0, "cyclic")
     with pytest.raises(ValueError, match="k"):
-        schedules.diminishing()(-1)
+        schedules.square_summable()(-1)
 
 
 # ------------------------------------------------------------------ transforms vs torch.optim
@@ -158,7 +158,7 @@ def test_sgd_transform_matches_torch(rng, momentum, nesterov):
         lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=momentum, nesterov=nesterov), grads, x0
     )
     np.testing.assert_allclose(
-        _ours(transforms.sgd(0.1, momentum, nesterov), grads, x0), ref, rtol=1e-12
+        _ours(transforms.sgd_transform(0.1, momentum, nesterov), grads, x0), ref, rtol=1e-12
     )
 
 
@@ -168,7 +168,7 @@ def test_adam_transform_matches_torch(rng):
         lambda ps: torch.optim.Adam(ps, lr=0.01, betas=(0.8, 0.99), eps=1e-6), grads, x0
     )
     np.testing.assert_allclose(
-        _ours(transforms.adam(0.01, 0.8, 0.99, 1e-6), grads, x0), ref, rtol=1e-10
+        _ours(transforms.adam_transform(0.01, 0.8, 0.99, 1e-6), grads, x0), ref, rtol=1e-10
     )
 
 
@@ -265,7 +265,7 @@ def test_proximal_needs_a_prox():
 
 @pytest.fixture(scope="module")
 def crime():
-    d = inverse_crime(n_samples=120, n_features=5, n_classes=3, n_hidden=4, random_state=1)
+    d = planted_softmax(n_samples=120, n_features=5, n_classes=3, n_hidden=4, random_state=1)
     net = Sequential([Dense(5, 4, "tanh"), Dense(4, 3)])
     return Objective(net, "cross_entropy", d.X, d.Y), net.init(0)
 
@@ -282,7 +282,7 @@ def test_minibatches_partition_the_rows():
         ("sgd", {"learning_rate": 0.5}),
         ("sgd", {"learning_rate": 0.2, "momentum": 0.9}),
         ("sgd", {"learning_rate": 0.2, "momentum": 0.9, "nesterov": True}),
-        ("sgd", {"learning_rate": schedules.diminishing(50.0, 100.0)}),
+        ("sgd", {"learning_rate": schedules.square_summable(50.0, 100.0)}),
         ("adam", {"learning_rate": 0.05}),
     ],
 )

@@ -12,7 +12,7 @@ import pytest
 from scipy.optimize import brentq, rosen, rosen_der, rosen_hess_prod
 from scipy.optimize import minimize as scipy_minimize
 
-from numnet.datasets import inverse_crime
+from numnet.datasets import planted_softmax
 from numnet.layers import Dense
 from numnet.network import Sequential
 from numnet.objective import Objective
@@ -217,7 +217,7 @@ def test_regularized_logistic_regression_matches_scipy(logistic_reference, metho
 @pytest.fixture(scope="module")
 def crime():
     """n = 500, n_f = 50, n_c = 10, m = 40; Y = softmax probabilities; θ_true in our layout (output bias 0)."""
-    d = inverse_crime(random_state=0)
+    d = planted_softmax(random_state=0)
     net = Sequential([Dense(50, 40, "tanh"), Dense(40, 10)])
     obj = Objective(net, "cross_entropy", d.X, d.Y)
     theta_true = np.concatenate([d.W1.ravel(), d.b, d.W2.ravel(), np.zeros(10)])
@@ -339,7 +339,7 @@ def test_nan_region_is_never_accepted(method):
 
 
 def small_network_problem(loss="cross_entropy", regularizer=None, n_hidden=4):
-    d = inverse_crime(n_samples=60, n_features=5, n_classes=3, n_hidden=n_hidden, random_state=1)
+    d = planted_softmax(n_samples=60, n_features=5, n_classes=3, n_hidden=n_hidden, random_state=1)
     net = Sequential([Dense(5, n_hidden, "tanh"), Dense(n_hidden, 3)])
     Y = d.Y if loss == "cross_entropy" else d.Y * 2 - 0.5
     return Objective(net, loss, d.X, Y, regularizer=regularizer), net
@@ -373,7 +373,7 @@ def test_block_gauss_newton_step_solves_the_block_diagonal_system():
 def test_block_gauss_newton_needs_a_single_hidden_layer_network():
     with pytest.raises(TypeError, match="Sequential"):
         minimize(rosenbrock(), X0, "block-gauss-newton")
-    d = inverse_crime(n_samples=20, n_features=3, n_classes=2, n_hidden=2, random_state=0)
+    d = planted_softmax(n_samples=20, n_features=3, n_classes=2, n_hidden=2, random_state=0)
     deep = Sequential([Dense(3, 2, "tanh"), Dense(2, 2, "tanh"), Dense(2, 2)])
     with pytest.raises(TypeError, match="block-gauss-newton"):
         minimize(Objective(deep, "cross_entropy", d.X, d.Y), deep.init(0), "block-gauss-newton")
