@@ -11,8 +11,8 @@ directions, ``need_*`` flags, ``out=``, no mutation, views, init schemes.
 
 import numpy as np
 import pytest
-from hypothesis import given
-from registry import LAYERS, PROPERTY, Shape, data, rel_err, shapes
+from hypothesis import example, given
+from registry import LAYERS, PROPERTY, Shape, data, shapes
 
 from numnet.activations import ACTIVATIONS
 from numnet.checks import check_layer
@@ -71,6 +71,7 @@ def test_check_layer_float64(layer_name, act, s):
 @pytest.mark.parametrize("layer_name", LAYERS)
 @PROPERTY
 @given(s=shapes())
+@example(s=Shape(n_samples=1, d_in=5, hidden=4, d_out=1, seed=0))  # graph_shared-tanh saturates
 def test_float32_keeps_dtype_and_agrees_with_float64(layer_name, act, s):
     layer = LAYERS[layer_name](act, s)
     rng, theta, X = data(layer, s)
@@ -81,7 +82,16 @@ def test_float32_keeps_dtype_and_agrees_with_float64(layer_name, act, s):
     )
     for key, value in single.items():
         assert value.dtype == np.float32, key
-        assert rel_err(value, ref[key]) < 1e-4, key
+        assert _agrees_in_float32(value, ref[key]), key
+
+
+def _agrees_in_float32(single, double):
+    """‖a − b‖ ≤ 1e-4 ‖b‖ + 1e-5 √size: relative agreement, with an absolute floor
+    for products that vanish by saturation. A saturated unit's σ′ is taken from the
+    output (tanh: 1 − Z², as PyTorch's tanh backward), which float32 knows only to
+    its absolute rounding of the O(1) inputs, so ‖b‖ ≈ 1e-8 keeps no relative digits."""
+    err = np.linalg.norm(np.asarray(single, dtype=np.float64) - double)
+    return err <= 1e-4 * np.linalg.norm(double) + 1e-5 * np.sqrt(double.size)
 
 
 @pytest.mark.parametrize("layer_name", LAYERS)
