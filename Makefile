@@ -13,7 +13,7 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-# The curvature peers of the tests (tests/test_curvature_peers.py), installed without their
+# The curvature peers of the tests (tests/curvature/test_curvature_peers.py), installed without their
 # declared dependencies: they would accept any newer torch (a CUDA build, GBs) and BackPACK asks
 # for torchvision, whose PyPI build does not load with the CPU torch; what they import is in
 # the test extra.

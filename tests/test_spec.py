@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from test_cli import assert_one_line_error
+from cli_errors import assert_one_line_error
 
 from numnet import load
 from numnet.cli import main

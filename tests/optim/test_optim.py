@@ -120,7 +120,7 @@ OVERRIDES = {
     # Gauss-Newton's default (auto) path at these sizes is dense: an exact solve ends the linear
     # least-squares quadratic in one step (the callback test needs three), and the exact, undamped
     # steps on the inverse crime reach another local minimum (J − J* = 8.7e-3). The table runs the
-    # CG path here; tests/test_dense_lm.py covers the dense one.
+    # CG path here; tests/optim/test_dense_lm.py covers the dense one.
     ("quadratic", "gauss-newton"): Budget(300, 1e-10, {"solver": "cg"}),
     ("inverse_crime", "gauss-newton"): Budget(200, 1e-3, {"solver": "cg"}),
 }

@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 import pytest
+from cli_errors import assert_one_line_error
 
 from numnet import io as numnet_io
 from numnet.cli import main
@@ -28,13 +29,6 @@ def numnet(*args, cwd=None):
         timeout=240,
         cwd=cwd,
     )
-
-
-def assert_one_line_error(stderr):
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("numnet: error: ")
-    assert "Traceback" not in stderr
 
 
 # ------------------------------------------------------------------ the parser, in-process

@@ -1,7 +1,7 @@
 """numnet.layers.dropout and numnet.layers.recurrent: what the derivative matrix does not cover.
 
 The registry entries "dropout", "rnn_last" and "rnn_sequence" run the whole
-derivative matrix (tests/test_layers.py) and the torch oracle. Here: the
+derivative matrix (tests/layers/test_layers.py) and the torch oracle. Here: the
 mask (inference, keys, its mean, the expectation of the output), mapping
 keys over networks, mini-batch keys in sgd, the sharing of the recurrent
 parameters over time (against torch.nn.RNN and an unshared unrolled copy),

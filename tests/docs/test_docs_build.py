@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numnet
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = [
     "index",
     "getting-started",

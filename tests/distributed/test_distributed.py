@@ -1,6 +1,6 @@
 """numnet.distributed under real MPI: ``mpiexec -n 2`` and ``-n 3`` (uneven shards) in subprocesses.
 
-This file is also the program the ranks run (``python tests/test_distributed.py SCENARIO OUT DATA``):
+This file is also the program the ranks run (``python tests/distributed/test_distributed.py SCENARIO OUT DATA``):
 each scenario computes on every rank, compares with one process holding all
 rows, and rank 0 writes a JSON report that the tests below read. Every
 launch has a timeout, so a hang fails the test instead of stalling the suite.
@@ -582,7 +582,7 @@ def test_the_same_error_on_every_rank_is_printed_once(tmp_path):
 
 
 def _scaling():
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     from workloads import scaling
 
     return scaling

@@ -5,8 +5,8 @@ in order, so a later block may use what an earlier one built, as a reader
 would in one session. Blocks run in a temporary working directory (some save
 files) with the Agg backend. A block that must not run is written
 ```{code-block} python and is not collected. Docstring examples (``>>>``)
-run under doctest in tests/test_doctests.py; the gallery runs in
-tests/test_docs_build.py.
+run under doctest in tests/docs/test_doctests.py; the gallery runs in
+tests/docs/test_docs_build.py.
 """
 
 import re
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 GENERATED = ("_build", "api", "auto_examples")  # written by the build, not pages
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
