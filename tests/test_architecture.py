@@ -96,6 +96,7 @@ def test_layer_types_names_each_class_by_its_own_name():
     types = layer_types()
     assert {"Dense", "Conv2d", "Sequential", "Graph", "Add", "Concat", "Augment"} <= set(types)
     assert all(cls.__name__ == name for name, cls in types.items())
+    assert "Layer" not in types  # the Protocol of the layer contract cannot be built
     types.pop("Dense")
     assert "Dense" in layer_types()  # a new dict each time
 

@@ -133,6 +133,23 @@ def test_read_bytes_refuses_a_member_far_over_its_limit():
             archive.read_bytes("meta", 100)
 
 
+def test_read_bytes_never_returns_more_than_its_limit():
+    with Archive(io.BytesIO(_savez(meta=np.zeros(5_000, np.uint8))), name="m.npz") as archive:
+        assert len(archive.read_bytes("meta", 5_000)) == 5_000
+        with pytest.raises(ValueError, match="member 'meta' holds 5000 bytes, more than the 4999"):
+            archive.read_bytes("meta", 4_999)
+
+
+@pytest.mark.parametrize("call", ["read_bytes", "check", "read"])
+def test_a_missing_member_is_a_value_error_naming_it(call):
+    args = {"read_bytes": (10,), "check": (np.dtype("<f8"), (3,)), "read": (np.dtype("<f8"), (3,))}
+    with Archive(io.BytesIO(_savez(a=np.arange(3.0))), name="m.npz") as archive:
+        with pytest.raises(
+            ValueError, match="^m.npz is not a readable numnet file .*: no member 'zz'$"
+        ):
+            getattr(archive, call)("zz", *args[call])
+
+
 # ------------------------------------------------------------ what check and read refuse
 
 
@@ -167,14 +184,6 @@ def test_check_and_read_refuse_another_dtype_shape_or_size(stored, dtype, shape,
             ) as info:
                 method("x", np.dtype(dtype), shape)
             assert re.search(match, str(info.value)), str(info.value)
-
-
-def test_an_absent_member_is_a_value_error():
-    with Archive(io.BytesIO(_savez()), name="model.npz") as archive:
-        with pytest.raises(
-            ValueError, match="^model.npz is not a readable numnet file.*'nope.npy'"
-        ):
-            archive.check("nope", np.dtype("<f8"), (3,))
 
 
 def _long_header(raw_length):

@@ -124,8 +124,8 @@ class Archive:
 
     def read_bytes(self, key, limit):
         """The payload of the 1-D ``uint8`` member ``key``; refused unread if over ``limit`` bytes."""
-        info = self._members[key + ".npy"]
         with self._corrupt():
+            info = self._member(key)
             if info.file_size > limit + _prefix_limit():
                 raise ValueError(
                     f"member {key!r} holds {info.file_size} bytes, more than the {limit} allowed"
@@ -134,6 +134,10 @@ class Archive:
                 dtype, shape, _, header = _header(member, key)
                 if dtype != np.uint8 or len(shape) != 1 or header + shape[0] != info.file_size:
                     raise ValueError(f"member {key!r} is not a 1-D uint8 array of its size")
+                if shape[0] > limit:
+                    raise ValueError(
+                        f"member {key!r} holds {shape[0]} bytes, more than the {limit} allowed"
+                    )
                 return bytes(_read_exactly(member, shape[0], key))
 
     def check(self, key, dtype, shape):
@@ -152,7 +156,7 @@ class Archive:
 
     @contextmanager
     def _open(self, key, dtype, shape):
-        info, nbytes = self._members[key + ".npy"], dtype.itemsize * prod(shape)
+        info, nbytes = self._member(key), dtype.itemsize * prod(shape)
         if not nbytes < info.file_size <= nbytes + _prefix_limit():
             raise ValueError(
                 f"member {key!r} holds {info.file_size} bytes, but an array of dtype "
@@ -166,6 +170,13 @@ class Archive:
                     f"{info.file_size} bytes; the metadata says {dtype.str} and {shape}"
                 )
             yield member, fortran
+
+    def _member(self, key):
+        """The zip entry of member ``key`` (``ValueError`` when the file has none)."""
+        try:
+            return self._members[key + ".npy"]
+        except KeyError:
+            raise ValueError(f"no member {key!r}") from None
 
     @contextmanager
     def _corrupt(self):

@@ -30,7 +30,10 @@ def layer_types():
     found = {
         name: cls
         for name, cls in found.items()
-        if inspect.isclass(cls) and hasattr(cls, "get_config") and hasattr(cls, "forward")
+        if inspect.isclass(cls)
+        and hasattr(cls, "get_config")
+        and hasattr(cls, "forward")
+        and not getattr(cls, "_is_protocol", False)  # the Layer contract is no layer
     }
     return {
         **found,
