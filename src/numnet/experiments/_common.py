@@ -173,6 +173,11 @@ def train_method(obj, theta0, method, *, passes=None, max_iter=100, max_time=Non
     return Trace(method, loss, time, np.array(done), thetas, res)
 
 
+def seeded_runs(obj, net, method, n_seeds, seed, **kwargs):
+    """One :func:`train_method` run per start ``net.init(seed + k)``, k = 0, …, n_seeds − 1."""
+    return [train_method(obj, net.init(seed + k), method, **kwargs) for k in range(n_seeds)]
+
+
 def decision_map(net, theta, n_grid=120, lim=3.0):
     """Predicted class on an ``n_grid`` × ``n_grid`` grid of [−lim, lim]²."""
     t = np.linspace(-lim, lim, n_grid)

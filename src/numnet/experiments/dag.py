@@ -31,7 +31,7 @@ from ..graph import Add, Concat, Graph, Node
 from ..layers import Dense
 from ..objective import Objective
 from . import ExperimentResult
-from ._common import accuracy, train_method
+from ._common import accuracy, seeded_runs
 from ._params import Choice, Int, Training, experiment
 from ._runs import curve, pass_grid, plot_band, stats
 
@@ -179,17 +179,16 @@ def dag_experiment(
             Objective(net, "cross_entropy", Xtr, ytr),
             Objective(net, "cross_entropy", Xva, yva),
         )
-        traces = [
-            train_method(
-                train,
-                net.init(seed + k),
-                method,
-                passes=passes,
-                max_iter=max_iter,
-                **METHOD_OPTIONS[method],
-            )
-            for k in range(n_seeds)
-        ]
+        traces = seeded_runs(
+            train,
+            net,
+            method,
+            n_seeds,
+            seed,
+            passes=passes,
+            max_iter=max_iter,
+            **METHOD_OPTIONS[method],
+        )
         numbers.update(_summary(arch, net, traces, train, val))
         curves[arch] = {
             "loss": [curve(t, grid) for t in traces],

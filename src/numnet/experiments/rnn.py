@@ -37,7 +37,7 @@ from ..layers.recurrent import Recurrent
 from ..network import Sequential
 from ..objective import Objective
 from . import ExperimentResult
-from ._common import train_method
+from ._common import seeded_runs
 from ._params import Int, Methods, Training, experiment
 from ._runs import curve, pass_grid, plot_band, stats
 
@@ -201,17 +201,16 @@ def rnn_experiment(
             Objective(net, "squared_error", Xte, yte),
         )
         for method in methods:
-            traces = [
-                train_method(
-                    train,
-                    net.init(seed + k),
-                    method,
-                    passes=passes,
-                    max_iter=max_iter,
-                    **METHOD_OPTIONS[method],
-                )
-                for k in range(n_seeds)
-            ]
+            traces = seeded_runs(
+                train,
+                net,
+                method,
+                n_seeds,
+                seed,
+                passes=passes,
+                max_iter=max_iter,
+                **METHOD_OPTIONS[method],
+            )
             numbers.update(_summary(f"{model}_{method}", traces, train, test))
             curves[f"{model}_{method}"] = [
                 curve(t, grid, lambda th: nmse(test, th)) for t in traces
