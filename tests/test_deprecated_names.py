@@ -1,5 +1,7 @@
 """Renamed public names (issue 19, seam 5): the new name works, the old one warns and gives the same result."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -63,6 +65,52 @@ def test_activation_output_derivative_names():
     )
     A = np.linspace(-1, 1, 4)
     np.testing.assert_array_equal(custom.dsigma(A, np.tanh(A)), tanh.dsigma(A, np.tanh(A)))
+
+
+@pytest.mark.parametrize("old", ["dfz", "d2fz"])
+def test_either_old_activation_keyword_alone_warns_at_the_callers_line(old):
+    tanh = ACTIVATIONS["tanh"]
+    form = {"dfz": tanh.df_from_output, "d2fz": tanh.d2f_from_output}[old]
+    with pytest.warns(DeprecationWarning) as record:
+        custom = Activation("mytanh", np.tanh, tanh.df, tanh.d2f, **{old: form})
+    assert len(record) == 1
+    assert str(record[0].message) == (
+        "Activation(dfz=, d2fz=) is deprecated; pass df_from_output=, d2f_from_output="
+    )
+    assert record[0].filename == __file__  # stacklevel: the line that called Activation
+    new = {"dfz": "df_from_output", "d2fz": "d2f_from_output"}[old]
+    assert getattr(custom, new) is form
+
+
+def test_an_old_keyword_keeps_the_new_one_given_for_the_other_form():
+    tanh = ACTIVATIONS["tanh"]
+    with pytest.warns(DeprecationWarning):
+        a = Activation(
+            "a", np.tanh, tanh.df, tanh.d2f, df_from_output=tanh.df_from_output, d2fz=np.sin
+        )
+    with pytest.warns(DeprecationWarning):
+        b = Activation(
+            "b", np.tanh, tanh.df, tanh.d2f, dfz=np.sin, d2f_from_output=tanh.d2f_from_output
+        )
+    assert a.df_from_output is tanh.df_from_output and a.d2f_from_output is np.sin
+    assert b.df_from_output is np.sin and b.d2f_from_output is tanh.d2f_from_output
+
+
+def test_the_new_activation_keywords_do_not_warn():
+    tanh = ACTIVATIONS["tanh"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        custom = Activation(
+            "mytanh",
+            np.tanh,
+            tanh.df,
+            tanh.d2f,
+            df_from_output=tanh.df_from_output,
+            d2f_from_output=tanh.d2f_from_output,
+        )
+        plain = Activation("plain", np.tanh, tanh.df, tanh.d2f)
+    assert custom.df_from_output is tanh.df_from_output
+    assert plain.df_from_output is None and plain.d2f_from_output is None
 
 
 def test_try_step_formerly_safe_step():
