@@ -7,6 +7,7 @@ argument errors, configuration round trips and the parameter-free contract.
 """
 
 import json
+import re
 from math import prod
 
 import numpy as np
@@ -60,7 +61,9 @@ def pool_reference(X4, pool, stride, reduce):
     return Z
 
 
-@pytest.mark.parametrize("stride, padding", [((1, 1), (0, 0)), ((2, 1), (1, 2)), ((2, 3), (0, 1))])
+@pytest.mark.parametrize(
+    "stride, padding", [((1, 1), (0, 0)), ((2, 1), (1, 2)), ((2, 3), (0, 1)), ((1, 2), (1, 0))]
+)
 def test_conv2d_matches_the_loop_reference(rng, stride, padding):
     layer = Conv2d((5, 6, 2), 3, (2, 3), stride=stride, padding=padding, activation="tanh")
     theta, X = layer.init(rng, scheme="normal"), rng.standard_normal((3, 60))
@@ -85,6 +88,57 @@ def test_conv1d_is_conv2d_of_height_one(rng):
     assert layer.output_shape == (4, 4) == A.shape[2:]
     np.testing.assert_allclose(
         layer.forward(theta, X)[0], np.sin(A).reshape(2, -1), rtol=1e-13, atol=1e-13
+    )
+
+
+def test_conv1d_defaults_are_stride_1_no_padding_and_a_bias(rng):
+    layer = Conv1d((7, 2), 3, 3)
+    assert (layer.stride, layer.padding, layer.bias) == (1, 0, True)
+    assert layer.output_shape == (5, 3) and layer.n_params == 3 * 2 * 3 + 3
+    theta, X = layer.init(rng, scheme="normal"), rng.standard_normal((2, 14))
+    p = layer.unpack(theta)
+    A = conv_reference(X.reshape(2, 1, 7, 2), p["W"][None], p["b"], (1, 1), (0, 0))
+    np.testing.assert_allclose(layer.forward(theta, X)[0], A.reshape(2, -1), rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize(
+    "shape, k, padding, out_len", [((4, 1), 4, 0, 1), ((3, 2), 5, 1, 1), ((5, 1), 6, 1, 2)]
+)
+def test_conv1d_kernel_may_span_the_whole_padded_sequence(shape, k, padding, out_len, rng):
+    layer = Conv1d(shape, 2, k, padding=padding)
+    assert layer.output_shape == (out_len, 2)
+    theta, X = layer.init(rng, scheme="normal"), rng.standard_normal((3, layer.d_in))
+    p = layer.unpack(theta)
+    A = conv_reference(X.reshape(3, 1, *shape), p["W"][None], p["b"], (1, 1), (0, padding))
+    np.testing.assert_allclose(layer.forward(theta, X)[0], A.reshape(3, -1), rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            lambda: Conv1d((5, 2), 2, 8, padding=1),
+            "kernel_size 8 is larger than the padded input length 7",
+        ),
+        (lambda: Conv1d((5, 2), 2, 6), "kernel_size 6 is larger than the padded input length 5"),
+        (
+            lambda: Conv1d((2, 2), 2, 9, padding=3),
+            "kernel_size 9 is larger than the padded input length 8",
+        ),
+    ],
+)
+def test_conv1d_kernel_error_is_exact(make, message):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        make()
+
+
+def test_reprs_are_exact():
+    assert repr(Conv2d((5, 6, 2), 3, (2, 3), activation="tanh")) == (
+        "Conv2d((5, 6, 2), 3, kernel_size=(2, 3), stride=(1, 1), padding=(0, 0), "
+        "activation='tanh', bias=True)"
+    )
+    assert repr(Conv1d((7, 2), 4, 3, stride=2, padding=1, bias=False)) == (
+        "Conv1d((7, 2), 4, kernel_size=3, stride=2, padding=1, activation='identity', bias=False)"
     )
 
 
@@ -204,7 +258,7 @@ def test_as_rows_accepts_images_and_rows_and_refuses_channels_first(rng):
     ],
 )
 def test_constructor_errors_name_the_argument(make, exc, match):
-    with pytest.raises(exc, match=match):
+    with pytest.raises(exc, match=f"^{match} "):
         make()
 
 
@@ -255,6 +309,17 @@ def test_conv_init_uses_kernel_fans():
     assert layer.unpack(theta)["W"].std() == pytest.approx(np.sqrt(2 / (9 * 16)), rel=0.03)
     assert not layer.unpack(theta)["b"].any()
     np.testing.assert_array_equal(layer.bias_mask(), np.arange(layer.n_params) >= 9 * 16 * 32)
+
+
+@pytest.mark.parametrize("kernel", [3, (3, 2)])
+def test_conv_xavier_init_uses_both_kernel_fans(kernel):
+    """xavier: std √(2 / (fan_in + fan_out)), fan_in = kh·kw·c_in, fan_out = kh·kw·filters."""
+    layer = Conv2d((8, 8, 16), 32, kernel)
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    theta = layer.init(np.random.default_rng(0))
+    expected = np.sqrt(2 / (kh * kw * 16 + kh * kw * 32))
+    assert layer.unpack(theta)["W"].std() == pytest.approx(expected, rel=0.03)
+    assert not layer.unpack(theta)["b"].any()
 
 
 def test_mnist_sized_batch_runs_vectorized():

@@ -51,6 +51,15 @@ def test_mask_is_a_function_of_seed_key_and_shape():
     np.testing.assert_array_equal(a.forward(np.zeros(0), X)[0], X * M / 0.6)
 
 
+def test_mask_keeps_an_entry_whose_uniform_draw_equals_p():
+    """M = [u ≥ p]: an entry drawn exactly at p is kept (and one drawn below it is dropped)."""
+    u = np.random.default_rng([3, 7]).random((2, 2))
+    for k, p in enumerate(u.ravel()):
+        M = Dropout(2, float(p), seed=3, key=7).mask((2, 2))
+        assert M.ravel()[k] == 1.0
+        np.testing.assert_array_equal(M, (u >= p).astype(float))
+
+
 @pytest.mark.parametrize("p", [0.0, 0.1, 0.5, 0.9])
 def test_mask_mean_is_one_minus_p(p):
     M = Dropout(100, p, seed=1, key=2).mask((1000, 100))
@@ -273,20 +282,27 @@ def test_get_config_rebuilds_the_layers():
         ({"width": 2, "p": None}, TypeError, "p must"),
         ({"width": 2, "p": 0.5, "seed": -1}, ValueError, "seed"),
         ({"width": 2, "p": 0.5, "seed": 1.5}, TypeError, "seed"),
+        (
+            {"width": 2, "p": 0.5, "seed": None},
+            TypeError,
+            "seed must be a non-negative int, got None",
+        ),
         ({"width": 2, "p": 0.5, "key": -3}, ValueError, "key"),
         ({"width": 2, "p": 0.5, "key": "a"}, TypeError, "key"),
         ({"width": 2, "p": 0.5, "key": False}, TypeError, "key"),
     ],
 )
 def test_dropout_errors_name_the_argument(kwargs, exc, match):
-    with pytest.raises(exc, match=match):
+    with pytest.raises(exc, match=f"^{match}"):
         Dropout(**kwargs)
 
 
 def test_dropout_key_and_forward_errors():
-    with pytest.raises(ValueError, match="key"):
+    with pytest.raises(ValueError, match="^key must be a non-negative int, got -1$"):
         with_dropout_key(Sequential([Dropout(2, 0.1)]), -1)
-    with pytest.raises(TypeError, match="key"):
+    with pytest.raises(TypeError, match="^key must be a non-negative int or None, got 1.0$"):
+        with_dropout_key(Dropout(2, 0.1), 1.0)
+    with pytest.raises(TypeError, match="^key must be a non-negative int or None, got 1.0$"):
         Dropout(2, 0.1).with_key(1.0)
     with pytest.raises(ValueError, match="X"):
         Dropout(2, 0.1).forward(np.zeros(0), np.zeros((3, 3)))
@@ -311,7 +327,7 @@ def test_dropout_key_and_forward_errors():
     ],
 )
 def test_recurrent_errors_name_the_argument(args, kwargs, exc, match):
-    with pytest.raises(exc, match=match):
+    with pytest.raises(exc, match=f"^{match} "):
         Recurrent(*args, **kwargs)
 
 

@@ -19,13 +19,16 @@ from numnet.checks import check_layer
 from numnet.layers import (
     INIT_SCHEMES,
     AvgPool1d,
+    AvgPool2d,
     Conv1d,
     Conv2d,
     Dense,
     Dropout,
     Flatten,
+    MaxPool1d,
     MaxPool2d,
     Recurrent,
+    Reshape,
     Residual,
 )
 
@@ -208,7 +211,7 @@ def test_smooth_flag_follows_activation_flag():
     ],
 )
 def test_dense_constructor_errors_name_the_argument(args, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError, match=f"^{match} must"):
         Dense(*args)
 
 
@@ -246,7 +249,10 @@ LEAVES = {
     "conv2d": lambda: Conv2d((3, 1, 1), 2, (2, 1), activation="tanh"),
     "conv1d": lambda: Conv1d((3, 1), 2, 2),
     "maxpool2d": lambda: MaxPool2d((3, 1, 1), (2, 1), stride=1),
+    "avgpool2d": lambda: AvgPool2d((2, 3, 1), (1, 2)),
+    "maxpool1d": lambda: MaxPool1d((3, 1), 2),
     "avgpool1d": lambda: AvgPool1d((3, 1), 2, stride=1),
+    "reshape": lambda: Reshape((3, 1), (1, 3)),
     "flatten": lambda: Flatten((3, 1)),
     "dropout": lambda: Dropout(3, 0.5, seed=0, key=1),
     "recurrent": lambda: Recurrent(1, 3, 2),
@@ -302,3 +308,76 @@ def test_diag_backward_is_the_exact_diagonal_for_a_diagonal_output_curvature(mak
         want_hX[:, j] = layer.rop(theta, c, None, E, gZ, hZ * layer.jvp(theta, c, None, E))[1][:, j]
     np.testing.assert_allclose(d, want_d, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(hX, want_hX, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", LEAVES)
+def test_forward_and_jvp_check_their_arguments_against_theta(name):
+    """X takes theta's dtype (integers are converted, the other float precision is refused) and must
+    have d_in columns; jvp's dX must have the cache's rows and dtheta n_params entries; every error
+    message starts with the argument's name."""
+    layer = LEAVES[name]()
+    rng = np.random.default_rng(5)
+    theta32 = layer.init(rng, np.float32, "normal")
+    Xint = rng.integers(-3, 4, size=(4, layer.d_in))
+    Z, cache = layer.forward(theta32, Xint)
+    assert Z.dtype == np.float32 and Z.shape == (4, layer.d_out)
+    np.testing.assert_allclose(
+        Z,
+        layer.forward(theta32.astype(np.float64), Xint.astype(np.float64))[0],
+        rtol=1e-5,
+        atol=1e-5,
+    )
+    with pytest.raises(TypeError, match="^X has dtype float64 but the parameters are float32"):
+        layer.forward(theta32, Xint.astype(np.float64))
+    with pytest.raises(ValueError, match=rf"^X must have shape \(n_samples, {layer.d_in}\)"):
+        layer.forward(theta32, np.zeros((4, layer.d_in + 1), np.float32))
+    with pytest.raises(ValueError, match=rf"^dX must have shape \(4, {layer.d_in}\)"):
+        layer.jvp(theta32, cache, None, np.ones((5, layer.d_in)))
+    with pytest.raises(ValueError, match=rf"^dX must have shape \(4, {layer.d_in}\)"):
+        layer.jvp(theta32, cache, None, np.ones((1, layer.d_in)))
+    with pytest.raises(ValueError, match=rf"^dtheta must have shape \({layer.n_params},\)"):
+        layer.jvp(theta32, cache, np.ones(layer.n_params + 1), None)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", LEAVES)
+def test_need_flags_and_out_of_every_leaf(name, dtype):
+    """A part that is not needed is None, ``out`` is the returned parameter part itself (vjp, rop,
+    diag_backward), and every returned array has the layer's dtype."""
+    layer = LEAVES[name]()
+    rng = np.random.default_rng(6)
+    theta = layer.init(rng, dtype, "normal")
+    X = rng.standard_normal((4, layer.d_in)).astype(dtype)
+    Z, c = layer.forward(theta, X)
+    gZ, dgZ = (rng.standard_normal(Z.shape).astype(dtype) for _ in range(2))
+    dtheta, dX = rng.standard_normal(theta.shape).astype(dtype), X[::-1].copy()
+    g, gX = layer.vjp(theta, c, gZ)
+    assert layer.vjp(theta, c, gZ, need_gtheta=False)[0] is None
+    assert layer.vjp(theta, c, gZ, need_gX=False)[1] is None
+    out = np.full(layer.n_params, np.nan, dtype)
+    assert layer.vjp(theta, c, gZ, out=out)[0] is out
+    np.testing.assert_array_equal(out, g)
+    Rg, RgX = layer.rop(theta, c, dtheta, dX, gZ, dgZ)
+    out = np.full(layer.n_params, np.nan, dtype)
+    Rg2, none = layer.rop(theta, c, dtheta, dX, gZ, dgZ, need_gX=False, out=out)
+    assert Rg2 is out and none is None
+    np.testing.assert_allclose(out, Rg, rtol=1e-6, atol=1e-6)
+    hZ = rng.random(Z.shape).astype(dtype)
+    d, hX = layer.diag_backward(theta, c, gZ, hZ)
+    out = np.full(layer.n_params, np.nan, dtype)
+    d2, none = layer.diag_backward(theta, c, gZ, hZ, need_hX=False, out=out)
+    assert d2 is out and none is None
+    np.testing.assert_allclose(out, d, rtol=1e-6, atol=1e-6)
+    for a in (g, gX, Rg, RgX, d, hX):
+        assert a.dtype == dtype
+    assert d.shape == (layer.n_params,) and hX.shape == X.shape
+
+
+@pytest.mark.parametrize("name", LEAVES)
+def test_init_defaults_to_xavier(name):
+    """init(rng) with no scheme is init(rng, np.float64, "xavier")."""
+    layer = LEAVES[name]()
+    a = layer.init(np.random.default_rng(8))
+    b = layer.init(np.random.default_rng(8), np.float64, "xavier")
+    assert a.dtype == np.float64 and a.shape == (layer.n_params,)
+    np.testing.assert_array_equal(a, b)
