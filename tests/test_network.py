@@ -189,3 +189,148 @@ def test_map_layers_with_the_identity_rebuilds_the_same_network(net_name):
     assert repr(again) == repr(net) and again.n_params == net.n_params
     _, theta, X = data(net, s)
     np.testing.assert_array_equal(again.forward(theta, X)[0], net.forward(theta, X)[0])
+
+
+class PublicOnly:
+    """A user's layer with only the public contract of :class:`numnet.layers.Layer`:
+    no unchecked ``_forward``, no ``diag_backward``, no workspace (it delegates to ``layer``)."""
+
+    def __init__(self, layer):
+        self.layer, self.d_in, self.d_out = layer, layer.d_in, layer.d_out
+
+    n_params = property(lambda self: self.layer.n_params)
+    smooth = property(lambda self: self.layer.smooth)
+
+    def init(self, rng, dtype=np.float64, scheme="xavier"):
+        return self.layer.init(rng, dtype, scheme)
+
+    def unpack(self, theta):
+        return self.layer.unpack(theta)
+
+    def bias_mask(self):
+        return self.layer.bias_mask()
+
+    def forward(self, theta, X):
+        return self.layer.forward(theta, X)
+
+    def tangent(self, theta, cache, dtheta, dX):
+        return self.layer.tangent(theta, cache, dtheta, dX)
+
+    def jvp(self, theta, cache, dtheta, dX):
+        return self.layer.jvp(theta, cache, dtheta, dX)
+
+    def vjp(self, theta, cache, gZ, **kw):
+        return self.layer.vjp(theta, cache, gZ, **kw)
+
+    def rop(self, theta, cache, dtheta, dX, gZ, dgZ, **kw):
+        return self.layer.rop(theta, cache, dtheta, dX, gZ, dgZ, **kw)
+
+    def get_config(self):
+        return {"layer": self.layer}
+
+
+def test_a_layer_with_only_the_public_contract_composes():
+    """_forward and diag_backward are optional: a layer without them gives the same products
+    as the built-in one, and Becker–LeCun refuses it naming its position."""
+    from numnet.layers import Layer
+
+    plain = Sequential([Dense(2, 3, "tanh"), Dense(3, 2, "sin")])
+    user = Sequential([Dense(2, 3, "tanh"), PublicOnly(Dense(3, 2, "sin"))])
+    assert isinstance(user.layers[1], Layer) and not hasattr(user.layers[1], "_forward")
+    rng = np.random.default_rng(8)
+    theta, X = plain.init(rng, scheme="normal"), rng.standard_normal((4, 2))
+    (F, c), (Fu, cu) = plain.forward(theta, X), user.forward(theta, X)
+    np.testing.assert_array_equal(Fu, F)
+    gZ, v = rng.standard_normal(F.shape), rng.standard_normal(theta.shape)
+    for a, b in zip(user.vjp(theta, cu, gZ), plain.vjp(theta, c, gZ)):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(user.rop(theta, cu, v, None, gZ, None), plain.rop(theta, c, v, None, gZ, None)):
+        np.testing.assert_allclose(a, b, rtol=1e-14, atol=1e-15)
+    with pytest.raises(
+        TypeError,
+        match=r"^becker_lecun_diagonal needs diag_backward on every layer; layer 1 is <",
+    ):
+        user.diag_backward(theta, cu, gZ, np.ones_like(F))
+
+
+def test_an_overflowing_intermediate_gives_a_non_finite_output_not_an_error():
+    """forward checks theta and X once; an intermediate that overflows to inf propagates
+    (line searches reject a non-finite trial value) instead of failing a layer's input check."""
+    net = Sequential([Dense(1, 1), Dense(1, 1)])
+    theta = np.array([1e200, 0.0, 1.0, 0.0])
+    with np.errstate(over="ignore"):
+        F = net.predict(theta, np.array([[1e200]]))
+    assert F.shape == (1, 1) and np.isposinf(F).all()
+
+
+def test_layers_that_take_a_workspace_get_their_own_scope():
+    """With ws, each layer that takes a workspace keeps its buffers in ws.scope(i); the results
+    are those computed without one."""
+    from numnet.workspace import Workspace
+
+    net = _net()
+    rng = np.random.default_rng(9)
+    theta, X = net.init(rng), rng.standard_normal((5, 3))
+    ws = Workspace()
+    F, c = net.forward(theta, X, ws=ws)
+    np.testing.assert_array_equal(F, net.predict(theta, X))
+    assert all(ws.scope(i).nbytes > 0 for i in range(len(net.layers)))
+
+
+def test_unpack_accepts_a_non_finite_theta():
+    """unpack only slices (one may inspect a diverged θ): NaN and inf are not refused."""
+    net = _net()
+    theta = np.full(net.n_params, np.nan)
+    theta[0] = np.inf
+    params = net.unpack(theta)
+    assert np.isposinf(params[0]["W"][0, 0]) and np.isnan(params[2]["W"]).all()
+
+
+def test_constructor_messages_are_exact():
+    with pytest.raises(ValueError, match=r"^layers must be a non-empty sequence of layers$"):
+        Sequential([])
+    with pytest.raises(
+        TypeError, match=r"^layers\[1\] must be a layer \(see numnet.layers.Layer\), got str$"
+    ):
+        Sequential([Dense(2, 2), "Dense"])
+
+
+def test_mlp_builds_dense_layers_of_the_given_widths():
+    """Hidden layers Dense(·, ·, activation) (tanh by default), a linear output layer."""
+    from numnet.network import mlp
+
+    net = mlp(3, [5, 4], 2)
+    assert [(layer.d_in, layer.d_out) for layer in net.layers] == [(3, 5), (5, 4), (4, 2)]
+    assert all(type(layer) is Dense and layer.bias for layer in net.layers)
+    assert [layer.activation.name for layer in net.layers] == ["tanh", "tanh", "identity"]
+    relu = mlp(2, [3], 1, activation="relu")
+    assert [(la.d_in, la.d_out, la.activation.name) for la in relu.layers] == [
+        (2, 3, "relu"),
+        (3, 1, "identity"),
+    ]
+    linear = mlp(4, [], 3)
+    assert len(linear.layers) == 1 and linear.layers[0].affine
+    assert (linear.d_in, linear.d_out, linear.n_params) == (4, 3, 15)
+
+
+def test_split_output_separates_an_affine_last_layer():
+    """(hidden, output) with hidden the layers before an affine last layer; None when the last
+    layer is not affine or is the only one."""
+    layers = [Dense(2, 3, "tanh"), Dense(3, 3, "identity"), Dense(3, 4, "sin"), Dense(4, 1)]
+    hidden, output = Sequential(layers).split_output()
+    assert output is layers[3] and hidden.layers == layers[:3]
+    hidden, output = Sequential(layers[:2]).split_output()
+    assert output is layers[1] and hidden.layers == layers[:1]
+    assert Sequential(layers[:3]).split_output() is None
+    assert Sequential([Dense(2, 2, "tanh"), Residual(2, "tanh")]).split_output() is None
+    assert Sequential([Dense(2, 1)]).split_output() is None
+
+
+def test_single_hidden_layer_slices_are_the_two_dense_blocks():
+    """The (θ₁, θ₂) slices of a network of exactly two Dense layers, None otherwise."""
+    net = Sequential([Dense(2, 3, "tanh"), Dense(3, 1)])
+    assert net.single_hidden_layer_slices() == (slice(0, 9), slice(9, 13))
+    assert net.single_hidden_layer_slices() == tuple(net.slices)
+    assert Sequential([Dense(2, 3), Dense(3, 3), Dense(3, 1)]).single_hidden_layer_slices() is None
+    assert Sequential([Dense(2, 2), Residual(2, "tanh")]).single_hidden_layer_slices() is None
+    assert Sequential([Dense(2, 1)]).single_hidden_layer_slices() is None
