@@ -661,9 +661,32 @@ def test_shared_slice_adds_its_products_in_theta_dtype():
             np.testing.assert_array_equal(ours, fold(ref))
 
 
+def test_a_graph_node_can_share_another_graph_nodes_slice():
+    """A nested Graph's views are dicts of dicts; sharing compares them shape by shape."""
+
+    def inner():
+        return Graph(2, [Node("a", Dense(2, 2, "tanh")), Node("b", Dense(2, 2), "a")])
+
+    g = Graph(2, [Node("g1", inner()), Node("g2", inner(), "g1", share="g1")])
+    assert g.slices["g2"] == g.slices["g1"] and g.n_params == 12
+    rng = np.random.default_rng(3)
+    theta, X = g.init(rng, scheme="normal"), rng.standard_normal((4, 2))
+    f = inner()
+    np.testing.assert_array_equal(g.predict(theta, X), f.predict(theta, f.predict(theta, X)))
+
+
+def test_networks_of_equal_size_but_other_layouts_cannot_share():
+    """2→3→2 and 2→4→1 both hold 17 parameters, in other shapes: they cannot share a slice."""
+    a = Sequential([Dense(2, 3, "tanh"), Dense(3, 2)])
+    b = Sequential([Dense(2, 4, "tanh"), Dense(4, 1)])
+    assert a.n_params == b.n_params == 17
+    with pytest.raises(ValueError, match="shapes differ"):
+        Graph(2, [Node("a", a), Node("b", b, "a", share="a")])
+
+
 def test_a_sequential_node_can_share_another_ones_slice():
     """Networks are nodes too: a Sequential node may share the slice of another Sequential node
-    (their parameter layouts compared by length and type), computing f(f(X))."""
+    (their parameter layouts compared layer by layer), computing f(f(X))."""
 
     def chain():
         return Sequential([Dense(2, 3, "tanh"), Dense(3, 2, "sin")])

@@ -531,12 +531,17 @@ def _check_all_used(nodes, output):
 
 
 def _param_shapes(layer):
-    views = layer.unpack(np.zeros(layer.n_params))
-    return (
-        [(k, None if v is None else v.shape) for k, v in views.items()]
-        if isinstance(views, dict)
-        else [layer.n_params, type(layer).__name__]
-    )
+    """The layout of ``layer``'s parameters: its ``unpack`` views with each array replaced by its shape."""
+    return _layout(layer.unpack(np.zeros(layer.n_params)))
+
+
+def _layout(views):
+    """Nested dicts and lists of views (a Graph's, a Sequential's) with arrays replaced by shapes."""
+    if isinstance(views, dict):
+        return [(k, _layout(v)) for k, v in views.items()]
+    if isinstance(views, (list, tuple)):
+        return [_layout(v) for v in views]
+    return None if views is None else np.shape(views)
 
 
 class _Gradient:
