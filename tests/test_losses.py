@@ -327,3 +327,73 @@ def test_binomial_on_extreme_logits_is_finite():
     loss = get_loss("binomial")
     F, Y = np.array([[-4e307], [-4e307]]), np.array([[1.0], [1.0]])
     assert loss.value(F, Y) == pytest.approx(8e307, rel=1e-15)
+
+
+# ------------------------------------------------ target conversion and exact messages
+
+
+def test_repr_is_the_class_name_or_its_parameters():
+    assert repr(get_loss("squared_error")) == "LeastSquares()"
+    assert repr(Hinge()) == "Hinge()" and repr(SoftmaxCrossEntropy()) == "SoftmaxCrossEntropy()"
+    assert repr(Huber(0.5)) == "Huber(delta=0.5)"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", LOSSES)
+def test_targets_are_returned_in_the_requested_dtype(name, dtype):
+    """Valid targets of every kind (labels, ±1, probabilities) come back in ``dtype``, values kept."""
+    rng = np.random.default_rng(3)
+    raw = LOSSES[name].targets(rng, 4, 3)
+    loss = LOSSES[name].make()
+    T = loss.targets(raw, 3, dtype)
+    assert T.dtype == dtype and T.shape == (4, 3)
+    np.testing.assert_array_equal(T, loss.targets(raw, 3).astype(dtype))
+
+
+def test_integral_float_labels_are_class_labels():
+    """1-D float labels with integer values are accepted as class labels (one-hot rows)."""
+    T = SoftmaxCrossEntropy().targets(np.array([2.0, 0.0, 1.0]), 3)
+    np.testing.assert_array_equal(T, np.eye(3)[[2, 0, 1]])
+
+
+def test_probability_rows_are_accepted_within_the_documented_tolerance():
+    """Row sums within 1e-6 + 1e-5 of 1 are probabilities (float32-rounded rows pass)."""
+    loss = SoftmaxCrossEntropy()
+    loss.targets(np.array([[0.5, 0.5 + 1.05e-5]]), 2)
+    with pytest.raises(ValueError, match="Y rows must be probabilities"):
+        loss.targets(np.array([[0.5, 0.5 + 1.2e-5]]), 2)
+
+
+@pytest.mark.parametrize(
+    "loss, Y, k, match",
+    [
+        (SoftmaxCrossEntropy(), [0.5, 1.0], 3, r"^Y given as 1-D must hold integer class labels$"),
+        (
+            SoftmaxCrossEntropy(),
+            [[1.5, -0.5]],
+            2,
+            r"^Y rows must be probabilities \(non-negative, summing to 1\)$",
+        ),
+        (Hinge(), [[1.0], [0.0]], 1, r"^Y must contain only -1 and 1 for Hinge\(\)$"),
+        (get_loss("binomial"), [[2.0]], 1, r"^Y must contain only -1 and 1 for Binomial\(\)$"),
+        (get_loss("squared_error"), [[np.nan]], 1, r"^Y contains NaN or inf$"),
+    ],
+)
+def test_invalid_target_messages_are_exact(loss, Y, k, match):
+    with pytest.raises(ValueError, match=match):
+        loss.targets(np.array(Y), k)
+
+
+def test_invalid_delta_message_names_delta():
+    with pytest.raises(ValueError, match=r"^delta must be a positive finite number, got 0\.0$"):
+        Huber(delta=0.0)
+
+
+@pytest.mark.parametrize("name, F", [("binomial", 372.0), ("binary_cross_entropy", 744.0)])
+def test_mean_of_equal_subnormal_terms_is_that_term(name, F):
+    """A mean of n equal tiny per-sample losses is that loss (the sum is divided once, so
+    subnormal terms are not rounded away one by one)."""
+    loss = get_loss(name)
+    one = loss.value(np.array([[F]]), np.ones((1, 1)))
+    assert 0 < one < 1e-320
+    assert loss.value(np.full((3, 1), F), np.ones((3, 1))) == one

@@ -14,6 +14,7 @@ import scipy.sparse.linalg as spla
 from hypothesis import given
 from hypothesis import strategies as st
 from registry import (
+    DTYPES,
     LOSSES,
     PROPERTY,
     REGULARIZERS,
@@ -343,3 +344,177 @@ def test_every_linearization_satisfies_the_protocol_and_problem_counts_its_produ
         1 + 2 * obj.n_params,
         2 * obj.n_params,
     )
+
+
+# ------------------------------------------------------------------ network kinds and pieces
+
+#: registry entries that are a bare layer without ``backward`` (the objective backpropagates by vjp)
+BARE = ["dense", "residual", "conv2d", "rnn_last", "rnn_sequence"]
+
+
+@pytest.mark.parametrize("reg_name", ["none", "tikhonov"])
+@pytest.mark.parametrize("layer", BARE)
+def test_bare_layer_objective_equals_the_layer_wrapped_in_a_sequential(layer, reg_name):
+    """A bare layer (no ``backward``): value, grad, hvp and gnvp equal those of Sequential([layer])
+    and pass the derivative checks."""
+    s = Shape(4, 3, 3, 2, 17)
+    rng, obj, theta = make_objective("squared_error", reg_name, "tanh", s, layer=layer)
+    assert not hasattr(obj.net, "backward")
+    wrapped = Objective(Sequential([obj.net]), obj.loss, obj.X, obj.Y, obj.regularizer)
+    lin, ref, v = obj.at(theta), wrapped.at(theta), rng.standard_normal(obj.n_params)
+    assert lin.value == pytest.approx(ref.value, rel=1e-14)
+    np.testing.assert_allclose(lin.grad, ref.grad, rtol=1e-12, atol=1e-14)
+    hv = lin.hvp(v)  # before and after the gradient: the same product
+    np.testing.assert_allclose(hv, ref.hvp(v), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(lin.gnvp(v), ref.gnvp(v), rtol=1e-12, atol=1e-14)
+    fresh = obj.at(theta)
+    np.testing.assert_allclose(fresh.hvp(v), hv, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(fresh.grad, ref.grad, rtol=1e-12, atol=1e-14)
+    g = lambda t: obj.at(t).grad
+    assert derivative_check(obj.value, theta, lambda d: g(theta) @ d, h0=H0, seed=1).passed
+    assert derivative_check(g, theta, lin.hvp, seed=2).passed
+
+
+class _Minimal:
+    """A layer with only what ``Objective`` requires (no ``tangent``, ``rop`` or ``backward``)."""
+
+    def __init__(self, layer):
+        self.layer, self.d_in, self.d_out = layer, layer.d_in, layer.d_out
+        self.n_params = layer.n_params
+
+    def forward(self, theta, X):
+        return self.layer.forward(theta, X)
+
+    def jvp(self, theta, cache, dtheta, dX):
+        return self.layer.jvp(theta, cache, dtheta, dX)
+
+    def vjp(self, theta, cache, gZ, *, need_gX=True):
+        return self.layer.vjp(theta, cache, gZ, need_gX=need_gX)
+
+
+@pytest.mark.parametrize("loss_name", ["squared_error", "cross_entropy"])
+def test_minimal_layer_gives_value_grad_and_gauss_newton_by_jvp_and_vjp(loss_name):
+    """A layer without ``tangent`` gets its Gauss-Newton product from ``jvp`` and ``vjp``:
+    value, grad and gnvp equal those of the full layer, and the Gauss-Newton matrix
+    equals Jᵀ ∇²E J built from a dense Jacobian."""
+    rng, obj, theta = make_objective(
+        loss_name, "tikhonov", "tanh", Shape(4, 3, 3, 3, 5), layer="dense"
+    )
+    minimal = Objective(_Minimal(obj.net), obj.loss, obj.X, obj.Y, obj.regularizer)
+    lin, ref, v = minimal.at(theta), obj.at(theta), rng.standard_normal(obj.n_params)
+    assert lin.value == ref.value
+    np.testing.assert_allclose(lin.grad, ref.grad, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(lin.gnvp(v), ref.gnvp(v), rtol=1e-13, atol=1e-15)
+    J = np.column_stack(
+        [obj.net.jvp(theta, ref.cache, e, None).ravel() for e in np.eye(obj.n_params)]
+    )
+    HE = np.column_stack(
+        [obj.loss.hvp(ref.F, obj.Y, e.reshape(ref.F.shape)).ravel() for e in np.eye(ref.F.size)]
+    )
+    G = J.T @ HE @ J + 0.3 * np.eye(obj.n_params)
+    np.testing.assert_allclose(lin.gnvp(v), G @ v, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("reg_name", REGULARIZERS)
+def test_value_is_the_loss_of_the_prediction_plus_the_regularizer(reg_name):
+    """J(θ) = E(F(θ, X), Y) + λR(θ) exactly, and E alone without a regularizer."""
+    _, obj, theta = make_objective("huber", reg_name, "tanh", Shape(5, 3, 4, 2, 3))
+    E = obj.loss.value(obj.predict(theta), obj.Y)
+    R = 0.0 if obj.regularizer is None else obj.regularizer.value(theta)
+    lin = obj.at(theta)
+    assert obj.value(theta) == E + R and lin.value == E + R and lin.loss_value == E
+    if obj.regularizer is None:
+        assert obj.value(theta) == E
+
+
+class _Quartic:
+    """A non-quadratic custom regularizer R(θ) = λ Σ θ⁴ / 4 without ``check``."""
+
+    smooth, lam = True, 0.2
+
+    def value(self, theta):
+        return self.lam * float(np.sum(theta**4)) / 4
+
+    def grad(self, theta):
+        return self.lam * theta**3
+
+    def hvp(self, theta, v):
+        return 3 * self.lam * theta**2 * v
+
+
+def test_custom_regularizer_without_check_enters_value_grad_hvp_and_gnvp():
+    """A duck-typed regularizer (no ``check``) is accepted; its θ-dependent Hessian enters
+    hvp and gnvp at the linearization point."""
+    rng, obj, theta = make_objective("squared_error", "none", "tanh", Shape(5, 3, 4, 2, 6))
+    reg = _Quartic()
+    both = Objective(obj.net, obj.loss, obj.X, obj.Y, reg)
+    lin, plain, v = both.at(theta), obj.at(theta), rng.standard_normal(obj.n_params)
+    assert lin.value == pytest.approx(plain.value + reg.value(theta), rel=1e-14)
+    np.testing.assert_allclose(lin.grad, plain.grad + reg.grad(theta), rtol=1e-13)
+    np.testing.assert_allclose(lin.hvp(v), plain.hvp(v) + reg.hvp(theta, v), rtol=1e-13)
+    np.testing.assert_allclose(lin.gnvp(v), plain.gnvp(v) + reg.hvp(theta, v), rtol=1e-13)
+    res = derivative_check(both.grad, theta, lin.hvp, seed=3)
+    assert res.passed, str(res)
+
+
+@pytest.mark.parametrize("layer", ["mlp3", "graph_shared", "dense", "rnn_last"])
+def test_float32_products_cast_a_float64_direction(layer):
+    """On a float32 objective, hvp and gnvp of a float64 v are float32 and equal to those of
+    v cast to float32 (the direction is cast once, before the products)."""
+    rng, obj, theta = make_objective(
+        "squared_error", "tikhonov", "tanh", Shape(4, 3, 3, 2, 7), np.float32, layer=layer
+    )
+    lin, v = obj.at(theta), rng.standard_normal(obj.n_params)
+    for product in (lin.hvp, lin.gnvp):
+        got, want = product(v), product(v.astype(np.float32))
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, want)
+
+
+class _NoJvp:
+    d_in, d_out, n_params = 2, 1, 3
+
+    def forward(self, theta, X): ...
+
+    def vjp(self, theta, cache, gZ): ...
+
+
+def test_a_net_without_the_layer_methods_is_refused_naming_what_is_missing():
+    _, X, Y, _ = _small()
+    with pytest.raises(
+        TypeError,
+        match=r"^net must be a layer or network \(numnet\.layers\.Layer\), got _NoJvp without jvp$",
+    ):
+        Objective(_NoJvp(), "squared_error", X[:, :2], Y[:, :1])
+    with pytest.raises(
+        TypeError, match=r"got object without d_in, d_out, n_params, forward, jvp, vjp$"
+    ):
+        Objective(object(), "squared_error", X, Y)
+
+
+def test_error_messages_are_exact():
+    """The messages start with the argument's name (no prefix) and report the bad size."""
+    net, X, Y, theta = _small()
+    with pytest.raises(ValueError, match=r"^X must have shape \(n_samples, 3\)"):
+        Objective(net, "squared_error", np.zeros((5, 4)), Y)
+    with pytest.raises(ValueError, match=r"^X must contain at least one sample, got 0 rows$"):
+        Objective(net, "squared_error", np.zeros((0, 3)), np.zeros((0, 2)))
+    with pytest.raises(ValueError, match=r"^Y must have 5 rows like X, got 4$"):
+        Objective(net, "squared_error", X, np.zeros((4, 2)))
+    obj = Objective(net, "squared_error", X, Y)
+    with pytest.raises(ValueError, match=r"^rows selects no samples$"):
+        obj.batch(slice(3, 3))
+    with pytest.raises(ValueError, match=r"^X must have shape \(n_samples, 3\)"):
+        obj.predict(theta, np.zeros((2, 2)))
+    with pytest.raises(TypeError, match=r"^X has dtype float32"):
+        obj.predict(theta, np.zeros((2, 3), np.float32))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_predict_converts_integer_input_to_the_objective_dtype(dtype):
+    """Integer X given to ``predict`` is converted to the objective's dtype (float32 stays float32)."""
+    _, obj, theta = make_objective("squared_error", "none", "tanh", Shape(4, 3, 3, 2, 7), dtype)
+    Xi = np.arange(6).reshape(2, 3) - 2
+    got = obj.predict(theta, Xi)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, obj.predict(theta, Xi.astype(dtype)))

@@ -143,3 +143,28 @@ def test_tikhonov_diagonal_is_the_diagonal_of_its_hessian(masked):
     assert d.shape == (n,) and d.dtype == np.float64
     np.testing.assert_array_equal(d, np.diag(H))
     np.testing.assert_array_equal(H, np.diag(d))
+
+
+def test_default_lambda_and_repr():
+    assert Tikhonov().lam == 1e-4 and L1Penalty().lam == 1e-4
+    assert repr(Tikhonov(0.5)) == "Tikhonov(lam=0.5)" and repr(L1Penalty(2)) == "L1Penalty(lam=2.0)"
+
+
+@pytest.mark.parametrize("make", [Tikhonov, L1Penalty])
+def test_mask_is_converted_to_booleans(make):
+    """A mask given as numbers means "nonzero entries are regularized" and keeps float32."""
+    reg, ref = make(0.5, mask=[1, 0, 0.5]), make(0.5, mask=np.array([True, False, True]))
+    assert reg.mask.dtype == bool
+    theta = np.array([1.0, -2.0, 3.0], np.float32)
+    assert reg.value(theta) == ref.value(theta)
+    for a, b in (
+        (reg.grad(theta), ref.grad(theta)),
+        (reg.hvp(theta, theta), ref.hvp(theta, theta)),
+    ):
+        assert a.dtype == np.float32
+        np.testing.assert_array_equal(a, b)
+
+
+def test_invalid_lambda_message_is_exact():
+    with pytest.raises(ValueError, match=r"^lam must be a non-negative finite number, got -1\.0$"):
+        Tikhonov(-1.0)
